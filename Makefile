@@ -1,0 +1,34 @@
+# Every target bootstraps what it needs, so a fresh machine needs only `make test` or `make chaos`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+# Debian packages the tests and benchmarks use (installed with apt when running as root).
+APT_PACKAGES :=
+
+.PHONY: install apt test bench clean
+
+install: $(INSTALLED) apt
+
+apt:
+	@scripts/ensure-apt-packages.sh $(APT_PACKAGES)
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
+	  || { echo "error: logquake needs Python >= 3.11 as '$(PYTHON)' (set PYTHON=...)" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(INSTALLED): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]' \
+	  || { echo "error: pip could not install logquake's dependencies (is PyPI reachable?)" >&2; exit 1; }
+	@touch $@
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

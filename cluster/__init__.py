@@ -1,0 +1,1 @@
+"""The system under test (brokers and keepers) and the backends that deploy it."""

@@ -1,0 +1,1 @@
+"""Kafka wire codecs: request/response framing and headers, API schemas, RecordBatch v2."""

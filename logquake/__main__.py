@@ -1,0 +1,3 @@
+from logquake.cli import main
+
+main()

@@ -1,0 +1,13 @@
+"""The `logquake` command. Each area contributes a click group; only working commands are listed."""
+
+from __future__ import annotations
+
+import click
+
+from logquake import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="logquake")
+def main() -> None:
+    """Fault injection for Kafka-like replicated logs."""
