@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
-# Debian packages the tests and benchmarks use (installed with apt when running as root).
-APT_PACKAGES :=
+# Debian packages the tests and benchmarks use (installed with apt when running as root):
+# a JDK runs java.util.Properties as the oracle for our properties parser.
+APT_PACKAGES := openjdk-17-jdk-headless
 
 .PHONY: install apt test bench clean
 
