@@ -1,0 +1,87 @@
+"""ZigZag varints, the integer encoding inside RecordBatch v2 records.
+
+Kafka writes every record field as a protobuf-style base-128 varint of the
+ZigZag-mapped value, so small magnitudes of either sign take one byte. Kafka
+distinguishes a `varint` (int32, at most 5 bytes) from a `varlong` (int64, at
+most 10 bytes); a decoder that accepted longer or wider encodings would let a
+corrupt record smuggle in values no real client can write.
+"""
+
+from __future__ import annotations
+
+INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
+INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
+
+
+class VarintError(ValueError):
+    """The bytes at `position` are not a valid varint of the expected width."""
+
+    def __init__(self, reason: str, position: int) -> None:
+        super().__init__(f"bad varint at byte {position}: {reason}")
+        self.reason = reason
+        self.position = position
+
+
+def _encode_unsigned(n: int) -> bytes:
+    out = bytearray()
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+_SMALL = {n: _encode_unsigned((n << 1) ^ (n >> 63)) for n in range(-64, 64)}
+"""Values that fit one byte: most deltas, lengths and counts in real batches."""
+
+
+def encode_varlong(n: int) -> bytes:
+    """ZigZag-encodes a signed 64-bit integer."""
+    small = _SMALL.get(n)
+    if small is not None:
+        return small
+    if not INT64_MIN <= n <= INT64_MAX:
+        raise ValueError(f"{n} does not fit a varlong (int64)")
+    return _encode_unsigned(((n << 1) ^ (n >> 63)) & 0xFFFF_FFFF_FFFF_FFFF)
+
+
+def encode_varint(n: int) -> bytes:
+    """ZigZag-encodes a signed 32-bit integer."""
+    small = _SMALL.get(n)
+    if small is not None:
+        return small
+    if not INT32_MIN <= n <= INT32_MAX:
+        raise ValueError(f"{n} does not fit a varint (int32)")
+    return _encode_unsigned(((n << 1) ^ (n >> 63)) & 0xFFFF_FFFF)
+
+
+def _decode(buf: bytes | bytearray | memoryview, position: int, max_bytes: int, bits: int) -> tuple[int, int]:
+    end = len(buf)
+    result = shift = 0
+    for index in range(position, position + max_bytes):
+        if index >= end:
+            raise VarintError("truncated", position)
+        byte = buf[index]
+        result |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            if result >> bits:
+                raise VarintError(f"value does not fit {bits} bits", position)
+            return (result >> 1) ^ -(result & 1), index + 1
+        shift += 7
+    raise VarintError(f"longer than {max_bytes} bytes", position)
+
+
+def decode_varint(buf: bytes | bytearray | memoryview, position: int = 0) -> tuple[int, int]:
+    """Reads a varint (int32) at `position`; returns (value, position after it)."""
+    if position < len(buf) and buf[position] < 0x80:
+        byte = buf[position]
+        return (byte >> 1) ^ -(byte & 1), position + 1
+    return _decode(buf, position, 5, 32)
+
+
+def decode_varlong(buf: bytes | bytearray | memoryview, position: int = 0) -> tuple[int, int]:
+    """Reads a varlong (int64) at `position`; returns (value, position after it)."""
+    if position < len(buf) and buf[position] < 0x80:
+        byte = buf[position]
+        return (byte >> 1) ^ -(byte & 1), position + 1
+    return _decode(buf, position, 10, 64)
