@@ -1,0 +1,387 @@
+"""The protocol's primitive types (non-flexible encodings) and their compiled codecs.
+
+Every type turns itself, once per schema version, into two closures: a decoder
+`(buf, pos, out) -> pos` that appends the value read at `pos` to `out`, and an
+encoder `(value, out)` that appends the value's wire parts to `out`. Schemas
+chain these closures, so decoding interprets no declarations at run time.
+Decoders check every length and count against the bytes that remain before
+they slice or allocate, and raise ProtocolError naming the field.
+
+Records fields are special in both directions: decoding returns a memoryview
+of the frame (never a copy), and encoding accepts, besides bytes, a sequence of
+parts where each part is bytes or a *region*: any object with a `length`, such
+as a file range the server will hand to os.sendfile.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from typing import Any, Callable, Protocol, Sequence
+
+from cluster.broker.protocol.errors import ProtocolError
+
+Decoder = Callable[[memoryview, int, list], int]
+Encoder = Callable[[Any, list], None]
+
+I16 = struct.Struct(">h")
+I32 = struct.Struct(">i")
+NULL_I32 = I32.pack(-1)
+
+
+class Region(Protocol):
+    """A stretch of bytes held elsewhere (e.g. in a segment file), written by the server itself."""
+
+    length: int
+
+
+@dataclass(frozen=True, slots=True)
+class FieldPath:
+    """Where a codec sits: the message it belongs to and the path of the field inside it."""
+
+    message: str
+    field: str = ""
+
+    def child(self, name: str) -> FieldPath:
+        return FieldPath(self.message, f"{self.field}.{name}" if self.field else name)
+
+    def item(self) -> FieldPath:
+        return FieldPath(self.message, f"{self.field}[]")
+
+    def error(self, reason: str) -> ProtocolError:
+        return ProtocolError(self.message, self.field, reason)
+
+
+class WireType(Protocol):
+    """What a schema needs from a field's type."""
+
+    def annotation(self) -> Any: ...
+
+    def zero(self) -> Any: ...
+
+    def fixed_format(self, version: int) -> str | None:
+        """struct format characters when every encoding has the same width, else None."""
+
+    def min_size(self, version: int) -> int: ...
+
+    def decoder(self, version: int, nullable: bool, where: FieldPath) -> Decoder:
+        """Only types without a fixed format need one."""
+
+    def encoder(self, version: int, nullable: bool, where: FieldPath) -> Encoder:
+        """Only types without a fixed format need one."""
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """A fixed-width big-endian number.
+
+    It has no codec of its own: schemas pack and unpack each run of fixed
+    fields, and arrays each run of fixed elements, with one struct call.
+    """
+
+    name: str
+    format: str
+    python_type: type
+
+    def annotation(self) -> Any:
+        return self.python_type
+
+    def zero(self) -> Any:
+        return self.python_type()
+
+    def fixed_format(self, version: int) -> str:
+        return self.format
+
+    def min_size(self, version: int) -> int:
+        return struct.calcsize(">" + self.format)
+
+
+INT8 = Fixed("int8", "b", int)
+INT16 = Fixed("int16", "h", int)
+INT32 = Fixed("int32", "i", int)
+INT64 = Fixed("int64", "q", int)
+BOOLEAN = Fixed("bool", "?", bool)
+
+
+def read_length(prefix: struct.Struct, buf: memoryview, pos: int, nullable: bool, where: FieldPath) -> int:
+    """Reads a length or count prefix; returns -1 only for a null the field allows."""
+    try:
+        (length,) = prefix.unpack_from(buf, pos)
+    except struct.error:
+        raise where.error(f"truncated: the {prefix.size}-byte length needs {prefix.size} bytes, "
+                          f"{len(buf) - pos} left") from None
+    if length < -1 or (length == -1 and not nullable):
+        raise where.error(f"invalid length {length}")
+    return length
+
+
+@dataclass(frozen=True)
+class LengthPrefixed:
+    """A run of bytes after a length prefix: strings, bytes and records differ only in how they look."""
+
+    name: str
+    prefix: struct.Struct
+    python_type: Any
+    empty: Any
+    convert: Callable[[memoryview], Any]
+
+    def annotation(self) -> Any:
+        return self.python_type
+
+    def zero(self) -> Any:
+        return self.empty
+
+    def fixed_format(self, version: int) -> None:
+        return None
+
+    def min_size(self, version: int) -> int:
+        return self.prefix.size
+
+    def decoder(self, version: int, nullable: bool, where: FieldPath) -> Decoder:
+        prefix, size, convert = self.prefix, self.prefix.size, self.convert
+
+        def decode(buf: memoryview, pos: int, out: list) -> int:
+            length = read_length(prefix, buf, pos, nullable, where)
+            pos += size
+            if length == -1:
+                out.append(None)
+                return pos
+            end = pos + length
+            if end > len(buf):
+                raise where.error(f"length {length} exceeds the {len(buf) - pos} bytes left")
+            try:
+                out.append(convert(buf[pos:end]))
+            except UnicodeDecodeError as exc:
+                raise where.error(f"not UTF-8: {exc.reason}") from None
+            return end
+
+        return decode
+
+    def encoder(self, version: int, nullable: bool, where: FieldPath) -> Encoder:
+        pack, null = self.prefix.pack, self.prefix.pack(-1)
+        limit = (1 << (8 * self.prefix.size - 1)) - 1
+
+        def encode(value: Any, out: list) -> None:
+            if value is None:
+                if not nullable:
+                    raise where.error("None given, but the field is not nullable in this version")
+                out.append(null)
+                return
+            data = value.encode() if isinstance(value, str) else value
+            if not isinstance(data, (bytes, bytearray, memoryview)):
+                return self._encode_parts(data, out, where)
+            if len(data) > limit:
+                raise where.error(f"{len(data)} bytes do not fit a {self.prefix.size}-byte length")
+            out.append(pack(len(data)))
+            out.append(data)
+
+        return encode
+
+    def _encode_parts(self, parts: Sequence[Any], out: list, where: FieldPath) -> None:
+        if self is not RECORDS:
+            raise where.error(f"{type(parts).__name__} given, expected {self.name}")
+        out.append(I32.pack(sum(map(part_length, parts))))
+        out.extend(parts)
+
+
+def part_length(part: bytes | bytearray | memoryview | Region) -> int:
+    """Bytes a response part occupies on the wire."""
+    if isinstance(part, memoryview):
+        return part.nbytes
+    if isinstance(part, (bytes, bytearray)):
+        return len(part)
+    return part.length
+
+
+def _utf8(view: memoryview) -> str:
+    return str(view, "utf-8")
+
+
+def _frame_slice(view: memoryview) -> memoryview:
+    """Records stay a view of the frame: the log validates and appends them without a copy."""
+    return view
+
+
+STRING = LengthPrefixed("string", I16, str, "", _utf8)
+BYTES = LengthPrefixed("bytes", I32, bytes, b"", bytes)
+RECORDS = LengthPrefixed("records", I32, memoryview | bytes | Sequence[Any], None, _frame_slice)
+
+
+@dataclass(frozen=True)
+class Array:
+    """An int32 count followed by that many elements; -1 is a null array where allowed."""
+
+    element: Any
+
+    def annotation(self) -> Any:
+        return list[self.element.annotation()]
+
+    def zero(self) -> list:
+        return []
+
+    def fixed_format(self, version: int) -> None:
+        return None
+
+    def min_size(self, version: int) -> int:
+        return I32.size
+
+    def decoder(self, version: int, nullable: bool, where: FieldPath) -> Decoder:
+        item_where = where.item()
+        item_size = max(1, self.element.min_size(version))
+        fixed = self.element.fixed_format(version)
+
+        def read_count(buf: memoryview, pos: int) -> int:
+            count = read_length(I32, buf, pos, nullable, where)
+            if count > (len(buf) - pos - I32.size) // item_size:
+                raise where.error(f"count {count} cannot fit the {len(buf) - pos - I32.size} bytes left")
+            return count
+
+        if fixed is None:
+            decode_item = self.element.decoder(version, False, item_where)
+
+            def decode(buf: memoryview, pos: int, out: list) -> int:
+                count = read_count(buf, pos)
+                pos += I32.size
+                if count == -1:
+                    out.append(None)
+                    return pos
+                items: list = []
+                for _ in range(count):
+                    pos = decode_item(buf, pos, items)
+                out.append(items)
+                return pos
+
+            return decode
+        return self._fixed_decoder(version, fixed, read_count)
+
+    def _fixed_decoder(self, version: int, fixed: str, read_count: Callable[[memoryview, int], int]) -> Decoder:
+        """Elements of one width decode with a single struct call for the whole array."""
+        item = struct.Struct(">" + fixed)
+        make = None if isinstance(self.element, Fixed) else self.element.constructor(version)
+
+        def decode(buf: memoryview, pos: int, out: list) -> int:
+            count = read_count(buf, pos)
+            pos += I32.size
+            if count == -1:
+                out.append(None)
+                return pos
+            end = pos + count * item.size
+            if make is None:
+                out.append(list(struct.unpack_from(f">{count}{fixed}", buf, pos)))
+            else:
+                out.append([make(values) for values in item.iter_unpack(buf[pos:end])])
+            return end
+
+        return decode
+
+    def encoder(self, version: int, nullable: bool, where: FieldPath) -> Encoder:
+        encode_items = self._items_encoder(version, where)
+
+        def encode(value: Any, out: list) -> None:
+            if value is None:
+                if not nullable:
+                    raise where.error("None given, but the array is not nullable in this version")
+                out.append(NULL_I32)
+                return
+            encode_items(value, out)
+
+        return encode
+
+    def _items_encoder(self, version: int, where: FieldPath) -> Encoder:
+        """Encodes the count and the elements; numbers go out in one struct call."""
+        if isinstance(self.element, Fixed):
+            element_format = self.element.format
+
+            def encode_numbers(items: Sequence[Any], out: list) -> None:
+                try:
+                    out.append(struct.pack(f">i{len(items)}{element_format}", len(items), *items))
+                except struct.error as exc:
+                    raise where.item().error(f"cannot encode {items!r}: {exc}") from None
+
+            return encode_numbers
+        encode_item = self.element.encoder(version, False, where.item())
+
+        def encode_each(items: Sequence[Any], out: list) -> None:
+            out.append(I32.pack(len(items)))
+            for item in items:
+                encode_item(item, out)
+
+        return encode_each
+
+
+def read_unsigned_varint(buf: memoryview, pos: int, where: FieldPath) -> tuple[int, int]:
+    """Reads an unsigned base-128 varint of at most 32 bits (tag section counts, tags and sizes)."""
+    result = 0
+    for shift in range(0, 35, 7):
+        if pos >= len(buf):
+            raise where.error("truncated varint")
+        byte = buf[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            if result >> 32:
+                raise where.error("varint exceeds 32 bits")
+            return result, pos
+    raise where.error("varint longer than 5 bytes")
+
+
+def unsigned_varint(value: int) -> bytes:
+    out = bytearray()
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+@dataclass(frozen=True)
+class TaggedFields:
+    """The tag section that ends flexible headers: a count, then (tag, size, bytes) in ascending tag order.
+
+    No field this broker reads is tagged, so the section decodes to {tag: raw bytes}.
+    """
+
+    def annotation(self) -> Any:
+        return dict[int, bytes]
+
+    def zero(self) -> dict[int, bytes]:
+        return {}
+
+    def fixed_format(self, version: int) -> None:
+        return None
+
+    def min_size(self, version: int) -> int:
+        return 1
+
+    def decoder(self, version: int, nullable: bool, where: FieldPath) -> Decoder:
+        def decode(buf: memoryview, pos: int, out: list) -> int:
+            count, pos = read_unsigned_varint(buf, pos, where)
+            if count > (len(buf) - pos) // 2:
+                raise where.error(f"{count} tagged fields cannot fit the {len(buf) - pos} bytes left")
+            fields: dict[int, bytes] = {}
+            previous = -1
+            for _ in range(count):
+                tag, pos = read_unsigned_varint(buf, pos, where)
+                size, pos = read_unsigned_varint(buf, pos, where)
+                if tag <= previous:
+                    raise where.error(f"tag {tag} after tag {previous}: tags must ascend")
+                if pos + size > len(buf):
+                    raise where.error(f"tagged field of {size} bytes but {len(buf) - pos} left")
+                fields[tag] = bytes(buf[pos : pos + size])
+                previous, pos = tag, pos + size
+            out.append(fields)
+            return pos
+
+        return decode
+
+    def encoder(self, version: int, nullable: bool, where: FieldPath) -> Encoder:
+        def encode(value: dict[int, bytes], out: list) -> None:
+            out.append(unsigned_varint(len(value)))
+            for tag in sorted(value):
+                out.append(unsigned_varint(tag) + unsigned_varint(len(value[tag])))
+                out.append(value[tag])
+
+        return encode
+
+
+TAGGED_FIELDS = TaggedFields()
