@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from cluster.broker.log.dump import dump
 from logquake import __version__
 
 
@@ -11,3 +12,11 @@ from logquake import __version__
 @click.version_option(__version__, prog_name="logquake")
 def main() -> None:
     """Fault injection for Kafka-like replicated logs."""
+
+
+@main.group()
+def log() -> None:
+    """Inspect partition logs on disk."""
+
+
+log.add_command(dump)

@@ -93,7 +93,8 @@ def decode_body(
         raise CorruptBatchError(str(error), position) from None
 
 
-def _parse(header: BatchHeader, data: memoryview) -> list[Record]:
+def _parse(header: BatchHeader, view: memoryview) -> list[Record]:
+    data = bytes(view)  # one copy: slicing bytes is several times faster than slicing a memoryview
     base_offset = header.base_offset
     base_timestamp = header.base_timestamp
     log_append_time = header.max_timestamp if header.uses_log_append_time else None
@@ -118,16 +119,16 @@ def _parse(header: BatchHeader, data: memoryview) -> list[Record]:
     return records
 
 
-def _read_bytes(data: memoryview, position: int, end: int) -> tuple[bytes | None, int]:
+def _read_bytes(data: bytes, position: int, end: int) -> tuple[bytes | None, int]:
     length, position = decode_varint(data, position)
     if length < -1 or position + max(length, 0) > end:
         raise _Malformed(f"field of length {length} at byte {position} overruns its record")
     if length == -1:
         return None, position
-    return bytes(data[position : position + length]), position + length
+    return data[position : position + length], position + length
 
 
-def _read_headers(data: memoryview, position: int, end: int) -> tuple[list[Header], int]:
+def _read_headers(data: bytes, position: int, end: int) -> tuple[list[Header], int]:
     count, position = decode_varint(data, position)
     if count < 0:
         raise _Malformed(f"negative header count {count}")

@@ -56,11 +56,16 @@ def encode_varint(n: int) -> bytes:
 
 
 def _decode(buf: bytes | bytearray | memoryview, position: int, max_bytes: int, bits: int) -> tuple[int, int]:
-    end = len(buf)
+    if position + 1 < len(buf):  # fast paths: record fields are almost always one or two bytes
+        first = buf[position]
+        if first < 0x80:
+            return (first >> 1) ^ -(first & 1), position + 1
+        second = buf[position + 1]
+        if second < 0x80:
+            raw = (first & 0x7F) | second << 7
+            return (raw >> 1) ^ -(raw & 1), position + 2
     result = shift = 0
-    for index in range(position, position + max_bytes):
-        if index >= end:
-            raise VarintError("truncated", position)
+    for index in range(position, min(len(buf), position + max_bytes)):
         byte = buf[index]
         result |= (byte & 0x7F) << shift
         if byte < 0x80:
@@ -68,20 +73,16 @@ def _decode(buf: bytes | bytearray | memoryview, position: int, max_bytes: int, 
                 raise VarintError(f"value does not fit {bits} bits", position)
             return (result >> 1) ^ -(result & 1), index + 1
         shift += 7
+    if len(buf) < position + max_bytes:
+        raise VarintError("truncated", position)
     raise VarintError(f"longer than {max_bytes} bytes", position)
 
 
 def decode_varint(buf: bytes | bytearray | memoryview, position: int = 0) -> tuple[int, int]:
     """Reads a varint (int32) at `position`; returns (value, position after it)."""
-    if position < len(buf) and buf[position] < 0x80:
-        byte = buf[position]
-        return (byte >> 1) ^ -(byte & 1), position + 1
     return _decode(buf, position, 5, 32)
 
 
 def decode_varlong(buf: bytes | bytearray | memoryview, position: int = 0) -> tuple[int, int]:
     """Reads a varlong (int64) at `position`; returns (value, position after it)."""
-    if position < len(buf) and buf[position] < 0x80:
-        byte = buf[position]
-        return (byte >> 1) ^ -(byte & 1), position + 1
     return _decode(buf, position, 10, 64)
