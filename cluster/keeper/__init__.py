@@ -1,0 +1,1 @@
+"""ZooKeeper-compatible coordination service; its consensus lives in `cluster.keeper.raft`."""

@@ -1,0 +1,26 @@
+"""Sans-IO Raft: feed it events, act on its `Ready`, call `advance()`. See `core.Raft`."""
+
+from cluster.keeper.raft.core import Config, ProposalDropped, Raft
+from cluster.keeper.raft.log import LogInvariantError, RaftLog
+from cluster.keeper.raft.messages import Message, MessageType
+from cluster.keeper.raft.ready import Ready, ReadState
+from cluster.keeper.raft.state import NO_NODE, DurableState, Entry, HardState, Role, Snapshot, SoftState
+
+__all__ = [
+    "NO_NODE",
+    "Config",
+    "DurableState",
+    "Entry",
+    "HardState",
+    "LogInvariantError",
+    "Message",
+    "MessageType",
+    "ProposalDropped",
+    "Raft",
+    "RaftLog",
+    "ReadState",
+    "Ready",
+    "Role",
+    "Snapshot",
+    "SoftState",
+]
