@@ -2,6 +2,7 @@ import gzip
 import random
 import struct
 
+import lz4.block
 import lz4.frame
 import pytest
 import snappy
@@ -76,11 +77,20 @@ def test_snappy_is_written_with_xerial_framing_like_the_java_client():
 
 
 def test_lz4_is_written_as_a_frame_of_independent_blocks_like_the_java_client():
-    encoded = compress(Compression.LZ4, bytes(range(256)) * 1000)
+    data = b"".join(b"record %d;" % i for i in range(30_000))
+    encoded = compress(Compression.LZ4, data)
     flags, block_descriptor = encoded[4], encoded[5]
     assert encoded[:4] == struct.pack("<I", 0x184D2204)
     assert flags == 0b0110_0000, "version 1, independent blocks, no checksums, no content size"
     assert block_descriptor >> 4 == 4, "64 KiB maximum block size"
+    position, chunks = 7, []
+    while (length := struct.unpack_from("<I", encoded, position)[0]) != 0:
+        block = encoded[position + 4 : position + 4 + length]
+        chunks.append(lz4.block.decompress(block, uncompressed_size=64 << 10))
+        position += 4 + length
+    assert len(chunks) > 1 and all(len(chunk) == 64 << 10 for chunk in chunks[:-1])
+    assert b"".join(chunks) == data, "each block decodes alone, as Kafka's Java reader requires"
+    assert position + 4 == len(encoded)
 
 
 def test_incompressible_lz4_blocks_are_stored_raw():
