@@ -105,7 +105,7 @@ def _parse(header: BatchHeader, view: memoryview) -> list[Record]:
         end = position + length
         if length < 0 or end > len(data):
             raise _Malformed(f"record {index} claims {length} bytes, {len(data) - position} remain")
-        timestamp_delta, position = decode_varlong(data, position + 1)
+        timestamp_delta, position = decode_varlong(data, position + 1)  # + 1: the unused attributes byte
         offset_delta, position = decode_varint(data, position)
         key, position = _read_bytes(data, position, end)
         value, position = _read_bytes(data, position, end)
