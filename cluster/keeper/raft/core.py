@@ -181,13 +181,14 @@ class Raft:
     def has_ready(self) -> bool:
         if self._handed_out is not None:
             return False
+        hard, soft = self._reported_hard, self._reported_soft
         return bool(
             self._messages
             or self._read_states
             or self.log.has_unpersisted()
             or self.log.has_unapplied()
-            or self.hard_state != self._reported_hard
-            or self.soft_state != self._reported_soft
+            or (hard.term, hard.vote, hard.commit) != (self.term, self.vote, self.log.committed)
+            or (soft.role, soft.leader) != (self.role, self.leader)
         )
 
     def ready(self) -> Ready:

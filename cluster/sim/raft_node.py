@@ -1,0 +1,163 @@
+"""A Raft keeper node in the simulator: the Ready loop over a simulated disk, plus a KV service.
+
+This is the driver the core's contract asks for: persist and sync, then send, then apply, then
+advance. Only one Ready is in flight at a time; messages and ticks keep stepping the core while
+its sync is pending, as etcd's raft allows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from cluster.keeper.raft import (
+    Config,
+    DurableState,
+    Entry,
+    HardState,
+    Message,
+    ProposalDropped,
+    Raft,
+    Ready,
+    Snapshot,
+)
+from cluster.keeper.raft.state import EMPTY_SNAPSHOT
+from cluster.sim.kv import KVStore, Put
+from cluster.sim.kv_client import ClientReply, ClientRequest
+from cluster.sim.raft_monitor import RaftSafetyMonitor
+from cluster.sim.world import Machine
+
+CoreFactory = Callable[..., Raft]
+"""Builds the core: `(config, rng, durable) -> Raft`. Tests pass deliberately broken subclasses."""
+
+
+@dataclass(frozen=True, slots=True)
+class NodeSettings:
+    peers: tuple[int, ...]
+    tick: int
+    election_ticks: int
+    heartbeat_ticks: int
+    compact_every: int
+
+
+class RaftNode:
+    def __init__(self, machine: Machine, settings: NodeSettings, monitor: RaftSafetyMonitor, core: CoreFactory) -> None:
+        self._machine = machine
+        self._settings = settings
+        self._monitor = monitor
+        disk = machine.disk
+        snapshot: Snapshot = disk.read("snapshot", EMPTY_SNAPSHOT)
+        durable = DurableState(disk.read("hard", HardState()), snapshot, disk.read("log", ()))
+        config = Config(machine.id, settings.peers, settings.election_ticks, settings.heartbeat_ticks)
+        self.raft = core(config, machine.rng, durable)
+        self.kv = KVStore.from_snapshot(snapshot.data)
+        self.applied = snapshot.index
+        self._syncing = False
+        self._writes: dict[int, tuple[int, str, int]] = {}
+        self._reads: dict[bytes, tuple[int, ClientRequest]] = {}
+        self._ready_reads: list[tuple[int, int, ClientRequest]] = []
+        machine.after(machine.rng.randint(1, settings.tick), self._tick)
+
+    def receive(self, src: int, message: Any) -> None:
+        if isinstance(message, Message):
+            self.raft.step(message)
+        else:
+            self._serve(src, message)
+        self._pump()
+
+    def _tick(self) -> None:
+        self.raft.tick()
+        self._pump()
+        self._machine.after(self._settings.tick, self._tick)
+
+    def _serve(self, client: int, request: ClientRequest) -> None:
+        try:
+            if request.kind == "put":
+                assert request.value is not None
+                entry = self.raft.propose(Put(request.op_id, request.key, request.value).encode())
+                self._writes[entry.index] = (entry.term, request.op_id, client)
+            else:
+                context = request.op_id.encode()
+                self.raft.read_index(context)
+                self._reads[context] = (client, request)
+        except ProposalDropped as dropped:
+            self._machine.send(client, ClientReply(request.op_id, ok=False, leader_hint=dropped.leader))
+
+    def _pump(self) -> None:
+        if self._syncing or not self.raft.has_ready():
+            return
+        ready = self.raft.ready()
+        if ready.soft_state is not None:
+            self._monitor.on_role(self._machine.id, ready.soft_state, self.raft.log, self._machine.world.scheduler.now)
+        if ready.must_sync:
+            self._write(ready)
+            self._syncing = True
+            self._machine.disk.sync(lambda: self._finish(ready))
+        else:
+            self._finish(ready)
+
+    def _write(self, ready: Ready) -> None:
+        disk = self._machine.disk
+        log: tuple[Entry, ...] = disk.read("log", ())
+        if ready.snapshot is not None:
+            disk.write("snapshot", ready.snapshot)
+            log = _after_snapshot(log, ready.snapshot)
+        if ready.entries:
+            first = ready.entries[0].index
+            keep = first - log[0].index if log else 0
+            log = log[: max(keep, 0)] + ready.entries
+        if ready.snapshot is not None or ready.entries:
+            disk.write("log", log)
+        if ready.hard_state is not None:
+            disk.write("hard", ready.hard_state)
+
+    def _finish(self, ready: Ready) -> None:
+        self._syncing = False
+        send = self._machine.send
+        for message in ready.messages:
+            send(message.dst, message)
+        if ready.snapshot is not None and ready.snapshot.index > self.applied:
+            self.kv = KVStore.from_snapshot(ready.snapshot.data)
+            self.applied = ready.snapshot.index
+        for entry in ready.committed_entries:
+            self._apply(entry)
+        for read in ready.read_states:
+            waiting = self._reads.pop(read.context, None)
+            if waiting is not None:
+                self._ready_reads.append((read.index, *waiting))
+        self._answer_reads()
+        self.raft.advance()
+        if self.applied - self.raft.log.snapshot.index >= self._settings.compact_every:
+            self.raft.compact(self.applied, self.kv.snapshot())
+        self._pump()
+
+    def _apply(self, entry: Entry) -> None:
+        self._monitor.on_apply(self._machine.id, entry, self._machine.world.scheduler.now)
+        self.applied = entry.index
+        if entry.data:
+            self.kv.apply(entry.data)
+        waiting = self._writes.pop(entry.index, None)
+        if waiting is not None:
+            term, op_id, client = waiting
+            # (index, term) names one entry: another term here means ours never committed.
+            self._machine.send(client, ClientReply(op_id, ok=term == entry.term, index=entry.index))
+
+    def _answer_reads(self) -> None:
+        still_waiting = []
+        for index, client, request in self._ready_reads:
+            if index <= self.applied:
+                self._machine.send(client, ClientReply(request.op_id, ok=True, value=self.kv.get(request.key)))
+            else:
+                still_waiting.append((index, client, request))
+        self._ready_reads = still_waiting
+
+
+def _after_snapshot(log: tuple[Entry, ...], snapshot: Snapshot) -> tuple[Entry, ...]:
+    """The durable log once `snapshot` is stored: entries after it survive only if the log
+    agrees with the snapshot at its index (a local compaction), not after InstallSnapshot."""
+    if not log or not log[0].index <= snapshot.index <= log[-1].index:
+        return ()
+    if log[snapshot.index - log[0].index].term != snapshot.term:
+        return ()
+    return log[snapshot.index - log[0].index + 1 :]
