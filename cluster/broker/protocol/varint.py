@@ -22,7 +22,14 @@ class VarintError(ValueError):
         self.position = position
 
 
+_ONE_BYTE = [bytes((n,)) for n in range(0x80)]
+
+
 def _encode_unsigned(n: int) -> bytes:
+    if n < 0x80:
+        return _ONE_BYTE[n]
+    if n < 0x4000:  # fast path: two bytes cover most lengths and deltas in real batches
+        return bytes((n & 0x7F | 0x80, n >> 7))
     out = bytearray()
     while n >= 0x80:
         out.append((n & 0x7F) | 0x80)
@@ -31,28 +38,18 @@ def _encode_unsigned(n: int) -> bytes:
     return bytes(out)
 
 
-_SMALL = {n: _encode_unsigned((n << 1) ^ (n >> 63)) for n in range(-64, 64)}
-"""Values that fit one byte: most deltas, lengths and counts in real batches."""
-
-
 def encode_varlong(n: int) -> bytes:
     """ZigZag-encodes a signed 64-bit integer."""
-    small = _SMALL.get(n)
-    if small is not None:
-        return small
     if not INT64_MIN <= n <= INT64_MAX:
         raise ValueError(f"{n} does not fit a varlong (int64)")
-    return _encode_unsigned(((n << 1) ^ (n >> 63)) & 0xFFFF_FFFF_FFFF_FFFF)
+    return _encode_unsigned((n << 1) ^ (n >> 63))
 
 
 def encode_varint(n: int) -> bytes:
     """ZigZag-encodes a signed 32-bit integer."""
-    small = _SMALL.get(n)
-    if small is not None:
-        return small
     if not INT32_MIN <= n <= INT32_MAX:
         raise ValueError(f"{n} does not fit a varint (int32)")
-    return _encode_unsigned(((n << 1) ^ (n >> 63)) & 0xFFFF_FFFF)
+    return _encode_unsigned((n << 1) ^ (n >> 31))
 
 
 def _decode(buf: bytes | bytearray | memoryview, position: int, max_bytes: int, bits: int) -> tuple[int, int]:
