@@ -1,0 +1,114 @@
+"""Log settings with Kafka's names, meanings and defaults.
+
+Operators already know Kafka's properties, so the log takes them as they are
+written in server.properties (broker level) or topic configs (topic level),
+and topic-level values win, exactly as in Kafka.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from cluster.broker.protocol.record_batch import HEADER_SIZE
+
+NEVER = 2**63 - 1
+"""Kafka's Long.MAX_VALUE: the flush intervals' default, meaning 'leave it to the OS'."""
+UNLIMITED = -1
+MAX_SEGMENT_BYTES = 2**31 - 1
+"""Index entries store file positions as int32."""
+
+_HOUR_MS = 3_600_000
+_MINUTE_MS = 60_000
+_WEEK_MS = 7 * 24 * _HOUR_MS
+
+# field name -> property names in increasing precedence (Kafka: topic beats broker; ms beats hours).
+_SOURCES: dict[str, tuple[tuple[str, int], ...]] = {
+    "segment_bytes": (("log.segment.bytes", 1), ("segment.bytes", 1)),
+    "segment_ms": (("log.roll.hours", _HOUR_MS), ("log.roll.ms", 1), ("segment.ms", 1)),
+    "index_interval_bytes": (("log.index.interval.bytes", 1), ("index.interval.bytes", 1)),
+    "retention_ms": (
+        ("log.retention.hours", _HOUR_MS),
+        ("log.retention.minutes", _MINUTE_MS),
+        ("log.retention.ms", 1),
+        ("retention.ms", 1),
+    ),
+    "retention_bytes": (("log.retention.bytes", 1), ("retention.bytes", 1)),
+    "max_message_bytes": (("message.max.bytes", 1), ("max.message.bytes", 1)),
+    "flush_interval_messages": (("log.flush.interval.messages", 1), ("flush.messages", 1)),
+    "flush_interval_ms": (("log.flush.interval.ms", 1), ("flush.ms", 1)),
+}
+
+_RANGES: dict[str, tuple[int, int]] = {
+    "segment_bytes": (HEADER_SIZE, MAX_SEGMENT_BYTES),
+    "segment_ms": (1, NEVER),
+    "index_interval_bytes": (0, MAX_SEGMENT_BYTES),
+    "retention_ms": (UNLIMITED, NEVER),
+    "retention_bytes": (UNLIMITED, NEVER),
+    "max_message_bytes": (HEADER_SIZE, MAX_SEGMENT_BYTES),
+    "flush_interval_messages": (1, NEVER),
+    "flush_interval_ms": (0, NEVER),
+}
+
+PROPERTY_NAMES = frozenset(name for sources in _SOURCES.values() for name, _ in sources)
+"""Every property from_properties understands; a broker passes the subset it holds."""
+
+
+@dataclass(frozen=True, slots=True)
+class LogConfig:
+    segment_bytes: int = 1 << 30
+    segment_ms: int = _WEEK_MS
+    index_interval_bytes: int = 4096
+    retention_ms: int = _WEEK_MS
+    retention_bytes: int = UNLIMITED
+    max_message_bytes: int = 1_048_588
+    flush_interval_messages: int = NEVER
+    flush_interval_ms: int = NEVER
+
+    def __post_init__(self) -> None:
+        for field_name, (low, high) in _RANGES.items():
+            _check_range(field_name, getattr(self, field_name), low, high)
+
+    @classmethod
+    def from_properties(cls, properties: Mapping[str, object]) -> LogConfig:
+        """Builds a config from Kafka property names (strings as in a .properties file, or ints)."""
+        unknown = sorted(set(properties) - PROPERTY_NAMES)
+        if unknown:
+            raise ValueError(f"unknown log propert{'y' if len(unknown) == 1 else 'ies'}: {', '.join(unknown)}")
+        values: dict[str, int] = {}
+        for field_name, sources in _SOURCES.items():
+            for name, unit_ms in sources:
+                if name in properties:
+                    value = _scaled(name, _integer(name, properties[name]), unit_ms)
+                    _check_range(f"property {name}", value, *_RANGES[field_name])
+                    values[field_name] = value
+        return cls(**values)
+
+
+def _integer(name: str, value: object) -> int:
+    if isinstance(value, bool):
+        raise ValueError(f"property {name} must be an integer, got {value!r}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value.strip(), 10)
+        except ValueError:
+            pass
+    raise ValueError(f"property {name} must be an integer, got {value!r}")
+
+
+def _scaled(name: str, value: int, unit_ms: int) -> int:
+    """Hours and minutes become milliseconds; -1 keeps meaning 'unlimited'."""
+    if unit_ms == 1 or value == UNLIMITED:
+        return value
+    if value < 0:
+        raise ValueError(f"property {name} must be -1 or non-negative, got {value}")
+    return min(value * unit_ms, NEVER)
+
+
+def _check_range(field_name: str, value: int, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{field_name} must be an integer, got {value!r}")
+    if not low <= value <= high:
+        raise ValueError(f"{field_name} must be between {low} and {high}, got {value}")

@@ -1,0 +1,82 @@
+"""The partition directory: which files are segments, which are ours, and the small state files.
+
+A user can leave anything in a directory; opening a log must not crash on
+it. Segment files are recognised by Kafka's 20-digit names, leftovers of
+our own interrupted writes are removed, and everything else is reported and
+left alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+from cluster.broker.log import checkpoint
+from cluster.broker.log.epoch_cache import FILE_NAME as EPOCH_CHECKPOINT
+from cluster.broker.log.segment import LOG_SUFFIX
+
+RECOVERY_POINT_CHECKPOINT = "recovery-point-offset-checkpoint"
+CLEAN_SHUTDOWN_MARKER = ".kafka_cleanshutdown"
+_SEGMENT_FILE = re.compile(r"^(\d{20})(\.log|\.index|\.timeindex)$")
+_OWN_FILES = {RECOVERY_POINT_CHECKPOINT, CLEAN_SHUTDOWN_MARKER, EPOCH_CHECKPOINT}
+
+_log = logging.getLogger(__name__)
+
+
+def segment_bases(directory: Path) -> list[int]:
+    """Base offsets of the segments present, after clearing our own debris."""
+    logs: set[int] = set()
+    indexes: dict[int, list[Path]] = {}
+    for path in sorted(directory.iterdir()):
+        match = _SEGMENT_FILE.match(path.name)
+        if match and path.is_file():
+            base = int(match.group(1))
+            if match.group(2) == LOG_SUFFIX:
+                logs.add(base)
+            else:
+                indexes.setdefault(base, []).append(path)
+        elif path.name.endswith(checkpoint.TEMPORARY_SUFFIX) and path.name[: -len(checkpoint.TEMPORARY_SUFFIX)] in _OWN_FILES:
+            _log.info("%s: removing %s left by an interrupted checkpoint write", directory, path.name)
+            path.unlink()
+        elif path.name not in _OWN_FILES:
+            _log.warning("%s: ignoring %s, which is not part of a partition log", directory, path.name)
+    for base, paths in indexes.items():
+        if base not in logs:
+            for path in paths:
+                _log.warning("%s: removing %s, an index without its .log segment", directory, path.name)
+                path.unlink()
+    return sorted(logs)
+
+
+def read_recovery_point(directory: Path) -> int:
+    """The offset below which everything was fsynced; 0 (recover everything) if unknown."""
+    try:
+        entries = checkpoint.read(directory / RECOVERY_POINT_CHECKPOINT, 1)
+    except checkpoint.CheckpointError as error:
+        _log.warning("%s: ignoring unreadable recovery point (%s); recovering every segment", directory, error)
+        return 0
+    if not entries:
+        return 0
+    return max(entries[0][0], 0)
+
+
+def write_recovery_point(directory: Path, offset: int) -> None:
+    checkpoint.write(directory / RECOVERY_POINT_CHECKPOINT, [(offset,)])
+
+
+def has_clean_shutdown_marker(directory: Path) -> bool:
+    return (directory / CLEAN_SHUTDOWN_MARKER).exists()
+
+
+def write_clean_shutdown_marker(directory: Path) -> None:
+    (directory / CLEAN_SHUTDOWN_MARKER).touch()
+    checkpoint.fsync_directory(directory)
+
+
+def remove_clean_shutdown_marker(directory: Path) -> None:
+    """Removed as soon as the log is open, so a crash from here on is seen as one."""
+    marker = directory / CLEAN_SHUTDOWN_MARKER
+    if marker.exists():
+        marker.unlink()
+        checkpoint.fsync_directory(directory)

@@ -1,0 +1,490 @@
+"""A partition's log: a directory of segments that appends, serves, retains, truncates and recovers.
+
+Used from one thread (the broker's event loop), with time injected as a
+clock returning epoch milliseconds, so the simulator can drive it
+deterministically. Batches are stored exactly as they travel; the only bytes
+the log ever changes inside a batch are baseOffset and partitionLeaderEpoch,
+which lie outside the CRC.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from cluster.broker.log import checkpoint, layout
+from cluster.broker.log.config import NEVER, UNLIMITED, LogConfig
+from cluster.broker.log.epoch_cache import LeaderEpochCache
+from cluster.broker.log.errors import (
+    BatchTooLargeError,
+    Corruption,
+    CorruptLogError,
+    InvalidBatchError,
+    NonContiguousAppendError,
+    OffsetOutOfRangeError,
+)
+from cluster.broker.log.index import INT32_MAX
+from cluster.broker.log.region import FileRegion
+from cluster.broker.log.segment import NO_TIMESTAMP, PlacedBatch, Segment
+from cluster.broker.protocol.record_batch import BatchHeader, CorruptBatchError, peek_size, stamp, validate
+from cluster.broker.protocol.records import decode_records
+
+Clock = Callable[[], int]
+Batches = bytes | bytearray | memoryview
+
+_log = logging.getLogger(__name__)
+
+
+def wall_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class AppendInfo:
+    first_offset: int
+    last_offset: int
+    max_timestamp: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeletedSegment:
+    base_offset: int
+    next_offset: int
+    size: int
+    reason: str
+
+
+class PartitionLog:
+    def __init__(self, directory: Path, config: LogConfig, clock: Clock, segments: list[Segment], recovery_point: int) -> None:
+        self.directory = directory
+        self.config = config
+        self._clock = clock
+        self._segments = segments
+        self._bases = [segment.base_offset for segment in segments]
+        self.recovery_point = recovery_point
+        self.epoch_cache, self._epoch_checkpoint_usable = LeaderEpochCache.load(directory)
+        self.corruption: Corruption | None = None
+        """The first stored batch that failed validation; reads at or beyond its offset raise CorruptLogError."""
+        self._last_flush_ms = clock()
+
+    # --- opening -------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, directory: str | os.PathLike[str], config: LogConfig | None = None, clock: Clock = wall_clock_ms) -> PartitionLog:
+        """Opens (or creates) the log in `directory`, recovering it if it was not closed cleanly."""
+        path = Path(directory)
+        path.mkdir(parents=True, exist_ok=True)
+        config = config or LogConfig()
+        bases = layout.segment_bases(path)
+        clean = layout.has_clean_shutdown_marker(path)
+        now = clock()
+        segments = [Segment(path, base, config.index_interval_bytes, now) for base in bases]
+        if not segments:
+            segments = [Segment(path, 0, config.index_interval_bytes, now)]
+        log = cls(path, config, clock, segments, layout.read_recovery_point(path))
+        log._load(clean)
+        layout.remove_clean_shutdown_marker(path)
+        return log
+
+    def _load(self, clean: bool) -> None:
+        first_unflushed = len(self._segments) if clean else self._segment_at(max(self.recovery_point, self.log_start_offset))
+        epoch_starts: list[tuple[int, int]] = []
+        for segment in self._segments[:first_unflushed]:
+            if not segment.load_indexes():
+                _log.warning("%s: index files of %s are missing or inconsistent; rebuilding them", self.directory, segment.name)
+                self._rebuild_closed_or_recover(segment)
+        at = first_unflushed
+        while at < len(self._segments):
+            epoch_starts += self._recover(self._segments[at])
+            at += 1
+        self._check_contiguity()
+        if self._epoch_checkpoint_usable:
+            self.epoch_cache.assign_newer(epoch_starts)
+        else:
+            self._rebuild_epoch_cache()
+        self.epoch_cache.truncate_from_end(self.log_end_offset)
+        self.epoch_cache.truncate_from_start(self.log_start_offset)
+        if not clean:
+            self.flush()
+        self._refresh_corruption()
+
+    def _rebuild_closed_or_recover(self, segment: Segment) -> None:
+        """A flushed segment whose indexes failed: rebuild them; damage is reported, not cut,
+        except in the last segment, where appends continue and garbage cannot stay in the middle."""
+        if segment is self._active:
+            self._recover(segment)
+            return
+        result = segment.scan()
+        if result.problem:
+            segment.next_offset = self._bases[self._segments.index(segment) + 1]
+            self._report(result.problem)
+
+    def _recover(self, segment: Segment) -> list[tuple[int, int]]:
+        """Crash recovery of one segment: validate everything, cut at the first bad batch."""
+        result = segment.scan()
+        problem = result.problem
+        if problem:
+            _log.error(
+                "%s: recovery truncates %s at byte %d, dropping offsets from %d (%d bytes): %s",
+                self.directory, segment.name, problem.position, problem.offset, segment.size - problem.position, problem.reason,
+            )
+            segment.truncate_at(problem.position)
+            segment.corruption = None
+            segment.next_offset = problem.offset
+            self._delete_after(segment, "after a truncated segment")
+        return result.epoch_starts
+
+    def _check_contiguity(self) -> None:
+        for before, after in zip(self._segments, self._segments[1:]):
+            if before.corruption is None and before.next_offset != after.base_offset:
+                before.corruption = Corruption(
+                    before.name, before.size, before.next_offset,
+                    f"segment ends at offset {before.next_offset} but the next one starts at {after.base_offset}",
+                )
+                self._report(before.corruption)
+
+    def _rebuild_epoch_cache(self) -> None:
+        self.epoch_cache.clear()
+        self.epoch_cache.assign_newer(
+            (header.partition_leader_epoch, header.base_offset) for segment in self._segments for header in segment.headers()
+        )
+
+    # --- offsets -------------------------------------------------------------------------------
+
+    @property
+    def log_start_offset(self) -> int:
+        return self._segments[0].base_offset
+
+    @property
+    def log_end_offset(self) -> int:
+        return self._segments[-1].next_offset
+
+    @property
+    def size(self) -> int:
+        return sum(segment.size for segment in self._segments)
+
+    @property
+    def segment_base_offsets(self) -> list[int]:
+        return list(self._bases)
+
+    @property
+    def _active(self) -> Segment:
+        return self._segments[-1]
+
+    def _segment_at(self, offset: int) -> int:
+        return max(bisect.bisect_right(self._bases, offset) - 1, 0)
+
+    # --- appending -----------------------------------------------------------------------------
+
+    def append(self, batches: Batches, leader_epoch: int) -> AppendInfo:
+        """Appends one or more producer batches as the leader: assigns offsets and stamps the epoch.
+
+        A bytearray (or writable memoryview) is stamped in place; immutable
+        bytes are copied once. Nothing is written unless every batch is valid.
+        """
+        if leader_epoch < 0:
+            raise ValueError(f"leader epoch must be non-negative, got {leader_epoch}")
+        buffer = batches if isinstance(batches, bytearray) or (isinstance(batches, memoryview) and not batches.readonly) else bytearray(batches)
+        offset = self.log_end_offset
+        placed = []
+        max_timestamp = NO_TIMESTAMP
+        for position, header in self._validated(buffer):
+            stamp(buffer, position, offset, leader_epoch)
+            last = offset + header.last_offset_delta
+            placed.append(PlacedBatch(position, offset, last, header.max_timestamp, header.size, leader_epoch))
+            max_timestamp = max(max_timestamp, header.max_timestamp)
+            offset = last + 1
+        if leader_epoch != self.epoch_cache.latest_epoch:
+            self.epoch_cache.assign(leader_epoch, placed[0].base_offset)
+        self._write(memoryview(buffer), placed)
+        return AppendInfo(placed[0].base_offset, placed[-1].last_offset, max_timestamp)
+
+    def append_as_follower(self, batches: Batches) -> AppendInfo:
+        """Appends batches fetched from the leader, keeping their offsets and epochs."""
+        view = memoryview(batches)
+        expected = self.log_end_offset
+        placed = []
+        for position, header in self._validated(view):
+            if header.base_offset != expected:
+                raise NonContiguousAppendError(
+                    f"batch at offset {header.base_offset} does not continue the log, which ends at {expected}"
+                )
+            placed.append(PlacedBatch(position, header.base_offset, header.last_offset, header.max_timestamp, header.size, header.partition_leader_epoch))
+            expected = header.next_offset
+        self.epoch_cache.assign_all((batch.leader_epoch, batch.base_offset) for batch in placed if batch.leader_epoch >= 0)
+        self._write(view, placed)
+        return AppendInfo(placed[0].base_offset, placed[-1].last_offset, max(batch.max_timestamp for batch in placed))
+
+    def _validated(self, buffer: Batches) -> list[tuple[int, BatchHeader]]:
+        if not len(buffer):
+            raise InvalidBatchError("an append needs at least one batch")
+        found, position = [], 0
+        while position < len(buffer):
+            size = peek_size(buffer, position)
+            if size is not None and size > self.config.max_message_bytes:
+                raise BatchTooLargeError(
+                    f"batch at byte {position} is {size} bytes, over max.message.bytes {self.config.max_message_bytes}"
+                )
+            try:
+                header = validate(buffer, position)
+            except CorruptBatchError as error:
+                raise InvalidBatchError(str(error)) from None
+            found.append((position, header))
+            position += header.size
+        return found
+
+    def _write(self, data: memoryview, placed: list[PlacedBatch]) -> None:
+        """Writes runs of batches with one write each, rolling segments between batches as needed."""
+        first = 0
+        for at, batch in enumerate(placed):
+            if self._needs_roll(batch.position - placed[first].position, batch):
+                if at > first:
+                    self._active.append(data, placed[first:at])
+                self.roll()
+                first = at
+        self._active.append(data, placed[first:])
+        self.maybe_flush()
+
+    def _needs_roll(self, pending_bytes: int, batch: PlacedBatch) -> bool:
+        active = self._active
+        if active.is_empty and not pending_bytes:
+            return False
+        if active.size + pending_bytes + batch.size > self.config.segment_bytes:
+            return True
+        if batch.last_offset - active.base_offset > INT32_MAX:
+            return True
+        return not active.is_empty and self._waited_for_roll(active, batch.max_timestamp) > self.config.segment_ms
+
+    def _waited_for_roll(self, segment: Segment, batch_timestamp: int) -> int:
+        """Kafka's rule: measured in record time from the segment's first batch, else in wall time."""
+        first = segment.first_batch_timestamp
+        if first is not None and first >= 0:
+            return batch_timestamp - first
+        return self._clock() - segment.created_ms
+
+    def roll(self) -> None:
+        """Closes the active segment (flushing it, as Kafka does) and starts a new one at the log end."""
+        active = self._active
+        if active.is_empty:
+            return
+        active.finish_time_index()
+        active.flush()
+        segment = Segment(self.directory, active.next_offset, self.config.index_interval_bytes, self._clock())
+        self._segments.append(segment)
+        self._bases.append(segment.base_offset)
+        checkpoint.fsync_directory(self.directory)
+        self._advance_recovery_point(max(self.recovery_point, segment.base_offset))
+
+    # --- durability ----------------------------------------------------------------------------
+
+    def maybe_flush(self) -> None:
+        """Flushes if log.flush.interval.messages or log.flush.interval.ms says it is time."""
+        unflushed = self.log_end_offset - self.recovery_point
+        if unflushed <= 0:
+            return
+        if unflushed >= self.config.flush_interval_messages or (
+            self.config.flush_interval_ms != NEVER and self._clock() - self._last_flush_ms >= self.config.flush_interval_ms
+        ):
+            self.flush()
+
+    def flush(self) -> None:
+        """fsyncs every segment holding data past the recovery point, then moves the point to the log end."""
+        for segment in self._segments[self._segment_at(self.recovery_point) :]:
+            segment.flush()
+        checkpoint.fsync_directory(self.directory)
+        self._last_flush_ms = self._clock()
+        self._advance_recovery_point(self.log_end_offset)
+
+    def _advance_recovery_point(self, offset: int) -> None:
+        self.recovery_point = offset
+        layout.write_recovery_point(self.directory, offset)
+
+    def close(self) -> None:
+        """Flushes everything and marks the shutdown clean, so the next open skips recovery."""
+        self._active.finish_time_index()
+        self.flush()
+        layout.write_clean_shutdown_marker(self.directory)
+        for segment in self._segments:
+            segment.close()
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def read(self, offset: int, max_bytes: int, upper_bound: int | None = None) -> FileRegion:
+        """Whole batches from the one holding `offset`, within one segment (Kafka fetch semantics).
+
+        `upper_bound` (exclusive, e.g. the high watermark) keeps out batches that
+        reach it. At least one batch is returned even above max_bytes; an
+        empty region means there is nothing to read yet.
+        """
+        start, end = self.log_start_offset, self.log_end_offset
+        if not start <= offset <= end:
+            raise OffsetOutOfRangeError(offset, start, end)
+        limit = end if upper_bound is None else min(upper_bound, end)
+        self._refuse_corrupt(offset)
+        if offset >= limit:
+            return FileRegion(self._active.fd, self._active.size, 0, offset)
+        segment = self._segments[self._segment_at(offset)]
+        self._ensure_verified(segment)
+        self._refuse_corrupt(offset)
+        if self.corruption is not None:
+            limit = min(limit, self.corruption.offset)
+        first, last, next_offset = segment.slice(offset, max_bytes, limit)
+        return FileRegion(segment.fd, first, last - first, next_offset)
+
+    def offset_for_timestamp(self, timestamp: int) -> int | None:
+        """The offset of the first record whose timestamp is >= `timestamp`, or None."""
+        for segment in self._segments:
+            if segment.max_timestamp < timestamp:
+                continue
+            self._ensure_verified(segment)
+            found = self._offset_in_segment(segment, timestamp)
+            if found is not None:
+                return found
+            if segment.corruption is not None:
+                raise CorruptLogError(segment.corruption)
+        return None
+
+    def _offset_in_segment(self, segment: Segment, timestamp: int) -> int | None:
+        at = segment.time_index.floor(timestamp)
+        position, _ = segment.locate(segment.time_index.values[at] if at >= 0 else segment.base_offset)
+        while position < segment.valid_end:
+            header = segment.batch_at(position)
+            if header.max_timestamp >= timestamp:
+                batch = os.pread(segment.fd, header.size, position)
+                try:
+                    records = decode_records(batch)
+                except CorruptBatchError as error:
+                    raise InvalidBatchError(f"stored batch at offset {header.base_offset}: {error}") from None
+                for record in records:
+                    if record.timestamp >= timestamp:
+                        return record.offset
+            position += header.size
+        return None
+
+    def _ensure_verified(self, segment: Segment) -> None:
+        """Validates a segment nobody has checked since it was written, once, before serving from it."""
+        if segment.verified:
+            return
+        result = segment.scan()
+        if result.problem:
+            self._report(result.problem)
+            self._refresh_corruption()
+
+    def _refuse_corrupt(self, offset: int) -> None:
+        if self.corruption is not None and offset >= self.corruption.offset:
+            raise CorruptLogError(self.corruption)
+
+    def _report(self, corruption: Corruption) -> None:
+        _log.error(
+            "%s: corrupt batch in %s at byte %d (offset %d): %s; offsets from %d are not served",
+            self.directory, corruption.segment, corruption.position, corruption.offset, corruption.reason, corruption.offset,
+        )
+
+    def _refresh_corruption(self) -> None:
+        self.corruption = next((segment.corruption for segment in self._segments if segment.corruption), None)
+
+    # --- leader epochs -------------------------------------------------------------------------
+
+    def end_offset_for_epoch(self, epoch: int) -> tuple[int, int]:
+        """OffsetForLeaderEpoch: (largest epoch <= `epoch`, its end offset), or (-1, -1)."""
+        return self.epoch_cache.end_offset_for_epoch(epoch, self.log_end_offset)
+
+    # --- retention and truncation --------------------------------------------------------------
+
+    def apply_retention(self) -> list[DeletedSegment]:
+        """Deletes whole closed segments, oldest first, while retention.ms or retention.bytes is breached."""
+        now = self._clock()
+        excess = self.size - self.config.retention_bytes if self.config.retention_bytes != UNLIMITED else None
+        deleted = []
+        while len(self._segments) > 1:
+            segment = self._segments[0]
+            reason = self._retention_breach(segment, now, excess)
+            if reason is None:
+                break
+            deleted.append(DeletedSegment(segment.base_offset, segment.next_offset, segment.size, reason))
+            _log.info(
+                "%s: retention deletes %s (offsets %d..%d, %d bytes): %s",
+                self.directory, segment.name, segment.base_offset, segment.next_offset - 1, segment.size, reason,
+            )
+            if excess is not None:
+                excess -= segment.size
+            self._delete_first()
+        if deleted:
+            checkpoint.fsync_directory(self.directory)
+            self.epoch_cache.truncate_from_start(self.log_start_offset)
+            self._refresh_corruption()
+        return deleted
+
+    def _retention_breach(self, segment: Segment, now: int, excess: int | None) -> str | None:
+        if self.config.retention_ms != UNLIMITED:
+            newest = segment.max_timestamp if segment.max_timestamp > NO_TIMESTAMP else os.stat(segment.path).st_mtime_ns // 1_000_000
+            if now - newest > self.config.retention_ms:
+                return f"newest timestamp {newest} is more than retention.ms {self.config.retention_ms} old"
+        if excess is not None and excess - segment.size >= 0:
+            return f"log exceeds retention.bytes {self.config.retention_bytes}"
+        return None
+
+    def truncate_to(self, offset: int) -> None:
+        """Drops every batch that reaches `offset` (replication's divergence repair).
+
+        The log end becomes the start of the batch holding `offset`, which is
+        `offset` itself whenever `offset` is a batch boundary, as epoch ends are.
+        """
+        if offset >= self.log_end_offset:
+            return
+        if offset <= self.log_start_offset:
+            self.truncate_fully_and_start_at(offset)
+            return
+        if self.corruption is not None:
+            offset = min(offset, self.corruption.offset)
+        segment = self._segments[self._segment_at(offset)]
+        self._delete_after(segment, f"truncation to offset {offset}")
+        if offset < segment.valid_next_offset:
+            position, end = segment.locate(offset)
+        else:
+            position, end = segment.valid_end, offset
+        _log.info("%s: truncating %s at byte %d, log end %d -> %d", self.directory, segment.name, position, segment.next_offset, end)
+        segment.truncate_at(position)
+        result = segment.scan()
+        segment.next_offset = end
+        if result.problem:
+            self._report(result.problem)
+        self.epoch_cache.truncate_from_end(self.log_end_offset)
+        if self.recovery_point > self.log_end_offset:
+            self._advance_recovery_point(self.log_end_offset)
+        self._refresh_corruption()
+
+    def truncate_fully_and_start_at(self, offset: int) -> None:
+        """Empties the log and restarts it at `offset` (a follower far behind a leader's log start)."""
+        if offset < 0:
+            raise ValueError(f"log start offset must be non-negative, got {offset}")
+        _log.info("%s: deleting all %d segments; the log restarts at offset %d", self.directory, len(self._segments), offset)
+        for segment in self._segments:
+            segment.delete()
+        self._segments = [Segment(self.directory, offset, self.config.index_interval_bytes, self._clock())]
+        self._bases = [offset]
+        checkpoint.fsync_directory(self.directory)
+        self.epoch_cache.clear()
+        self.corruption = None
+        self._advance_recovery_point(offset)
+
+    def _delete_after(self, keep: Segment, why: str) -> None:
+        while self._segments[-1] is not keep:
+            segment = self._segments.pop()
+            self._bases.pop()
+            _log.warning(
+                "%s: deleting %s (offsets %d..%d, %d bytes): %s",
+                self.directory, segment.name, segment.base_offset, segment.next_offset - 1, segment.size, why,
+            )
+            segment.delete()
+
+    def _delete_first(self) -> None:
+        self._segments.pop(0).delete()
+        self._bases.pop(0)
+        self.recovery_point = max(self.recovery_point, self.log_start_offset)
+

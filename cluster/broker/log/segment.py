@@ -1,0 +1,325 @@
+"""One segment: a .log file of v2 batches plus its two sparse indexes.
+
+The segment knows positions and offsets; it decides nothing about rolling,
+retention or recovery policy (the partition log does). Appends are a single
+sequential write; reads translate offsets to byte ranges through the index and
+a short walk over batch headers, never touching records.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+from cluster.broker.log.errors import Corruption
+from cluster.broker.log.index import INT32_MAX, IndexCorruptError, OffsetIndex, TimeIndex
+from cluster.broker.protocol.record_batch import (
+    HEADER,
+    HEADER_SIZE,
+    LOG_OVERHEAD,
+    MAGIC,
+    MIN_BATCH_LENGTH,
+    BatchHeader,
+    CorruptBatchError,
+    peek_size,
+    validate,
+)
+
+LOG_SUFFIX = ".log"
+NO_TIMESTAMP = -1
+_SCAN_CHUNK = 8 << 20
+
+
+def file_stem(base_offset: int) -> str:
+    return f"{base_offset:020d}"
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedBatch:
+    """A batch as the log stores it: where it sits and what it covers."""
+
+    position: int
+    base_offset: int
+    last_offset: int
+    max_timestamp: int
+    size: int
+    leader_epoch: int
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    """What a validating pass over the whole file found."""
+
+    problem: Corruption | None
+    epoch_starts: list[tuple[int, int]]
+
+
+class Segment:
+    def __init__(self, directory: Path, base_offset: int, index_interval_bytes: int, created_ms: int) -> None:
+        self.directory = directory
+        self.index_interval_bytes = index_interval_bytes
+        self.base_offset = base_offset
+        self.name = file_stem(base_offset) + LOG_SUFFIX
+        self.fd = os.open(directory / self.name, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        self.size = os.fstat(self.fd).st_size
+        self.next_offset = base_offset
+        self.offset_index = OffsetIndex(directory / (file_stem(base_offset) + OffsetIndex.SUFFIX), base_offset)
+        self.time_index = TimeIndex(directory / (file_stem(base_offset) + TimeIndex.SUFFIX), base_offset)
+        self.max_timestamp = NO_TIMESTAMP
+        self.offset_of_max_timestamp = base_offset
+        self.first_batch_timestamp: int | None = None
+        self.created_ms = created_ms
+        self.verified = self.size == 0
+        self.corruption: Corruption | None = None
+        self._bytes_since_index_entry = 0
+
+    @property
+    def path(self) -> Path:
+        return self.directory / self.name
+
+    @property
+    def is_empty(self) -> bool:
+        return self.size == 0
+
+    @property
+    def valid_end(self) -> int:
+        """Bytes that may be served: all of them unless a corrupt batch was found."""
+        return self.corruption.position if self.corruption else self.size
+
+    @property
+    def valid_next_offset(self) -> int:
+        return self.corruption.offset if self.corruption else self.next_offset
+
+    # --- writing -------------------------------------------------------------------------------
+
+    def append(self, data: memoryview, batches: list[PlacedBatch]) -> None:
+        """Writes a run of validated, stamped batches of `data` (positions are within `data`) in one write."""
+        begin, end = batches[0].position, batches[-1].position + batches[-1].size
+        start = self.size
+        written = begin
+        try:
+            while written < end:
+                written += os.write(self.fd, data[written:end])
+        except OSError:
+            os.ftruncate(self.fd, start)
+            raise
+        self.size = start + end - begin
+        for batch in batches:
+            self._note(start + batch.position - begin, batch.last_offset, batch.max_timestamp, batch.size)
+        self.next_offset = batches[-1].last_offset + 1
+
+    def finish_time_index(self) -> None:
+        """Records the segment's largest timestamp, as Kafka does when a segment stops being active."""
+        last = self.time_index.keys[-1] if len(self.time_index) else NO_TIMESTAMP
+        if self.max_timestamp > last:
+            self.time_index.append(self.max_timestamp, self.offset_of_max_timestamp)
+
+    def persist_indexes(self, fsync: bool) -> None:
+        self.offset_index.persist(fsync)
+        self.time_index.persist(fsync)
+
+    def flush(self) -> None:
+        os.fsync(self.fd)
+        self.persist_indexes(fsync=True)
+
+    def truncate_at(self, position: int) -> None:
+        """Drops bytes from `position` on; the caller rebuilds the indexes with scan()."""
+        os.ftruncate(self.fd, position)
+        self.size = position
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+    def delete(self) -> None:
+        self.close()
+        self.path.unlink(missing_ok=True)
+        self.offset_index.delete()
+        self.time_index.delete()
+
+    # --- opening and checking ------------------------------------------------------------------
+
+    def load_indexes(self) -> bool:
+        """Trusts the index files if they are plausible and agree with the tail of the log.
+
+        Reads only the batches after the last offset-index entry, so opening a
+        cleanly closed gigabyte segment costs a few reads, not a scan.
+        """
+        try:
+            self.offset_index.load(self.size)
+            self.time_index.load(self.size)
+        except IndexCorruptError:
+            return False
+        entries = len(self.offset_index)
+        position = self.offset_index.values[-1] if entries else 0
+        expected = None if entries else self.base_offset
+        self._bytes_since_index_entry = 0
+        while position < self.size:
+            header = self._structural_header(position)
+            if header is None or (expected is not None and header.base_offset != expected):
+                return False
+            if expected is None and header.last_offset != self.offset_index.keys[-1]:
+                return False
+            self._track_timestamp(header.last_offset, header.max_timestamp)
+            expected = header.next_offset
+            position += header.size
+            self._bytes_since_index_entry += header.size
+        if position != self.size:
+            return False
+        self.next_offset = expected if expected is not None else self.base_offset
+        if len(self.time_index):
+            if self.time_index.values[-1] >= self.next_offset:
+                return False
+            self._track_timestamp(self.time_index.values[-1], self.time_index.keys[-1])
+        if len(self.offset_index) and not len(self.time_index) and self.max_timestamp > NO_TIMESTAMP:
+            return False  # an offset entry is always paired with a time entry once timestamps exist
+        first = self._structural_header(0) if self.size else None
+        self.first_batch_timestamp = first.max_timestamp if first else None
+        return True
+
+    def scan(self) -> ScanResult:
+        """Validates every batch (framing, magic, CRC, offsets) and rewrites both indexes from scratch.
+
+        Stops at the first bad batch and reports it with its byte position and
+        the offset that was expected there; the indexes then cover only the
+        batches before it, and next_offset is left for the caller to decide
+        (truncate there, or keep serving the intact prefix).
+        """
+        self.offset_index.clear()
+        self.time_index.clear()
+        self.max_timestamp, self.offset_of_max_timestamp = NO_TIMESTAMP, self.base_offset
+        self.first_batch_timestamp = None
+        self._bytes_since_index_entry = 0
+        self.corruption = None
+        expected, epoch, epoch_starts = self.base_offset, None, []
+        problem = None
+        chunk_start, chunk = 0, b""
+        position = 0
+        while position < self.size:
+            in_chunk = position - chunk_start
+            size = peek_size(chunk, in_chunk)
+            if size is None or in_chunk + size > len(chunk):
+                remaining = self.size - position
+                wanted = size if size is not None and _SCAN_CHUNK < size <= remaining else _SCAN_CHUNK
+                chunk_start, chunk = position, os.pread(self.fd, min(wanted, remaining), position)
+                in_chunk = 0
+            try:
+                header = validate(chunk, in_chunk)
+            except CorruptBatchError as error:
+                problem = Corruption(self.name, position, expected, error.reason)
+                break
+            if header.base_offset != expected:
+                problem = Corruption(self.name, position, expected, f"batch claims offset {header.base_offset}")
+                break
+            if header.last_offset - self.base_offset > INT32_MAX:
+                problem = Corruption(self.name, position, expected, "offset beyond the segment's int32 range")
+                break
+            if header.partition_leader_epoch != epoch and header.partition_leader_epoch >= 0:
+                epoch = header.partition_leader_epoch
+                epoch_starts.append((epoch, header.base_offset))
+            self._note(position, header.last_offset, header.max_timestamp, header.size)
+            expected = header.next_offset
+            position += header.size
+        if problem is None:
+            self.next_offset = expected
+        self.verified = True
+        self.corruption = problem
+        self.finish_time_index()
+        self.offset_index.rewrite()
+        self.time_index.rewrite()
+        return ScanResult(problem, epoch_starts)
+
+    def headers(self) -> list[BatchHeader]:
+        """Every batch header, read by hopping over lengths (for rebuilding the epoch cache)."""
+        found, position = [], 0
+        while position < self.valid_end:
+            header = self._structural_header(position)
+            if header is None:
+                break
+            found.append(header)
+            position += header.size
+        return found
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def locate(self, offset: int) -> tuple[int, int]:
+        """(position, base offset) of the batch holding `offset`, which must lie in the valid range."""
+        at = self.offset_index.floor(offset)
+        position = self.offset_index.values[at] if at >= 0 else 0
+        while True:
+            base, size, last = self._span(position)
+            if last >= offset:
+                return position, base
+            position += size
+
+    def slice(self, offset: int, max_bytes: int, upper_offset: int) -> tuple[int, int, int]:
+        """(start, end, next offset) of whole batches from the one holding `offset`.
+
+        Stops before the first batch reaching `upper_offset`, and after max_bytes
+        unless that would leave nothing (Kafka returns at least one batch).
+        """
+        limit, limit_offset = self.valid_end, self.valid_next_offset
+        if upper_offset < limit_offset:
+            limit, limit_offset = self.locate(upper_offset)
+        start, _ = self.locate(offset)
+        if start >= limit:
+            return start, start, offset
+        target = start + max_bytes
+        if target >= limit:
+            return start, limit, limit_offset
+        end = max(start, self.offset_index.position_floor(target))
+        while True:
+            _, size, _ = self._span(end)
+            if end + size > target:
+                break
+            end += size
+        if end == start:
+            end = start + size
+        if end >= limit:
+            return start, limit, limit_offset
+        base, _, _ = self._span(end)
+        return start, end, base
+
+    def batch_at(self, position: int) -> BatchHeader:
+        return BatchHeader.parse(os.pread(self.fd, HEADER_SIZE, position))
+
+    # --- internals -----------------------------------------------------------------------------
+
+    def _note(self, position: int, last_offset: int, max_timestamp: int, size: int) -> None:
+        """Kafka's LogSegment.append bookkeeping, shared by appends and rebuilds so both agree."""
+        if self.first_batch_timestamp is None:
+            self.first_batch_timestamp = max_timestamp
+        self._track_timestamp(last_offset, max_timestamp)
+        if self._bytes_since_index_entry > self.index_interval_bytes:
+            self.offset_index.append(last_offset, position)
+            if not len(self.time_index) or self.max_timestamp > self.time_index.keys[-1]:
+                if self.max_timestamp > NO_TIMESTAMP:
+                    self.time_index.append(self.max_timestamp, self.offset_of_max_timestamp)
+            self._bytes_since_index_entry = 0
+        self._bytes_since_index_entry += size
+
+    def _track_timestamp(self, last_offset: int, max_timestamp: int) -> None:
+        if max_timestamp > self.max_timestamp:
+            self.max_timestamp = max_timestamp
+            self.offset_of_max_timestamp = last_offset
+
+    def _span(self, position: int) -> tuple[int, int, int]:
+        """(base offset, size, last offset) of the batch at `position`, from its header."""
+        fields = HEADER.unpack_from(os.pread(self.fd, HEADER_SIZE, position))
+        return fields[0], fields[1] + LOG_OVERHEAD, fields[0] + fields[6]
+
+    def _structural_header(self, position: int) -> BatchHeader | None:
+        """The header at `position` if its framing is plausible (no CRC: that needs the whole batch)."""
+        raw = os.pread(self.fd, HEADER_SIZE, position)
+        if len(raw) < HEADER_SIZE:
+            return None
+        header = BatchHeader.parse(raw)
+        if (
+            header.magic != MAGIC
+            or header.batch_length < MIN_BATCH_LENGTH
+            or header.last_offset_delta < 0
+            or position + header.size > self.size
+        ):
+            return None
+        return header
