@@ -1,4 +1,5 @@
 import dataclasses
+import struct
 
 import lz4.frame
 import pytest
@@ -129,6 +130,20 @@ def test_we_read_kafka_python_batches_for_every_codec(codec, values, keys, heade
     batch = builder.build()
     assert validate(batch).compression is codec, "values must compress, or kafka-python writes them plain"
     assert decode_records(batch) == expected
+
+
+def test_kafka_python_reads_a_commit_marker_we_build_as_a_control_record():
+    commit_key = struct.pack(">hh", 0, 1)  # version 0, type 1 = COMMIT
+    coordinator_epoch = struct.pack(">hi", 0, 7)
+    batch = build_batch(
+        [Record(42, T0, commit_key, coordinator_epoch)],
+        producer_id=9,
+        producer_epoch=1,
+        transactional=True,
+        control=True,
+    )
+    (marker,) = DefaultRecordBatch(bytes(batch))
+    assert (marker.offset, marker.commit, marker.version) == (42, True, 0)
 
 
 def test_a_single_record_batch_is_byte_identical_to_kafka_pythons():
