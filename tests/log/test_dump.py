@@ -11,6 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from kafka.record.default_records import DefaultRecordBatchBuilder
 
+from cluster.broker.log.config import LogConfig
+from cluster.broker.log.partition_log import PartitionLog
 from cluster.broker.protocol.record_batch import HEADER_SIZE, Compression, crc_of, stamp
 from cluster.broker.protocol.records import Record, build_batch
 from logquake.cli import main
@@ -226,6 +228,18 @@ def test_damage_is_always_reported_and_never_crashes_the_dump(data):
         assert code == 1, output
     else:
         assert code == 0, output
+
+
+def test_segments_written_by_our_partition_log_dump_clean(tmp_path):
+    log = PartitionLog.open(tmp_path / "t-0", LogConfig(segment_bytes=300))
+    for i in range(6):
+        log.append(java_producer_batch(0, repetitive(f"v{i}", 2), Compression(i % 5)), leader_epoch=BROKER_EPOCH)
+    log.close()
+    code, output = run(str(tmp_path / "t-0"), "--records")
+    assert code == 0, output
+    assert output.count("Dumping ") == len(log.segment_base_offsets) > 1
+    offsets = [int(m) for m in re.findall(r"^\| offset: (\d+)", output, re.MULTILINE)]
+    assert offsets == list(range(12))
 
 
 def test_the_installed_console_script_dumps_a_partition(partition):
