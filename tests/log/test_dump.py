@@ -138,7 +138,7 @@ def test_a_bad_crc_is_reported_and_the_walk_continues_like_kafka_dump_log(partit
     assert code == 1
     lines = batch_lines(output)
     assert "isvalid: false" in lines[1] and all("isvalid: true" in line for i, line in enumerate(lines) if i != 1)
-    assert f"error: position {second_batch}: CRC mismatch" in output
+    assert re.search(f"error: position {second_batch}: CRC-32C 0x[0-9a-f]+ does not match stored", output)
     assert "| offset: 5 " in output, "the batch after the bad one is still shown"
     assert output.index(f"error: position {second_batch}") < output.index(segment_name(7))
 
@@ -149,7 +149,7 @@ def test_records_shown_from_a_batch_with_a_bad_crc_are_marked_unverified(tmp_pat
     (tmp_path / segment_name(0)).write_bytes(batch)
     code, output = run(str(tmp_path), "--records")
     assert code == 1
-    assert '| UNVERIFIED (batch failed its CRC) offset: 0 CreateTime: 1700000000000 key: null value: "hell!"' in output
+    assert '| UNVERIFIED (invalid batch) offset: 0 CreateTime: 1700000000000 key: null value: "hell!"' in output
 
 
 def test_a_torn_tail_prints_what_was_readable_then_the_problem(partition):
@@ -173,6 +173,17 @@ def test_garbage_ends_the_walk_of_that_file_and_the_next_file_is_still_dumped(pa
     assert code == 1
     assert f"error: position 0: magic 1, expected 2: not a v2 batch boundary; the remaining {len(data)} bytes" in output
     assert len(batch_lines(output)) == 3 and "Log starting offset: 7" in output
+
+
+def test_a_negative_count_under_a_valid_crc_is_still_invalid(tmp_path):
+    batch = build_batch([Record(0, T0, None, b"hello")])
+    batch[57:61] = (-1).to_bytes(4, "big", signed=True)
+    batch[17:21] = crc_of(batch, 0, len(batch)).to_bytes(4, "big")
+    (tmp_path / segment_name(0)).write_bytes(batch + build_batch([Record(1, T0, None, b"next")]))
+    code, output = run(str(tmp_path))
+    assert code == 1
+    assert "error: position 0: negative record count or offset delta; continuing" in output
+    assert "baseOffset: 1 " in batch_lines(output)[1] and "isvalid: true" in batch_lines(output)[1]
 
 
 def test_records_that_cannot_be_decoded_are_reported_even_with_a_valid_crc(tmp_path):

@@ -1,9 +1,10 @@
 """`logquake log dump`: what a segment file holds, batch by batch, like Kafka's kafka-dump-log.
 
 It walks a file the way kafka-dump-log does: by each batch's length field.
-A batch whose framing is sound but whose CRC fails is shown as invalid and the
-walk goes on to the position its length points at (that length is outside the
-CRC, so every later batch is judged by its own CRC, never by the first one's).
+A batch whose framing is sound but that fails validation (its CRC, a negative
+count) is shown as invalid and the walk goes on to the position its length
+points at (that length is outside the CRC, so every later batch is judged by
+its own CRC, never by the first one's).
 Framing that cannot be trusted (a torn tail, a length below the minimum, a
 magic that is not 2) ends the walk of that file: nothing after it can be
 located. Every problem gets its own line naming the byte position, and the
@@ -27,7 +28,7 @@ from cluster.broker.protocol.record_batch import (
     MIN_BATCH_LENGTH,
     BatchHeader,
     CorruptBatchError,
-    crc_of,
+    validate,
 )
 from cluster.broker.protocol.records import Record, decode_body
 
@@ -40,15 +41,15 @@ Buffer = bytes | mmap.mmap
 
 @dataclass(frozen=True, slots=True)
 class FramedBatch:
-    """A batch whose length and magic can be trusted to locate it; its CRC may still fail."""
+    """A batch whose length and magic can be trusted to locate it; `problem` says why it is invalid, if it is."""
 
     position: int
     header: BatchHeader
-    computed_crc: int
+    problem: str | None
 
     @property
-    def crc_valid(self) -> bool:
-        return self.computed_crc == self.header.crc
+    def valid(self) -> bool:
+        return self.problem is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +70,16 @@ def walk(buf: Buffer) -> Iterator[FramedBatch | Unframeable]:
         if header is None or problem is not None:
             yield Unframeable(position, f"{problem}; the remaining {available} bytes cannot be read")
             return
-        yield FramedBatch(position, header, crc_of(buf, position, header.size))
+        yield FramedBatch(position, header, _validity_problem(buf, position))
         position += header.size
+
+
+def _validity_problem(buf: Buffer, position: int) -> str | None:
+    try:
+        validate(buf, position)
+    except CorruptBatchError as error:
+        return error.reason
+    return None
 
 
 def _framing_problem(header: BatchHeader | None, available: int) -> str | None:
@@ -126,12 +135,9 @@ def _dump_batches(buf: Buffer, show_records: bool, echo: Callable[[str], None]) 
             echo(f"error: position {entry.position}: {entry.reason}")
             return False
         echo(describe_batch(entry))
-        if not entry.crc_valid:
+        if not entry.valid:
             valid = False
-            echo(
-                f"error: position {entry.position}: CRC mismatch (stored {entry.header.crc:#010x}, computed "
-                f"{entry.computed_crc:#010x}); continuing where its length field points"
-            )
+            echo(f"error: position {entry.position}: {entry.problem}; continuing where its length field points")
         if show_records:
             valid &= _dump_records(buf, entry, echo)
     return valid
@@ -144,7 +150,7 @@ def _dump_records(buf: Buffer, batch: FramedBatch, echo: Callable[[str], None]) 
     except CorruptBatchError as error:
         echo(f"error: position {batch.position}: records cannot be decoded: {error.reason}")
         return False
-    marker = "|" if batch.crc_valid else "| UNVERIFIED (batch failed its CRC)"
+    marker = "|" if batch.valid else "| UNVERIFIED (invalid batch)"
     timestamp_type = _timestamp_type(batch.header)
     for record in records:
         echo(f"{marker} {describe_record(record, timestamp_type)}")
@@ -161,7 +167,7 @@ def describe_batch(batch: FramedBatch) -> str:
         f"producerId: {header.producer_id} producerEpoch: {header.producer_epoch} "
         f"baseSequence: {header.base_sequence} isTransactional: {_flag(header.is_transactional)} "
         f"isControl: {_flag(header.is_control)} compresscodec: {_codec_name(header)} "
-        f"crc: {header.crc:#010x} isvalid: {_flag(batch.crc_valid)}"
+        f"crc: {header.crc:#010x} isvalid: {_flag(batch.valid)}"
     )
 
 
