@@ -1,0 +1,115 @@
+"""Idempotent-producer bookkeeping for one partition: what makes a retried batch harmless.
+
+An idempotent producer numbers its batches per partition. The leader keeps the
+last five batches of each producer (the most a producer has in flight), so a
+retry of one of them is answered with the offsets it already got instead of
+being appended again, and a gap in the numbering is refused rather than
+silently accepted. The table is rebuilt from batch headers when a log opens,
+so a restarted broker still recognises retries of batches it took before.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from cluster.broker.protocol.errors import ErrorCode
+from cluster.broker.protocol.record_batch import BatchHeader
+
+BATCHES_KEPT = 5
+_INT32_MAX = 2**31 - 1
+
+
+class SequenceError(Exception):
+    """A batch the producer must not have sent in this order; `code` goes back to the client."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class BatchRecord:
+    first_sequence: int
+    last_sequence: int
+    first_offset: int
+    last_offset: int
+
+
+@dataclass
+class _Producer:
+    epoch: int
+    batches: deque[BatchRecord] = field(default_factory=lambda: deque(maxlen=BATCHES_KEPT))
+
+
+def _next_sequence(sequence: int) -> int:
+    return 0 if sequence == _INT32_MAX else sequence + 1
+
+
+def last_sequence_of(header: BatchHeader) -> int:
+    """Sequences wrap at int32 max, as in Kafka."""
+    return (header.base_sequence + header.last_offset_delta) % (_INT32_MAX + 1)
+
+
+class ProducerStateTable:
+    def __init__(self) -> None:
+        self._producers: dict[int, _Producer] = {}
+
+    def check(self, header: BatchHeader) -> BatchRecord | None:
+        """Before an append: the earlier batch this one repeats, if any; raises for a bad sequence.
+
+        A producer new to this partition may start at any sequence: its earlier
+        batches may have been deleted by retention, or it may be resuming.
+        """
+        if not header.is_idempotent:
+            return None
+        producer = self._producers.get(header.producer_id)
+        if producer is None:
+            return None
+        if header.producer_epoch < producer.epoch:
+            raise SequenceError(
+                ErrorCode.INVALID_PRODUCER_EPOCH,
+                f"producer {header.producer_id} epoch {header.producer_epoch} is older than {producer.epoch}",
+            )
+        if header.producer_epoch > producer.epoch:
+            if header.base_sequence != 0:
+                raise SequenceError(
+                    ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+                    f"producer {header.producer_id} started epoch {header.producer_epoch} at sequence {header.base_sequence}",
+                )
+            return None
+        last_sequence = last_sequence_of(header)
+        for batch in producer.batches:
+            if batch.first_sequence == header.base_sequence and batch.last_sequence == last_sequence:
+                return batch
+        expected = _next_sequence(producer.batches[-1].last_sequence) if producer.batches else header.base_sequence
+        if header.base_sequence != expected:
+            raise SequenceError(
+                ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+                f"producer {header.producer_id} sent sequence {header.base_sequence}, expected {expected}",
+            )
+        return None
+
+    def record(self, header: BatchHeader) -> None:
+        """After an append (or while replaying the log): remember the batch with its assigned offsets."""
+        if not header.is_idempotent:
+            return
+        producer = self._producers.get(header.producer_id)
+        if producer is None or header.producer_epoch > producer.epoch:
+            producer = self._producers[header.producer_id] = _Producer(header.producer_epoch)
+        elif header.producer_epoch < producer.epoch:
+            return
+        producer.batches.append(
+            BatchRecord(header.base_sequence, last_sequence_of(header), header.base_offset, header.last_offset)
+        )
+
+    def forget_from(self, offset: int) -> None:
+        """After a truncation: batches at or beyond `offset` are no longer in the log."""
+        for producer_id, producer in list(self._producers.items()):
+            kept = [batch for batch in producer.batches if batch.last_offset < offset]
+            producer.batches = deque(kept, maxlen=BATCHES_KEPT)
+            if not kept:
+                del self._producers[producer_id]
+
+    def highest_producer_id(self) -> int:
+        return max(self._producers, default=-1)
