@@ -1,0 +1,100 @@
+"""Turn Jepsen-style records into the inputs and outputs of a shipped model.
+
+Each model names the `f`s it understands and how an invocation value and an `ok` result become
+its input and output. Common to all: an unknown outcome (`info`) has output UNKNOWN; a failed
+CAS is a CAS that returned false (only jepsen-log keeps failures: the other formats drop them).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from pyporcupine.formats.records import HistoryFormatError, JepsenOp
+from pyporcupine.history import Operation
+from pyporcupine.model import Model
+from pyporcupine.models import UNKNOWN, CasRegisterModel, Independent, KvModel, LogModel, RegisterModel
+
+Encoder = Callable[[JepsenOp], tuple[tuple, Any]]
+"""(record) -> (model input, model output for an ok completion)."""
+
+
+def _register_read(op: JepsenOp) -> tuple[tuple, Any]:
+    return ("read",), op.result
+
+
+def _register_write(op: JepsenOp) -> tuple[tuple, Any]:
+    return ("write", op.value), None
+
+
+def _cas(op: JepsenOp) -> tuple[tuple, Any]:
+    if not (isinstance(op.value, (tuple, list)) and len(op.value) == 2):
+        raise HistoryFormatError(f"{op.where}: a cas value must be [expected, new], not {op.value!r}")
+    return ("cas", op.value[0], op.value[1]), op.type == "ok"
+
+
+def _kv_get(op: JepsenOp) -> tuple[tuple, Any]:
+    result = "" if op.result is None else op.result
+    if not isinstance(result, str):
+        raise HistoryFormatError(f"{op.where}: a get reads a string, not {result!r}")
+    return ("get", op.key), result
+
+
+def _kv_write(op: JepsenOp) -> tuple[tuple, Any]:
+    if not isinstance(op.value, str):
+        raise HistoryFormatError(f"{op.where}: {op.f} takes a string, not {op.value!r}")
+    return (op.f, op.key, op.value), None
+
+
+def _log_append(op: JepsenOp) -> tuple[tuple, Any]:
+    if op.type == "ok" and not _is_offset(op.result):
+        raise HistoryFormatError(f"{op.where}: an append's ok value is its offset (an int >= 0), not {op.result!r}")
+    return ("append", op.key, op.value), op.result
+
+
+def _log_read(op: JepsenOp) -> tuple[tuple, Any]:
+    if not _is_offset(op.value):
+        raise HistoryFormatError(f"{op.where}: a read's value is the offset to read (an int >= 0), not {op.value!r}")
+    return ("read", op.key, op.value), op.result
+
+
+def _is_offset(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+_REGISTER = {"read": _register_read, "write": _register_write}
+_ENCODINGS: dict[str, tuple[Callable[[], Model], dict[str, Encoder], bool]] = {
+    # name: (model factory, encoder per f, whether the model itself is keyed)
+    "register": (RegisterModel, _REGISTER, False),
+    "cas-register": (CasRegisterModel, {**_REGISTER, "cas": _cas}, False),
+    "kv": (KvModel, {"get": _kv_get, "put": _kv_write, "append": _kv_write}, True),
+    "log": (LogModel, {"append": _log_append, "read": _log_read}, True),
+}
+MODEL_NAMES = tuple(_ENCODINGS)
+
+
+def encode(model_name: str, records: list[JepsenOp]) -> tuple[Model, list[Operation]]:
+    """The model for `model_name` and the records as its operations.
+
+    Register models become `Independent` per key when the records carry keys (all must, or none).
+    """
+    factory, encoders, keyed = _ENCODINGS[model_name]
+    with_keys = {op.key is not None for op in records}
+    if not keyed and with_keys == {True, False}:
+        raise HistoryFormatError("some operations have a key and others do not: cannot tell the registers apart")
+    independent = not keyed and with_keys == {True}
+    if model_name == "kv" and False in with_keys:
+        missing = next(op for op in records if op.key is None)
+        raise HistoryFormatError(f"{missing.where}: a kv operation needs a key")
+    model = Independent(factory()) if independent else factory()
+    operations = []
+    for op in records:
+        encoder = encoders.get(op.f)
+        if encoder is None:
+            raise HistoryFormatError(f"{op.where}: the {model_name} model has no operation {op.f!r} "
+                                     f"(it knows {', '.join(encoders)})")
+        input, output = encoder(op)
+        if op.type == "info":
+            output = UNKNOWN
+        operations.append(Operation(op.process, (op.key, input) if independent else input,
+                                    op.call, output, op.return_time))
+    return model, operations

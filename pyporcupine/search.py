@@ -1,0 +1,224 @@
+"""Wing & Gong's linearization search with Lowe's cache, over one partition of a history.
+
+The search walks a time-ordered list of call and return entries. Taking a call before the first
+pending return means "this operation takes effect next": if the model allows it and the
+(linearized set, state) pair is new, the call and its return leave the list and the walk restarts.
+Reaching a return means every operation that could go next has been tried, so the search undoes
+its last choice. An empty list is a full linearization; undoing with nothing left to undo proves
+there is none. The cache of explored (set, state) pairs is what keeps this from being factorial.
+
+It runs hot, so it is written for CPython: the set of linearized operations is an int bitset, the
+doubly-linked entry list lives in two flat lists of indices, and the cache is a Python set of
+(bitset, state) tuples probed once per step. The search is a generator that pauses every few
+hundred moves and reports the memory its cache holds, so a driver can run many partitions side by
+side and stop any of them on a deadline or a memory budget.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from typing import Generator, Sequence
+
+from pyporcupine.history import Operation
+from pyporcupine.model import Model
+
+MOVES_PER_SLICE = 256
+"""Lifts plus backtracks between pauses. Each move tries only the calls before the first pending
+return, so its cost is bounded by the history's concurrency, not its length."""
+
+_SET_SLOT_BYTES = 54
+"""A set slot is 16 bytes; tables are kept at most 60% full and grow by doubling."""
+_TRANSITION_BYTES = 130
+"""One memoized transition: a dict slot (at most 2/3 full, doubling) and its int code."""
+_INTERNED_STATE_BYTES = 200
+"""A dict slot and two list slots for the state, its int id and its empty code table."""
+
+
+class PartitionSearch:
+    """The search over one partition, and the longest partial linearizations it has seen.
+
+    `longest[i]` (kept only when asked for) is the longest linearizable prefix found so far that
+    contains operation i, as a tuple of operation indices; it is meaningful even if the search is
+    stopped before it finishes.
+    """
+
+    def __init__(self, model: Model, operations: Sequence[Operation], keep_longest: bool = False) -> None:
+        self.model = model
+        self.operations = list(operations)
+        self.longest: list[tuple[int, ...]] | None = [()] * len(self.operations) if keep_longest else None
+
+    def run(self) -> Generator[int, None, bool]:
+        """Yield the bytes the search holds every MOVES_PER_SLICE moves; return the verdict."""
+        operations = self.operations
+        count = len(operations)
+        tail, nxt, prv, match, op_of = _entry_list(operations)
+        bit = [1 << i for i in op_of]
+        step = self.model.step
+        longest = self.longest
+        key_bytes = _SET_SLOT_BYTES + sys.getsizeof(1 << (2 * count + 64))
+
+        # States are interned as small ids. codes[sid][entry] memoizes taking call `entry` in that
+        # state: the bit of its operation ORed with the next state's id shifted above all operation
+        # bits, so one OR with the linearized set gives the cache key. Negative codes keep the hot
+        # loop short, since ORing a nonnegative set into a negative code gives a key in a known
+        # range: an illegal step is -1, which is in the cache from the start (a hit); a return
+        # entry is -2**count (keys in [-2**count, -2]: backtrack); an entry with no code yet for
+        # this state gets -2**(count+1) (keys below -2**count: compute the code).
+        return_code = -1 << count
+        missing_code = -2 << count
+        states = _InternedStates(self.model.init())
+        codes = states.codes
+        transitions = 0
+        cache = {-1}
+        cache_add = cache.add
+        stack: list[int] = []  # (call entry, state id before it), flattened
+        push = stack.append
+        pop = stack.pop
+        sid = 0
+        table = codes[0]
+        linearized = 0
+        moves = MOVES_PER_SLICE
+        entry = nxt[0]
+        if entry == tail:
+            return True
+        while True:
+            key = linearized | table.get(entry, missing_code)
+            if key in cache:
+                entry = nxt[entry]
+                continue
+            if key >= 0:
+                cache_add(key)
+                push(entry)
+                push(sid)
+                linearized |= bit[entry]
+                sid = key >> count
+                table = codes[sid]
+                before = prv[entry]
+                after = nxt[entry]
+                nxt[before] = after
+                prv[after] = before
+                ret = match[entry]
+                before = prv[ret]
+                after = nxt[ret]
+                nxt[before] = after
+                prv[after] = before
+                entry = nxt[0]
+                if entry == tail:
+                    break
+            elif key >= return_code:
+                if not stack:
+                    return False
+                if longest is not None:
+                    _record_longest(longest, stack, op_of)
+                sid = pop()
+                table = codes[sid]
+                entry = pop()
+                linearized ^= bit[entry]
+                ret = match[entry]
+                nxt[prv[ret]] = ret
+                prv[nxt[ret]] = ret
+                nxt[prv[entry]] = entry
+                prv[nxt[entry]] = entry
+                entry = nxt[entry]
+            else:
+                if match[entry]:
+                    op = operations[op_of[entry]]
+                    ok, new_state = step(states.values[sid], op.input, op.output)
+                    table[entry] = bit[entry] | states.id_of(new_state) << count if ok else -1
+                else:
+                    table[entry] = return_code
+                transitions += 1
+                continue
+            moves -= 1
+            if not moves:
+                moves = MOVES_PER_SLICE
+                yield len(cache) * key_bytes + transitions * _TRANSITION_BYTES + states.bytes
+        if longest is not None:
+            _record_longest(longest, stack, op_of)
+        return True
+
+
+class _InternedStates:
+    """Model states numbered in order of discovery, with the memory they hold."""
+
+    def __init__(self, initial: object) -> None:
+        self.values = [initial]
+        self.ids = {initial: 0}
+        self.codes: list[dict[int, int]] = [{}]
+        self.bytes = _state_bytes(initial)
+
+    def id_of(self, state: object) -> int:
+        sid = self.ids.get(state)
+        if sid is None:
+            sid = self.ids[state] = len(self.values)
+            self.values.append(state)
+            self.codes.append({})
+            self.bytes += _state_bytes(state)
+        return sid
+
+
+def _entry_list(operations: Sequence[Operation]) -> tuple[int, list[int], list[int], list[int], list[int]]:
+    """Build the time-ordered entry list: node 0 is the head, node `tail` the end marker.
+
+    Calls sort before returns at equal times (the interval is closed, so touching operations are
+    concurrent); unknown returns go after everything.
+    """
+    ends = [math.inf if op.return_time is None else op.return_time for op in operations]
+    timeline = sorted([(op.call, 0, i) for i, op in enumerate(operations)] + [(end, 1, i) for i, end in enumerate(ends)])
+    timeline = _earliest_return_first(timeline, ends)
+    tail = len(timeline) + 1
+    nxt = list(range(1, tail + 1))
+    prv = list(range(-1, tail))
+    match = [0] * (tail + 1)
+    op_of = [0] * (tail + 1)
+    call_node = {}
+    for node, (_, is_return, i) in enumerate(timeline, start=1):
+        op_of[node] = i
+        if is_return:
+            match[call_node[i]] = node
+        else:
+            call_node[i] = node
+    return tail, nxt, prv, match, op_of
+
+
+def _earliest_return_first(timeline: list[tuple], ends: list[float]) -> list[tuple]:
+    """Reorder each run of consecutive calls so that the operation that must return first comes first.
+
+    The search only ever considers the calls before the first pending return, and a run of calls
+    with no return between them is always wholly before or wholly after it, so this changes
+    which candidate is tried first and nothing else. Trying the most constrained operations first
+    finds linearizations of correct histories sooner; operations with unknown outcomes, which
+    could go anywhere, are tried last.
+    """
+    ordered: list[tuple] = []
+    run: list[tuple] = []
+    for entry in timeline:
+        if entry[1]:
+            run.sort(key=lambda call: ends[call[2]])
+            ordered += run
+            run.clear()
+            ordered.append(entry)
+        else:
+            run.append(entry)
+    return ordered + run
+
+
+def _record_longest(longest: list[tuple[int, ...]], stack: list[int], op_of: list[int]) -> None:
+    """Remember the current prefix for every operation in it that has not been in a longer one.
+
+    `stack` alternates (call entry, state id before it), oldest first.
+    """
+    entries = stack[::2]
+    prefix: tuple[int, ...] | None = None
+    for entry in entries:
+        i = op_of[entry]
+        if len(longest[i]) < len(entries):
+            if prefix is None:
+                prefix = tuple(op_of[e] for e in entries)
+            longest[i] = prefix
+
+
+def _state_bytes(state: object) -> int:
+    """An interned state: the object itself (shallow), its id, its slots and its empty code table."""
+    return sys.getsizeof(state) + _INTERNED_STATE_BYTES
