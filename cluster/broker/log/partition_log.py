@@ -15,13 +15,20 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from cluster.broker.log import checkpoint, layout
+from cluster.broker.log.batch_check import (
+    BASE_OFFSET,
+    LAST_OFFSET_DELTA,
+    LEADER_EPOCH,
+    MAX_TIMESTAMP,
+    batch_size,
+    checked_batches,
+)
 from cluster.broker.log.config import NEVER, UNLIMITED, LogConfig
 from cluster.broker.log.epoch_cache import LeaderEpochCache
 from cluster.broker.log.errors import (
-    BatchTooLargeError,
     Corruption,
     CorruptLogError,
     InvalidBatchError,
@@ -31,7 +38,7 @@ from cluster.broker.log.errors import (
 from cluster.broker.log.index import INT32_MAX
 from cluster.broker.log.region import FileRegion
 from cluster.broker.log.segment import NO_TIMESTAMP, PlacedBatch, Segment
-from cluster.broker.protocol.record_batch import BatchHeader, CorruptBatchError, peek_size, stamp, validate
+from cluster.broker.protocol.record_batch import CorruptBatchError, stamp
 from cluster.broker.protocol.records import decode_records
 
 Clock = Callable[[], int]
@@ -44,8 +51,7 @@ def wall_clock_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-@dataclass(frozen=True, slots=True)
-class AppendInfo:
+class AppendInfo(NamedTuple):
     first_offset: int
     last_offset: int
     max_timestamp: int
@@ -193,11 +199,11 @@ class PartitionLog:
         offset = self.log_end_offset
         placed = []
         max_timestamp = NO_TIMESTAMP
-        for position, header in self._validated(buffer):
+        for position, header in checked_batches(buffer, self.config.max_message_bytes):
             stamp(buffer, position, offset, leader_epoch)
-            last = offset + header.last_offset_delta
-            placed.append(PlacedBatch(position, offset, last, header.max_timestamp, header.size, leader_epoch))
-            max_timestamp = max(max_timestamp, header.max_timestamp)
+            last = offset + header[LAST_OFFSET_DELTA]
+            placed.append(PlacedBatch(position, offset, last, header[MAX_TIMESTAMP], batch_size(header), leader_epoch))
+            max_timestamp = max(max_timestamp, header[MAX_TIMESTAMP])
             offset = last + 1
         if leader_epoch != self.epoch_cache.latest_epoch:
             self.epoch_cache.assign(leader_epoch, placed[0].base_offset)
@@ -209,56 +215,40 @@ class PartitionLog:
         view = memoryview(batches)
         expected = self.log_end_offset
         placed = []
-        for position, header in self._validated(view):
-            if header.base_offset != expected:
+        for position, header in checked_batches(view, self.config.max_message_bytes):
+            if header[BASE_OFFSET] != expected:
                 raise NonContiguousAppendError(
-                    f"batch at offset {header.base_offset} does not continue the log, which ends at {expected}"
+                    f"batch at offset {header[BASE_OFFSET]} does not continue the log, which ends at {expected}"
                 )
-            placed.append(PlacedBatch(position, header.base_offset, header.last_offset, header.max_timestamp, header.size, header.partition_leader_epoch))
-            expected = header.next_offset
+            expected = header[BASE_OFFSET] + header[LAST_OFFSET_DELTA] + 1
+            placed.append(
+                PlacedBatch(position, header[BASE_OFFSET], expected - 1, header[MAX_TIMESTAMP], batch_size(header), header[LEADER_EPOCH])
+            )
         self.epoch_cache.assign_all((batch.leader_epoch, batch.base_offset) for batch in placed if batch.leader_epoch >= 0)
         self._write(view, placed)
         return AppendInfo(placed[0].base_offset, placed[-1].last_offset, max(batch.max_timestamp for batch in placed))
-
-    def _validated(self, buffer: Batches) -> list[tuple[int, BatchHeader]]:
-        if not len(buffer):
-            raise InvalidBatchError("an append needs at least one batch")
-        found, position = [], 0
-        while position < len(buffer):
-            size = peek_size(buffer, position)
-            if size is not None and size > self.config.max_message_bytes:
-                raise BatchTooLargeError(
-                    f"batch at byte {position} is {size} bytes, over max.message.bytes {self.config.max_message_bytes}"
-                )
-            try:
-                header = validate(buffer, position)
-            except CorruptBatchError as error:
-                raise InvalidBatchError(str(error)) from None
-            found.append((position, header))
-            position += header.size
-        return found
 
     def _write(self, data: memoryview, placed: list[PlacedBatch]) -> None:
         """Writes runs of batches with one write each, rolling segments between batches as needed."""
         first = 0
         for at, batch in enumerate(placed):
-            if self._needs_roll(batch.position - placed[first].position, batch):
+            if self._needs_roll(self._segments[-1], batch.position - placed[first].position, batch):
                 if at > first:
-                    self._active.append(data, placed[first:at])
+                    self._segments[-1].append(data, placed[first:at])
                 self.roll()
                 first = at
-        self._active.append(data, placed[first:])
+        self._segments[-1].append(data, placed[first:] if first else placed)
         self.maybe_flush()
 
-    def _needs_roll(self, pending_bytes: int, batch: PlacedBatch) -> bool:
-        active = self._active
-        if active.is_empty and not pending_bytes:
+    def _needs_roll(self, active: Segment, pending_bytes: int, batch: PlacedBatch) -> bool:
+        used = active.size + pending_bytes
+        if not used:
             return False
-        if active.size + pending_bytes + batch.size > self.config.segment_bytes:
-            return True
-        if batch.last_offset - active.base_offset > INT32_MAX:
-            return True
-        return not active.is_empty and self._waited_for_roll(active, batch.max_timestamp) > self.config.segment_ms
+        return (
+            used + batch.size > self.config.segment_bytes
+            or batch.last_offset - active.base_offset > INT32_MAX
+            or (active.size > 0 and self._waited_for_roll(active, batch.max_timestamp) > self.config.segment_ms)
+        )
 
     def _waited_for_roll(self, segment: Segment, batch_timestamp: int) -> int:
         """Kafka's rule: measured in record time from the segment's first batch, else in wall time."""

@@ -12,6 +12,7 @@ import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from cluster.broker.log.errors import Corruption
 from cluster.broker.log.index import INT32_MAX, IndexCorruptError, OffsetIndex, TimeIndex
@@ -36,9 +37,8 @@ def file_stem(base_offset: int) -> str:
     return f"{base_offset:020d}"
 
 
-@dataclass(frozen=True, slots=True)
-class PlacedBatch:
-    """A batch as the log stores it: where it sits and what it covers."""
+class PlacedBatch(NamedTuple):
+    """A batch as the log stores it: where it sits and what it covers (a tuple: made per append)."""
 
     position: int
     base_offset: int
@@ -288,14 +288,15 @@ class Segment:
 
     def _note(self, position: int, last_offset: int, max_timestamp: int, size: int) -> None:
         """Kafka's LogSegment.append bookkeeping, shared by appends and rebuilds so both agree."""
-        if self.first_batch_timestamp is None:
+        if position == 0:
             self.first_batch_timestamp = max_timestamp
-        self._track_timestamp(last_offset, max_timestamp)
+        if max_timestamp > self.max_timestamp:
+            self.max_timestamp = max_timestamp
+            self.offset_of_max_timestamp = last_offset
         if self._bytes_since_index_entry > self.index_interval_bytes:
             self.offset_index.append(last_offset, position)
-            if not len(self.time_index) or self.max_timestamp > self.time_index.keys[-1]:
-                if self.max_timestamp > NO_TIMESTAMP:
-                    self.time_index.append(self.max_timestamp, self.offset_of_max_timestamp)
+            if self.max_timestamp > (self.time_index.keys[-1] if self.time_index.keys else NO_TIMESTAMP):
+                self.time_index.append(self.max_timestamp, self.offset_of_max_timestamp)
             self._bytes_since_index_entry = 0
         self._bytes_since_index_entry += size
 
