@@ -38,6 +38,7 @@ class NodeSettings:
     tick: int
     election_ticks: int
     heartbeat_ticks: int
+    max_append_entries: int
     compact_every: int
 
 
@@ -49,7 +50,9 @@ class RaftNode:
         disk = machine.disk
         snapshot: Snapshot = disk.read("snapshot", EMPTY_SNAPSHOT)
         durable = DurableState(disk.read("hard", HardState()), snapshot, disk.read("log", ()))
-        config = Config(machine.id, settings.peers, settings.election_ticks, settings.heartbeat_ticks)
+        config = Config(
+            machine.id, settings.peers, settings.election_ticks, settings.heartbeat_ticks, settings.max_append_entries
+        )
         self.raft = core(config, machine.rng, durable)
         self.kv = KVStore.from_snapshot(snapshot.data)
         self.applied = snapshot.index

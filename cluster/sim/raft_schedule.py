@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from cluster.keeper.raft import Raft, RaftLog
 from cluster.sim.kv_client import History, KVClient
+from cluster.sim.kv_linearizability import check_kv_history
 from cluster.sim.nemesis import Nemesis
 from cluster.sim.network import NetworkConditions
 from cluster.sim.raft_monitor import RaftSafetyMonitor
@@ -31,6 +32,7 @@ class ScheduleSettings:
     conditions: NetworkConditions
     clients: int
     compact_every: int
+    max_append_entries: int
     fault_gap: int
     tick: int = 10
     election_ticks: int = 10
@@ -51,6 +53,7 @@ class ScheduleSettings:
             ),
             clients=rng.randint(1, 4),
             compact_every=rng.choice((4, 16, 64)),
+            max_append_entries=rng.choice((1, 3, 64)),
             fault_gap=rng.choice((50, 200, 500)),
         )
 
@@ -74,14 +77,21 @@ class ScheduleResult:
 
 
 def run_schedule(
-    seed: int, core: CoreFactory = Raft, linearizable: LinearizabilityCheck | None = None
+    seed: int, core: CoreFactory = Raft, linearizable: LinearizabilityCheck = check_kv_history
 ) -> ScheduleResult:
     rng = random.Random(seed)
     settings = ScheduleSettings.draw(rng)
     world = World(seed, settings.conditions)
     monitor = RaftSafetyMonitor()
     peers = tuple(range(1, settings.nodes + 1))
-    node_settings = NodeSettings(peers, settings.tick, settings.election_ticks, settings.heartbeat_ticks, settings.compact_every)
+    node_settings = NodeSettings(
+        peers,
+        settings.tick,
+        settings.election_ticks,
+        settings.heartbeat_ticks,
+        settings.max_append_entries,
+        settings.compact_every,
+    )
 
     def boot(machine: Machine) -> RaftNode:
         return RaftNode(machine, node_settings, monitor, core)
@@ -101,7 +111,7 @@ def run_schedule(
         monitor.violations.append(f"invariant: {error!r} at {traceback.format_exc(limit=-3)}")
     result.events = world.scheduler.events_run
     result.virtual_time = world.scheduler.now
-    if not monitor.violations and linearizable is not None:
+    if not monitor.violations:
         problem = linearizable(history)
         if problem:
             monitor.violations.append(f"linearizability: {problem}")

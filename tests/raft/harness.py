@@ -19,11 +19,15 @@ class Cluster:
         *,
         durable: dict[int, DurableState] | None = None,
         election_ticks: int = 10,
+        max_append_entries: int = 64,
         seed: int = 0,
+        core: type[Raft] = Raft,
     ) -> None:
         self.peers = tuple(range(1, size + 1))
         self.election_ticks = election_ticks
+        self.max_append_entries = max_append_entries
         self.seed = seed
+        self.core = core
         self.disk: dict[int, DurableState] = dict(durable or {})
         self.nodes: dict[int, Raft] = {}
         self.applied: dict[int, list[Entry]] = {p: [] for p in self.peers}
@@ -36,8 +40,10 @@ class Cluster:
 
     def restart(self, peer: int) -> Raft:
         """Rebuild a node from what it persisted, as after a crash."""
-        config = Config(peer, self.peers, election_ticks=self.election_ticks)
-        node = Raft(config, random.Random(self.seed * 1000 + peer), self.disk.get(peer, DurableState()))
+        config = Config(
+            peer, self.peers, election_ticks=self.election_ticks, max_append_entries=self.max_append_entries
+        )
+        node = self.core(config, random.Random(self.seed * 1000 + peer), self.disk.get(peer, DurableState()))
         self.nodes[peer] = node
         return node
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from cluster.keeper.raft import Config, DurableState, Entry, Message, Raft, RaftLog
+from cluster.keeper.raft import Config, DurableState, Entry, Message, Raft, RaftLog, ReadState
 
 
 class CommitsWithoutMajority(Raft):
@@ -52,3 +52,10 @@ class NeverCampaigns(Raft):
 
     def _campaign(self, pre_vote: bool, force: bool) -> None:
         return
+
+
+class ReadsLocally(Raft):
+    """Answers a read at once at its own commit index, without asking a quorum: stale reads."""
+
+    def read_index(self, context: bytes) -> None:
+        self._read_states.append(ReadState(self.log.committed, context))

@@ -13,7 +13,7 @@ from cluster.sim.raft_search import replay_command
 from tests.sim import broken_cores
 
 CHUNK = 100
-SUITE_SEEDS = range(0, 1500)
+SUITE_SEEDS = range(0, 1200)
 
 
 @pytest.mark.slow
@@ -60,6 +60,7 @@ def _first_failure(core: type, seeds: range) -> tuple[int, list[str], str]:
         (broken_cores.VotesTwice, "election safety"),
         (broken_cores.TruncatesAtTheWrongPoint, ""),
         (broken_cores.NeverCampaigns, "liveness"),
+        (broken_cores.ReadsLocally, "linearizability"),
     ],
     ids=lambda value: getattr(value, "__name__", value),
 )
