@@ -23,7 +23,7 @@ def test_kafka_python_covers_every_api_we_speak():
 
 
 @pytest.mark.parametrize("api, version, direction", REQUESTS)
-@settings(max_examples=15)
+@settings(max_examples=10)
 @given(data=st.data())
 def test_we_decode_what_kafka_python_encodes(api, version, direction, data):
     value = data.draw(message(schema_of(api, direction), version))
@@ -37,7 +37,7 @@ def _successful_if_api_versions(api, value):
 
 
 @pytest.mark.parametrize("api, version, direction", RESPONSES)
-@settings(max_examples=15)
+@settings(max_examples=10)
 @given(data=st.data())
 def test_kafka_python_decodes_what_we_encode(api, version, direction, data):
     schema = schema_of(api, direction)

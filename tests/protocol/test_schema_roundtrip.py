@@ -11,7 +11,7 @@ from tests.protocol.strategies import message
 
 
 @pytest.mark.parametrize("api, version, direction", CODECS)
-@settings(max_examples=25)
+@settings(max_examples=15)
 @given(data=st.data())
 def test_encode_then_decode_is_identity(api, version, direction, data):
     codec = codec_of(api, version, direction)

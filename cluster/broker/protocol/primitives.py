@@ -1,11 +1,10 @@
-"""The protocol's primitive types (non-flexible encodings) and their compiled codecs.
+"""The protocol's primitive types (non-flexible encodings) and their encoders.
 
-Every type turns itself, once per schema version, into two closures: a decoder
-`(buf, pos, out) -> pos` that appends the value read at `pos` to `out`, and an
-encoder `(value, out)` that appends the value's wire parts to `out`. Schemas
-chain these closures, so decoding interprets no declarations at run time.
-Decoders check every length and count against the bytes that remain before
-they slice or allocate, and raise ProtocolError naming the field.
+A type describes its values (Python annotation, zero value, fixed width or
+not) and turns itself, once per schema version, into an encoder closure
+`(value, out)` that appends the value's wire parts to `out`. Decoding is
+generated as straight-line source by codegen.py from these same descriptions;
+only the tag section keeps a decoder closure of its own.
 
 Records fields are special in both directions: decoding returns a memoryview
 of the frame (never a copy), and encoding accepts, besides bytes, a sequence of
@@ -15,6 +14,7 @@ as a file range the server will hand to os.sendfile.
 
 from __future__ import annotations
 
+import functools
 import struct
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol, Sequence
@@ -64,11 +64,14 @@ class WireType(Protocol):
 
     def min_size(self, version: int) -> int: ...
 
-    def decoder(self, version: int, nullable: bool, where: FieldPath) -> Decoder:
-        """Only types without a fixed format need one."""
-
     def encoder(self, version: int, nullable: bool, where: FieldPath) -> Encoder:
-        """Only types without a fixed format need one."""
+        """Fixed-width types have none: schemas pack each run of them with one struct call."""
+
+
+class OwnDecoder(Protocol):
+    """A type whose values generated decoders cannot read inline: structs and tag sections."""
+
+    def decoder(self, version: int, nullable: bool, where: FieldPath) -> Decoder: ...
 
 
 @dataclass(frozen=True)
@@ -103,18 +106,6 @@ INT64 = Fixed("int64", "q", int)
 BOOLEAN = Fixed("bool", "?", bool)
 
 
-def read_length(prefix: struct.Struct, buf: memoryview, pos: int, nullable: bool, where: FieldPath) -> int:
-    """Reads a length or count prefix; returns -1 only for a null the field allows."""
-    try:
-        (length,) = prefix.unpack_from(buf, pos)
-    except struct.error:
-        raise where.error(f"truncated: the {prefix.size}-byte length needs {prefix.size} bytes, "
-                          f"{len(buf) - pos} left") from None
-    if length < -1 or (length == -1 and not nullable):
-        raise where.error(f"invalid length {length}")
-    return length
-
-
 @dataclass(frozen=True)
 class LengthPrefixed:
     """A run of bytes after a length prefix: strings, bytes and records differ only in how they look."""
@@ -123,7 +114,8 @@ class LengthPrefixed:
     prefix: struct.Struct
     python_type: Any
     empty: Any
-    convert: Callable[[memoryview], Any]
+    convert: Callable[[memoryview], Any] | None
+    """Turns the slice of the frame into the value; None keeps the view itself."""
 
     def annotation(self) -> Any:
         return self.python_type
@@ -136,26 +128,6 @@ class LengthPrefixed:
 
     def min_size(self, version: int) -> int:
         return self.prefix.size
-
-    def decoder(self, version: int, nullable: bool, where: FieldPath) -> Decoder:
-        prefix, size, convert = self.prefix, self.prefix.size, self.convert
-
-        def decode(buf: memoryview, pos: int, out: list) -> int:
-            length = read_length(prefix, buf, pos, nullable, where)
-            pos += size
-            if length == -1:
-                out.append(None)
-                return pos
-            end = pos + length
-            if end > len(buf):
-                raise where.error(f"length {length} exceeds the {len(buf) - pos} bytes left")
-            try:
-                out.append(convert(buf[pos:end]))
-            except UnicodeDecodeError as exc:
-                raise where.error(f"not UTF-8: {exc.reason}") from None
-            return end
-
-        return decode
 
     def encoder(self, version: int, nullable: bool, where: FieldPath) -> Encoder:
         pack, null = self.prefix.pack, self.prefix.pack(-1)
@@ -193,18 +165,10 @@ def part_length(part: bytes | bytearray | memoryview | Region) -> int:
     return part.length
 
 
-def _utf8(view: memoryview) -> str:
-    return str(view, "utf-8")
-
-
-def _frame_slice(view: memoryview) -> memoryview:
-    """Records stay a view of the frame: the log validates and appends them without a copy."""
-    return view
-
-
-STRING = LengthPrefixed("string", I16, str, "", _utf8)
+STRING = LengthPrefixed("string", I16, str, "", functools.partial(str, encoding="utf-8"))
 BYTES = LengthPrefixed("bytes", I32, bytes, b"", bytes)
-RECORDS = LengthPrefixed("records", I32, memoryview | bytes | Sequence[Any], None, _frame_slice)
+RECORDS = LengthPrefixed("records", I32, memoryview | bytes | Sequence[Any], None, None)
+"""Records stay a view of the frame: the log validates and appends them without a copy."""
 
 
 @dataclass(frozen=True)
@@ -224,55 +188,6 @@ class Array:
 
     def min_size(self, version: int) -> int:
         return I32.size
-
-    def decoder(self, version: int, nullable: bool, where: FieldPath) -> Decoder:
-        item_where = where.item()
-        item_size = max(1, self.element.min_size(version))
-        fixed = self.element.fixed_format(version)
-
-        def read_count(buf: memoryview, pos: int) -> int:
-            count = read_length(I32, buf, pos, nullable, where)
-            if count > (len(buf) - pos - I32.size) // item_size:
-                raise where.error(f"count {count} cannot fit the {len(buf) - pos - I32.size} bytes left")
-            return count
-
-        if fixed is None:
-            decode_item = self.element.decoder(version, False, item_where)
-
-            def decode(buf: memoryview, pos: int, out: list) -> int:
-                count = read_count(buf, pos)
-                pos += I32.size
-                if count == -1:
-                    out.append(None)
-                    return pos
-                items: list = []
-                for _ in range(count):
-                    pos = decode_item(buf, pos, items)
-                out.append(items)
-                return pos
-
-            return decode
-        return self._fixed_decoder(version, fixed, read_count)
-
-    def _fixed_decoder(self, version: int, fixed: str, read_count: Callable[[memoryview, int], int]) -> Decoder:
-        """Elements of one width decode with a single struct call for the whole array."""
-        item = struct.Struct(">" + fixed)
-        make = None if isinstance(self.element, Fixed) else self.element.constructor(version)
-
-        def decode(buf: memoryview, pos: int, out: list) -> int:
-            count = read_count(buf, pos)
-            pos += I32.size
-            if count == -1:
-                out.append(None)
-                return pos
-            end = pos + count * item.size
-            if make is None:
-                out.append(list(struct.unpack_from(f">{count}{fixed}", buf, pos)))
-            else:
-                out.append([make(values) for values in item.iter_unpack(buf[pos:end])])
-            return end
-
-        return decode
 
     def encoder(self, version: int, nullable: bool, where: FieldPath) -> Encoder:
         encode_items = self._items_encoder(version, where)

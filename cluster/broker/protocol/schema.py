@@ -19,6 +19,7 @@ import operator
 import struct
 from typing import Any, Callable, Iterator, Sequence
 
+from cluster.broker.protocol.codegen import struct_decoder
 from cluster.broker.protocol.errors import ProtocolError
 from cluster.broker.protocol.primitives import (
     Array,
@@ -109,26 +110,25 @@ class Struct:
     def min_size(self, version: int) -> int:
         return sum(f.type.min_size(version) for f in self.fields_in(version))
 
-    def constructor(self, version: int) -> Callable[[Sequence[Any]], Any]:
-        """Builds an instance from the values of `version`'s fields, in wire order."""
+    def constructor(self, version: int) -> Callable[..., Any]:
+        """Builds an instance from the values of `version`'s fields, as positional arguments in wire order."""
         cls = self.cls
         present = [f.name for f in self.fields_in(version)]
         if len(present) == len(self.fields):
-            return lambda values: cls(*values)
-        return lambda values: cls(**dict(zip(present, values)))
+            return cls
+        return lambda *values: cls(**dict(zip(present, values)))
 
     def decoder(self, version: int, nullable: bool, where: FieldPath) -> Decoder:
-        steps = [_run_decoder(run, version, where) for run in _runs(self.fields_in(version), version)]
-        make = self.constructor(version)
-
-        def decode(buf: memoryview, pos: int, out: list) -> int:
-            values: list = []
-            for step in steps:
-                pos = step(buf, pos, values)
-            out.append(make(values))
-            return pos
-
-        return decode
+        """A generated decoder: see codegen.py."""
+        fields = self.fields_in(version)
+        return struct_decoder(
+            self.cls,
+            list(_runs(fields, version)),
+            version,
+            where,
+            lambda run, left: _truncated(run, version, where, left),
+            all_fields_present=len(fields) == len(self.fields),
+        )
 
     def encoder(self, version: int, nullable: bool, where: FieldPath) -> Encoder:
         steps = [_run_encoder(run, version, where) for run in _runs(self.fields_in(version), version)]
@@ -153,23 +153,6 @@ def _runs(fields: list[Field], version: int) -> Iterator[list[Field]]:
         yield [f]
     if run:
         yield run
-
-
-def _run_decoder(run: list[Field], version: int, where: FieldPath) -> Decoder:
-    first = run[0]
-    if first.type.fixed_format(version) is None:
-        return first.type.decoder(version, first.nullable_in(version), where.child(first.name))
-    codec = struct.Struct(">" + "".join(f.type.fixed_format(version) for f in run))
-    unpack, size = codec.unpack_from, codec.size
-
-    def decode(buf: memoryview, pos: int, values: list) -> int:
-        try:
-            values.extend(unpack(buf, pos))
-        except struct.error:
-            raise _truncated(run, version, where, len(buf) - pos) from None
-        return pos + size
-
-    return decode
 
 
 def _truncated(run: list[Field], version: int, where: FieldPath, left: int) -> ProtocolError:
