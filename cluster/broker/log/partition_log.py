@@ -363,7 +363,8 @@ class PartitionLog:
         result = segment.scan()
         if result.problem:
             self._report(result.problem)
-            self._refresh_corruption()
+        self._check_contiguity()
+        self._refresh_corruption()
 
     def _refuse_corrupt(self, offset: int) -> None:
         if self.corruption is not None and offset >= self.corruption.offset:

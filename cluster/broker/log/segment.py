@@ -290,9 +290,7 @@ class Segment:
         """Kafka's LogSegment.append bookkeeping, shared by appends and rebuilds so both agree."""
         if position == 0:
             self.first_batch_timestamp = max_timestamp
-        if max_timestamp > self.max_timestamp:
-            self.max_timestamp = max_timestamp
-            self.offset_of_max_timestamp = last_offset
+        self._track_timestamp(last_offset, max_timestamp)
         if self._bytes_since_index_entry > self.index_interval_bytes:
             self.offset_index.append(last_offset, position)
             if self.max_timestamp > (self.time_index.keys[-1] if self.time_index.keys else NO_TIMESTAMP):
