@@ -19,10 +19,15 @@ OK, FAIL, INFO = "ok", "fail", "info"
 
 @dataclass(frozen=True, slots=True)
 class ClientRequest:
-    op_id: str
+    client: int
+    sequence: int
     kind: str  # "put" or "get"
     key: int
     value: int | None = None
+
+    @property
+    def op_id(self) -> str:
+        return f"{self.client}.{self.sequence}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,17 +104,16 @@ class KVClient:
         if scheduler.now >= self._stop_at:
             return
         self._sequence += 1
-        op_id = f"{self._id}.{self._sequence}"
         key = self._rng.randrange(self._keys)
         if self._rng.random() < 0.5:
-            request = ClientRequest(op_id, "put", key, self._id * 1_000_000 + self._sequence)
+            request = ClientRequest(self._id, self._sequence, "put", key, self._id * 1_000_000 + self._sequence)
         else:
-            request = ClientRequest(op_id, "get", key)
+            request = ClientRequest(self._id, self._sequence, "get", key)
         op = HistoryOp(self._process, request.kind, key, request.value, scheduler.now)
         self._history.ops.append(op)
-        self._open = (op_id, op)
-        self._world.network.send(self._id, self._target, request)
-        scheduler.after(self._timeout, self._expire, op_id)
+        self._open = (request.op_id, op)
+        self._world.network.send(self._id, self._target, request, may_duplicate=False)
+        scheduler.after(self._timeout, self._expire, request.op_id)
 
     def receive(self, src: int, reply: ClientReply) -> None:
         if self._open is None or self._open[0] != reply.op_id:

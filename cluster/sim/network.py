@@ -58,14 +58,17 @@ class Network:
         group_b = self._group_of.get(b)
         return group_a is None or group_b is None or group_a == group_b
 
-    def send(self, src: int, dst: int, message: Any) -> None:
+    def send(self, src: int, dst: int, message: Any, *, may_duplicate: bool = True) -> None:
+        """`may_duplicate=False` models a session channel (TCP): lossy and slow, never doubled.
+        A client can only call an operation failed if no second copy of it can still arrive."""
         self.sent += 1
         rng = self._rng
         conditions = self.conditions
         if not self.connected(src, dst) or (conditions.loss and rng.random() < conditions.loss):
             self.dropped += 1
             return
-        copies = 2 if conditions.duplication and rng.random() < conditions.duplication else 1
+        duplicate = may_duplicate and conditions.duplication and rng.random() < conditions.duplication
+        copies = 2 if duplicate else 1
         for _ in range(copies):
             delay = rng.randint(conditions.min_delay, conditions.max_delay)
             self._scheduler.after(delay, self._arrive, src, dst, message)

@@ -494,7 +494,7 @@ class Raft:
         prev_term = self.log.term(prev_index)
         if prev_term is None:
             self._send(MessageType.SNAPSHOT, peer, snapshot=self.log.snapshot)
-            progress.become_snapshot(self.log.snapshot.index)
+            progress.become_snapshot()
             return
         last = min(self.log.last_index, prev_index + self.config.max_append_entries)
         entries = self.log.slice(progress.next, last + 1)

@@ -18,7 +18,6 @@ class Progress:
     match: int = 0
     state: ProgressState = ProgressState.PROBE
     probe_sent: bool = False
-    pending_snapshot: int = 0
     recent_active: bool = False
 
     @property
@@ -28,22 +27,17 @@ class Progress:
         return self.state is ProgressState.SNAPSHOT
 
     def become_probe(self) -> None:
-        if self.state is ProgressState.SNAPSHOT:
-            self.next = max(self.match + 1, self.pending_snapshot + 1)
-        else:
-            self.next = self.match + 1
+        self.next = self.match + 1
         self.state = ProgressState.PROBE
         self.probe_sent = False
-        self.pending_snapshot = 0
 
     def become_replicate(self) -> None:
         self.state = ProgressState.REPLICATE
         self.next = self.match + 1
-        self.pending_snapshot = 0
 
-    def become_snapshot(self, snapshot_index: int) -> None:
+    def become_snapshot(self) -> None:
+        """Paused until the follower acknowledges the snapshot (or a heartbeat says to resend)."""
         self.state = ProgressState.SNAPSHOT
-        self.pending_snapshot = snapshot_index
 
     def sent_entries(self, last: int) -> None:
         if self.state is ProgressState.REPLICATE:
