@@ -43,7 +43,7 @@ def value_of(wire_type: Any, version: int) -> st.SearchStrategy[Any]:
     if wire_type is RECORDS:
         return st.binary(max_size=40)
     if isinstance(wire_type, Array):
-        return st.lists(value_of(wire_type.element, version), max_size=3)
+        return st.lists(value_of(wire_type.element, version), max_size=2)
     if isinstance(wire_type, TaggedFields):
         return st.dictionaries(st.integers(0, 1 << 31), st.binary(max_size=6), max_size=3)
     if isinstance(wire_type, Struct):

@@ -5,9 +5,10 @@ each present in a range of versions ("3+", "0-2") and perhaps nullable in
 another. Each struct becomes one dataclass holding the fields of *every*
 version, so a handler reads `request.transactional_id` whatever version
 arrived (fields a version lacks keep their Kafka defaults). For each version
-the struct compiles to a chain of closures; consecutive fixed-width fields
-become one precompiled struct.Struct, so a partition of a Fetch request is a
-single unpack.
+the struct compiles once, when its API is declared: decoding to one generated
+straight-line function (codegen.py), encoding to a chain of closures. Either
+way consecutive fixed-width fields become one precompiled struct.Struct, so a
+partition of a Fetch request is a single unpack.
 """
 
 from __future__ import annotations
