@@ -3,10 +3,14 @@
 Each model names the `f`s it understands and how an invocation value and an `ok` result become
 its input and output. Common to all: an unknown outcome (`info`) has output UNKNOWN; a failed
 CAS is a CAS that returned false (only jepsen-log keeps failures: the other formats drop them).
+A read whose result is unknown constrains nothing and changes nothing, so it is left out: kept,
+it would only multiply the search, since it could go anywhere after its call.
 """
 
 from __future__ import annotations
 
+import enum
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from pyporcupine.formats.records import HistoryFormatError, JepsenOp
@@ -61,13 +65,30 @@ def _is_offset(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
+class _Keys(enum.Enum):
+    REQUIRED = "required"
+    """The model's inputs carry the key, and every operation needs one (kv)."""
+    OPTIONAL = "optional"
+    """The model's inputs carry the key; without one, the key is None (one log)."""
+    INDEPENDENT = "independent"
+    """With keys, the history is checked as Independent(model), one register per key."""
+
+
+@dataclass(frozen=True)
+class _Encoding:
+    model: Callable[[], Model]
+    encoders: dict[str, Encoder]
+    keys: _Keys
+    read: str
+    """The f that only observes."""
+
+
 _REGISTER = {"read": _register_read, "write": _register_write}
-_ENCODINGS: dict[str, tuple[Callable[[], Model], dict[str, Encoder], bool]] = {
-    # name: (model factory, encoder per f, whether the model itself is keyed)
-    "register": (RegisterModel, _REGISTER, False),
-    "cas-register": (CasRegisterModel, {**_REGISTER, "cas": _cas}, False),
-    "kv": (KvModel, {"get": _kv_get, "put": _kv_write, "append": _kv_write}, True),
-    "log": (LogModel, {"append": _log_append, "read": _log_read}, True),
+_ENCODINGS = {
+    "register": _Encoding(RegisterModel, _REGISTER, _Keys.INDEPENDENT, "read"),
+    "cas-register": _Encoding(CasRegisterModel, {**_REGISTER, "cas": _cas}, _Keys.INDEPENDENT, "read"),
+    "kv": _Encoding(KvModel, {"get": _kv_get, "put": _kv_write, "append": _kv_write}, _Keys.REQUIRED, "get"),
+    "log": _Encoding(LogModel, {"append": _log_append, "read": _log_read}, _Keys.OPTIONAL, "read"),
 }
 MODEL_NAMES = tuple(_ENCODINGS)
 
@@ -77,23 +98,25 @@ def encode(model_name: str, records: list[JepsenOp]) -> tuple[Model, list[Operat
 
     Register models become `Independent` per key when the records carry keys (all must, or none).
     """
-    factory, encoders, keyed = _ENCODINGS[model_name]
-    with_keys = {op.key is not None for op in records}
-    if not keyed and with_keys == {True, False}:
-        raise HistoryFormatError("some operations have a key and others do not: cannot tell the registers apart")
-    independent = not keyed and with_keys == {True}
-    if model_name == "kv" and False in with_keys:
-        missing = next(op for op in records if op.key is None)
-        raise HistoryFormatError(f"{missing.where}: a kv operation needs a key")
-    model = Independent(factory()) if independent else factory()
+    encoding = _ENCODINGS[model_name]
+    keyless = [op for op in records if op.key is None]
+    if encoding.keys is _Keys.REQUIRED and keyless:
+        raise HistoryFormatError(f"{keyless[0].where}: a {model_name} operation needs a key")
+    if encoding.keys is _Keys.INDEPENDENT and 0 < len(keyless) < len(records):
+        raise HistoryFormatError(f"{keyless[0].where}: an operation without a key in a history with keys: "
+                                 "cannot tell which register it is")
+    independent = encoding.keys is _Keys.INDEPENDENT and not keyless
+    model = Independent(encoding.model()) if independent else encoding.model()
     operations = []
     for op in records:
-        encoder = encoders.get(op.f)
+        encoder = encoding.encoders.get(op.f)
         if encoder is None:
             raise HistoryFormatError(f"{op.where}: the {model_name} model has no operation {op.f!r} "
-                                     f"(it knows {', '.join(encoders)})")
+                                     f"(it knows {', '.join(encoding.encoders)})")
         input, output = encoder(op)
         if op.type == "info":
+            if op.f == encoding.read:
+                continue
             output = UNKNOWN
         operations.append(Operation(op.process, (op.key, input) if independent else input,
                                     op.call, output, op.return_time))
