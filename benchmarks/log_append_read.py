@@ -94,18 +94,19 @@ def _batch_of(size: int) -> bytearray:
 
 
 def _appends_against_writes(log: PartitionLog, path: Path, batch: bytearray, count: int) -> tuple[float, float]:
-    """Seconds for plain writes and for appends, interleaved in slices so both meet the same
-    page-cache and writeback conditions as the files grow."""
+    """Seconds for plain writes and for appends, interleaved in slices (taking turns at going
+    first) so both meet the same page-cache and writeback throttling as the files grow."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
-    write_seconds = append_seconds = 0.0
+    seconds = {"write": 0.0, "append": 0.0}
     try:
-        for done in range(0, count, SLICE_BATCHES):
+        for turn, done in enumerate(range(0, count, SLICE_BATCHES)):
             batches = min(SLICE_BATCHES, count - done)
-            write_seconds += _timed(lambda: _plain_writes(fd, batch, batches))
-            append_seconds += _timed(lambda: _log_appends(log, batch, batches))
+            slices = [("write", lambda: _plain_writes(fd, batch, batches)), ("append", lambda: _log_appends(log, batch, batches))]
+            for name, action in slices if turn % 2 == 0 else reversed(slices):
+                seconds[name] += _timed(action)
     finally:
         os.close(fd)
-    return write_seconds, append_seconds
+    return seconds["write"], seconds["append"]
 
 
 def _plain_writes(fd: int, batch: bytearray, count: int) -> None:

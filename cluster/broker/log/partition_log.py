@@ -205,9 +205,9 @@ class PartitionLog:
             placed.append(PlacedBatch(position, offset, last, header[MAX_TIMESTAMP], batch_size(header), leader_epoch))
             max_timestamp = max(max_timestamp, header[MAX_TIMESTAMP])
             offset = last + 1
+        self._write(memoryview(buffer), placed)
         if leader_epoch != self.epoch_cache.latest_epoch:
             self.epoch_cache.assign(leader_epoch, placed[0].base_offset)
-        self._write(memoryview(buffer), placed)
         return AppendInfo(placed[0].base_offset, placed[-1].last_offset, max_timestamp)
 
     def append_as_follower(self, batches: Batches) -> AppendInfo:
@@ -224,8 +224,8 @@ class PartitionLog:
             placed.append(
                 PlacedBatch(position, header[BASE_OFFSET], expected - 1, header[MAX_TIMESTAMP], batch_size(header), header[LEADER_EPOCH])
             )
-        self.epoch_cache.assign_all((batch.leader_epoch, batch.base_offset) for batch in placed if batch.leader_epoch >= 0)
         self._write(view, placed)
+        self.epoch_cache.assign_all((batch.leader_epoch, batch.base_offset) for batch in placed if batch.leader_epoch >= 0)
         return AppendInfo(placed[0].base_offset, placed[-1].last_offset, max(batch.max_timestamp for batch in placed))
 
     def _write(self, data: memoryview, placed: list[PlacedBatch]) -> None:
