@@ -18,7 +18,7 @@ import dataclasses
 import functools
 import operator
 import struct
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from cluster.broker.protocol.codegen import struct_decoder
 from cluster.broker.protocol.errors import ProtocolError
@@ -264,6 +264,34 @@ def wire_size(parts: Sequence[bytes | Region]) -> int:
     return sum(map(part_length, parts))
 
 
+class Codecs(Mapping[int, MessageCodec]):
+    """A schema's codecs by version, each compiled on first use.
+
+    Compiling every version of every API up front took half a second at
+    import; a broker only ever meets the few versions its clients speak.
+    """
+
+    def __init__(self, schema: Struct, versions: range, description: str) -> None:
+        self._schema = schema
+        self._versions = versions
+        self._description = description
+        self._compiled: dict[int, MessageCodec] = {}
+
+    def __getitem__(self, version: int) -> MessageCodec:
+        codec = self._compiled.get(version)
+        if codec is None:
+            if version not in self._versions:
+                raise KeyError(version)
+            codec = self._compiled[version] = MessageCodec(self._schema, version, self._description.format(version))
+        return codec
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._versions)
+
+    def __len__(self) -> int:
+        return len(self._versions)
+
+
 class Api:
     """One Kafka API: its key, the versions we speak, and a request and response schema."""
 
@@ -275,12 +303,8 @@ class Api:
         self.max_version = high
         self.request = request
         self.response = response
-        self.request_codecs = {
-            v: MessageCodec(request, v, f"{name} v{v} request") for v in range(low, high + 1)
-        }
-        self.response_codecs = {
-            v: MessageCodec(response, v, f"{name} v{v} response") for v in range(low, high + 1)
-        }
+        self.request_codecs = Codecs(request, range(low, high + 1), f"{name} v{{}} request")
+        self.response_codecs = Codecs(response, range(low, high + 1), f"{name} v{{}} response")
 
     def __repr__(self) -> str:
         return f"Api({self.key}, {self.name}, {self.min_version}-{self.max_version})"
