@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 # Debian packages the tests and benchmarks use (installed with apt when running as root):
-# a JDK runs java.util.Properties as the oracle for our properties parser.
-APT_PACKAGES := openjdk-17-jdk-headless
+# a JDK runs java.util.Properties as the oracle for our properties parser; kcat is a
+# real librdkafka command-line client for the broker tests.
+APT_PACKAGES := openjdk-17-jdk-headless kcat
 
 .PHONY: install apt test bench clean
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from cluster.broker.log.dump import dump
+from cluster.broker.main import broker_command
 from logquake import __version__
 
 
@@ -20,3 +21,6 @@ def log() -> None:
 
 
 log.add_command(dump)
+
+
+main.add_command(broker_command)

@@ -1,0 +1,154 @@
+"""Broker settings under Kafka's property names and defaults.
+
+A user points `logquake broker --config` at a server.properties written for
+Kafka. Properties this broker implements are read with Kafka's meaning; log.*
+settings are handed to LogConfig; a property we do not implement is refused
+by name rather than ignored, so nobody believes a setting is in force when it
+is not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from cluster import config_values
+from cluster.broker.groups.coordinator import GroupConfig
+from cluster.broker.log.config import PROPERTY_NAMES as LOG_PROPERTY_NAMES
+from cluster.broker.log.config import LogConfig
+from cluster.broker.protocol.framing import DEFAULT_MAX_FRAME_SIZE
+
+
+@dataclass(frozen=True)
+class Listener:
+    host: str
+    port: int
+
+    @classmethod
+    def parse(cls, spec: str) -> Listener:
+        """`PLAINTEXT://host:port`, the only security protocol this broker speaks."""
+        scheme, separator, address = spec.partition("://")
+        if not separator or scheme.upper() != "PLAINTEXT":
+            raise ValueError(f"listener {spec!r}: only PLAINTEXT://host:port is supported")
+        host, colon, port = address.rpartition(":")
+        if not colon or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise ValueError(f"listener {spec!r}: expected PLAINTEXT://host:port")
+        return cls(host.strip("[]") or "0.0.0.0", int(port))
+
+    def __str__(self) -> str:
+        return f"PLAINTEXT://{self.host}:{self.port}"
+
+
+def _listener(name: str, value: object) -> Listener:
+    listeners = config_values.comma_list(name, value)
+    if len(listeners) != 1:
+        raise ValueError(f"property {name}: exactly one listener is supported, got {len(listeners)}")
+    try:
+        return Listener.parse(listeners[0])
+    except ValueError as error:
+        raise ValueError(f"property {name}: {error}") from None
+
+
+def _log_dir(name: str, value: object) -> Path:
+    directories = config_values.comma_list(name, value)
+    if len(directories) != 1:
+        raise ValueError(f"property {name}: exactly one log directory is supported, got {len(directories)}")
+    return Path(directories[0])
+
+
+def _optional_text(name: str, value: object) -> str | None:
+    return config_values.text(name, value) or None
+
+
+# property -> (field, parser); later entries win when both are given (log.dirs over log.dir).
+_PROPERTIES: dict[str, tuple[str, Callable[[str, object], Any]]] = {
+    "broker.id": ("broker_id", config_values.integer),
+    "listeners": ("listener", _listener),
+    "advertised.listeners": ("advertised_listener", _listener),
+    "log.dir": ("log_dir", _log_dir),
+    "log.dirs": ("log_dir", _log_dir),
+    "num.partitions": ("num_partitions", config_values.integer),
+    "default.replication.factor": ("default_replication_factor", config_values.integer),
+    "min.insync.replicas": ("min_insync_replicas", config_values.integer),
+    "auto.create.topics.enable": ("auto_create_topics", config_values.boolean),
+    "delete.topic.enable": ("delete_topic_enable", config_values.boolean),
+    "offsets.topic.num.partitions": ("offsets_topic_partitions", config_values.integer),
+    "offsets.topic.replication.factor": ("offsets_topic_replication_factor", config_values.integer),
+    "group.initial.rebalance.delay.ms": ("group_initial_rebalance_delay_ms", config_values.integer),
+    "group.min.session.timeout.ms": ("group_min_session_timeout_ms", config_values.integer),
+    "group.max.session.timeout.ms": ("group_max_session_timeout_ms", config_values.integer),
+    "socket.request.max.bytes": ("socket_request_max_bytes", config_values.integer),
+    "log.retention.check.interval.ms": ("retention_check_interval_ms", config_values.integer),
+    "zookeeper.connect": ("zookeeper_connect", _optional_text),
+    "replica.lag.time.max.ms": ("replica_lag_time_max_ms", config_values.integer),
+    "unclean.leader.election.enable": ("unclean_leader_election", config_values.boolean),
+}
+
+_POSITIVE = ("num_partitions", "default_replication_factor", "min_insync_replicas", "offsets_topic_partitions",
+             "offsets_topic_replication_factor", "socket_request_max_bytes", "retention_check_interval_ms")
+
+
+@dataclass(frozen=True)
+class BrokerConfig:
+    broker_id: int = 0
+    listener: Listener = Listener("127.0.0.1", 9092)
+    advertised_listener: Listener | None = None
+    log_dir: Path = Path("data")
+    num_partitions: int = 1
+    default_replication_factor: int = 1
+    min_insync_replicas: int = 1
+    auto_create_topics: bool = True
+    delete_topic_enable: bool = True
+    offsets_topic_partitions: int = 50
+    offsets_topic_replication_factor: int = 3
+    group_initial_rebalance_delay_ms: int = 3_000
+    group_min_session_timeout_ms: int = 6_000
+    group_max_session_timeout_ms: int = 1_800_000
+    socket_request_max_bytes: int = DEFAULT_MAX_FRAME_SIZE
+    retention_check_interval_ms: int = 300_000
+    zookeeper_connect: str | None = None
+    replica_lag_time_max_ms: int = 30_000
+    unclean_leader_election: bool = False
+    log: LogConfig = field(default_factory=LogConfig)
+    log_properties: Mapping[str, str] = field(default_factory=dict)
+    """The log.* properties as given, the base that topic-level configs override."""
+
+    def __post_init__(self) -> None:
+        if self.broker_id < 0:
+            raise ValueError(f"broker.id must be >= 0, got {self.broker_id}")
+        for name in _POSITIVE:
+            if getattr(self, name) < 1:
+                raise ValueError(f"{_property_of(name)} must be positive, got {getattr(self, name)}")
+
+    @classmethod
+    def from_properties(cls, properties: Mapping[str, object]) -> BrokerConfig:
+        unknown = sorted(set(properties) - set(_PROPERTIES) - LOG_PROPERTY_NAMES)
+        if unknown:
+            raise ValueError(f"unsupported broker propert{'y' if len(unknown) == 1 else 'ies'}: {', '.join(unknown)}")
+        values: dict[str, Any] = {}
+        for name, (field_name, parse) in _PROPERTIES.items():
+            if name in properties:
+                values[field_name] = parse(name, properties[name])
+        log_properties = {k: str(v) for k, v in properties.items() if k in LOG_PROPERTY_NAMES}
+        return cls(**values, log=LogConfig.from_properties(log_properties), log_properties=log_properties)
+
+    @property
+    def advertised(self) -> Listener:
+        """Where clients are told to connect: advertised.listeners, else the listener itself."""
+        return self.advertised_listener or self.listener
+
+    def log_config_for(self, topic_configs: Mapping[str, str]) -> LogConfig:
+        """The broker's log.* settings overridden by a topic's own configs, as in Kafka."""
+        return LogConfig.from_properties({**self.log_properties, **topic_configs})
+
+    def group_config(self) -> GroupConfig:
+        return GroupConfig(
+            min_session_timeout_ms=self.group_min_session_timeout_ms,
+            max_session_timeout_ms=self.group_max_session_timeout_ms,
+            initial_rebalance_delay_ms=self.group_initial_rebalance_delay_ms,
+        )
+
+
+def _property_of(field_name: str) -> str:
+    return next(name for name, (f, _) in _PROPERTIES.items() if f == field_name)

@@ -1,0 +1,115 @@
+"""librdkafka, unmodified, through confluent-kafka and kcat, against a real broker process."""
+
+import subprocess
+import threading
+import time
+
+import pytest
+from confluent_kafka import Consumer, Producer, TopicPartition
+
+from tests.broker.process import BrokerProcess
+from tests.facilities import require_program
+
+
+def consume_assigned(bootstrap: str, topic: str, expected: int, timeout_s: float = 30) -> list[tuple[int, bytes]]:
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "reader", "enable.auto.commit": False})
+    consumer.assign([TopicPartition(topic, 0, 0)])
+    seen: list[tuple[int, bytes]] = []
+    deadline = time.monotonic() + timeout_s
+    while len(seen) < expected and time.monotonic() < deadline:
+        message = consumer.poll(0.5)
+        if message is not None and message.error() is None:
+            seen.append((message.offset(), message.value()))
+    consumer.close()
+    return seen
+
+
+@pytest.mark.parametrize("codec", ["none", "gzip", "snappy", "lz4", "zstd"])
+def test_idempotent_producer_with_every_codec(broker, codec):
+    producer = Producer({"bootstrap.servers": broker.bootstrap, "enable.idempotence": True,
+                         "compression.type": codec, "linger.ms": 5})
+    failures = []
+    values = [(f"{codec}-{i}-" * 8).encode() for i in range(2000)]
+    for value in values:
+        producer.produce("codecs", value=value, on_delivery=lambda err, msg: err and failures.append(err))
+        producer.poll(0)
+    assert producer.flush(30) == 0
+    assert failures == []
+    assert consume_assigned(broker.bootstrap, "codecs", len(values)) == list(enumerate(values))
+
+
+def test_a_group_resumes_from_its_committed_offsets(broker):
+    producer = Producer({"bootstrap.servers": broker.bootstrap})
+    for i in range(100):
+        producer.produce("resumable", value=b"%d" % i)
+    producer.flush(10)
+    config = {"bootstrap.servers": broker.bootstrap, "group.id": "resumers", "auto.offset.reset": "earliest",
+              "enable.auto.commit": False}
+
+    def consume(count: int) -> list[bytes]:
+        consumer = Consumer(config)
+        consumer.subscribe(["resumable"])
+        taken: list[bytes] = []
+        deadline = time.monotonic() + 30
+        while len(taken) < count and time.monotonic() < deadline:
+            message = consumer.poll(0.5)
+            if message is not None and message.error() is None:
+                taken.append(message.value())
+                if len(taken) == count:
+                    consumer.commit(message=message, asynchronous=False)
+        consumer.close()
+        return taken
+
+    first = consume(40)
+    second = consume(60)
+    assert first + second == [b"%d" % i for i in range(100)]
+
+
+def test_acknowledged_flushed_messages_survive_kill_9(tmp_path):
+    broker = BrokerProcess(tmp_path / "data", **{"log.flush.interval.messages": 1}).start()
+    acknowledged: list[bytes] = []
+    stop = threading.Event()
+
+    def produce() -> None:
+        producer = Producer({"bootstrap.servers": broker.bootstrap, "acks": "all", "linger.ms": 1,
+                             "message.timeout.ms": 3000, "enable.idempotence": True})
+        i = 0
+        while not stop.is_set():
+            producer.produce("durable", value=b"%d" % i,
+                             on_delivery=lambda err, msg: err is None and acknowledged.append(msg.value()))
+            producer.poll(0)
+            i += 1
+            time.sleep(0.0005)
+        producer.flush(10)
+
+    thread = threading.Thread(target=produce)
+    thread.start()
+    try:
+        while len(acknowledged) < 2000:
+            time.sleep(0.05)
+        broker.kill()
+        time.sleep(1)
+        acknowledged_before_restart = set(acknowledged)
+        broker.start()
+        stop.set()
+        thread.join(timeout=30)
+        consumed = {value for _, value in consume_assigned(broker.bootstrap, "durable", len(acknowledged))}
+        assert acknowledged_before_restart <= consumed
+        assert set(acknowledged) <= consumed
+    finally:
+        stop.set()
+        broker.kill()
+
+
+def test_kcat_lists_metadata_and_round_trips_messages(broker):
+    kcat = require_program("kcat")
+    lines = "".join(f"line {i}\n" for i in range(50))
+    subprocess.run([kcat, "-b", broker.bootstrap, "-P", "-t", "kcat-topic"], input=lines.encode(), check=True,
+                   timeout=60)
+    metadata = subprocess.run([kcat, "-b", broker.bootstrap, "-L"], capture_output=True, text=True, check=True,
+                              timeout=60).stdout
+    assert 'topic "kcat-topic" with 1 partitions' in metadata
+    assert "broker 0 at 127.0.0.1" in metadata
+    consumed = subprocess.run([kcat, "-b", broker.bootstrap, "-C", "-t", "kcat-topic", "-o", "beginning", "-e"],
+                              capture_output=True, text=True, check=True, timeout=60).stdout
+    assert consumed == lines
