@@ -1,6 +1,6 @@
 import pytest
 
-from tests.broker.process import BrokerProcess
+from cluster.deploy.broker_process import BrokerProcess
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from cluster.broker.protocol.apis.produce import PRODUCE, PartitionProduceData, 
 from cluster.broker.protocol.errors import ErrorCode
 from cluster.broker.protocol.headers import REQUEST_HEADER_V1, RequestHeader
 from cluster.broker.protocol.records import Record, build_batch
-from tests.broker.process import BrokerProcess
+from cluster.deploy.broker_process import BrokerProcess
 
 TOPIC = "guarded"
 GOOD_VALUES = [b"good-%d" % i for i in range(20)]

@@ -7,7 +7,7 @@ import time
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 
-from tests.broker.process import BrokerProcess
+from cluster.deploy.broker_process import BrokerProcess
 from tests.facilities import require_program
 
 

@@ -1,4 +1,8 @@
-"""A broker running as a real `logquake broker` process, for tests with real clients."""
+"""A broker running as a real `logquake broker` process: what tests, benchmarks and local clusters start.
+
+Being a real process is the point: SIGKILL leaves exactly what a crash leaves,
+and clients talk to it over real sockets.
+"""
 
 from __future__ import annotations
 
