@@ -69,6 +69,14 @@ class RaftNode:
             self._serve(src, message)
         self._pump()
 
+    def transfer_leadership(self, target: int) -> None:
+        """An operator's request; a node that is no longer the leader ignores it."""
+        try:
+            self.raft.transfer_leadership(target)
+        except ProposalDropped:
+            return
+        self._pump()
+
     def _tick(self) -> None:
         self.raft.tick()
         self._pump()

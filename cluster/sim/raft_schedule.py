@@ -20,6 +20,7 @@ from cluster.sim.nemesis import Nemesis
 from cluster.sim.network import NetworkConditions
 from cluster.sim.raft_monitor import RaftSafetyMonitor
 from cluster.sim.raft_node import CoreFactory, NodeSettings, RaftNode
+from cluster.sim.raft_transfers import LeadershipTransfers
 from cluster.sim.world import Machine, World
 
 LinearizabilityCheck = Callable[[History], str | None]
@@ -34,6 +35,7 @@ class ScheduleSettings:
     compact_every: int
     max_append_entries: int
     fault_gap: int
+    transfer_gap: int
     tick: int = 10
     election_ticks: int = 10
     heartbeat_ticks: int = 2
@@ -55,6 +57,7 @@ class ScheduleSettings:
             compact_every=rng.choice((4, 16, 64)),
             max_append_entries=rng.choice((1, 3, 64)),
             fault_gap=rng.choice((50, 200, 500)),
+            transfer_gap=rng.choice((0, 300, 1000)),
         )
 
 
@@ -105,6 +108,11 @@ def run_schedule(
     ]
     nemesis = Nemesis(world, peers, random.Random(rng.getrandbits(64)), settings.fault_gap, max_down=400)
     result = ScheduleResult(seed, settings, history, monitor.violations, nemesis.timeline)
+    if settings.transfer_gap and settings.nodes > 1:
+        transfers = LeadershipTransfers(
+            world, machines, random.Random(rng.getrandbits(64)), settings.transfer_gap, nemesis.timeline
+        )
+        transfers.run(until=settings.fault_phase)
     try:
         _play(world, machines, clients, nemesis, settings, monitor, history)
     except AssertionError as error:  # the core's own invariant checks (LogInvariantError)

@@ -13,7 +13,7 @@ from cluster.sim.raft_search import replay_command
 from tests.sim import broken_cores
 
 CHUNK = 100
-SUITE_SEEDS = range(0, 1200)
+SUITE_SEEDS = range(0, 1500)
 
 
 @pytest.mark.slow
@@ -40,6 +40,7 @@ def test_schedules_include_faults_and_unknown_outcomes() -> None:
     timeline = [what for result in results for _, what in result.timeline]
     assert any(what.startswith("crash") for what in timeline)
     assert any(what.startswith("partition") or what.startswith("isolate") for what in timeline)
+    assert any(what.startswith("transfer") for what in timeline)
     outcomes = {op.outcome for result in results for op in result.history.ops}
     assert outcomes == {"ok", "fail", "info"}
 
