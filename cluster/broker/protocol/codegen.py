@@ -17,7 +17,7 @@ import struct
 from typing import Any, Callable, Sequence
 
 from cluster.broker.protocol.errors import ProtocolError
-from cluster.broker.protocol.primitives import I32, Array, Decoder, FieldPath, Fixed, LengthPrefixed
+from cluster.broker.protocol.primitives import I32, Array, Decoder, FieldPath, Fixed, LengthPrefixed, OwnDecoder
 
 
 def truncated_length(prefix: struct.Struct, buf: memoryview, pos: int, where: FieldPath) -> ProtocolError:
@@ -102,7 +102,7 @@ def struct_decoder(
 
 def _item_decoder(wire_type: Any, version: int, where: FieldPath) -> Decoder:
     """A decoder for one array element: the type's own (structs), or a generated one."""
-    if hasattr(wire_type, "decoder"):
+    if isinstance(wire_type, OwnDecoder):
         return wire_type.decoder(version, False, where)
     source = _Source()
     _value(source, wire_type, version, False, where, "value")
@@ -136,6 +136,7 @@ def _value(source: _Source, wire_type: Any, version: int, nullable: bool, where:
     elif isinstance(wire_type, Array):
         _array(source, wire_type, version, nullable, where, target)
     else:
+        assert isinstance(wire_type, OwnDecoder), f"{wire_type!r} has no decoder"
         decode = source.name(wire_type.decoder(version, nullable, where))
         source.emit("value = []", f"pos = {decode}(buf, pos, value)", f"{target} = value[0]")
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import struct
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Callable, Protocol, Sequence, runtime_checkable
 
 from cluster.broker.protocol.errors import ProtocolError
 
@@ -68,6 +68,7 @@ class WireType(Protocol):
         """Fixed-width types have none: schemas pack each run of them with one struct call."""
 
 
+@runtime_checkable
 class OwnDecoder(Protocol):
     """A type whose values generated decoders cannot read inline: structs and tag sections."""
 
