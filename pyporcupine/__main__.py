@@ -1,0 +1,5 @@
+import sys
+
+from pyporcupine.cli import main
+
+sys.exit(main())
