@@ -52,6 +52,9 @@ def test_corruption_inside_a_closed_segment_is_reported_and_nothing_after_it_is_
     [line] = [r.getMessage() for r in caplog.records]
     assert middle.name in line and f"byte {2 * batch_size}" in line and f"offset {corrupt_offset}" in line
     assert log.read(0, 10_000).length > 0, "batches before the damage are still served"
+    assert log.offset_for_timestamp(1_000) == 0
+    with pytest.raises(CorruptLogError):
+        log.offset_for_timestamp(1_029)
     log.close()
 
 

@@ -329,14 +329,14 @@ class PartitionLog:
     def offset_for_timestamp(self, timestamp: int) -> int | None:
         """The offset of the first record whose timestamp is >= `timestamp`, or None."""
         for segment in self._segments:
+            self._refuse_corrupt(segment.base_offset)
             if segment.max_timestamp < timestamp:
                 continue
             self._ensure_verified(segment)
             found = self._offset_in_segment(segment, timestamp)
             if found is not None:
                 return found
-            if segment.corruption is not None:
-                raise CorruptLogError(segment.corruption)
+            self._refuse_corrupt(segment.valid_next_offset)
         return None
 
     def _offset_in_segment(self, segment: Segment, timestamp: int) -> int | None:
