@@ -66,6 +66,12 @@ class DeletedSegment:
 
 
 class PartitionLog:
+    """One partition's replica of the log; see the module docstring for the rules it keeps.
+
+    Invariants: segments are contiguous and ordered, the last one is the only
+    one written to, and nothing at or after `corruption.offset` is served.
+    """
+
     def __init__(self, directory: Path, config: LogConfig, clock: Clock, segments: list[Segment], recovery_point: int) -> None:
         self.directory = directory
         self.config = config

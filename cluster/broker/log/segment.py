@@ -9,7 +9,6 @@ a short walk over batch headers, never touching records.
 from __future__ import annotations
 
 import os
-import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -57,6 +56,8 @@ class ScanResult:
 
 
 class Segment:
+    """A .log file and its indexes, named by base offset; `verified` once every batch was checked."""
+
     def __init__(self, directory: Path, base_offset: int, index_interval_bytes: int, created_ms: int) -> None:
         self.directory = directory
         self.index_interval_bytes = index_interval_bytes
