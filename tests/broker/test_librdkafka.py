@@ -1,11 +1,13 @@
 """librdkafka, unmodified, through confluent-kafka and kcat, against a real broker process."""
 
 import subprocess
+import sys
 import threading
 import time
 
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
 
 from cluster.deploy.broker_process import BrokerProcess
 from tests.facilities import require_program
@@ -113,3 +115,32 @@ def test_kcat_lists_metadata_and_round_trips_messages(broker):
     consumed = subprocess.run([kcat, "-b", broker.bootstrap, "-C", "-t", "kcat-topic", "-o", "beginning", "-e"],
                               capture_output=True, text=True, check=True, timeout=60).stdout
     assert consumed == lines
+
+
+def test_a_killed_member_is_expired_after_its_session_timeout_and_its_partitions_move(broker):
+    """The survivor gets every partition once the dead member's session times out."""
+    config = {"bootstrap.servers": broker.bootstrap, "group.id": "mortal", "session.timeout.ms": 6000,
+              "heartbeat.interval.ms": 500, "auto.offset.reset": "earliest"}
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    admin.create_topics([NewTopic("mortal-topic", 4, 1)])["mortal-topic"].result(30)
+    doomed = subprocess.Popen([sys.executable, "-c", (
+        "import sys, confluent_kafka as ck\n"
+        f"c = ck.Consumer({config!r}); c.subscribe(['mortal-topic'])\n"
+        "while not c.assignment(): c.poll(0.2)\n"
+        "print('assigned', flush=True)\n"
+        "while True: c.poll(0.2)\n")], stdout=subprocess.PIPE)
+    assert doomed.stdout.readline().strip() == b"assigned"
+    survivor = Consumer(config)
+    survivor.subscribe(["mortal-topic"])
+    deadline = time.monotonic() + 60
+    while len(survivor.assignment()) != 2 and time.monotonic() < deadline:
+        survivor.poll(0.2)
+    assert len(survivor.assignment()) == 2
+    doomed.kill()
+    doomed.wait()
+    killed_at = time.monotonic()
+    while len(survivor.assignment()) != 4 and time.monotonic() < deadline + 30:
+        survivor.poll(0.2)
+    assert sorted(tp.partition for tp in survivor.assignment()) == [0, 1, 2, 3]
+    assert time.monotonic() - killed_at >= 5, "partitions moved before the session could have expired"
+    survivor.close()
