@@ -44,8 +44,10 @@ def search(seeds: range, workers: int, stop_on_failure: bool) -> int:
     began = time.monotonic()
     failures = 0
     done = 0
+    events = 0
     for result in _results(seeds, workers):
         done += 1
+        events += result.events
         if result.violations:
             failures += 1
             print(result.describe(replay_command(result.seed)), flush=True)
@@ -54,7 +56,10 @@ def search(seeds: range, workers: int, stop_on_failure: bool) -> int:
         if done % 1000 == 0:
             print(f"{done} schedules, {failures} failing, {done / (time.monotonic() - began):.1f}/s", flush=True)
     elapsed = time.monotonic() - began
-    print(f"{done} schedules in {elapsed:.1f}s ({done / elapsed:.1f}/s), {failures} failing")
+    print(
+        f"{done} schedules in {elapsed:.1f}s ({done / elapsed:.1f}/s, {events / elapsed:,.0f} events/s), "
+        f"{failures} failing"
+    )
     return 1 if failures else 0
 
 

@@ -20,8 +20,9 @@ class ReadState:
 class Ready:
     """One batch of work, handled strictly in this order (etcd's Ready contract):
 
-    1. persist `snapshot` (dropping log entries it covers), then `entries` (first truncating the
-       durable log after `entries[0].index - 1`), then `hard_state`, and sync them;
+    1. persist `snapshot` (dropping the log entries it covers, or the whole log when the log does
+       not hold the snapshot's last entry), then `entries` (first truncating the durable log
+       after `entries[0].index - 1`), then `hard_state`, and sync them;
     2. only then send `messages`: votes and acknowledgements in them promise that durability;
     3. apply: restore the state machine from `snapshot` if its index is beyond what was applied,
        apply `committed_entries` in order, serve `read_states` once their index is applied;
