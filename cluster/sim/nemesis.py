@@ -52,8 +52,8 @@ class Nemesis:
     def _partition(self) -> None:
         nodes = self._nodes[:]
         self._rng.shuffle(nodes)
-        cut = self._rng.randrange(1, len(nodes))
-        groups = [nodes[:cut], nodes[cut:]]
+        cuts = sorted(self._rng.sample(range(1, len(nodes)), min(len(nodes) - 1, self._rng.choice((1, 2)))))
+        groups = [nodes[a:b] for a, b in zip([0, *cuts], [*cuts, len(nodes)])]
         self._world.network.partition(groups)
         self._note(f"partition {groups}")
 

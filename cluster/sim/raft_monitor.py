@@ -41,8 +41,9 @@ class RaftSafetyMonitor:
         for i, a in enumerate(nodes):
             for b in nodes[i + 1 :]:
                 problem = _log_mismatch(logs[a], logs[b])
-                if problem:
-                    self.violations.append(f"log matching between {a} and {b}: {problem}")
+                violation = f"log matching between {a} and {b}: {problem}"
+                if problem and violation not in self.violations:
+                    self.violations.append(violation)
 
 
 def _contains(log: RaftLog, entry: Entry) -> bool:

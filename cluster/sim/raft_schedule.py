@@ -23,6 +23,9 @@ from cluster.sim.raft_node import CoreFactory, NodeSettings, RaftNode
 from cluster.sim.raft_transfers import LeadershipTransfers
 from cluster.sim.world import Machine, World
 
+_CHECK_EVERY = 50
+"""Virtual milliseconds between checks of the logs (log matching) and of recovery."""
+
 LinearizabilityCheck = Callable[[History], str | None]
 """Returns why a history is not linearizable, or None when it is."""
 
@@ -142,13 +145,15 @@ def _play(
     for client in clients:
         client.run(stop_at=stop_clients)
     nemesis.run(until=settings.fault_phase)
-    scheduler.run_until(settings.fault_phase)
+    while scheduler.now < settings.fault_phase:
+        scheduler.run_until(min(scheduler.now + _CHECK_EVERY, settings.fault_phase))
+        monitor.check_log_matching({m.id: _log(m) for m in machines if m.alive})
     nemesis.heal_all()
     world.network.conditions = replace(settings.conditions, loss=0.0, duplication=0.0)
     healed = scheduler.now
     deadline = healed + settings.liveness_bound
     while not _recovered(machines, history, healed) and scheduler.now < deadline:
-        scheduler.run_until(scheduler.now + 50)
+        scheduler.run_until(scheduler.now + _CHECK_EVERY)
     if not _recovered(machines, history, healed):
         monitor.violations.append(
             f"liveness: no write invoked after the heal at t={healed} committed on every node by t={deadline}"
