@@ -105,8 +105,16 @@ def run_schedule(
     machines = [world.add_machine(peer, boot) for peer in peers]
     history = History()
     clients = [
-        KVClient(world, 101 + n, peers, history, keys=2, timeout=settings.client_timeout, think=20,
-                 rng=random.Random(rng.getrandbits(64)))
+        KVClient(
+            world,
+            101 + n,
+            peers,
+            history,
+            keys=2,
+            timeout=settings.client_timeout,
+            think=20,
+            rng=random.Random(rng.getrandbits(64)),
+        )
         for n in range(settings.clients)
     ]
     nemesis = Nemesis(world, peers, random.Random(rng.getrandbits(64)), settings.fault_gap, max_down=400)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cluster.keeper.raft import NO_NODE, Message, MessageType, Role
+from cluster.keeper.raft import NO_NODE, Message, MessageType, Raft, Role
 from tests.raft.harness import Cluster
 
 
@@ -55,21 +55,36 @@ def test_pre_vote_failure_leaves_term_and_vote_untouched() -> None:
     assert cluster.disk.get(3) is None or cluster.disk[3].hard_state.vote == NO_NODE
 
 
-def test_a_rejoining_partitioned_node_does_not_disrupt_a_stable_leader() -> None:
-    cluster = Cluster(3)
+class _WithoutPreVote(Raft):
+    def _campaign(self, pre_vote: bool, force: bool) -> None:
+        super()._campaign(pre_vote=False, force=force)
+
+
+def _rejoin_after_a_partition(core: type[Raft]) -> Cluster:
+    cluster = Cluster(3, core=core)
     cluster.elect(1)
     cluster.propose(1, [b"a"])
     cluster.cut = {3}
     for _ in range(10):
-        cluster.tick(3, 25)  # pre-campaigns again and again, alone
+        cluster.tick(3, 25)  # campaigns again and again, alone
         cluster.tick(1)
         cluster.tick(2)
         cluster.settle()
     cluster.cut = set()
     for _ in range(30):
         cluster.tick_all()
+    return cluster
+
+
+def test_a_rejoining_partitioned_node_does_not_disrupt_a_stable_leader() -> None:
+    cluster = _rejoin_after_a_partition(Raft)
     assert cluster[1].role is Role.LEADER and cluster[1].term == 1
     assert all(cluster[p].term == 1 and cluster[p].leader == 1 for p in cluster.peers)
+
+
+def test_without_pre_vote_the_same_rejoin_deposes_the_leader() -> None:
+    cluster = _rejoin_after_a_partition(_WithoutPreVote)
+    assert cluster[1].term > 1
 
 
 def test_followers_that_hear_from_their_leader_ignore_higher_term_vote_requests() -> None:
