@@ -32,7 +32,9 @@ _SET_SLOT_BYTES = 54
 _TRANSITION_BYTES = 130
 """One memoized transition: a dict slot (at most 2/3 full, doubling) and its int code."""
 _INTERNED_STATE_BYTES = 200
-"""A dict slot and two list slots for the state, its int id and its empty code table."""
+"""A dict slot and two list slots for the state, its int id and an empty code table."""
+_LIST_TABLE_STATES = 256
+"""States that get a flat code table: at most 256 * 8 bytes per entry of the history."""
 
 
 class PartitionSearch:
@@ -67,7 +69,7 @@ class PartitionSearch:
         # this state gets -2**(count+1) (keys below -2**count: compute the code).
         return_code = -1 << count
         missing_code = -2 << count
-        states = _InternedStates(self.model.init())
+        states = _InternedStates(self.model.init(), tail + 1, missing_code)
         codes = states.codes
         transitions = 0
         cache = {-1}
@@ -83,7 +85,7 @@ class PartitionSearch:
         if entry == tail:
             return True
         while True:
-            key = linearized | table.get(entry, missing_code)
+            key = linearized | table[entry]
             if key in cache:
                 entry = nxt[entry]
                 continue
@@ -140,22 +142,49 @@ class PartitionSearch:
 
 
 class _InternedStates:
-    """Model states numbered in order of discovery, with the memory they hold."""
+    """Model states numbered in order of discovery, each with its table of codes, and the memory
+    they hold.
 
-    def __init__(self, initial: object) -> None:
-        self.values = [initial]
-        self.ids = {initial: 0}
-        self.codes: list[dict[int, int]] = [{}]
-        self.bytes = _state_bytes(initial)
+    The first few states get a flat list indexed by entry (the fastest lookup there is); a model
+    with many states would make those lists the bulk of memory, so later states get a dict that
+    answers "missing" for entries it has no code for.
+    """
+
+    def __init__(self, initial: object, entries: int, missing_code: int) -> None:
+        self.values: list[object] = []
+        self.ids: dict[object, int] = {}
+        self.codes: list[list[int] | dict[int, int]] = []
+        self.bytes = 0
+        self.entries = entries
+        self.missing_code = missing_code
+        self.sparse_table = _sparse_table_type(missing_code)
+        self.id_of(initial)
 
     def id_of(self, state: object) -> int:
         sid = self.ids.get(state)
         if sid is None:
             sid = self.ids[state] = len(self.values)
             self.values.append(state)
-            self.codes.append({})
-            self.bytes += _state_bytes(state)
+            if sid < _LIST_TABLE_STATES:
+                self.codes.append([self.missing_code] * self.entries)
+                self.bytes += 8 * self.entries
+            else:
+                self.codes.append(self.sparse_table())
+            self.bytes += sys.getsizeof(state) + _INTERNED_STATE_BYTES
         return sid
+
+
+def _sparse_table_type(missing_code: int) -> type[dict[int, int]]:
+    """A dict type whose lookups of absent entries give `missing_code`, built with no Python
+    __init__ so that a new table costs what an empty dict costs."""
+
+    class SparseCodes(dict):
+        __slots__ = ()
+
+        def __missing__(self, entry: int) -> int:
+            return missing_code
+
+    return SparseCodes
 
 
 def _entry_list(operations: Sequence[Operation]) -> tuple[int, list[int], list[int], list[int], list[int]]:
@@ -217,8 +246,3 @@ def _record_longest(longest: list[tuple[int, ...]], stack: list[int], op_of: lis
             if prefix is None:
                 prefix = tuple(op_of[e] for e in entries)
             longest[i] = prefix
-
-
-def _state_bytes(state: object) -> int:
-    """An interned state: the object itself (shallow), its id, its slots and its empty code table."""
-    return sys.getsizeof(state) + _INTERNED_STATE_BYTES

@@ -108,7 +108,7 @@ def test_the_time_limit_ends_an_exploding_search_with_unknown() -> None:
 
 
 def test_the_memory_limit_ends_an_exploding_search_with_unknown_within_bounds() -> None:
-    limit = 16 << 20
+    limit = 8 << 20
     tracemalloc.start()
     try:
         result = check_operations(KvModel(), exploding_kv_history("k", 16), memory_limit=limit)
