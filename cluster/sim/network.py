@@ -69,8 +69,9 @@ class Network:
             return
         duplicate = may_duplicate and conditions.duplication and rng.random() < conditions.duplication
         copies = 2 if duplicate else 1
+        spread = conditions.max_delay - conditions.min_delay + 1
         for _ in range(copies):
-            delay = rng.randint(conditions.min_delay, conditions.max_delay)
+            delay = conditions.min_delay + int(rng.random() * spread)  # randint, at a third of the cost
             self._scheduler.after(delay, self._arrive, src, dst, message)
 
     def _arrive(self, src: int, dst: int, message: Any) -> None:

@@ -23,7 +23,10 @@ class Scheduler:
         heapq.heappush(self._queue, (time, self._sequence, callback, args))
 
     def after(self, delay: int, callback: Callable[..., None], *args: Any) -> None:
-        self.at(self.now + delay, callback, *args)
+        if delay < 0:
+            raise ValueError(f"negative delay {delay}")
+        self._sequence += 1
+        heapq.heappush(self._queue, (self.now + delay, self._sequence, callback, args))
 
     def run_until(self, time: int) -> None:
         """Run every event due at or before `time`, then leave the clock at `time`."""
