@@ -84,6 +84,10 @@ def test_torn_and_malformed_batches_are_rejected_with_their_position():
     struct.pack_into(">i", negative_length, 8, -5)
     with pytest.raises(CorruptBatchError, match="below the minimum"):
         validate(negative_length)
+    unknown_codec = bytearray(batch)
+    unknown_codec[22] |= 0x07
+    with pytest.raises(CorruptBatchError, match="unknown compression codec 7"):
+        validate(unknown_codec)
     with pytest.raises(CorruptBatchError, match="exceeds the limit"):
         validate(batch, max_size=HEADER_SIZE)
 

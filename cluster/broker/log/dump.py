@@ -172,7 +172,10 @@ def describe_batch(batch: FramedBatch) -> str:
 
 
 def describe_record(record: Record, timestamp_type: str) -> str:
-    headers = ", ".join(f"{json.dumps(key, ensure_ascii=False)}={readable(value)}" for key, value in record.headers)
+    # Header keys that are not UTF-8 arrive surrogate-escaped; show their bytes like any other value.
+    headers = ", ".join(
+        f"{readable(key.encode('utf-8', 'surrogateescape'))}={readable(value)}" for key, value in record.headers
+    )
     return (
         f"offset: {record.offset} {timestamp_type}: {record.timestamp} "
         f"key: {readable(record.key)} value: {readable(record.value)} headers: [{headers}]"

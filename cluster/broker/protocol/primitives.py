@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Protocol, Sequence, runtime_checkable
 
 from cluster.broker.protocol.errors import ProtocolError
+from cluster.broker.protocol.varint import VarintError, decode_unsigned_varint, encode_unsigned_varint
 
 Decoder = Callable[[memoryview, int, list], int]
 Encoder = Callable[[Any, list], None]
@@ -226,28 +227,11 @@ class Array:
 
 
 def read_unsigned_varint(buf: memoryview, pos: int, where: FieldPath) -> tuple[int, int]:
-    """Reads an unsigned base-128 varint of at most 32 bits (tag section counts, tags and sizes)."""
-    result = 0
-    for shift in range(0, 35, 7):
-        if pos >= len(buf):
-            raise where.error("truncated varint")
-        byte = buf[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            if result >> 32:
-                raise where.error("varint exceeds 32 bits")
-            return result, pos
-    raise where.error("varint longer than 5 bytes")
-
-
-def unsigned_varint(value: int) -> bytes:
-    out = bytearray()
-    while value >= 0x80:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
+    """Reads an unsigned varint of at most 32 bits (tag section counts, tags and sizes)."""
+    try:
+        return decode_unsigned_varint(buf, pos)
+    except VarintError as error:
+        raise where.error(f"varint {error.reason}") from None
 
 
 @dataclass(frozen=True)
@@ -292,9 +276,9 @@ class TaggedFields:
 
     def encoder(self, version: int, nullable: bool, where: FieldPath) -> Encoder:
         def encode(value: dict[int, bytes], out: list) -> None:
-            out.append(unsigned_varint(len(value)))
+            out.append(encode_unsigned_varint(len(value)))
             for tag in sorted(value):
-                out.append(unsigned_varint(tag) + unsigned_varint(len(value[tag])))
+                out.append(encode_unsigned_varint(tag) + encode_unsigned_varint(len(value[tag])))
                 out.append(value[tag])
 
         return encode

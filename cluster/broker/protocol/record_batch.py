@@ -106,6 +106,11 @@ class BatchHeader:
         return self.producer_id >= 0
 
 
+def attributes_for(compression: Compression, transactional: bool = False, control: bool = False) -> int:
+    """The attributes field of a CreateTime batch with these properties."""
+    return compression | (_TRANSACTIONAL_BIT if transactional else 0) | (_CONTROL_BIT if control else 0)
+
+
 def crc_of(buf: bytes | bytearray | memoryview, position: int = 0, size: int | None = None) -> int:
     """CRC-32C over the checksummed part of the batch at `position`."""
     if size is None:
@@ -141,6 +146,8 @@ def validate(
         raise CorruptBatchError(f"batch of {header.size} bytes exceeds the limit of {max_size}", position)
     if header.size > available:
         raise CorruptBatchError(f"batch of {header.size} bytes but only {available} present", position)
+    if header.attributes & _COMPRESSION_MASK > max(Compression):
+        raise CorruptBatchError(f"unknown compression codec {header.attributes & _COMPRESSION_MASK}", position)
     if header.last_offset_delta < 0 or header.records_count < 0:
         raise CorruptBatchError("negative record count or offset delta", position)
     actual = crc_of(buf, position, header.size)

@@ -25,8 +25,6 @@ from cluster.broker.protocol.compression import (
     decompress,
 )
 from cluster.broker.protocol.record_batch import (
-    _CONTROL_BIT,
-    _TRANSACTIONAL_BIT,
     HEADER,
     HEADER_SIZE,
     LOG_OVERHEAD,
@@ -34,6 +32,7 @@ from cluster.broker.protocol.record_batch import (
     BatchHeader,
     Compression,
     CorruptBatchError,
+    attributes_for,
     crc_of,
     validate,
 )
@@ -171,7 +170,7 @@ def build_batch(
             raise ValueError(f"record offset {record.offset} does not increase past {previous}")
         previous = record.offset
         _append_record(body, record.offset - base, record.timestamp - base_timestamp, record)
-    attributes = compression | (_TRANSACTIONAL_BIT if transactional else 0) | (_CONTROL_BIT if control else 0)
+    attributes = attributes_for(compression, transactional, control)
     batch = bytearray(HEADER_SIZE)
     batch += compress(compression, body)
     fields = [

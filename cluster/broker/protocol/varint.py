@@ -25,7 +25,8 @@ class VarintError(ValueError):
 _ONE_BYTE = [bytes((n,)) for n in range(0x80)]
 
 
-def _encode_unsigned(n: int) -> bytes:
+def encode_unsigned_varint(n: int) -> bytes:
+    """Base-128, least significant group first: the unsigned form of the flexible protocol's tag sections."""
     if n < 0x80:
         return _ONE_BYTE[n]
     if n < 0x4000:  # fast path: two bytes cover most lengths and deltas in real batches
@@ -42,14 +43,14 @@ def encode_varlong(n: int) -> bytes:
     """ZigZag-encodes a signed 64-bit integer."""
     if not INT64_MIN <= n <= INT64_MAX:
         raise ValueError(f"{n} does not fit a varlong (int64)")
-    return _encode_unsigned((n << 1) ^ (n >> 63))
+    return encode_unsigned_varint((n << 1) ^ (n >> 63))
 
 
 def encode_varint(n: int) -> bytes:
     """ZigZag-encodes a signed 32-bit integer."""
     if not INT32_MIN <= n <= INT32_MAX:
         raise ValueError(f"{n} does not fit a varint (int32)")
-    return _encode_unsigned((n << 1) ^ (n >> 31))
+    return encode_unsigned_varint((n << 1) ^ (n >> 31))
 
 
 def _decode(buf: bytes | bytearray | memoryview, position: int, max_bytes: int, bits: int) -> tuple[int, int]:
@@ -61,6 +62,11 @@ def _decode(buf: bytes | bytearray | memoryview, position: int, max_bytes: int, 
         if second < 0x80:
             raw = (first & 0x7F) | second << 7
             return (raw >> 1) ^ -(raw & 1), position + 2
+    raw, end = _decode_unsigned(buf, position, max_bytes, bits)
+    return (raw >> 1) ^ -(raw & 1), end
+
+
+def _decode_unsigned(buf: bytes | bytearray | memoryview, position: int, max_bytes: int, bits: int) -> tuple[int, int]:
     result = shift = 0
     for index in range(position, min(len(buf), position + max_bytes)):
         byte = buf[index]
@@ -68,11 +74,16 @@ def _decode(buf: bytes | bytearray | memoryview, position: int, max_bytes: int, 
         if byte < 0x80:
             if result >> bits:
                 raise VarintError(f"value does not fit {bits} bits", position)
-            return (result >> 1) ^ -(result & 1), index + 1
+            return result, index + 1
         shift += 7
     if len(buf) < position + max_bytes:
         raise VarintError("truncated", position)
     raise VarintError(f"longer than {max_bytes} bytes", position)
+
+
+def decode_unsigned_varint(buf: bytes | bytearray | memoryview, position: int = 0) -> tuple[int, int]:
+    """Reads an unsigned 32-bit varint at `position`; returns (value, position after it)."""
+    return _decode_unsigned(buf, position, 5, 32)
 
 
 def decode_varint(buf: bytes | bytearray | memoryview, position: int = 0) -> tuple[int, int]:
