@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import sys
+from dataclasses import dataclass
 from typing import Generator, Sequence
 
 from pyporcupine.history import Operation
@@ -54,7 +55,9 @@ class PartitionSearch:
         """Yield the bytes the search holds every MOVES_PER_SLICE moves; return the verdict."""
         operations = self.operations
         count = len(operations)
-        tail, nxt, prv, match, op_of = _entry_list(operations)
+        entries = _entry_list(operations)
+        tail, nxt, prv, match, op_of, follower = (
+            entries.tail, entries.nxt, entries.prv, entries.match, entries.op_of, entries.follower)
         bit = [1 << i for i in op_of]
         step = self.model.step
         longest = self.longest
@@ -105,6 +108,8 @@ class PartitionSearch:
                 after = nxt[ret]
                 nxt[before] = after
                 prv[after] = before
+                if follower[entry]:
+                    entries.reveal(follower[entry])
                 entry = nxt[0]
                 if entry == tail:
                     break
@@ -117,6 +122,10 @@ class PartitionSearch:
                 table = codes[sid]
                 entry = pop()
                 linearized ^= bit[entry]
+                hidden = follower[entry]
+                if hidden:
+                    nxt[prv[hidden]] = nxt[hidden]
+                    prv[nxt[hidden]] = prv[hidden]
                 ret = match[entry]
                 nxt[prv[ret]] = ret
                 prv[nxt[ret]] = ret
@@ -187,50 +196,82 @@ def _sparse_table_type(missing_code: int) -> type[dict[int, int]]:
     return SparseCodes
 
 
-def _entry_list(operations: Sequence[Operation]) -> tuple[int, list[int], list[int], list[int], list[int]]:
-    """Build the time-ordered entry list: node 0 is the head, node `tail` the end marker.
+@dataclass
+class _EntryList:
+    """The call and return entries in time order, as a doubly-linked list in flat arrays.
 
-    Calls sort before returns at equal times (the interval is closed, so touching operations are
-    concurrent); unknown returns go after everything.
+    Node 0 is the head and node `tail` the end marker. `match[call]` is the call's return node
+    (0 for a return), `op_of[node]` its operation. `follower[call]` is the call of the next
+    interchangeable operation, hidden from the list until this one is linearized;
+    `original_prev` remembers where each node was, to put a hidden call back in its place.
     """
+
+    tail: int
+    nxt: list[int]
+    prv: list[int]
+    match: list[int]
+    op_of: list[int]
+    follower: list[int]
+    original_prev: list[int]
+
+    def reveal(self, call: int) -> None:
+        """Link a hidden call back in after the nearest node before it that is in the list."""
+        nxt, prv = self.nxt, self.prv
+        before = self.original_prev[call]
+        while before and nxt[prv[before]] != before:
+            before = self.original_prev[before]
+        after = nxt[before]
+        nxt[before] = call
+        prv[call] = before
+        nxt[call] = after
+        prv[after] = call
+
+
+def _entry_list(operations: Sequence[Operation]) -> _EntryList:
+    """Calls sort before returns at equal times (the interval is closed, so touching operations are
+    concurrent); unknown returns go after everything."""
     ends = [math.inf if op.return_time is None else op.return_time for op in operations]
     timeline = sorted([(op.call, 0, i) for i, op in enumerate(operations)] + [(end, 1, i) for i, end in enumerate(ends)])
-    timeline = _earliest_return_first(timeline, ends)
     tail = len(timeline) + 1
-    nxt = list(range(1, tail + 1))
-    prv = list(range(-1, tail))
-    match = [0] * (tail + 1)
-    op_of = [0] * (tail + 1)
+    entries = _EntryList(tail, list(range(1, tail + 1)), list(range(-1, tail)), [0] * (tail + 1),
+                         [0] * (tail + 1), [0] * (tail + 1), list(range(-1, tail)))
     call_node = {}
     for node, (_, is_return, i) in enumerate(timeline, start=1):
-        op_of[node] = i
+        entries.op_of[node] = i
         if is_return:
-            match[call_node[i]] = node
+            entries.match[call_node[i]] = node
         else:
             call_node[i] = node
-    return tail, nxt, prv, match, op_of
+    for earlier, later in _interchangeable_pairs(operations):
+        follower = call_node[later]
+        entries.follower[call_node[earlier]] = follower
+        entries.nxt[entries.prv[follower]] = entries.nxt[follower]
+        entries.prv[entries.nxt[follower]] = entries.prv[follower]
+    return entries
 
 
-def _earliest_return_first(timeline: list[tuple], ends: list[float]) -> list[tuple]:
-    """Reorder each run of consecutive calls so that the operation that must return first comes first.
+def _interchangeable_pairs(operations: Sequence[Operation]) -> list[tuple[int, int]]:
+    """Consecutive (by call) operations with the same input, output and return time.
 
-    The search only ever considers the calls before the first pending return, and a run of calls
-    with no return between them is always wholly before or wholly after it, so this changes
-    which candidate is tried first and nothing else. Trying the most constrained operations first
-    finds linearizations of correct histories sooner; operations with unknown outcomes, which
-    could go anywhere, are tried last.
+    Such operations step the model identically, and swapping two of them in a linearization
+    keeps it valid (the earlier-called one can only gain room), so it is enough to try them in
+    call order: k of them then cost k + 1 configurations instead of 2**k. Unknown outcomes
+    repeated by retrying clients are the common case, and the costliest. Operations whose input
+    or output cannot be hashed are left alone.
     """
-    ordered: list[tuple] = []
-    run: list[tuple] = []
-    for entry in timeline:
-        if entry[1]:
-            run.sort(key=lambda call: ends[call[2]])
-            ordered += run
-            run.clear()
-            ordered.append(entry)
-        else:
-            run.append(entry)
-    return ordered + run
+    last_of: dict[object, int] = {}
+    pairs = []
+    for i in sorted(range(len(operations)), key=lambda i: operations[i].call):
+        op = operations[i]
+        identity = (op.input, op.output, op.return_time)
+        try:
+            earlier = last_of.get(identity)
+        except TypeError:
+            continue
+        if earlier is not None:
+            pairs.append((earlier, i))
+        last_of[identity] = i
+    return pairs
 
 
 def _record_longest(longest: list[tuple[int, ...]], stack: list[int], op_of: list[int]) -> None:

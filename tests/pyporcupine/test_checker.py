@@ -152,3 +152,25 @@ def test_verbose_events_report_operations_in_call_order() -> None:
     assert [op.input for op in partition.operations] == [("write", 1), R]
     assert [(op.call, op.return_time) for op in partition.operations] == [(0, 2), (1, 3)]
     assert partition.longest_linearization() == (1, 0)
+
+
+def test_identical_unknown_operations_do_not_multiply_the_search() -> None:
+    # 40 clients retry the same append and never hear back: 2**40 subsets if each is distinct.
+    retries = [Operation(c, ("append", "k", "a"), c, UNKNOWN, None) for c in range(40)]
+    assert check_operations(KvModel(), retries + [Operation(99, ("get", "k"), 50, "aaa", 51)],
+                            timeout=60) is CheckResult.OK
+    assert check_operations(KvModel(), retries + [Operation(99, ("get", "k"), 50, "ab", 51)],
+                            timeout=60) is CheckResult.ILLEGAL
+
+
+def test_identical_operations_still_take_effect_where_each_one_can() -> None:
+    # The first write of 1 must land before the first read, the second after the write of 2.
+    history = [
+        write(0, 1, 0, None),
+        read(1, 1, 1, 2),
+        write(2, 2, 3, 4),
+        write(3, 1, 10, None),
+        read(1, 1, 11, 12),
+    ]
+    assert check_operations(RegisterModel(initial=0), history) is CheckResult.OK
+    assert check_operations(RegisterModel(initial=0), history[:3] + history[4:]) is CheckResult.ILLEGAL
