@@ -39,6 +39,7 @@ class ScheduleSettings:
     max_append_entries: int
     fault_gap: int
     transfer_gap: int
+    max_sync: int
     tick: int = 10
     election_ticks: int = 10
     heartbeat_ticks: int = 2
@@ -61,6 +62,7 @@ class ScheduleSettings:
             max_append_entries=rng.choice((1, 3, 64)),
             fault_gap=rng.choice((50, 200, 500)),
             transfer_gap=rng.choice((0, 300, 1000)),
+            max_sync=rng.choice((2, 10, 40)),
         )
 
 
@@ -87,7 +89,7 @@ def run_schedule(
 ) -> ScheduleResult:
     rng = random.Random(seed)
     settings = ScheduleSettings.draw(rng)
-    world = World(seed, settings.conditions)
+    world = World(seed, settings.conditions, min_sync=1, max_sync=settings.max_sync)
     monitor = RaftSafetyMonitor()
     peers = tuple(range(1, settings.nodes + 1))
     node_settings = NodeSettings(
