@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cluster.keeper.raft import (
+    EMPTY_SNAPSHOT,
     Config,
     DurableState,
     Entry,
@@ -22,7 +23,6 @@ from cluster.keeper.raft import (
     Ready,
     Snapshot,
 )
-from cluster.keeper.raft.state import EMPTY_SNAPSHOT
 from cluster.sim.kv import KVStore, Put
 from cluster.sim.kv_client import ClientReply, ClientRequest
 from cluster.sim.raft_monitor import RaftSafetyMonitor

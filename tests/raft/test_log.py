@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cluster.keeper.raft import Entry, LogInvariantError, RaftLog, Snapshot
-from cluster.keeper.raft.state import EMPTY_SNAPSHOT
+from cluster.keeper.raft import EMPTY_SNAPSHOT, Entry, LogInvariantError, RaftLog, Snapshot
 
 
 def _log(*terms: int, commit: int = 0, snapshot: Snapshot = EMPTY_SNAPSHOT) -> RaftLog:
