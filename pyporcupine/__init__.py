@@ -1,10 +1,22 @@
-"""pyporcupine: Porcupine's linearizability checker (Wing & Gong search, Lowe's cache,
-P-compositionality) in pure Python, with models and an HTML visualization.
+"""pyporcupine: Porcupine's linearizability checker in pure Python.
 
-    from pyporcupine import Operation, check_operations, CheckResult
-    from pyporcupine.models import CasRegisterModel
+Wing & Gong's search with Lowe's cache and P-compositionality (histories split by key and the
+parts searched side by side), bounded in time and memory, with the models a Kafka-like system
+needs and a self-contained HTML view of each check.
 
-    result = check_operations(CasRegisterModel(), history, timeout=10)
+    from pyporcupine import CheckResult, Operation, check_operations
+    from pyporcupine.models import UNKNOWN, CasRegisterModel
+
+    history = [
+        Operation(client_id=0, input=("write", 1), call=0, output=None, return_time=10),
+        Operation(client_id=1, input=("read",), call=5, output=1, return_time=15),
+        Operation(client_id=2, input=("cas", 1, 2), call=12, output=UNKNOWN, return_time=None),
+    ]
+    assert check_operations(CasRegisterModel(), history, timeout=10) is CheckResult.OK
+
+An operation's interval [call, return_time] is closed; `return_time=None` means its outcome is
+unknown (it may take effect any time after its call, or never). Times are any comparable
+numbers, e.g. time.monotonic_ns() taken before sending and after the reply.
 """
 
 from pyporcupine.checker import (

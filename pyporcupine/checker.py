@@ -19,7 +19,8 @@ from pyporcupine.model import Model
 from pyporcupine.search import PartitionSearch
 
 DEFAULT_MEMORY_LIMIT = 1 << 30
-"""Bytes the search caches may hold in total before the check gives up (1 GiB)."""
+"""Bytes the searches may hold in total (cache, interned states, memoized steps) before the
+check gives up: 1 GiB. The accounting errs high: Python's own peak stays below it."""
 
 
 class CheckResult(enum.Enum):
@@ -44,7 +45,7 @@ class PartitionInfo:
 
     def partial_linearizations(self) -> list[tuple[int, ...]]:
         """The distinct longest prefixes, longest first (Porcupine's PartialLinearizations)."""
-        return sorted(set(self.longest), key=lambda prefix: (-len(prefix), prefix))
+        return sorted({prefix for prefix in self.longest if prefix}, key=lambda prefix: (-len(prefix), prefix))
 
     def longest_linearization(self) -> tuple[int, ...]:
         return max(self.longest, key=len, default=())
@@ -63,7 +64,12 @@ def check_operations(model: Model, history: Sequence[Operation], timeout: float 
 
 def check_operations_verbose(model: Model, history: Sequence[Operation], timeout: float | None = None,
                              memory_limit: int = DEFAULT_MEMORY_LIMIT) -> tuple[CheckResult, LinearizationInfo]:
-    """Like check_operations, also returning the longest partial linearizations per partition."""
+    """Like check_operations, also returning the longest partial linearizations per partition.
+
+    Unlike Porcupine, this too stops at the first illegal partition (a hard partition could
+    otherwise run to the time limit); partitions stopped early report what they had found, with
+    result UNKNOWN.
+    """
     return _check(model, _operation_partitions(model, history), timeout, memory_limit, True)
 
 

@@ -8,10 +8,13 @@ its last choice. An empty list is a full linearization; undoing with nothing lef
 there is none. The cache of explored (set, state) pairs is what keeps this from being factorial.
 
 It runs hot, so it is written for CPython: the set of linearized operations is an int bitset, the
-doubly-linked entry list lives in two flat lists of indices, and the cache is a Python set of
-(bitset, state) tuples probed once per step. The search is a generator that pauses every few
-hundred moves and reports the memory its cache holds, so a driver can run many partitions side by
-side and stop any of them on a deadline or a memory budget.
+doubly-linked entry list lives in flat lists of indices, states are interned as small ids, and
+each (state, call) transition is computed once and kept as an int code, so a cache probe is one
+OR and one lookup in a set of ints. Operations that are interchangeable (same input, output and
+return time, as retried requests with unknown outcomes often are) are only tried in call order.
+The search is a generator that pauses every few hundred moves and reports the memory it holds,
+so a driver can run many partitions side by side and stop any of them on a deadline or a memory
+budget.
 """
 
 from __future__ import annotations

@@ -5,6 +5,17 @@ its input and output. Common to all: an unknown outcome (`info`) has output UNKN
 CAS is a CAS that returned false (only jepsen-log keeps failures: the other formats drop them).
 A read whose result is unknown constrains nothing and changes nothing, so it is left out: kept,
 it would only multiply the search, since it could go anywhere after its call.
+
+What each model reads (`value` of the invoke -> `value` of the ok completion):
+  register, cas-register  read: null -> the value read (null: never written)
+                          write: v -> (ignored)
+                          cas: [expected, new] -> (ignored; ok = swapped, fail = dropped in jsonl)
+                          With a `key` field on every record, each key is its own register.
+  kv                      get: null -> the string read ("" or null: the key is absent)
+                          put, append: a string -> (ignored). Every record needs a `key`.
+  log                     append: the message -> the offset it was written at (an int >= 0)
+                          read: the offset to read -> the message there, or null if the log is
+                          not that long yet. `key` names the topic-partition (optional: one log).
 """
 
 from __future__ import annotations
