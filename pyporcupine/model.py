@@ -2,7 +2,10 @@
 
 A model is Porcupine's `Model` as a Python class. States must be immutable and hashable with an
 `__eq__` that agrees with `__hash__`: the search caches (linearized set, state) pairs, so two
-states that compare equal must behave the same from then on. `step` must not mutate its state.
+states that compare equal must behave the same from then on. `step` must be a pure function of
+(state, input, output), must not mutate its state, and must treat equal inputs and outputs alike:
+the checker remembers each step's result, and tries operations with equal inputs, outputs and
+return times in one order only.
 """
 
 from __future__ import annotations

@@ -249,7 +249,7 @@ class LogModel(KeyedModel):
         if output is UNKNOWN:
             return True, state
         offset = input[2]
-        if offset >= length:
+        if not 0 <= offset < length:
             return output is None, state
         return output == state.at(offset), state
 

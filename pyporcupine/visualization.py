@@ -28,6 +28,9 @@ _VERDICTS = {
     CheckResult.UNKNOWN: "unknown",
 }
 
+_SECTION_ORDER = {CheckResult.ILLEGAL: 0, CheckResult.UNKNOWN: 1, CheckResult.OK: 2}
+"""Illegal partitions first: they are what the reader opened the page for."""
+
 _STYLE = """
 body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5em; color: #222; }
 h1 { font-size: 1.4em; } h2 { font-size: 1.1em; margin-top: 2em; }
@@ -72,7 +75,8 @@ def render_html(model: Model, result: CheckResult, info: LinearizationInfo, titl
         "order); red: the operation it could not get past; grey: not reached. A dashed end means the "
         "outcome is unknown (open to the end of the history).</p>",
     ]
-    parts += [_partition_html(model, index, partition) for index, partition in enumerate(info.partitions)]
+    worst_first = sorted(enumerate(info.partitions), key=lambda item: _SECTION_ORDER[item[1].result])
+    parts += [_partition_html(model, index, partition) for index, partition in worst_first]
     parts.append(f"<script>{_SCRIPT}</script></body></html>")
     return "".join(parts)
 

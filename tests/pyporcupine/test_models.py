@@ -121,8 +121,9 @@ def test_log_reads_by_offset_and_reads_nothing_past_the_end() -> None:
     legal, _ = apply(LogModel(), [
         (("read", "p", 0), None), (("append", "p", "a"), 0), (("read", "p", 0), "a"),
         (("read", "p", 1), None), (("read", "p", 0), "b"), (("read", "p", 5), UNKNOWN),
+        (("read", "p", -1), None),
     ])
-    assert legal == [True, True, True, True, False, True]
+    assert legal == [True, True, True, True, False, True, True]
 
 
 def test_log_states_are_equal_and_hash_alike_when_their_contents_are() -> None:

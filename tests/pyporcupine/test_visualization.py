@@ -56,10 +56,10 @@ def test_an_illegal_history_shows_the_operation_it_could_not_get_past() -> None:
     assert "open-ended" in page
 
 
-def test_each_partition_gets_its_own_section(tmp_path: Path) -> None:
+def test_each_partition_gets_its_own_section_illegal_ones_first(tmp_path: Path) -> None:
     history = [
-        Operation(0, ("put", "a", "x"), 0, None, 1),
         Operation(1, ("get", "b"), 0, "", 1),
+        Operation(0, ("put", "a", "x"), 0, None, 1),
         Operation(1, ("get", "a"), 2, "y", 3),
     ]
     result, info = check_operations_verbose(KvModel(), history)
@@ -68,4 +68,5 @@ def test_each_partition_gets_its_own_section(tmp_path: Path) -> None:
     write_html(KvModel(), result, info, path)
     page = path.read_text()
     assert page.count("<h2>Partition") == 2
+    assert page.index("<h2>Partition 1: <span class='illegal'>") < page.index("<h2>Partition 0:")
     assert html.escape('get("a") -> "y"') in page and html.escape('get("b") -> ""') in page
