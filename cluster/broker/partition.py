@@ -66,7 +66,7 @@ class Partition:
             _log.debug("%s: duplicate of offsets %d-%d", self.name, duplicate.first_offset, duplicate.last_offset)
             return AppendResult(duplicate.first_offset, duplicate.last_offset, duplicate=True)
         info = self.log.append(records, self.leader_epoch)
-        self.producers.record(_placed(header, info.first_offset))
+        self.producers.record(header._replace(base_offset=info.first_offset))
         self.high_watermark = self._isr_log_end()
         return AppendResult(info.first_offset, info.last_offset)
 
@@ -95,7 +95,3 @@ class Partition:
         """With this broker alone in the ISR, everything it holds is committed."""
         return self.log.log_end_offset
 
-
-def _placed(header: BatchHeader, base_offset: int) -> BatchHeader:
-    fields = {name: getattr(header, name) for name in BatchHeader.__slots__}
-    return BatchHeader(**{**fields, "base_offset": base_offset})

@@ -21,7 +21,7 @@ def append(table: ProducerStateTable, batch: BatchHeader, log_end: int) -> tuple
     duplicate = table.check(batch)
     if duplicate:
         return duplicate.first_offset, duplicate.last_offset, log_end
-    placed = BatchHeader(**{**{f: getattr(batch, f) for f in BatchHeader.__slots__}, "base_offset": log_end})
+    placed = batch._replace(base_offset=log_end)
     table.record(placed)
     return placed.base_offset, placed.last_offset, placed.next_offset
 

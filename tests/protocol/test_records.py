@@ -1,4 +1,3 @@
-import dataclasses
 import struct
 
 import lz4.frame
@@ -65,10 +64,10 @@ def rewritten(batch: bytes | bytearray, body: bytes | None = None, **changes) ->
     header = BatchHeader.parse(batch)
     body = bytes(batch[HEADER_SIZE : header.size]) if body is None else body
     out = bytearray(HEADER_SIZE) + body
-    header = dataclasses.replace(header, batch_length=len(out) - LOG_OVERHEAD, **changes)
-    HEADER.pack_into(out, 0, *dataclasses.astuple(header))
-    header = dataclasses.replace(header, crc=crc_of(out, 0, len(out)))
-    HEADER.pack_into(out, 0, *dataclasses.astuple(header))
+    header = header._replace(batch_length=len(out) - LOG_OVERHEAD, **changes)
+    HEADER.pack_into(out, 0, *header)
+    header = header._replace(crc=crc_of(out, 0, len(out)))
+    HEADER.pack_into(out, 0, *header)
     return out
 
 

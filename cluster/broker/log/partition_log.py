@@ -18,17 +18,10 @@ from pathlib import Path
 from typing import Callable, NamedTuple
 
 from cluster.broker.log import checkpoint, layout
-from cluster.broker.log.batch_check import (
-    BASE_OFFSET,
-    LAST_OFFSET_DELTA,
-    LEADER_EPOCH,
-    MAX_TIMESTAMP,
-    batch_size,
-    checked_batches,
-)
 from cluster.broker.log.config import NEVER, UNLIMITED, LogConfig
 from cluster.broker.log.epoch_cache import LeaderEpochCache
 from cluster.broker.log.errors import (
+    BatchTooLargeError,
     Corruption,
     CorruptLogError,
     InvalidBatchError,
@@ -38,7 +31,7 @@ from cluster.broker.log.errors import (
 from cluster.broker.log.index import INT32_MAX
 from cluster.broker.log.region import FileRegion
 from cluster.broker.log.segment import NO_TIMESTAMP, PlacedBatch, Segment
-from cluster.broker.protocol.record_batch import CorruptBatchError, stamp
+from cluster.broker.protocol.record_batch import BatchHeader, CorruptBatchError, stamp, validate
 from cluster.broker.protocol.records import decode_records
 
 Clock = Callable[[], int]
@@ -207,9 +200,9 @@ class PartitionLog:
         max_timestamp = NO_TIMESTAMP
         for position, header in checked_batches(buffer, self.config.max_message_bytes):
             stamp(buffer, position, offset, leader_epoch)
-            last = offset + header[LAST_OFFSET_DELTA]
-            placed.append(PlacedBatch(position, offset, last, header[MAX_TIMESTAMP], batch_size(header), leader_epoch))
-            max_timestamp = max(max_timestamp, header[MAX_TIMESTAMP])
+            last = offset + header.last_offset_delta
+            placed.append(PlacedBatch(position, offset, last, header.max_timestamp, header.size, leader_epoch))
+            max_timestamp = max(max_timestamp, header.max_timestamp)
             offset = last + 1
         self._write(memoryview(buffer), placed)
         if leader_epoch != self.epoch_cache.latest_epoch:
@@ -222,13 +215,14 @@ class PartitionLog:
         expected = self.log_end_offset
         placed = []
         for position, header in checked_batches(view, self.config.max_message_bytes):
-            if header[BASE_OFFSET] != expected:
+            if header.base_offset != expected:
                 raise NonContiguousAppendError(
-                    f"batch at offset {header[BASE_OFFSET]} does not continue the log, which ends at {expected}"
+                    f"batch at offset {header.base_offset} does not continue the log, which ends at {expected}"
                 )
-            expected = header[BASE_OFFSET] + header[LAST_OFFSET_DELTA] + 1
+            expected = header.next_offset
             placed.append(
-                PlacedBatch(position, header[BASE_OFFSET], expected - 1, header[MAX_TIMESTAMP], batch_size(header), header[LEADER_EPOCH])
+                PlacedBatch(position, header.base_offset, header.last_offset, header.max_timestamp, header.size,
+                            header.partition_leader_epoch)
             )
         self._write(view, placed)
         self.epoch_cache.assign_all((batch.leader_epoch, batch.base_offset) for batch in placed if batch.leader_epoch >= 0)
@@ -485,3 +479,23 @@ class PartitionLog:
         self._bases.pop(0)
         self.recovery_point = max(self.recovery_point, self.log_start_offset)
 
+
+
+def checked_batches(buffer: Batches, max_batch_bytes: int) -> list[tuple[int, BatchHeader]]:
+    """(position, header) of every batch in `buffer`; raises unless all of them are valid."""
+    if not len(buffer):
+        raise InvalidBatchError("an append needs at least one batch")
+    found: list[tuple[int, BatchHeader]] = []
+    position = 0
+    while position < len(buffer):
+        try:
+            header = validate(buffer, position)
+        except CorruptBatchError as error:
+            raise InvalidBatchError(str(error)) from None
+        if header.size > max_batch_bytes:
+            raise BatchTooLargeError(
+                f"batch at byte {position} is {header.size} bytes, over max.message.bytes {max_batch_bytes}"
+            )
+        found.append((position, header))
+        position += header.size
+    return found

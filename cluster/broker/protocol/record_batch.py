@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import enum
 import struct
-from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 import crc32c
 
@@ -42,6 +41,9 @@ class Compression(enum.IntEnum):
     ZSTD = 4
 
 
+_HIGHEST_CODEC = max(Compression)
+
+
 class CorruptBatchError(ValueError):
     """The bytes at a position are not a valid v2 batch; `position` says where."""
 
@@ -51,8 +53,9 @@ class CorruptBatchError(ValueError):
         self.position = position
 
 
-@dataclass(frozen=True, slots=True)
-class BatchHeader:
+class BatchHeader(NamedTuple):
+    """The 61 header bytes as named fields; a tuple because a batch is parsed on every append and read."""
+
     base_offset: int
     batch_length: int
     partition_leader_epoch: int
@@ -70,7 +73,7 @@ class BatchHeader:
     @classmethod
     def parse(cls, buf: bytes | bytearray | memoryview, position: int = 0) -> BatchHeader:
         """Reads the header fields without any validation."""
-        return cls(*HEADER.unpack_from(buf, position))
+        return cls._make(HEADER.unpack_from(buf, position))
 
     @property
     def size(self) -> int:
@@ -146,7 +149,7 @@ def validate(
         raise CorruptBatchError(f"batch of {header.size} bytes exceeds the limit of {max_size}", position)
     if header.size > available:
         raise CorruptBatchError(f"batch of {header.size} bytes but only {available} present", position)
-    if header.attributes & _COMPRESSION_MASK > max(Compression):
+    if header.attributes & _COMPRESSION_MASK > _HIGHEST_CODEC:
         raise CorruptBatchError(f"unknown compression codec {header.attributes & _COMPRESSION_MASK}", position)
     if header.last_offset_delta < 0 or header.records_count < 0:
         raise CorruptBatchError("negative record count or offset delta", position)
