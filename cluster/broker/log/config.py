@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
+from cluster import config_values
 from cluster.broker.protocol.record_batch import HEADER_SIZE
 
 NEVER = 2**63 - 1
@@ -79,23 +80,10 @@ class LogConfig:
         for field_name, sources in _SOURCES.items():
             for name, unit_ms in sources:
                 if name in properties:
-                    value = _scaled(name, _integer(name, properties[name]), unit_ms)
+                    value = _scaled(name, config_values.integer(name, properties[name]), unit_ms)
                     _check_range(f"property {name}", value, *_RANGES[field_name])
                     values[field_name] = value
         return cls(**values)
-
-
-def _integer(name: str, value: object) -> int:
-    if isinstance(value, bool):
-        raise ValueError(f"property {name} must be an integer, got {value!r}")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str):
-        try:
-            return int(value.strip(), 10)
-        except ValueError:
-            pass
-    raise ValueError(f"property {name} must be an integer, got {value!r}")
 
 
 def _scaled(name: str, value: int, unit_ms: int) -> int:
