@@ -11,18 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from cluster.keeper.raft import (
-    EMPTY_SNAPSHOT,
-    Config,
-    DurableState,
-    Entry,
-    HardState,
-    Message,
-    ProposalDropped,
-    Raft,
-    Ready,
-    Snapshot,
-)
+from cluster.keeper.raft import Config, DurableState, Entry, Message, ProposalDropped, Raft, Ready, persisted
 from cluster.sim.kv import KVStore, Put
 from cluster.sim.kv_client import ClientReply, ClientRequest
 from cluster.sim.raft_monitor import RaftSafetyMonitor
@@ -47,15 +36,13 @@ class RaftNode:
         self._machine = machine
         self._settings = settings
         self._monitor = monitor
-        disk = machine.disk
-        snapshot: Snapshot = disk.read("snapshot", EMPTY_SNAPSHOT)
-        durable = DurableState(disk.read("hard", HardState()), snapshot, disk.read("log", ()))
+        durable: DurableState = machine.disk.read("raft", DurableState())
         config = Config(
             machine.id, settings.peers, settings.election_ticks, settings.heartbeat_ticks, settings.max_append_entries
         )
         self.raft = core(config, machine.rng, durable)
-        self.kv = KVStore.from_snapshot(snapshot.data)
-        self.applied = snapshot.index
+        self.kv = KVStore.from_snapshot(durable.snapshot.data)
+        self.applied = durable.snapshot.index
         self._syncing = False
         self._writes: dict[int, tuple[int, str, int]] = {}
         self._reads: dict[bytes, tuple[int, ClientRequest]] = {}
@@ -102,26 +89,12 @@ class RaftNode:
         if ready.soft_state is not None:
             self._monitor.on_role(self._machine.id, ready.soft_state, self.raft.log, self._machine.world.scheduler.now)
         if ready.must_sync:
-            self._write(ready)
+            disk = self._machine.disk
+            disk.write("raft", persisted(disk.read("raft", DurableState()), ready))
             self._syncing = True
-            self._machine.disk.sync(lambda: self._finish(ready))
+            disk.sync(lambda: self._finish(ready))
         else:
             self._finish(ready)
-
-    def _write(self, ready: Ready) -> None:
-        disk = self._machine.disk
-        log: tuple[Entry, ...] = disk.read("log", ())
-        if ready.snapshot is not None:
-            disk.write("snapshot", ready.snapshot)
-            log = _after_snapshot(log, ready.snapshot)
-        if ready.entries:
-            first = ready.entries[0].index
-            keep = first - log[0].index if log else 0
-            log = log[: max(keep, 0)] + ready.entries
-        if ready.snapshot is not None or ready.entries:
-            disk.write("log", log)
-        if ready.hard_state is not None:
-            disk.write("hard", ready.hard_state)
 
     def _finish(self, ready: Ready) -> None:
         self._syncing = False
@@ -163,12 +136,3 @@ class RaftNode:
                 still_waiting.append((index, client, request))
         self._ready_reads = still_waiting
 
-
-def _after_snapshot(log: tuple[Entry, ...], snapshot: Snapshot) -> tuple[Entry, ...]:
-    """The durable log once `snapshot` is stored: entries after it survive only if the log
-    agrees with the snapshot at its index (a local compaction), not after InstallSnapshot."""
-    if not log or not log[0].index <= snapshot.index <= log[-1].index:
-        return ()
-    if log[snapshot.index - log[0].index].term != snapshot.term:
-        return ()
-    return log[snapshot.index - log[0].index + 1 :]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterable
 
-from cluster.keeper.raft import Config, DurableState, Entry, Message, MessageType, Raft, ReadState, Role
+from cluster.keeper.raft import Config, DurableState, Entry, Message, MessageType, Raft, ReadState, Role, persisted
 
 
 class Cluster:
@@ -55,16 +55,7 @@ class Cluster:
         node = self.nodes[peer]
         while node.has_ready():
             ready = node.ready()
-            durable = self.disk.get(peer, DurableState())
-            snapshot = ready.snapshot or durable.snapshot
-            entries = tuple(e for e in durable.entries if e.index > snapshot.index)
-            if ready.snapshot is not None and not any(
-                e.index == snapshot.index and e.term == snapshot.term for e in durable.entries
-            ):
-                entries = ()
-            if ready.entries:
-                entries = tuple(e for e in entries if e.index < ready.entries[0].index) + ready.entries
-            self.disk[peer] = DurableState(ready.hard_state or durable.hard_state, snapshot, entries)
+            self.disk[peer] = persisted(self.disk.get(peer, DurableState()), ready)
             self.outbox.extend(ready.messages)
             self.applied[peer].extend(ready.committed_entries)
             self.read_states[peer].extend(ready.read_states)

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
+from typing import Any
 
 import pytest
 
-from cluster.keeper.raft import Config, Message, MessageType, Raft, Role
+from cluster.keeper.raft import (
+    Config,
+    DurableState,
+    Entry,
+    HardState,
+    Message,
+    MessageType,
+    Raft,
+    Ready,
+    Role,
+    Snapshot,
+    persisted,
+)
 from tests.raft.harness import Cluster
 
 
@@ -71,3 +85,33 @@ def test_a_single_node_applies_an_entry_only_in_the_ready_after_the_one_persisti
     node.advance()
     second = node.ready()
     assert [e.data for e in second.committed_entries] == [b"x"]
+
+
+_NOTHING = Ready(None, None, (), None, (), (), ())
+
+
+def _ready(**fields: Any) -> Ready:
+    return dataclasses.replace(_NOTHING, **fields)
+
+
+def _entries(*terms: int, start: int = 1) -> tuple[Entry, ...]:
+    return tuple(Entry(term, index) for index, term in enumerate(terms, start=start))
+
+
+def test_persisting_entries_replaces_the_durable_suffix_they_conflict_with() -> None:
+    durable = DurableState(HardState(2, 1, 1), entries=_entries(1, 1, 2, 2))
+    after = persisted(durable, _ready(entries=_entries(3, 3, start=3), hard_state=HardState(3, 0, 1)))
+    assert after.entries == _entries(1, 1, 3, 3)
+    assert after.hard_state == HardState(3, 0, 1)
+
+
+def test_persisting_a_local_compaction_keeps_the_entries_after_it() -> None:
+    durable = DurableState(entries=_entries(1, 1, 2, 2))
+    after = persisted(durable, _ready(snapshot=Snapshot(2, 1, b"s")))
+    assert after.snapshot == Snapshot(2, 1, b"s") and after.entries == _entries(2, 2, start=3)
+
+
+def test_persisting_an_installed_snapshot_the_log_disagrees_with_drops_the_whole_log() -> None:
+    durable = DurableState(entries=_entries(1, 1, 2, 2))
+    assert persisted(durable, _ready(snapshot=Snapshot(3, 5))).entries == ()
+    assert persisted(durable, _ready(snapshot=Snapshot(9, 5))).entries == ()

@@ -3,7 +3,7 @@
 from cluster.keeper.raft.core import Config, ProposalDropped, Raft
 from cluster.keeper.raft.log import LogInvariantError, RaftLog
 from cluster.keeper.raft.messages import Message, MessageType
-from cluster.keeper.raft.ready import Ready, ReadState
+from cluster.keeper.raft.ready import Ready, ReadState, persisted
 from cluster.keeper.raft.state import EMPTY_SNAPSHOT, NO_NODE, DurableState, Entry, HardState, Role, Snapshot, SoftState
 
 __all__ = [
@@ -24,4 +24,5 @@ __all__ = [
     "Role",
     "Snapshot",
     "SoftState",
+    "persisted",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cluster.keeper.raft.messages import Message
-from cluster.keeper.raft.state import Entry, HardState, Snapshot, SoftState
+from cluster.keeper.raft.state import DurableState, Entry, HardState, Snapshot, SoftState
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,3 +41,27 @@ class Ready:
     def must_sync(self) -> bool:
         """Whether step 1 has anything to write."""
         return bool(self.entries) or self.snapshot is not None or self.hard_state is not None
+
+
+def persisted(durable: DurableState, ready: Ready) -> DurableState:
+    """What storage holds once step 1 of `ready` is done: a driver's storage must end up
+    equivalent, however it lays the bytes out."""
+    snapshot, entries = durable.snapshot, durable.entries
+    if ready.snapshot is not None:
+        snapshot = ready.snapshot
+        entries = _after_snapshot(entries, snapshot)
+    if ready.entries:
+        keep = ready.entries[0].index - entries[0].index if entries else 0
+        entries = entries[: max(keep, 0)] + ready.entries
+    return DurableState(ready.hard_state or durable.hard_state, snapshot, entries)
+
+
+def _after_snapshot(entries: tuple[Entry, ...], snapshot: Snapshot) -> tuple[Entry, ...]:
+    """Entries after a new snapshot survive only if the log holds the snapshot's last entry (a
+    local compaction); after InstallSnapshot of a log that disagreed, nothing survives."""
+    if not entries or not entries[0].index <= snapshot.index <= entries[-1].index:
+        return ()
+    offset = snapshot.index - entries[0].index
+    if entries[offset].term != snapshot.term:
+        return ()
+    return entries[offset + 1 :]
