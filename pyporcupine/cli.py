@@ -32,7 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m pyporcupine", description=__doc__,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    check = commands.add_parser("check", help="check a history file for linearizability")
+    check = commands.add_parser("check", help="check a history file for linearizability", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     check.add_argument("--model", required=True, choices=MODEL_NAMES)
     check.add_argument("--format", required=True, choices=FORMAT_NAMES)
     check.add_argument("file")
