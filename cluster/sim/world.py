@@ -28,7 +28,8 @@ class Machine:
         self.alive = False
         self._incarnation = 0
         self.program: Program | None = None
-        self.rng = random.Random()
+        self.rng: random.Random
+        """Drawn from the world's seed at every start, for the program to use."""
 
     def start(self) -> None:
         self.alive = True
