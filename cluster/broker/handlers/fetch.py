@@ -76,9 +76,7 @@ def _read(broker: Broker, body: Any) -> _FetchResult:
                 partitions.append(_partition_data(wanted.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION))
                 failed = True
                 continue
-            # Like Kafka: once the response holds data, a partition gets only what the budget leaves.
-            limit = wanted.partition_max_bytes if not found else min(wanted.partition_max_bytes, budget)
-            data = _read_partition(partition, wanted, limit, committed_only) if limit > 0 else _empty(partition, wanted)
+            data = _read_within_budget(partition, wanted, budget, committed_only, first_data=not found)
             failed |= data.error_code != ErrorCode.NONE
             length = sum(region.length for region in data.records)
             found += length
@@ -86,6 +84,19 @@ def _read(broker: Broker, body: Any) -> _FetchResult:
             partitions.append(data)
         topics.append(FetchableTopicResponse(topic=fetch_topic.topic, partitions=partitions))
     return _FetchResult(FetchResponse(error_code=ErrorCode.NONE, session_id=0, responses=topics), found, failed)
+
+
+def _read_within_budget(partition: Partition, wanted: Any, budget: int, committed_only: bool, first_data: bool) -> Any:
+    """Kafka's KIP-74 rule: the response's max_bytes bounds every partition, and only the first
+    partition with data may exceed it, by one whole batch, so a consumer always makes progress."""
+    limit = min(wanted.partition_max_bytes, budget)
+    if limit <= 0 and not first_data:
+        return _empty(partition, wanted)
+    data = _read_partition(partition, wanted, max(limit, 1), committed_only)
+    if not first_data and sum(region.length for region in data.records) > budget:
+        _release_regions(data)
+        return _empty(partition, wanted)
+    return data
 
 
 def _read_partition(partition: Partition, wanted: Any, limit: int, committed_only: bool) -> Any:
@@ -122,8 +133,12 @@ def _release(response: Any) -> None:
     """Closes the pinned regions of a response that will not be sent."""
     for topic in response.responses:
         for data in topic.partitions:
-            for region in data.records:
-                region.close()
+            _release_regions(data)
+
+
+def _release_regions(data: Any) -> None:
+    for region in data.records:
+        region.close()
 
 
 def handle_list_offsets(broker: Broker, request: Request, client_host: str) -> Any:
