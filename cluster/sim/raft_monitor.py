@@ -16,6 +16,11 @@ class RaftSafetyMonitor:
         self.leaders: dict[int, int] = {}
         self.applied: dict[int, Entry] = {}
         self.violations: list[str] = []
+        self._last_applied: dict[int, int] = {}
+
+    def on_state_loaded(self, node: int, index: int) -> None:
+        """The node's state machine now reflects entries up to `index` (a boot or a snapshot)."""
+        self._last_applied[node] = index
 
     def on_role(self, node: int, soft: SoftState, log: RaftLog, now: int) -> None:
         if soft.role is not Role.LEADER:
@@ -31,6 +36,10 @@ class RaftSafetyMonitor:
                 return
 
     def on_apply(self, node: int, entry: Entry, now: int) -> None:
+        expected = self._last_applied.get(node, 0) + 1
+        if entry.index != expected:
+            self.violations.append(f"state machine safety: {node} applied index {entry.index}, not {expected} (t={now})")
+        self._last_applied[node] = entry.index
         first = self.applied.setdefault(entry.index, entry)
         if first != entry:
             self.violations.append(f"state machine safety: {node} applied {entry}, another node {first} (t={now})")

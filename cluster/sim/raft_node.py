@@ -43,6 +43,7 @@ class RaftNode:
         self.raft = core(config, machine.rng, durable)
         self.kv = KVStore.from_snapshot(durable.snapshot.data)
         self.applied = durable.snapshot.index
+        monitor.on_state_loaded(machine.id, self.applied)
         self._syncing = False
         self._writes: dict[int, tuple[int, str, int]] = {}
         self._reads: dict[bytes, tuple[int, ClientRequest]] = {}
@@ -104,6 +105,7 @@ class RaftNode:
         if ready.snapshot is not None and ready.snapshot.index > self.applied:
             self.kv = KVStore.from_snapshot(ready.snapshot.data)
             self.applied = ready.snapshot.index
+            self._monitor.on_state_loaded(self._machine.id, self.applied)
         for entry in ready.committed_entries:
             self._apply(entry)
         for read in ready.read_states:

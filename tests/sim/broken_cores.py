@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
-from cluster.keeper.raft import Config, DurableState, Entry, Message, Raft, RaftLog, ReadState
+from cluster.keeper.raft import Config, DurableState, Entry, Message, Raft, RaftLog, ReadState, Ready
 
 
 class CommitsWithoutMajority(Raft):
@@ -59,3 +60,13 @@ class ReadsLocally(Raft):
 
     def read_index(self, context: bytes) -> None:
         self._read_states.append(ReadState(self.log.committed, context))
+
+
+class SkipsACommittedEntry(Raft):
+    """Hands out committed entries with the first of a batch missing."""
+
+    def ready(self) -> Ready:
+        ready = super().ready()
+        if len(ready.committed_entries) > 1:
+            return dataclasses.replace(ready, committed_entries=ready.committed_entries[1:])
+        return ready

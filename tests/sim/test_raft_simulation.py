@@ -84,6 +84,7 @@ def _first_failure(core: type, seeds: range) -> tuple[int, list[str], str]:
         (broken_cores.TruncatesAtTheWrongPoint, ""),
         (broken_cores.NeverCampaigns, "liveness"),
         (broken_cores.ReadsLocally, "linearizability"),
+        (broken_cores.SkipsACommittedEntry, "state machine safety"),
     ],
     ids=lambda value: getattr(value, "__name__", value),
 )
