@@ -79,9 +79,9 @@ def _first_failure(core: type, seeds: range) -> tuple[int, list[str], str]:
 @pytest.mark.parametrize(
     ("core", "property_name"),
     [
-        (broken_cores.CommitsWithoutMajority, ""),
+        (broken_cores.CommitsWithoutMajority, "leader completeness"),
         (broken_cores.VotesTwice, "election safety"),
-        (broken_cores.TruncatesAtTheWrongPoint, ""),
+        (broken_cores.TruncatesAtTheWrongPoint, "log matching"),
         (broken_cores.NeverCampaigns, "liveness"),
         (broken_cores.ReadsLocally, "linearizability"),
         (broken_cores.SkipsACommittedEntry, "state machine safety"),
