@@ -33,12 +33,10 @@ return, so its cost is bounded by the history's concurrency, not its length."""
 
 _SET_SLOT_BYTES = 54
 """A set slot is 16 bytes; tables are kept at most 60% full and grow by doubling."""
-_TRANSITION_BYTES = 130
-"""One memoized transition: a dict slot (at most 2/3 full, doubling) and its int code."""
-_INTERNED_STATE_BYTES = 200
-"""A dict slot and two list slots for the state, its int id and an empty code table."""
-_LIST_TABLE_STATES = 256
-"""States that get a flat code table: at most 256 * 8 bytes per entry of the history."""
+_INTERNED_STATE_BYTES = 120
+"""A dict slot and two list slots for the state, and its int id."""
+MEMOIZED_STATES = 256
+"""States whose steps are memoized, in a table of 8 bytes per entry of the history each."""
 
 
 class PartitionSearch:
@@ -71,13 +69,12 @@ class PartitionSearch:
         # bits, so one OR with the linearized set gives the cache key. Negative codes keep the hot
         # loop short, since ORing a nonnegative set into a negative code gives a key in a known
         # range: an illegal step is -1, which is in the cache from the start (a hit); a return
-        # entry is -2**count (keys in [-2**count, -2]: backtrack); an entry with no code yet for
-        # this state gets -2**(count+1) (keys below -2**count: compute the code).
+        # entry is -2**count (keys in [-2**count, -2]: backtrack); an entry with no code (yet, or
+        # ever, past MEMOIZED_STATES) reads -2**(count+1) (keys below -2**count: compute it).
         return_code = -1 << count
         missing_code = -2 << count
         states = _InternedStates(self.model.init(), tail + 1, missing_code)
         codes = states.codes
-        transitions = 0
         cache = {-1}
         cache_add = cache.add
         stack: list[int] = []  # (call entry, state id before it), flattened
@@ -95,6 +92,19 @@ class PartitionSearch:
             if key in cache:
                 entry = nxt[entry]
                 continue
+            if key < return_code:
+                if match[entry]:
+                    op = operations[op_of[entry]]
+                    ok, new_state = step(states.values[sid], op.input, op.output)
+                    code = bit[entry] | states.id_of(new_state) << count if ok else -1
+                else:
+                    code = return_code
+                if sid < MEMOIZED_STATES:
+                    table[entry] = code
+                key = linearized | code
+                if key in cache:
+                    entry = nxt[entry]
+                    continue
             if key >= 0:
                 cache_add(key)
                 push(entry)
@@ -116,7 +126,7 @@ class PartitionSearch:
                 entry = nxt[0]
                 if entry == tail:
                     break
-            elif key >= return_code:
+            else:
                 if not stack:
                     return False
                 if longest is not None:
@@ -135,19 +145,10 @@ class PartitionSearch:
                 nxt[prv[entry]] = entry
                 prv[nxt[entry]] = entry
                 entry = nxt[entry]
-            else:
-                if match[entry]:
-                    op = operations[op_of[entry]]
-                    ok, new_state = step(states.values[sid], op.input, op.output)
-                    table[entry] = bit[entry] | states.id_of(new_state) << count if ok else -1
-                else:
-                    table[entry] = return_code
-                transitions += 1
-                continue
             moves -= 1
             if not moves:
                 moves = MOVES_PER_SLICE
-                yield len(cache) * key_bytes + transitions * _TRANSITION_BYTES + states.bytes
+                yield len(cache) * key_bytes + states.bytes
         if longest is not None:
             _record_longest(longest, stack, op_of)
         return True
@@ -157,19 +158,20 @@ class _InternedStates:
     """Model states numbered in order of discovery, each with its table of codes, and the memory
     they hold.
 
-    The first few states get a flat list indexed by entry (the fastest lookup there is); a model
-    with many states would make those lists the bulk of memory, so later states get a dict that
-    answers "missing" for entries it has no code for.
+    The first MEMOIZED_STATES states get their own table, a flat list indexed by entry (the
+    fastest lookup there is). A model with more states than that (a growing string, a log) rarely
+    revisits one, so memoizing would cost more than it saves: the rest share one table that is
+    never written to and always answers "missing", and their steps are simply recomputed.
     """
 
     def __init__(self, initial: object, entries: int, missing_code: int) -> None:
         self.values: list[object] = []
         self.ids: dict[object, int] = {}
-        self.codes: list[list[int] | dict[int, int]] = []
+        self.codes: list[list[int]] = []
         self.bytes = 0
         self.entries = entries
         self.missing_code = missing_code
-        self.sparse_table = _sparse_table_type(missing_code)
+        self.unmemoized = [missing_code] * entries
         self.id_of(initial)
 
     def id_of(self, state: object) -> int:
@@ -177,26 +179,13 @@ class _InternedStates:
         if sid is None:
             sid = self.ids[state] = len(self.values)
             self.values.append(state)
-            if sid < _LIST_TABLE_STATES:
+            if sid < MEMOIZED_STATES:
                 self.codes.append([self.missing_code] * self.entries)
                 self.bytes += 8 * self.entries
             else:
-                self.codes.append(self.sparse_table())
+                self.codes.append(self.unmemoized)
             self.bytes += sys.getsizeof(state) + _INTERNED_STATE_BYTES
         return sid
-
-
-def _sparse_table_type(missing_code: int) -> type[dict[int, int]]:
-    """A dict type whose lookups of absent entries give `missing_code`, built with no Python
-    __init__ so that a new table costs what an empty dict costs."""
-
-    class SparseCodes(dict):
-        __slots__ = ()
-
-        def __missing__(self, entry: int) -> int:
-            return missing_code
-
-    return SparseCodes
 
 
 @dataclass
