@@ -92,7 +92,7 @@ def _operation_partitions(model: Model, history: Sequence[Operation]) -> list[li
 
 
 def _event_partitions(model: Model, history: Sequence[Event]) -> list[list[Operation]]:
-    return [events_to_operations(part) for part in model.partition_events(history)]
+    return [events_to_operations(part) for part in model.partition_event(history)]
 
 
 def _check(model: Model, partitions: list[list[Operation]], timeout: float | None, memory_limit: int,

@@ -18,7 +18,7 @@ from pyporcupine.history import Event, Operation
 class Model:
     """Subclass and implement `init` and `step`; override the rest when it helps.
 
-    `partition`/`partition_events` split a history into independent sub-histories (P-compositionality):
+    `partition`/`partition_event` split a history into independent sub-histories (P-compositionality):
     the whole is linearizable iff every part is, and small parts are exponentially cheaper to search.
     """
 
@@ -32,7 +32,7 @@ class Model:
     def partition(self, history: Sequence[Operation]) -> list[list[Operation]]:
         return [list(history)]
 
-    def partition_events(self, history: Sequence[Event]) -> list[list[Event]]:
+    def partition_event(self, history: Sequence[Event]) -> list[list[Event]]:
         return [list(history)]
 
     def describe_operation(self, input: Any, output: Any) -> str:

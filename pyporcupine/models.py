@@ -86,7 +86,7 @@ class KeyedModel(Model):
             parts[self.key_of(op.input)].append(op)
         return list(parts.values())
 
-    def partition_events(self, history: Sequence[Event]) -> list[list[Event]]:
+    def partition_event(self, history: Sequence[Event]) -> list[list[Event]]:
         key_of_id: dict[Hashable, Hashable] = {}
         parts: dict[Hashable, list[Event]] = defaultdict(list)
         for position, event in enumerate(history):

@@ -74,14 +74,14 @@ def test_keyed_models_partition_operations_by_key() -> None:
     assert [op.input[1] for op in parts[0]] == ["x", "x"]
 
 
-def test_keyed_models_partition_events_by_the_key_of_the_call() -> None:
+def test_keyed_models_partition_events_by_the_key_of_their_call() -> None:
     events = [
         Event(0, EventKind.CALL, ("put", "x", "1"), 0),
         Event(1, EventKind.CALL, ("get", "y"), 1),
         Event(0, EventKind.RETURN, None, 0),
         Event(1, EventKind.RETURN, "", 1),
     ]
-    parts = KvModel().partition_events(events)
+    parts = KvModel().partition_event(events)
     assert [[e.id for e in p] for p in parts] == [[0, 0], [1, 1]]
 
 
