@@ -72,7 +72,8 @@ kv_inputs = st.one_of(
 
 
 @st.composite
-def executions(draw: st.DrawFn, inputs: st.SearchStrategy[tuple], initial: Any) -> list[Operation]:
+def executions(draw: st.DrawFn, inputs: st.SearchStrategy[tuple], initial: Any,
+               max_crashes: int = MAX_CRASHES) -> list[Operation]:
     """Run up to 24 operations from up to 4 clients with hypothesis choosing every interleaving."""
     target = draw(st.integers(1, 24))
     clients = draw(st.integers(1, 4))
@@ -93,7 +94,7 @@ def executions(draw: st.DrawFn, inputs: st.SearchStrategy[tuple], initial: Any) 
         elif not op.applied and draw(st.booleans()):
             op.output = obj.apply(op.input)
             op.applied = True
-        elif crashes < MAX_CRASHES and draw(st.integers(0, 9)) == 0:
+        elif crashes < max_crashes and draw(st.integers(0, 9)) == 0:
             if not op.applied and draw(st.booleans()):
                 obj.apply(op.input)
             history.append(Operation(client, op.input, op.call, UNKNOWN, None))
@@ -125,6 +126,12 @@ def impossible_register_values(history: list[Operation], index: int, initial: An
         if op.call <= deadline and op.input[0] == "cas":
             written_in_time.add(op.input[2])
     return [v for v in range(0, 5) if v not in written_in_time] + [99]
+
+
+RETRIED_INPUTS = st.one_of(st.just(("read",)), st.tuples(st.just("write"), st.integers(0, 1)),
+                           st.tuples(st.just("cas"), st.integers(0, 1), st.integers(0, 1)))
+"""Few distinct operations, so crashed ones often repeat, as retries do."""
+MAX_RETRIED_CRASHES = 10
 
 
 REGISTER_MODELS: list[tuple[Model, st.SearchStrategy[tuple], Any]] = [
@@ -169,3 +176,21 @@ def test_kv_executions_with_an_impossible_read_are_not_linearizable(data: st.Dat
     # No operation ever writes "#": no order of the history can make the key hold it.
     impossible = history[index].output + "#"
     assert check_operations(KvModel(), with_output(history, index, impossible), timeout=LIMIT) is CheckResult.ILLEGAL
+
+
+@given(st.data())
+def test_executions_with_many_repeated_unknown_outcomes_are_linearizable(data: st.DataObject) -> None:
+    history = data.draw(executions(RETRIED_INPUTS, None, MAX_RETRIED_CRASHES))
+    assert check_operations(CasRegisterModel(), history, timeout=LIMIT) is CheckResult.OK
+
+
+@given(st.data())
+def test_executions_with_many_repeated_unknown_outcomes_and_an_impossible_read_are_not(data: st.DataObject) -> None:
+    history = data.draw(executions(RETRIED_INPUTS, None, MAX_RETRIED_CRASHES))
+    candidates = reads(history, "read")
+    if not candidates:
+        history = history + [Operation(0, ("read",), 10_000, None, 10_001)]
+        candidates = [len(history) - 1]
+    index = data.draw(st.sampled_from(candidates))
+    value = data.draw(st.sampled_from(impossible_register_values(history, index, None)))
+    assert check_operations(CasRegisterModel(), with_output(history, index, value), timeout=LIMIT) is CheckResult.ILLEGAL
