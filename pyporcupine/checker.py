@@ -85,6 +85,7 @@ def check_events_verbose(model: Model, history: Sequence[Event], timeout: float 
 
 
 def _operation_partitions(model: Model, history: Sequence[Operation]) -> list[list[Operation]]:
+    history = list(history)
     for i, op in enumerate(history):
         if op.return_time is not None and op.return_time < op.call:
             raise HistoryError(f"operation {i} returns at {op.return_time}, before its call at {op.call}")
