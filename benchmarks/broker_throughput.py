@@ -238,7 +238,8 @@ def _child_listening_on(port: int) -> psutil.Process:
 
 
 def _create_topics(bootstrap: str, names: list[str]) -> None:
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    # log_level 4: librdkafka otherwise reports, at info level, the CreateTopics events left unread on close.
+    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 4})
     futures = admin.create_topics([NewTopic(name, PARTITIONS, 1) for name in names], operation_timeout=30)
     for future in futures.values():
         future.result(timeout=60)
