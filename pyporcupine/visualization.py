@@ -9,6 +9,7 @@ what matters to a reader is which operations overlap, not how long the gaps were
 from __future__ import annotations
 
 import html
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,8 @@ STEP_PX = 14
 LANE_PX = 22
 LABEL_PX = 90
 BAR_PX = 16
+MAX_EMBEDDED_STEPS = 200_000
+"""Operation indices embedded for the click-an-operation view, per partition."""
 
 _VERDICTS = {
     CheckResult.OK: "linearizable",
@@ -44,9 +47,26 @@ g.hot rect { stroke: #0969da; stroke-width: 3; } tr.hot, p.hot { outline: 2px so
 table { border-collapse: collapse; margin-top: .8em; }
 td, th { border: 1px solid #ddd; padding: 2px 8px; text-align: left; font-family: monospace; }
 .note { background: #fff8c5; padding: .5em .8em; border-left: 4px solid #d4a72c; }
+g[data-op] { cursor: pointer; } g.chosen rect { stroke: #8250df; stroke-width: 3; }
+.pick { font-family: monospace; color: #555; }
 """
 
 _SCRIPT = """
+document.querySelectorAll('g[data-op]').forEach(function (el) {
+  el.addEventListener('click', function () {
+    var at = el.dataset.op.split('-'), part = at[0], op = +at[1];
+    var data = document.getElementById('data-' + part);
+    if (!data) { return; }
+    data = JSON.parse(data.textContent);
+    var sequence = data.of[op] < 0 ? [] : data.sequences[data.of[op]];
+    document.querySelectorAll('g[data-op^="' + part + '-"]').forEach(function (g) {
+      g.classList.toggle('chosen', sequence.indexOf(+g.dataset.op.split('-')[1]) >= 0);
+    });
+    document.getElementById('pick-' + part).textContent = sequence.length
+      ? 'Longest linearization found with operation ' + op + ' (' + sequence.length + ' steps): ' + sequence.join(' \u2192 ')
+      : 'Operation ' + op + ' was never linearized.';
+  });
+});
 document.querySelectorAll('[data-op]').forEach(function (el) {
   function mark(on) {
     document.querySelectorAll('[data-op="' + el.dataset.op + '"]').forEach(function (other) {
@@ -100,6 +120,7 @@ def _partition_html(model: Model, index: int, partition: PartitionInfo) -> str:
         out.append("<p class='note'>The search of this partition was stopped before it finished "
                    "(time or memory limit, or another partition was already proven illegal).</p>")
     out.append(_timeline_svg(model, index, ops, steps, breaking))
+    out.append(_per_operation_linearizations(index, partition))
     out.append(_steps_table(model, index, ops, steps))
     if breaking is not None:
         state = steps[-1].state if steps else model.describe_state(model.init())
@@ -110,6 +131,19 @@ def _partition_html(model: Model, index: int, partition: PartitionInfo) -> str:
                    f"{op.client_id}) must take effect by its return, but no order of the operations before "
                    "it leads to a state that allows it.</p>")
     return "".join(out)
+
+
+def _per_operation_linearizations(index: int, partition: PartitionInfo) -> str:
+    """For a click on an operation: the longest linearization found that contains it (Porcupine's
+    view), as JSON the script reads. Left out when it would make the page huge."""
+    sequences = partition.partial_linearizations()
+    if sum(map(len, sequences)) > MAX_EMBEDDED_STEPS:
+        return "<p class='pick'>(Too many partial linearizations to embed for clicking.)</p>"
+    position = {sequence: k for k, sequence in enumerate(sequences)}
+    data = {"sequences": sequences, "of": [position.get(prefix, -1) for prefix in partition.longest]}
+    return (f"<p class='pick' id='pick-{index}'>Click an operation to see the longest linearization "
+            f"found that contains it.</p><script type='application/json' id='data-{index}'>"
+            f"{json.dumps(data, separators=(',', ':'))}</script>")
 
 
 def _replay(model: Model, ops: list[Operation], order: tuple[int, ...]) -> list[_Step]:

@@ -4,6 +4,7 @@ linearization in order, and where it breaks."""
 from __future__ import annotations
 
 import html
+import json
 import re
 from pathlib import Path
 
@@ -70,3 +71,16 @@ def test_each_partition_gets_its_own_section_illegal_ones_first(tmp_path: Path) 
     assert page.count("<h2>Partition") == 2
     assert page.index("<h2>Partition 1: <span class='illegal'>") < page.index("<h2>Partition 0:")
     assert html.escape('get("a") -> "y"') in page and html.escape('get("b") -> ""') in page
+
+
+def test_each_operations_longest_linearization_is_embedded_for_clicking() -> None:
+    history = [
+        Operation(0, ("write", 1), 0, None, 1),
+        Operation(1, ("read",), 2, 1, 3),
+        Operation(1, ("read",), 4, 0, 5),
+    ]
+    result, info = check_operations_verbose(RegisterModel(initial=0), history)
+    page = render_html(RegisterModel(initial=0), result, info)
+    data = json.loads(re.search(r"<script type='application/json' id='data-0'>(.*?)</script>", page).group(1))
+    assert data["sequences"] == [[0, 1]]
+    assert data["of"] == [0, 0, -1]
