@@ -93,7 +93,8 @@ def render_html(model: Model, result: CheckResult, info: LinearizationInfo, titl
         f"<h1>{html.escape(title)}: <span class='{result.value}'>{_VERDICTS[result]}</span></h1>",
         f"<p>{len(info.partitions)} partition(s). Green: in the longest linearization found (numbered in "
         "order); red: the operation it could not get past; grey: not reached. A dashed end means the "
-        "outcome is unknown (open to the end of the history).</p>",
+        "outcome is unknown (open to the end of the history). Hover to match bars and rows; click an "
+        "operation to see the longest linearization found that contains it.</p>",
     ]
     worst_first = sorted(enumerate(info.partitions), key=lambda item: _SECTION_ORDER[item[1].result])
     parts += [_partition_html(model, index, partition) for index, partition in worst_first]
