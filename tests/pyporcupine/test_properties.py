@@ -106,8 +106,19 @@ def executions(draw: st.DrawFn, inputs: st.SearchStrategy[tuple], initial: Any,
     return history
 
 
-def reads(history: list[Operation], read_f: str) -> list[int]:
-    return [i for i, op in enumerate(history) if op.input[0] == read_f and op.output is not UNKNOWN]
+def pick_read(data: st.DataObject, history: list[Operation], read: tuple, initial: Any) -> tuple[list[Operation], int]:
+    """A read with a known result to change (one is added at the end if there is none)."""
+    candidates = [i for i, op in enumerate(history) if op.input == read and op.output is not UNKNOWN]
+    if not candidates:
+        history = history + [Operation(0, read, 10_000, initial, 10_001)]
+        candidates = [len(history) - 1]
+    return history, data.draw(st.sampled_from(candidates))
+
+
+def with_impossible_register_read(data: st.DataObject, history: list[Operation], initial: Any) -> list[Operation]:
+    history, index = pick_read(data, history, ("read",), initial)
+    value = data.draw(st.sampled_from(impossible_register_values(history, index, initial)))
+    return with_output(history, index, value)
 
 
 def with_output(history: list[Operation], index: int, output: Any) -> list[Operation]:
@@ -150,14 +161,8 @@ def test_register_executions_are_linearizable(data: st.DataObject) -> None:
 @given(st.data())
 def test_register_executions_with_an_impossible_read_are_not_linearizable(data: st.DataObject) -> None:
     model, inputs, initial = data.draw(st.sampled_from(REGISTER_MODELS))
-    history = data.draw(executions(inputs, initial))
-    candidates = reads(history, "read")
-    if not candidates:
-        history = history + [Operation(0, ("read",), 10_000, None, 10_001)]
-        candidates = [len(history) - 1]
-    index = data.draw(st.sampled_from(candidates))
-    value = data.draw(st.sampled_from(impossible_register_values(history, index, initial)))
-    assert check_operations(model, with_output(history, index, value), timeout=LIMIT) is CheckResult.ILLEGAL
+    history = with_impossible_register_read(data, data.draw(executions(inputs, initial)), initial)
+    assert check_operations(model, history, timeout=LIMIT) is CheckResult.ILLEGAL
 
 
 @given(executions(kv_inputs, None))
@@ -167,12 +172,8 @@ def test_kv_executions_are_linearizable(history: list[Operation]) -> None:
 
 @given(st.data())
 def test_kv_executions_with_an_impossible_read_are_not_linearizable(data: st.DataObject) -> None:
-    history = data.draw(executions(kv_inputs, None))
-    candidates = reads(history, "get")
-    if not candidates:
-        history = history + [Operation(0, ("get", "x"), 10_000, "", 10_001)]
-        candidates = [len(history) - 1]
-    index = data.draw(st.sampled_from(candidates))
+    key = data.draw(KEYS)
+    history, index = pick_read(data, data.draw(executions(kv_inputs, None)), ("get", key), "")
     # No operation ever writes "#": no order of the history can make the key hold it.
     impossible = history[index].output + "#"
     assert check_operations(KvModel(), with_output(history, index, impossible), timeout=LIMIT) is CheckResult.ILLEGAL
@@ -186,11 +187,5 @@ def test_executions_with_many_repeated_unknown_outcomes_are_linearizable(data: s
 
 @given(st.data())
 def test_executions_with_many_repeated_unknown_outcomes_and_an_impossible_read_are_not(data: st.DataObject) -> None:
-    history = data.draw(executions(RETRIED_INPUTS, None, MAX_RETRIED_CRASHES))
-    candidates = reads(history, "read")
-    if not candidates:
-        history = history + [Operation(0, ("read",), 10_000, None, 10_001)]
-        candidates = [len(history) - 1]
-    index = data.draw(st.sampled_from(candidates))
-    value = data.draw(st.sampled_from(impossible_register_values(history, index, None)))
-    assert check_operations(CasRegisterModel(), with_output(history, index, value), timeout=LIMIT) is CheckResult.ILLEGAL
+    history = with_impossible_register_read(data, data.draw(executions(RETRIED_INPUTS, None, MAX_RETRIED_CRASHES)), None)
+    assert check_operations(CasRegisterModel(), history, timeout=LIMIT) is CheckResult.ILLEGAL
