@@ -35,6 +35,7 @@ class RabbitMQNode:
     def __init__(self) -> None:
         self.port = free_port()
         self._epmd_port = free_port()
+        self._dist_port = free_port()
         self.node = f"logquake-bench-{os.getpid()}@localhost"
         self._work: Path | None = None
         self._process: subprocess.Popen[bytes] | None = None
@@ -48,7 +49,11 @@ class RabbitMQNode:
         except KeyError:
             raise RabbitMQUnavailable(f"no {_USER} user: is the rabbitmq-server package installed?") from None
         self._work = Path(tempfile.mkdtemp(prefix="logquake-rabbitmq-"))
-        self._prepare(self._work)
+        try:
+            self._prepare(self._work)
+        except PermissionError as error:
+            self._remove_work()
+            raise RabbitMQUnavailable(f"cannot hand the node's directory to {_USER} (run as root): {error}") from None
         log = open(self._work / "server.out", "ab")
         try:
             self._process = subprocess.Popen(
@@ -105,7 +110,7 @@ class RabbitMQNode:
             "RABBITMQ_NODENAME": self.node,
             "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
             "RABBITMQ_NODE_PORT": str(self.port),
-            "RABBITMQ_DIST_PORT": str(free_port()),
+            "RABBITMQ_DIST_PORT": str(self._dist_port),
             "RABBITMQ_MNESIA_BASE": str(work / "mnesia"),
             "RABBITMQ_LOG_BASE": str(work / "log"),
             "RABBITMQ_CONFIG_FILE": str(work / "rabbitmq.conf"),
