@@ -51,11 +51,13 @@ def test_producer_acks_levels_deliver_every_message_in_order(broker, acks):
 
 def test_a_group_of_three_receives_everything_exactly_once_while_a_member_leaves(broker):
     topic, total = "grouped", 1200
-    KafkaAdminClient(bootstrap_servers=broker.bootstrap).create_topics([NewTopic(topic, 6, 1)])
+    admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap)
+    admin.create_topics([NewTopic(topic, 6, 1)])
+    admin.close()
     producer = KafkaProducer(bootstrap_servers=broker.bootstrap)
     for i in range(total):
         producer.send(topic, value=f"{i}".encode())
-    producer.flush()
+    producer.close()
 
     processed: list[bytes] = []
     lock = threading.Lock()
@@ -97,7 +99,7 @@ def test_commit_committed_and_offsets_for_times(broker):
     base = 1_700_000_000_000
     for i in range(10):
         producer.send("timed", value=b"%d" % i, timestamp_ms=base + i * 1000)
-    producer.flush()
+    producer.close()
     consumer = KafkaConsumer(bootstrap_servers=broker.bootstrap, group_id="committer", enable_auto_commit=False)
     partition = TopicPartition("timed", 0)
     consumer.assign([partition])
