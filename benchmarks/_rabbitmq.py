@@ -65,7 +65,11 @@ class RabbitMQNode:
             raise RabbitMQUnavailable(f"could not run rabbitmq-server as {_USER}: {error}") from None
         finally:
             log.close()
-        self._await_listener(timeout)
+        try:
+            self._await_listener(timeout)
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def server_processes(self) -> list[psutil.Process]:
@@ -78,11 +82,12 @@ class RabbitMQNode:
         """Stop the node the way its tools do, end its private epmd, and remove the work directory."""
         try:
             if self._process is not None:
+                tree = self.server_processes()
                 self._ctl("stop")
                 try:
                     self._process.wait(60)
                 except subprocess.TimeoutExpired:
-                    self._process.kill()
+                    _kill(tree)
                     self._process.wait()
                 self._process = None
             self._stop_epmd()
@@ -126,17 +131,13 @@ class RabbitMQNode:
         while time.monotonic() < deadline:
             code = self._process.poll()
             if code is not None:
-                output = self._server_output()
-                self.stop()
-                raise RabbitMQUnavailable(f"rabbitmq-server exited with {code}:\n{output}")
+                raise RabbitMQUnavailable(f"rabbitmq-server exited with {code}:\n{self._server_output()}")
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
                 return
             except OSError:
                 time.sleep(0.2)
-        output = self._server_output()
-        self.stop()
-        raise RabbitMQUnavailable(f"rabbitmq-server did not listen within {timeout:.0f}s:\n{output}")
+        raise RabbitMQUnavailable(f"rabbitmq-server did not listen within {timeout:.0f}s:\n{self._server_output()}")
 
     def _server_output(self) -> str:
         assert self._work is not None
@@ -162,3 +163,12 @@ class RabbitMQNode:
         if self._work is not None:
             shutil.rmtree(self._work, ignore_errors=True)
             self._work = None
+
+
+def _kill(processes: list[psutil.Process]) -> None:
+    """SIGKILL each process of a node that would not stop: the launcher script alone would orphan the VM."""
+    for process in processes:
+        try:
+            process.kill()
+        except psutil.NoSuchProcess:
+            pass
