@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 # real librdkafka command-line client for the broker tests.
 APT_PACKAGES := openjdk-17-jdk-headless kcat
 
-.PHONY: install apt test bench clean
+.PHONY: install apt test bench sim clean
 
 install: $(INSTALLED) apt
 
@@ -31,6 +31,11 @@ test: install
 
 bench: install
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+# A long seeded search of Raft schedules (CI runs a fixed range inside make test).
+SIM_SEEDS ?= 0:20000
+sim: install
+	$(BIN)/python -m cluster.sim.raft_search --seeds $(SIM_SEEDS) --workers 2
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
