@@ -55,11 +55,15 @@ class PartitionSearch:
     def run(self) -> Generator[int, None, bool]:
         """Yield the bytes the search holds every MOVES_PER_SLICE moves; return the verdict."""
         operations = self.operations
+        if not operations:
+            return True
         count = len(operations)
         entries = _entry_list(operations)
         tail, nxt, prv, match, op_of, follower = (
             entries.tail, entries.nxt, entries.prv, entries.match, entries.op_of, entries.follower)
         bit = [1 << i for i in op_of]
+        input_of = [operations[i].input for i in op_of]
+        output_of = [operations[i].output for i in op_of]
         step = self.model.step
         longest = self.longest
         key_bytes = _SET_SLOT_BYTES + sys.getsizeof(1 << (2 * count + 64))
@@ -75,6 +79,8 @@ class PartitionSearch:
         missing_code = -2 << count
         states = _InternedStates(self.model.init(), tail + 1, missing_code)
         codes = states.codes
+        state_values = states.values
+        state_ids = states.ids
         cache = {-1}
         cache_add = cache.add
         stack: list[int] = []  # (call entry, state id before it), flattened
@@ -85,8 +91,6 @@ class PartitionSearch:
         linearized = 0
         moves = MOVES_PER_SLICE
         entry = nxt[0]
-        if entry == tail:
-            return True
         while True:
             key = linearized | table[entry]
             if key in cache:
@@ -94,9 +98,14 @@ class PartitionSearch:
                 continue
             if key < return_code:
                 if match[entry]:
-                    op = operations[op_of[entry]]
-                    ok, new_state = step(states.values[sid], op.input, op.output)
-                    code = bit[entry] | states.id_of(new_state) << count if ok else -1
+                    ok, new_state = step(state_values[sid], input_of[entry], output_of[entry])
+                    if ok:
+                        next_sid = state_ids.get(new_state)
+                        if next_sid is None:
+                            next_sid = states.add(new_state)
+                        code = bit[entry] | next_sid << count
+                    else:
+                        code = -1
                 else:
                     code = return_code
                 if sid < MEMOIZED_STATES:
@@ -172,19 +181,18 @@ class _InternedStates:
         self.entries = entries
         self.missing_code = missing_code
         self.unmemoized = [missing_code] * entries
-        self.id_of(initial)
+        self.add(initial)
 
-    def id_of(self, state: object) -> int:
-        sid = self.ids.get(state)
-        if sid is None:
-            sid = self.ids[state] = len(self.values)
-            self.values.append(state)
-            if sid < MEMOIZED_STATES:
-                self.codes.append([self.missing_code] * self.entries)
-                self.bytes += 8 * self.entries
-            else:
-                self.codes.append(self.unmemoized)
-            self.bytes += sys.getsizeof(state) + _INTERNED_STATE_BYTES
+    def add(self, state: object) -> int:
+        """Number a state not seen before."""
+        sid = self.ids[state] = len(self.values)
+        self.values.append(state)
+        if sid < MEMOIZED_STATES:
+            self.codes.append([self.missing_code] * self.entries)
+            self.bytes += 8 * self.entries
+        else:
+            self.codes.append(self.unmemoized)
+        self.bytes += sys.getsizeof(state) + _INTERNED_STATE_BYTES
         return sid
 
 
