@@ -14,12 +14,13 @@ def available() -> list[str]:
 
 
 def run(argv: list[str]) -> int:
-    names = [a for a in argv if not a.startswith("-")] or available()
+    """Names come first; everything from the first option on goes to each benchmark (`--repeat 3` works)."""
+    first_option = next((i for i, arg in enumerate(argv) if arg.startswith("-")), len(argv))
+    names, options = argv[:first_option] or available(), argv[first_option:]
     unknown = sorted(set(names) - set(available()))
     if unknown:
         print(f"unknown benchmark(s): {', '.join(unknown)}; available: {', '.join(available())}", file=sys.stderr)
         return 2
-    options = [a for a in argv if a.startswith("-")]
     for name in names:
         print(f"== {name}", flush=True)
         importlib.import_module(f"benchmarks.{name}").main(options)
