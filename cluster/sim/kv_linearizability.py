@@ -44,4 +44,4 @@ def check_kv_history(history: History) -> str | None:
                 f"{result.value} on key {key}: {len(partition.operations)} operations, the longest linearizable "
                 f"prefix has {len(partition.longest_linearization())}; first operations: {shown}"
             )
-    return result.value
+    return f"{result.value}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 from typing import Any
 
@@ -102,7 +103,7 @@ def test_syncs_complete_in_the_order_they_were_requested() -> None:
     done: list[int] = []
     for n in range(10):
         disk.write("v", n)
-        disk.sync(lambda n=n: done.append(n))
+        disk.sync(functools.partial(done.append, n))
     scheduler.run_until(1000)
     assert done == list(range(10))
     disk.crash()
