@@ -7,6 +7,8 @@ INSTALLED := $(VENV)/.installed
 # a JDK runs java.util.Properties as the oracle for our properties parser; kcat is a
 # real librdkafka command-line client for the broker tests.
 APT_PACKAGES := openjdk-17-jdk-headless kcat
+# Only the benchmarks' side-by-side peers.
+BENCH_APT_PACKAGES := rabbitmq-server
 
 .PHONY: install apt test bench sim clean
 
@@ -30,6 +32,7 @@ test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install
+	@scripts/ensure-apt-packages.sh $(BENCH_APT_PACKAGES)
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 # A long seeded search of Raft schedules (CI runs a fixed range inside make test).
