@@ -110,7 +110,7 @@ class Connection:
                 if not await self._dispatch(payload):
                     return
 
-    async def _dispatch(self, payload: bytes) -> bool:
+    async def _dispatch(self, payload: bytearray) -> bool:
         """Handles one request; False when the connection must close after what is already queued."""
         header, body_start = read_request_header(payload)
         try:

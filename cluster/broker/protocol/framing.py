@@ -31,20 +31,24 @@ class FrameDecoder:
         """Bytes received that do not yet form a whole frame."""
         return len(self._buffer)
 
-    def feed(self, data: bytes | bytearray | memoryview) -> list[bytes]:
-        """Adds received bytes; returns every frame they complete (payloads, without the size)."""
+    def feed(self, data: bytes | bytearray | memoryview) -> list[bytearray]:
+        """Adds received bytes; returns every frame they complete (payloads, without the size).
+
+        Frames are writable, so the log can stamp offsets into a Produce request's
+        batches where they lie instead of copying them first.
+        """
         if self._failure is not None:
             raise self._failure
         buffer = self._buffer
         buffer += data
-        frames: list[bytes] = []
+        frames: list[bytearray] = []
         position = 0
         while len(buffer) - position >= I32.size:
             size = self._check(I32.unpack_from(buffer, position)[0])
             start = position + I32.size
             if len(buffer) - start < size:
                 break
-            frames.append(bytes(buffer[start : start + size]))
+            frames.append(buffer[start : start + size])
             position = start + size
         del buffer[:position]
         return frames
