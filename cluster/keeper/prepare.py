@@ -49,7 +49,7 @@ class NodeRecord:
     """The part of a znode that validation reads."""
 
     version: int
-    cversion: int
+    sequence: int
     num_children: int
     ephemeral_owner: int
 
@@ -88,7 +88,7 @@ class Preparer:
         znode = self._replica.tree.get(path)
         if znode is None:
             return None
-        return NodeRecord(znode.version, znode.cversion, len(znode.children), znode.ephemeral_owner)
+        return NodeRecord(znode.version, znode.sequence, len(znode.children), znode.ephemeral_owner)
 
     def session_alive(self, session_id: int) -> bool:
         if session_id in self._pending_sessions:
@@ -155,14 +155,14 @@ class _Draft:
         validate_path(request.path, request.sequential)
         parent_path = parent_of(request.path)
         parent = self.existing(parent_path)
-        path = request.path + f"{parent.cversion:010d}" if request.sequential else request.path
+        path = request.path + f"{parent.sequence:010d}" if request.sequential else request.path
         validate_path(path)
         if self.node(path) is not None:
             raise KeeperError(ErrorCode.NODEEXISTS, path)
         if parent.ephemeral_owner:
             raise KeeperError(ErrorCode.NOCHILDRENFOREPHEMERALS, path)
         owner = session_id if request.ephemeral else 0
-        self._child_count_changed(parent_path, parent, +1)
+        self.nodes[parent_path] = replace(parent, sequence=parent.sequence + 1, num_children=parent.num_children + 1)
         self.nodes[path] = NodeRecord(0, 0, 0, owner)
         return CreateTxn(path, request.data, owner)
 
@@ -178,11 +178,9 @@ class _Draft:
 
     def _remove(self, path: str) -> None:
         parent_path = parent_of(path)
-        self._child_count_changed(parent_path, self.existing(parent_path), -1)
+        parent = self.existing(parent_path)
+        self.nodes[parent_path] = replace(parent, num_children=parent.num_children - 1)
         self.nodes[path] = None
-
-    def _child_count_changed(self, parent_path: str, parent: NodeRecord, delta: int) -> None:
-        self.nodes[parent_path] = replace(parent, cversion=parent.cversion + 1, num_children=parent.num_children + delta)
 
     def _checked_version(self, path: str, version: int) -> NodeRecord:
         record = self.existing(path)

@@ -139,5 +139,5 @@ class Replica:
 
 
 def _stored_stat(node: Znode) -> list[int]:
-    """The stat fields a node stores, in Znode's field order; dataLength and numChildren are derived."""
+    """The stat fields and sequence counter a node stores, in Znode's field order; the rest is derived."""
     return list(astuple(node)[1:-1])

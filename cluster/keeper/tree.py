@@ -61,6 +61,9 @@ class Znode:
     aversion: int = 0
     ephemeral_owner: int = 0
     pzxid: int = 0
+    sequence: int = 0
+    """The next sequential child's number: ZooKeeper counts creates under the parent, not deletes,
+    so it drifts from cversion (which counts both) once a child is deleted."""
     children: set[str] = field(default_factory=set)
 
     def stat(self) -> Stat:
@@ -111,6 +114,7 @@ class DataTree:
         if ephemeral_owner:
             self._ephemerals.setdefault(ephemeral_owner, set()).add(path)
         self._children_changed(parent, zxid)
+        parent.sequence += 1
         parent.children.add(name_of(path))
         return [Change(EventType.NODE_CREATED, path), Change(EventType.NODE_CHILDREN_CHANGED, parent_path)]
 

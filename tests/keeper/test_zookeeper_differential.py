@@ -1,0 +1,235 @@
+"""The same seeded operations against Apache ZooKeeper 3.8 (through kazoo) and against our tree.
+
+Every answer must agree: data, error codes, sequential names, the stat fields
+that do not depend on clocks or session ids, and how zxids order (raw zxid
+values and session ids differ between the two and are not compared).
+"""
+
+from __future__ import annotations
+
+import glob
+import random
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import astuple
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+
+from cluster.keeper.errors import ErrorCode, KeeperError
+from cluster.keeper.replica import Created
+from cluster.keeper.requests import Check, CloseSession, Create, Delete, Multi, MultiRequestOp, SetData
+from cluster.keeper.tree import Stat
+from tests.facilities import require
+from tests.keeper.test_tree import Keeper
+
+kazoo_client = pytest.importorskip("kazoo.client")
+kazoo_exceptions = pytest.importorskip("kazoo.exceptions")
+kazoo_states = pytest.importorskip("kazoo.protocol.states")
+
+ZOOKEEPER_JARS = ["zookeeper", "zookeeper-jute", "slf4j-api", "slf4j-nop", "metrics-core", "commons-cli", "commons-io", "snappy-java"]
+OPERATIONS = 400
+PATHS = ["/t/a", "/t/b", "/t/a/c", "/t/a/d", "/t/b/e", "/t/a/c/f"]
+
+
+def _classpath() -> str | None:
+    jars = [f"/usr/share/java/{name}.jar" for name in ZOOKEEPER_JARS] + glob.glob("/usr/share/java/netty-*.jar")
+    return ":".join(jars) if all(Path(jar).exists() for jar in jars[: len(ZOOKEEPER_JARS)]) else None
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def zookeeper(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    java = shutil.which("java")
+    classpath = _classpath()
+    require(java is not None and classpath is not None, "Apache ZooKeeper", "needs java and Debian's zookeeper package")
+    assert java is not None and classpath is not None
+    workdir = tmp_path_factory.mktemp("zookeeper")
+    port = _free_port()
+    config = workdir / "zoo.cfg"
+    config.write_text(
+        f"tickTime=2000\ndataDir={workdir / 'data'}\nclientPort={port}\nclientPortAddress=127.0.0.1\n"
+        "admin.enableServer=false\n"
+    )
+    with open(workdir / "server.log", "wb") as log:
+        server = subprocess.Popen(
+            [java, "-cp", classpath, "org.apache.zookeeper.server.quorum.QuorumPeerMain", str(config)],
+            stdout=log, stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_for_port(port, server)
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _wait_for_port(port: int, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        assert server.poll() is None, "ZooKeeper exited during start-up"
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    pytest.fail("ZooKeeper did not open its port within 20 s")
+
+
+class Outcomes:
+    """Both sides' answers in a comparable form; zxids are collected apart and compared by order."""
+
+    def __init__(self) -> None:
+        self.answers: list[Any] = []
+        self.zxids: list[int] = []
+
+    def stat(self, stat: Any) -> tuple[int, ...]:
+        stat = astuple(stat) if isinstance(stat, Stat) else tuple(stat)
+        self.zxids += [stat[0], stat[1], stat[10]]
+        return (stat[4], stat[5], stat[6], stat[8], stat[9], stat[7] != 0)
+
+    def record(self, call: Callable[[], Any], error_type: type) -> None:
+        try:
+            self.answers.append(self.normal(call()))
+        except error_type as error:
+            self.answers.append(("error", int(error.code)))
+
+    def normal(self, value: Any) -> Any:
+        if isinstance(value, (Stat, kazoo_states.ZnodeStat)):
+            return self.stat(value)
+        if isinstance(value, Created):
+            return value.path
+        if isinstance(value, Exception):
+            return ("error", int(value.code))
+        if isinstance(value, ErrorCode):
+            return ("error", int(value)) if value else True
+        if isinstance(value, tuple) and any(isinstance(item, ErrorCode) and item for item in value):
+            return [("error", int(item)) for item in value]  # a refused multi: OK means rolled back
+        if isinstance(value, (tuple, list)):
+            return [self.normal(item) for item in value]
+        return value
+
+    def zxid_order(self) -> list[int]:
+        ranks = {zxid: rank for rank, zxid in enumerate(sorted(set(self.zxids)))}
+        return [ranks[zxid] for zxid in self.zxids]
+
+
+def _random_op(rng: random.Random, paths: list[str]) -> MultiRequestOp:
+    path = rng.choice(paths)
+    version = rng.choice([-1, -1, 0, 1, 2])
+    kind = rng.randrange(4)
+    if kind == 0:
+        return Create(path, rng.randbytes(rng.randrange(4)), ephemeral=rng.random() < 0.3, sequential=rng.random() < 0.3)
+    if kind == 1:
+        return Delete(path, version)
+    if kind == 2:
+        return SetData(path, rng.randbytes(rng.randrange(6)), version)
+    return Check(path, version)
+
+
+class Sides:
+    def __init__(self, zk: Any, keeper: Keeper, session: int) -> None:
+        self.zk, self.keeper, self.session = zk, keeper, session
+        self.theirs, self.ours = Outcomes(), Outcomes()
+
+    def both(self, theirs: Callable[[], Any], ours: Callable[[], Any]) -> None:
+        self.theirs.record(theirs, kazoo_exceptions.ZookeeperError)
+        self.ours.record(ours, KeeperError)
+
+    def write(self, request: Any) -> Any:
+        return self.keeper.write(request, self.session)
+
+    def op(self, op: MultiRequestOp) -> None:
+        if isinstance(op, Create):
+            self.both(lambda: self.zk.create(op.path, op.data, ephemeral=op.ephemeral, sequence=op.sequential), lambda: self.write(op))
+        elif isinstance(op, Delete):
+            self.both(lambda: self.zk.delete(op.path, op.version), lambda: self.write(op))
+        elif isinstance(op, SetData):
+            self.both(lambda: self.zk.set(op.path, op.data, op.version), lambda: self.write(op))
+        else:
+            self.multi([op])
+
+    def multi(self, ops: list[MultiRequestOp]) -> None:
+        def theirs() -> Any:
+            transaction = self.zk.transaction()
+            for op in ops:
+                if isinstance(op, Create):
+                    transaction.create(op.path, op.data, ephemeral=op.ephemeral, sequence=op.sequential)
+                elif isinstance(op, Delete):
+                    transaction.delete(op.path, op.version)
+                elif isinstance(op, SetData):
+                    transaction.set_data(op.path, op.data, op.version)
+                else:
+                    transaction.check(op.path, op.version)
+            return transaction.commit()
+
+        self.both(theirs, lambda: self.write(Multi(tuple(ops))))
+
+    def read(self, path: str, kind: int) -> None:
+        reader = self.keeper.reader
+        if kind == 0:
+            self.both(lambda: list(self.zk.get(path)), lambda: [reader.get_data(path).data, reader.get_data(path).stat])
+        elif kind == 1:
+            self.both(lambda: self.zk.exists(path), lambda: reader.exists(path).stat)
+        else:
+            self.both(
+                lambda: sorted(self.zk.get_children(path, include_data=True)[0]),
+                lambda: reader.get_children(path).children,
+            )
+            self.both(lambda: self.zk.get_children(path, include_data=True)[1], lambda: reader.get_children(path).stat)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_random_operations_answer_like_zookeeper(zookeeper: str, seed: int) -> None:
+    rng = random.Random(seed)
+    root = f"/t{seed}"
+    zk = kazoo_client.KazooClient(hosts=zookeeper, timeout=10)
+    zk.start(timeout=15)
+    keeper = Keeper()
+    session = keeper.session()
+    sides = Sides(zk, keeper, session)
+    try:
+        sides.both(lambda: zk.create(root), lambda: keeper.write(Create(root), session))
+        paths = [root + path[2:] for path in PATHS]
+        for _ in range(OPERATIONS):
+            choice = rng.random()
+            if choice < 0.5:
+                sides.op(_random_op(rng, paths))
+            elif choice < 0.65:
+                sides.multi([_random_op(rng, paths) for _ in range(rng.randrange(1, 4))])
+            else:
+                sides.read(rng.choice(paths), rng.randrange(3))
+            if isinstance(sides.theirs.answers[-1], str) and sides.theirs.answers[-1] not in paths:
+                paths.append(sides.theirs.answers[-1])
+        assert sides.ours.answers == sides.theirs.answers
+        assert sides.ours.zxid_order() == sides.theirs.zxid_order()
+    finally:
+        zk.stop()
+        zk.close()
+    _assert_ephemerals_left_with_the_session(zookeeper, keeper, session, root)
+
+
+def _assert_ephemerals_left_with_the_session(zookeeper: str, keeper: Keeper, session: int, root: str) -> None:
+    keeper.write(CloseSession(), session)
+    observer = kazoo_client.KazooClient(hosts=zookeeper, timeout=10)
+    observer.start(timeout=15)
+    try:
+        def theirs(path: str) -> list[tuple[str, tuple[int, ...]]]:
+            names = sorted(observer.get_children(path))
+            return [(path, Outcomes().stat(observer.exists(path)))] + [
+                entry for name in names for entry in theirs(f"{path}/{name}")
+            ]
+
+        ours = [(p, Outcomes().stat(n.stat())) for p, n in keeper.replica.tree.items() if p == root or p.startswith(root + "/")]
+        assert sorted(theirs(root)) == ours
+    finally:
+        observer.stop()
+        observer.close()
