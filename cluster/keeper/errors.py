@@ -1,25 +1,14 @@
-"""ZooKeeper's result codes, with ZooKeeper's numbers, and the exception that carries one.
+"""The exception that carries one of ZooKeeper's result codes through prepare and reads.
 
-Clients (kazoo, zkCli) map these exact numbers to their exceptions, so the
-numbers are the contract. This is the keeper's own small table until the jute
-codecs publish theirs; it then should give way to that one.
+The codes themselves are the jute layer's (`cluster.keeper.jute.codes.ErrorCode`):
+clients map those exact numbers to their exceptions.
 """
 
 from __future__ import annotations
 
-from enum import IntEnum
+from cluster.keeper.jute.codes import ErrorCode
 
-
-class ErrorCode(IntEnum):
-    OK = 0
-    RUNTIMEINCONSISTENCY = -2
-    BADARGUMENTS = -8
-    NONODE = -101
-    BADVERSION = -103
-    NOCHILDRENFOREPHEMERALS = -108
-    NODEEXISTS = -110
-    NOTEMPTY = -111
-    SESSIONEXPIRED = -112
+__all__ = ["ErrorCode", "KeeperError"]
 
 
 class KeeperError(Exception):

@@ -9,9 +9,9 @@ state); they report the watch events their change triggers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Iterator
 
+from cluster.keeper.jute.codes import EventType
 from cluster.keeper.paths import ROOT, name_of, parent_of
 
 
@@ -30,15 +30,6 @@ class Stat:
     data_length: int
     num_children: int
     pzxid: int
-
-
-class EventType(Enum):
-    """ZooKeeper's WatchedEvent types, with their wire numbers."""
-
-    NODE_CREATED = 1
-    NODE_DELETED = 2
-    NODE_DATA_CHANGED = 3
-    NODE_CHILDREN_CHANGED = 4
 
 
 @dataclass(frozen=True)
