@@ -102,11 +102,12 @@ def test_every_client_facing_record_of_zookeeper_jute_is_declared() -> None:
 
 
 def test_a_stat_is_eleven_big_endian_numbers_in_jute_order() -> None:
-    stat = records.Stat(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
-    longs_and_ints = "q q q q i i i q i i q".split()
-    expected = b"".join(
-        value.to_bytes(8 if kind == "q" else 4, "big", signed=True) for kind, value in zip(longs_and_ints, range(1, 12))
-    )
+    stat = records.Stat(
+        czxid=1, mzxid=2, ctime=3, mtime=4, version=5, cversion=6, aversion=7,
+        ephemeral_owner=8, data_length=9, num_children=10, pzxid=11,
+    )  # fmt: skip
+    widths = [8, 8, 8, 8, 4, 4, 4, 8, 4, 4, 8]
+    expected = b"".join(value.to_bytes(width, "big") for value, width in zip(range(1, 12), widths))
     assert encode(stat) == expected
 
 
