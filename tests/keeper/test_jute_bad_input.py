@@ -81,6 +81,7 @@ def test_a_corrupted_byte_decodes_or_raises_jute_error(data: st.DataObject, posi
         (CreateRequest, INT_MAX + b"/a", "length 2147483647 cannot fit the 2 bytes left"),
         (CreateRequest, b"\x80\x00\x00\x00", "invalid length -2147483648"),
         (CreateRequest, b"\x00\x00\x00\x02\xff\xfe", "not UTF-8"),
+        (CreateRequest, b"\x00\x00\x00\x03\xed\xa0\xbd", "not UTF-8"),  # a lone surrogate
         (CreateRequest, b"\x00\x00\x00\x01/\x00\x00\x00\x00" + INT_MAX, "acl: count 2147483647"),
     ],
 )

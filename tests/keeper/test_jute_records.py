@@ -125,3 +125,10 @@ def test_ustrings_are_utf8_with_a_byte_count() -> None:
 def test_booleans_read_like_java_any_nonzero_byte_is_true() -> None:
     assert decode(records.ExistsRequest, b"\x00\x00\x00\x01/\x02") == records.ExistsRequest("/", True)
     assert encode(records.ExistsRequest("/", True))[-1:] == b"\x01"
+
+
+def test_java_clients_characters_beyond_the_basic_plane_read_as_the_character() -> None:
+    """Jute's Java writer sends U+1F600 as the surrogates D83D DE00, three bytes each."""
+    java_wire = b"\x00\x00\x00\x07/\xed\xa0\xbd\xed\xb8\x80"
+    assert decode(records.SyncRequest, java_wire) == records.SyncRequest("/\U0001f600")
+    assert encode(records.SyncRequest("/\U0001f600")) == b"\x00\x00\x00\x05/\xf0\x9f\x98\x80"

@@ -194,7 +194,21 @@ def _buffer_bytes(value: Buffer) -> bytes:
 
 
 def _utf8_text(view: memoryview) -> str:
-    return str(view, "utf-8")
+    try:
+        return str(view, "utf-8")
+    except UnicodeDecodeError:
+        return _java_text(bytes(view))
+
+
+def _java_text(data: bytes) -> str:
+    """Reads the way ZooKeeper's Java clients write text outside the Basic Multilingual Plane.
+
+    Jute's Java writer encodes each UTF-16 char on its own, so a character
+    such as an emoji arrives as two 3-byte surrogates (CESU-8) rather than
+    UTF-8's 4 bytes. Joined back into the character the client meant; a lone
+    surrogate or any other invalid byte still raises UnicodeDecodeError.
+    """
+    return data.decode("utf-8", "surrogatepass").encode("utf-16-le", "surrogatepass").decode("utf-16-le")
 
 
 def _utf8_bytes(text: str) -> bytes:
