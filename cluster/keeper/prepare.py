@@ -3,8 +3,8 @@
 Like ZooKeeper's PrepRequestProcessor, the leader prepares request N+1 before
 txn N is committed, so it validates against the applied state overlaid with the
 effects of its own prepared-but-unapplied txns. The overlay keeps only what
-validation reads (versions, child counts, ephemeral owners, live sessions);
-each entry leaves when the replica applies the txn that wrote it.
+validation reads (versions, sequence counters, child counts, ephemeral owners,
+live sessions); each entry leaves when the replica applies the txn that wrote it.
 
 Start a Preparer only on a replica that has applied its whole log, so that
 its zxids continue above every txn it might still see applied.

@@ -77,7 +77,7 @@ class Replica:
         body = txn.body
         if isinstance(body, MultiTxn):
             if body.failed:
-                return tuple(ErrorCode(op.code) if isinstance(op, ErrorTxn) else ErrorCode.OK for op in body.ops)
+                return tuple(op.code if isinstance(op, ErrorTxn) else ErrorCode.OK for op in body.ops)
             return tuple(self._apply_op(op, txn, changes) for op in body.ops)
         if isinstance(body, CreateSessionTxn):
             self.sessions[body.session_id] = body.timeout_ms
