@@ -28,6 +28,7 @@ from cluster.keeper.jute.wire import (
     VectorOf,
     decode,
     encode,
+    jute_type,
 )
 
 INT32 = st.integers(-(2**31), 2**31 - 1)
@@ -74,7 +75,7 @@ def values_of(cls: type) -> st.SearchStrategy[Any]:
         return st.builds(MultiRequest, _multi_ops(MULTI_OPS))
     if cls is MultiResponse:
         return st.builds(MultiResponse, _multi_ops(MULTI_RESULTS))
-    return _field_values(cls.__jute__)
+    return _field_values(jute_type(cls))
 
 
 @pytest.mark.parametrize("cls", ALL_RECORDS, ids=lambda cls: cls.__name__)

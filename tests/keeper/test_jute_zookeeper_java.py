@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from cluster.keeper.jute.codes import OpCode
 from cluster.keeper.jute.multi import MultiOp, MultiRequest, MultiResponse
 from cluster.keeper.jute.records import CheckVersionRequest, CreateRequest, DeleteRequest, SetDataRequest, SyncRequest
-from cluster.keeper.jute.wire import RecordType, decode, encode
+from cluster.keeper.jute.wire import RecordType, decode, encode, jute_type
 from tests.keeper.test_jute_records import JUTE_RECORDS, values_of
 
 JARS = [Path("/usr/share/java") / name for name in ("zookeeper.jar", "zookeeper-jute.jar", "slf4j-api.jar")]
@@ -76,8 +76,10 @@ public class JuteEcho {
 @pytest.fixture(scope="module")
 def zookeeper(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str, str], str]]:
     java = shutil.which("java")
-    if java is None or not all(jar.exists() for jar in JARS):
-        pytest.skip("needs java and Debian's zookeeper package (apt-get install zookeeper)")
+    if not all(jar.exists() for jar in JARS):
+        pytest.skip("needs Debian's zookeeper package (apt-get install zookeeper)")
+    if java is None:
+        pytest.skip("needs a JDK of version 17 or later")
     source = tmp_path_factory.mktemp("jute-echo") / "JuteEcho.java"
     source.write_text(ECHO_SOURCE)
     classpath = ":".join(str(jar) for jar in JARS)
@@ -113,7 +115,8 @@ def camel(name: str) -> str:
 
 @pytest.mark.parametrize("cls", JUTE_RECORDS, ids=lambda cls: cls.__name__)
 def test_our_fields_are_zookeepers_fields_in_zookeepers_order(zookeeper: Any, cls: type) -> None:
-    jute: RecordType = cls.__jute__  # type: ignore[attr-defined]
+    jute = jute_type(cls)
+    assert isinstance(jute, RecordType)
     ours = [camel(name) for name, _ in jute.fields]
     if cls.__name__.startswith("Connect"):
         ours.remove("readOnly")  # 3.8 writes it by hand after the record

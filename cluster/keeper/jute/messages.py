@@ -47,7 +47,7 @@ from cluster.keeper.jute.records import (
     SyncRequest,
     WatcherEvent,
 )
-from cluster.keeper.jute.wire import Buffer, decode, encode
+from cluster.keeper.jute.wire import BytesLike, decode, encode
 
 REQUEST_RECORDS: Mapping[int, type | None] = {
     OpCode.CREATE: CreateRequest,
@@ -89,7 +89,7 @@ server uses internally: no client sends them.
 _REQUEST_HEADER_SIZE = 8
 
 
-def decode_connect_request(payload: Buffer) -> ConnectRequest:
+def decode_connect_request(payload: BytesLike) -> ConnectRequest:
     return decode(ConnectRequest, payload)
 
 
@@ -98,7 +98,7 @@ def encode_connect_response(response: ConnectResponse) -> bytes:
     return frame(encode(response))
 
 
-def decode_request(payload: Buffer) -> tuple[RequestHeader, Any]:
+def decode_request(payload: BytesLike) -> tuple[RequestHeader, Any]:
     """The header and the record its type names (None for header-only requests).
 
     Raises UnsupportedOperation, a JuteError carrying the xid, for a type

@@ -17,12 +17,12 @@ from __future__ import annotations
 import dataclasses
 import struct
 import typing
-from typing import Annotated, Any, Callable, ClassVar, Protocol, TypeVar
+from typing import Annotated, Any, Callable, Protocol, TypeVar
 
 from cluster.keeper.jute.errors import JuteError
 
 T = TypeVar("T")
-Buffer = bytes | bytearray | memoryview
+BytesLike = bytes | bytearray | memoryview
 
 
 class Reader:
@@ -30,7 +30,7 @@ class Reader:
 
     __slots__ = ("view", "pos")
 
-    def __init__(self, data: Buffer) -> None:
+    def __init__(self, data: BytesLike) -> None:
         self.view = memoryview(data)
         self.pos = 0
 
@@ -189,7 +189,7 @@ class VectorOf:
                 raise error.inside(f"[{index}]") from None
 
 
-def _buffer_bytes(value: Buffer) -> bytes:
+def _buffer_bytes(value: BytesLike) -> bytes:
     return bytes(memoryview(value))
 
 
@@ -232,12 +232,6 @@ OptionalTrailingBool = Annotated[bool | None, TrailingBoolean()]
 Bytes = Annotated[bytes | None, BUFFER]
 UString = Annotated[str | None, USTRING]
 UStrings = Annotated[list[str | None] | None, VectorOf(USTRING)]
-
-
-class Record(Protocol):
-    """A jute record class: a dataclass made by @record."""
-
-    __jute__: ClassVar[RecordType]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -283,17 +277,19 @@ def jute_type(annotation: Any) -> JuteType[Any]:
 @typing.dataclass_transform(frozen_default=True)
 def record(cls: type[T]) -> type[T]:
     """Makes `cls` a frozen dataclass and compiles its annotations into its wire codec."""
-    made = dataclasses.dataclass(frozen=True, slots=True)(cls)
+    made: Any = dataclasses.dataclass(frozen=True, slots=True)(cls)
     hints = typing.get_type_hints(made, include_extras=True)
     fields = tuple((f.name, jute_type(hints[f.name])) for f in dataclasses.fields(made))
-    made.__jute__ = RecordType(made, fields)  # type: ignore[attr-defined]
+    made.__jute__ = RecordType(made, fields)
     return made
 
 
 def encode(value: Any) -> bytes:
     """A record's bytes, without a frame length."""
+    jute = getattr(type(value), "__jute__", None)
+    if jute is None:
+        raise JuteError(f"{type(value).__name__} is not a jute record")
     out = bytearray()
-    jute = type(value).__jute__
     try:
         jute.write(value, out)
     except JuteError as error:
@@ -301,7 +297,7 @@ def encode(value: Any) -> bytes:
     return bytes(out)
 
 
-def decode(cls: type[T], data: Buffer) -> T:
+def decode(cls: type[T], data: BytesLike) -> T:
     """Reads exactly one `cls` from `data`; bytes left over are an error, as a short read is."""
     reader = Reader(data)
     try:
