@@ -17,11 +17,14 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from cluster.keeper.errors import ErrorCode
 from cluster.keeper.paths import parent_of
 from cluster.keeper.prepare import Preparer
-from cluster.keeper.replica import Created, Replica, Result
-from cluster.keeper.requests import Check, CloseSession, Create, CreateSession, Delete, Multi, MultiRequestOp, SetData, WriteRequest
+from cluster.keeper.replica import Created, Replica, Result, SessionCreated
+from cluster.keeper.requests import Check, CloseSession, Create, CreateSession, Delete, Multi, MultiRequestOp, SetData
 from cluster.keeper.sessions import SessionTracker
 from cluster.keeper.transactions import decode_txn, encode_txn
 from cluster.keeper.tree import Stat
+
+ClientWrite = MultiRequestOp | Multi | CloseSession
+"""What a session may send once it exists."""
 
 POOL = ["/a", "/b", "/a/x", "/a/y", "/b/z", "/a/x/q", "/a/"]
 TICK_MS = 100
@@ -43,7 +46,7 @@ class Model:
         self.nodes = {"/": ModelNode(b"", 0, 0, 0, -1)}
         self.sessions: set[int] = set()
 
-    def write(self, request: WriteRequest, session: int) -> object:
+    def write(self, request: ClientWrite, session: int) -> object:
         if session not in self.sessions:
             return ErrorCode.SESSIONEXPIRED
         if not isinstance(request, Multi):
@@ -154,7 +157,7 @@ class KeeperMachine(RuleBasedStateMachine):
         assert self.restored.apply(decode_txn(raw)) == applied
         return applied.result
 
-    def _write_all(self, requests: list[tuple[WriteRequest, int]]) -> None:
+    def _write_all(self, requests: list[tuple[ClientWrite, int]]) -> None:
         """Prepares every request before applying any, as a leader does while earlier txns await commit."""
         log = [encode_txn(self.preparer.prepare(request, session, self.now_ms)) for request, session in requests]
         for (request, session), raw in zip(requests, log):
@@ -170,7 +173,7 @@ class KeeperMachine(RuleBasedStateMachine):
     @rule(timeout=st.integers(2 * TICK_MS, 20 * TICK_MS))
     def open_session(self, timeout: int) -> None:
         created = self._apply(encode_txn(self.preparer.prepare(CreateSession(timeout), 0, self.now_ms)))
-        assert not isinstance(created, (tuple, ErrorCode, Stat, Created))
+        assert isinstance(created, SessionCreated)
         self.model.sessions.add(created.session_id)
         self.tracker.track(created.session_id, timeout, self.now_ms)
         self.live.append(created.session_id)
