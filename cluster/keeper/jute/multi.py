@@ -75,7 +75,7 @@ class MultiRun:
 
     min_size = _HEADER.min_size
 
-    def __init__(self, cls: type, records: Mapping[int, type | None], header_err: Callable[[int, Any], int]) -> None:
+    def __init__(self, cls: type, records: Mapping[int, type | None], header_err: Callable[[Any], int]) -> None:
         self.cls = cls
         self.field = dataclasses.fields(cls)[0].name
         self.records = records
@@ -110,7 +110,7 @@ class MultiRun:
         cls = self._record_class(op_type)
         if cls is None and record is not None:
             raise JuteError(f"op code {op_type} carries no record, {type(record).__name__} given")
-        _HEADER.write(MultiHeader(op_type, False, self.header_err(op_type, record)), out)
+        _HEADER.write(MultiHeader(op_type, False, self.header_err(record)), out)
         if cls is not None:
             jute_type(cls).write(record, out)
 
@@ -136,10 +136,10 @@ class MultiResponse:
     __jute__: ClassVar[MultiRun]
 
 
-def _result_err(op_type: int, record: Any) -> int:
+def _result_err(record: Any) -> int:
     """An error result's header repeats its code; every other result's says 0."""
     return record.err if isinstance(record, ErrorResponse) else 0
 
 
-MultiRequest.__jute__ = MultiRun(MultiRequest, MULTI_OPS, lambda op_type, record: -1)
+MultiRequest.__jute__ = MultiRun(MultiRequest, MULTI_OPS, lambda record: -1)
 MultiResponse.__jute__ = MultiRun(MultiResponse, MULTI_RESULTS, _result_err)
