@@ -2,7 +2,8 @@
 
 Every answer must agree: data, error codes, sequential names, the stat fields
 that do not depend on clocks or session ids, and how zxids order (raw zxid
-values and session ids differ between the two and are not compared).
+values and session ids differ between the two and are not compared). So must
+the watch events, in order, and the tree left once the session's ephemerals go.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from cluster.keeper.errors import ErrorCode, KeeperError
+from cluster.keeper.jute.codes import EventType
+from cluster.keeper.reads import ChildrenRead, DataRead
 from cluster.keeper.replica import Created
 from cluster.keeper.requests import Check, CloseSession, Create, Delete, Multi, MultiRequestOp, SetData
 from cluster.keeper.tree import Stat
@@ -37,6 +40,12 @@ else:
 
 ZOOKEEPER_JARS = ["zookeeper", "zookeeper-jute", "slf4j-api", "slf4j-nop", "metrics-core", "commons-cli", "commons-io", "snappy-java"]
 OPERATIONS = 400
+KAZOO_EVENT_TYPES = {
+    EventType.NODE_CREATED: "CREATED",
+    EventType.NODE_DELETED: "DELETED",
+    EventType.NODE_DATA_CHANGED: "CHANGED",
+    EventType.NODE_CHILDREN_CHANGED: "CHILD",
+}
 PATHS = ["/t/a", "/t/b", "/t/a/c", "/t/a/d", "/t/b/e", "/t/a/c/f"]
 
 
@@ -145,6 +154,10 @@ class Sides:
     def __init__(self, zk: Any, keeper: Keeper, session: int) -> None:
         self.zk, self.keeper, self.session = zk, keeper, session
         self.theirs, self.ours = Outcomes(), Outcomes()
+        self.their_events: list[tuple[str, str, str]] = []
+        # One callback object per kind: kazoo keeps a set of callbacks per path, as the server keeps one watch.
+        self._data_callback = self._callback("data")
+        self._child_callback = self._callback("child")
 
     def both(self, theirs: Callable[[], Any], ours: Callable[[], Any]) -> None:
         self.theirs.record(theirs, ZookeeperError)
@@ -179,18 +192,47 @@ class Sides:
 
         self.both(theirs, lambda: self.write(Multi(tuple(ops))))
 
-    def read(self, path: str, kind: int) -> None:
+    def read(self, path: str, kind: int, watch: bool) -> None:
+        """A read, maybe leaving a watch: kazoo's data and child callbacks stand for our two watchers."""
         reader = self.keeper.reader
+        data_callback = self._data_callback if watch else None
+        child_callback = self._child_callback if watch else None
+        data_watcher = "data" if watch else None
+        child_watcher = "child" if watch else None
         if kind == 0:
-            self.both(lambda: list(self.zk.get(path)), lambda: [reader.get_data(path).data, reader.get_data(path).stat])
+            self.both(lambda: list(self.zk.get(path, data_callback)), lambda: self._data(reader.get_data(path, data_watcher)))
         elif kind == 1:
-            self.both(lambda: self.zk.exists(path), lambda: reader.exists(path).stat)
+            self.both(lambda: self.zk.exists(path, data_callback), lambda: reader.exists(path, data_watcher).stat)
         else:
             self.both(
-                lambda: sorted(self.zk.get_children(path, include_data=True)[0]),
-                lambda: reader.get_children(path).children,
+                lambda: self._children(*self.zk.get_children(path, child_callback, include_data=True)),
+                lambda: self._listing(reader.get_children(path, child_watcher)),
             )
-            self.both(lambda: self.zk.get_children(path, include_data=True)[1], lambda: reader.get_children(path).stat)
+
+    def _callback(self, watcher: str) -> Callable[[Any], None]:
+        return lambda event: self.their_events.append((watcher, event.type, event.path))
+
+    @staticmethod
+    def _data(read: DataRead) -> list[Any]:
+        return [read.data, read.stat]
+
+    @staticmethod
+    def _children(names: list[str], stat: Any) -> list[Any]:
+        return [sorted(names), stat]
+
+    @classmethod
+    def _listing(cls, read: ChildrenRead) -> list[Any]:
+        return cls._children(read.children, read.stat)
+
+    def our_events(self) -> list[tuple[str, str, str]]:
+        return [(str(watcher), KAZOO_EVENT_TYPES[change.type], change.path) for watcher, change in self.keeper.notifications]
+
+    def wait_for_their_events(self) -> None:
+        """ZooKeeper sent every notification before its last reply; kazoo runs callbacks on its own thread."""
+        deadline = time.monotonic() + 5
+        while len(self.their_events) < len(self.our_events()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.1)
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -212,11 +254,13 @@ def test_random_operations_answer_like_zookeeper(zookeeper: str, seed: int) -> N
             elif choice < 0.65:
                 sides.multi([_random_op(rng, paths) for _ in range(rng.randrange(1, 4))])
             else:
-                sides.read(rng.choice(paths), rng.randrange(3))
+                sides.read(rng.choice(paths), rng.randrange(3), watch=rng.random() < 0.5)
             if isinstance(sides.theirs.answers[-1], str) and sides.theirs.answers[-1] not in paths:
                 paths.append(sides.theirs.answers[-1])
         assert sides.ours.answers == sides.theirs.answers
         assert sides.ours.zxid_order() == sides.theirs.zxid_order()
+        sides.wait_for_their_events()
+        assert sides.our_events() and sides.our_events() == sides.their_events
     finally:
         zk.stop()
         zk.close()
