@@ -118,6 +118,7 @@ def as_kazoo_stat(stat: Stat) -> ZnodeStat:
 texts = st.text(max_size=12)
 paths = st.text(min_size=1, max_size=12)
 xids = st.integers(1, 2**31 - 1)
+datas = st.none() | st.binary(max_size=20)
 kazoo_acls = st.lists(st.builds(KazooACL, INT32, st.builds(KazooId, texts, texts)), max_size=3)
 stats = values_of(Stat)
 
@@ -133,22 +134,27 @@ def _watcher(watch: bool) -> Any:
 REQUESTS = st.one_of(
     st.builds(
         lambda p, d, a, f: (kz.Create(p, d, a, f), OpCode.CREATE, CreateRequest(p or None, d, ours(a), f)),
-        texts, st.none() | st.binary(max_size=20), kazoo_acls, INT32,
+        texts, datas, kazoo_acls, INT32,
     ),
     st.builds(
         lambda p, d, a, f: (kz.Create2(p, d, a, f), OpCode.CREATE2, CreateRequest(p or None, d, ours(a), f)),
-        texts, st.none() | st.binary(max_size=20), kazoo_acls, INT32,
+        texts, datas, kazoo_acls, INT32,
     ),
     st.builds(lambda p, v: (kz.Delete(p, v), OpCode.DELETE, DeleteRequest(p or None, v)), texts, INT32),
-    st.builds(lambda p, w: (kz.Exists(p, _watcher(w)), OpCode.EXISTS, ExistsRequest(p or None, w)), texts, st.booleans()),
-    st.builds(lambda p, w: (kz.GetData(p, _watcher(w)), OpCode.GET_DATA, GetDataRequest(p or None, w)), texts, st.booleans()),
+    st.builds(
+        lambda p, w: (kz.Exists(p, _watcher(w)), OpCode.EXISTS, ExistsRequest(p or None, w)), texts, st.booleans()
+    ),
+    st.builds(
+        lambda p, w: (kz.GetData(p, _watcher(w)), OpCode.GET_DATA, GetDataRequest(p or None, w)), texts, st.booleans()
+    ),
     st.builds(
         lambda p, d, v: (kz.SetData(p, d, v), OpCode.SET_DATA, SetDataRequest(p or None, d, v)),
-        texts, st.none() | st.binary(max_size=20), INT32,
+        texts, datas, INT32,
     ),
     st.builds(lambda p: (kz.GetACL(p), OpCode.GET_ACL, GetACLRequest(p or None)), texts),
     st.builds(
-        lambda p, a, v: (kz.SetACL(p, a, v), OpCode.SET_ACL, SetACLRequest(p or None, ours(a), v)), texts, kazoo_acls, INT32
+        lambda p, a, v: (kz.SetACL(p, a, v), OpCode.SET_ACL, SetACLRequest(p or None, ours(a), v)),
+        texts, kazoo_acls, INT32,
     ),
     st.builds(
         lambda p, w: (kz.GetChildren(p, _watcher(w)), OpCode.GET_CHILDREN, GetChildrenRequest(p or None, w)),
@@ -160,7 +166,9 @@ REQUESTS = st.one_of(
     ),
     st.builds(lambda p: (kz.Sync(p), OpCode.SYNC, SyncRequest(p or None)), texts),
     st.builds(
-        lambda j, l, n, c: (kz.Reconfig(j, l, n, c), OpCode.RECONFIG, ReconfigRequest(j or None, l or None, n or None, c)),
+        lambda j, l, n, c: (
+            kz.Reconfig(j, l, n, c), OpCode.RECONFIG, ReconfigRequest(j or None, l or None, n or None, c)
+        ),
         texts, texts, texts, INT64,
     ),
     st.builds(lambda t: (kz.SASL(t), OpCode.SASL, GetSASLRequest(t)), st.binary(max_size=20)),
@@ -225,9 +233,7 @@ def test_we_decode_kazoos_auth_packet(scheme: str, credential: str) -> None:
     assert record == AuthPacket(0, scheme or None, credential.encode() or None)
 
 
-@given(
-    version=INT32, timeout=INT32, session=INT64, passwd=st.none() | st.binary(max_size=16), read_only=st.booleans()
-)
+@given(version=INT32, timeout=INT32, session=INT64, passwd=st.none() | st.binary(max_size=16), read_only=st.booleans())
 def test_kazoo_reads_our_connect_response(
     version: int, timeout: int, session: int, passwd: bytes | None, read_only: bool
 ) -> None:
@@ -260,7 +266,7 @@ RESPONSES = st.one_of(
     st.builds(lambda p, s: (kz.Create2, Create2Response(p, s), (p, as_kazoo_stat(s))), st.none() | texts, stats),
     st.builds(lambda s: (kz.Exists, ExistsResponse(s), _kazoo_stat_or_none(s)), stats),
     st.builds(
-        lambda d, s: (kz.GetData, GetDataResponse(d, s), (d, as_kazoo_stat(s))), st.none() | st.binary(max_size=20), stats
+        lambda d, s: (kz.GetData, GetDataResponse(d, s), (d, as_kazoo_stat(s))), datas, stats
     ),
     st.builds(lambda s: (kz.SetData, SetDataResponse(s), as_kazoo_stat(s)), stats),
     st.builds(
@@ -273,7 +279,7 @@ RESPONSES = st.one_of(
     ),
     st.builds(lambda p: (kz.Sync, SyncResponse(p), p), st.none() | texts),
     st.builds(
-        lambda d, s: (kz.Reconfig, GetDataResponse(d, s), (d, as_kazoo_stat(s))), st.none() | st.binary(max_size=20), stats
+        lambda d, s: (kz.Reconfig, GetDataResponse(d, s), (d, as_kazoo_stat(s))), datas, stats
     ),
 )  # fmt: skip
 """(kazoo request class, our response record, what kazoo's deserializer must return)."""
@@ -287,7 +293,7 @@ def test_kazoo_reads_our_replies(case: tuple[Any, Any, Any], xid: int, zxid: int
     assert kazoo_request.deserialize(payload, 16) == expected
 
 
-@given(token=st.none() | st.binary(max_size=20), xid=xids)
+@given(token=datas, xid=xids)
 def test_kazoo_reads_our_sasl_reply(token: bytes | None, xid: int) -> None:
     _, payload = kazoo_reads_reply(encode_reply(xid, 0, 0, SetSASLResponse(token)))
     assert kz.SASL.deserialize(payload, 16) == (token, len(payload))

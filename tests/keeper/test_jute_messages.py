@@ -89,7 +89,9 @@ def _request(xid: int, op: int, record: object = None) -> bytes:
 
 
 @given(xid=INT32, op=st.sampled_from(sorted(REQUEST_RECORDS)), data=st.data())
-def test_every_request_decodes_to_its_header_and_the_record_its_type_names(xid: int, op: int, data: st.DataObject) -> None:
+def test_every_request_decodes_to_its_header_and_the_record_its_type_names(
+    xid: int, op: int, data: st.DataObject
+) -> None:
     cls = REQUEST_RECORDS[op]
     record = None if cls is None else data.draw(values_of(cls))
     assert decode_request(_request(xid, op, record)) == (RequestHeader(xid, op), record)

@@ -1,12 +1,14 @@
 """Apache ZooKeeper's own jute classes read our bytes, and we read theirs back as the same values.
 
-One JVM serves the whole module: it reads "<class> <hex>" lines, deserializes
-the hex with ZooKeeper's generated record class, serializes it again and
-answers with that hex (the same bytes, except that Java writes characters
-beyond the Basic Multilingual Plane as CESU-8 surrogates); "fields <class>" answers the class's field names in
-declaration order, which pins each of our fields to ZooKeeper's by name
-(byte equality alone would not see two same-width fields swapped). Needs a
-JDK and Debian's `zookeeper` package (ZooKeeper 3.8's jars); skipped without.
+One JVM serves the whole module: it reads "echo <class> <hex>" lines,
+deserializes the hex with ZooKeeper's generated record class, serializes it
+again and answers with that hex (the same bytes, except that Java writes
+characters beyond the Basic Multilingual Plane as CESU-8 surrogates).
+"fields <class>" answers the class's field names in declaration order, which
+pins each of our fields to ZooKeeper's by name (a round trip alone would not
+see two same-width fields swapped). Needs a JDK and Debian's `zookeeper`
+package (ZooKeeper 3.8's jars), as `make install` provides: skipped without
+them, failed under CI=true.
 """
 
 from __future__ import annotations
@@ -25,11 +27,15 @@ from cluster.keeper.jute.codes import OpCode
 from cluster.keeper.jute.multi import MultiOp, MultiRequest, MultiResponse
 from cluster.keeper.jute.records import CheckVersionRequest, CreateRequest, DeleteRequest, SetDataRequest, SyncRequest
 from cluster.keeper.jute.wire import RecordType, decode, encode, jute_type
+from tests.facilities import require
 from tests.keeper.test_jute_records import JUTE_RECORDS, values_of
 
 JARS = [Path("/usr/share/java") / name for name in ("zookeeper.jar", "zookeeper-jute.jar", "slf4j-api.jar")]
 DATA_PACKAGE_RECORDS = {"ACL", "ClientInfo", "Id", "Stat"}
-JAVA_CLASS = {"MultiRequest": "org.apache.zookeeper.MultiOperationRecord", "MultiResponse": "org.apache.zookeeper.MultiResponse"}
+JAVA_CLASS = {
+    "MultiRequest": "org.apache.zookeeper.MultiOperationRecord",
+    "MultiResponse": "org.apache.zookeeper.MultiResponse",
+}
 
 ECHO_SOURCE = """
 import java.io.*;
@@ -76,10 +82,12 @@ public class JuteEcho {
 @pytest.fixture(scope="module")
 def zookeeper(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str, str], str]]:
     java = shutil.which("java")
-    if not all(jar.exists() for jar in JARS):
-        pytest.skip("needs Debian's zookeeper package (apt-get install zookeeper)")
-    if java is None:
-        pytest.skip("needs a JDK of version 17 or later")
+    require(
+        java is not None and all(jar.exists() for jar in JARS),
+        "Apache ZooKeeper",
+        "needs java and Debian's zookeeper package",
+    )
+    assert java is not None
     source = tmp_path_factory.mktemp("jute-echo") / "JuteEcho.java"
     source.write_text(ECHO_SOURCE)
     classpath = ":".join(str(jar) for jar in JARS)

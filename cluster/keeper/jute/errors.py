@@ -10,7 +10,10 @@ from __future__ import annotations
 
 
 class JuteError(ValueError):
-    """Malformed or unencodable jute; `path` is where it happened, e.g. ["CreateRequest", "acl", "[0]", "id", "scheme"]."""
+    """Malformed or unencodable jute.
+
+    `path` is where it happened, e.g. ["CreateRequest", "acl", "[0]", "id", "scheme"].
+    """
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
