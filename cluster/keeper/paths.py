@@ -44,7 +44,3 @@ def parent_of(path: str) -> str:
 
 def name_of(path: str) -> str:
     return path[path.rindex("/") + 1 :]
-
-
-def join(parent: str, name: str) -> str:
-    return f"/{name}" if parent == ROOT else f"{parent}/{name}"

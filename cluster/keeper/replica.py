@@ -13,7 +13,7 @@ from dataclasses import astuple, dataclass
 from typing import Union
 
 from cluster.keeper.errors import ErrorCode
-from cluster.keeper.paths import ROOT
+from cluster.keeper.paths import ROOT, name_of, parent_of
 from cluster.keeper.transactions import (
     CheckTxn,
     CloseSessionTxn,
@@ -126,8 +126,7 @@ class Replica:
             nodes[path] = Znode(base64.b64decode(data), *stat)
         for path in nodes:
             if path != ROOT:
-                parent, _, name = path.rpartition("/")
-                nodes[parent or ROOT].children.add(name)
+                nodes[parent_of(path)].children.add(name_of(path))
         replica = cls()
         replica.tree = DataTree(nodes)
         replica.sessions = {session_id: timeout for session_id, timeout in document["sessions"]}
