@@ -7,7 +7,8 @@ validation reads (versions, sequence counters, child counts, ephemeral owners,
 live sessions); each entry leaves when the replica applies the txn that wrote it.
 
 Start a Preparer only on a replica that has applied its whole log, so that
-its zxids continue above every txn it might still see applied.
+its zxids continue above every txn it might still see applied; a deposed
+leader drops its Preparer, pending overlay and all.
 """
 
 from __future__ import annotations
