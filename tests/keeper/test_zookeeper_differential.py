@@ -283,3 +283,43 @@ def _assert_ephemerals_left_with_the_session(zookeeper: str, keeper: Keeper, ses
     finally:
         observer.stop()
         observer.close()
+
+
+def test_closing_a_session_deletes_its_ephemerals_and_fires_watches_like_zookeeper(zookeeper: str) -> None:
+    """ZooKeeper deletes a closed session's ephemerals in no promised order, so events compare as sets."""
+    keeper = Keeper()
+    watcher_session, owner_session = keeper.session(), keeper.session()
+    watching, owning = KazooClient(hosts=zookeeper, timeout=10), KazooClient(hosts=zookeeper, timeout=10)
+    watching.start(timeout=15)
+    owning.start(timeout=15)
+    their_events: list[tuple[str, str]] = []
+
+    def heard(event: Any) -> None:
+        their_events.append((event.type, event.path))
+
+    try:
+        owning.create("/u")
+        keeper.write(Create("/u"), owner_session)
+        for name in ("/u/e", "/u/s-"):
+            created = owning.create(name, ephemeral=True, sequence=name.endswith("-"))
+            our_create = keeper.write(Create(name, ephemeral=True, sequential=name.endswith("-")), owner_session)
+            assert isinstance(our_create, Created) and our_create.path == created
+        watching.exists("/u/e", heard)
+        watching.get("/u/s-0000000001", heard)
+        watching.get_children("/u", heard)
+        for path in ("/u/e", "/u/s-0000000001"):
+            keeper.reader.exists(path, watcher_session)
+        keeper.reader.get_children("/u", watcher_session)
+        owning.stop()
+        keeper.write(CloseSession(), owner_session)
+        deadline = time.monotonic() + 5
+        while len(their_events) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        our_events = sorted((KAZOO_EVENT_TYPES[change.type], change.path) for _, change in keeper.notifications)
+        assert our_events == sorted(their_events) and len(our_events) == 3
+        theirs = watching.exists("/u")
+        assert Outcomes().stat(theirs) == Outcomes().stat(keeper.stat("/u"))
+    finally:
+        owning.close()
+        watching.stop()
+        watching.close()
