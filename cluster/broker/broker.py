@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import uuid
-from pathlib import Path
 from typing import Any, Iterable
 
 from cluster import properties
+from cluster.durable_file import write_atomically
 from cluster.broker.config import BrokerConfig
 from cluster.broker.groups.coordinator import GroupCoordinator, Reply
 from cluster.broker.groups.offsets import (
@@ -156,7 +155,7 @@ class Broker:
             if meta.get("cluster.id"):
                 return meta["cluster.id"]
         cluster_id = uuid.uuid4().hex[:22]
-        _write_atomically(path, f"version=0\nbroker.id={self.config.broker_id}\ncluster.id={cluster_id}\n")
+        write_atomically(path, f"version=0\nbroker.id={self.config.broker_id}\ncluster.id={cluster_id}\n".encode())
         return cluster_id
 
     async def _run_group_timers(self) -> None:
@@ -186,11 +185,3 @@ class Broker:
             for partition in topic.partitions:
                 partition.log.maybe_flush()
 
-
-def _write_atomically(path: Path, text: str) -> None:
-    temporary = path.with_suffix(".tmp")
-    with open(temporary, "w", encoding="utf-8") as file:
-        file.write(text)
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(temporary, path)

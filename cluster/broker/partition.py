@@ -41,7 +41,7 @@ class Partition:
         self.leader_epoch = leader_epoch
         self.isr = frozenset({broker_id})
         self.producers = ProducerStateTable()
-        for header in self.batch_headers():
+        for header in log.batch_headers():
             self.producers.record(header)
         self.high_watermark = self._isr_log_end()
 
@@ -73,11 +73,6 @@ class Partition:
     def read(self, offset: int, max_bytes: int, committed_only: bool) -> FileRegion:
         """Whole batches from `offset`; consumers see only what is below the high watermark."""
         return self.log.read(offset, max_bytes, self.high_watermark if committed_only else None)
-
-    def batch_headers(self, start: int | None = None) -> Iterator[BatchHeader]:
-        """Every batch header from `start` (default: the log start), read through the log's own read path."""
-        for _, batch in self.batches(start):
-            yield batch
 
     def batches(self, start: int | None = None) -> Iterator[tuple[bytes, BatchHeader]]:
         """(bytes, header) of every stored batch from `start`, for replaying internal topics."""

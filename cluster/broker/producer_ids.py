@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from cluster.durable_file import write_atomically
+
 BLOCK_SIZE = 1000
 FILE_NAME = "producer-id-block"
 
@@ -46,13 +48,8 @@ class ProducerIdAllocator:
         return int(text)
 
     def _reserve(self, block_end: int) -> None:
-        temporary = self._path.with_suffix(".tmp")
         try:
-            with open(temporary, "w", encoding="ascii") as file:
-                file.write(f"{block_end}\n")
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temporary, self._path)
+            write_atomically(self._path, f"{block_end}\n".encode("ascii"))
         except OSError as error:
             raise ProducerIdError(f"cannot reserve producer ids in {self._path}: {error}") from None
         self._block_end = block_end

@@ -14,10 +14,10 @@ import re
 import shutil
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Mapping
 
 from cluster import properties
+from cluster.durable_file import write_atomically
 from cluster.broker.config import BrokerConfig
 from cluster.broker.log.partition_log import Clock, PartitionLog, wall_clock_ms
 from cluster.broker.partition import Partition
@@ -173,10 +173,8 @@ class TopicRegistry:
         return given
 
     def _write_configs(self, name: str, configs: dict[str, str]) -> None:
-        path = self._directory / CONFIGS_DIRECTORY / f"{name}.properties"
-        temporary = path.with_suffix(".tmp")
-        temporary.write_text("".join(f"{key}={value}\n" for key, value in sorted(configs.items())), encoding="utf-8")
-        os.replace(temporary, path)
+        text = "".join(f"{key}={value}\n" for key, value in sorted(configs.items()))
+        write_atomically(self._directory / CONFIGS_DIRECTORY / f"{name}.properties", text.encode("utf-8"))
 
     def _read_configs(self, name: str) -> dict[str, str]:
         path = self._directory / CONFIGS_DIRECTORY / f"{name}.properties"

@@ -20,7 +20,6 @@ from cluster.keeper.paths import ROOT, parent_of, validate_path
 from cluster.keeper.replica import Replica
 from cluster.keeper.requests import (
     ANY_VERSION,
-    Check,
     CloseSession,
     Create,
     CreateSession,

@@ -6,7 +6,6 @@ import struct
 from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import NewTopic
 
-from cluster.broker.protocol.apis import ApiKey
 from cluster.broker.protocol.apis.fetch import FETCH, FetchPartition, FetchRequest, FetchTopic
 from cluster.broker.protocol.apis.metadata import METADATA, MetadataRequest
 from cluster.broker.protocol.headers import REQUEST_HEADER_V1, RequestHeader

@@ -1,17 +1,16 @@
 """Kafka's checkpoint text files, written so a crash leaves the old or the new one.
 
 Format (Kafka's CheckpointFile): a version line, a count line, then one entry
-per line. Writes go to a temporary file that is fsynced and renamed over the
-old one, then the directory is fsynced, so a reader never sees half a file.
+per line, written with cluster.durable_file so a reader never sees half a file.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from cluster.durable_file import write_atomically
+
 VERSION = 0
-TEMPORARY_SUFFIX = ".tmp"
 
 
 class CheckpointError(ValueError):
@@ -20,15 +19,7 @@ class CheckpointError(ValueError):
 
 def write(path: Path, entries: list[tuple[int, ...]]) -> None:
     lines = [str(VERSION), str(len(entries))] + [" ".join(str(field) for field in entry) for entry in entries]
-    temporary = path.with_name(path.name + TEMPORARY_SUFFIX)
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        os.write(fd, ("\n".join(lines) + "\n").encode("ascii"))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(temporary, path)
-    fsync_directory(path.parent)
+    write_atomically(path, ("\n".join(lines) + "\n").encode("ascii"))
 
 
 def read(path: Path, fields_per_entry: int) -> list[tuple[int, ...]] | None:
@@ -52,12 +43,3 @@ def read(path: Path, fields_per_entry: int) -> list[tuple[int, ...]] | None:
             f"{path.name}: count line says {count} entries of {fields_per_entry} fields, found {len(entries)} lines"
         )
     return entries
-
-
-def fsync_directory(directory: Path) -> None:
-    """Makes created, renamed and deleted names durable."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

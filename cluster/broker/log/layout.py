@@ -12,6 +12,7 @@ import logging
 import re
 from pathlib import Path
 
+from cluster import durable_file
 from cluster.broker.log import checkpoint
 from cluster.broker.log.epoch_cache import FILE_NAME as EPOCH_CHECKPOINT
 from cluster.broker.log.segment import LOG_SUFFIX
@@ -36,7 +37,7 @@ def segment_bases(directory: Path) -> list[int]:
                 logs.add(base)
             else:
                 indexes.setdefault(base, []).append(path)
-        elif path.name.endswith(checkpoint.TEMPORARY_SUFFIX) and path.name[: -len(checkpoint.TEMPORARY_SUFFIX)] in _OWN_FILES:
+        elif path.name.endswith(durable_file.TEMPORARY_SUFFIX) and path.name[: -len(durable_file.TEMPORARY_SUFFIX)] in _OWN_FILES:
             _log.info("%s: removing %s left by an interrupted checkpoint write", directory, path.name)
             path.unlink()
         elif path.name not in _OWN_FILES:
@@ -71,7 +72,7 @@ def has_clean_shutdown_marker(directory: Path) -> bool:
 
 def write_clean_shutdown_marker(directory: Path) -> None:
     (directory / CLEAN_SHUTDOWN_MARKER).touch()
-    checkpoint.fsync_directory(directory)
+    durable_file.fsync_directory(directory)
 
 
 def remove_clean_shutdown_marker(directory: Path) -> None:
@@ -79,4 +80,4 @@ def remove_clean_shutdown_marker(directory: Path) -> None:
     marker = directory / CLEAN_SHUTDOWN_MARKER
     if marker.exists():
         marker.unlink()
-        checkpoint.fsync_directory(directory)
+        durable_file.fsync_directory(directory)

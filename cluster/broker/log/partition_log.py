@@ -15,9 +15,10 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import Callable, Iterator, NamedTuple
 
-from cluster.broker.log import checkpoint, layout
+from cluster import durable_file
+from cluster.broker.log import layout
 from cluster.broker.log.config import NEVER, UNLIMITED, LogConfig
 from cluster.broker.log.epoch_cache import LeaderEpochCache
 from cluster.broker.log.errors import (
@@ -155,9 +156,13 @@ class PartitionLog:
 
     def _rebuild_epoch_cache(self) -> None:
         self.epoch_cache.clear()
-        self.epoch_cache.assign_newer(
-            (header.partition_leader_epoch, header.base_offset) for segment in self._segments for header in segment.headers()
-        )
+        self.epoch_cache.assign_newer((header.partition_leader_epoch, header.base_offset) for header in self.batch_headers())
+
+    def batch_headers(self) -> Iterator[BatchHeader]:
+        """Every stored batch's header, read by hopping over batch lengths without touching records:
+        what rebuilding the epoch cache or a leader's producer state needs."""
+        for segment in self._segments:
+            yield from segment.headers()
 
     # --- offsets -------------------------------------------------------------------------------
 
@@ -267,7 +272,7 @@ class PartitionLog:
         segment = Segment(self.directory, active.next_offset, self.config.index_interval_bytes, self._clock())
         self._segments.append(segment)
         self._bases.append(segment.base_offset)
-        checkpoint.fsync_directory(self.directory)
+        durable_file.fsync_directory(self.directory)
         self._advance_recovery_point(max(self.recovery_point, segment.base_offset))
 
     # --- durability ----------------------------------------------------------------------------
@@ -286,7 +291,7 @@ class PartitionLog:
         """fsyncs every segment holding data past the recovery point, then moves the point to the log end."""
         for segment in self._segments[self._segment_at(self.recovery_point) :]:
             segment.flush()
-        checkpoint.fsync_directory(self.directory)
+        durable_file.fsync_directory(self.directory)
         self._last_flush_ms = self._clock()
         self._advance_recovery_point(self.log_end_offset)
 
@@ -406,7 +411,7 @@ class PartitionLog:
                 excess -= segment.size
             self._delete_first()
         if deleted:
-            checkpoint.fsync_directory(self.directory)
+            durable_file.fsync_directory(self.directory)
             self.epoch_cache.truncate_from_start(self.log_start_offset)
             self._refresh_corruption()
         return deleted
@@ -459,7 +464,7 @@ class PartitionLog:
             segment.delete()
         self._segments = [Segment(self.directory, offset, self.config.index_interval_bytes, self._clock())]
         self._bases = [offset]
-        checkpoint.fsync_directory(self.directory)
+        durable_file.fsync_directory(self.directory)
         self.epoch_cache.clear()
         self.corruption = None
         self._advance_recovery_point(offset)
