@@ -1,0 +1,387 @@
+"""The queue checker: names Jepsen's Kafka anomalies in a send/poll history.
+
+Every value is unique, so a (partition, offset, value) seen by a send acknowledgement or a poll is
+evidence about the log. From all of it the checker builds each partition's version order: every
+known offset ranked densely, so "skipped" means an offset that exists was jumped over. Sends whose
+outcome is unknown (info) are neither acknowledged nor failed: they enter the order only through
+the reads that saw them. Each anomaly case is marked forbidden or allowed by the test's claim
+(checkers.claim); the run is invalid only when a forbidden case exists.
+
+All passes are linear in the history (plus sorting each partition's offsets).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from checkers.claim import Claim
+from checkers.history import HistoryError, Op, pair
+
+EXAMPLES = 8
+"""Examples kept per anomaly; counts are always complete."""
+
+SKIPPED_SHOWN = 8
+
+RULES = {
+    "lost-write": "an acknowledged send, at or below the highest offset any poll read in its partition, "
+                  "that no poll ever read; invalid under acks=all without unclean leader election",
+    "unseen": "an acknowledged send that no poll ever read, above everything read (lost, or only late); "
+              "invalid under acks=all once final reads were attempted, unknown without them",
+    "duplicate": "one value at several offsets; invalid with an idempotent producer or retries=0",
+    "inconsistent-offsets": "one offset of a partition with several values, from sends or polls; invalid when "
+                            "two values were read there, or under acks=all when an acknowledgement disagrees",
+    "G1a": "a poll read a value whose send definitely failed (aborted read); always invalid",
+    "poll-skip": "a consumer's next poll of a partition jumped over offsets that exist; invalid while assigned",
+    "nonmonotonic-poll": "a consumer's next poll of a partition went back or repeated; invalid while assigned",
+    "int-poll-skip": "one poll's records of a partition jump over offsets that exist; invalid unless unclean "
+                     "leader election",
+    "int-nonmonotonic-poll": "one poll's records of a partition go back or repeat; invalid unless unclean "
+                             "leader election",
+    "nonmonotonic-send": "a process's later send acknowledged at a lower offset of the same partition than its "
+                         "earlier one; invalid under acks=all without unclean leader election",
+}
+ANOMALIES = tuple(RULES)
+
+
+@dataclass(frozen=True)
+class Send:
+    op: Op
+    partition: int
+    value: Any
+    offset: int | None
+    """Known only for acknowledged sends the broker gave an offset (acks=0 gives none)."""
+
+
+@dataclass(frozen=True)
+class Poll:
+    op: Op
+    reads: dict[int, list[tuple[int, Any]]]
+
+
+@dataclass
+class Witnesses:
+    """Who vouched for one value at one (partition, offset): the first send ack and the first read."""
+
+    sent_by: Op | None = None
+    read_by: Op | None = None
+
+
+@dataclass
+class VersionOrder:
+    at: dict[tuple[int, int], dict[Any, Witnesses]] = field(default_factory=lambda: defaultdict(dict))
+    positions: dict[Any, list[tuple[int, int]]] = field(default_factory=lambda: defaultdict(list))
+    offsets: dict[int, list[int]] = field(default_factory=dict)
+    rank: dict[int, dict[int, int]] = field(default_factory=dict)
+    read_by: dict[Any, Op] = field(default_factory=dict)
+    highest_read: dict[int, tuple[int, Op]] = field(default_factory=dict)
+
+    def witness(self, partition: int, offset: int, value: Any) -> Witnesses:
+        values = self.at[(partition, offset)]
+        if value not in values:
+            values[value] = Witnesses()
+            self.positions[value].append((partition, offset))
+        return values[value]
+
+    def finish(self) -> None:
+        by_partition: dict[int, list[int]] = defaultdict(list)
+        for partition, offset in self.at:
+            by_partition[partition].append(offset)
+        for partition, offsets in by_partition.items():
+            offsets.sort()
+            self.offsets[partition] = offsets
+            self.rank[partition] = {offset: rank for rank, offset in enumerate(offsets)}
+
+
+class Findings:
+    """Cases per anomaly, each marked forbidden or allowed; keeps counts and the first examples."""
+
+    def __init__(self) -> None:
+        self.count = dict.fromkeys(ANOMALIES, 0)
+        self.forbidden = dict.fromkeys(ANOMALIES, 0)
+        self.examples: dict[str, list[dict[str, Any]]] = {name: [] for name in ANOMALIES}
+
+    def add(self, anomaly: str, forbidden: bool, case: dict[str, Any]) -> None:
+        self.count[anomaly] += 1
+        self.forbidden[anomaly] += forbidden
+        if len(self.examples[anomaly]) < EXAMPLES:
+            self.examples[anomaly].append({**case, "forbidden": forbidden})
+
+
+def check_queue(test: dict[str, Any], history: list[dict[str, Any]]) -> dict[str, Any]:
+    """The queue workload's verdict: {"valid", "reasons", "claim", "anomalies", "final_reads", "summary"}."""
+    claim = Claim.from_test(test)
+    ops = pair(history)
+    sends = [_send(op) for op in ops if op.f == "send"]
+    polls = {op.index: _poll(op) for op in ops if op.f == "poll" and op.type == "ok"}
+    order = _version_order(sends, polls.values())
+    final_reads = _final_reads(ops, sends, order)
+    findings = Findings()
+    _offset_conflicts(order, claim, findings)
+    _aborted_reads(sends, polls.values(), findings)
+    _unread_sends(sends, order, claim, final_reads["attempted"], findings)
+    _poll_orders(ops, polls, order, claim, findings)
+    _send_orders(sends, claim, findings)
+    return _results(claim, findings, final_reads, sends, polls.values(), order)
+
+
+def _send(op: Op) -> Send:
+    asked = op.invoke.get("value")
+    if not isinstance(asked, dict) or "partition" not in asked or "value" not in asked:
+        raise HistoryError(f"op {op.invoke['index']}: a send's value must be {{partition, value}}, not {asked!r:.80}")
+    offset = None
+    if op.type == "ok":
+        done = op.completion["value"] if op.completion else None
+        if not isinstance(done, dict):
+            raise HistoryError(f"op {op.index}: an ok send's value must be {{partition, offset, value}}")
+        asked = {**asked, **{k: v for k, v in done.items() if v is not None}}
+        offset = _offset(done.get("offset"), op)
+    return Send(op, _partition(asked["partition"], op), _value(asked["value"]), offset)
+
+
+def _poll(op: Op) -> Poll:
+    value = op.completion["value"] if op.completion else None
+    if value is None:
+        return Poll(op, {})
+    if not isinstance(value, dict):
+        raise HistoryError(f"op {op.index}: an ok poll's value must map partitions to [[offset, value], ...]")
+    reads: dict[int, list[tuple[int, Any]]] = {}
+    for partition, records in value.items():
+        if not isinstance(records, list) or not all(isinstance(r, (list, tuple)) and len(r) == 2 for r in records):
+            raise HistoryError(f"op {op.index}: partition {partition!r} must hold [[offset, value], ...]")
+        reads[_partition(partition, op)] = [(_known_offset(o, op), _value(v)) for o, v in records]
+    return Poll(op, reads)
+
+
+def _partition(partition: Any, op: Op) -> int:
+    try:
+        return int(partition)
+    except (TypeError, ValueError):
+        raise HistoryError(f"op {op.index}: partition {partition!r} is not an integer") from None
+
+
+def _offset(offset: Any, op: Op) -> int | None:
+    """An acknowledgement's offset; None or negative (acks=0 gets -1) means the broker gave none."""
+    if offset is None:
+        return None
+    known = _known_offset(offset, op)
+    return known if known >= 0 else None
+
+
+def _known_offset(offset: Any, op: Op) -> int:
+    if isinstance(offset, bool) or not isinstance(offset, int):
+        raise HistoryError(f"op {op.index}: offset {offset!r} is not an integer")
+    return offset
+
+
+def _value(value: Any) -> Any:
+    """Values are unique ints; records carry them as decimal text. Anything else stays comparable."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            return value
+    return json.dumps(value, sort_keys=True)
+
+
+def _version_order(sends: list[Send], polls: Any) -> VersionOrder:
+    order = VersionOrder()
+    for send in sends:
+        if send.op.type == "ok" and send.offset is not None:
+            witnesses = order.witness(send.partition, send.offset, send.value)
+            witnesses.sent_by = witnesses.sent_by or send.op
+    for poll in polls:
+        for partition, records in poll.reads.items():
+            for offset, value in records:
+                witnesses = order.witness(partition, offset, value)
+                witnesses.read_by = witnesses.read_by or poll.op
+                order.read_by.setdefault(value, poll.op)
+            if records:
+                top = max(offset for offset, _ in records)
+                if partition not in order.highest_read or top > order.highest_read[partition][0]:
+                    order.highest_read[partition] = (top, poll.op)
+    order.finish()
+    return order
+
+
+def _final_reads(ops: list[Op], sends: list[Send], order: VersionOrder) -> dict[str, Any]:
+    """Final reads were attempted when some process assigned after every send had completed and then
+    polled successfully; they are complete when each partition's highest acknowledged offset was read."""
+    last_send = max((s.op.end for s in sends if s.op.end is not None), default=-1)
+    assigned_late: set[Any] = set()
+    attempted = False
+    for op in ops:
+        if op.f == "assign" and op.start > last_send:
+            assigned_late.add(op.process)
+        elif op.f == "poll" and op.type == "ok" and op.process in assigned_late:
+            attempted = True
+            break
+    highest_acknowledged: dict[int, int] = {}
+    for send in sends:
+        if send.offset is not None:
+            highest_acknowledged[send.partition] = max(send.offset, highest_acknowledged.get(send.partition, -1))
+    unreached = [{"partition": p, "highest_acknowledged": top,
+                  "highest_read": order.highest_read[p][0] if p in order.highest_read else None}
+                 for p, top in sorted(highest_acknowledged.items())
+                 if p not in order.highest_read or order.highest_read[p][0] < top]
+    return {"attempted": attempted, "complete": attempted and not unreached, "unreached": unreached}
+
+
+def _offset_conflicts(order: VersionOrder, claim: Claim, findings: Findings) -> None:
+    for (partition, offset), values in sorted(order.at.items()):
+        if len(values) < 2:
+            continue
+        read = [value for value, w in values.items() if w.read_by is not None]
+        forbidden = claim.reads_durable if len(read) > 1 else claim.acknowledged_durable
+        findings.add("inconsistent-offsets", forbidden, {
+            "partition": partition, "offset": offset, "values": list(values),
+            "sources": [{"value": value, **_witness_refs(w)} for value, w in values.items()],
+        })
+    for value, positions in order.positions.items():
+        if len(positions) > 1:
+            findings.add("duplicate", claim.no_duplicates, {
+                "value": value,
+                "at": [{"partition": p, "offset": o, **_witness_refs(order.at[(p, o)][value])} for p, o in positions],
+            })
+
+
+def _witness_refs(witnesses: Witnesses) -> dict[str, Any]:
+    refs = {}
+    if witnesses.sent_by is not None:
+        refs["sent_by"] = witnesses.sent_by.ref()
+    if witnesses.read_by is not None:
+        refs["read_by"] = witnesses.read_by.ref()
+    return refs
+
+
+def _aborted_reads(sends: list[Send], polls: Any, findings: Findings) -> None:
+    failed = {send.value: send for send in sends if send.op.type == "fail"}
+    for poll in polls:
+        for partition, records in poll.reads.items():
+            for offset, value in records:
+                if value in failed:
+                    findings.add("G1a", True, {"partition": partition, "offset": offset, "value": value,
+                                               "send": failed[value].op.ref(), "poll": poll.op.ref()})
+
+
+def _unread_sends(sends: list[Send], order: VersionOrder, claim: Claim, final_reads_attempted: bool,
+                  findings: Findings) -> None:
+    for send in sends:
+        if send.op.type != "ok" or send.value in order.read_by:
+            continue
+        case = {"partition": send.partition, "offset": send.offset, "value": send.value, "send": send.op.ref()}
+        highest = order.highest_read.get(send.partition)
+        if send.offset is not None and highest is not None and send.offset <= highest[0]:
+            findings.add("lost-write", claim.acknowledged_durable,
+                         {**case, "highest_read": {"offset": highest[0], "poll": highest[1].ref()}})
+        else:
+            findings.add("unseen", claim.acknowledged_durable and final_reads_attempted, case)
+
+
+@dataclass
+class _Consumer:
+    mode: str
+    last: dict[int, tuple[int, Op]] = field(default_factory=dict)
+
+
+def _poll_orders(ops: list[Op], polls: dict[int, Poll], order: VersionOrder, claim: Claim,
+                 findings: Findings) -> None:
+    """Walks each consumer's polls. An assign or subscribe resets its positions; so does a poll that
+    did not succeed, since it may have consumed records nobody saw."""
+    consumers: dict[Any, _Consumer] = {}
+    for op in ops:
+        consumer = consumers.setdefault(op.process, _Consumer(claim.mode))
+        if op.f in ("assign", "subscribe"):
+            consumer.mode = op.f
+            consumer.last.clear()
+        elif op.f == "poll":
+            if op.index not in polls:
+                consumer.last.clear()
+                continue
+            for partition, records in polls[op.index].reads.items():
+                if records:
+                    _check_poll(op, consumer, partition, [o for o, _ in records], order, claim, findings)
+                    consumer.last[partition] = (records[-1][0], op)
+
+
+def _check_poll(op: Op, consumer: _Consumer, partition: int, offsets: list[int], order: VersionOrder,
+                claim: Claim, findings: Findings) -> None:
+    for before, after in zip(offsets, offsets[1:]):
+        _step(order, partition, before, after, findings, "int-", claim.reads_durable,
+              {"process": op.process, "partition": partition, "poll": op.ref()})
+    if partition in consumer.last:
+        last_offset, last_op = consumer.last[partition]
+        _step(order, partition, last_offset, offsets[0], findings, "",
+              consumer.mode == "assign" and claim.reads_durable,
+              {"process": op.process, "partition": partition, "mode": consumer.mode,
+               "previous_poll": last_op.ref(), "poll": op.ref()})
+
+
+def _step(order: VersionOrder, partition: int, before: int, after: int, findings: Findings, prefix: str,
+          forbidden: bool, case: dict[str, Any]) -> None:
+    rank = order.rank[partition]
+    delta = rank[after] - rank[before]
+    if delta > 1:
+        skipped = order.offsets[partition][rank[before] + 1:rank[after]]
+        findings.add(prefix + "poll-skip", forbidden, {**case, "from_offset": before, "to_offset": after,
+                                                       "skipped": len(skipped),
+                                                       "skipped_offsets": skipped[:SKIPPED_SHOWN]})
+    elif delta < 1:
+        findings.add(prefix + "nonmonotonic-poll", forbidden, {**case, "from_offset": before, "to_offset": after})
+
+
+def _send_orders(sends: list[Send], claim: Claim, findings: Findings) -> None:
+    last: dict[tuple[Any, int], Send] = {}
+    for send in sends:
+        if send.offset is None:
+            continue
+        key = (send.op.process, send.partition)
+        earlier = last.get(key)
+        if earlier is not None and earlier.offset is not None and send.offset <= earlier.offset:
+            findings.add("nonmonotonic-send", claim.acknowledged_durable, {
+                "process": send.op.process, "partition": send.partition,
+                "earlier": {"offset": earlier.offset, "value": earlier.value, "send": earlier.op.ref()},
+                "later": {"offset": send.offset, "value": send.value, "send": send.op.ref()},
+            })
+        last[key] = send
+
+
+def _results(claim: Claim, findings: Findings, final_reads: dict[str, Any], sends: list[Send], polls: Any,
+             order: VersionOrder) -> dict[str, Any]:
+    anomalies = {name: {"count": findings.count[name], "forbidden": findings.forbidden[name],
+                        "allowed": findings.count[name] - findings.forbidden[name],
+                        "rule": RULES[name], "examples": findings.examples[name]} for name in ANOMALIES}
+    outcomes = {outcome: sum(s.op.type == outcome for s in sends) for outcome in ("ok", "fail", "info")}
+    summary = {
+        "sends": outcomes,
+        "acknowledged_read": sum(s.op.type == "ok" and s.value in order.read_by for s in sends),
+        "unknown_sends_read": sum(s.op.type == "info" and s.value in order.read_by for s in sends),
+        "polls_ok": sum(1 for _ in polls),
+        "distinct_values_read": len(order.read_by),
+        "partitions": sorted(order.offsets),
+    }
+    valid, reasons = _verdict(claim, anomalies, final_reads, outcomes["ok"])
+    return {"valid": valid, "reasons": reasons, "claim": claim.to_dict(), "anomalies": anomalies,
+            "final_reads": final_reads, "summary": summary}
+
+
+def _verdict(claim: Claim, anomalies: dict[str, dict[str, Any]], final_reads: dict[str, Any],
+             acknowledged: int) -> tuple[bool | str, list[str]]:
+    unjudged_unseen = claim.acknowledged_durable and not final_reads["attempted"] and anomalies["unseen"]["count"]
+    reasons = [f"{a['forbidden']} {name}: forbidden by this configuration"
+               for name, a in anomalies.items() if a["forbidden"]]
+    reasons += [f"{a['allowed']} {name}: allowed by this configuration"
+                for name, a in anomalies.items() if a["allowed"] and not (name == "unseen" and unjudged_unseen)]
+    if unjudged_unseen:
+        reasons.append(f"{anomalies['unseen']['count']} unseen: no final reads, so they may be lost or only late")
+    if any(a["forbidden"] for a in anomalies.values()):
+        return False, reasons
+    if unjudged_unseen:
+        return "unknown", reasons
+    if not acknowledged:
+        return "unknown", reasons + ["no send was acknowledged: nothing to check"]
+    return True, reasons
