@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cluster.broker.controller.partition_state import NO_LEADER, PartitionState, PartitionStateError
+from cluster.broker.controller.partition_state import NO_LEADER, PartitionState
+from cluster.broker.controller.znode_json import ZnodeError
 
 broker_ids = st.integers(min_value=0, max_value=2**31 - 1)
 states = st.builds(
@@ -54,15 +55,15 @@ def test_reads_what_kafka_wrote_including_a_recovery_state() -> None:
     ],
 )
 def test_refuses_what_is_not_a_partition_state(data: bytes) -> None:
-    with pytest.raises(PartitionStateError):
+    with pytest.raises(ZnodeError):
         PartitionState.from_json(data, 0)
 
 
 @given(st.binary(max_size=64))
-def test_random_bytes_raise_only_partition_state_error(data: bytes) -> None:
+def test_random_bytes_raise_only_znode_error(data: bytes) -> None:
     try:
         PartitionState.from_json(data, 0)
-    except PartitionStateError:
+    except ZnodeError:
         pass
 
 

@@ -8,9 +8,10 @@ older version loses the race and must read again.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
-from typing import Any, Iterable
+from typing import Iterable
+
+from cluster.broker.controller import znode_json
 
 NO_LEADER = -1
 """Kafka's LeaderAndIsr.NoLeader: the partition is offline."""
@@ -21,7 +22,7 @@ UNWRITTEN = -1
 _FORMAT_VERSIONS = (1, 2)  # 2 adds leader_recovery_state (KIP-704), which we read and never write
 
 
-class PartitionStateError(ValueError):
+class PartitionStateError(znode_json.ZnodeError):
     """The znode holds something that is not a partition state."""
 
 
@@ -60,32 +61,19 @@ class PartitionState:
             "leader_epoch": self.leader_epoch,
             "isr": list(self.isr),
         }
-        return json.dumps(record, separators=(",", ":")).encode()
+        return znode_json.dump(record)
 
     @classmethod
     def from_json(cls, data: bytes, version: int) -> PartitionState:
-        record = _json_object(data)
+        record = znode_json.load(data)
         if record.get("version") not in _FORMAT_VERSIONS:
             raise PartitionStateError(f"unknown partition state format version {record.get('version')!r}")
         isr = record.get("isr")
-        if not isinstance(isr, list) or not all(_is_int(item) for item in isr):
+        if not isinstance(isr, list) or not all(znode_json.is_int(item) for item in isr):
             raise PartitionStateError(f"partition state isr must be a list of broker ids, got {isr!r}")
         fields = {name: record.get(name) for name in ("leader", "leader_epoch", "controller_epoch")}
         for name, value in fields.items():
-            if not _is_int(value):
+            if not znode_json.is_int(value):
                 raise PartitionStateError(f"partition state {name} must be an integer, got {value!r}")
         return cls(isr=tuple(isr), version=version, **fields)  # type: ignore[arg-type]
 
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _json_object(data: bytes) -> dict[str, Any]:
-    try:
-        record = json.loads(data)
-    except (ValueError, RecursionError) as error:
-        raise PartitionStateError(f"not JSON: {error}") from None
-    if not isinstance(record, dict):
-        raise PartitionStateError(f"expected a JSON object, got {type(record).__name__}")
-    return record
