@@ -1,0 +1,95 @@
+"""Sessions: ephemerals go when a session expires, and a session outlives the loss of the leader."""
+
+from __future__ import annotations
+
+import threading
+
+from kazoo.client import KazooClient
+from kazoo.protocol.states import EventType, KazooState, WatchedEvent
+
+from cluster.deploy.keeper_ensemble import KeeperEnsemble
+from tests.keeper_ensemble.conftest import Connect
+from tests.keeper_ensemble.relay import Relay
+
+WAIT = 60
+SHORT_SESSION = 2.0
+"""Seconds; the shortest session both kinds grant with tickTime=1000 (2 ticks)."""
+
+
+class States:
+    """Connection states one kazoo client went through, with a way to wait for the next one of a kind."""
+
+    def __init__(self, client: KazooClient) -> None:
+        self.seen: list[str] = []
+        self._changed = threading.Condition()
+        client.add_listener(self._listen)
+
+    def _listen(self, state: str) -> None:
+        with self._changed:
+            self.seen.append(state)
+            self._changed.notify_all()
+
+    def wait_for(self, state: str, after: int = 0) -> None:
+        """Waits until `state` shows up among the states seen from position `after` on."""
+        with self._changed:
+            reached = self._changed.wait_for(lambda: state in self.seen[after:], timeout=WAIT)
+        assert reached, f"never reached {state}; states were {self.seen}"
+
+
+def test_an_expired_sessions_ephemerals_are_deleted(ensemble: KeeperEnsemble, connect: Connect, root: str) -> None:
+    observer = connect(ensemble.connect_string)
+    observer.create(root)
+    with Relay(ensemble.nodes[0].address) as relay:
+        owner = connect(relay.address, timeout=SHORT_SESSION)
+        states = States(owner)
+        owner.create(f"{root}/ephemeral", b"mine", ephemeral=True)
+        owner.create(f"{root}/sequential-", ephemeral=True, sequence=True)
+        owner.create(f"{root}/persistent")
+        observer.sync(root)
+        deleted = threading.Event()
+
+        def heard(event: WatchedEvent) -> None:
+            if event.type == EventType.DELETED:
+                deleted.set()
+
+        assert observer.exists(f"{root}/ephemeral", watch=heard).ephemeralOwner == owner.client_id[0]
+        relay.cut()
+        assert deleted.wait(WAIT), "the ephemeral node outlived its session"
+        observer.sync(root)
+        assert observer.get_children(root) == ["persistent"]
+        relay.heal()
+        states.wait_for(KazooState.LOST)
+
+
+def test_a_client_keeps_its_session_and_ephemerals_when_the_leader_is_killed(
+    own_ensemble: KeeperEnsemble, connect: Connect, root: str
+) -> None:
+    leader = own_ensemble.leader()
+    others = [node for node in own_ensemble.nodes if node is not leader]
+    client = connect(",".join(node.address for node in [leader, *others]), randomize_hosts=False, timeout=10.0)
+    assert "Mode: leader" in client.command(b"srvr")
+    states = States(client)
+    session_id = client.client_id[0]
+    client.create(root)
+    client.create(f"{root}/ephemeral", b"still here", ephemeral=True)
+
+    leader.kill()
+    states.wait_for(KazooState.SUSPENDED)
+    new_leader = own_ensemble.wait_until_serving()
+    states.wait_for(KazooState.CONNECTED, after=states.seen.index(KazooState.SUSPENDED))
+
+    assert new_leader is not leader and KazooState.LOST not in states.seen
+    assert client.client_id[0] == session_id
+    assert client.exists(f"{root}/ephemeral").ephemeralOwner == session_id
+    client.create(f"{root}/after", b"written after the failover")
+    observer = connect(others[-1].address)
+    observer.sync(root)
+    assert sorted(observer.get_children(root)) == ["after", "ephemeral"]
+    assert observer.exists(f"{root}/ephemeral").ephemeralOwner == session_id
+
+    leader.start()
+    own_ensemble.wait_until_serving()
+    rejoined = connect(leader.address)
+    rejoined.sync(root)
+    assert rejoined.get(f"{root}/after")[0] == b"written after the failover"
+    assert rejoined.exists(f"{root}/ephemeral").ephemeralOwner == session_id
