@@ -134,7 +134,8 @@ def assignment_from_json(data: bytes) -> Assignment:
         raise ZnodeError("topic assignment has no partitions object")
     assignment: Assignment = {}
     for key, replicas in partitions.items():
-        if not (key.isascii() and key.isdigit()) or not isinstance(replicas, list) or not replicas or not all(map(is_int, replicas)):
+        is_partition = key.isascii() and key.isdigit()
+        if not is_partition or not isinstance(replicas, list) or not replicas or not all(map(is_int, replicas)):
             raise ZnodeError(f"topic assignment entry {key!r}: {replicas!r} is not a partition and its replicas")
         assignment[int(key)] = tuple(replicas)
     return assignment
