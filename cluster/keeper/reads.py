@@ -45,6 +45,11 @@ class Reader:
         self._replica = replica
         self._watches = watches
 
+    @property
+    def last_zxid(self) -> int:
+        """The zxid a reply carries: the last txn this replica applied."""
+        return self._replica.last_zxid
+
     def get_data(self, path: str, watcher: Hashable | None = None) -> DataRead:
         node = self._existing(path)
         if watcher is not None:

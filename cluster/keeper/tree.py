@@ -88,6 +88,16 @@ class DataTree:
     def ephemerals(self, owner: int) -> list[str]:
         return sorted(self._ephemerals.get(owner, ()))
 
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    def ephemeral_count(self) -> int:
+        return sum(len(paths) for paths in self._ephemerals.values())
+
+    def approximate_data_size(self) -> int:
+        """ZooKeeper's zk_approximate_data_size: path and data bytes of every node."""
+        return sum(len(path) + len(node.data) for path, node in self._nodes.items())
+
     def items(self) -> Iterator[tuple[str, Znode]]:
         """Every node, in path order: the canonical order for snapshots and comparisons."""
         for path in sorted(self._nodes):

@@ -21,6 +21,10 @@ class WatchManager:
         self._data: dict[str, dict[Hashable, None]] = {}
         self._child: dict[str, dict[Hashable, None]] = {}
 
+    def __len__(self) -> int:
+        """Watches set and not yet fired, as ZooKeeper's zk_watch_count counts them."""
+        return sum(len(watchers) for table in (self._data, self._child) for watchers in table.values())
+
     def watch_data(self, path: str, watcher: Hashable) -> None:
         self._data.setdefault(path, {})[watcher] = None
 

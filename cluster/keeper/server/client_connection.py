@@ -1,0 +1,347 @@
+"""One ZooKeeper client's TCP connection: the handshake, its requests in order, its watch events.
+
+Answers leave in request order. A read is run when every request before it on
+the connection has been answered, so it sees the session's own earlier writes
+(ZooKeeper's FIFO client order); writes are handed to the node at once, so a
+client's pipelined writes commit together. A sync, and with linearizableReads
+every read, also waits for a read-index barrier taken when it arrived.
+
+Malformed bytes cost the sender its connection, nothing else; an op keeper does
+not implement is answered UNIMPLEMENTED. The first four bytes of a connection
+may be one of ZooKeeper's four-letter words instead of a frame length.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from cluster.keeper.errors import ErrorCode, KeeperError
+from cluster.keeper.jute import (
+    FrameDecoder,
+    JuteError,
+    KeeperState,
+    OpCode,
+    UnsupportedOperation,
+    Xid,
+    decode_connect_request,
+    decode_request,
+    encode_connect_response,
+    encode_notification,
+    encode_reply,
+)
+from cluster.keeper.jute.records import ConnectRequest, ConnectResponse, RequestHeader, SyncResponse, WatcherEvent
+from cluster.keeper.replica import Applied
+from cluster.keeper.server.four_letter import FOUR_LETTER_WORDS
+from cluster.keeper.server.passwords import PASSWORD_BYTES, password_matches, session_password
+from cluster.keeper.server.translate import READ_OPS, WRITE_OPS, read_reply, session_of, write_reply, write_request
+from cluster.keeper.tree import Change
+
+if TYPE_CHECKING:
+    from cluster.keeper.server.service import KeeperService
+
+MAX_QUEUED = 1000
+"""Requests a connection may have unanswered before the server stops reading from it."""
+MAX_WRITE_BUFFER = 16 * 1024 * 1024
+"""Bytes of answers a client may leave unread before it is dropped."""
+
+_log = logging.getLogger(__name__)
+
+
+class _Slot:
+    """One request's place in the answer order."""
+
+    __slots__ = ("frame", "compute", "blocked", "close_after", "received")
+
+    def __init__(self, compute: Callable[[], bytes] | None = None, blocked: bool = False) -> None:
+        self.frame: bytes | None = None
+        self.compute = compute
+        self.blocked = blocked
+        self.close_after = False
+        self.received = time.monotonic()
+
+
+class ClientConnection(asyncio.Protocol):
+    def __init__(self, service: KeeperService) -> None:
+        self._service = service
+        self._node = service.node
+        self._stats = service.stats
+        self._transport: asyncio.Transport | None = None
+        self.peer = "unknown"
+        self.session_id = 0
+        self._prefix = b""
+        self._framed = False
+        self._handshake_done = False
+        self._connected = False
+        self._closed = False
+        self._early: list[bytes] = []
+        self._decoder = FrameDecoder()
+        self._queue: deque[_Slot] = deque()
+        self._read_only: bool | None = None
+        self.received = 0
+        self.sent = 0
+
+    # ---------------------------------------------------------------- asyncio.Protocol
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        peer = transport.get_extra_info("peername")
+        self.peer = f"{peer[0]}:{peer[1]}" if peer else "unknown"
+        self._service.connections.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cleanup()
+
+    def data_received(self, data: bytes) -> None:
+        if self._closed:
+            return
+        if not self._framed:
+            self._prefix += data
+            if len(self._prefix) < 4:
+                return
+            if self._prefix[:4] in FOUR_LETTER_WORDS:
+                self._answer_four_letter_word(self._prefix[:4])
+                return
+            data, self._prefix, self._framed = self._prefix, b"", True
+        try:
+            frames = self._decoder.feed(data)
+        except JuteError as error:
+            self.drop(f"bad framing: {error}")
+            return
+        for payload in frames:
+            if self._closed:
+                return
+            self._handle(payload)
+
+    # ---------------------------------------------------------------- what the node calls
+
+    def notify(self, change: Change) -> None:
+        if not self._closed:
+            event = WatcherEvent(int(change.type), KeeperState.SYNC_CONNECTED, change.path)
+            self._write(encode_notification(event))
+
+    def session_closed(self) -> None:
+        """The session's closeSession applied: a client's own close was answered already."""
+        self.drop("session closed")
+
+    def drop(self, reason: str) -> None:
+        if self._closed:
+            return
+        _log.info("closing connection from %s (session 0x%x): %s", self.peer, self.session_id, reason)
+        self._cleanup()
+        if self._transport is not None:
+            self._transport.close()
+
+    def _cleanup(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.clear()
+        self._service.connections.discard(self)
+        if self._node.holders.get(self.session_id) is self:
+            del self._node.holders[self.session_id]
+        self._node.watches.forget(self)
+
+    # ---------------------------------------------------------------- handshake
+
+    def _answer_four_letter_word(self, word: bytes) -> None:
+        assert self._transport is not None
+        self._transport.write(self._service.four_letter_answer(word).encode())
+        self._closed = True
+        self._service.connections.discard(self)
+        self._transport.close()
+
+    def _handle(self, payload: bytes) -> None:
+        self.received += 1
+        self._stats.packets_received += 1
+        if self._connected:
+            self._handle_request(payload)
+        elif self._handshake_done:
+            self._early.append(payload)
+        else:
+            self._handshake_done = True
+            self._handle_connect(payload)
+
+    def _handle_connect(self, payload: bytes) -> None:
+        try:
+            request = decode_connect_request(payload)
+        except JuteError as error:
+            self.drop(f"malformed connect request: {error}")
+            return
+        node = self._node
+        if not node.serving:
+            self.drop("no leader: not serving clients")
+            return
+        if request.last_zxid_seen > node.last_zxid:
+            self.drop(f"client has seen zxid 0x{request.last_zxid_seen:x}, this server only 0x{node.last_zxid:x}")
+            return
+        self._read_only = None if request.read_only is None else False
+        if request.session_id:
+            self._resume(request)
+        else:
+            timeout = node.config.negotiate_timeout(request.time_out)
+            node.create_session(timeout, self._session_created)
+
+    def _resume(self, request: ConnectRequest) -> None:
+        timeout = self._node.replica.sessions.get(request.session_id)
+        if timeout is None or not password_matches(request.session_id, request.passwd):
+            # ZooKeeper's answer to an expired or unknown session: a zero timeout and id.
+            self._write(encode_connect_response(ConnectResponse(0, 0, 0, bytes(PASSWORD_BYTES), self._read_only)))
+            self.drop(f"session 0x{request.session_id:x} expired or unknown")
+            return
+        self._start_session(request.session_id, timeout)
+
+    def _session_created(self, applied: Applied | None) -> None:
+        if self._closed:
+            return
+        if applied is None:
+            self.drop("session creation did not commit")
+            return
+        created = session_of(applied)
+        self._start_session(created.session_id, created.timeout_ms)
+
+    def _start_session(self, session_id: int, timeout_ms: int) -> None:
+        node = self._node
+        previous = node.holders.get(session_id)
+        if previous is not None and previous is not self:
+            previous.drop("the session reconnected on another connection")
+        self.session_id = session_id
+        node.holders[session_id] = self
+        node.touch(session_id)
+        response = ConnectResponse(0, timeout_ms, session_id, session_password(session_id), self._read_only)
+        self._write(encode_connect_response(response))
+        self._connected = True
+        early, self._early = self._early, []
+        for payload in early:
+            if self._closed:
+                return
+            self._handle_request(payload)
+
+    # ---------------------------------------------------------------- requests
+
+    def _handle_request(self, payload: bytes) -> None:
+        try:
+            header, record = decode_request(payload)
+        except UnsupportedOperation as error:
+            self._enqueue_frame(encode_reply(error.xid, self._node.last_zxid, ErrorCode.UNIMPLEMENTED))
+            return
+        except JuteError as error:
+            self.drop(f"malformed request: {error}")
+            return
+        self._node.touch(self.session_id)
+        op = header.type
+        if op in READ_OPS:
+            self._enqueue(lambda: read_reply(header.xid, op, record, self._node.reader, self),
+                          barrier=self._service.config.linearizable_reads)
+        elif op in WRITE_OPS:
+            self._write_request(header, record, payload)
+        elif op == OpCode.PING:
+            self._enqueue(lambda: encode_reply(Xid.PING, self._node.last_zxid, 0))
+        elif op == OpCode.SYNC:
+            path = record.path
+            self._enqueue(lambda: encode_reply(header.xid, self._node.last_zxid, 0, SyncResponse(path)), barrier=True)
+        elif op in (OpCode.SET_WATCHES, OpCode.SET_WATCHES2):
+            self._enqueue(lambda: self._set_watches(header, record))
+        else:
+            self._enqueue_frame(encode_reply(header.xid, self._node.last_zxid, ErrorCode.UNIMPLEMENTED))
+
+    def _write_request(self, header: RequestHeader, record: Any, payload: bytes) -> None:
+        try:
+            write_request(header.type, record)
+        except KeeperError as error:
+            self._enqueue_frame(encode_reply(header.xid, self._node.last_zxid, error.code))
+            return
+        slot = _Slot()
+        slot.close_after = header.type == OpCode.CLOSE_SESSION
+        self._append(slot)
+
+        def done(applied: Applied | None) -> None:
+            if self._closed:
+                return
+            if applied is None:
+                self.drop("the write's outcome is unknown (leader lost or request timed out)")
+                return
+            slot.frame = write_reply(header.xid, header.type, record, applied)
+            self._flush()
+
+        self._node.submit(self.session_id, payload, done)
+
+    def _set_watches(self, header: RequestHeader, record: Any) -> bytes:
+        if getattr(record, "persistent_watches", None) or getattr(record, "persistent_recursive_watches", None):
+            return encode_reply(header.xid, self._node.last_zxid, ErrorCode.UNIMPLEMENTED)
+        node = self._node
+        fired = node.watches.reregister(
+            node.replica.tree, record.relative_zxid, self,
+            record.data_watches or (), record.exist_watches or (), record.child_watches or (),
+        )
+        for _, change in fired:
+            self.notify(change)
+        return encode_reply(header.xid, node.last_zxid, 0)
+
+    # ---------------------------------------------------------------- answer order
+
+    def _enqueue_frame(self, frame: bytes) -> None:
+        slot = _Slot()
+        slot.frame = frame
+        self._append(slot)
+
+    def _enqueue(self, compute: Callable[[], bytes], barrier: bool = False) -> None:
+        if not barrier and not self._queue:
+            self._write(compute())  # nothing ahead of it: answer now
+            self._stats.answered(0.0)
+            return
+        slot = _Slot(compute, blocked=barrier)
+        self._append(slot)
+        if barrier:
+            self._node.barrier(lambda ok: self._barrier_done(slot, ok))
+
+    def _barrier_done(self, slot: _Slot, ok: bool) -> None:
+        if self._closed:
+            return
+        if not ok:
+            self.drop("no leader confirmed the read point")
+            return
+        slot.blocked = False
+        self._flush()
+
+    def _append(self, slot: _Slot) -> None:
+        self._queue.append(slot)
+        self._flush()
+        if len(self._queue) >= MAX_QUEUED and self._transport is not None:
+            self._transport.pause_reading()
+
+    def _flush(self) -> None:
+        queue = self._queue
+        while queue and not self._closed:
+            slot = queue[0]
+            if slot.frame is None:
+                if slot.compute is None or slot.blocked:
+                    break
+                slot.frame = slot.compute()
+            queue.popleft()
+            self._write(slot.frame)
+            self._stats.answered((time.monotonic() - slot.received) * 1000)
+            if slot.close_after:
+                self.drop("the client closed its session")
+                return
+        if len(queue) < MAX_QUEUED // 2 and self._transport is not None and not self._closed:
+            self._transport.resume_reading()
+
+    def _write(self, frame: bytes) -> None:
+        transport = self._transport
+        assert transport is not None
+        transport.write(frame)
+        self.sent += 1
+        self._stats.packets_sent += 1
+        if transport.get_write_buffer_size() > MAX_WRITE_BUFFER:
+            self.drop("the client does not read its answers")
+
+    @property
+    def queued(self) -> int:
+        return len(self._queue)
+
