@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 TEST = {"name": "queue", "workload": "queue", "acks": "all", "idempotence": True, "retries": 5,
@@ -11,11 +12,14 @@ TEST = {"name": "queue", "workload": "queue", "acks": "all", "idempotence": True
 class History:
     """Ops appended in order; each call writes an invoke and, unless type is None, its completion."""
 
-    def __init__(self) -> None:
-        self.events: list[dict[str, Any]] = []
+    def __init__(self, events: list[dict[str, Any]] | None = None) -> None:
+        self.events: list[dict[str, Any]] = events if events is not None else []
+        self.now_ns = self.events[-1]["time"] if self.events else 0
 
     def event(self, process: Any, type: str, f: str, value: Any, error: str | None = None) -> int:
-        event = {"index": len(self.events), "time": len(self.events) * 1_000_000, "process": process,
+        """Each event happens 1 ms after the one before."""
+        self.now_ns += 1_000_000
+        event = {"index": len(self.events), "time": self.now_ns, "process": process,
                  "type": type, "f": f, "value": value}
         if error is not None:
             event["error"] = error
@@ -45,3 +49,53 @@ class History:
 
     def nemesis(self, f: str, target: str, nodes: list[str]) -> int:
         return self.op("nemesis", f, target, "ok", {"nodes": nodes, "action": f})
+
+
+def busy_history(seconds: float, rate: float, seed: int = 1, processes: int = 6, partitions: int = 3,
+                 fault_every_s: float = 10.0) -> list[dict[str, Any]]:
+    """A run-shaped history of a correct queue: processes take turns sending and polling at about
+    `rate` ops/s in total with realistic latencies and a few timeouts (info, then a fresh
+    process), a kill fault on and off every `fault_every_s`, then final reads of everything."""
+    rng = random.Random(seed)
+    logs: dict[int, list[int]] = {p: [] for p in range(partitions)}
+    events: list[tuple[int, dict[str, Any]]] = []
+    gap_ns = int(processes / rate * 1e9)
+    value = 0
+    for slot in range(processes):
+        process, position, now = slot, dict.fromkeys(logs, 0), rng.randrange(gap_ns)
+        while now < seconds * 1e9:
+            latency = int(rng.lognormvariate(15, 0.8)) if rng.random() > 0.005 else 1_000_000_000
+            timed_out = latency >= 1_000_000_000
+            if rng.random() < 0.5:
+                value += 1
+                partition = rng.randrange(partitions)
+                logs[partition].append(value)
+                asked = {"partition": partition, "value": value}
+                done = {**asked, "offset": len(logs[partition]) - 1}
+                f = "send"
+            else:
+                f, asked, done = "poll", None, {}
+                for partition, log in logs.items():
+                    end = min(len(log), position[partition] + rng.randrange(4))
+                    done[str(partition)] = [[o, log[o]] for o in range(position[partition], end)]
+                    position[partition] = end
+            events.append((now, {"process": process, "type": "invoke", "f": f, "value": asked}))
+            outcome = "info" if timed_out else "ok"
+            events.append((now + latency, {"process": process, "type": outcome, "f": f,
+                                           "value": asked if timed_out else done}))
+            if timed_out:
+                process, position = process + processes, dict.fromkeys(logs, 0)
+            now += latency + rng.randrange(gap_ns)
+    for n, start in enumerate(range(int(fault_every_s * 1e9), int(seconds * 1e9), int(fault_every_s * 1e9))):
+        f = "start-kill" if n % 2 == 0 else "stop-kill"
+        events.append((start, {"process": "nemesis", "type": "invoke", "f": f, "value": "one"}))
+        events.append((start + 50_000_000, {"process": "nemesis", "type": "ok", "f": f,
+                                            "value": {"nodes": ["b2"], "action": "SIGKILL" if n % 2 == 0 else "start"}}))
+    events.sort(key=lambda pair: pair[0])
+    history = [{"index": i, "time": t, **e} for i, (t, e) in enumerate(events)]
+    final_reads = History(history)
+    reader = 10_000 * processes
+    final_reads.assign(reader, list(logs))
+    for partition, log in logs.items():
+        final_reads.poll(reader, {partition: list(enumerate(log))})
+    return history

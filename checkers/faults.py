@@ -1,0 +1,59 @@
+"""Fault intervals from the nemesis's ops, so plots and the timeline can show when faults were on.
+
+An interval runs from the invoke of start-<fault> (it may take effect any time after) to the
+completion of the next stop-<fault> (it is surely over then), or to the end of the history when
+no stop came. A start that definitely failed opened nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from checkers.history import NEMESIS, Op
+
+COLOURS = {"kill": "#E9A4A0", "pause": "#A0B1E9", "restart": "#C9A0E9", "partition": "#E9DCA0",
+           "clock": "#A0E9E3", "disk": "#99F2E2"}
+OTHER_COLOUR = "#CCCCCC"
+
+
+@dataclass(frozen=True)
+class FaultInterval:
+    fault: str
+    start: int
+    end: int | None
+    target: Any
+    detail: Any
+
+    @property
+    def colour(self) -> str:
+        return COLOURS.get(self.fault, OTHER_COLOUR)
+
+    @property
+    def label(self) -> str:
+        nodes = self.detail.get("nodes") if isinstance(self.detail, dict) else None
+        if nodes:
+            return f"{self.fault} {','.join(map(str, nodes))}"
+        return self.fault if self.target is None else f"{self.fault} {self.target}"
+
+
+def fault_intervals(ops: list[Op]) -> list[FaultInterval]:
+    opened: dict[str, list[Op]] = {}
+    intervals = []
+    for op in ops:
+        if op.process != NEMESIS or "-" not in op.f:
+            continue
+        action, fault = op.f.split("-", 1)
+        if action == "start" and op.type != "fail":
+            opened.setdefault(fault, []).append(op)
+        elif action == "stop" and op.type != "fail":
+            for start in opened.pop(fault, []):
+                intervals.append(_interval(fault, start, op.end))
+    for fault, starts in opened.items():
+        intervals.extend(_interval(fault, start, None) for start in starts)
+    return sorted(intervals, key=lambda interval: interval.start)
+
+
+def _interval(fault: str, start: Op, end: int | None) -> FaultInterval:
+    detail = start.completion.get("value") if start.completion else None
+    return FaultInterval(fault, start.start, end, start.invoke.get("value"), detail)

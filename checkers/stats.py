@@ -1,0 +1,67 @@
+"""Counts and rates of client operations per f and outcome, and their latencies.
+
+Like Jepsen's stats checker, a run in which some kind of client operation never succeeded says
+little about safety, so it is "unknown" rather than valid.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from typing import Any
+
+from checkers.history import NEMESIS, OUTCOMES, Op, pair
+
+QUANTILES = {"p50": 0.5, "p95": 0.95, "p99": 0.99, "max": 1.0}
+
+
+def check_stats(history: list[dict[str, Any]]) -> dict[str, Any]:
+    """{"valid", "duration_s", "total": {...}, "by_f": {f: {...}}, "nemesis": {f: {outcome: n}}}."""
+    ops = pair(history)
+    duration_s = _duration_s(history)
+    client = [op for op in ops if op.process != NEMESIS]
+    by_f: dict[str, list[Op]] = defaultdict(list)
+    for op in client:
+        by_f[op.f].append(op)
+    nemesis: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(OUTCOMES, 0))
+    for op in ops:
+        if op.process == NEMESIS:
+            nemesis[op.f][op.type] += 1
+    never_ok = sorted(f for f, f_ops in by_f.items() if not any(op.type == "ok" for op in f_ops))
+    result: dict[str, Any] = {
+        "valid": "unknown" if never_ok or not client else True,
+        "duration_s": duration_s,
+        "total": _summary(client, duration_s),
+        "by_f": {f: _summary(by_f[f], duration_s) for f in sorted(by_f)},
+        "nemesis": {f: nemesis[f] for f in sorted(nemesis)},
+    }
+    if never_ok:
+        result["reason"] = f"no {', '.join(never_ok)} ever succeeded"
+    elif not client:
+        result["reason"] = "no client operations"
+    return result
+
+
+def _duration_s(history: list[dict[str, Any]]) -> float:
+    if not history:
+        return 0.0
+    times = [event["time"] for event in history]
+    return (max(times) - min(times)) / 1e9
+
+
+def _summary(ops: list[Op], duration_s: float) -> dict[str, Any]:
+    counts = {outcome: sum(op.type == outcome for op in ops) for outcome in OUTCOMES}
+    latencies = sorted((op.end - op.start) / 1e6 for op in ops if op.end is not None)
+    return {
+        "count": len(ops), **counts,
+        "rate_per_s": len(ops) / duration_s if duration_s else None,
+        "ok_rate_per_s": counts["ok"] / duration_s if duration_s else None,
+        "latency_ms": {name: quantile(latencies, q) for name, q in QUANTILES.items()},
+    }
+
+
+def quantile(ordered: list[float], q: float) -> float | None:
+    """Nearest rank: the smallest value with at least q of the values at or below it."""
+    if not ordered:
+        return None
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]

@@ -1,0 +1,132 @@
+"""timeline.html: every operation as a bar from invoke to completion, one row per process, coloured
+by outcome, with the op in a tooltip and the nemesis's fault intervals as bands behind.
+
+Self-contained (inline CSS, no scripts, no external files) so it opens from a copied store
+directory. Time runs left to right at a scale that keeps a 60 s run about 30,000 px wide.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+from checkers.faults import fault_intervals
+from checkers.history import NEMESIS, Op, pair
+
+PX_PER_S = 500.0
+MAX_WIDTH_PX = 60_000
+MIN_WIDTH_PX = 1_200
+ROW_PX = 18
+LABEL_PX = 90
+AXIS_PX = 40
+TOOLTIP_CHARS = 240
+
+_STYLE = """
+body { font: 12px sans-serif; margin: 8px; }
+.lane { position: relative; }
+.label { position: absolute; left: 0; width: 86px; height: 16px; overflow: hidden; font-weight: bold; }
+.op { position: absolute; height: 14px; min-width: 2px; border-radius: 2px; opacity: 0.85; }
+.op:hover { outline: 2px solid #000; opacity: 1; }
+.ok { background: #4C9A2A; } .fail { background: #D1495B; } .info { background: #EDAE49; }
+.open { background: repeating-linear-gradient(45deg, #EDAE49, #EDAE49 4px, #fff 4px, #fff 8px); }
+.fault { position: absolute; opacity: 0.35; }
+.faultlabel { position: absolute; font-size: 10px; white-space: nowrap; color: #444; }
+.tick { position: absolute; border-left: 1px solid #bbb; font-size: 10px; padding-left: 2px; color: #666; }
+.legend span { display: inline-block; padding: 1px 6px; margin-right: 6px; color: #fff; border-radius: 2px; }
+"""
+
+
+def write_timeline(test: dict[str, Any], history: list[dict[str, Any]], out_dir: Path) -> Path:
+    path = out_dir / "timeline.html"
+    path.write_text(render_timeline(test, history), encoding="utf-8")
+    return path
+
+
+def render_timeline(test: dict[str, Any], history: list[dict[str, Any]]) -> str:
+    ops = pair(history)
+    end_ns = max((event["time"] for event in history), default=0)
+    scale = _px_per_ns(end_ns)
+    lanes = _lanes(ops)
+    top = AXIS_PX
+    height = top + len(lanes) * ROW_PX
+    width = LABEL_PX + end_ns * scale + 20
+    title = html.escape(f"{test.get('name', 'run')}: timeline of {len(ops)} operations")
+    parts = [
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>",
+        f"<title>{title}</title><style>{_STYLE}</style></head><body>",
+        f"<h1>{title}</h1>",
+        "<p class='legend'><span class='ok'>ok</span><span class='fail'>fail</span><span class='info'>info "
+        "(unknown outcome)</span><span class='open'>&nbsp;never completed&nbsp;</span> "
+        "Hover over a bar for the operation; shaded bands are faults.</p>",
+        f"<div class='lane' style='width:{width:.0f}px;height:{height}px'>",
+    ]
+    parts += _ticks(end_ns, scale, height)
+    for interval in fault_intervals(ops):
+        left = LABEL_PX + interval.start * scale
+        right = LABEL_PX + (end_ns if interval.end is None else interval.end) * scale
+        parts.append(f"<div class='fault' style='left:{left:.1f}px;width:{max(right - left, 2):.1f}px;top:{top}px;"
+                     f"height:{height - top}px;background:{interval.colour}'></div>")
+        parts.append(f"<div class='faultlabel' style='left:{left:.1f}px;top:{top - 12}px'>"
+                     f"{html.escape(interval.label)}</div>")
+    for row, (process, lane_ops) in enumerate(lanes):
+        y = top + row * ROW_PX
+        parts.append(f"<div class='label' style='top:{y}px'>{html.escape(_process_name(process))}</div>")
+        parts += [_bar(op, y, scale, end_ns) for op in lane_ops]
+    parts.append("</div></body></html>")
+    return "\n".join(parts)
+
+
+def _px_per_ns(end_ns: int) -> float:
+    seconds = end_ns / 1e9
+    width = min(max(seconds * PX_PER_S, MIN_WIDTH_PX), MAX_WIDTH_PX)
+    return width / end_ns if end_ns else 0.0
+
+
+def _lanes(ops: list[Op]) -> list[tuple[Any, list[Op]]]:
+    """The nemesis first, then processes in numeric order."""
+    by_process: dict[Any, list[Op]] = {}
+    for op in ops:
+        by_process.setdefault(op.process, []).append(op)
+    order = sorted(by_process, key=lambda p: (p != NEMESIS, not isinstance(p, int), p if isinstance(p, int) else str(p)))
+    return [(process, by_process[process]) for process in order]
+
+
+def _process_name(process: Any) -> str:
+    return str(process) if process == NEMESIS else f"process {process}"
+
+
+def _ticks(end_ns: int, scale: float, height: int) -> list[str]:
+    seconds = end_ns / 1e9
+    step = next((s for s in (0.1, 0.5, 1, 2, 5, 10, 30, 60) if seconds / s <= 40), 120)
+    count = int(seconds / step) + 1
+    return [f"<div class='tick' style='left:{LABEL_PX + i * step * 1e9 * scale:.1f}px;top:0;height:{height}px'>"
+            f"{i * step:g} s</div>" for i in range(count)]
+
+
+def _bar(op: Op, y: int, scale: float, end_ns: int) -> str:
+    end = end_ns if op.end is None else op.end
+    left = LABEL_PX + op.start * scale
+    width = (end - op.start) * scale
+    css = "open" if op.completion is None else op.type
+    return (f"<div class='op {css}' style='left:{left:.1f}px;top:{y + 1}px;width:{width:.1f}px' "
+            f"title='{html.escape(_tooltip(op), quote=True)}'></div>")
+
+
+def _tooltip(op: Op) -> str:
+    lines = [f"op {op.invoke['index']}: process {op.process} {op.f} {_short(op.invoke.get('value'))}"]
+    if op.completion is None:
+        lines.append("never completed: outcome unknown")
+    else:
+        lines.append(f"op {op.index}: {op.type} {_short(op.completion.get('value'))}")
+        lines.append(f"latency {(op.completion['time'] - op.start) / 1e6:.1f} ms, "
+                     f"invoked at {op.start / 1e9:.3f} s")
+        if op.error:
+            lines.append(f"error: {_short(op.error)}")
+    return "\n".join(lines)
+
+
+def _short(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= TOOLTIP_CHARS else text[:TOOLTIP_CHARS] + "…"

@@ -1,0 +1,242 @@
+"""report.html: one self-contained page per run, from what the run directory holds.
+
+It reads test.json and results.json (history.jsonl only to link it), embeds the PNG plots, and
+links the timeline, the raw files, node logs and any other visualization (e.g. a pyporcupine
+linearizability page) found in the directory. Reading the page from top to bottom answers: what
+was tested, did the claim hold, which anomalies (with examples), how did the run perform.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+from checkers.perf import FILES as PERF_FILES
+
+REPORT = "report.html"
+SHOWN_AS_SECTIONS = {REPORT, "test.json", "results.json", "history.jsonl", "timeline.html"}
+
+_STYLE = """
+body { font: 14px/1.4 sans-serif; margin: 1.5em auto; max-width: 1200px; padding: 0 1em; }
+h1 { font-size: 1.5em; } h2 { margin-top: 1.6em; border-bottom: 1px solid #ddd; }
+.verdict { font-size: 1.3em; padding: .5em .8em; border-radius: 4px; }
+.valid { background: #dff0d8; } .invalid { background: #f2dede; } .unknown { background: #fcf8e3; }
+table { border-collapse: collapse; margin: .5em 0; } td, th { border: 1px solid #ccc; padding: 3px 8px; }
+th { background: #f4f4f4; text-align: left; } td.n { text-align: right; }
+tr.forbidden td { background: #f2dede; } tr.allowed td { background: #fcf8e3; }
+code, pre { background: #f6f6f6; } pre { padding: .5em; overflow-x: auto; }
+img { max-width: 100%; border: 1px solid #eee; margin: .5em 0; }
+.example { font-family: monospace; font-size: 12px; margin: 2px 0; }
+"""
+
+
+class ReportError(ValueError):
+    """The run directory lacks what a report needs; the message says what."""
+
+
+def write_report(run_dir: Path) -> Path:
+    run_dir = Path(run_dir)
+    test = _read_json(run_dir / "test.json")
+    results = _read_json(run_dir / "results.json")
+    path = run_dir / REPORT
+    path.write_text(render_report(run_dir, test, results), encoding="utf-8")
+    return path
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ReportError(f"{path.parent} has no {path.name}") from None
+    except json.JSONDecodeError as error:
+        raise ReportError(f"{path} is not valid JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise ReportError(f"{path} must hold a JSON object")
+    return data
+
+
+def render_report(run_dir: Path, test: dict[str, Any], results: dict[str, Any]) -> str:
+    name = html.escape(str(test.get("name", run_dir.name)))
+    workload = str(test.get("workload", "queue"))
+    checker = results.get(workload) if isinstance(results.get(workload), dict) else {}
+    parts = [
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>",
+        f"<title>{name}: {html.escape(_verdict_word(results.get('valid')))}</title>",
+        f"<style>{_STYLE}</style></head><body>",
+        f"<h1>{name} <small>({html.escape(run_dir.name)})</small></h1>",
+        _verdict(results, checker),
+        _claim(checker),
+        _anomalies(checker),
+        _final_reads(checker),
+        _stats(results.get("stats")),
+        _plots(run_dir, results),
+        _files(run_dir),
+        _errors(results),
+        "<h2>Test</h2>", _key_values(test),
+        "</body></html>",
+    ]
+    return "\n".join(part for part in parts if part)
+
+
+def _verdict_word(valid: Any) -> str:
+    if valid is True:
+        return "valid"
+    return "invalid" if valid is False else "unknown"
+
+
+def _verdict(results: dict[str, Any], checker: dict[str, Any]) -> str:
+    word = _verdict_word(results.get("valid"))
+    forbidden = [f"{a['forbidden']} {name}" for name, a in checker.get("anomalies", {}).items() if a.get("forbidden")]
+    allowed = [f"{a['allowed']} {name}" for name, a in checker.get("anomalies", {}).items() if a.get("allowed")]
+    if word == "valid":
+        line = "VALID: the configuration's claim held"
+        if allowed:
+            line += f" (allowed by the configuration: {', '.join(allowed)})"
+    elif word == "invalid":
+        line = "INVALID: " + (f"anomalies the configuration forbids: {', '.join(forbidden)}" if forbidden else
+                              "a checker found the run invalid (see below)")
+    else:
+        line = "UNKNOWN: " + ("; ".join(_undecided(results)) or "the checkers could not decide")
+    if results.get("interrupted"):
+        line += ". The run was INTERRUPTED: these are partial results"
+    return f"<p class='verdict {word}'>{html.escape(line)}</p>"
+
+
+def _undecided(results: dict[str, Any]) -> list[str]:
+    """Why each checker that could not decide could not."""
+    reasons = []
+    for name, result in results.items():
+        if isinstance(result, dict) and result.get("valid") == "unknown":
+            why = result.get("error") or result.get("reason") or "; ".join(result.get("reasons", []))
+            reasons.append(f"{name}: {why}")
+    return reasons
+
+
+def _claim(checker: dict[str, Any]) -> str:
+    claim = checker.get("claim")
+    if not claim:
+        return ""
+    items = "".join(f"<li>{html.escape(g)}</li>" for g in claim.get("guarantees", []))
+    return f"<h2>What this configuration claims</h2><ul>{items}</ul>"
+
+
+def _anomalies(checker: dict[str, Any]) -> str:
+    anomalies = checker.get("anomalies")
+    if not anomalies:
+        return ""
+    rows = []
+    for name, a in anomalies.items():
+        css = "forbidden" if a["forbidden"] else "allowed" if a["allowed"] else ""
+        rows.append(f"<tr class='{css}'><td>{html.escape(name)}</td><td class='n'>{a['count']}</td>"
+                    f"<td class='n'>{a['forbidden']}</td><td class='n'>{a['allowed']}</td>"
+                    f"<td>{html.escape(a['rule'])}</td></tr>")
+    parts = ["<h2>Anomalies</h2><table><tr><th>anomaly</th><th>count</th><th>forbidden</th><th>allowed</th>"
+             "<th>what it is; when it makes a run invalid</th></tr>", *rows, "</table>"]
+    for name, a in anomalies.items():
+        if a["examples"]:
+            shown = len(a["examples"])
+            parts.append(f"<h3>{html.escape(name)}: {shown} of {a['count']} shown</h3>")
+            parts += [f"<div class='example'>{html.escape(describe(example))}</div>" for example in a["examples"]]
+    return "\n".join(parts)
+
+
+def describe(example: Any) -> str:
+    """One line for an anomaly example; ops read as "#index (process p, type)"."""
+    if isinstance(example, dict):
+        if {"index", "process", "type"} <= example.keys():
+            return f"#{example['index']} (process {example['process']}, {example['type']})"
+        return ", ".join(f"{key.replace('_', ' ')} {describe(value)}" for key, value in example.items())
+    if isinstance(example, list):
+        return "[" + "; ".join(describe(item) for item in example) + "]"
+    return json.dumps(example)
+
+
+def _final_reads(checker: dict[str, Any]) -> str:
+    final = checker.get("final_reads")
+    if not final:
+        return ""
+    if not final["attempted"]:
+        text = "No final reads were attempted, so unseen sends cannot be told from lost ones."
+    elif final["complete"]:
+        text = "Final reads reached every partition's highest acknowledged offset."
+    else:
+        missing = "; ".join(f"partition {u['partition']}: acknowledged up to {u['highest_acknowledged']}, "
+                            f"read up to {u['highest_read']}" for u in final["unreached"])
+        text = f"Final reads did not reach every acknowledged offset ({missing})."
+    return f"<h2>Final reads</h2><p>{html.escape(text)}</p>"
+
+
+def _stats(stats: Any) -> str:
+    if not isinstance(stats, dict) or "by_f" not in stats:
+        return ""
+    rows = []
+    for f, s in [*stats["by_f"].items(), ("all client ops", stats["total"])]:
+        latency = s["latency_ms"]
+        cells = [s["count"], s["ok"], s["fail"], s["info"], _number(s["rate_per_s"]),
+                 *(_number(latency[q]) for q in ("p50", "p95", "p99", "max"))]
+        rows.append(f"<tr><td>{html.escape(f)}</td>" + "".join(f"<td class='n'>{c}</td>" for c in cells) + "</tr>")
+    nemesis = ", ".join(f"{f}: {sum(n.values())}" for f, n in stats.get("nemesis", {}).items())
+    return ("<h2>Operations</h2>"
+            f"<p>{_number(stats['duration_s'])} s of history. Nemesis ops: {html.escape(nemesis or 'none')}.</p>"
+            "<table><tr><th>f</th><th>ops</th><th>ok</th><th>fail</th><th>info</th><th>ops/s</th>"
+            "<th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th></tr>" + "".join(rows) + "</table>")
+
+
+def _number(value: Any) -> str:
+    return "" if value is None else f"{value:,.1f}" if isinstance(value, float) else str(value)
+
+
+def _plots(run_dir: Path, results: dict[str, Any]) -> str:
+    named = [f for f in PERF_FILES if (run_dir / f).is_file()]
+    others = sorted(p.name for p in run_dir.glob("*.png") if p.name not in named)
+    images = []
+    for file in [*named, *others]:
+        data = base64.b64encode((run_dir / file).read_bytes()).decode("ascii")
+        images.append(f"<p><a href='{html.escape(file)}'>{html.escape(file)}</a><br>"
+                      f"<img alt='{html.escape(file)}' src='data:image/png;base64,{data}'></p>")
+    if not images:
+        return ""
+    return "<h2>Performance</h2><p>Shaded bands are fault intervals (from start to stop of each fault).</p>" + \
+        "".join(images)
+
+
+def _files(run_dir: Path) -> str:
+    known = [(f, label) for f, label in (
+        ("timeline.html", "timeline of every operation per process"),
+        ("history.jsonl", "the history, one operation per line"),
+        ("results.json", "the checkers' results"),
+        ("test.json", "the test specification"),
+    ) if (run_dir / f).is_file()]
+    rest = sorted(p.relative_to(run_dir).as_posix() for p in run_dir.rglob("*")
+                  if p.is_file() and p.relative_to(run_dir).as_posix() not in SHOWN_AS_SECTIONS
+                  and p.suffix != ".png")
+    visualizations = [(f, "linearizability visualization" if "linear" in f.lower() or "porcupine" in f.lower()
+                       else "visualization") for f in rest if f.endswith(".html")]
+    logs = [(f, "") for f in rest if not f.endswith(".html")]
+    return "".join(_link_list(title, links) for title, links in (
+        ("Files", known), ("Visualizations", visualizations), ("Logs and other files", logs)))
+
+
+def _link_list(title: str, links: list[tuple[str, str]]) -> str:
+    if not links:
+        return ""
+    items = "".join(f"<li><a href='{html.escape(f)}'>{html.escape(f)}</a>{': ' if label else ''}"
+                    f"{html.escape(label)}</li>" for f, label in links)
+    return f"<h2>{title}</h2><ul>{items}</ul>"
+
+
+def _errors(results: dict[str, Any]) -> str:
+    errors = results.get("errors")
+    if not errors:
+        return ""
+    items = "".join(f"<li><b>{html.escape(n)}</b>: <code>{html.escape(e)}</code></li>" for n, e in errors.items())
+    return f"<h2>Checker errors</h2><ul>{items}</ul>"
+
+
+def _key_values(data: dict[str, Any]) -> str:
+    rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td><code>{html.escape(json.dumps(v))}</code></td></tr>"
+                   for k, v in data.items())
+    return f"<table>{rows}</table>"

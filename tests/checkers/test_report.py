@@ -1,0 +1,83 @@
+"""report.html from a run directory: verdict, anomalies with examples, stats, plots and links."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from checkers import run_checks
+from logquake.report import ReportError, describe, write_report
+from tests.checkers.histories import TEST
+from tests.checkers.test_run_checks import small_run
+
+
+def store_run(run_dir: Path, test: dict, lose_a_write: bool, **extra: object) -> None:
+    history = small_run(lose_a_write).events
+    run_dir.mkdir(parents=True)
+    (run_dir / "test.json").write_text(json.dumps(test))
+    (run_dir / "history.jsonl").write_text("".join(json.dumps(e) + "\n" for e in history))
+    results = run_checks(test, history, run_dir)
+    (run_dir / "results.json").write_text(json.dumps({**results, **extra}))
+    (run_dir / "logs").mkdir()
+    (run_dir / "logs" / "b1.log").write_text("broker log\n")
+    (run_dir / "linearizability.html").write_text("<html></html>")
+
+
+def verdict(page: str) -> str:
+    match = re.search(r"<p class='verdict (\w+)'>(.*?)</p>", page)
+    assert match
+    return f"{match[1]}: {match[2]}"
+
+
+def test_an_invalid_run_shows_the_forbidden_anomaly_and_its_example(tmp_path: Path) -> None:
+    store_run(tmp_path / "run", TEST, lose_a_write=True)
+    page = write_report(tmp_path / "run").read_text()
+    assert verdict(page) == "invalid: INVALID: anomalies the configuration forbids: 1 lost-write, 1 inconsistent-offsets"
+    assert "<tr class='forbidden'><td>lost-write</td><td class='n'>1</td>" in page
+    assert "lost-write: 1 of 1 shown" in page
+    assert "value 11" in page and "send #" in page
+    assert "acknowledged sends are never lost" in page
+
+
+def test_a_valid_run_with_allowed_loss_says_so(tmp_path: Path) -> None:
+    store_run(tmp_path / "run", {**TEST, "acks": "1"}, lose_a_write=True)
+    page = write_report(tmp_path / "run").read_text()
+    assert verdict(page) == ("valid: VALID: the configuration&#x27;s claim held (allowed by the configuration: "
+                             "1 lost-write, 1 inconsistent-offsets)")
+    assert "<tr class='allowed'><td>lost-write</td>" in page
+
+
+def test_the_report_embeds_plots_and_links_every_file(tmp_path: Path) -> None:
+    store_run(tmp_path / "run", TEST, lose_a_write=False)
+    page = write_report(tmp_path / "run").read_text()
+    assert page.count("src='data:image/png;base64,") == 3
+    for link in ("timeline.html", "history.jsonl", "results.json", "test.json", "logs/b1.log",
+                 "linearizability.html"):
+        assert f"<a href='{link}'>" in page
+    assert "linearizability visualization" in page
+    assert "<td>send</td><td class='n'>2</td>" in page
+
+
+def test_interrupted_and_unknown_runs_say_why(tmp_path: Path) -> None:
+    store_run(tmp_path / "run", {**TEST, "workload": "register"}, lose_a_write=False, interrupted=True)
+    page = write_report(tmp_path / "run").read_text()
+    assert verdict(page) == ("unknown: UNKNOWN: register: no checker for workload &#x27;register&#x27;. "
+                             "The run was INTERRUPTED: these are partial results")
+
+
+def test_a_run_directory_without_results_is_refused_clearly(tmp_path: Path) -> None:
+    (tmp_path / "test.json").write_text("{}")
+    with pytest.raises(ReportError, match="has no results.json"):
+        write_report(tmp_path)
+    (tmp_path / "results.json").write_text("[1")
+    with pytest.raises(ReportError, match="results.json is not valid JSON"):
+        write_report(tmp_path)
+
+
+def test_examples_read_as_one_line() -> None:
+    example = {"partition": 0, "offset": 1, "value": 11, "send": {"index": 3, "process": 0, "f": "send", "type": "ok"},
+               "skipped_offsets": [1, 2]}
+    assert describe(example) == "partition 0, offset 1, value 11, send #3 (process 0, ok), skipped offsets [1; 2]"
