@@ -139,8 +139,14 @@ def _anomalies(checker: dict[str, Any]) -> str:
         if a["examples"]:
             shown = len(a["examples"])
             parts.append(f"<h3>{html.escape(name)}: {shown} of {a['count']} shown</h3>")
-            parts += [f"<div class='example'>{html.escape(describe(example))}</div>" for example in a["examples"]]
+            parts += [f"<div class='example'>{_judged(example)}</div>" for example in a["examples"]]
     return "\n".join(parts)
+
+
+def _judged(example: dict[str, Any]) -> str:
+    case = {key: value for key, value in example.items() if key != "forbidden"}
+    judgement = "<b>forbidden</b>" if example.get("forbidden") else "allowed"
+    return f"{judgement}: {html.escape(describe(case))}"
 
 
 def describe(example: Any) -> str:

@@ -9,6 +9,7 @@ Then final reads: a fresh process assigns every partition from the beginning and
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -200,3 +201,4 @@ def test_one_injected_anomaly_is_found(data: st.DataObject, anomaly: str) -> Non
     assert found["forbidden"] >= 1
     assert any(mentions(example, needle) for example in found["examples"]), found["examples"]
     assert result["valid"] is False
+    assert json.loads(json.dumps(result)) == result, "results go to results.json unchanged"
