@@ -27,6 +27,8 @@ KINDS: tuple[Kind, ...] = ("zookeeper", "keeper")
 HOST = "127.0.0.1"
 SERVING_MODES = ("leader", "follower", "standalone")
 
+KEEPER_MODULE = "cluster.keeper.main"
+"""The same click command as `logquake keeper`, runnable whether or not the CLI lists it yet."""
 ZOOKEEPER_MAIN = "org.apache.zookeeper.server.quorum.QuorumPeerMain"
 ZOOKEEPER_JAR = Path("/usr/share/java/zookeeper.jar")
 """Debian's jar names every dependency it needs in its manifest's Class-Path."""
@@ -116,7 +118,7 @@ class EnsembleNode:
 
     def command(self) -> list[str]:
         if self.kind == "keeper":
-            return [sys.executable, "-m", "logquake", "keeper", "--config", str(self.config_path)]
+            return [sys.executable, "-m", KEEPER_MODULE, "--config", str(self.config_path)]
         classpath = ":".join([str(self.directory), str(ZOOKEEPER_JAR), *map(str, LOGGING_JARS)])
         return ["java", ZOOKEEPER_HEAP, "-cp", classpath, ZOOKEEPER_MAIN, str(self.config_path)]
 
