@@ -68,7 +68,9 @@ class RaftDriver:
         ready = self.raft.ready()
         if ready.soft_state is not None:
             self._application.on_soft_state(ready.soft_state)
-        if not ready.must_sync:
+        if not self._storage.needs_fsync(ready):
+            if ready.must_sync:
+                self._storage.persist(ready)  # a commit index: written now, synced by a later Ready
             self._finish(ready)
             return
         self._persisting = True

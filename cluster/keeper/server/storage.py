@@ -4,9 +4,10 @@ The log file is a run of checksummed records: a base record first (the index and
 term just before the first entry, i.e. the snapshot the log continues), then
 entries and hard-state records in the order they were persisted; the last hard
 state wins. Keeping the hard state in the same file makes a Ready one write and
-one fsync however many entries it carries (group commit). Truncating the log
-cuts the file, and with it any hard state written after the cut, so the current
-hard state is written again after every cut.
+one fsync however many entries it carries (group commit). The file only grows:
+an entry whose index is already in the log replaces that entry and everything
+after it (Raft's truncation) when the file is read back, so no cut can take an
+earlier hard state with it.
 
 A snapshot is written whole to its own file (durable_file) before the log is
 rewritten to continue from it, so a crash between the two leaves a log that
@@ -48,7 +49,6 @@ class StorageCorrupt(Exception):
 class _Loaded:
     base: Snapshot
     entries: list[Entry]
-    offsets: list[int]
     hard: HardState
     valid_bytes: int
 
@@ -64,7 +64,6 @@ class RaftStorage:
         self._snapshot = EMPTY_SNAPSHOT
         self._hard = HardState()
         self._entries: list[Entry] = []
-        self._offsets: list[int] = []
         self._size = 0
 
     # ---------------------------------------------------------------- recovery
@@ -85,7 +84,7 @@ class RaftStorage:
         if (base.index, base.term) == (snapshot.index, snapshot.term):
             self._fd = os.open(self._log_path, os.O_RDWR)
             os.ftruncate(self._fd, loaded.valid_bytes)
-            self._entries, self._offsets, self._size = loaded.entries, loaded.offsets, loaded.valid_bytes
+            self._entries, self._size = loaded.entries, loaded.valid_bytes
         else:
             # A crash between writing a snapshot and rewriting the log: keep the entries after
             # the snapshot only if the log holds the snapshot's last entry (Raft's rule).
@@ -115,38 +114,39 @@ class RaftStorage:
 
     # ---------------------------------------------------------------- Ready step 1
 
+    def needs_fsync(self, ready: Ready) -> bool:
+        """Entries, snapshots, terms and votes are promises to peers; a commit index alone is not:
+        Raft can relearn it, so a Ready that only moves it is written without waiting for the disk."""
+        hard = ready.hard_state
+        return bool(ready.entries) or ready.snapshot is not None or (
+            hard is not None and (hard.term, hard.vote) != (self._hard.term, self._hard.vote)
+        )
+
     def persist(self, ready: Ready) -> None:
-        """Makes the snapshot, entries and hard state of `ready` durable, with one log fsync."""
+        """Makes the snapshot, entries and hard state of `ready` durable, with one log fsync
+        (none when `needs_fsync` says the Ready promises nothing)."""
+        sync = self._sync and self.needs_fsync(ready)
         if ready.snapshot is not None:
             self._install_snapshot(ready.snapshot)
         out = bytearray()
-        cut = False
         if ready.entries:
-            cut = self._truncate_before(ready.entries[0].index)
+            self._truncate_before(ready.entries[0].index)
             for entry in ready.entries:
-                self._offsets.append(self._size + len(out))
                 self._entries.append(entry)
                 _append_record(out, _ENTRY.pack(b"E", entry.term, entry.index) + entry.data)
         if ready.hard_state is not None:
             self._hard = ready.hard_state
-        if ready.hard_state is not None or cut:
             _append_record(out, _hard_record(self._hard))
         if out:
-            self._write(out)
+            self._write(out, sync)
 
-    def _truncate_before(self, first: int) -> bool:
-        """Drops stored entries from `first` on; True if anything was cut."""
+    def _truncate_before(self, first: int) -> None:
+        """Forgets stored entries from `first` on; the records that replace them say the same on disk."""
         base = self._snapshot.index
         expected_next = base + len(self._entries) + 1
         if first > expected_next or first <= base:
             raise StorageCorrupt(f"entries from {first} do not continue the log ({base + 1}..{expected_next - 1})")
-        if first == expected_next:
-            return False
-        keep = first - base - 1
-        self._size = self._offsets[keep]
-        del self._entries[keep:], self._offsets[keep:]
-        os.ftruncate(self._fd, self._size)
-        return True
+        del self._entries[first - base - 1 :]
 
     def _install_snapshot(self, snapshot: Snapshot) -> None:
         header = _SNAPSHOT_HEADER.pack(_SNAPSHOT_MAGIC, snapshot.index, snapshot.term, zlib.crc32(snapshot.data))
@@ -163,25 +163,23 @@ class RaftStorage:
         """A fresh log file continuing the current snapshot, swapped in atomically."""
         out = bytearray()
         _append_record(out, _BASE.pack(b"B", self._snapshot.index, self._snapshot.term))
-        offsets = []
         for entry in entries:
-            offsets.append(len(out))
             _append_record(out, _ENTRY.pack(b"E", entry.term, entry.index) + entry.data)
         _append_record(out, _hard_record(self._hard))
         write_atomically(self._log_path, bytes(out))
         if self._fd >= 0:
             os.close(self._fd)
         self._fd = os.open(self._log_path, os.O_RDWR)
-        self._entries, self._offsets, self._size = list(entries), offsets, len(out)
+        self._entries, self._size = list(entries), len(out)
 
-    def _write(self, data: bytearray) -> None:
+    def _write(self, data: bytearray, sync: bool) -> None:
         view = memoryview(data)
         position = self._size
         while view:
             written = os.pwrite(self._fd, view, position)
             view, position = view[written:], position + written
         self._size = position
-        if self._sync:
+        if sync:
             os.fdatasync(self._fd)
 
     def close(self) -> None:
@@ -201,7 +199,7 @@ def _append_record(out: bytearray, payload: bytes) -> None:
 
 def _read_log(raw: bytes, path: Path) -> _Loaded:
     """Every record up to the first that is torn, corrupt or out of sequence."""
-    loaded = _Loaded(EMPTY_SNAPSHOT, [], [], HardState(), 0)
+    loaded = _Loaded(EMPTY_SNAPSHOT, [], HardState(), 0)
     position = 0
     seen_base = False
     while position + _RECORD.size <= len(raw):
@@ -216,9 +214,9 @@ def _read_log(raw: bytes, path: Path) -> _Loaded:
             loaded.base, seen_base = Snapshot(index, term), True
         elif kind == b"E" and seen_base and length >= _ENTRY.size:
             _, term, index = _ENTRY.unpack_from(payload)
-            if index != loaded.base.index + len(loaded.entries) + 1:
+            if not loaded.base.index < index <= loaded.base.index + len(loaded.entries) + 1:
                 break
-            loaded.offsets.append(position)
+            del loaded.entries[index - loaded.base.index - 1 :]
             loaded.entries.append(Entry(term, index, payload[_ENTRY.size :]))
         elif kind == b"H" and seen_base and length == _HARD.size:
             _, term, vote, commit = _HARD.unpack(payload)
