@@ -8,18 +8,14 @@ the watch events, in order, and the tree left once the session's ephemerals go.
 
 from __future__ import annotations
 
-import glob
 import random
-import shutil
-import socket
-import subprocess
 import time
 from dataclasses import astuple
-from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
 
+from cluster.deploy.keeper_ensemble import KeeperEnsemble, unavailable_reason
 from cluster.keeper.errors import ErrorCode, KeeperError
 from cluster.keeper.jute.codes import EventType
 from cluster.keeper.reads import ChildrenRead, DataRead
@@ -38,7 +34,6 @@ except ImportError:  # the fixture reports it: a skip here, a failure under CI
 else:
     KAZOO_MISSING = False
 
-ZOOKEEPER_JARS = ["zookeeper", "zookeeper-jute", "slf4j-api", "slf4j-nop", "metrics-core", "commons-cli", "commons-io", "snappy-java"]
 OPERATIONS = 400
 KAZOO_EVENT_TYPES = {
     EventType.NODE_CREATED: "CREATED",
@@ -49,54 +44,14 @@ KAZOO_EVENT_TYPES = {
 PATHS = ["/t/a", "/t/b", "/t/a/c", "/t/a/d", "/t/b/e", "/t/a/c/f"]
 
 
-def _classpath() -> str | None:
-    jars = [f"/usr/share/java/{name}.jar" for name in ZOOKEEPER_JARS] + glob.glob("/usr/share/java/netty-*.jar")
-    return ":".join(jars) if all(Path(jar).exists() for jar in jars[: len(ZOOKEEPER_JARS)]) else None
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def zookeeper(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One Apache ZooKeeper 3.8 server, started the way every test and benchmark starts one."""
     require(not KAZOO_MISSING, "kazoo", "pip install 'kazoo>=2.9' into the venv")
-    java = shutil.which("java")
-    classpath = _classpath()
-    require(java is not None and classpath is not None, "Apache ZooKeeper", "needs java and Debian's zookeeper package")
-    assert java is not None and classpath is not None
-    workdir = tmp_path_factory.mktemp("zookeeper")
-    port = _free_port()
-    config = workdir / "zoo.cfg"
-    config.write_text(
-        f"tickTime=2000\ndataDir={workdir / 'data'}\nclientPort={port}\nclientPortAddress=127.0.0.1\n"
-        "admin.enableServer=false\n"
-    )
-    with open(workdir / "server.log", "wb") as log:
-        server = subprocess.Popen(
-            [java, "-cp", classpath, "org.apache.zookeeper.server.quorum.QuorumPeerMain", str(config)],
-            stdout=log, stderr=subprocess.STDOUT,
-        )
-    try:
-        _wait_for_port(port, server)
-        yield f"127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
-def _wait_for_port(port: int, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        assert server.poll() is None, "ZooKeeper exited during start-up"
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    pytest.fail("ZooKeeper did not open its port within 20 s")
+    reason = unavailable_reason("zookeeper")
+    require(reason is None, "Apache ZooKeeper", reason or "")
+    with KeeperEnsemble("zookeeper", 1, tmp_path_factory.mktemp("zookeeper")) as server:
+        yield server.connect_string
 
 
 class Outcomes:
