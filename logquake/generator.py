@@ -1,0 +1,526 @@
+"""Generators: what operations a run issues, when, and on which thread (after Jepsen's generator.clj).
+
+A generator is an immutable value. `op(ctx)` returns None when it is exhausted, or a pair
+(item, next generator) where item is either an operation {"thread", "time", "f", "value"} or
+`Pending(until)`: nothing yet (wait for a completion, or until `until`). An operation dated in
+the future is a promise, not an emission: the driver keeps the old generator and asks again
+when the time comes, so only dispatched operations advance state. `update(ctx, event)` folds in
+each invocation and completion. Randomness comes only from `ctx.rng`, the driver's seeded
+Random, and time only from `ctx.time`; so the same seed and the same completion times give
+the same operations, which `simulate` checks with a virtual clock.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import heapq
+import random
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+Op = dict[str, Any]
+Thread = int | str
+NEMESIS = "nemesis"
+SECOND = 1_000_000_000
+
+
+def thread_order(thread: Thread) -> tuple[bool, Any]:
+    """Workers by number, then the nemesis: one deterministic order for picking free threads."""
+    return (isinstance(thread, str), thread)
+
+
+@dataclass(frozen=True)
+class Context:
+    time: int
+    threads: frozenset[Thread]
+    free: frozenset[Thread]
+    rng: random.Random
+
+    def restrict(self, threads: Iterable[Thread]) -> Context:
+        allowed = self.threads & frozenset(threads)
+        return replace(self, threads=allowed, free=self.free & allowed)
+
+    def first_free(self) -> Thread | None:
+        return min(self.free, key=thread_order, default=None)
+
+
+@dataclass(frozen=True)
+class Pending:
+    until: int | None = None
+
+
+Emission = tuple["Op | Pending", "Generator"]
+
+
+class Generator:
+    def op(self, ctx: Context) -> Emission | None:
+        raise NotImplementedError
+
+    def update(self, ctx: Context, event: Op) -> Generator:
+        return self
+
+
+def race(gens: list[Generator], answers: list[Emission | None]) -> tuple[Op | Pending, list[Generator]] | None:
+    """The soonest op among children's answers, else the earliest wake-up.
+
+    Children that answered Pending keep their new state (a Sleep remembers when it wakes);
+    only the chosen child advances past an op.
+    """
+    states = list(gens)
+    best: int | None = None
+    wake: int | None = None
+    waiting = False
+    for index, answer in enumerate(answers):
+        if answer is None:
+            continue
+        item, following = answer
+        if isinstance(item, Pending):
+            states[index] = following
+            waiting = True
+            if item.until is not None and (wake is None or item.until < wake):
+                wake = item.until
+        elif best is None or item["time"] < answers[best][0]["time"]:  # type: ignore[index]
+            best = index
+    if best is not None:
+        chosen = answers[best]
+        assert chosen is not None and not isinstance(chosen[0], Pending)
+        if wake is None or chosen[0]["time"] <= wake:
+            states[best] = chosen[1]
+            return chosen[0], states
+    if best is None and not waiting:
+        return None
+    return Pending(wake), states
+
+
+@dataclass(frozen=True)
+class Fn(Generator):
+    """Infinitely many ops, each made by `make(rng)` on the first free thread."""
+
+    make: Callable[[random.Random], Op]
+
+    def op(self, ctx: Context) -> Emission | None:
+        thread = ctx.first_free()
+        if thread is None:
+            return Pending(), self
+        return {**self.make(ctx.rng), "thread": thread, "time": ctx.time}, self
+
+
+def repeat_op(f: str, value: Any = None) -> Fn:
+    return Fn(lambda _rng: {"f": f, "value": value})
+
+
+@dataclass(frozen=True)
+class Limit(Generator):
+    remaining: int
+    gen: Generator
+
+    def op(self, ctx: Context) -> Emission | None:
+        if self.remaining <= 0:
+            return None
+        result = self.gen.op(ctx)
+        if result is None:
+            return None
+        item, following = result
+        if isinstance(item, Pending):
+            return item, replace(self, gen=following)
+        return item, Limit(self.remaining - 1, following)
+
+    def update(self, ctx: Context, event: Op) -> Generator:
+        return replace(self, gen=self.gen.update(ctx, event))
+
+
+def once(f: str, value: Any = None) -> Generator:
+    return Limit(1, repeat_op(f, value))
+
+
+@dataclass(frozen=True)
+class Repeat(Generator):
+    """Runs `gen` to its end, then again from its start: `times` rounds, or forever."""
+
+    gen: Generator
+    times: int | None = None
+    current: Generator | None = None
+
+    def op(self, ctx: Context) -> Emission | None:
+        if self.times is not None and self.times <= 0:
+            return None
+        result = (self.current or self.gen).op(ctx)
+        if result is not None:
+            item, following = result
+            return item, replace(self, current=following)
+        if self.current is None:
+            return None  # empty from its start: repeating it would spin forever
+        return Repeat(self.gen, None if self.times is None else self.times - 1).op(ctx)
+
+    def update(self, ctx: Context, event: Op) -> Generator:
+        if self.current is None:
+            return self
+        return replace(self, current=self.current.update(ctx, event))
+
+
+@dataclass(frozen=True)
+class Mix(Generator):
+    """Each op from a randomly chosen child; exhausted children drop out."""
+
+    gens: tuple[Generator, ...]
+
+    def op(self, ctx: Context) -> Emission | None:
+        gens = list(self.gens)
+        while gens:
+            index = ctx.rng.randrange(len(gens))
+            result = gens[index].op(ctx)
+            if result is None:
+                del gens[index]
+                continue
+            item, following = result
+            gens[index] = following
+            return item, Mix(tuple(gens))
+        return None
+
+    def update(self, ctx: Context, event: Op) -> Generator:
+        return Mix(tuple(gen.update(ctx, event) for gen in self.gens))
+
+
+@dataclass(frozen=True)
+class Stagger(Generator):
+    """Ops spaced by random gaps uniform in [0, 2*mean): `mean` is the average interval, over all threads."""
+
+    mean: int
+    gen: Generator
+    next_time: int | None = None
+
+    def op(self, ctx: Context) -> Emission | None:
+        result = self.gen.op(ctx)
+        if result is None:
+            return None
+        item, following = result
+        if isinstance(item, Pending):
+            return item, replace(self, gen=following)
+        at = max(item["time"], ctx.time if self.next_time is None else self.next_time)
+        gap = int(ctx.rng.random() * 2 * self.mean)
+        return {**item, "time": at}, Stagger(self.mean, following, at + gap)
+
+    def update(self, ctx: Context, event: Op) -> Generator:
+        return replace(self, gen=self.gen.update(ctx, event))
+
+
+@dataclass(frozen=True)
+class Delay(Generator):
+    """Ops at least `interval` apart: a hard rate limit of 1/interval over all threads."""
+
+    interval: int
+    gen: Generator
+    next_time: int | None = None
+
+    def op(self, ctx: Context) -> Emission | None:
+        result = self.gen.op(ctx)
+        if result is None:
+            return None
+        item, following = result
+        if isinstance(item, Pending):
+            return item, replace(self, gen=following)
+        at = max(item["time"], ctx.time if self.next_time is None else self.next_time)
+        return {**item, "time": at}, Delay(self.interval, following, at + self.interval)
+
+    def update(self, ctx: Context, event: Op) -> Generator:
+        return replace(self, gen=self.gen.update(ctx, event))
+
+
+def rate(ops_per_second: float, gen: Generator) -> Generator:
+    return Delay(round(SECOND / ops_per_second), gen)
+
+
+def stagger(ops_per_second: float, gen: Generator) -> Generator:
+    return Stagger(round(SECOND / ops_per_second), gen)
+
+
+@dataclass(frozen=True)
+class TimeLimit(Generator):
+    """Ends `limit` ns after its first op was asked for; no op dated at or after that is emitted."""
+
+    limit: int
+    gen: Generator
+    deadline: int | None = None
+
+    def op(self, ctx: Context) -> Emission | None:
+        deadline = ctx.time + self.limit if self.deadline is None else self.deadline
+        if ctx.time >= deadline:
+            return None
+        result = self.gen.op(ctx)
+        if result is None:
+            return None
+        item, following = result
+        if isinstance(item, Pending):
+            until = deadline if item.until is None else min(item.until, deadline)
+            return Pending(until), TimeLimit(self.limit, following, deadline)
+        if item["time"] >= deadline:
+            return Pending(deadline), TimeLimit(self.limit, self.gen, deadline)
+        return item, TimeLimit(self.limit, following, deadline)
+
+    def update(self, ctx: Context, event: Op) -> Generator:
+        return replace(self, gen=self.gen.update(ctx, event))
+
+
+@dataclass(frozen=True)
+class Sleep(Generator):
+    """No ops for `duration` ns from when it is first asked, then exhausted (a pause between phases)."""
+
+    duration: int
+    wake: int | None = None
+
+    def op(self, ctx: Context) -> Emission | None:
+        wake = ctx.time + self.duration if self.wake is None else self.wake
+        if ctx.time >= wake:
+            return None
+        return Pending(wake), Sleep(self.duration, wake)
+
+
+@dataclass(frozen=True)
+class Phases(Generator):
+    """Each generator in turn; the next starts only when the previous is exhausted and every thread is idle."""
+
+    gens: tuple[Generator, ...]
+
+    def op(self, ctx: Context) -> Emission | None:
+        gens = self.gens
+        while gens:
+            result = gens[0].op(ctx)
+            if result is not None:
+                item, following = result
+                return item, Phases((following, *gens[1:]))
+            if ctx.free != ctx.threads:
+                return Pending(), Phases(gens)
+            gens = gens[1:]
+        return None
+
+    def update(self, ctx: Context, event: Op) -> Generator:
+        if not self.gens:
+            return self
+        return Phases((self.gens[0].update(ctx, event), *self.gens[1:]))
+
+
+def phases(*gens: Generator) -> Phases:
+    return Phases(gens)
+
+
+@dataclass(frozen=True)
+class OnThreads(Generator):
+    """`gen` sees (and gets events of) only the chosen threads."""
+
+    accepts: Callable[[Thread], bool]
+    gen: Generator
+
+    def op(self, ctx: Context) -> Emission | None:
+        result = self.gen.op(ctx.restrict(t for t in ctx.threads if self.accepts(t)))
+        if result is None:
+            return None
+        item, following = result
+        return item, replace(self, gen=following)
+
+    def update(self, ctx: Context, event: Op) -> Generator:
+        if not self.accepts(event["thread"]):
+            return self
+        return replace(self, gen=self.gen.update(ctx.restrict(t for t in ctx.threads if self.accepts(t)), event))
+
+
+def _is_client(thread: Thread) -> bool:
+    return thread != NEMESIS
+
+
+def _is_nemesis(thread: Thread) -> bool:
+    return thread == NEMESIS
+
+
+def clients(gen: Generator) -> OnThreads:
+    return OnThreads(_is_client, gen)
+
+
+def nemesis(gen: Generator) -> OnThreads:
+    return OnThreads(_is_nemesis, gen)
+
+
+@dataclass(frozen=True)
+class EachThread(Generator):
+    """A separate copy of `gen` for every thread, each advancing on its own."""
+
+    gen: Generator
+    copies: Mapping[Thread, Generator] = field(default_factory=dict)
+
+    def op(self, ctx: Context) -> Emission | None:
+        threads = sorted(ctx.threads, key=thread_order)
+        copies = [self.copies.get(thread, self.gen) for thread in threads]
+        answers = [copy.op(self._local(ctx, thread)) for thread, copy in zip(threads, copies)]
+        raced = race(copies, answers)
+        if raced is None:
+            return None
+        item, states = raced
+        return item, EachThread(self.gen, {**self.copies, **dict(zip(threads, states))})
+
+    @staticmethod
+    def _local(ctx: Context, thread: Thread) -> Context:
+        return replace(ctx, threads=frozenset({thread}), free=ctx.free & {thread})
+
+    def update(self, ctx: Context, event: Op) -> Generator:
+        thread = event["thread"]
+        if thread not in ctx.threads:
+            return self
+        copy = self.copies.get(thread, self.gen)
+        return EachThread(self.gen, {**self.copies, thread: copy.update(self._local(ctx, thread), event)})
+
+
+def each_thread(gen: Generator) -> EachThread:
+    return EachThread(gen)
+
+
+@dataclass(frozen=True)
+class Any_(Generator):
+    """The soonest op of any child: how client and nemesis generators run side by side."""
+
+    gens: tuple[Generator, ...]
+
+    def op(self, ctx: Context) -> Emission | None:
+        raced = race(list(self.gens), [gen.op(ctx) for gen in self.gens])
+        if raced is None:
+            return None
+        item, states = raced
+        return item, Any_(tuple(states))
+
+    def update(self, ctx: Context, event: Op) -> Generator:
+        return Any_(tuple(gen.update(ctx, event) for gen in self.gens))
+
+
+def any_of(*gens: Generator) -> Any_:
+    return Any_(gens)
+
+
+@dataclass(frozen=True)
+class FaultSchedule(Generator):
+    """Nemesis ops: quiet for `interval`, start a random fault on a random target, `interval` later stop it, repeat."""
+
+    faults: tuple[str, ...]
+    targets: tuple[str, ...]
+    interval: int
+    active: str | None = None
+    next_time: int | None = None
+
+    def op(self, ctx: Context) -> Emission | None:
+        if not self.faults:
+            return None
+        if self.next_time is None:
+            return Pending(ctx.time + self.interval), replace(self, next_time=ctx.time + self.interval)
+        thread = ctx.first_free()
+        if thread is None:
+            return Pending(), self
+        if ctx.time < self.next_time:
+            return Pending(self.next_time), self
+        following_time = ctx.time + self.interval
+        if self.active is None:
+            fault = ctx.rng.choice(self.faults)
+            item = {"f": f"start-{fault}", "value": ctx.rng.choice(self.targets)}
+            following = replace(self, active=fault, next_time=following_time)
+        else:
+            item = {"f": f"stop-{self.active}", "value": None}
+            following = replace(self, active=None, next_time=following_time)
+        return {**item, "thread": thread, "time": ctx.time}, following
+
+
+def heal_all(faults: Iterable[str]) -> Generator:
+    """A stop op for every fault kind, whether or not it is active: the heal phase."""
+    return phases(*(once(f"stop-{fault}") for fault in faults))
+
+
+class Executor(Protocol):
+    """Where the driver sends operations: real worker threads, or `SimulatedExecutor`."""
+
+    def now(self) -> int: ...
+
+    def dispatch(self, op: Op) -> None: ...
+
+    def wait(self, until: int | None) -> Op | None:
+        """The next completion (with its "thread"), or None once `until` has passed without one."""
+        ...
+
+
+class GeneratorStuck(RuntimeError):
+    """The generator waits for a completion while nothing is in flight: a bug in a generator."""
+
+
+def drive(gen: Generator, threads: Iterable[Thread], executor: Executor, rng: random.Random) -> None:
+    """Jepsen's interpreter loop: ask for an op, dispatch it when due, fold completions back in."""
+    everyone = frozenset(threads)
+    busy: set[Thread] = set()
+
+    def context() -> Context:
+        return Context(executor.now(), everyone, everyone - busy, rng)
+
+    while True:
+        ctx = context()
+        result = gen.op(ctx)
+        if result is None:
+            break
+        item, following = result
+        if isinstance(item, Pending):
+            gen = following
+            if item.until is None and not busy:
+                raise GeneratorStuck(f"{type(gen).__name__} is pending with no operation in flight")
+            event = executor.wait(item.until)
+        elif item["time"] > ctx.time:
+            event = executor.wait(item["time"])
+        else:
+            executor.dispatch(item)
+            busy.add(item["thread"])
+            gen = following.update(context(), {**item, "type": "invoke"})
+            continue
+        if event is not None:
+            busy.discard(event["thread"])
+            gen = gen.update(context(), event)
+    while busy:
+        event = executor.wait(None)
+        if event is not None:
+            busy.discard(event["thread"])
+            gen = gen.update(context(), event)
+
+
+@dataclass
+class SimulatedExecutor:
+    """Virtual time: each op completes `latency(op)` ns after dispatch with `complete(op)` as (type, value)."""
+
+    latency: Callable[[Op], int]
+    complete: Callable[[Op], tuple[str, Any]]
+    time: int = 0
+    log: list[Op] = dataclasses.field(default_factory=list)
+    _queue: list[tuple[int, int, Op]] = dataclasses.field(default_factory=list)
+
+    def now(self) -> int:
+        return self.time
+
+    def dispatch(self, op: Op) -> None:
+        invoke = {**op, "type": "invoke", "time": self.time}
+        self.log.append(invoke)
+        type_, value = self.complete(op)
+        done = {**invoke, "type": type_, "value": value, "time": self.time + self.latency(op)}
+        heapq.heappush(self._queue, (done["time"], len(self.log), done))
+
+    def wait(self, until: int | None) -> Op | None:
+        if self._queue and (until is None or self._queue[0][0] <= until):
+            self.time, _, done = heapq.heappop(self._queue)
+            self.log.append(done)
+            return done
+        if until is None:
+            raise GeneratorStuck("waiting for a completion with none in flight")
+        self.time = max(self.time, until)
+        return None
+
+
+def simulate(
+    gen: Generator,
+    workers: int,
+    seed: int,
+    latency: Callable[[Op], int] = lambda op: SECOND // 100,
+    complete: Callable[[Op], tuple[str, Any]] = lambda op: ("ok", op.get("value")),
+) -> list[Op]:
+    """Every invocation and completion `gen` yields on a virtual clock: a dry run of a schedule."""
+    executor = SimulatedExecutor(latency, complete)
+    drive(gen, [*range(workers), NEMESIS], executor, random.Random(seed))
+    return executor.log
