@@ -13,7 +13,8 @@ import pytest
 
 from cluster.keeper.jute import ErrorCode, OpCode
 from cluster.keeper.jute.framing import frame
-from cluster.keeper.jute.records import CreateRequest, ExistsRequest
+from cluster.keeper.jute.records import ConnectRequest, CreateRequest, ExistsRequest
+from cluster.keeper.jute.wire import encode
 from tests.facilities import require
 from tests.keeper_server.ensemble import Ensemble, RawClient, four_letter_word, srvr_field
 
@@ -27,12 +28,14 @@ else:
 
 pytestmark = pytest.mark.timeout(180)
 WAIT_S = 30.0
+SNAP_COUNT = 25
+"""Small, so that servers compact their logs and a follower that was down gets a snapshot."""
 
 
 @pytest.fixture(scope="module")
 def ensemble(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ensemble]:
     require(not KAZOO_MISSING, "kazoo", "pip install kazoo into the venv")
-    cluster = Ensemble.create(tmp_path_factory.mktemp("ensemble"), 3)
+    cluster = Ensemble.create(tmp_path_factory.mktemp("ensemble"), 3, extra=f"snapCount={SNAP_COUNT}\n")
     try:
         cluster.start()
         yield cluster
@@ -119,14 +122,19 @@ def test_an_ephemeral_goes_and_its_watch_fires_once_its_session_expires(ensemble
     watcher = _client(ensemble.followers()[1].address)
     events: list[object] = []
     seen = threading.Event()
+
+    def watch(event: object) -> None:
+        events.append(event)
+        seen.set()
+
     try:
-        assert watcher.exists("/ephemeral", watch=lambda event: (events.append(event), seen.set())) is not None
+        assert watcher.exists("/ephemeral", watch=watch) is not None
         owner.close()  # gone without closing its session: only expiry removes the node
         assert seen.wait(WAIT_S), "the ephemeral's watch never fired"
         assert [event.type for event in events] == ["DELETED"]  # type: ignore[attr-defined]
         assert watcher.exists("/ephemeral") is None
         stale = RawClient(ensemble.followers()[0].client_port)
-        expired = stale.connect(session_id=session.session_id, passwd=session.passwd)
+        expired = stale.connect(session_id=session.session_id, passwd=session.passwd or b"")
         assert (expired.session_id, expired.time_out) == (0, 0)
         stale.close()
     finally:
@@ -208,19 +216,20 @@ def test_the_whole_ensemble_restarts_from_disk_and_sessions_survive(ensemble: En
         client.close()
 
 
-def test_a_restarted_follower_catches_up_on_writes_it_missed(ensemble: Ensemble) -> None:
+def test_a_restarted_follower_catches_up_through_a_snapshot_of_what_it_missed(ensemble: Ensemble) -> None:
     follower = ensemble.followers()[0]
     client = _client(ensemble.leader().address)
     try:
         follower.stop(signal.SIGKILL)
-        for n in range(30):
+        for n in range(3 * SNAP_COUNT):
             client.create(f"/missed-{n}")
         follower.start()
         ensemble.wait_until_serving()
         late = _client(follower.address)
         try:
             late.sync("/")
-            assert {f"missed-{n}" for n in range(30)} <= set(late.get_children("/"))
+            assert {f"missed-{n}" for n in range(3 * SNAP_COUNT)} <= set(late.get_children("/"))
+            assert "installing a snapshot" in follower.log_text()
         finally:
             late.stop()
             late.close()
@@ -229,12 +238,25 @@ def test_a_restarted_follower_catches_up_on_writes_it_missed(ensemble: Ensemble)
         client.close()
 
 
-def test_stop_is_graceful(tmp_path: Path) -> None:
+def test_a_client_that_has_seen_more_than_the_server_is_refused(ensemble: Ensemble) -> None:
+    ahead = RawClient(ensemble.servers[0].client_port)
+    ahead.send(frame(encode(ConnectRequest(0, 1 << 60, 10_000, 0, b"\0" * 16, False))))
+    assert ahead.closed_by_server()
+    assert "client has seen zxid" in ensemble.servers[0].log_text()
+
+
+def test_a_standalone_server_with_linearizable_reads_stops_gracefully(tmp_path: Path) -> None:
     require(not KAZOO_MISSING, "kazoo", "pip install kazoo into the venv")
-    single = Ensemble.create(tmp_path, 1)
+    single = Ensemble.create(tmp_path, 1, extra="linearizableReads=true\n")
     single.start()
     try:
         assert single.servers[0].mode() == "standalone"
+        client = _client(single.hosts)
+        client.create("/linear", b"x")
+        assert client.get("/linear")[0] == b"x"
+        assert [client.exists(f"/linear/{n}") for n in range(5)] == [None] * 5
+        client.stop()
+        client.close()
     finally:
         assert single.servers[0].stop() == 0
     assert "shutting down" in single.servers[0].log_text()

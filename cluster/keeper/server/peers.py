@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from cluster.keeper.config import Peer
 from cluster.keeper.server.peer_messages import MAX_FRAME, Hello, PeerMessage, PeerMessageError, decode, encode
@@ -54,8 +55,8 @@ class PeerNetwork:
         for link in self._links.values():
             self._spawn(self._dial(link), f"dial-{link.peer.id}")
 
-    def _spawn(self, coroutine: object, name: str) -> None:
-        task = asyncio.create_task(coroutine, name=name)  # type: ignore[arg-type]
+    def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(coroutine, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

@@ -134,10 +134,10 @@ def _read(op: int, record: Any, reader: Reader, watcher: Hashable) -> Any:
         data = reader.get_data(path, watch)
         return jr.GetDataResponse(data.data, jute_stat(data.stat))
     if op == OpCode.GET_CHILDREN:
-        return jr.GetChildrenResponse(reader.get_children(path, watch).children)
+        return jr.GetChildrenResponse(_names(reader.get_children(path, watch).children))
     if op == OpCode.GET_CHILDREN2:
         children = reader.get_children(path, watch)
-        return jr.GetChildren2Response(children.children, jute_stat(children.stat))
+        return jr.GetChildren2Response(_names(children.children), jute_stat(children.stat))
     return jr.GetACLResponse(OPEN_ACL, jute_stat(reader.get_data(path).stat))
 
 
@@ -148,9 +148,14 @@ def _multi_read_result(op: int, record: Any, reader: Reader) -> MultiOp:
         if op == OpCode.GET_DATA:
             data = reader.get_data(_path(record.path))
             return MultiOp(op, jr.GetDataResponse(data.data, jute_stat(data.stat)))
-        return MultiOp(op, jr.GetChildrenResponse(reader.get_children(_path(record.path)).children))
+        return MultiOp(op, jr.GetChildrenResponse(_names(reader.get_children(_path(record.path)).children)))
     except KeeperError as error:
         return MultiOp(OpCode.ERROR, jr.ErrorResponse(error.code))
+
+
+def _names(children: list[str]) -> list[str | None]:
+    """jute's vector of ustrings may hold nulls; ours never does."""
+    return list(children)
 
 
 def jute_stat(stat: Stat) -> jr.Stat:
