@@ -8,7 +8,7 @@ simulator's brokers and the core's tests share this glue.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 
 from cluster.broker.replication import (
     Action,
@@ -18,6 +18,7 @@ from cluster.broker.replication import (
     EpochEndOffsetResponse,
     FetchRequest,
     FetchResponse,
+    LogPositions,
     PartitionReplica,
     ReplicationConfig,
     TruncateFullyAndStartAt,
@@ -25,11 +26,16 @@ from cluster.broker.replication import (
 )
 from cluster.sim.replication_log import MemoryLog
 
+ReplicaCore = Callable[[int, LogPositions, ReplicationConfig], PartitionReplica]
+"""Builds a broker's replica core: `PartitionReplica`, or in tests one broken on purpose."""
+
 
 class ReplicaDriver:
-    def __init__(self, broker_id: int, log: MemoryLog, config: ReplicationConfig) -> None:
+    def __init__(
+        self, broker_id: int, log: MemoryLog, config: ReplicationConfig, core: ReplicaCore = PartitionReplica
+    ) -> None:
         self.log = log
-        self.replica = PartitionReplica(broker_id, log, config)
+        self.replica = core(broker_id, log, config)
         self._values: dict[Hashable, int] = {}
 
     def produce(self, request_id: Hashable, value: int, acks: int, timeout_ms: int, now: int) -> list[Action]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cluster.broker.protocol.errors import ErrorCode
 from cluster.broker.replication import (
+    EpochEndOffsetResponse,
     FetchResponse,
     ReplicationConfig,
     Role,
@@ -67,15 +68,26 @@ def test_an_epoch_the_leader_never_had_is_cut_back_in_rounds_kip_279() -> None:
     assert entries(wiring.log(1)) == entries(wiring.log(2))
 
 
-def test_when_the_leader_knows_no_epoch_the_fetch_says_where_to_cut() -> None:
+def test_an_empty_new_leader_makes_a_follower_cut_everything_it_never_had() -> None:
     wiring = Wiring((1, 2), PAIR_CONFIG)
     wiring.log(1).append_as_follower(records(3, 3))
     wiring.apply(state(2, 5, (2,), version=0), brokers=[2])
-    wiring.apply(state(2, 5, (2,), version=0), brokers=[1])
-    assert wiring.log(1).log_end_offset == 0, "cut to the leader's log end after OFFSET_OUT_OF_RANGE"
     wiring.produce(2, "z", 77, acks=1)
-    wiring.advance(wiring.now + PAIR_CONFIG.replica_fetch_wait_max_ms)
-    assert entries(wiring.log(1)) == [(0, 5, 77)]
+    wiring.apply(state(2, 5, (2,), version=0), brokers=[1])
+    assert entries(wiring.log(1)) == [(0, 5, 77)], "not kept below the leader's log end: a different history"
+
+
+def test_a_leader_that_tracks_no_epochs_is_answered_by_its_log_end() -> None:
+    follower = ReplicaDriver(1, MemoryLog(0, records(3, 3, 3)), PAIR_CONFIG)
+    [ask] = follower.run(follower.replica.apply_state(state(2, 5, (2,), version=0), (1, 2), 0), 0)
+    assert isinstance(ask, SendEpochEndOffset)
+    unknown = EpochEndOffsetResponse(ask.request.correlation, ErrorCode.NONE, -1, -1)
+    [fetch] = follower.run(follower.replica.on_epoch_end_offset(unknown, 1), 1)
+    assert isinstance(fetch, SendFetch) and fetch.request.fetch_offset == 3, "nothing cut yet"
+    out_of_range = FetchResponse(fetch.request.correlation, ErrorCode.OFFSET_OUT_OF_RANGE, 1, 0, 1)
+    [again] = follower.run(follower.replica.on_fetch_response(out_of_range, 2), 2)
+    assert isinstance(again, SendFetch) and again.request.fetch_offset == 1
+    assert follower.log.log_end_offset == 1
 
 
 def test_a_follower_behind_the_leaders_log_start_restarts_its_log_there() -> None:

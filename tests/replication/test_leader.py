@@ -213,11 +213,15 @@ def test_the_leader_answers_epoch_end_offsets_for_its_own_epoch_before_writing_i
     assert fenced.error == ErrorCode.FENCED_LEADER_EPOCH
 
 
-def test_a_leader_with_an_empty_log_does_not_know_older_epochs() -> None:
-    leader = PartitionReplica(1, MemoryLog(), CONFIG)
+def test_an_epoch_older_than_all_the_leader_knows_ends_where_the_first_known_begins() -> None:
+    leader = PartitionReplica(1, MemoryLog(7), CONFIG)
     leader.apply_state(state(1, 3, (1,), version=0), (1, 2), now=0)
     answer = leader.epoch_end_offset(EpochEndOffsetRequest(2, 1, 3, correlation=1))
-    assert (answer.leader_epoch, answer.end_offset) == (-1, -1)
+    assert (answer.leader_epoch, answer.end_offset) == (1, 7), "an empty leader still knows its own epoch 3"
+    leader = PartitionReplica(1, MemoryLog(0, records(2, 2)), CONFIG)
+    leader.apply_state(state(1, 3, (1,), version=0), (1, 2), now=0)
+    answer = leader.epoch_end_offset(EpochEndOffsetRequest(2, 1, 3, correlation=1))
+    assert (answer.leader_epoch, answer.end_offset) == (1, 0)
 
 
 def test_stale_or_repeated_states_are_ignored() -> None:

@@ -26,7 +26,7 @@ from cluster.broker.controller.partition_state import PartitionState
 from cluster.broker.protocol.errors import ErrorCode
 from cluster.broker.replication.actions import Action, AlterIsr, CompleteProduce
 from cluster.broker.replication.config import ReplicationConfig
-from cluster.broker.replication.log_positions import UNDEFINED_EPOCH, UNDEFINED_OFFSET, LogPositions
+from cluster.broker.replication.log_positions import UNDEFINED_EPOCH, LogPositions
 from cluster.broker.replication.messages import FetchAnswer, FetchRequest
 
 ACKS_ALL = -1
@@ -154,16 +154,17 @@ class Leadership:
         return FetchAnswer(ErrorCode.NONE, self.high_watermark, self._log.log_start_offset, log_end, fetch_offset, to)
 
     def epoch_end_offset(self, epoch: int) -> tuple[int, int]:
-        """Where `epoch` ends in this leader's log, counting its own epoch from when it began.
+        """Where `epoch` ends in this leader's log, its own epoch counting from `epoch_start_offset`.
 
-        The log knows only epochs it holds batches of; until this leader appends, its own epoch
-        begins at `epoch_start_offset`, which is also where every older epoch it holds ends.
+        As in Kafka (which records the leader's epoch in its cache on election), this leader
+        knows its own epoch even before writing in it: every older epoch it holds ends where
+        its own began, and an epoch older than all it knows ends where the first known begins.
         """
         if epoch >= self.epoch:
             return self.epoch, self._log.log_end_offset
         latest = self._log.latest_epoch
         if latest == UNDEFINED_EPOCH:
-            return UNDEFINED_EPOCH, UNDEFINED_OFFSET
+            return epoch, self.epoch_start_offset
         if epoch >= latest and latest < self.epoch:
             return latest, self.epoch_start_offset
         return self._log.end_offset_for_epoch(epoch)

@@ -1,0 +1,101 @@
+"""Messages between the simulated brokers, the keeper and the producers.
+
+Replica-to-replica messages wrap the core's own requests and responses with the partition.
+The keeper's pushes and answers carry the broker epoch (the registration they belong to, as
+KIP-380's LeaderAndIsr does), so a restarted broker ignores what was meant for its previous life.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cluster.broker.controller.partition_state import PartitionState
+from cluster.broker.protocol.errors import ErrorCode
+from cluster.broker.replication import EpochEndOffsetRequest, EpochEndOffsetResponse, FetchRequest, FetchResponse
+
+
+@dataclass(frozen=True, slots=True)
+class Register:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Registered:
+    broker_epoch: int
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterRefused:
+    """The broker's previous session is still alive: it must expire first, as in ZooKeeper."""
+
+
+@dataclass(frozen=True, slots=True)
+class Heartbeat:
+    broker_epoch: int
+
+
+@dataclass(frozen=True, slots=True)
+class SessionExpired:
+    broker_epoch: int
+
+
+@dataclass(frozen=True, slots=True)
+class StatePush:
+    broker_epoch: int
+    partition: int
+    state: PartitionState
+    replicas: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AlterIsrRequest:
+    partition: int
+    isr: tuple[int, ...]
+    leader_epoch: int
+    expected_version: int
+
+
+@dataclass(frozen=True, slots=True)
+class AlterIsrReply:
+    partition: int
+    state: PartitionState
+
+
+@dataclass(frozen=True, slots=True)
+class PeerFetch:
+    partition: int
+    request: FetchRequest
+
+
+@dataclass(frozen=True, slots=True)
+class PeerFetchReply:
+    partition: int
+    response: FetchResponse
+
+
+@dataclass(frozen=True, slots=True)
+class PeerEpochQuery:
+    partition: int
+    request: EpochEndOffsetRequest
+
+
+@dataclass(frozen=True, slots=True)
+class PeerEpochReply:
+    partition: int
+    response: EpochEndOffsetResponse
+
+
+@dataclass(frozen=True, slots=True)
+class Produce:
+    partition: int
+    request: int
+    value: int
+    acks: int
+    timeout_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProduceReply:
+    request: int
+    error: ErrorCode
+    offset: int
