@@ -113,6 +113,23 @@ def test_a_write_through_one_follower_is_read_after_sync_on_the_other(ensemble: 
             client.close()
 
 
+def test_a_sessions_pipelined_reads_wait_for_its_earlier_writes(ensemble: Ensemble) -> None:
+    client = _client(ensemble.followers()[0].address)
+    try:
+        client.create("/fifo", b"0")
+        calls = []
+        for n in range(1, 51):
+            calls.append(client.set_async("/fifo", str(n).encode()))
+            calls.append(client.get_async("/fifo"))
+        results = [call.get(timeout=WAIT_S) for call in calls]
+        reads = [data for data, _ in results[1::2]]
+        assert reads == [str(n).encode() for n in range(1, 51)]
+        assert [stat.version for stat in results[0::2]] == list(range(1, 51))
+    finally:
+        client.stop()
+        client.close()
+
+
 def test_an_ephemeral_goes_and_its_watch_fires_once_its_session_expires(ensemble: Ensemble) -> None:
     owner = RawClient(ensemble.followers()[0].client_port)
     session = owner.connect(timeout_ms=1)  # clamped to minSessionTimeout (2 ticks: 1 s)

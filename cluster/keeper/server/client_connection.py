@@ -188,13 +188,30 @@ class ClientConnection(asyncio.Protocol):
             node.create_session(timeout, self._session_created)
 
     def _resume(self, request: ConnectRequest) -> None:
-        timeout = self._node.replica.sessions.get(request.session_id)
-        if timeout is None or not password_matches(request.session_id, request.passwd):
-            # ZooKeeper's answer to an expired or unknown session: a zero timeout and id.
-            self._write(encode_connect_response(ConnectResponse(0, 0, 0, bytes(PASSWORD_BYTES), self._read_only)))
-            self.drop(f"session 0x{request.session_id:x} expired or unknown")
+        """A session this server does not know may be one it has not applied yet: only after a
+        read-index barrier is "unknown" the truth."""
+        if not password_matches(request.session_id, request.passwd):
+            self._expired(request.session_id)
             return
-        self._start_session(request.session_id, timeout)
+        if request.session_id in self._node.replica.sessions:
+            self._start_session(request.session_id, self._node.replica.sessions[request.session_id])
+            return
+        self._node.barrier(lambda ok: self._resume_after_barrier(request.session_id, ok))
+
+    def _resume_after_barrier(self, session_id: int, ok: bool) -> None:
+        if self._closed:
+            return
+        if not ok:
+            self.drop("no leader confirmed the session")
+        elif session_id in self._node.replica.sessions:
+            self._start_session(session_id, self._node.replica.sessions[session_id])
+        else:
+            self._expired(session_id)
+
+    def _expired(self, session_id: int) -> None:
+        """ZooKeeper's answer to an expired or unknown session: a zero timeout and id, then close."""
+        self._write(encode_connect_response(ConnectResponse(0, 0, 0, bytes(PASSWORD_BYTES), self._read_only)))
+        self.drop(f"session 0x{session_id:x} expired or unknown")
 
     def _session_created(self, applied: Applied | None) -> None:
         if self._closed:

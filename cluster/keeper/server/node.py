@@ -78,12 +78,16 @@ class _PendingBarrier:
 
 
 class KeeperNode:
-    def __init__(self, config: KeeperConfig, raft_durable: DurableState, peers: Peers, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, config: KeeperConfig, raft_durable: DurableState, peers: Peers,
+        wall_clock: Callable[[], float] = time.time, monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.config = config
         self.id = config.my_id
         self.incarnation = random.getrandbits(63)
         self._peers = peers
-        self._clock = clock
+        self._wall_clock = wall_clock
+        self._clock = monotonic
         snapshot: Snapshot = raft_durable.snapshot
         self.replica = Replica.restore(snapshot.data) if snapshot.data else Replica()
         self.watches = WatchManager()
@@ -127,6 +131,11 @@ class KeeperNode:
         return "leader" if self._soft.role is Role.LEADER else "follower"
 
     def now_ms(self) -> int:
+        """Txn time (ctime, mtime): the leader's wall clock, as in ZooKeeper."""
+        return int(self._wall_clock() * 1000)
+
+    def _elapsed_ms(self) -> int:
+        """Session deadlines: a monotonic clock, so a wall-clock jump expires nobody."""
         return int(self._clock() * 1000)
 
     def create_session(self, timeout_ms: int, on_done: WriteCallback) -> None:
@@ -138,7 +147,7 @@ class KeeperNode:
 
     def touch(self, session_id: int) -> None:
         if self._tracker is not None:
-            self._tracker.touch(session_id, self.now_ms())
+            self._tracker.touch(session_id, self._elapsed_ms())
         else:
             self._touched.add(session_id)
 
@@ -243,7 +252,7 @@ class KeeperNode:
         elif isinstance(message, Refuse):
             self._refused(message.request)
         elif isinstance(message, Touch) and self._tracker is not None:
-            now = self.now_ms()
+            now = self._elapsed_ms()
             for session_id in message.session_ids:
                 self._tracker.touch(session_id, now)
         self._schedule()
@@ -254,7 +263,7 @@ class KeeperNode:
         self.raft.tick()
         now = self._clock()
         if self._tracker is not None and self._preparer is not None:
-            for session_id in self._tracker.expired(self.now_ms()):
+            for session_id in self._tracker.expired(self._elapsed_ms()):
                 _log.info("session 0x%x expired", session_id)
                 self._propose(CloseSession(), session_id, None)
         elif self._touched and self.raft.leader != NO_NODE and self.raft.role is not Role.LEADER:
@@ -330,7 +339,7 @@ class KeeperNode:
             watcher.notify(change)  # type: ignore[attr-defined]
         body = txn.body
         if isinstance(body, CreateSessionTxn) and self._tracker is not None:
-            self._tracker.track(body.session_id, body.timeout_ms, self.now_ms())
+            self._tracker.track(body.session_id, body.timeout_ms, self._elapsed_ms())
         if request is not None and request.origin == self.id and request.incarnation == self.incarnation:
             pending = self._pending.pop(request.number, None)
             if pending is not None:
@@ -349,7 +358,7 @@ class KeeperNode:
         if self.applied_index < self.raft.log.last_index:
             return
         self._preparer = Preparer(self.replica)
-        self._tracker = SessionTracker.resume(self.replica.sessions, self.config.tick_ms, self.now_ms())
+        self._tracker = SessionTracker.resume(self.replica.sessions, self.config.tick_ms, self._elapsed_ms())
         self._touched.clear()
         _log.info("leading term %d from zxid 0x%x with %d sessions", self.raft.term, self.last_zxid,
                   len(self.replica.sessions))
