@@ -12,6 +12,7 @@ from cluster.broker.controller.election import (
     AssignmentError,
     IsrChangeError,
     assign_replicas,
+    awaits_shutdown,
     initial_state,
     isr_change,
     next_state,
@@ -166,3 +167,15 @@ def test_isr_changes_a_leader_may_not_make(leader: int, isr: tuple[int, ...]) ->
     state = PartitionState(leader=1, leader_epoch=2, isr=(1, 2), controller_epoch=3, version=4)
     with pytest.raises(IsrChangeError):
         isr_change((1, 2, 3), state, leader, isr)
+
+
+@given(situations(), st.booleans(), st.sampled_from(BROKERS))
+def test_controlled_shutdown_is_done_once_the_controller_has_nothing_left_to_move(
+    situation: Situation, unclean: bool, broker: int
+) -> None:
+    replicas, state, live = situation
+    live = live | {broker}
+    new = next_state(replicas, state, live, unclean=unclean, controller_epoch=1, shutting_down={broker}) or state
+    assert not awaits_shutdown(new, live, {broker}, broker)
+    if awaits_shutdown(state, live, {broker}, broker):
+        assert new != state

@@ -78,13 +78,23 @@ class StateRead:
 
 
 @dataclass(frozen=True)
+class StateUnreadable:
+    """The znode holds something that is not a partition state: the partition is left alone, not overwritten."""
+
+    topic: str
+    partition: int
+
+
+@dataclass(frozen=True)
 class TopicDeleteDone:
     """The deletion was attempted; whether it worked shows in the next view."""
 
     topic: str
 
 
-Event = Elected | Resigned | ViewChanged | StateWritten | StateWriteFailed | StateRead | TopicDeleteDone
+Event = (
+    Elected | Resigned | ViewChanged | StateWritten | StateWriteFailed | StateRead | StateUnreadable | TopicDeleteDone
+)
 
 
 @dataclass(frozen=True)
@@ -118,7 +128,8 @@ class ControllerCore:
         self.epoch: int | None = None
         self._view = ClusterView()
         self._known: dict[TopicPartition, PartitionState] = {}
-        self._busy: set[TopicPartition] = set()
+        self._busy: dict[TopicPartition, PartitionState] = {}
+        self._refused: dict[TopicPartition, PartitionState] = {}
         self._deleting: set[str] = set()
 
     @property
@@ -127,7 +138,7 @@ class ControllerCore:
 
     def handle(self, event: Event) -> list[Action]:
         if isinstance(event, Elected):
-            self.epoch, self._busy, self._deleting = event.epoch, set(), set()
+            self.epoch, self._busy, self._refused, self._deleting = event.epoch, {}, {}, set()
             self._known = dict(self._view.states)
             return self._reconcile_all()
         if isinstance(event, Resigned):
@@ -138,12 +149,18 @@ class ControllerCore:
         if isinstance(event, ViewChanged):
             return self._view_changed(event.view)
         if isinstance(event, StateWriteFailed):
+            refused = self._busy.get((event.topic, event.partition))
+            if refused is not None:
+                self._refused[(event.topic, event.partition)] = refused
             return [ReadState(event.topic, event.partition)]
         if isinstance(event, TopicDeleteDone):
             self._deleting.discard(event.topic)
             return []
+        if isinstance(event, StateUnreadable):
+            _log.error("the state of %s-%d is unreadable: left alone", event.topic, event.partition)
+            return []  # it stays busy until the next election
         key = (event.topic, event.partition)
-        self._busy.discard(key)
+        self._busy.pop(key, None)
         if isinstance(event, StateWritten):
             self._learn(key, event.state)
         elif event.state is None:
@@ -154,6 +171,7 @@ class ControllerCore:
 
     def _view_changed(self, view: ClusterView) -> list[Action]:
         self._view = view
+        self._refused.clear()
         for key in [key for key in self._known if key[0] not in view.topics]:
             del self._known[key]
         for key, state in view.states.items():
@@ -187,9 +205,9 @@ class ControllerCore:
         if not replicas:
             return []
         desired = self._desired(replicas, self._known.get(key), info)
-        if desired is None:
-            return []
-        self._busy.add(key)
+        if desired is None or desired == self._refused.get(key):
+            return []  # a write refused once is tried again on a newer view, not in a loop
+        self._busy[key] = desired
         return [WriteState(topic, partition, desired)]
 
     def _desired(

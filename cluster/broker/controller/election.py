@@ -125,3 +125,16 @@ def isr_change(replicas: Sequence[int], state: PartitionState, leader: int, new_
     if len(set(new_isr)) != len(new_isr):
         raise IsrChangeError(f"the ISR {list(new_isr)} names a broker twice")
     return state.changed(leader, new_isr, state.controller_epoch)
+
+
+def awaits_shutdown(
+    state: PartitionState, live: AbstractSet[int], shutting_down: AbstractSet[int], broker: int
+) -> bool:
+    """Whether the controller still has to move `broker`, which is shutting down, out of this partition.
+
+    Out of the leadership when another ISR member can take it; out of the ISR when someone else leads.
+    """
+    eligible = set(live) - set(shutting_down)
+    if state.leader == broker:
+        return any(member in eligible for member in state.isr)
+    return broker in state.isr and state.leader in eligible

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeGuard
 
 
 class ZnodeError(ValueError):
@@ -24,6 +24,6 @@ def load(data: bytes) -> dict[str, Any]:
     return record
 
 
-def is_int(value: Any) -> bool:
+def is_int(value: Any) -> TypeGuard[int]:
     """JSON's true and false are Python ints; a broker id or epoch is never one."""
     return isinstance(value, int) and not isinstance(value, bool)
