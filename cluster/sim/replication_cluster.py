@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from cluster.broker.controller.election import assign_replicas
 from cluster.broker.controller.partition_state import NO_LEADER, PartitionState
 from cluster.broker.replication import PartitionReplica, ReplicationConfig, Role
 from cluster.sim.network import NetworkConditions
@@ -47,9 +48,7 @@ class ReplicationCluster:
         self.rng = random.Random(self.world.rng.getrandbits(64))
         self.brokers = tuple(range(1, settings.brokers + 1))
         self.partitions = tuple(range(settings.partitions))
-        self.assignment = {
-            p: tuple(self.brokers[(p + i) % len(self.brokers)] for i in range(len(self.brokers))) for p in self.partitions
-        }
+        self.assignment = assign_replicas(self.brokers, settings.partitions, replication_factor=len(self.brokers))
         self.monitor = ReplicationMonitor(unclean=settings.unclean)
         self.history = WriteHistory()
         self.keeper = KeeperController(

@@ -181,7 +181,8 @@ class KeeperController:
     def _push(self, partition: int, broker: int) -> None:
         session = self.sessions.get(broker)
         if session is not None and partition in self.states:
-            self._send(broker, StatePush(session.broker_epoch, partition, self.states[partition], self.assignment[partition]))
+            push = StatePush(session.broker_epoch, partition, self.states[partition], self.assignment[partition])
+            self._send(broker, push)
 
     def _push_all(self) -> None:
         for partition, replicas in self.assignment.items():

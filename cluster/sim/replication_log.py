@@ -77,7 +77,9 @@ class MemoryLog:
     def append_as_follower(self, records: Iterable[Record]) -> None:
         batch = list(records)
         if batch and batch[0].offset != self.log_end_offset:
-            raise NonContiguousAppend(f"records from {batch[0].offset} do not continue the log ending at {self.log_end_offset}")
+            raise NonContiguousAppend(
+                f"records from {batch[0].offset} do not continue the log ending at {self.log_end_offset}"
+            )
         self._add(batch)
 
     def read(self, start: int, end: int) -> tuple[Record, ...]:

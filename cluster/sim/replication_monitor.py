@@ -51,8 +51,8 @@ class ReplicationMonitor:
     lost: list[LostWrite] = field(default_factory=list)
     _high_watermarks: dict[tuple[int, int, int], int] = field(default_factory=dict)
     _isr: dict[int, tuple[int, ...]] = field(default_factory=dict)
-    _wiped: dict[int, list[int]] = field(default_factory=dict)
-    """partition -> times at which no member of its ISR was up."""
+    _wiped: dict[int, list[list[int | None]]] = field(default_factory=dict)
+    """partition -> [start, end] of the spans in which no member of its ISR was up (end None: still)."""
 
     # --- at every moment -----------------------------------------------------------------------
 
@@ -60,7 +60,10 @@ class ReplicationMonitor:
         key = (broker, partition, epoch)
         before = self._high_watermarks.get(key, high_watermark)
         if high_watermark < before:
-            self._violate(f"broker {broker}'s HW of partition {partition} went back from {before} to {high_watermark} in epoch {epoch}")
+            self._violate(
+                f"broker {broker}'s HW of partition {partition} went back from {before} to {high_watermark} "
+                f"in epoch {epoch}"
+            )
         self._high_watermarks[key] = max(before, high_watermark)
 
     def state_stored(self, partition: int, state: PartitionState, up: Iterable[int], now: int) -> None:
@@ -71,8 +74,12 @@ class ReplicationMonitor:
         """Called whenever a broker crashes, registers or expires, and when an ISR changes."""
         running = set(up)
         for partition, isr in self._isr.items():
-            if not running & set(isr):
-                self._wiped.setdefault(partition, []).append(now)
+            spans = self._wiped.setdefault(partition, [])
+            ongoing = bool(spans) and spans[-1][1] is None
+            if not running & set(isr) and not ongoing:
+                spans.append([now, None])
+            elif running & set(isr) and ongoing:
+                spans[-1][1] = now
 
     def check_prefixes(self, partition: int, epoch: int, replicas: Iterable[ReplicaView]) -> None:
         """`epoch` is the keeper's current leader epoch: a deposed leader may still think it leads."""
@@ -100,7 +107,10 @@ class ReplicationMonitor:
             seen: dict[int, int] = {}
             for record in log.records:
                 if record.value in seen:
-                    self._violate(f"partition {partition}: value {record.value} at offsets {seen[record.value]} and {record.offset}")
+                    self._violate(
+                        f"partition {partition}: value {record.value} is at offsets {seen[record.value]} "
+                        f"and {record.offset}"
+                    )
                 seen[record.value] = record.offset
         for write in writes:
             if write.outcome != "ok":
@@ -126,9 +136,9 @@ class ReplicationMonitor:
             return f"acks={write.acks}"
         if self.unclean:
             return "unclean leader election is enabled"
-        wiped = [t for t in self._wiped.get(write.partition, []) if t >= write.completed]
-        if wiped:
-            return f"no ISR member was up at t={wiped[0]}"
+        for start, end in self._wiped.get(write.partition, []):
+            if end is None or end >= write.completed:
+                return f"no ISR member was up from t={start}" + (f" to t={end}" if end is not None else "")
         return ""
 
     def _violate(self, what: str) -> None:

@@ -82,7 +82,9 @@ def replay(seed: int) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cluster.sim.replication_search", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m cluster.sim.replication_search", description=__doc__.split("\n")[0]
+    )
     what = parser.add_mutually_exclusive_group(required=True)
     what.add_argument("--seeds", type=_seed_range, help="seed range START:STOP to search")
     what.add_argument("--seed", type=int, help="replay one seed and show its timeline")

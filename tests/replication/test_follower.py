@@ -149,5 +149,6 @@ def test_a_new_epoch_with_the_same_leader_truncates_again() -> None:
     wiring.produce(1, "a", 1, acks=1)
     wiring.advance(wiring.now + CONFIG.replica_fetch_wait_max_ms)
     follower = wiring.drivers[2]
-    actions = follower.run(follower.replica.apply_state(state(1, 1, (1, 2, 3), version=1), (1, 2, 3), wiring.now), wiring.now)
+    now = wiring.now
+    actions = follower.run(follower.replica.apply_state(state(1, 1, (1, 2, 3), version=1), (1, 2, 3), now), now)
     assert [type(action) for action in actions] == [SendEpochEndOffset]

@@ -62,7 +62,8 @@ class Wiring:
     def apply(self, partition_state: PartitionState, brokers: Iterable[int] | None = None) -> None:
         for broker in self.replicas if brokers is None else brokers:
             driver = self.drivers[broker]
-            self.handle(broker, driver.run(driver.replica.apply_state(partition_state, self.replicas, self.now), self.now))
+            actions = driver.replica.apply_state(partition_state, self.replicas, self.now)
+            self.handle(broker, driver.run(actions, self.now))
 
     def produce(self, leader: int, request_id: object, value: int, acks: int, timeout_ms: int = 1_000) -> None:
         self.handle(leader, self.drivers[leader].produce(request_id, value, acks, timeout_ms, self.now))
