@@ -150,26 +150,12 @@ class EnsembleNode:
         self.stop()
         self.start()
 
-    def pause(self) -> None:
-        """SIGSTOP: the process keeps its sockets but answers nothing, like a long GC pause."""
-        self._signal(signal.SIGSTOP)
-
-    def resume(self) -> None:
-        self._signal(signal.SIGCONT)
-
-    def _signal(self, signum: int) -> None:
-        if not self.is_running() or self._process is None:
-            raise EnsembleError(f"node {self.node_id} is not running")
-        self._process.send_signal(signum)
-
     def _end(self, signum: int, timeout: float) -> int | None:
         process, self._process = self._process, None
         if process is None:
             return None
         if process.poll() is None:
             process.send_signal(signum)
-            if signum != signal.SIGKILL:
-                process.send_signal(signal.SIGCONT)  # a paused process cannot act on SIGTERM
         try:
             return process.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -302,16 +288,21 @@ class _NotServing(Exception):
 
 
 def _main(argv: list[str]) -> int:
-    """`python -m cluster.deploy.keeper_ensemble KIND SIZE WORKDIR`: runs an ensemble until Ctrl-C."""
+    """`python -m cluster.deploy.keeper_ensemble KIND SIZE WORKDIR`: runs an ensemble until Ctrl-C or SIGTERM."""
     if len(argv) != 3 or argv[0] not in KINDS or not argv[1].isdigit():
         print(f"usage: python -m cluster.deploy.keeper_ensemble {{{'|'.join(KINDS)}}} SIZE WORKDIR", file=sys.stderr)
         return 2
     kind: Kind = "keeper" if argv[0] == "keeper" else "zookeeper"
-    with KeeperEnsemble(kind, int(argv[1]), Path(argv[2])) as ensemble:
+    signal.signal(signal.SIGTERM, _exit_cleanly)
+    with contextlib.suppress(KeyboardInterrupt), KeeperEnsemble(kind, int(argv[1]), Path(argv[2])) as ensemble:
         print(f"{kind} serving at {ensemble.connect_string}; leader is node {ensemble.leader().node_id}", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            signal.pause()
+        signal.pause()
     return 0
+
+
+def _exit_cleanly(signum: int, frame: object) -> None:
+    """SIGTERM unwinds like Ctrl-C, through the ensemble's close, so no server outlives the launcher."""
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":
