@@ -161,25 +161,27 @@ class Repeat(Generator):
 
 @dataclass(frozen=True)
 class Mix(Generator):
-    """Each op from a randomly chosen child; exhausted children drop out."""
+    """Each op from a randomly chosen child (by `weights`, equal if None); exhausted children drop out."""
 
     gens: tuple[Generator, ...]
+    weights: tuple[float, ...] | None = None
 
     def op(self, ctx: Context) -> Emission | None:
         gens = list(self.gens)
+        weights = list(self.weights or [1.0] * len(gens))
         while gens:
-            index = ctx.rng.randrange(len(gens))
+            index = ctx.rng.choices(range(len(gens)), weights)[0]
             result = gens[index].op(ctx)
             if result is None:
-                del gens[index]
+                del gens[index], weights[index]
                 continue
             item, following = result
             gens[index] = following
-            return item, Mix(tuple(gens))
+            return item, Mix(tuple(gens), tuple(weights))
         return None
 
     def update(self, ctx: Context, event: Op) -> Generator:
-        return Mix(tuple(gen.update(ctx, event) for gen in self.gens))
+        return replace(self, gens=tuple(gen.update(ctx, event) for gen in self.gens))
 
 
 @dataclass(frozen=True)

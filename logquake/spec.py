@@ -78,6 +78,8 @@ class TestSpec:
             raise SpecError(f"replication_factor {self.replication_factor} exceeds brokers {self.brokers}")
         if self.min_insync > self.replication_factor:
             raise SpecError(f"min_insync {self.min_insync} exceeds replication_factor {self.replication_factor}")
+        if self.idempotence and self.acks != "all":
+            raise SpecError("idempotence needs acks all (as in Kafka's producer)")
         if not self.name or "/" in self.name or self.name.startswith("."):
             raise SpecError(f"name {self.name!r} cannot name a store directory")
 

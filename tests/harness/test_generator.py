@@ -174,3 +174,11 @@ def test_clients_and_nemesis_stay_on_their_threads():
     history = simulate(TimeLimit(3 * SECOND, any_of(clients(rate(10, repeat_op("c"))), nemesis(rate(2, repeat_op("n"))))), 2, 0)
     assert {op["thread"] for op in invokes(history, "c")} <= {0, 1}
     assert {op["thread"] for op in invokes(history, "n")} == {NEMESIS}
+
+
+@settings(max_examples=10)
+@given(seeds)
+def test_mix_follows_its_weights(seed):
+    gen = clients(Limit(1000, Mix((repeat_op("often"), repeat_op("rare")), (0.9, 0.1))))
+    fs = [op["f"] for op in invokes(simulate(gen, 2, seed))]
+    assert 30 < fs.count("rare") < 200

@@ -1,0 +1,69 @@
+"""The harness's own admin calls: create the topic, wait for leaders, read high watermarks.
+
+These are retried with tenacity: creating a topic that may already exist, or asking where a
+partition ends, cannot hide the outcome of any operation in the history.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from tenacity import retry, stop_after_delay, wait_fixed
+
+from logquake.spec import TestSpec
+
+_log = logging.getLogger(__name__)
+TOPIC_ALREADY_EXISTS = 36
+
+
+class AdminError(RuntimeError):
+    """The cluster would not create or describe the topic in time."""
+
+
+def create_topic(spec: TestSpec, bootstrap: str, timeout: float = 60) -> None:
+    """Create the spec's topic (an existing one is accepted) and wait until every partition has a leader."""
+    from confluent_kafka import KafkaException
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    admin = AdminClient({"bootstrap.servers": bootstrap, "logger": _log})
+    topic = NewTopic(spec.topic, num_partitions=spec.partitions, replication_factor=spec.replication_factor,
+                     config={"min.insync.replicas": str(spec.min_insync)})
+
+    @retry(stop=stop_after_delay(timeout), wait=wait_fixed(0.5), reraise=True)
+    def create() -> None:
+        try:
+            admin.create_topics([topic], request_timeout=10)[spec.topic].result(timeout=15)
+        except KafkaException as error:
+            if error.args[0].code() != TOPIC_ALREADY_EXISTS:
+                raise AdminError(f"creating topic {spec.topic}: {error.args[0].str()}") from None
+        _log.info("topic %s: %d partitions, replication factor %d, min.insync.replicas %d",
+                  spec.topic, spec.partitions, spec.replication_factor, spec.min_insync)
+
+    @retry(stop=stop_after_delay(timeout), wait=wait_fixed(0.5), reraise=True)
+    def leaders() -> None:
+        metadata = admin.list_topics(spec.topic, timeout=10).topics[spec.topic]
+        missing = [p for p in range(spec.partitions)
+                   if p not in metadata.partitions or metadata.partitions[p].leader < 0
+                   or metadata.partitions[p].error is not None]
+        if metadata.error is not None or missing:
+            raise AdminError(f"topic {spec.topic}: no leader yet for partitions {missing} ({metadata.error})")
+
+    create()
+    leaders()
+
+
+def high_watermarks(spec: TestSpec, bootstrap: str, timeout: float = 30) -> dict[int, int]:
+    """Each partition's high watermark (next offset to be written), to know how far final reads must go."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"logquake-{spec.topic}-watermarks",
+                         "enable.auto.commit": False, "logger": _log})
+
+    @retry(stop=stop_after_delay(timeout), wait=wait_fixed(0.5), reraise=True)
+    def watermark(partition: int) -> int:
+        return consumer.get_watermark_offsets(TopicPartition(spec.topic, partition), timeout=5)[1]
+
+    try:
+        return {p: watermark(p) for p in range(spec.partitions)}
+    finally:
+        consumer.close()

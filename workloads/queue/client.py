@@ -1,0 +1,304 @@
+"""The queue client: one real Kafka client per process, both producer and consumer (Jepsen's shape).
+
+`invoke(op)` performs a send, poll, assign or subscribe and returns its completion
+{"type", "value", "error"?}. What matters most is the outcome of a send: `ok` only with a
+delivery report, `fail` only when the broker definitely refused it before appending and no
+earlier attempt can have been appended (retries off, no idempotent retries), `info` for
+everything else: timeouts, lost connections, NOT_ENOUGH_REPLICAS_AFTER_APPEND, refusals after
+retries. No send is ever retried here; connecting and metadata are the only retried steps.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from abc import ABC, abstractmethod
+from typing import Any
+
+from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_fixed
+
+from logquake.spec import TestSpec
+
+Completion = dict[str, Any]
+LIBRDKAFKA_LOG = logging.getLogger("librdkafka")  # not stderr: the terminal shows progress
+POLL_SECONDS = 0.1
+POLL_RECORDS = 500
+# Refusals a broker gives before it appends anything (Kafka error codes).
+REFUSED_BEFORE_APPEND = {
+    "NOT_ENOUGH_REPLICAS": 19,
+    "UNKNOWN_TOPIC_OR_PART": 3,
+    "NOT_LEADER_FOR_PARTITION": 6,
+    "MSG_SIZE_TOO_LARGE": 10,
+    "INVALID_REQUIRED_ACKS": 21,
+    "CORRUPT_MESSAGE": 2,
+}
+
+
+def ok(value: Any) -> Completion:
+    return {"type": "ok", "value": value}
+
+
+def failed(error: str) -> Completion:
+    return {"type": "fail", "error": error}
+
+
+def unknown(error: str) -> Completion:
+    return {"type": "info", "error": error}
+
+
+def decode_value(raw: bytes | None) -> Any:
+    """Values are decimal ints; anything else (someone else's record) is kept as text."""
+    text = (raw or b"").decode("utf-8", errors="replace")
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+class QueueClient(ABC):
+    def __init__(self, spec: TestSpec, bootstrap: str, process: int) -> None:
+        self.spec = spec
+        self.bootstrap = bootstrap
+        self.process = process
+        self.mode = spec.mode
+
+    def invoke(self, op: dict[str, Any]) -> Completion:
+        handler = {"send": self.send, "poll": self.poll, "assign": self.assign, "subscribe": self.subscribe}.get(op["f"])
+        if handler is None:
+            return failed(f"the queue client has no operation {op['f']!r}")
+        return handler(op.get("value"))
+
+    def refusal(self, error: str) -> Completion:
+        """A broker's definite refusal is a fail only if no earlier attempt of this send can have landed."""
+        if self.spec.retries == 0 and not self.spec.idempotence:
+            return failed(error)
+        return unknown(f"{error} (after client retries: an earlier attempt may have been appended)")
+
+    @abstractmethod
+    def send(self, value: dict[str, Any]) -> Completion: ...
+
+    @abstractmethod
+    def poll(self, value: None) -> Completion: ...
+
+    @abstractmethod
+    def assign(self, partitions: list[int]) -> Completion: ...
+
+    @abstractmethod
+    def subscribe(self, topics: list[str]) -> Completion: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+
+class ConfluentClient(QueueClient):
+    def __init__(self, spec: TestSpec, bootstrap: str, process: int) -> None:
+        super().__init__(spec, bootstrap, process)
+        from confluent_kafka import Consumer, Producer
+
+        timeout_ms = int(spec.op_timeout * 1000)
+        producer: dict[str, Any] = {
+            "bootstrap.servers": bootstrap,
+            "client.id": f"logquake-{process}",
+            "logger": LIBRDKAFKA_LOG,
+            "acks": spec.acks,
+            "enable.idempotence": spec.idempotence,
+            "linger.ms": 0,
+            "message.timeout.ms": timeout_ms,
+            "request.timeout.ms": timeout_ms,
+        }
+        if spec.retries or not spec.idempotence:
+            producer["retries"] = spec.retries
+        self._producer = Producer(producer)
+        self._consumer = Consumer({
+            "bootstrap.servers": bootstrap,
+            "client.id": f"logquake-{process}",
+            "logger": LIBRDKAFKA_LOG,
+            # Subscribers share one group (rebalances are the point); assigners never commit.
+            "group.id": f"logquake-{spec.topic}" if spec.mode == "subscribe" else f"logquake-{spec.topic}-{process}",
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+            "session.timeout.ms": 6000,
+        })
+
+    def send(self, value: dict[str, Any]) -> Completion:
+        from confluent_kafka import KafkaException
+
+        report: dict[str, Any] = {}
+
+        def delivered(error: Any, message: Any) -> None:
+            report["error"], report["message"] = error, message
+
+        try:
+            self._producer.produce(self.spec.topic, str(value["value"]).encode(), partition=value["partition"],
+                                   on_delivery=delivered)
+        except (BufferError, KafkaException) as error:
+            return failed(f"not enqueued: {error}")
+        deadline = time.monotonic() + self.spec.op_timeout + 5
+        while "error" not in report and time.monotonic() < deadline:
+            self._producer.poll(0.05)
+        if "error" not in report:
+            return unknown("no delivery report in time")
+        error = report["error"]
+        if error is None:
+            offset = report["message"].offset()
+            return ok({"partition": value["partition"], "offset": offset if offset >= 0 else None,
+                       "value": value["value"]})
+        name = error.name()
+        if error.code() in REFUSED_BEFORE_APPEND.values() or name in ("_UNKNOWN_TOPIC", "_UNKNOWN_PARTITION"):
+            return self.refusal(name)
+        return unknown(name)
+
+    def poll(self, value: None) -> Completion:
+        from confluent_kafka import KafkaError, KafkaException
+
+        try:
+            messages = self._consumer.consume(POLL_RECORDS, POLL_SECONDS)
+        except KafkaException as error:
+            return failed(str(error))
+        reads: dict[str, list[list[Any]]] = {}
+        errors = []
+        for message in messages:
+            error = message.error()
+            if error is not None:
+                if error.code() != KafkaError._PARTITION_EOF:
+                    errors.append(error.name())
+                continue
+            reads.setdefault(str(message.partition()), []).append([message.offset(), decode_value(message.value())])
+        if errors and not reads:
+            return failed(", ".join(errors))
+        if reads and self.mode == "subscribe":
+            self._commit()
+        completion = ok(reads)
+        if errors:
+            completion["error"] = ", ".join(errors)
+        return completion
+
+    def _commit(self) -> None:
+        from confluent_kafka import KafkaException
+
+        try:
+            self._consumer.commit(asynchronous=False)
+        except KafkaException:
+            pass  # a lost commit only moves where the partition's next owner starts: allowed under subscribe
+
+    def assign(self, partitions: list[int]) -> Completion:
+        from confluent_kafka import OFFSET_BEGINNING, KafkaException, TopicPartition
+
+        try:
+            kept = {tp.partition: tp.offset for tp in self._consumer.position(self._consumer.assignment())
+                    if tp.offset >= 0}
+            self._consumer.assign([TopicPartition(self.spec.topic, p, kept.get(p, OFFSET_BEGINNING))
+                                   for p in partitions])
+        except KafkaException as error:
+            return failed(str(error))
+        self.mode = "assign"
+        return ok(partitions)
+
+    def subscribe(self, topics: list[str]) -> Completion:
+        from confluent_kafka import KafkaException
+
+        try:
+            self._consumer.subscribe(topics)
+        except KafkaException as error:
+            return failed(str(error))
+        self.mode = "subscribe"
+        return ok(topics)
+
+    def close(self) -> None:
+        self._producer.flush(0)
+        self._consumer.close()
+
+
+class KafkaPythonClient(QueueClient):
+    def __init__(self, spec: TestSpec, bootstrap: str, process: int) -> None:
+        super().__init__(spec, bootstrap, process)
+        from kafka import KafkaConsumer, KafkaProducer
+
+        timeout_ms = int(spec.op_timeout * 1000)
+        servers = bootstrap.split(",")
+        self._producer = KafkaProducer(
+            bootstrap_servers=servers, client_id=f"logquake-{process}",
+            acks="all" if spec.acks == "all" else int(spec.acks), enable_idempotence=spec.idempotence,
+            retries=spec.retries if spec.retries or not spec.idempotence else 5,
+            linger_ms=0, request_timeout_ms=timeout_ms, delivery_timeout_ms=timeout_ms + 100,
+            max_block_ms=timeout_ms)
+        self._consumer = KafkaConsumer(
+            bootstrap_servers=servers, client_id=f"logquake-{process}",
+            group_id=f"logquake-{spec.topic}" if spec.mode == "subscribe" else None,
+            enable_auto_commit=False, auto_offset_reset="earliest", session_timeout_ms=6000,
+            request_timeout_ms=max(timeout_ms, 6000 + 1000))
+
+    def send(self, value: dict[str, Any]) -> Completion:
+        from kafka import errors
+
+        try:
+            future = self._producer.send(self.spec.topic, str(value["value"]).encode(), partition=value["partition"])
+        except (errors.KafkaError, ValueError) as error:
+            return failed(f"not enqueued: {type(error).__name__}: {error}")
+        try:
+            metadata = future.get(timeout=self.spec.op_timeout + 5)
+        except errors.KafkaError as error:
+            code = getattr(error, "errno", None)
+            if code in REFUSED_BEFORE_APPEND.values():
+                return self.refusal(type(error).__name__)
+            return unknown(f"{type(error).__name__}: {error}")
+        offset = metadata.offset
+        return ok({"partition": value["partition"], "offset": offset if offset >= 0 else None, "value": value["value"]})
+
+    def poll(self, value: None) -> Completion:
+        from kafka import errors
+
+        try:
+            batches = self._consumer.poll(timeout_ms=int(POLL_SECONDS * 1000), max_records=POLL_RECORDS)
+        except errors.KafkaError as error:
+            return failed(f"{type(error).__name__}: {error}")
+        reads = {str(tp.partition): [[r.offset, decode_value(r.value)] for r in records]
+                 for tp, records in batches.items() if records}
+        if reads and self.mode == "subscribe":
+            try:
+                self._consumer.commit()
+            except errors.KafkaError:
+                pass  # a lost commit only moves where the partition's next owner starts: allowed under subscribe
+        return ok(reads)
+
+    def assign(self, partitions: list[int]) -> Completion:
+        from kafka import TopicPartition, errors
+
+        try:
+            kept = {tp.partition: self._consumer.position(tp) for tp in self._consumer.assignment()}
+            chosen = [TopicPartition(self.spec.topic, p) for p in partitions]
+            self._consumer.assign(chosen)
+            for tp in chosen:
+                if kept.get(tp.partition) is not None:
+                    self._consumer.seek(tp, kept[tp.partition])
+                else:
+                    self._consumer.seek_to_beginning(tp)
+        except (errors.KafkaError, AssertionError, ValueError) as error:
+            return failed(f"{type(error).__name__}: {error}")
+        self.mode = "assign"
+        return ok(partitions)
+
+    def subscribe(self, topics: list[str]) -> Completion:
+        from kafka import errors
+
+        try:
+            self._consumer.unsubscribe()
+            self._consumer.subscribe(topics)
+        except (errors.KafkaError, AssertionError, ValueError) as error:
+            return failed(f"{type(error).__name__}: {error}")
+        self.mode = "subscribe"
+        return ok(topics)
+
+    def close(self) -> None:
+        self._producer.close(timeout=0)
+        self._consumer.close(autocommit=False)
+
+
+CLIENTS: dict[str, type[QueueClient]] = {"confluent-kafka": ConfluentClient, "kafka-python": KafkaPythonClient}
+
+
+def open_client(spec: TestSpec, bootstrap: str, process: int) -> QueueClient:
+    """A connected client for one process; connecting is retried (it cannot hide an outcome)."""
+    connect = retry(stop=stop_after_delay(30), wait=wait_fixed(0.5), reraise=True,
+                    retry=retry_if_exception_type(Exception))(CLIENTS[spec.client])
+    return connect(spec, bootstrap, process)

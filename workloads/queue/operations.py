@@ -1,0 +1,124 @@
+"""What the queue workload's workers do: the main mix of sends and polls, then the final reads.
+
+Main phase (Jepsen's queue workload): every worker first assigns all partitions (or subscribes),
+then draws sends of unique values to random partitions and polls, with an occasional
+re-assign to a random set of partitions (or re-subscribe). Final reads: every worker assigns
+all partitions from the beginning and polls until it has read each partition's target offset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from logquake.generator import (
+    Context,
+    Emission,
+    Fn,
+    Generator,
+    Mix,
+    Pending,
+    clients,
+    each_thread,
+    once,
+    phases,
+    repeat_op,
+    stagger,
+)
+from logquake.spec import TestSpec
+
+REASSIGN_WEIGHT = 1 / 64
+
+
+@dataclass(frozen=True)
+class Sends(Generator):
+    """Sends of values 0, 1, 2, ...: unique across the run, each to a random partition."""
+
+    partitions: int
+    next_value: int = 0
+
+    def op(self, ctx: Context) -> Emission | None:
+        thread = ctx.first_free()
+        if thread is None:
+            return Pending(), self
+        value = {"partition": ctx.rng.randrange(self.partitions), "value": self.next_value}
+        return {"f": "send", "value": value, "thread": thread, "time": ctx.time}, Sends(self.partitions,
+                                                                                       self.next_value + 1)
+
+
+def _consume(spec: TestSpec) -> Generator:
+    """A fresh consumer's first op: all partitions assigned, or the topic subscribed."""
+    if spec.mode == "subscribe":
+        return once("subscribe", [spec.topic])
+    return once("assign", list(range(spec.partitions)))
+
+
+def _reassign(spec: TestSpec) -> Generator:
+    if spec.mode == "subscribe":
+        return repeat_op("subscribe", [spec.topic])
+
+    def some_partitions(rng: Any) -> dict[str, Any]:
+        chosen = [p for p in range(spec.partitions) if rng.random() < 0.5] or [rng.randrange(spec.partitions)]
+        return {"f": "assign", "value": chosen}
+
+    return Fn(some_partitions)
+
+
+def main_phase(spec: TestSpec) -> Generator:
+    """Client ops at `spec.rate` per second in total, forever (the runner bounds it with a time limit)."""
+    mix = Mix((Sends(spec.partitions), repeat_op("poll"), _reassign(spec)), (1.0, 1.0, 2 * REASSIGN_WEIGHT))
+    return clients(phases(each_thread(_consume(spec)), stagger(spec.rate, mix)))
+
+
+@dataclass(frozen=True)
+class FinalReader(Generator):
+    """One worker's final reads: assign everything, then poll until every target offset was read.
+
+    After an `info` the worker continues as a fresh process with a fresh client, so it assigns again.
+    """
+
+    partitions: tuple[int, ...]
+    targets: Mapping[int, int]
+    assigned: bool = False
+    reached: Mapping[int, int] = field(default_factory=dict)
+
+    def done(self) -> bool:
+        return all(self.reached.get(p, -1) >= target for p, target in self.targets.items())
+
+    def op(self, ctx: Context) -> Emission | None:
+        if self.assigned and self.done():
+            return None
+        thread = ctx.first_free()
+        if thread is None:
+            return Pending(), self
+        if not self.assigned:
+            return {"f": "assign", "value": list(self.partitions), "thread": thread, "time": ctx.time}, replace(
+                self, assigned=True)
+        return {"f": "poll", "value": None, "thread": thread, "time": ctx.time}, self
+
+    def update(self, ctx: Context, event: dict[str, Any]) -> Generator:
+        if event["type"] == "info" or (event["f"] == "assign" and event["type"] == "fail"):
+            return replace(self, assigned=False)
+        if event["f"] != "poll" or event["type"] != "ok":
+            return self
+        reached = dict(self.reached)
+        for partition, records in event["value"].items():
+            if records:
+                reached[int(partition)] = max(reached.get(int(partition), -1), max(o for o, _ in records))
+        return replace(self, reached=reached)
+
+
+def final_reads(partitions: int, targets: Mapping[int, int]) -> Generator:
+    """Every worker reads every partition from the start up to its target (the highest offset known to exist)."""
+    return clients(each_thread(FinalReader(tuple(range(partitions)), dict(targets))))
+
+
+def highest_acknowledged(history: list[dict[str, Any]]) -> dict[int, int]:
+    """Per partition, the highest offset an acknowledged send was given."""
+    highest: dict[int, int] = {}
+    for op in history:
+        if op["f"] == "send" and op["type"] == "ok" and op["value"].get("offset") is not None:
+            partition = int(op["value"]["partition"])
+            highest[partition] = max(highest.get(partition, -1), op["value"]["offset"])
+    return highest
