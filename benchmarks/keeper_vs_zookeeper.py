@@ -5,7 +5,8 @@ Each kind gets a fresh 3-server ensemble on this machine from the same zoo.cfg
 Client processes, each with one kazoo session on its own server (writes from
 followers are forwarded, as ZooKeeper does), go through three phases
 together: create, set and get of 100-byte znodes, keeping a window of async
-requests in flight so that a client round trip does not set the pace. A
+requests in flight so that a client round trip does not set the pace; an
+unreported warm-up phase comes first, so ZooKeeper's JIT is not measured. A
 phase's rate is its operations over the time from the first client's start to
 the last client's end; latencies are per request, from submission to reply,
 so they include waiting in the window. Every reply is checked (a get must
@@ -40,6 +41,10 @@ from cluster.deploy.keeper_ensemble import KINDS, KeeperEnsemble, Kind
 NODE_BYTES = 100
 SERVERS = 3
 PHASES = ("create", "set", "get")
+WARM_UP = "warm-up"
+"""An unreported first phase (creates, sets and gets of other znodes): ZooKeeper's JIT compiles while
+it runs, so the first measured phase is not also a measure of the JVM starting up."""
+WARM_UP_SHARE = 0.2
 WRITE_GOAL = 0.5
 READ_GOAL = 0.8
 ROOT = "/bench"
@@ -142,6 +147,7 @@ def _run_kind(kind: Kind, workdir: Path, options: argparse.Namespace) -> list[Ph
         for client in clients:
             client.start()
         try:
+            _phase(kind, WARM_UP, barrier, reports, servers, options)
             return [_phase(kind, phase, barrier, reports, servers, options) for phase in PHASES]
         finally:
             barrier.abort()
@@ -155,6 +161,7 @@ def _phase(
     kind: Kind, phase: str, barrier: Barrier, reports: "multiprocessing.Queue[ClientReport]",
     servers: list[psutil.Process], options: argparse.Namespace,
 ) -> PhaseResult:
+    """Starts a phase on every client at once and gathers their reports; phase names keep the clients in step."""
     server_before, machine_before = _cpu(servers), _machine_busy()
     barrier.wait(timeout=PHASE_TIMEOUT)
     phase_reports = [reports.get(timeout=PHASE_TIMEOUT) for _ in range(options.clients)]
@@ -162,7 +169,7 @@ def _phase(
     assert all(report.phase == phase for report in phase_reports), "clients out of step"
     seconds = max(r.ended for r in phase_reports) - min(r.started for r in phase_reports)
     result = PhaseResult(
-        kind, phase, options.clients * options.operations, seconds,
+        kind, phase, sum(len(report.latencies) for report in phase_reports), seconds,
         [latency for report in phase_reports for latency in report.latencies],
         sum(report.cpu_seconds for report in phase_reports), server_after - server_before, machine_after - machine_before,
     )
@@ -189,17 +196,26 @@ def _client(
     prefix = f"{ROOT}/client-{number}"
     client.create(prefix)
     paths = [f"{prefix}/node-{n:06}" for n in range(operations)]
+    warm_up_paths = [f"{prefix}/warm-up-{n:06}" for n in range(max(1, int(operations * WARM_UP_SHARE)))]
     written = os.urandom(NODE_BYTES)
+
+    def warm_up(path: str) -> Any:
+        client.create(path, written)
+        client.set(path, written)
+        return client.get_async(path)
+
     calls: dict[str, Any] = {
+        WARM_UP: warm_up,
         "create": lambda path: client.create_async(path, os.urandom(NODE_BYTES)),
         "set": lambda path: client.set_async(path, written),
         "get": client.get_async,
     }
     try:
-        for phase in PHASES:
+        for phase in (WARM_UP, *PHASES):
             barrier.wait(timeout=PHASE_TIMEOUT)
             cpu, started = time.process_time(), time.monotonic()
-            latencies = _windowed(calls[phase], paths, in_flight, expected=written if phase == "get" else None)
+            expected = written if phase in ("get", WARM_UP) else None
+            latencies = _windowed(calls[phase], warm_up_paths if phase == WARM_UP else paths, in_flight, expected)
             reports.put(ClientReport(phase, started, time.monotonic(), latencies, time.process_time() - cpu))
     finally:
         client.stop()
