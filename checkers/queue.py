@@ -310,27 +310,30 @@ def _poll_orders(ops: list[Op], polls: dict[int, Poll], order: VersionOrder, cla
 
 def _check_poll(op: Op, consumer: _Consumer, partition: int, offsets: list[int], order: VersionOrder,
                 claim: Claim, findings: Findings) -> None:
+    rank = order.rank[partition]
     for before, after in zip(offsets, offsets[1:]):
-        _step(order, partition, before, after, findings, "int-", claim.reads_durable,
-              {"process": op.process, "partition": partition, "poll": op.ref()})
+        if rank[after] - rank[before] != 1:
+            _step(order, partition, before, after, findings, "int-", claim.reads_durable,
+                  {"process": op.process, "partition": partition, "poll": op.ref()})
     if partition in consumer.last:
         last_offset, last_op = consumer.last[partition]
-        _step(order, partition, last_offset, offsets[0], findings, "",
-              consumer.mode == "assign" and claim.reads_durable,
-              {"process": op.process, "partition": partition, "mode": consumer.mode,
-               "previous_poll": last_op.ref(), "poll": op.ref()})
+        if rank[offsets[0]] - rank[last_offset] != 1:
+            _step(order, partition, last_offset, offsets[0], findings, "",
+                  consumer.mode == "assign" and claim.reads_durable,
+                  {"process": op.process, "partition": partition, "mode": consumer.mode,
+                   "previous_poll": last_op.ref(), "poll": op.ref()})
 
 
 def _step(order: VersionOrder, partition: int, before: int, after: int, findings: Findings, prefix: str,
           forbidden: bool, case: dict[str, Any]) -> None:
+    """Records a step between two reads that is not to the next offset: a skip or a step back."""
     rank = order.rank[partition]
-    delta = rank[after] - rank[before]
-    if delta > 1:
+    if rank[after] > rank[before]:
         skipped = order.offsets[partition][rank[before] + 1:rank[after]]
         findings.add(prefix + "poll-skip", forbidden, {**case, "from_offset": before, "to_offset": after,
                                                        "skipped": len(skipped),
                                                        "skipped_offsets": skipped[:SKIPPED_SHOWN]})
-    elif delta < 1:
+    else:
         findings.add(prefix + "nonmonotonic-poll", forbidden, {**case, "from_offset": before, "to_offset": after})
 
 
