@@ -51,13 +51,6 @@ class Op:
         return None if self.completion is None else self.completion["time"]
 
     @property
-    def value(self) -> Any:
-        """The completion's value when there is one: the result of an ok, else what was asked."""
-        if self.completion is not None and self.completion.get("value") is not None:
-            return self.completion["value"]
-        return self.invoke.get("value")
-
-    @property
     def error(self) -> str | None:
         return None if self.completion is None else self.completion.get("error")
 

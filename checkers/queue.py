@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checkers.claim import Claim
-from checkers.history import HistoryError, Op, pair
+from checkers.history import OUTCOMES, HistoryError, Op, pair
 
 EXAMPLES = 8
 """Examples kept per anomaly; counts are always complete."""
@@ -358,7 +358,7 @@ def _results(claim: Claim, findings: Findings, final_reads: dict[str, Any], send
     anomalies = {name: {"count": findings.count[name], "forbidden": findings.forbidden[name],
                         "allowed": findings.count[name] - findings.forbidden[name],
                         "rule": RULES[name], "examples": findings.examples[name]} for name in ANOMALIES}
-    outcomes = {outcome: sum(s.op.type == outcome for s in sends) for outcome in ("ok", "fail", "info")}
+    outcomes = {outcome: sum(s.op.type == outcome for s in sends) for outcome in OUTCOMES}
     summary = {
         "sends": outcomes,
         "acknowledged_read": sum(s.op.type == "ok" and s.value in order.read_by for s in sends),
