@@ -69,6 +69,8 @@ class SimBroker:
         self._settings = settings
         self._observer = observer
         self.broker_epoch: int | None = None
+        self._connection = machine.rng.getrandbits(32)
+        """Identifies this life's connections to other brokers."""
         self.drivers = {
             partition: ReplicaDriver(
                 machine.id,
@@ -116,17 +118,19 @@ class SimBroker:
 
     def receive(self, src: int, message: object) -> None:
         now = self._now
+        if isinstance(message, (PeerFetchReply, PeerEpochReply)) and message.connection != self._connection:
+            return
         if isinstance(message, PeerFetch):
             driver = self.drivers[message.partition]
             response, actions = driver.answer_fetch(message.request, now)
-            self._machine.send(src, PeerFetchReply(message.partition, response))
+            self._machine.send(src, PeerFetchReply(message.connection, message.partition, response))
             self._handle(message.partition, actions)
         elif isinstance(message, PeerFetchReply):
             driver = self.drivers[message.partition]
             self._handle(message.partition, driver.run(driver.replica.on_fetch_response(message.response, now), now))
         elif isinstance(message, PeerEpochQuery):
             answer = self.drivers[message.partition].answer_epoch_end_offset(message.request)
-            self._machine.send(src, PeerEpochReply(message.partition, answer))
+            self._machine.send(src, PeerEpochReply(message.connection, message.partition, answer))
         elif isinstance(message, PeerEpochReply):
             driver = self.drivers[message.partition]
             self._handle(message.partition, driver.run(driver.replica.on_epoch_end_offset(message.response, now), now))
@@ -163,9 +167,9 @@ class SimBroker:
         machine = self._machine
         for action in actions:
             if isinstance(action, SendFetch):
-                machine.send(action.leader, PeerFetch(partition, action.request))
+                machine.send(action.leader, PeerFetch(self._connection, partition, action.request))
             elif isinstance(action, SendEpochEndOffset):
-                machine.send(action.leader, PeerEpochQuery(partition, action.request))
+                machine.send(action.leader, PeerEpochQuery(self._connection, partition, action.request))
             elif isinstance(action, AlterIsr):
                 request = AlterIsrRequest(partition, action.isr, action.leader_epoch, action.expected_version)
                 machine.send(self._settings.keeper, request)

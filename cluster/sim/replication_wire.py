@@ -1,6 +1,8 @@
 """Messages between the simulated brokers, the keeper and the producers.
 
-Replica-to-replica messages wrap the core's own requests and responses with the partition.
+Replica-to-replica messages wrap the core's own requests and responses with the partition and
+the connection they travel on: a reply goes back over its request's connection, and a restarted
+broker has new connections, so it never receives replies meant for its previous life.
 The keeper's pushes and answers carry the broker epoch (the registration they belong to, as
 KIP-380's LeaderAndIsr does), so a restarted broker ignores what was meant for its previous life.
 """
@@ -63,24 +65,28 @@ class AlterIsrReply:
 
 @dataclass(frozen=True, slots=True)
 class PeerFetch:
+    connection: int
     partition: int
     request: FetchRequest
 
 
 @dataclass(frozen=True, slots=True)
 class PeerFetchReply:
+    connection: int
     partition: int
     response: FetchResponse
 
 
 @dataclass(frozen=True, slots=True)
 class PeerEpochQuery:
+    connection: int
     partition: int
     request: EpochEndOffsetRequest
 
 
 @dataclass(frozen=True, slots=True)
 class PeerEpochReply:
+    connection: int
     partition: int
     response: EpochEndOffsetResponse
 

@@ -152,3 +152,15 @@ def test_a_new_epoch_with_the_same_leader_truncates_again() -> None:
     now = wiring.now
     actions = follower.run(follower.replica.apply_state(state(1, 1, (1, 2, 3), version=1), (1, 2, 3), now), now)
     assert [type(action) for action in actions] == [SendEpochEndOffset]
+
+
+def test_an_answer_to_a_request_of_an_earlier_epoch_is_ignored() -> None:
+    follower = ReplicaDriver(2, MemoryLog(), PAIR_CONFIG)
+    [old] = follower.run(follower.replica.apply_state(state(1, 9, (1, 2), version=0), (1, 2), 0), 0)
+    [new] = follower.run(follower.replica.apply_state(state(1, 10, (1, 2), version=1), (1, 2), 1), 1)
+    assert isinstance(old, SendFetch) and isinstance(new, SendFetch)
+    stale = FetchResponse(old.request.correlation, ErrorCode.FENCED_LEADER_EPOCH, 0, 0, 0)
+    assert follower.replica.on_fetch_response(stale, 2) == []
+    answer = FetchResponse(new.request.correlation, ErrorCode.NONE, 1, 0, 1, tuple(records(10)))
+    [again] = follower.run(follower.replica.on_fetch_response(answer, 3), 3)
+    assert isinstance(again, SendFetch) and again.request.fetch_offset == 1, "still fetching: not fenced"

@@ -19,6 +19,7 @@ Rules (KIP-101, KIP-279; Kafka's `AbstractFetcherThread`):
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
 
 from cluster.broker.protocol.errors import ErrorCode
 from cluster.broker.replication.actions import (
@@ -47,8 +48,16 @@ class Phase(enum.Enum):
 
 class Following:
     def __init__(
-        self, broker_id: int, leader: int, epoch: int, log: LogPositions, config: ReplicationConfig, high_watermark: int
+        self,
+        broker_id: int,
+        leader: int,
+        epoch: int,
+        log: LogPositions,
+        config: ReplicationConfig,
+        high_watermark: int,
+        correlations: Iterator[int],
     ) -> None:
+        """`correlations` outlives this epoch: an answer to an earlier epoch's request cannot match."""
         self._me = broker_id
         self.leader = leader
         self.epoch = epoch
@@ -57,7 +66,7 @@ class Following:
         self.high_watermark = high_watermark
         self.phase = Phase.TRUNCATING
         self._leader_high_watermark = high_watermark
-        self._correlation = 0
+        self._correlations = correlations
         self._in_flight: int | None = None
         self._sent_at = 0
         self._next_at = 0
@@ -161,10 +170,9 @@ class Following:
         return []
 
     def _send(self, now: int) -> int:
-        self._correlation += 1
-        self._in_flight = self._correlation
+        self._in_flight = next(self._correlations)
         self._sent_at = now
-        return self._correlation
+        return self._in_flight
 
     def _on_error(self, error: ErrorCode, now: int) -> list[Action]:
         if error == ErrorCode.FENCED_LEADER_EPOCH:

@@ -14,6 +14,7 @@ restarts the role: a follower truncates again even when its leader did not chang
 from __future__ import annotations
 
 import enum
+import itertools
 from collections.abc import Hashable, Sequence
 
 from cluster.broker.controller.partition_state import NO_LEADER, PartitionState
@@ -52,6 +53,7 @@ class PartitionReplica:
         self._leadership: Leadership | None = None
         self._following: Following | None = None
         self._high_watermark = log.log_start_offset
+        self._correlations = itertools.count(1)
 
     # --- what the replica is -------------------------------------------------------------------
 
@@ -105,7 +107,13 @@ class PartitionReplica:
             )
         elif state.leader != NO_LEADER:
             self._following = Following(
-                self.broker_id, state.leader, state.leader_epoch, self._log, self._config, self._high_watermark
+                self.broker_id,
+                state.leader,
+                state.leader_epoch,
+                self._log,
+                self._config,
+                self._high_watermark,
+                self._correlations,
             )
             actions += self._following.start(now)
         return actions
