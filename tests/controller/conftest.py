@@ -59,6 +59,12 @@ class Brokers:
         self.members[broker_id] = member
         return member
 
+    def start_all(self, *broker_ids: int) -> ClusterMember:
+        """Starts brokers and waits until they agree on who is alive and who is controller, which it returns."""
+        for broker_id in broker_ids:
+            self.start(broker_id)
+        return self.controller()
+
     def stop(self, broker_id: int) -> None:
         self.members.pop(broker_id).stop()
 

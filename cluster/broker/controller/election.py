@@ -42,11 +42,9 @@ def assign_replicas(
     ordered = sorted(set(brokers))
     if partitions < 1:
         raise AssignmentError(f"the number of partitions must be positive, got {partitions}")
-    if not 1 <= replication_factor <= len(ordered):
-        raise AssignmentError(
-            f"replication factor {replication_factor} needs between 1 and {len(ordered)} (live brokers) replicas"
-        )
     count = len(ordered)
+    if not 1 <= replication_factor <= count:
+        raise AssignmentError(f"replication factor {replication_factor} is not between 1 and {count} (live brokers)")
     assignment: Assignment = {}
     for partition in range(partitions):
         lap_shift = shift + partition // count
