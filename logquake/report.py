@@ -106,8 +106,8 @@ def _verdict(results: dict[str, Any], checker: dict[str, Any]) -> str:
 
 
 def _undecided(results: dict[str, Any]) -> list[str]:
-    """Why each checker that could not decide could not."""
-    reasons = []
+    """Why the run, and each checker that could not decide, could not."""
+    reasons = [str(results["error"])] if results.get("error") else []
     for name, result in results.items():
         if isinstance(result, dict) and result.get("valid") == "unknown":
             why = result.get("error") or result.get("reason") or "; ".join(result.get("reasons", []))

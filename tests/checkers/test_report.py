@@ -68,6 +68,15 @@ def test_interrupted_and_unknown_runs_say_why(tmp_path: Path) -> None:
                              "The run was INTERRUPTED: these are partial results")
 
 
+def test_partial_results_of_a_run_that_failed_early_still_make_a_report(tmp_path: Path) -> None:
+    (tmp_path / "test.json").write_text(json.dumps(TEST))
+    (tmp_path / "results.json").write_text(json.dumps({"valid": "unknown", "interrupted": True,
+                                                       "error": "cluster did not come up"}))
+    page = write_report(tmp_path).read_text()
+    assert verdict(page) == ("unknown: UNKNOWN: cluster did not come up. "
+                             "The run was INTERRUPTED: these are partial results")
+
+
 def test_a_run_directory_without_results_is_refused_clearly(tmp_path: Path) -> None:
     (tmp_path / "test.json").write_text("{}")
     with pytest.raises(ReportError, match="has no results.json"):
