@@ -25,7 +25,7 @@ from typing import Protocol
 
 from cluster.keeper.config import KeeperConfig
 from cluster.keeper.errors import KeeperError
-from cluster.keeper.jute import decode_request
+from cluster.keeper.jute import JuteError, decode_request
 from cluster.keeper.prepare import Preparer
 from cluster.keeper.raft import NO_NODE, Config, DurableState, Entry, Message, ProposalDropped, Raft, ReadState, Role, Snapshot, SoftState
 from cluster.keeper.reads import Reader
@@ -186,7 +186,7 @@ class KeeperNode:
             return
         try:
             request = self._write_request(forward)
-        except KeeperError as error:
+        except (KeeperError, JuteError) as error:
             _log.warning("refusing a forwarded request that cannot be prepared: %s", error)
             self._refuse(forward.request)
             return

@@ -69,8 +69,12 @@ class RaftDriver:
         if ready.soft_state is not None:
             self._application.on_soft_state(ready.soft_state)
         if not self._storage.needs_fsync(ready):
-            if ready.must_sync:
-                self._storage.persist(ready)  # a commit index: written now, synced by a later Ready
+            try:
+                if ready.must_sync:
+                    self._storage.persist(ready)  # a commit index: written now, synced by a later Ready
+            except OSError as error:
+                self._fail(error)
+                return
             self._finish(ready)
             return
         self._persisting = True
@@ -82,12 +86,25 @@ class RaftDriver:
         if self._stopped:
             return
         if done.cancelled() or done.exception() is not None:
-            self._stopped = True
-            self._on_fatal(done.exception() or RuntimeError("persisting the raft log was cancelled"))
+            self._fail(done.exception() or RuntimeError("persisting the raft log was cancelled"))
             return
         self._finish(ready)
 
+    def _fail(self, error: BaseException) -> None:
+        """A disk that cannot write, or a state machine that cannot apply: this server must stop,
+        not limp on with a core that waits forever for advance()."""
+        self._stopped = True
+        self._on_fatal(error)
+
     def _finish(self, ready: Ready) -> None:
+        try:
+            self._act_on(ready)
+        except Exception as error:
+            self._fail(error)
+            return
+        self.schedule()
+
+    def _act_on(self, ready: Ready) -> None:
         application = self._application
         for message in ready.messages:
             application.send(message)
@@ -101,7 +118,6 @@ class RaftDriver:
             application.on_read_states(ready.read_states)
         self.raft.advance()
         self._maybe_compact()
-        self.schedule()
 
     def _maybe_compact(self) -> None:
         if self.applied_index - self.raft.log.snapshot.index < self._snap_count:

@@ -58,7 +58,7 @@ class KeeperService:
         self.node.receive(src, message)
 
     def _fatal(self, error: BaseException) -> None:
-        _log.critical("cannot persist the raft log, stopping: %s", error, exc_info=error)
+        _log.critical("stopping: the raft log cannot be persisted or applied: %s", error, exc_info=error)
         self.failed.set()
 
     def four_letter_answer(self, word: bytes) -> str:
