@@ -40,12 +40,12 @@ def plot_perf(test: dict[str, Any], history: list[dict[str, Any]], out_dir: Path
     name = test.get("name", "run")
     fs = sorted({op.f for op in client})
     paths = []
-    for file, title, draw in (
-        ("latency-raw.png", "latency of every operation", lambda ax: _latency_raw(ax, client, fs)),
-        ("latency-quantiles.png", f"latency quantiles per {bucket_s:.3g} s",
-         lambda ax: _latency_quantiles(ax, client, fs, bucket_s)),
-        ("rate.png", f"throughput per {bucket_s:.3g} s", lambda ax: _rate(ax, client, fs, bucket_s)),
-    ):
+    plots = (
+        ("latency of every operation", lambda ax: _latency_raw(ax, client, fs)),
+        (f"latency quantiles per {bucket_s:.3g} s", lambda ax: _latency_quantiles(ax, client, fs, bucket_s)),
+        (f"throughput per {bucket_s:.3g} s", lambda ax: _rate(ax, client, fs, bucket_s)),
+    )
+    for file, (title, draw) in zip(FILES, plots):
         figure = Figure(figsize=(11, 5), dpi=100)
         figure.subplots_adjust(left=0.07, right=0.84, top=0.92, bottom=0.1)
         FigureCanvasAgg(figure)
