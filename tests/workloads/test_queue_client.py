@@ -1,0 +1,127 @@
+"""The queue client against a real broker: outcomes of sends, polls and assigns, with both Kafka clients."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from logquake.spec import TestSpec
+from tests.harness.single_broker import listener_pid
+from workloads.queue.admin import create_topic, high_watermarks
+from workloads.queue.client import open_client
+
+CLIENTS = ["confluent-kafka", "kafka-python"]
+
+
+def spec_for(client: str, topic: str, **overrides) -> TestSpec:
+    values = dict(brokers=1, keepers=0, replication_factor=1, min_insync=1, partitions=2, topic=f"{topic}-{client}",
+                  client=client, op_timeout=2)
+    values.update(overrides)
+    return TestSpec(**values)
+
+
+def poll_until(client, count: int) -> dict:
+    reads: dict = {}
+    for _ in range(50):
+        completion = client.invoke({"f": "poll", "value": None})
+        assert completion["type"] == "ok"
+        for partition, records in completion["value"].items():
+            reads.setdefault(partition, []).extend(records)
+        if sum(map(len, reads.values())) >= count:
+            break
+    return reads
+
+
+@pytest.mark.parametrize("name", CLIENTS)
+def test_sends_are_acknowledged_with_offsets_and_read_back(broker, name):
+    spec = spec_for(name, "t")
+    create_topic(spec, broker.bootstrap)
+    client = open_client(spec, broker.bootstrap, 0)
+    try:
+        assert client.invoke({"f": "assign", "value": [0, 1]}) == {"type": "ok", "value": [0, 1]}
+        sent = [client.invoke({"f": "send", "value": {"partition": v % 2, "value": v}}) for v in range(6)]
+        assert [s["type"] for s in sent] == ["ok"] * 6
+        assert [(s["value"]["partition"], s["value"]["offset"]) for s in sent] == [
+            (0, 0), (1, 0), (0, 1), (1, 1), (0, 2), (1, 2)]
+        assert poll_until(client, 6) == {"0": [[0, 0], [1, 2], [2, 4]], "1": [[0, 1], [1, 3], [2, 5]]}
+        assert high_watermarks(spec, broker.bootstrap) == {0: 3, 1: 3}
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize("name", CLIENTS)
+def test_reassigning_keeps_positions_of_partitions_kept(broker, name):
+    spec = spec_for(name, "keep")
+    create_topic(spec, broker.bootstrap)
+    client = open_client(spec, broker.bootstrap, 0)
+    try:
+        client.invoke({"f": "assign", "value": [0, 1]})
+        for v in range(4):
+            client.invoke({"f": "send", "value": {"partition": v % 2, "value": v}})
+        assert poll_until(client, 4) == {"0": [[0, 0], [1, 2]], "1": [[0, 1], [1, 3]]}
+        client.invoke({"f": "assign", "value": [1]})
+        client.invoke({"f": "send", "value": {"partition": 1, "value": 4}})
+        assert poll_until(client, 1) == {"1": [[2, 4]]}
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize("name", CLIENTS)
+def test_a_send_to_a_partition_that_does_not_exist_fails(broker, name):
+    spec = spec_for(name, "missing")
+    create_topic(spec, broker.bootstrap)
+    client = open_client(spec, broker.bootstrap, 0)
+    try:
+        client.invoke({"f": "send", "value": {"partition": 0, "value": 1}})
+        completion = client.invoke({"f": "send", "value": {"partition": 7, "value": 2}})
+        assert completion["type"] == "fail", completion
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize("name", CLIENTS)
+def test_a_send_to_a_stopped_broker_has_an_unknown_outcome(broker, name):
+    spec = spec_for(name, "paused")
+    create_topic(spec, broker.bootstrap)
+    client = open_client(spec, broker.bootstrap, 0)
+    pid = listener_pid(broker.port)
+    try:
+        assert client.invoke({"f": "send", "value": {"partition": 0, "value": 1}})["type"] == "ok"
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            completion = client.invoke({"f": "send", "value": {"partition": 0, "value": 2}})
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        assert completion["type"] == "info", completion
+        assert completion["error"]
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize("name", CLIENTS)
+def test_not_enough_replicas_fails_without_retries_and_is_unknown_with_them(broker, name):
+    # min.insync.replicas above the replica count: the broker refuses acks=all before appending.
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    topic = spec_for(name, "isr").topic
+    admin.create_topics([NewTopic(topic, 1, 1, config={"min.insync.replicas": "2"})])[topic].result(10)
+    for retries, expected in ((0, "fail"), (2, "info")):
+        client = open_client(spec_for(name, "isr", retries=retries), broker.bootstrap, retries)
+        try:
+            completion = client.invoke({"f": "send", "value": {"partition": 0, "value": retries}})
+            assert completion["type"] == expected, completion
+            assert "NOT_ENOUGH_REPLICAS" in completion["error"] or "NotEnoughReplicas" in completion["error"]
+        finally:
+            client.close()
+
+
+def test_unknown_operations_fail():
+    from workloads.queue.client import QueueClient
+
+    class Nothing(QueueClient):
+        send = poll = assign = subscribe = close = None  # type: ignore[assignment]
+
+    assert Nothing(spec_for("confluent-kafka", "x"), "", 0).invoke({"f": "crash"})["type"] == "fail"
