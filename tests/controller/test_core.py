@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
+from typing import Callable
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -70,6 +71,7 @@ class Cluster:
         self.shutting_down: frozenset[int] = frozenset()
         self.controller_epoch = 0
         self.core = ControllerCore(settings)
+        self.perform: Callable[[Action], Event] = self.store.perform
 
     def view(self) -> ClusterView:
         return ClusterView(
@@ -82,7 +84,7 @@ class Cluster:
         """Deliver an event and run every action it leads to, to quiescence."""
         pending = [event]
         while pending:
-            pending += [self.store.perform(action) for action in self.core.handle(pending.pop(0))]
+            pending += [self.perform(action) for action in self.core.handle(pending.pop(0))]
 
     def refresh(self) -> None:
         self.send(ViewChanged(self.view()))
@@ -233,3 +235,21 @@ def test_random_failures_and_leader_isr_changes_settle_into_states_the_rules_acc
                                   shutting_down=view.shutting_down)
             assert decision is None, f"{topic}-{partition} left at {state}"
             assert state.leader == NO_LEADER or state.leader in view.live
+
+
+def test_a_write_refused_again_and_again_is_retried_on_each_new_view_not_in_a_loop() -> None:
+    cluster = Cluster({1, 2}, {"t": TopicInfo({0: (1, 2)})})
+    refusals = 0
+
+    def refuse(action: Action) -> Event:
+        nonlocal refusals
+        if isinstance(action, WriteState):
+            refusals += 1
+            return StateWriteFailed(action.topic, action.partition)
+        return cluster.store.perform(action)
+
+    cluster.perform = refuse
+    cluster.elect(1)
+    assert refusals == 1
+    cluster.refresh()
+    assert refusals == 2

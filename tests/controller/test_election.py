@@ -162,11 +162,16 @@ def test_a_leader_may_shrink_and_expand_its_isr_within_its_replicas() -> None:
     assert isr_change((1, 2, 3), state, 1, (1,)) == PartitionState(1, 2, (1,), 3, 4)
 
 
-@pytest.mark.parametrize(("leader", "isr"), [(2, (1, 2)), (1, (2,)), (1, (1, 4)), (1, (1, 1))])
+@pytest.mark.parametrize(("leader", "isr"), [(2, (1, 2)), (1, (2,)), (1, (1, 4)), (1, (1, 1)), (1, (1, 2, 3))])
 def test_isr_changes_a_leader_may_not_make(leader: int, isr: tuple[int, ...]) -> None:
     state = PartitionState(leader=1, leader_epoch=2, isr=(1, 2), controller_epoch=3, version=4)
     with pytest.raises(IsrChangeError):
-        isr_change((1, 2, 3), state, leader, isr)
+        isr_change((1, 2, 3), state, leader, isr, live={1, 2})
+
+
+def test_a_dead_member_may_stay_in_the_isr_until_the_controller_removes_it() -> None:
+    state = PartitionState(leader=1, leader_epoch=2, isr=(1, 2), controller_epoch=3, version=4)
+    assert isr_change((1, 2, 3), state, 1, (1, 2), live={1}).isr == (1, 2)
 
 
 @given(situations(), st.booleans(), st.sampled_from(BROKERS))

@@ -108,10 +108,18 @@ def _clean_choice(replicas: Sequence[int], current: int, isr: list[int], preferr
     return clean_leader(replicas, isr, set(isr))
 
 
-def isr_change(replicas: Sequence[int], state: PartitionState, leader: int, new_isr: Sequence[int]) -> PartitionState:
+def isr_change(
+    replicas: Sequence[int],
+    state: PartitionState,
+    leader: int,
+    new_isr: Sequence[int],
+    live: AbstractSet[int] | None = None,
+) -> PartitionState:
     """A leader's own ISR shrink or expansion (Kafka's AlterPartition), checked before the conditional write.
 
     The leader epoch does not change, so the data plane keeps its epoch; the znode version does.
+    Given `live`, a broker that is not alive may not join (KIP-841's INELIGIBLE_REPLICA): the
+    controller would only take it out again.
     """
     if state.leader != leader:
         raise IsrChangeError(f"broker {leader} is not the leader (the leader is {state.leader})")
@@ -122,6 +130,9 @@ def isr_change(replicas: Sequence[int], state: PartitionState, leader: int, new_
         raise IsrChangeError(f"brokers {sorted(strangers)} are not replicas of this partition")
     if len(set(new_isr)) != len(new_isr):
         raise IsrChangeError(f"the ISR {list(new_isr)} names a broker twice")
+    dead = set(new_isr) - set(state.isr) - set(live) if live is not None else set()
+    if dead:
+        raise IsrChangeError(f"brokers {sorted(dead)} are not alive and may not join the ISR")
     return state.changed(leader, new_isr, state.controller_epoch)
 
 

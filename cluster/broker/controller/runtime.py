@@ -137,7 +137,8 @@ class ClusterMember:
         or the connection dropped mid-write): wait for the next state from the view and decide
         again. IsrChangeError when this broker may not make the change at all.
         """
-        proposed = isr_change(self.view.replicas(topic, partition), current, self.broker_id, new_isr)
+        view = self.view
+        proposed = isr_change(view.replicas(topic, partition), current, self.broker_id, new_isr, view.live)
         try:
             stat = self.client.set(znodes.state_path(topic, partition), proposed.to_json(), version=current.version)
         except (BadVersionError, NoNodeError):
@@ -218,8 +219,10 @@ class ClusterMember:
                 return
             try:
                 self._handle(wake)
-            except KazooException as error:
-                _log.warning("broker %d: keeper error, trying again shortly: %r", self.broker_id, error)
+            except Exception as error:  # the worker must outlive any one step, or the cluster loses its controller
+                _log.log(logging.WARNING if isinstance(error, KazooException) else logging.ERROR,
+                         "broker %d: controller step failed, starting over shortly", self.broker_id, exc_info=True)
+                self._core.handle(Resigned(f"step failed: {error!r}"))  # a clean slate: a new epoch re-reads all
 
     def _handle(self, wake: _Wake) -> None:
         if wake is _Wake.SESSION_LOST:
