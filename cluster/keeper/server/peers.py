@@ -47,6 +47,7 @@ class PeerNetwork:
         self._deliver = deliver
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._inbound: dict[asyncio.StreamWriter, asyncio.Task[None]] = {}
 
     async def start(self) -> None:
         if not self._links:
@@ -97,7 +98,7 @@ class PeerNetwork:
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        self._tasks.add(task)
+        self._inbound[writer] = task
         src = 0
         try:
             first = decode(await _read_frame(reader))
@@ -113,15 +114,20 @@ class PeerNetwork:
         except Exception:
             _log.exception("dropping the connection from peer %s after an internal error", src or "unknown")
         finally:
-            self._tasks.discard(task)
+            self._inbound.pop(writer, None)
             writer.close()
 
     async def close(self) -> None:
+        """Accepted connections are closed, not cancelled: asyncio's stream server reports a
+        cancelled handler as an error."""
         if self._server is not None:
             self._server.close()
+        handlers = list(self._inbound.values())
+        for writer in list(self._inbound):
+            writer.close()
         for task in list(self._tasks):
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*self._tasks, *handlers, return_exceptions=True)
         for link in self._links.values():
             if link.writer is not None:
                 link.writer.close()
