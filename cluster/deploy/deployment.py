@@ -1,0 +1,208 @@
+"""A cluster of keepers and brokers brought up for one run, on the docker or the local backend.
+
+`deploy()` plans the nodes (names, ids, addresses), writes their config files into per-node
+directories under the work directory and hands them to a backend; `Deployment.up()` starts the
+keepers, waits until they serve, then the brokers; `down()` stops and removes everything, even after
+errors, collecting every node's log first.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from types import TracebackType
+
+from cluster.deploy import configs
+from cluster.deploy.node import Node, NodePlan
+
+_log = logging.getLogger(__name__)
+
+BACKENDS = ("docker", "local", "auto")
+
+
+class DeployError(RuntimeError):
+    """The cluster could not be brought up or taken down; the message says which node and why."""
+
+
+@dataclass(frozen=True)
+class ClusterSpec:
+    keepers: int
+    brokers: int
+    broker_overrides: dict[str, str] = field(default_factory=dict)
+    keeper_overrides: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.brokers < 1:
+            raise ValueError(f"a cluster needs at least one broker, got {self.brokers}")
+        if self.keepers < 0:
+            raise ValueError(f"keepers must be >= 0, got {self.keepers}")
+
+
+class Backend(ABC):
+    """What differs between running nodes as containers and as processes."""
+
+    name: str
+
+    @abstractmethod
+    def hosts(self, count: int) -> list[str]:
+        """One address per node, reachable from this host, for nodes that listen on fixed ports."""
+
+    @abstractmethod
+    def data_dir(self, node_directory: Path) -> str:
+        """Where a node sees its data directory (a path inside the container for docker)."""
+
+    @abstractmethod
+    def create(self, plan: NodePlan, directory: Path) -> Node:
+        """The node's handle, ready to start."""
+
+    @abstractmethod
+    def release(self) -> None:
+        """Remove what the backend created for the run (containers, network); nodes are stopped already."""
+
+
+def new_run_id() -> str:
+    return f"{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
+
+
+def deploy(spec: ClusterSpec, backend: str, work_dir: Path, run_id: str | None = None) -> Deployment:
+    """Plan the cluster and write its config files; nothing runs until `up()`."""
+    run_id = run_id or new_run_id()
+    chosen = _backend(resolve_backend(backend), run_id)
+    try:
+        nodes = _create_nodes(spec, chosen, work_dir)
+    except BaseException:
+        chosen.release()
+        raise
+    return Deployment(chosen, nodes, run_id, work_dir)
+
+
+def _create_nodes(spec: ClusterSpec, backend: Backend, work_dir: Path) -> list[Node]:
+    hosts = backend.hosts(spec.keepers + spec.brokers)
+    keepers = [NodePlan(f"k{i}", "keeper", i, hosts[i - 1]) for i in range(1, spec.keepers + 1)]
+    brokers = [NodePlan(f"b{i}", "broker", i, hosts[spec.keepers + i - 1]) for i in range(1, spec.brokers + 1)]
+    nodes = []
+    for plan in keepers + brokers:
+        directory = work_dir / plan.name
+        (directory / "data").mkdir(parents=True, exist_ok=True)
+        data_dir = backend.data_dir(directory / "data")
+        if plan.role == "keeper":
+            (directory / "data" / "myid").write_text(f"{plan.node_id}\n")
+            text = configs.zoo_cfg(plan, keepers, data_dir, spec.keeper_overrides)
+        else:
+            text = configs.broker_properties(plan, keepers, spec.brokers, data_dir, spec.broker_overrides)
+        (directory / plan.config_name).write_text(text)
+        nodes.append(backend.create(plan, directory))
+    return nodes
+
+
+def resolve_backend(backend: str) -> str:
+    """'auto' is docker when an engine answers, local otherwise; the choice is logged."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}")
+    if backend != "auto":
+        return backend
+    reason = docker_unavailable()
+    chosen = "local" if reason else "docker"
+    _log.info("backend auto: %s", f"local ({reason})" if reason else "docker (the engine answers)")
+    return chosen
+
+
+def docker_unavailable() -> str | None:
+    """Why the docker backend cannot be used here, or None when an engine answers."""
+    try:
+        import docker
+
+        docker.from_env(timeout=5).ping()
+        return None
+    except Exception as error:  # docker-py raises several unrelated types when there is no engine
+        return f"no Docker engine answers: {error}"
+
+
+def _backend(name: str, run_id: str) -> Backend:
+    if name == "docker":
+        from cluster.deploy.docker_backend import DockerBackend
+
+        return DockerBackend(run_id)
+    from cluster.deploy.local import LocalBackend
+
+    return LocalBackend(run_id)
+
+
+class Deployment:
+    def __init__(self, backend: Backend, nodes: list[Node], run_id: str, work_dir: Path) -> None:
+        self._backend = backend
+        self.nodes = nodes
+        self.run_id = run_id
+        self.work_dir = work_dir
+
+    @property
+    def backend(self) -> str:
+        return self._backend.name
+
+    @property
+    def keepers(self) -> list[Node]:
+        return [node for node in self.nodes if node.role == "keeper"]
+
+    @property
+    def brokers(self) -> list[Node]:
+        return [node for node in self.nodes if node.role == "broker"]
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return ",".join(broker.address for broker in self.brokers)
+
+    @property
+    def keeper_connect(self) -> str:
+        return configs.keeper_connect([keeper.plan for keeper in self.keepers])
+
+    def node(self, name: str) -> Node:
+        for node in self.nodes:
+            if node.name == name:
+                return node
+        raise KeyError(f"no node {name!r} in this deployment ({', '.join(n.name for n in self.nodes)})")
+
+    def up(self, timeout: float = 90) -> Deployment:
+        """Keepers first (all of them, so that they can form a quorum), then brokers; each role waits until it serves."""
+        for group in (self.keepers, self.brokers):
+            for node in group:
+                node.start()
+            for node in group:
+                node.wait_serving(timeout)
+        _log.info("cluster up on %s: brokers %s, keepers %s", self.backend, self.bootstrap_servers,
+                  self.keeper_connect or "none")
+        return self
+
+    def down(self, logs_to: Path | None = None) -> None:
+        """Stop every node, collect its log, remove everything; every step is tried even when one fails."""
+        errors: list[str] = []
+        for node in reversed(self.nodes):
+            _attempt(errors, f"stopping {node.name}", partial(node.stop, timeout=10))
+            if logs_to is not None:
+                _attempt(errors, f"collecting {node.name}'s log", partial(node.collect_logs, logs_to))
+        _attempt(errors, f"releasing the {self.backend} backend", self._backend.release)
+        if errors:
+            raise DeployError("tearing the cluster down failed:\n" + "\n".join(errors))
+
+    def __enter__(self) -> Deployment:
+        try:
+            return self.up()
+        except BaseException:
+            self.down()
+            raise
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.down()
+
+
+def _attempt(errors: list[str], what: str, action: Callable[[], object]) -> None:
+    try:
+        action()
+    except Exception as error:
+        errors.append(f"{what}: {error}")

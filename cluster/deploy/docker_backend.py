@@ -1,0 +1,170 @@
+"""The docker backend: each node a container of the locally built node image, on a private network per run.
+
+The network is an internal bridge (no NAT, no way out) with a subnet of its own, so every node
+has a fixed address that survives restarts of its container. On Linux the host has a route to
+the bridge, so clients on the host reach brokers at their container addresses; brokers advertise
+exactly those. Containers run with an init (signals reach the node, zombies are reaped),
+NET_ADMIN for iptables partitions and SYS_ADMIN with /dev/fuse for the FUSE disk faults. A node's
+directory on the host (config and data) is bind-mounted at /node. Everything the run creates is
+labelled with its run id, which is how `down()` and cleanup find it again.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+import docker
+from docker.errors import APIError, NotFound
+from docker.models.containers import Container
+
+from cluster.deploy import image
+from cluster.deploy.deployment import Backend, DeployError
+from cluster.deploy.node import Node, NodeError, NodePlan
+
+RUN_LABEL = "logquake.run"
+NODE_LABEL = "logquake.node"
+NODE_MOUNT = "/node"
+SUBNET_POOL = ipaddress.IPv4Network("10.213.0.0/16")
+"""Where run networks get their /24s: private, and checked against routes and other networks first."""
+FIRST_HOST = 10
+
+
+class DockerNode(Node):
+    def __init__(self, plan: NodePlan, directory: Path, container: Container) -> None:
+        super().__init__(plan, directory)
+        self.container = container
+
+    def start(self) -> None:
+        if self.is_running():
+            raise NodeError(f"{self.name} is already running")
+        self.container.start()
+
+    def stop(self, timeout: float = 30) -> None:
+        if self.is_paused():
+            self.container.unpause()
+        if self.is_running():
+            self.container.stop(timeout=int(max(1, timeout)))
+            self.container.wait(timeout=timeout + 30)
+
+    def kill(self) -> None:
+        if self.is_running():
+            self.container.kill(signal="SIGKILL")
+            self.container.wait(timeout=30)
+
+    def pause(self) -> None:
+        self._require("running", "pause")
+        self.container.pause()
+
+    def resume(self) -> None:
+        self._require("paused", "resume")
+        self.container.unpause()
+
+    def is_running(self) -> bool:
+        return self._status() in ("running", "paused")
+
+    def is_paused(self) -> bool:
+        return self._status() == "paused"
+
+    def exec(self, argv: list[str]) -> tuple[int, str]:
+        result = self.container.exec_run(argv)
+        return result.exit_code, result.output.decode(errors="replace")
+
+    def log_text(self) -> str:
+        return self.container.logs(stdout=True, stderr=True).decode(errors="replace")
+
+    def _status(self) -> str:
+        """Docker's state of the container; "removed" once down() took it away."""
+        try:
+            self.container.reload()
+        except NotFound:
+            return "removed"
+        return self.container.status
+
+    def _require(self, status: str, action: str) -> None:
+        if self._status() != status:
+            raise NodeError(f"cannot {action} {self.name}: it is {self._status()}")
+
+
+class DockerBackend(Backend):
+    name = "docker"
+
+    def __init__(self, run_id: str, client: docker.DockerClient | None = None) -> None:
+        self.run_id = run_id
+        self.client = client or docker.from_env()
+        self.image = image.build(self.client, log=lambda line: None)
+        self.network_name = f"logquake-{run_id}"
+
+    def hosts(self, count: int) -> list[str]:
+        subnet = self._create_network()
+        addresses = list(subnet.hosts())[FIRST_HOST:FIRST_HOST + count]
+        return [str(address) for address in addresses]
+
+    def data_dir(self, node_directory: Path) -> str:
+        return f"{NODE_MOUNT}/{node_directory.name}"
+
+    def create(self, plan: NodePlan, directory: Path) -> Node:
+        api = self.client.api
+        host_config = api.create_host_config(
+            binds={str(directory.resolve()): {"bind": NODE_MOUNT, "mode": "rw"}},
+            cap_add=["NET_ADMIN", "SYS_ADMIN"], devices=["/dev/fuse:/dev/fuse:rwm"], init=True)
+        endpoint = api.create_endpoint_config(ipv4_address=plan.host, aliases=[plan.name])
+        created = api.create_container(
+            self.image, command=["python", *plan.python_arguments(f"{NODE_MOUNT}/{plan.config_name}")],
+            name=f"{self.network_name}-{plan.name}", hostname=plan.name, working_dir=NODE_MOUNT,
+            labels={RUN_LABEL: self.run_id, NODE_LABEL: plan.name}, host_config=host_config,
+            networking_config=api.create_networking_config({self.network_name: endpoint}))
+        return DockerNode(plan, directory, self.client.containers.get(created["Id"]))
+
+    def release(self) -> None:
+        remove_runs(self.client, self.run_id)
+
+    def _create_network(self) -> ipaddress.IPv4Network:
+        taken = _networks_in_use(self.client)
+        for subnet in SUBNET_POOL.subnets(new_prefix=24):
+            if any(subnet.overlaps(other) for other in taken):
+                continue
+            pool = docker.types.IPAMPool(subnet=str(subnet), gateway=str(next(subnet.hosts())))
+            try:
+                self.client.networks.create(self.network_name, driver="bridge", internal=True,
+                                            labels={RUN_LABEL: self.run_id},
+                                            ipam=docker.types.IPAMConfig(pool_configs=[pool]))
+                return subnet
+            except APIError as error:
+                if "overlap" not in str(error).lower():
+                    raise
+        raise DeployError(f"no free /24 left in {SUBNET_POOL} for the run's network")
+
+
+def _networks_in_use(client: docker.DockerClient) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """Subnets of docker networks and of the host's routes: a run network must not shadow any."""
+    taken = []
+    for network in client.networks.list():
+        for config in (network.attrs.get("IPAM") or {}).get("Config") or []:
+            if config.get("Subnet"):
+                taken.append(ipaddress.ip_network(config["Subnet"], strict=False))
+    for line in Path("/proc/net/route").read_text().splitlines()[1:]:
+        fields = line.split()
+        destination, mask = (ipaddress.IPv4Address(bytes.fromhex(f)[::-1]) for f in (fields[1], fields[7]))
+        if int(destination):
+            taken.append(ipaddress.ip_network(f"{destination}/{mask}", strict=False))
+    return taken
+
+
+def remove_runs(client: docker.DockerClient, run_id: str | None = None) -> list[str]:
+    """Remove the containers and networks of one run (or of every run): what `down()` and cleanup do."""
+    label = f"{RUN_LABEL}={run_id}" if run_id else RUN_LABEL
+    removed = []
+    for container in client.containers.list(all=True, filters={"label": label}):
+        try:
+            container.remove(force=True)
+            removed.append(f"container {container.name}")
+        except NotFound:
+            pass
+    for network in client.networks.list(filters={"label": label}):
+        try:
+            network.remove()
+            removed.append(f"network {network.name}")
+        except NotFound:
+            pass
+    return removed

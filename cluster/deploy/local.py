@@ -1,0 +1,139 @@
+"""The local backend: each node a `logquake` process on its own loopback address.
+
+Linux routes all of 127.0.0.0/8 to the loopback interface, so every node gets its own address
+(127.0.N.2, .3, ...) and the fixed ports of a real cluster (9092, 2181, 2888, 3888), exactly as in
+the containers. N is the first block whose ports are all free, so runs side by side do not collide.
+Each node runs in its own session: pause and kill reach its whole process group. `exec` runs on
+the host, which is the only network namespace local nodes have.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from cluster.deploy.deployment import Backend, DeployError
+from cluster.deploy.node import BROKER_PORT, KEEPER_CLIENT_PORT, KEEPER_ELECTION_PORT, KEEPER_PEER_PORT, Node, NodePlan, NodeError
+
+PID_FILE = "node.pid"
+"""Written while a node runs, so that a crashed run's processes can be found and ended (cleanup.py)."""
+
+_PORTS = (BROKER_PORT, KEEPER_CLIENT_PORT, KEEPER_PEER_PORT, KEEPER_ELECTION_PORT)
+
+
+class LocalNode(Node):
+    def __init__(self, plan: NodePlan, directory: Path) -> None:
+        super().__init__(plan, directory)
+        self._process: subprocess.Popen[bytes] | None = None
+        self._paused = False
+
+    @property
+    def log_path(self) -> Path:
+        return self.directory / "node.log"
+
+    def start(self) -> None:
+        if self.is_running():
+            raise NodeError(f"{self.name} is already running")
+        command = [sys.executable, *self.plan.python_arguments(str(self.config_path.resolve()))]
+        with open(self.log_path, "ab") as log:
+            self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                             cwd=self.directory, start_new_session=True)
+        self._paused = False
+        (self.directory / PID_FILE).write_text(f"{self._process.pid}\n")
+
+    def stop(self, timeout: float = 30) -> None:
+        if not self.is_running():
+            return
+        self._signal(signal.SIGCONT)
+        self._signal(signal.SIGTERM)
+        try:
+            self._reap(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def kill(self) -> None:
+        if not self.is_running():
+            return
+        self._signal(signal.SIGKILL)
+        self._reap(30)
+
+    def pause(self) -> None:
+        self._require_running("pause")
+        self._signal(signal.SIGSTOP)
+        self._paused = True
+
+    def resume(self) -> None:
+        self._require_running("resume")
+        self._signal(signal.SIGCONT)
+        self._paused = False
+
+    def is_running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def is_paused(self) -> bool:
+        return self.is_running() and self._paused
+
+    def exec(self, argv: list[str]) -> tuple[int, str]:
+        result = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=self.directory)
+        return result.returncode, result.stdout.decode(errors="replace")
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def _signal(self, signum: int) -> None:
+        assert self._process is not None
+        try:
+            os.killpg(self._process.pid, signum)
+        except ProcessLookupError:
+            pass
+
+    def _reap(self, timeout: float) -> None:
+        assert self._process is not None
+        self._process.wait(timeout)
+        self._paused = False
+        (self.directory / PID_FILE).unlink(missing_ok=True)
+
+    def _require_running(self, action: str) -> None:
+        if not self.is_running():
+            raise NodeError(f"cannot {action} {self.name}: it is not running")
+
+
+class LocalBackend(Backend):
+    name = "local"
+
+    def __init__(self, run_id: str) -> None:
+        self.run_id = run_id
+        self._nodes: list[LocalNode] = []
+
+    def hosts(self, count: int) -> list[str]:
+        for block in range(256):
+            hosts = [f"127.0.{block}.{2 + i}" for i in range(count)]
+            if all(_port_free(host, port) for host in hosts for port in _PORTS):
+                return hosts
+        raise DeployError(f"no block of {count} loopback addresses 127.0.N.2.. has ports {_PORTS} free")
+
+    def data_dir(self, node_directory: Path) -> str:
+        return str(node_directory.resolve())
+
+    def create(self, plan: NodePlan, directory: Path) -> Node:
+        node = LocalNode(plan, directory)
+        self._nodes.append(node)
+        return node
+
+    def release(self) -> None:
+        for node in self._nodes:
+            node.kill()
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+            return True
+        except OSError:
+            return False

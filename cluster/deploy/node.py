@@ -1,0 +1,149 @@
+"""A node handle: one keeper or broker of a deployment, whatever runs it (a container or a process).
+
+Nemeses and the runner only ever hold this interface, so a fault written once works on every backend.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from cluster.deploy.probes import accepts_connections, keeper_mode
+
+Role = Literal["keeper", "broker"]
+
+BROKER_PORT = 9092
+KEEPER_CLIENT_PORT = 2181
+KEEPER_PEER_PORT = 2888
+KEEPER_ELECTION_PORT = 3888
+
+
+class NodeError(RuntimeError):
+    """A node did not do what it was told (did not start, serve or stop); the message carries its log tail."""
+
+
+@dataclass(frozen=True)
+class NodePlan:
+    """Who a node is and where it listens, decided before anything runs."""
+
+    name: str
+    role: Role
+    node_id: int
+    """broker.id for a broker, myid for a keeper."""
+    host: str
+
+    @property
+    def port(self) -> int:
+        return BROKER_PORT if self.role == "broker" else KEEPER_CLIENT_PORT
+
+    @property
+    def config_name(self) -> str:
+        return "server.properties" if self.role == "broker" else "zoo.cfg"
+
+    def python_arguments(self, config_path: str) -> list[str]:
+        """What follows `python` to run this node: `logquake broker`, or keeper's own module, which is the
+        `logquake keeper` command whether or not the CLI lists it."""
+        module = ["logquake", "broker"] if self.role == "broker" else ["cluster.keeper.main"]
+        return ["-m", *module, "--config", config_path]
+
+
+class Node(ABC):
+    def __init__(self, plan: NodePlan, directory: Path) -> None:
+        self.plan = plan
+        self.directory = directory
+        """The node's own directory on the host: its config file and data/."""
+
+    @property
+    def name(self) -> str:
+        return self.plan.name
+
+    @property
+    def role(self) -> Role:
+        return self.plan.role
+
+    @property
+    def node_id(self) -> int:
+        return self.plan.node_id
+
+    @property
+    def host(self) -> str:
+        return self.plan.host
+
+    @property
+    def port(self) -> int:
+        return self.plan.port
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @property
+    def config_path(self) -> Path:
+        return self.directory / self.plan.config_name
+
+    @abstractmethod
+    def start(self) -> None:
+        """Start the node's process (again); returns without waiting for it to serve."""
+
+    @abstractmethod
+    def stop(self, timeout: float = 30) -> None:
+        """SIGTERM, the graceful path, then SIGKILL if it has not exited within timeout seconds."""
+
+    @abstractmethod
+    def kill(self) -> None:
+        """SIGKILL: what a crash leaves behind."""
+
+    @abstractmethod
+    def pause(self) -> None:
+        """Freeze every process of the node (it keeps its sockets; peers see silence)."""
+
+    @abstractmethod
+    def resume(self) -> None: ...
+
+    @abstractmethod
+    def is_running(self) -> bool:
+        """True while the node's process exists, paused or not."""
+
+    @abstractmethod
+    def is_paused(self) -> bool: ...
+
+    @abstractmethod
+    def exec(self, argv: list[str]) -> tuple[int, str]:
+        """Run a command in the node's network namespace: (exit code, stdout and stderr together)."""
+
+    @abstractmethod
+    def log_text(self) -> str:
+        """Everything the node has written to stdout and stderr so far."""
+
+    def collect_logs(self, dest: Path) -> Path:
+        """Write the node's log and config into dest/<name>/ (the run's store keeps them)."""
+        target = dest / self.name
+        target.mkdir(parents=True, exist_ok=True)
+        (target / "node.log").write_text(self.log_text())
+        if self.config_path.is_file():
+            (target / self.plan.config_name).write_text(self.config_path.read_text())
+        return target
+
+    def serves(self) -> bool:
+        if self.role == "keeper":
+            return keeper_mode(self.host, self.port) is not None
+        return accepts_connections(self.host, self.port)
+
+    def wait_serving(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.is_running():
+                raise NodeError(f"{self.name} exited before serving:\n{self.log_tail()}")
+            if self.serves():
+                return
+            time.sleep(0.1)
+        raise NodeError(f"{self.name} did not serve on {self.address} within {timeout:g}s:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 30) -> str:
+        return "\n".join(self.log_text().splitlines()[-lines:])
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name} {self.address}>"
