@@ -82,11 +82,6 @@ class Progress:
                 self._stream.write(line + "\n")
             self._stream.flush()
 
-    def summary_rows(self) -> list[list[Any]]:
-        with self._lock:
-            fs = sorted({f for f, _ in self._counts})
-            return [[f, *(self._counts[(f, t)] for t in ("ok", "fail", "info"))] for f in fs]
-
 
 def table(headers: list[str], rows: list[list[Any]]) -> str:
     cells = [headers] + [[f"{c:,}" if isinstance(c, int) else str(c) for c in row] for row in rows]

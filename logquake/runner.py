@@ -13,6 +13,7 @@ import logging
 import queue
 import random
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,7 +32,12 @@ from workloads.queue.client import QueueClient, failed, ok, open_client, unknown
 from workloads.queue.operations import final_reads, highest_acknowledged, main_phase
 
 _log = logging.getLogger(__name__)
-FAULT_TARGETS = ("one", "minority", "majority", "partition-leader", "controller")
+
+def fault_targets(spec: TestSpec) -> tuple[str, ...]:
+    """Targets the nemesis draws from; a minority of fewer than three brokers would be no node at all."""
+    return ("one", "majority", "partition-leader") + (("minority",) if spec.brokers >= 3 else ()) + (
+        ("controller",) if spec.keepers else ())
+
 DeployFactory = Callable[[TestSpec, Path], Any]
 NemesisFactory = Callable[[TestSpec, Any, random.Random], Any]
 
@@ -263,7 +269,8 @@ class Run:
 
     def fault_schedule(self) -> Generator:
         faults = tuple(self.spec.nemesis) if self.nemesis is not None else ()
-        return on_nemesis(FaultSchedule(faults, FAULT_TARGETS, round(self.spec.nemesis_interval * SECOND)))
+        interval = round(self.spec.nemesis_interval * SECOND)
+        return on_nemesis(FaultSchedule(faults, fault_targets(self.spec), interval))
 
     def drive(self, gen: Generator) -> None:
         assert self.pool is not None
@@ -289,8 +296,6 @@ class Run:
 def run(spec: TestSpec, store_root: Path, deploy: DeployFactory = default_deploy,
         build_nemesis: NemesisFactory = default_nemesis, stream: IO[str] | None = None) -> RunOutcome:
     """Runs the test and checks it; Ctrl-C or an error anywhere still heals, tears down and checks what exists."""
-    import sys
-
     stream = stream or sys.stderr
     run_dir = store.new_run_dir(store_root, spec.name)
     store.write_json(run_dir / store.TEST, spec.to_dict())

@@ -11,12 +11,14 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 from click.testing import CliRunner
 
 from logquake import store
 from logquake.commands import check_command
 from logquake.history import read_history
-from tests.harness.single_broker import listener_pid, one_broker_spec, run_one_broker
+from logquake.runner import run
+from tests.harness.single_broker import OneBroker, listener_pid, one_broker_spec, run_one_broker
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -121,3 +123,23 @@ def _broker_port(run_dir: Path) -> int:
         if "cluster up" in line:
             return int(line.split("127.0.0.1:")[1].split(";")[0])
     raise AssertionError("harness.log does not say where the cluster is")
+
+
+def test_a_crash_of_the_harness_tears_down_and_marks_results_interrupted(tmp_path):
+    deployments = []
+
+    def deploy(spec, work_dir):
+        deployments.append(OneBroker(work_dir))
+        return deployments[-1]
+
+    def broken_nemesis(spec, deployment, rng):
+        raise RuntimeError("nemesis exploded")
+
+    outcome = run(one_broker_spec(5), tmp_path / "store", deploy=deploy, build_nemesis=broken_nemesis)
+    assert outcome.exit_code == 2
+    assert outcome.results["interrupted"] is True
+    assert "nemesis exploded" in outcome.results["problem"]
+    with pytest.raises(LookupError):
+        listener_pid(deployments[0].broker.port)
+    assert (outcome.run_dir / "nodes" / "b1.log").exists()
+    assert "nemesis exploded" in (outcome.run_dir / "harness.log").read_text()

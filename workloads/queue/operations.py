@@ -81,13 +81,15 @@ class FinalReader(Generator):
     partitions: tuple[int, ...]
     targets: Mapping[int, int]
     assigned: bool = False
+    polled: bool = False
     reached: Mapping[int, int] = field(default_factory=dict)
 
     def done(self) -> bool:
-        return all(self.reached.get(p, -1) >= target for p, target in self.targets.items())
+        """At least one successful poll (final reads were attempted), and every target reached."""
+        return self.polled and all(self.reached.get(p, -1) >= target for p, target in self.targets.items())
 
     def op(self, ctx: Context) -> Emission | None:
-        if self.assigned and self.done():
+        if self.done():
             return None
         thread = ctx.first_free()
         if thread is None:
@@ -106,7 +108,7 @@ class FinalReader(Generator):
         for partition, records in event["value"].items():
             if records:
                 reached[int(partition)] = max(reached.get(int(partition), -1), max(o for o, _ in records))
-        return replace(self, reached=reached)
+        return replace(self, polled=True, reached=reached)
 
 
 def final_reads(partitions: int, targets: Mapping[int, int]) -> Generator:
