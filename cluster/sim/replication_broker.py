@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
 
 from cluster.broker.controller.partition_state import PartitionState
 from cluster.broker.replication import (
@@ -174,7 +174,7 @@ class SimBroker:
                 request = AlterIsrRequest(partition, action.isr, action.leader_epoch, action.expected_version)
                 machine.send(self._settings.keeper, request)
             elif isinstance(action, CompleteProduce):
-                client, request_number, acks = action.request_id  # type: ignore[misc]
+                client, request_number, acks = cast(ProduceKey, action.request_id)
                 if acks != 0:
                     machine.send(client, ProduceReply(request_number, action.error, action.base_offset))
         replica = self.drivers[partition].replica

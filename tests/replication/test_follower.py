@@ -114,6 +114,7 @@ def test_the_follower_high_watermark_is_the_leaders_capped_at_its_own_log_end() 
 def test_answers_to_requests_no_longer_awaited_are_ignored() -> None:
     follower = ReplicaDriver(2, MemoryLog(), PAIR_CONFIG)
     [fetch] = follower.run(follower.replica.apply_state(state(1, 0, (1, 2), version=0), (1, 2), 0), 0)
+    assert isinstance(fetch, SendFetch)
     stale = FetchResponse(fetch.request.correlation + 7, ErrorCode.NONE, 5, 0, 5, tuple(records(0, 0)))
     assert follower.run(follower.replica.on_fetch_response(stale, 1), 1) == []
     assert follower.log.log_end_offset == 0
@@ -122,6 +123,7 @@ def test_answers_to_requests_no_longer_awaited_are_ignored() -> None:
 def test_a_fenced_follower_waits_for_new_state_and_other_errors_are_retried_after_backoff() -> None:
     follower = ReplicaDriver(2, MemoryLog(), PAIR_CONFIG)
     [fetch] = follower.run(follower.replica.apply_state(state(1, 0, (1, 2), version=0), (1, 2), 0), 0)
+    assert isinstance(fetch, SendFetch)
     refused = FetchResponse(fetch.request.correlation, ErrorCode.NOT_LEADER_OR_FOLLOWER, 0, 0, 0)
     assert follower.replica.on_fetch_response(refused, 1) == []
     assert follower.replica.tick(1 + PAIR_CONFIG.replica_fetch_backoff_ms - 1) == []

@@ -128,7 +128,7 @@ def test_a_lagging_follower_leaves_the_isr_through_a_conditional_write_that_may_
     assert wiring.isr_writes == [AlterIsr((1, 2), 0, 0)]
     leader = wiring.replica(1)
     leader.isr_update_result(state(1, 0, (1, 2, 3), version=4), wiring.replicas, wiring.now)  # lost a race
-    assert leader.isr == {1, 2, 3} and leader.state.version == 4
+    assert leader.isr == {1, 2, 3} and leader.state is not None and leader.state.version == 4
     wiring.advance(wiring.now + 1)
     assert wiring.isr_writes[-1] == AlterIsr((1, 2), 0, 4), "retried against the version it now knows"
     leader.isr_update_result(state(1, 0, (1, 2), version=5), wiring.replicas, wiring.now)

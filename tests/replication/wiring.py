@@ -14,6 +14,7 @@ from cluster.broker.replication import (
     Action,
     AlterIsr,
     CompleteProduce,
+    PartitionReplica,
     ReplicationConfig,
     SendEpochEndOffset,
     SendFetch,
@@ -53,7 +54,7 @@ class Wiring:
     def log(self, broker: int) -> MemoryLog:
         return self.drivers[broker].log
 
-    def replica(self, broker: int):  # type: ignore[no-untyped-def]
+    def replica(self, broker: int) -> PartitionReplica:
         return self.drivers[broker].replica
 
     def restart(self, broker: int, log: MemoryLog, config: ReplicationConfig = CONFIG) -> None:
@@ -83,17 +84,18 @@ class Wiring:
                 self.completed[action.request_id] = action
             elif isinstance(action, AlterIsr):
                 self.isr_writes.append(action)
-            elif broker in self.cut or action.leader in self.cut:
-                continue
-            elif isinstance(action, SendFetch):
+            elif isinstance(action, SendFetch) and self._connected(broker, action.leader):
                 leader = self.drivers[action.leader]
-                response, leader_actions = leader.answer_fetch(action.request, self.now)
+                fetched, leader_actions = leader.answer_fetch(action.request, self.now)
                 queue.extend((action.leader, a) for a in leader_actions)
                 follower = self.drivers[broker]
-                more = follower.run(follower.replica.on_fetch_response(response, self.now), self.now)
+                more = follower.run(follower.replica.on_fetch_response(fetched, self.now), self.now)
                 queue.extend((broker, a) for a in more)
-            elif isinstance(action, SendEpochEndOffset):
-                response = self.drivers[action.leader].answer_epoch_end_offset(action.request)
+            elif isinstance(action, SendEpochEndOffset) and self._connected(broker, action.leader):
+                answer = self.drivers[action.leader].answer_epoch_end_offset(action.request)
                 follower = self.drivers[broker]
-                more = follower.run(follower.replica.on_epoch_end_offset(response, self.now), self.now)
+                more = follower.run(follower.replica.on_epoch_end_offset(answer, self.now), self.now)
                 queue.extend((broker, a) for a in more)
+
+    def _connected(self, a: int, b: int) -> bool:
+        return a not in self.cut and b not in self.cut
