@@ -1,0 +1,108 @@
+"""Which nodes a fault hits: a seeded random share of a pool, or the node holding a role right now.
+
+Shares follow Jepsen: one node, a minority (fewer than half), a majority (more than half), all.
+Role holders are asked of the live cluster: a partition's leader from Kafka Metadata, the
+controller from keeper's /controller znode, the keeper leader from `srvr`.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Sequence
+from typing import Any
+
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient
+from kazoo.client import KazooClient
+from kazoo.exceptions import NoNodeError
+
+from cluster.deploy.deployment import Deployment
+from cluster.deploy.node import Node
+from cluster.deploy.probes import keeper_mode
+from nemesis.base import NemesisError
+
+SHARES = ("one", "minority", "majority", "all")
+ROLE_HOLDERS = ("partition-leader", "controller", "keeper-leader")
+
+
+def share_size(share: str, pool_size: int) -> int:
+    sizes = {"one": 1, "minority": (pool_size - 1) // 2, "majority": pool_size // 2 + 1, "all": pool_size}
+    if share not in sizes:
+        raise NemesisError(f"unknown target {share!r}: choose one of {', '.join(SHARES + ROLE_HOLDERS)} or node names")
+    return min(sizes[share], pool_size)
+
+
+def choose_share(share: str, pool: Sequence[Node], free: Sequence[Node], rng: random.Random) -> list[Node]:
+    """share of the whole pool, drawn from its free nodes (those no other fault holds)."""
+    size = share_size(share, len(pool))
+    if size == 0:
+        raise NemesisError(f"a {share} of {len(pool)} node(s) is no node at all")
+    if size > len(free):
+        raise NemesisError(f"a {share} of {len(pool)} is {size} node(s), but only {len(free)} are free of other faults")
+    return sorted(rng.sample(list(free), size), key=lambda node: node.name)
+
+
+class Locator:
+    """Finds role holders in a live deployment; options name the partition ("topic", "partition")."""
+
+    def __init__(self, deployment: Deployment, options: dict[str, Any]) -> None:
+        self.deployment = deployment
+        self.topic: str | None = options.get("topic")
+        self.partition: int = int(options.get("partition", 0))
+        self.timeout: float = float(options.get("lookup_timeout", 10))
+
+    def find(self, role: str) -> Node:
+        if role == "partition-leader":
+            return self.partition_leader()
+        if role == "controller":
+            return self.controller()
+        if role == "keeper-leader":
+            return self.keeper_leader()
+        raise NemesisError(f"unknown role {role!r}: choose one of {', '.join(ROLE_HOLDERS)}")
+
+    def partition_leader(self) -> Node:
+        if not self.topic:
+            raise NemesisError("partition-leader needs the option 'topic'")
+        admin = AdminClient({"bootstrap.servers": self.deployment.bootstrap_servers})
+        try:
+            metadata = admin.list_topics(topic=self.topic, timeout=self.timeout)
+        except KafkaException as error:
+            raise NemesisError(f"no metadata for {self.topic}: {error}") from None
+        topic = metadata.topics.get(self.topic)
+        partition = topic.partitions.get(self.partition) if topic and not topic.error else None
+        if partition is None or partition.leader < 0:
+            raise NemesisError(f"{self.topic}-{self.partition} has no leader now")
+        return self._broker(partition.leader, f"leader of {self.topic}-{self.partition}")
+
+    def controller(self) -> Node:
+        if not self.deployment.keepers:
+            raise NemesisError("controller: this deployment has no keepers, so no controller")
+        client = KazooClient(hosts=self.deployment.keeper_connect, timeout=self.timeout)
+        try:
+            client.start(timeout=self.timeout)
+            data, _ = client.get("/controller")
+        except NoNodeError:
+            raise NemesisError("controller: keeper has no /controller znode (no broker is controller now)") from None
+        except Exception as error:  # kazoo's timeouts and connection errors share no base class
+            raise NemesisError(f"controller: cannot read /controller from keeper: {error}") from None
+        finally:
+            client.stop()
+            client.close()
+        try:
+            broker_id = int(json.loads(data)["brokerid"])
+        except (ValueError, KeyError, TypeError):
+            raise NemesisError(f"controller: /controller holds {data!r}, not Kafka's {{\"brokerid\": N}}") from None
+        return self._broker(broker_id, "controller")
+
+    def keeper_leader(self) -> Node:
+        for keeper in self.deployment.keepers:
+            if keeper.is_running() and not keeper.is_paused() and keeper_mode(keeper.host, keeper.port) == "leader":
+                return keeper
+        raise NemesisError("keeper-leader: no keeper answers srvr with 'Mode: leader'")
+
+    def _broker(self, broker_id: int, what: str) -> Node:
+        for broker in self.deployment.brokers:
+            if broker.node_id == broker_id:
+                return broker
+        raise NemesisError(f"the {what} is broker {broker_id}, which is not in this deployment")
