@@ -126,9 +126,10 @@ def test_the_preferred_leader_leads_again_once_it_is_back_in_the_isr(brokers: Br
     brokers.stop(1)
     moved = member.wait_for(lambda view: view.states[("t", 0)].leader == 2, WAIT_S).states[("t", 0)]
     brokers.start(1)
-    member.wait_for(lambda view: 1 in view.live, WAIT_S)
-    assert member.view.states[("t", 0)] == moved, "back, but not caught up: leadership stays"
-    expanded = brokers.members[2].alter_isr("t", 0, moved, (*moved.isr, 1))  # the leader takes it back in
+    leader = brokers.members[2]
+    leader.wait_for(lambda view: 1 in view.live, WAIT_S)
+    assert leader.view.states[("t", 0)] == moved, "back, but not caught up: leadership stays"
+    expanded = leader.alter_isr("t", 0, moved, (*moved.isr, 1))  # the leader takes it back in
     assert expanded is not None and expanded.leader_epoch == moved.leader_epoch
     view = member.wait_for(lambda view: view.states[("t", 0)].leader == 1, WAIT_S)
     assert view.states[("t", 0)].leader_epoch == moved.leader_epoch + 1
