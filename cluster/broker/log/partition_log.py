@@ -10,6 +10,7 @@ which lie outside the CRC.
 from __future__ import annotations
 
 import bisect
+import functools
 import logging
 import os
 import time
@@ -31,7 +32,7 @@ from cluster.broker.log.errors import (
 )
 from cluster.broker.log.index import INT32_MAX
 from cluster.broker.log.region import FileRegion
-from cluster.broker.log.segment import NO_TIMESTAMP, PlacedBatch, Segment
+from cluster.broker.log.segment import NO_TIMESTAMP, Placement, Segment
 from cluster.broker.protocol.record_batch import BatchHeader, CorruptBatchError, stamp, validate
 from cluster.broker.protocol.records import decode_records
 
@@ -49,6 +50,10 @@ class AppendInfo(NamedTuple):
     first_offset: int
     last_offset: int
     max_timestamp: int
+
+
+_append_info = functools.partial(tuple.__new__, AppendInfo)
+"""AppendInfo from a tuple without NamedTuple's Python-level __new__: made on every append."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +82,8 @@ class PartitionLog:
         self.corruption: Corruption | None = None
         """The first stored batch that failed validation; reads at or beyond its offset raise CorruptLogError."""
         self._last_flush_ms = clock()
+        self._flushes_by_policy = config.flush_interval_messages != NEVER or config.flush_interval_ms != NEVER
+        """False with Kafka's default policy (leave flushing to the OS): appends then skip maybe_flush."""
 
     # --- opening -------------------------------------------------------------------------------
 
@@ -199,60 +206,98 @@ class PartitionLog:
         """
         if leader_epoch < 0:
             raise ValueError(f"leader epoch must be non-negative, got {leader_epoch}")
-        buffer = batches if isinstance(batches, bytearray) or (isinstance(batches, memoryview) and not batches.readonly) else bytearray(batches)
-        offset = self.log_end_offset
-        placed = []
+        view = memoryview(
+            batches if isinstance(batches, bytearray) or (isinstance(batches, memoryview) and not batches.readonly) else bytearray(batches)
+        )
+        first_offset = offset = self._segments[-1].next_offset
+        placed: list[Placement] = []
         max_timestamp = NO_TIMESTAMP
-        for position, header in checked_batches(buffer, self.config.max_message_bytes):
-            stamp(buffer, position, offset, leader_epoch)
-            last = offset + header.last_offset_delta
-            placed.append(PlacedBatch(position, offset, last, header.max_timestamp, header.size, leader_epoch))
-            max_timestamp = max(max_timestamp, header.max_timestamp)
-            offset = last + 1
-        self._write(memoryview(buffer), placed)
+        max_batch_bytes = self.config.max_message_bytes
+        position, end = 0, _nonempty_length(view)
+        while position < end:
+            header = checked_batch(view, position, max_batch_bytes)
+            size = header.size
+            stamp(view, position, offset, leader_epoch)
+            offset += header.last_offset_delta
+            placed.append((position, offset, header.max_timestamp, size))
+            if header.max_timestamp > max_timestamp:
+                max_timestamp = header.max_timestamp
+            offset += 1
+            position += size
+        self._write(view, placed, max_timestamp)
         if leader_epoch != self.epoch_cache.latest_epoch:
-            self.epoch_cache.assign(leader_epoch, placed[0].base_offset)
-        return AppendInfo(placed[0].base_offset, placed[-1].last_offset, max_timestamp)
+            self.epoch_cache.assign(leader_epoch, first_offset)
+        return _append_info((first_offset, offset - 1, max_timestamp))
 
     def append_as_follower(self, batches: Batches) -> AppendInfo:
         """Appends batches fetched from the leader, keeping their offsets and epochs."""
         view = memoryview(batches)
-        expected = self.log_end_offset
-        placed = []
-        for position, header in checked_batches(view, self.config.max_message_bytes):
+        first_offset = expected = self._segments[-1].next_offset
+        headers: list[BatchHeader] = []
+        placed: list[Placement] = []
+        position, end = 0, _nonempty_length(view)
+        while position < end:
+            header = checked_batch(view, position, self.config.max_message_bytes)
             if header.base_offset != expected:
                 raise NonContiguousAppendError(
                     f"batch at offset {header.base_offset} does not continue the log, which ends at {expected}"
                 )
             expected = header.next_offset
-            placed.append(
-                PlacedBatch(position, header.base_offset, header.last_offset, header.max_timestamp, header.size,
-                            header.partition_leader_epoch)
-            )
-        self._write(view, placed)
-        self.epoch_cache.assign_all((batch.leader_epoch, batch.base_offset) for batch in placed if batch.leader_epoch >= 0)
-        return AppendInfo(placed[0].base_offset, placed[-1].last_offset, max(batch.max_timestamp for batch in placed))
+            headers.append(header)
+            placed.append((position, header.last_offset, header.max_timestamp, header.size))
+            position += header.size
+        max_timestamp = max(header.max_timestamp for header in headers)
+        self._write(view, placed, max_timestamp)
+        self.epoch_cache.assign_all(
+            (header.partition_leader_epoch, header.base_offset) for header in headers if header.partition_leader_epoch >= 0
+        )
+        return AppendInfo(first_offset, expected - 1, max_timestamp)
 
-    def _write(self, data: memoryview, placed: list[PlacedBatch]) -> None:
-        """Writes runs of batches with one write each, rolling segments between batches as needed."""
+    def _write(self, data: memoryview, placed: list[Placement], max_timestamp: int) -> None:
+        """Writes runs of batches with one write each, rolling segments between batches as needed.
+
+        The usual append needs no roll, which one test over the whole run shows:
+        _needs_roll's rules applied to the run's size, last offset and largest
+        timestamp. Only when that fails are the batches taken one by one.
+        """
+        active = self._segments[-1]
+        begin = placed[0][0]
+        last_position, last_offset, _, last_size = placed[-1]
+        end = last_position + last_size
+        if (
+            active.size + end - begin <= self.config.segment_bytes
+            and last_offset - active.base_offset <= INT32_MAX
+            and (not active.size or self._waited_for_roll(active, max_timestamp) <= self.config.segment_ms)
+        ):
+            active.append(data[begin:end], begin, placed)
+        else:
+            self._write_rolling(data, placed)
+        if self._flushes_by_policy:
+            self.maybe_flush()
+
+    def _write_rolling(self, data: memoryview, placed: list[Placement]) -> None:
         first = 0
-        for at, batch in enumerate(placed):
-            if self._needs_roll(self._segments[-1], batch.position - placed[first].position, batch):
+        for at, (position, last_offset, max_timestamp, size) in enumerate(placed):
+            if self._needs_roll(self._segments[-1], position - placed[first][0], size, last_offset, max_timestamp):
                 if at > first:
-                    self._segments[-1].append(data, placed[first:at])
+                    self._append_run(data, placed[first:at])
                 self.roll()
                 first = at
-        self._segments[-1].append(data, placed[first:] if first else placed)
-        self.maybe_flush()
+        self._append_run(data, placed[first:])
 
-    def _needs_roll(self, active: Segment, pending_bytes: int, batch: PlacedBatch) -> bool:
+    def _append_run(self, data: memoryview, run: list[Placement]) -> None:
+        begin = run[0][0]
+        last_position, _, _, last_size = run[-1]
+        self._segments[-1].append(data[begin : last_position + last_size], begin, run)
+
+    def _needs_roll(self, active: Segment, pending_bytes: int, size: int, last_offset: int, max_timestamp: int) -> bool:
         used = active.size + pending_bytes
         if not used:
             return False
         return (
-            used + batch.size > self.config.segment_bytes
-            or batch.last_offset - active.base_offset > INT32_MAX
-            or (active.size > 0 and self._waited_for_roll(active, batch.max_timestamp) > self.config.segment_ms)
+            used + size > self.config.segment_bytes
+            or last_offset - active.base_offset > INT32_MAX
+            or (active.size > 0 and self._waited_for_roll(active, max_timestamp) > self.config.segment_ms)
         )
 
     def _waited_for_roll(self, segment: Segment, batch_timestamp: int) -> int:
@@ -279,7 +324,7 @@ class PartitionLog:
 
     def maybe_flush(self) -> None:
         """Flushes if log.flush.interval.messages or log.flush.interval.ms says it is time."""
-        unflushed = self.log_end_offset - self.recovery_point
+        unflushed = self._segments[-1].next_offset - self.recovery_point
         if unflushed <= 0:
             return
         if unflushed >= self.config.flush_interval_messages or (
@@ -486,21 +531,18 @@ class PartitionLog:
 
 
 
-def checked_batches(buffer: Batches, max_batch_bytes: int) -> list[tuple[int, BatchHeader]]:
-    """(position, header) of every batch in `buffer`; raises unless all of them are valid."""
+def checked_batch(buffer: memoryview, position: int, max_batch_bytes: int) -> BatchHeader:
+    """The header of the batch at `position` if it is valid and within max.message.bytes, else the log's error."""
+    try:
+        header = validate(buffer, position)
+    except CorruptBatchError as error:
+        raise InvalidBatchError(str(error)) from None
+    if header.size > max_batch_bytes:
+        raise BatchTooLargeError(f"batch at byte {position} is {header.size} bytes, over max.message.bytes {max_batch_bytes}")
+    return header
+
+
+def _nonempty_length(buffer: memoryview) -> int:
     if not len(buffer):
         raise InvalidBatchError("an append needs at least one batch")
-    found: list[tuple[int, BatchHeader]] = []
-    position = 0
-    while position < len(buffer):
-        try:
-            header = validate(buffer, position)
-        except CorruptBatchError as error:
-            raise InvalidBatchError(str(error)) from None
-        if header.size > max_batch_bytes:
-            raise BatchTooLargeError(
-                f"batch at byte {position} is {header.size} bytes, over max.message.bytes {max_batch_bytes}"
-            )
-        found.append((position, header))
-        position += header.size
-    return found
+    return len(buffer)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Sequence
 
 from cluster.broker.log.errors import Corruption
 from cluster.broker.log.index import INT32_MAX, IndexCorruptError, OffsetIndex, TimeIndex
@@ -36,15 +36,9 @@ def file_stem(base_offset: int) -> str:
     return f"{base_offset:020d}"
 
 
-class PlacedBatch(NamedTuple):
-    """A batch as the log stores it: where it sits and what it covers (a tuple: made per append)."""
-
-    position: int
-    base_offset: int
-    last_offset: int
-    max_timestamp: int
-    size: int
-    leader_epoch: int
+Placement = tuple[int, int, int, int]
+"""(position, last offset, max timestamp, size) of one validated batch, the position counted
+within the data being appended: a plain tuple, as one is made for every batch appended."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,21 +89,19 @@ class Segment:
 
     # --- writing -------------------------------------------------------------------------------
 
-    def append(self, data: memoryview, batches: list[PlacedBatch]) -> None:
-        """Writes a run of validated, stamped batches of `data` (positions are within `data`) in one write."""
-        begin, end = batches[0].position, batches[-1].position + batches[-1].size
+    def append(self, run: memoryview, begin: int, batches: list[Placement]) -> None:
+        """Writes `run`, the bytes of validated, stamped batches whose positions count from `begin`, in one write."""
         start = self.size
-        written = begin
         try:
-            while written < end:
-                written += os.write(self.fd, data[written:end])
+            written = os.write(self.fd, run)
+            while written < len(run):
+                written += os.write(self.fd, run[written:])
         except OSError:
             os.ftruncate(self.fd, start)
             raise
-        self.size = start + end - begin
-        for batch in batches:
-            self._note(start + batch.position - begin, batch.last_offset, batch.max_timestamp, batch.size)
-        self.next_offset = batches[-1].last_offset + 1
+        self.size = start + len(run)
+        self._note(start - begin, batches)
+        self.next_offset = batches[-1][1] + 1
 
     def finish_time_index(self) -> None:
         """Records the segment's largest timestamp, as Kafka does when a segment stops being active."""
@@ -219,7 +211,7 @@ class Segment:
             if header.partition_leader_epoch != epoch and header.partition_leader_epoch >= 0:
                 epoch = header.partition_leader_epoch
                 epoch_starts.append((epoch, header.base_offset))
-            self._note(position, header.last_offset, header.max_timestamp, header.size)
+            self._note(0, ((position, header.last_offset, header.max_timestamp, header.size),))
             expected = header.next_offset
             position += header.size
         if problem is None:
@@ -287,17 +279,21 @@ class Segment:
 
     # --- internals -----------------------------------------------------------------------------
 
-    def _note(self, position: int, last_offset: int, max_timestamp: int, size: int) -> None:
-        """Kafka's LogSegment.append bookkeeping, shared by appends and rebuilds so both agree."""
-        if position == 0:
-            self.first_batch_timestamp = max_timestamp
-        self._track_timestamp(last_offset, max_timestamp)
-        if self._bytes_since_index_entry > self.index_interval_bytes:
-            self.offset_index.append(last_offset, position)
-            if self.max_timestamp > (self.time_index.keys[-1] if self.time_index.keys else NO_TIMESTAMP):
-                self.time_index.append(self.max_timestamp, self.offset_of_max_timestamp)
-            self._bytes_since_index_entry = 0
-        self._bytes_since_index_entry += size
+    def _note(self, shift: int, batches: Sequence[Placement]) -> None:
+        """Kafka's LogSegment.append bookkeeping for batches now at file position `position + shift`,
+        shared by appends and rebuilds so both agree."""
+        if batches[0][0] + shift == 0:
+            self.first_batch_timestamp = batches[0][2]
+        for position, last_offset, max_timestamp, size in batches:
+            if max_timestamp > self.max_timestamp:
+                self.max_timestamp, self.offset_of_max_timestamp = max_timestamp, last_offset
+            if self._bytes_since_index_entry > self.index_interval_bytes:
+                self.offset_index.append(last_offset, position + shift)
+                times = self.time_index.keys
+                if self.max_timestamp > (times[-1] if times else NO_TIMESTAMP):
+                    self.time_index.append(self.max_timestamp, self.offset_of_max_timestamp)
+                self._bytes_since_index_entry = 0
+            self._bytes_since_index_entry += size
 
     def _track_timestamp(self, last_offset: int, max_timestamp: int) -> None:
         if max_timestamp > self.max_timestamp:
