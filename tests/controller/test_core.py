@@ -66,6 +66,7 @@ class Cluster:
     ) -> None:
         self.store = StateStore()
         self.brokers = set(brokers)
+        self.broker_epochs = {broker: 100 + broker for broker in brokers}
         self.topics = dict(topics)
         self.deleting: frozenset[str] = frozenset()
         self.shutting_down: frozenset[int] = frozenset()
@@ -76,6 +77,7 @@ class Cluster:
     def view(self) -> ClusterView:
         return ClusterView(
             brokers={broker: BrokerRegistration(broker, "127.0.0.1", 9000 + broker) for broker in self.brokers},
+            broker_epochs={broker: self.broker_epochs[broker] for broker in self.brokers},
             topics=dict(self.topics), states=dict(self.store.states), deleting=self.deleting,
             shutting_down=self.shutting_down, controller_epoch=self.controller_epoch,
         )
@@ -253,3 +255,24 @@ def test_a_write_refused_again_and_again_is_retried_on_each_new_view_not_in_a_lo
     assert refusals == 1
     cluster.refresh()
     assert refusals == 2
+
+
+def test_a_broker_that_re_registered_unseen_leaves_the_isrs_as_if_it_had_died() -> None:
+    cluster = Cluster({1, 2, 3}, {"led": TopicInfo({0: (2, 1, 3)}), "followed": TopicInfo({0: (1, 2)})})
+    cluster.elect(1)
+    cluster.broker_epochs[2] += 1000  # a restart between two views: same broker id, new registration
+    cluster.refresh()
+    assert cluster.state("led") == PartitionState(1, 1, (1, 3), 1, 1)
+    assert cluster.state("followed") == PartitionState(1, 0, (1,), 1, 1)
+    cluster.refresh()
+    assert cluster.state("led").version == 1, "once out, it comes back only the ordinary way"
+
+
+def test_a_bounced_sole_isr_member_goes_offline_first_then_is_elected_cleanly() -> None:
+    cluster = Cluster({1, 2}, {"t": TopicInfo({0: (2, 1)})})
+    cluster.elect(1)
+    cluster.store.states[("t", 0)] = replace(cluster.state("t"), isr=(2,), version=1)
+    cluster.broker_epochs[2] += 1000
+    cluster.refresh()
+    assert cluster.state("t") == PartitionState(2, 2, (2,), 1, 3)
+    assert [write.state.leader for write in cluster.store.writes[-2:]] == [NO_LEADER, 2]

@@ -130,6 +130,8 @@ class ControllerCore:
         self._known: dict[TopicPartition, PartitionState] = {}
         self._busy: dict[TopicPartition, PartitionState] = {}
         self._refused: dict[TopicPartition, PartitionState] = {}
+        self._bounced: dict[TopicPartition, set[int]] = {}
+        """Brokers that re-registered while in a partition's ISR: dead to it until a state without them is known."""
         self._deleting: set[str] = set()
 
     @property
@@ -138,7 +140,7 @@ class ControllerCore:
 
     def handle(self, event: Event) -> list[Action]:
         if isinstance(event, Elected):
-            self.epoch, self._busy, self._refused, self._deleting = event.epoch, {}, {}, set()
+            self.epoch, self._busy, self._refused, self._bounced, self._deleting = event.epoch, {}, {}, {}, set()
             self._known = dict(self._view.states)
             return self._reconcile_all()
         if isinstance(event, Resigned):
@@ -162,14 +164,16 @@ class ControllerCore:
         key = (event.topic, event.partition)
         self._busy.pop(key, None)
         if isinstance(event, StateWritten):
+            self._bounced.pop(key, None)
             self._learn(key, event.state)
         elif event.state is None:
             self._known.pop(key, None)
         else:
-            self._known[key] = event.state
+            self._know(key, event.state)
         return self._reconcile(key)
 
     def _view_changed(self, view: ClusterView) -> list[Action]:
+        self._notice_bounces(self._view, view)
         self._view = view
         self._refused.clear()
         for key in [key for key in self._known if key[0] not in view.topics]:
@@ -180,10 +184,30 @@ class ControllerCore:
             return self.handle(Resigned(f"controller epoch {view.controller_epoch} is newer"))
         return self._reconcile_all()
 
+    def _notice_bounces(self, old: ClusterView, new: ClusterView) -> None:
+        """A broker whose registration changed between two views went away unseen (KIP-380's broker epoch).
+
+        It may have restarted with less than it had, so it leaves every ISR as a dead broker would,
+        and takes leadership or a place in the ISR again only the ordinary way.
+        """
+        epochs = old.broker_epochs
+        bounced = {broker for broker, epoch in new.broker_epochs.items() if epochs.get(broker, epoch) != epoch}
+        if not bounced or self.epoch is None:
+            return
+        _log.info("brokers %s re-registered since the last view: out of every ISR", sorted(bounced))
+        for key, state in self._known.items():
+            if bounced & set(state.isr):
+                self._bounced.setdefault(key, set()).update(bounced & set(state.isr))
+
     def _learn(self, key: TopicPartition, state: PartitionState) -> None:
         known = self._known.get(key)
         if known is None or state.version > known.version:
-            self._known[key] = state
+            self._know(key, state)
+
+    def _know(self, key: TopicPartition, state: PartitionState) -> None:
+        self._known[key] = state
+        if not self._bounced.get(key, set()) & set(state.isr):
+            self._bounced.pop(key, None)
 
     def _reconcile_all(self) -> list[Action]:
         if self.epoch is None:
@@ -204,17 +228,17 @@ class ControllerCore:
         replicas = info.assignment.get(partition)
         if not replicas:
             return []
-        desired = self._desired(replicas, self._known.get(key), info)
+        desired = self._desired(key, replicas, self._known.get(key), info)
         if desired is None or desired == self._refused.get(key):
             return []  # a write refused once is tried again on a newer view, not in a loop
         self._busy[key] = desired
         return [WriteState(topic, partition, desired)]
 
     def _desired(
-        self, replicas: tuple[int, ...], state: PartitionState | None, info: TopicInfo
+        self, key: TopicPartition, replicas: tuple[int, ...], state: PartitionState | None, info: TopicInfo
     ) -> PartitionState | None:
         assert self.epoch is not None
-        live = self._view.live
+        live = self._view.live - self._bounced.get(key, set())
         if state is None:
             return initial_state(replicas, live, self.epoch) if live & set(replicas) else None
         return next_state(

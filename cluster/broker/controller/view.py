@@ -30,6 +30,8 @@ class TopicInfo:
 class ClusterView:
     brokers: Mapping[int, BrokerRegistration] = field(default_factory=dict)
     """The live brokers: those whose ephemeral /brokers/ids/<id> exists."""
+    broker_epochs: Mapping[int, int] = field(default_factory=dict)
+    """Each registration's czxid, Kafka's broker epoch (KIP-380): a new one means the broker went and came back."""
     topics: Mapping[str, TopicInfo] = field(default_factory=dict)
     states: Mapping[TopicPartition, PartitionState] = field(default_factory=dict)
     """Partitions whose state znode exists; a partition missing here has not been initialised yet."""

@@ -98,24 +98,26 @@ class ClusterWatcher:
         return None
 
     def _brokers_changed(self, children: list[str]) -> bool | None:
-        brokers = {}
+        brokers, epochs = {}, {}
         for child in children:
-            registration = self._read_registration(child)
-            if registration is not None:
-                brokers[registration.broker_id] = registration
-        return self._update(brokers=brokers)
+            read = self._read_registration(child)
+            if read is not None:
+                brokers[read[0].broker_id], epochs[read[0].broker_id] = read
+        return self._update(brokers=brokers, broker_epochs=epochs)
 
-    def _read_registration(self, child: str) -> znodes.BrokerRegistration | None:
+    def _read_registration(self, child: str) -> tuple[znodes.BrokerRegistration, int] | None:
         if not child.isdigit():
             _log.warning("ignoring %s/%s: not a broker id", znodes.BROKER_IDS, child)
             return None
+        broker_id = int(child)
         try:
-            data, _ = self._client.retry(self._client.get, znodes.broker_path(int(child)))
-            return znodes.BrokerRegistration.from_json(int(child), data)
+            data, stat = self._client.retry(self._client.get, znodes.broker_path(broker_id))
+            return znodes.BrokerRegistration.from_json(broker_id, data), stat.czxid
         except NoNodeError:
             return None  # gone already; the next children event says so
-        except KazooException:
-            return self._view.brokers.get(int(child))  # listed, so alive: a failed read must not make it dead
+        except KazooException:  # listed, so alive: a failed read must not make it dead
+            known = self._view.brokers.get(broker_id)
+            return (known, self._view.broker_epochs[broker_id]) if known else None
         except ZnodeError as error:
             _log.error("ignoring broker %s: bad registration: %s", child, error)
             return None
