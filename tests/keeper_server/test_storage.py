@@ -87,7 +87,7 @@ def test_what_is_loaded_is_what_the_readys_persisted(tmp_path_factory: pytest.Te
 
 
 @SETTINGS
-@given(readys=ready_sequences(), cut=st.floats(0, 1), flip=st.booleans())
+@given(readys=ready_sequences().filter(bool), cut=st.floats(0, 1), flip=st.booleans())
 def test_a_torn_or_corrupt_tail_is_cut_and_the_log_stays_usable(
     tmp_path_factory: pytest.TempPathFactory, readys: list[Ready], cut: float, flip: bool
 ) -> None:

@@ -117,10 +117,11 @@ class RaftStorage:
     def needs_fsync(self, ready: Ready) -> bool:
         """Entries, snapshots, terms and votes are promises to peers; a commit index alone is not:
         Raft can relearn it, so a Ready that only moves it is written without waiting for the disk."""
+        return bool(ready.entries) or ready.snapshot is not None or self.changes_term_or_vote(ready)
+
+    def changes_term_or_vote(self, ready: Ready) -> bool:
         hard = ready.hard_state
-        return bool(ready.entries) or ready.snapshot is not None or (
-            hard is not None and (hard.term, hard.vote) != (self._hard.term, self._hard.vote)
-        )
+        return hard is not None and (hard.term, hard.vote) != (self._hard.term, self._hard.vote)
 
     def persist(self, ready: Ready) -> None:
         """Makes the snapshot, entries and hard state of `ready` durable, with one log fsync
