@@ -30,6 +30,7 @@ CHECK_EVERY = 25
 @dataclass(frozen=True, slots=True)
 class ClusterSettings:
     brokers: int = 3
+    replication_factor: int = 3
     partitions: int = 1
     min_insync_replicas: int = 2
     unclean: bool = False
@@ -48,7 +49,7 @@ class ReplicationCluster:
         self.rng = random.Random(self.world.rng.getrandbits(64))
         self.brokers = tuple(range(1, settings.brokers + 1))
         self.partitions = tuple(range(settings.partitions))
-        self.assignment = assign_replicas(self.brokers, settings.partitions, replication_factor=len(self.brokers))
+        self.assignment = assign_replicas(self.brokers, settings.partitions, settings.replication_factor)
         self.monitor = ReplicationMonitor(unclean=settings.unclean)
         self.history = WriteHistory()
         self.keeper = KeeperController(

@@ -35,6 +35,7 @@ class ScheduleSettings:
     def draw(rng: random.Random) -> ScheduleSettings:
         return ScheduleSettings(
             cluster=ClusterSettings(
+                brokers=rng.choice((3, 3, 4)),
                 partitions=rng.choice((1, 1, 2)),
                 unclean=rng.random() < 0.2,
                 flush_every=rng.choice((50, 200, 1_000)),

@@ -119,9 +119,10 @@ def test_the_checks_catch_a_broken_core(core: type[PartitionReplica], symptom: s
 
 
 def test_the_search_replays_a_seed_and_searches_a_range(capsys: pytest.CaptureFixture[str]) -> None:
-    assert replication_search.main(["--seed", "99"]) == 0
+    seed = next(seed for seed in range(100) if run_schedule(seed).lost)
+    assert replication_search.main(["--seed", str(seed)]) == 0
     replay = capsys.readouterr().out
-    assert "lost: value 0" in replay and "allowed: no ISR member was up" in replay and "no violation" in replay
+    assert "lost: value" in replay and "allowed: acks=" in replay and "no violation" in replay
     assert replication_search.main(["--seeds", "0:3"]) == 0
     assert "3 schedules" in capsys.readouterr().out
 
