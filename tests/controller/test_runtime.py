@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 
 import pytest
 from kazoo.client import KazooClient
@@ -15,6 +17,7 @@ from cluster.broker.controller.follower import PartitionStateFollower
 from cluster.broker.controller.partition_state import NO_LEADER, PartitionState
 from cluster.broker.controller.runtime import ClusterMember
 from cluster.broker.controller.view import ClusterView
+from cluster.deploy.keeper_ensemble import free_ports
 from tests.controller.conftest import WAIT_S, Brokers
 
 
@@ -182,3 +185,31 @@ def test_a_deleted_topic_disappears_and_its_replicas_are_told(brokers: Brokers) 
     assert sorted(change[:2] for change in heard if change[2] is None) == [("t", 0), ("t", 1)]
     with pytest.raises(admin.UnknownTopicError):
         admin.delete_topic(member.client, "t")
+
+
+def test_status_shows_controller_brokers_leaders_and_isrs(brokers: Brokers, hosts: str) -> None:
+    controller = brokers.start_all(1, 2)
+    admin.create_topic(controller.client, "t", controller.view.live, 2, 2, start_index=0)
+    states(controller, "t", 2)
+    brokers.stop(2)
+    controller = brokers.controller()
+    controller.wait_for(lambda view: all(state.leader == 1 for state in view.states.values()), WAIT_S)
+    result = subprocess.run(
+        [sys.executable, "-m", "cluster.broker.controller.status", "--zookeeper", hosts],
+        capture_output=True, text=True, timeout=WAIT_S, check=True,
+    )
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"controller: broker 1 (controller epoch {controller.controller_epoch})"
+    assert lines[1:3] == ["brokers:", "  1  PLAINTEXT://127.0.0.1:9001"]
+    assert lines[3].split() == ["topic", "partition", "leader", "epoch", "replicas", "isr", "offline"]
+    rows = [line.split() for line in lines[4:]]
+    assert rows == [["t", "0", "1", "0", "1,2", "1", "2"], ["t", "1", "1", "1", "2,1", "1", "2"]]
+
+
+def test_status_of_an_unreachable_keeper_is_a_plain_error() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "cluster.broker.controller.status", "--zookeeper", f"127.0.0.1:{free_ports(1)[0]}",
+         "--timeout", "1"],
+        capture_output=True, text=True, timeout=WAIT_S,
+    )
+    assert result.returncode == 1 and "cannot read the cluster" in result.stderr and "Traceback" not in result.stderr

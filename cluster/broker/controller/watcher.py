@@ -71,9 +71,11 @@ class ClusterWatcher:
             subscriber(self._view)
 
     def start(self) -> None:
-        """Sets every watch; kazoo reads each once before returning, so the view is whole afterwards."""
-        for path in znodes.PERSISTENT_PARENTS:
-            self._client.ensure_path(path)
+        """Sets every watch; kazoo reads each once before returning, so the view is whole afterwards.
+
+        The parents (znodes.PERSISTENT_PARENTS) must exist: a children watch on a missing node ends.
+        A ClusterMember creates them; a read-only reader of a fresh keeper sees an empty cluster.
+        """
         ChildrenWatch(self._client, znodes.BROKER_IDS, self._brokers_changed)
         ChildrenWatch(self._client, znodes.TOPICS, self._topics_changed)
         ChildrenWatch(self._client, znodes.DELETE_TOPICS, self._deletions_changed)
