@@ -15,6 +15,7 @@ import random
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,8 +120,9 @@ class Pool:
     def close(self, timeout: float) -> None:
         for worker in self.workers.values():
             worker.inbox.put(None)
+        deadline = time.monotonic() + timeout
         for worker in self.workers.values():
-            worker.join(timeout)
+            worker.join(max(0.0, deadline - time.monotonic()))
             if worker.is_alive():
                 _log.warning("worker %s still busy after %.0fs; abandoning it", worker.name, timeout)
 
@@ -261,7 +263,7 @@ class Run:
             record_heal(self.history, self.nemesis)
             self.nemesis = None
         self.phase("settle", f"letting the cluster settle for {spec.settle_time:g}s")
-        threading.Event().wait(spec.settle_time)
+        time.sleep(spec.settle_time)
         targets = final_targets(read_history(self.history.path), high_watermarks(spec, bootstrap))
         self.phase("final", f"final reads up to offsets {targets} (at most {spec.final_time_limit:g}s)")
         self.pool.fresh_clients()

@@ -15,6 +15,7 @@ import time
 from abc import ABC, abstractmethod
 from typing import Any
 
+import kafka.errors
 from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_fixed
 
 from logquake.spec import TestSpec
@@ -294,11 +295,13 @@ class KafkaPythonClient(QueueClient):
         self._consumer.close(autocommit=False)
 
 
+# What the clients' constructors raise while no broker answers yet (kafka-python connects eagerly).
+UNREACHABLE = (kafka.errors.RetriableError, kafka.errors.KafkaConnectionError)
 CLIENTS: dict[str, type[QueueClient]] = {"confluent-kafka": ConfluentClient, "kafka-python": KafkaPythonClient}
 
 
 def open_client(spec: TestSpec, bootstrap: str, process: int) -> QueueClient:
     """A connected client for one process; connecting is retried (it cannot hide an outcome)."""
     connect = retry(stop=stop_after_delay(30), wait=wait_fixed(0.5), reraise=True,
-                    retry=retry_if_exception_type(Exception))(CLIENTS[spec.client])
+                    retry=retry_if_exception_type(UNREACHABLE))(CLIENTS[spec.client])
     return connect(spec, bootstrap, process)

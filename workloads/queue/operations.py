@@ -13,7 +13,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from logquake.generator import (
+    SECOND,
     Context,
+    Delay,
     Emission,
     Fn,
     Generator,
@@ -29,6 +31,7 @@ from logquake.generator import (
 from logquake.spec import TestSpec
 
 REASSIGN_WEIGHT = 1 / 64
+FINAL_OPS_PER_WORKER_SECOND = 10
 
 
 @dataclass(frozen=True)
@@ -112,8 +115,12 @@ class FinalReader(Generator):
 
 
 def final_reads(partitions: int, targets: Mapping[int, int]) -> Generator:
-    """Every worker reads every partition from the start up to its target (the highest offset known to exist)."""
-    return clients(each_thread(FinalReader(tuple(range(partitions)), dict(targets))))
+    """Every worker reads every partition from the start up to its target (the highest offset known to exist).
+
+    At most ten ops per second per worker, so that a worker whose polls fail at once does not spin.
+    """
+    reader = FinalReader(tuple(range(partitions)), dict(targets))
+    return clients(each_thread(Delay(SECOND // FINAL_OPS_PER_WORKER_SECOND, reader)))
 
 
 def highest_acknowledged(history: list[dict[str, Any]]) -> dict[int, int]:
