@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+import threading
 
 import pytest
 from kazoo.client import KazooClient
@@ -33,8 +34,13 @@ def states(member: ClusterMember, topic: str, partitions: int) -> ClusterView:
     return member.wait_for(lambda view: all((topic, p) in view.states for p in range(partitions)), WAIT_S)
 
 
-def test_exactly_one_broker_becomes_controller_and_moves_the_epoch_on(brokers: Brokers) -> None:
-    controller = brokers.start_all(1, 2, 3)
+def test_exactly_one_of_brokers_starting_together_becomes_controller_and_moves_the_epoch_on(brokers: Brokers) -> None:
+    starting = [threading.Thread(target=brokers.start, args=(broker_id,)) for broker_id in (1, 2, 3)]
+    for thread in starting:
+        thread.start()
+    for thread in starting:
+        thread.join()
+    controller = brokers.controller()
     assert controller.controller_epoch == 1
     data, _ = controller.client.get(znodes.CONTROLLER_EPOCH)
     assert data == b"1"

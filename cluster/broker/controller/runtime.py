@@ -106,19 +106,24 @@ class ClusterMember:
         self.watcher.subscribe(self._notice_view)
 
     def stop(self) -> None:
-        """Stops acting, then closes the session: the registration and any /controller claim vanish at once."""
+        """Stops acting, then closes the session: the registration and any /controller claim vanish at once.
+
+        A worker stuck in a keeper call (keeper unreachable) is released by closing the client.
+        """
         if self._worker.is_alive():
             self._inbox.put(_Wake.STOP)
-            self._worker.join()
+            self._worker.join(self._session_timeout_s)
         self.watcher.stop()
         self.client.stop()
         self.client.close()
+        if self._worker.is_alive():
+            self._worker.join()
 
     def subscribe(self, subscriber: Subscriber) -> None:
         self.watcher.subscribe(subscriber)
 
     def wait_for(self, condition: Callable[[ClusterView], bool], timeout_s: float) -> ClusterView:
-        """Blocks until the view satisfies `condition`; TimeoutError with the last view otherwise."""
+        """Blocks until the view satisfies `condition` and returns that view; TimeoutError otherwise."""
         deadline = time.monotonic() + timeout_s
         with self._view_changed:
             while not condition(self.view):
