@@ -51,6 +51,7 @@ def test_exactly_one_of_brokers_starting_together_becomes_controller_and_moves_t
 
 def test_a_new_topic_gets_round_robin_replicas_and_first_states_from_the_controller(brokers: Brokers) -> None:
     epoch = brokers.start_all(1, 2, 3).controller_epoch
+    assert epoch is not None
     member = brokers.members[2]
     assignment = admin.create_topic(member.client, "orders", member.view.live, 3, 2, {"min.insync.replicas": "2"},
                                     start_index=0)
