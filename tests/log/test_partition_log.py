@@ -6,9 +6,13 @@ import os
 import resource
 import signal
 import socket
+import tempfile
 import threading
+from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cluster.broker.log import (
     BatchTooLargeError,
@@ -18,6 +22,7 @@ from cluster.broker.log import (
     OffsetOutOfRangeError,
     PartitionLog,
 )
+from cluster.broker.protocol.record_batch import BatchHeader
 from cluster.broker.protocol.records import Record, build_batch
 from tests.log.batches import make_batch, read_all, segment_files, split_batches, stamped
 
@@ -233,6 +238,55 @@ def test_segments_roll_before_a_relative_offset_would_overflow_int32(tmp_path) -
 
     assert log.segment_base_offsets == [0, 2**31]
     assert log.read(2**31, 100).next_offset == 2**31 + 1
+
+
+@settings(max_examples=60)
+@given(
+    appends=st.lists(
+        st.lists(st.tuples(st.integers(1, 4), st.integers(0, 3_000)), min_size=1, max_size=4), min_size=1, max_size=10
+    ),
+    segment_bytes=st.sampled_from([250, 600, 1_500]),
+    segment_ms=st.sampled_from([400, 1_500, 10_000]),
+)
+def test_appends_of_several_batches_roll_exactly_where_the_rules_say(appends, segment_bytes, segment_ms) -> None:
+    """Whole appends that fit skip the batch-by-batch roll checks: they must land where those checks would."""
+    groups = [[make_batch(records, timestamp) for records, timestamp in group] for group in appends]
+    with tempfile.TemporaryDirectory() as directory:
+        log = open_log(Path(directory), segment_bytes=segment_bytes, segment_ms=segment_ms)
+        for group in groups:
+            log.append(b"".join(group), leader_epoch=0)
+
+        assert log.segment_base_offsets == _roll_points(groups, segment_bytes, segment_ms)
+        assert split_batches(read_all(log)) == split_batches(b"".join(stamped_in_order(groups)))
+
+
+def _roll_points(groups: list[list[bytearray]], segment_bytes: int, segment_ms: int) -> list[int]:
+    """Segment bases by the log's rules, batch by batch: a batch that does not fit in the active segment's
+    bytes, or that comes segment.ms of record time after its first batch, starts a new segment; an
+    append's batches are written together, so those before the roll count as present."""
+    bases, size, first_timestamp, offset = [0], 0, 0, 0
+    for group in groups:
+        pending = 0
+        for batch in group:
+            header = BatchHeader.parse(batch)
+            used = size + pending
+            if used and (used + len(batch) > segment_bytes or (size and header.max_timestamp - first_timestamp > segment_ms)):
+                bases.append(offset)
+                size, pending = 0, 0
+            if size + pending == 0:
+                first_timestamp = header.max_timestamp
+            pending += len(batch)
+            offset += header.last_offset_delta + 1
+        size += pending
+    return bases
+
+
+def stamped_in_order(groups: list[list[bytearray]]) -> list[bytes]:
+    batches, offset = [], 0
+    for batch in (batch for group in groups for batch in group):
+        batches.append(stamped(batch, offset, 0))
+        offset += BatchHeader.parse(batch).last_offset_delta + 1
+    return batches
 
 
 # --- timestamps ---------------------------------------------------------------------------------

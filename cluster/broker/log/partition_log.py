@@ -254,22 +254,19 @@ class PartitionLog:
         return AppendInfo(first_offset, expected - 1, max_timestamp)
 
     def _write(self, data: memoryview, placed: list[Placement], max_timestamp: int) -> None:
-        """Writes runs of batches with one write each, rolling segments between batches as needed.
+        """Writes `data`, the batches `placed`, with one write per segment, rolling segments as needed.
 
-        The usual append needs no roll, which one test over the whole run shows:
-        _needs_roll's rules applied to the run's size, last offset and largest
+        The usual append needs no roll, which one test over the whole of `data`
+        shows: _needs_roll's rules applied to its size, last offset and largest
         timestamp. Only when that fails are the batches taken one by one.
         """
         active = self._segments[-1]
-        begin = placed[0][0]
-        last_position, last_offset, _, last_size = placed[-1]
-        end = last_position + last_size
         if (
-            active.size + end - begin <= self.config.segment_bytes
-            and last_offset - active.base_offset <= INT32_MAX
+            active.size + len(data) <= self.config.segment_bytes
+            and placed[-1][1] - active.base_offset <= INT32_MAX
             and (not active.size or self._waited_for_roll(active, max_timestamp) <= self.config.segment_ms)
         ):
-            active.append(data[begin:end], begin, placed)
+            active.append(data, 0, placed)
         else:
             self._write_rolling(data, placed)
         if self._flushes_by_policy:
