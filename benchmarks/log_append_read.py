@@ -5,7 +5,9 @@ reads everything back through read() regions and os.sendfile to a socket
 that another thread drains. The baselines run in the same process on the same
 disk, with the same bytes: sequential os.write of the batches, and sendfile of
 the segment files in the same chunk size. Goals: append >= 70% and read >= 80%
-of their baseline.
+of their baseline. On a shared machine the ratio moves with everyone else's
+load, so the run also prints the load average and the CPU each append and
+each plain write took: the log's own cost is the difference.
 
     python -m benchmarks log_append_read [--size=256M] [--dir=PATH]
 """
@@ -42,10 +44,11 @@ def main(argv: list[str]) -> None:
     total = count * len(batch)
     print(f"{count:,} batches of {len(batch):,} bytes = {total / (1 << 20):,.0f} MiB in {options.dir or tempfile.gettempdir()}")
     work = Path(tempfile.mkdtemp(prefix="logquake-bench-", dir=options.dir))
+    load_before = os.getloadavg()[0]
     try:
         log = PartitionLog.open(work / "log", LogConfig())
         try:
-            write_seconds, append_seconds = _appends_against_writes(log, work / "plain.bin", batch, count)
+            (write_seconds, write_cpu), (append_seconds, append_cpu) = _appends_against_writes(log, work / "plain.bin", batch, count)
             (work / "plain.bin").unlink()
             segments = sorted((work / "log").glob("*.log"))
             sendfile_seconds, read_seconds = _alternating(
@@ -61,6 +64,10 @@ def main(argv: list[str]) -> None:
         _row("read (sendfile regions)", total, read_seconds, "os.sendfile", sendfile_seconds, READ_GOAL),
     ]
     print_table(["operation", "MB/s", "baseline", "baseline MB/s", "ratio", "goal", "met"], rows)
+    print(
+        f"CPU per batch (user + system): append {append_cpu / count * 1e6:.1f} us, os.write {write_cpu / count * 1e6:.1f} us; "
+        f"load average {load_before:.1f} -> {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
@@ -93,20 +100,21 @@ def _batch_of(size: int) -> bytearray:
         batch, records = candidate, records + 1
 
 
-def _appends_against_writes(log: PartitionLog, path: Path, batch: bytearray, count: int) -> tuple[float, float]:
-    """Seconds for plain writes and for appends, interleaved in slices (taking turns at going
-    first) so both meet the same page-cache and writeback throttling as the files grow."""
+def _appends_against_writes(log: PartitionLog, path: Path, batch: bytearray, count: int) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(wall, CPU) seconds for plain writes and for appends, interleaved in slices (taking turns
+    at going first) so both meet the same page-cache and writeback throttling as the files grow."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
-    seconds = {"write": 0.0, "append": 0.0}
+    totals = {"write": (0.0, 0.0), "append": (0.0, 0.0)}
     try:
         for turn, done in enumerate(range(0, count, SLICE_BATCHES)):
             batches = min(SLICE_BATCHES, count - done)
             slices = [("write", lambda: _plain_writes(fd, batch, batches)), ("append", lambda: _log_appends(log, batch, batches))]
             for name, action in slices if turn % 2 == 0 else reversed(slices):
-                seconds[name] += _timed(action)
+                wall, cpu = _measured(action)
+                totals[name] = (totals[name][0] + wall, totals[name][1] + cpu)
     finally:
         os.close(fd)
-    return seconds["write"], seconds["append"]
+    return totals["write"], totals["append"]
 
 
 def _plain_writes(fd: int, batch: bytearray, count: int) -> None:
@@ -167,9 +175,14 @@ def _drain(sock: socket.socket) -> None:
 
 
 def _timed(action: Callable[[], None]) -> float:
-    start = time.perf_counter()
+    return _measured(action)[0]
+
+
+def _measured(action: Callable[[], None]) -> tuple[float, float]:
+    """Wall seconds and this thread's CPU seconds (user + system) spent in `action`."""
+    start, start_cpu = time.perf_counter(), time.thread_time()
     action()
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.thread_time() - start_cpu
 
 
 def _row(name: str, total: int, seconds: float, baseline: str, baseline_seconds: float, goal: float) -> list[object]:
