@@ -61,6 +61,9 @@ class BrokerSettings:
     heartbeat_every: int = 50
     register_retry: int = 50
     flush_every: int = 200
+    retention_every: int = 0
+    """How often a leader deletes what lies more than `retention_keep` records below its HW (0: never)."""
+    retention_keep: int = 5
 
 
 class SimBroker:
@@ -85,6 +88,8 @@ class SimBroker:
         machine.after(settings.tick, self._tick)
         machine.after(settings.heartbeat_every, self._heartbeat)
         machine.after(settings.flush_every, self._flush)
+        if settings.retention_every:
+            machine.after(settings.retention_every, self._apply_retention)
 
     @property
     def _now(self) -> int:
@@ -113,6 +118,14 @@ class SimBroker:
             disk.write(_log_file(partition), driver.log.snapshot())
         disk.sync(lambda: None)
         self._machine.after(self._settings.flush_every, self._flush)
+
+    def _apply_retention(self) -> None:
+        """Kafka deletes old segments only below the HW; here only leaders do, so followers that
+        fall behind the leader's log start must start their logs again there."""
+        for driver in self.drivers.values():
+            if driver.replica.isr:
+                driver.log.delete_records_before(driver.replica.high_watermark - self._settings.retention_keep)
+        self._machine.after(self._settings.retention_every, self._apply_retention)
 
     # --- messages ------------------------------------------------------------------------------
 

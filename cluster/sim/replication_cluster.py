@@ -36,6 +36,7 @@ class ClusterSettings:
     unclean: bool = False
     session_timeout: int = 150
     flush_every: int = 200
+    retention_every: int = 0
     replica_lag_time_max_ms: int = 200
     produce_timeout: int = 300
 
@@ -68,7 +69,14 @@ class ReplicationCluster:
             replica_socket_timeout_ms=100,
             isr_update_timeout_ms=100,
         )
-        broker_settings = BrokerSettings(KEEPER, self.partitions, replication, core, flush_every=settings.flush_every)
+        broker_settings = BrokerSettings(
+            KEEPER,
+            self.partitions,
+            replication,
+            core,
+            flush_every=settings.flush_every,
+            retention_every=settings.retention_every,
+        )
 
         def boot(machine: Machine) -> SimBroker:
             return SimBroker(machine, broker_settings, self.monitor)
@@ -149,7 +157,9 @@ class ReplicationCluster:
             producer.stop()
 
     def converge(self, bound: int) -> bool:
-        """Runs until every replica is in sync with an identical log (True), or `bound` passes."""
+        """Runs until every replica is in sync and holds the leader's records (True), or `bound` passes.
+
+        Logs may start at different offsets: retention deletes only on the leader."""
         deadline = self.world.scheduler.now + bound
         while not self.converged():
             if self.world.scheduler.now >= deadline:
@@ -175,7 +185,13 @@ class ReplicationCluster:
             return False
         for broker in self.assignment[partition]:
             program = self.program(broker)
-            if program is None or program.drivers[partition].log.snapshot() != log.snapshot():
+            if program is None:
+                return False
+            other = program.drivers[partition].log
+            start = max(other.log_start_offset, log.log_start_offset)
+            if other.log_end_offset != log.log_end_offset or other.read(start, log.log_end_offset) != log.read(
+                start, log.log_end_offset
+            ):
                 return False
         return True
 

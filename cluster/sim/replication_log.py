@@ -2,8 +2,9 @@
 
 One record per batch: an offset, the leader epoch that wrote it, and the value. It satisfies the
 core's `LogPositions`, with the epoch answers of Kafka's leader-epoch cache derived from the
-records themselves. Durability is the simulated disk's business: the broker writes `snapshot()`
-there when it flushes, and a machine that loses power comes back with the last flushed one.
+records themselves (so an empty log knows no epoch, where Kafka's cache may keep one).
+Durability is the simulated disk's business: the broker writes `snapshot()` there when it
+flushes, and a machine that loses power comes back with the last flushed one.
 """
 
 from __future__ import annotations
@@ -94,6 +95,21 @@ class MemoryLog:
         del self.records[offset - self._start :]
         keep = bisect.bisect_left(self._epoch_starts, offset)
         del self._epochs[keep:], self._epoch_starts[keep:]
+
+    def delete_records_before(self, offset: int) -> None:
+        """Retention: the log starts at `offset` (at most its end) and its first epoch starts there."""
+        offset = min(offset, self.log_end_offset)
+        if offset <= self._start:
+            return
+        del self.records[: offset - self._start]
+        self._start = offset
+        covering = bisect.bisect_right(self._epoch_starts, offset) - 1
+        del self._epochs[:covering], self._epoch_starts[:covering]
+        if self.records:
+            self._epoch_starts[0] = offset
+        else:
+            self._epochs.clear()
+            self._epoch_starts.clear()
 
     def truncate_fully_and_start_at(self, offset: int) -> None:
         self._start = offset

@@ -39,6 +39,7 @@ class ScheduleSettings:
                 partitions=rng.choice((1, 1, 2)),
                 unclean=rng.random() < 0.2,
                 flush_every=rng.choice((50, 200, 1_000)),
+                retention_every=rng.choice((0, 0, 100)),
             ),
             conditions=NetworkConditions(
                 min_delay=1, max_delay=rng.choice((5, 10, 30)), loss=rng.choice((0.0, 0.0, 0.01, 0.05))

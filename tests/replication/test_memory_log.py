@@ -17,6 +17,7 @@ operations = st.lists(
     st.one_of(
         st.tuples(st.just("append"), st.integers(0, 3)),  # epoch increase, then append one record
         st.tuples(st.just("truncate"), st.integers(0, 40)),
+        st.tuples(st.just("retain"), st.integers(0, 40)),
     ),
     max_size=40,
 )
@@ -32,13 +33,16 @@ def test_epoch_answers_match_the_leader_epoch_cache(ops: list[Operation]) -> Non
         for kind, amount in ops:
             if kind == "append":
                 epoch += amount
-                offset = log.append_as_leader(value=len(log.records), epoch=epoch)
+                offset = log.append_as_leader(value=log.log_end_offset, epoch=epoch)
                 if epoch != cache.latest_epoch:
                     cache.assign(epoch, offset)
-            else:
+            elif kind == "truncate":
                 log.truncate_to(amount)
                 cache.truncate_from_end(log.log_end_offset)
                 epoch = max(log.latest_epoch, 0)
+            elif amount < log.log_end_offset:  # retention that leaves records (an emptied log forgets epochs)
+                log.delete_records_before(amount)
+                cache.truncate_from_start(log.log_start_offset)
             assert log.latest_epoch == cache.latest_epoch
             for asked in range(-1, epoch + 3):
                 assert log.end_offset_for_epoch(asked) == cache.end_offset_for_epoch(asked, log.log_end_offset)
