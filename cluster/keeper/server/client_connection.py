@@ -81,6 +81,7 @@ class ClientConnection(asyncio.Protocol):
         self._early: list[bytes] = []
         self._decoder = FrameDecoder()
         self._queue: deque[_Slot] = deque()
+        self._out: list[bytes] = []
         self._read_only: bool | None = None
         self.received = 0
         self.sent = 0
@@ -134,6 +135,7 @@ class ClientConnection(asyncio.Protocol):
             return
         _log.info("closing connection from %s (session 0x%x): %s", self.peer, self.session_id, reason)
         self._cleanup()
+        self._send_out()  # what was answered before the drop still goes out
         if self._transport is not None:
             self._transport.close()
 
@@ -350,11 +352,19 @@ class ClientConnection(asyncio.Protocol):
             self._transport.resume_reading()
 
     def _write(self, frame: bytes) -> None:
-        transport = self._transport
-        assert transport is not None
-        transport.write(frame)
+        """Frames leave together at the end of the loop iteration (one system call for a burst)."""
+        if not self._out:
+            asyncio.get_running_loop().call_soon(self._send_out)
+        self._out.append(frame)
         self.sent += 1
         self._stats.packets_sent += 1
+
+    def _send_out(self) -> None:
+        out, self._out = self._out, []
+        transport = self._transport
+        if transport is None or transport.is_closing() or not out:
+            return
+        transport.write(b"".join(out))
         if transport.get_write_buffer_size() > MAX_WRITE_BUFFER:
             self.drop("the client does not read its answers")
 

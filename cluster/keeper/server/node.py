@@ -31,11 +31,11 @@ from cluster.keeper.raft import NO_NODE, Config, DurableState, Entry, Message, P
 from cluster.keeper.reads import Reader
 from cluster.keeper.replica import Applied, Replica
 from cluster.keeper.requests import CloseSession, CreateSession, WriteRequest
-from cluster.keeper.server.log_entries import decode_entry, encode_entry
+from cluster.keeper.server.log_entries import decode_entry, encode_item
 from cluster.keeper.server.peer_messages import Forward, PeerMessage, Refuse, RequestId, Touch
 from cluster.keeper.server.translate import write_request
 from cluster.keeper.sessions import SessionTracker
-from cluster.keeper.transactions import CloseSessionTxn, CreateSessionTxn
+from cluster.keeper.transactions import CloseSessionTxn, CreateSessionTxn, Txn
 from cluster.keeper.tree import Change
 from cluster.keeper.watches import WatchManager
 
@@ -100,6 +100,7 @@ class KeeperNode:
         self._preparer: Preparer | None = None
         self._tracker: SessionTracker | None = None
         self._waiting_forwards: list[Forward] = []
+        self._batch: list[tuple[bytes, RequestId | None]] = []
         self._numbers = itertools.count(1)
         self._pending: dict[int, _PendingWrite] = {}
         self._barriers: dict[bytes, _PendingBarrier] = {}
@@ -200,16 +201,22 @@ class KeeperNode:
         return write_request(header.type, record)
 
     def _propose(self, request: WriteRequest, session_id: int, request_id: RequestId | None) -> None:
+        """Prepared now, proposed with the rest of this loop iteration's txns in `before_ready`."""
         assert self._preparer is not None
         txn = self._preparer.prepare(request, session_id, self.now_ms())
+        if not self._batch:
+            self._schedule()
+        self._batch.append((encode_item(txn, request_id), request_id))
+
+    def _propose_batch(self) -> None:
+        batch, self._batch = self._batch, []
         try:
-            self.raft.propose(encode_entry(txn, request_id))
+            self.raft.propose(b"".join(item for item, _ in batch))
         except ProposalDropped:
-            self._stop_leading()  # the prepared txn will never apply: the overlay is wrong now
-            if request_id is not None:
-                self._refuse(request_id)
-            return
-        self._schedule()
+            self._stop_leading()  # the prepared txns will never apply: the overlay is wrong now
+            for _, request_id in batch:
+                if request_id is not None:
+                    self._refuse(request_id)
 
     def _refuse(self, request: RequestId) -> None:
         if request.origin == self.id:
@@ -280,7 +287,10 @@ class KeeperNode:
                 waiter(False)
 
     def before_ready(self) -> None:
-        """The driver is about to take a Ready: start the read-index round barriers asked for."""
+        """The driver's turn to process the core: propose the txns prepared since the last turn,
+        start the read-index round the barriers asked for since then."""
+        if self._batch:
+            self._propose_batch()
         if self._next_barrier:
             self._issue_barrier()
 
@@ -304,6 +314,10 @@ class KeeperNode:
         waiting, self._waiting_forwards = self._waiting_forwards, []
         for forward in waiting:
             self._refuse(forward.request)
+        batch, self._batch = self._batch, []
+        for _, request_id in batch:
+            if request_id is not None:
+                self._refuse(request_id)
 
     def _fail_stale_requests(self) -> None:
         epoch = self._epoch()
@@ -325,13 +339,12 @@ class KeeperNode:
     def apply(self, entries: tuple[Entry, ...]) -> None:
         for entry in entries:
             self.applied_index = entry.index
-            if entry.data:
-                self._apply_entry(entry.data)
+            for txn, request in decode_entry(entry.data):
+                self._apply_txn(txn, request)
         self._release_barriers()
         self._maybe_start_leading()
 
-    def _apply_entry(self, data: bytes) -> None:
-        txn, request = decode_entry(data)
+    def _apply_txn(self, txn: Txn, request: RequestId | None) -> None:
         applied = self.replica.apply(txn)
         if self._preparer is not None:
             self._preparer.applied(applied.zxid)

@@ -26,8 +26,8 @@ _REPLICATION = frozenset({MessageType.APPEND, MessageType.HEARTBEAT, MessageType
 
 
 class Application(Protocol):
-    """What the driver calls: `before_ready` just before it takes a Ready, the rest in Ready
-    order once the Ready's writes are durable."""
+    """What the driver calls: `before_ready` on every turn (also while a write is in progress:
+    the core takes proposals meanwhile), the rest in Ready order once the Ready's writes are durable."""
 
     def before_ready(self) -> None: ...
     def on_soft_state(self, soft: SoftState) -> None: ...
@@ -64,10 +64,10 @@ class RaftDriver:
 
     def _process(self) -> None:
         self._scheduled = False
-        if self._persisting or self._stopped:
+        if self._stopped:
             return
         self._application.before_ready()
-        if not self.raft.has_ready():
+        if self._persisting or not self.raft.has_ready():
             return
         ready = self.raft.ready()
         if ready.soft_state is not None:
