@@ -3,6 +3,20 @@
 `PartitionReplica` takes events (the controller's partition states, produce requests, follower
 fetches, the leader's responses, the keeper's answers, time) and returns `actions` for its
 driver to carry out; it reads the log through `LogPositions` and writes nothing itself.
+
+A driver (the broker's asyncio runtime, or `cluster.sim.replication_driver`):
+- feeds every partition state from the controller to `apply_state`, and calls `tick` often
+  (every 100 ms is plenty against Kafka's default timeouts);
+- on Produce: `produce`; on `AppendAsLeader`, appends the batch with that epoch and calls
+  `appended_as_leader` with the offsets; answers `CompleteProduce` (never for acks=0);
+- on a follower's Fetch (replica_id >= 0): `fetch`, reads [read_from, read_to) and replies with
+  the answer's HW; consumers: `consumer_fetch`; OffsetForLeaderEpoch: `epoch_end_offset`;
+- as a follower, sends `SendFetch` / `SendEpochEndOffset` to the leader and feeds the answers to
+  `on_fetch_response` / `on_epoch_end_offset`; applies `AppendAsFollower`, `TruncateTo` and
+  `TruncateFullyAndStartAt` to the log, then calls `log_changed`;
+- on `AlterIsr`, writes the state conditionally on `expected_version` and calls
+  `isr_update_result` with the state the keeper then holds (None if it could not be asked).
+Actions that change the log come last in their list; everything else may be carried out in order.
 """
 
 from cluster.broker.replication.actions import (

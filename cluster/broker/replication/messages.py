@@ -47,6 +47,8 @@ class FetchResponse:
     high_watermark: int
     log_start_offset: int
     log_end_offset: int
+    """Read only after OFFSET_OUT_OF_RANGE. Kafka's Fetch does not carry it: a fetcher speaking
+    Kafka's protocol asks ListOffsets (latest, with its replica id) for it, as Kafka's does."""
     records: Any = None
     """Opaque to the core: whatever the driver hands to its log's append-as-follower; None for none."""
 
