@@ -23,7 +23,7 @@ from typing import IO, Any
 
 from logquake import store
 from logquake.generator import NEMESIS, SECOND, FaultSchedule, Generator, Op, Thread, TimeLimit, any_of, drive
-from logquake.generator import heal_all
+from logquake.generator import heal_all, phases
 from logquake.generator import nemesis as on_nemesis
 from logquake.history import HistoryWriter, ProcessTable, read_history
 from logquake.progress import Progress, table
@@ -256,10 +256,10 @@ class Run:
         self.progress.start()
         self.phase("main", f"running for {spec.time_limit:g}s: {spec.concurrency} workers at {spec.rate:g} ops/s, "
                            f"nemesis {','.join(spec.nemesis) or 'none'}")
-        self.drive(TimeLimit(round(spec.time_limit * SECOND), any_of(main_phase(spec), self.fault_schedule())))
+        limit = round(spec.time_limit * SECOND)
+        self.drive(any_of(TimeLimit(limit, main_phase(spec)), self.nemesis_phases(limit)))
         if self.nemesis is not None:
-            self.phase("heal", "healing every fault")
-            self.drive(on_nemesis(heal_all(spec.nemesis)))
+            self.phase("heal", "workload over; making sure every fault is healed")
             record_heal(self.history, self.nemesis)
             self.nemesis = None
         self.phase("settle", f"letting the cluster settle for {spec.settle_time:g}s")
@@ -269,10 +269,13 @@ class Run:
         self.pool.fresh_clients()
         self.drive(TimeLimit(round(spec.final_time_limit * SECOND), final_reads(spec.partitions, targets)))
 
-    def fault_schedule(self) -> Generator:
-        faults = tuple(self.spec.nemesis) if self.nemesis is not None else ()
+    def nemesis_phases(self, limit: int) -> Generator:
+        """Faults until the time limit, then a stop for each kind at once, while client ops still drain."""
+        if self.nemesis is None:
+            return phases()
         interval = round(self.spec.nemesis_interval * SECOND)
-        return on_nemesis(FaultSchedule(faults, fault_targets(self.spec), interval))
+        schedule = FaultSchedule(tuple(self.spec.nemesis), fault_targets(self.spec), interval)
+        return on_nemesis(phases(TimeLimit(limit, schedule), heal_all(self.spec.nemesis)))
 
     def drive(self, gen: Generator) -> None:
         assert self.pool is not None

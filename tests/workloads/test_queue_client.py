@@ -5,14 +5,22 @@ from __future__ import annotations
 import os
 import signal
 
+import psutil
 import pytest
 
 from logquake.spec import TestSpec
-from tests.harness.single_broker import listener_pid
 from workloads.queue.admin import create_topic, high_watermarks
 from workloads.queue.client import open_client
 
 CLIENTS = ["confluent-kafka", "kafka-python"]
+
+
+def listener_pid(port: int) -> int:
+    """The process listening on a local port (the broker), found the way an operator would."""
+    for connection in psutil.net_connections("tcp"):
+        if connection.status == psutil.CONN_LISTEN and connection.laddr.port == port and connection.pid:
+            return connection.pid
+    raise LookupError(f"nothing listens on port {port}")
 
 
 def spec_for(client: str, topic: str, **overrides) -> TestSpec:
