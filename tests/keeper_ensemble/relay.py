@@ -3,7 +3,8 @@
 Cutting closes every relayed connection and turns new ones away, so a client
 behind it can neither talk nor reconnect while the server still runs: the
 server alone decides when the session has expired, as after a real network
-failure. Healing lets the client reach the server again.
+failure. Healing lets the client reach the server again; moving it to another
+server makes the client fail over to exactly that one.
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ HOST = "127.0.0.1"
 
 class Relay:
     def __init__(self, target: str) -> None:
-        host, _, port = target.rpartition(":")
-        self._target = (host, int(port))
+        self._target = _address(target)
         self._listener = socket.create_server((HOST, 0))
         self._listener.settimeout(0.1)
         self._cut = threading.Event()
@@ -41,6 +41,12 @@ class Relay:
 
     def heal(self) -> None:
         self._cut.clear()
+
+    def move_to(self, target: str) -> None:
+        """Drops every connection and sends the next ones to another server: the client must fail over."""
+        self._target = _address(target)
+        self.cut()
+        self.heal()
 
     def close(self) -> None:
         self._closed.set()
@@ -77,6 +83,11 @@ class Relay:
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
         self.close()
+
+
+def _address(target: str) -> tuple[str, int]:
+    host, _, port = target.rpartition(":")
+    return host, int(port)
 
 
 def _pump(source: socket.socket, sink: socket.socket) -> None:

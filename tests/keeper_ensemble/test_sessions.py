@@ -103,3 +103,28 @@ def test_a_client_keeps_its_session_and_ephemerals_when_the_leader_is_killed(
     rejoined.sync(root)
     assert rejoined.get(f"{root}/after")[0] == b"written after the failover"
     assert rejoined.exists(f"{root}/ephemeral").ephemeralOwner == session_id
+
+
+def test_a_client_never_sees_older_state_on_a_server_that_is_behind(
+    own_ensemble: KeeperEnsemble, connect: Connect, root: str
+) -> None:
+    """lastZxidSeen: a server that has not caught up with what the client saw must not serve that client.
+
+    The client fails over to a server that was down while it wrote, right as that server comes back: the server
+    must refuse the client until it has caught up (the client retries), so a read without sync is never stale.
+    """
+    behind, ahead = own_ensemble.followers()[:2] if len(own_ensemble.followers()) >= 2 else own_ensemble.nodes[:2]
+    with Relay(ahead.address) as relay:
+        client = connect(relay.address, timeout=20.0, connection_retry={"max_tries": -1, "max_delay": 0.5})
+        states = States(client)
+        session_id = client.client_id[0]
+        client.create(root, b"0")
+        behind.stop()
+        for value in range(1, 301):
+            last = client.set(root, str(value).encode())
+        behind.start()
+        relay.move_to(behind.address)
+        states.wait_for(KazooState.SUSPENDED)
+        states.wait_until_in(KazooState.CONNECTED)
+        assert client.client_id[0] == session_id
+        assert client.get(root) == (b"300", last)
