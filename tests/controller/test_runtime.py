@@ -220,3 +220,31 @@ def test_status_of_an_unreachable_keeper_is_a_plain_error() -> None:
         capture_output=True, text=True, timeout=WAIT_S,
     )
     assert result.returncode == 1 and "cannot read the cluster" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_asyncio_broker_hears_its_leadership_on_its_own_loop(brokers: Brokers, hosts: str) -> None:
+    brokers.start_all(2)
+
+    async def broker_one() -> tuple[PartitionState, bool]:
+        loop = asyncio.get_running_loop()
+        heard: asyncio.Queue[PartitionState | None] = asyncio.Queue()
+        on_loop: list[bool] = []
+
+        def on_state(_topic: str, _partition: int, state: PartitionState | None) -> None:
+            on_loop.append(asyncio.get_running_loop() is loop)
+            heard.put_nowait(state)
+
+        member = ClusterMember(hosts, znodes.BrokerRegistration(1, "127.0.0.1", 9001))
+        member.subscribe(PartitionStateFollower(1, on_state, loop))
+        await asyncio.to_thread(member.start, WAIT_S)
+        try:
+            await asyncio.to_thread(member.wait_for, lambda view: view.live == {1, 2}, WAIT_S)
+            await asyncio.to_thread(admin.create_topic, member.client, "t", {1, 2}, 1, 2, None, 0)
+            state = await asyncio.wait_for(heard.get(), WAIT_S)
+            assert state is not None
+            return state, all(on_loop)
+        finally:
+            await asyncio.to_thread(member.stop)
+
+    state, all_on_loop = asyncio.run(broker_one())
+    assert state.leader == 1 and state.isr == (1, 2) and all_on_loop
