@@ -113,7 +113,7 @@ def test_a_client_never_sees_older_state_on_a_server_that_is_behind(
     The client fails over to a server that was down while it wrote, right as that server comes back: the server
     must refuse the client until it has caught up (the client retries), so a read without sync is never stale.
     """
-    behind, ahead = own_ensemble.followers()[:2] if len(own_ensemble.followers()) >= 2 else own_ensemble.nodes[:2]
+    behind, ahead = own_ensemble.followers()
     with Relay(ahead.address) as relay:
         client = connect(relay.address, timeout=20.0, connection_retry={"max_tries": -1, "max_delay": 0.5})
         states = States(client)
