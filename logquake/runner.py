@@ -39,11 +39,10 @@ def fault_targets(spec: TestSpec) -> tuple[str, ...]:
     return ("one", "majority", "partition-leader") + (("minority",) if spec.brokers >= 3 else ()) + (
         ("controller",) if spec.keepers else ())
 
-DeployFactory = Callable[[TestSpec, Path], Any]
 NemesisFactory = Callable[[TestSpec, Any, random.Random], Any]
 
 
-def default_deploy(spec: TestSpec, work_dir: Path) -> Any:
+def deploy(spec: TestSpec, work_dir: Path) -> Any:
     from cluster.deploy.deployment import ClusterSpec, deploy
 
     return deploy(ClusterSpec(keepers=spec.keepers, brokers=spec.brokers, broker_overrides=spec.broker_overrides),
@@ -220,11 +219,9 @@ def final_targets(history: list[Op], watermarks: dict[int, int]) -> dict[int, in
 
 
 class Run:
-    def __init__(self, spec: TestSpec, run_dir: Path, deploy: DeployFactory, build_nemesis: NemesisFactory,
-                 stream: IO[str]) -> None:
+    def __init__(self, spec: TestSpec, run_dir: Path, build_nemesis: NemesisFactory, stream: IO[str]) -> None:
         self.spec = spec
         self.run_dir = run_dir
-        self.deploy = deploy
         self.build_nemesis = build_nemesis
         self.rng = random.Random(spec.seed)
         self.history = HistoryWriter(run_dir / store.HISTORY)
@@ -245,7 +242,7 @@ class Run:
     def execute(self) -> None:
         spec = self.spec
         self.phase("setup", f"deploying {spec.brokers} broker(s), {spec.keepers} keeper(s) on backend {spec.backend}")
-        self.deployment = self.deploy(spec, self.run_dir / "cluster")
+        self.deployment = deploy(spec, self.run_dir / "cluster")
         self.deployment.up()
         bootstrap = self.deployment.bootstrap_servers
         self.phase("setup", f"cluster up ({self.deployment.backend}): {bootstrap}; creating topic {spec.topic}")
@@ -298,14 +295,14 @@ class Run:
         self.history.close()
 
 
-def run(spec: TestSpec, store_root: Path, deploy: DeployFactory = default_deploy,
-        build_nemesis: NemesisFactory = default_nemesis, stream: IO[str] | None = None) -> RunOutcome:
+def run(spec: TestSpec, store_root: Path, build_nemesis: NemesisFactory = default_nemesis,
+        stream: IO[str] | None = None) -> RunOutcome:
     """Runs the test and checks it; Ctrl-C or an error anywhere still heals, tears down and checks what exists."""
     stream = stream or sys.stderr
     run_dir = store.new_run_dir(store_root, spec.name)
     store.write_json(run_dir / store.TEST, spec.to_dict())
     log_handler = _log_to(run_dir / store.HARNESS_LOG)
-    execution = Run(spec, run_dir, deploy, build_nemesis, stream)
+    execution = Run(spec, run_dir, build_nemesis, stream)
     problem: str | None = None
     try:
         execution.execute()
