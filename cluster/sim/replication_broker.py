@@ -159,7 +159,7 @@ class SimBroker:
             replicas = self._replicas.get(message.partition)
             if replicas is not None:
                 driver = self.drivers[message.partition]
-                actions = driver.replica.isr_update_result(message.state, replicas, now)
+                actions = driver.replica.isr_update_result(message.change, message.state, replicas, now)
                 self._handle(message.partition, driver.run(actions, now))
         elif isinstance(message, Registered):
             if self.broker_epoch is None:
@@ -184,8 +184,7 @@ class SimBroker:
             elif isinstance(action, SendEpochEndOffset):
                 machine.send(action.leader, PeerEpochQuery(self._connection, partition, action.request))
             elif isinstance(action, AlterIsr):
-                request = AlterIsrRequest(partition, action.isr, action.leader_epoch, action.expected_version)
-                machine.send(self._settings.keeper, request)
+                machine.send(self._settings.keeper, AlterIsrRequest(partition, action))
             elif isinstance(action, CompleteProduce):
                 client, request_number, acks = cast(ProduceKey, action.request_id)
                 if acks != 0:

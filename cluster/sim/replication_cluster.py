@@ -67,7 +67,7 @@ class ReplicationCluster:
             replica_fetch_wait_max_ms=20,
             replica_fetch_backoff_ms=30,
             replica_socket_timeout_ms=100,
-            isr_update_timeout_ms=100,
+            isr_update_timeout_ms=100,  # over a round trip (at most 60 ms): copies of a write cannot cross
         )
         broker_settings = BrokerSettings(
             KEEPER,

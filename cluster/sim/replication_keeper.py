@@ -155,21 +155,24 @@ class KeeperController:
                 self._store(partition, proposed)
 
     def _alter_isr(self, broker: int, request: AlterIsrRequest) -> None:
+        """A leader's conditional ISR write; like KRaft's controller, it refuses to add brokers that
+        are not registered, which would otherwise enter the ISR without the controller seeing them."""
         current = self.states.get(request.partition)
         if current is None:
             return
+        change = request.change
         replicas = self.assignment[request.partition]
-        joining = set(request.isr) - set(current.isr)
+        joining = set(change.isr) - set(current.isr)
         if (
-            current.version == request.expected_version
-            and current.leader_epoch == request.leader_epoch
+            current.version == change.expected_version
+            and current.leader_epoch == change.leader_epoch
             and joining <= self.live
         ):
             try:
-                self._store(request.partition, isr_change(replicas, current, broker, request.isr))
+                self._store(request.partition, isr_change(replicas, current, broker, change.isr))
             except IsrChangeError:
                 pass
-        self._send(broker, AlterIsrReply(request.partition, self.states[request.partition]))
+        self._send(broker, AlterIsrReply(request.partition, change, self.states[request.partition]))
 
     def _store(self, partition: int, proposed: PartitionState) -> None:
         stored = proposed.stored(self.states[partition].version + 1)

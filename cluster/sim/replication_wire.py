@@ -13,7 +13,13 @@ from dataclasses import dataclass
 
 from cluster.broker.controller.partition_state import PartitionState
 from cluster.broker.protocol.errors import ErrorCode
-from cluster.broker.replication import EpochEndOffsetRequest, EpochEndOffsetResponse, FetchRequest, FetchResponse
+from cluster.broker.replication import (
+    AlterIsr,
+    EpochEndOffsetRequest,
+    EpochEndOffsetResponse,
+    FetchRequest,
+    FetchResponse,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,14 +58,13 @@ class StatePush:
 @dataclass(frozen=True, slots=True)
 class AlterIsrRequest:
     partition: int
-    isr: tuple[int, ...]
-    leader_epoch: int
-    expected_version: int
+    change: AlterIsr
 
 
 @dataclass(frozen=True, slots=True)
 class AlterIsrReply:
     partition: int
+    change: AlterIsr
     state: PartitionState
 
 

@@ -125,23 +125,46 @@ def test_a_lagging_follower_leaves_the_isr_through_a_conditional_write_that_may_
     wiring.advance(CONFIG.replica_lag_time_max_ms)
     assert wiring.isr_writes == []
     wiring.advance(CONFIG.replica_lag_time_max_ms + 1)
-    assert wiring.isr_writes == [AlterIsr((1, 2), 0, 0)]
+    [shrink] = wiring.isr_writes
+    assert shrink == AlterIsr((1, 2), 0, 0)
     leader = wiring.replica(1)
-    leader.isr_update_result(state(1, 0, (1, 2, 3), version=4), wiring.replicas, wiring.now)  # lost a race
+    leader.isr_update_result(shrink, state(1, 0, (1, 2, 3), version=4), wiring.replicas, wiring.now)  # lost a race
     assert leader.isr == {1, 2, 3} and leader.state is not None and leader.state.version == 4
     wiring.advance(wiring.now + 1)
-    assert wiring.isr_writes[-1] == AlterIsr((1, 2), 0, 4), "retried against the version it now knows"
-    leader.isr_update_result(state(1, 0, (1, 2), version=5), wiring.replicas, wiring.now)
+    retry = wiring.isr_writes[-1]
+    assert retry == AlterIsr((1, 2), 0, 4), "retried against the version it now knows"
+    leader.isr_update_result(retry, state(1, 0, (1, 2), version=5), wiring.replicas, wiring.now)
     assert leader.isr == {1, 2}
 
 
-def test_an_unanswered_isr_write_is_given_up_and_proposed_again() -> None:
+def test_an_unanswered_isr_write_is_sent_again_as_it_was() -> None:
     wiring = led_by_1()
     wiring.cut = {3}
     wiring.advance(CONFIG.replica_lag_time_max_ms + 1)
     assert len(wiring.isr_writes) == 1
     wiring.advance(wiring.now + CONFIG.isr_update_timeout_ms)
     assert wiring.isr_writes == [AlterIsr((1, 2), 0, 0)] * 2
+
+
+def test_a_joining_follower_holds_the_high_watermark_back_until_the_keeper_refuses_it() -> None:
+    log = MemoryLog(0, records(0, 0))
+    leader = PartitionReplica(1, log, CONFIG)
+    leader.apply_state(state(1, 1, (1, 2), version=3), (1, 2, 3), now=0)
+    leader.fetch(FetchRequest(2, 2, 1, correlation=1), now=1)
+    assert leader.high_watermark == 2
+    [append] = leader.produce("x", acks=1, timeout_ms=100)
+    assert isinstance(append, AppendAsLeader)
+    offset = log.append_as_leader(7, append.leader_epoch)
+    leader.appended_as_leader(append, offset, offset, now=2)
+    _, [join] = leader.fetch(FetchRequest(3, 2, 1, correlation=1), now=3)
+    assert join == AlterIsr((1, 2, 3), 1, 3)
+    leader.fetch(FetchRequest(2, 3, 1, correlation=2), now=4)
+    assert leader.high_watermark == 2, "3 may be in the ISR already: the HW waits for it"
+    assert leader.tick(4 + CONFIG.isr_update_timeout_ms) == [join], "unanswered: sent again, not given up"
+    leader.isr_update_result(join, state(1, 1, (1, 2), version=3), (1, 2, 3), now=5)
+    assert leader.high_watermark == 2, "a refusal lets the next fetch move the HW"
+    leader.fetch(FetchRequest(2, 3, 1, correlation=3), now=6)
+    assert leader.high_watermark == 3
 
 
 def test_a_follower_joins_only_at_or_past_both_the_high_watermark_and_the_epoch_start() -> None:

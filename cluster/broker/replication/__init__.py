@@ -15,7 +15,8 @@ A driver (the broker's asyncio runtime, or `cluster.sim.replication_driver`):
   `on_fetch_response` / `on_epoch_end_offset`; applies `AppendAsFollower`, `TruncateTo` and
   `TruncateFullyAndStartAt` to the log, then calls `log_changed`;
 - on `AlterIsr`, writes the state conditionally on `expected_version` and calls
-  `isr_update_result` with the state the keeper then holds (None if it could not be asked).
+  `isr_update_result` with the state the keeper then holds; a broker's writes must reach the
+  keeper in the order sent (one session), and an unanswered one is simply sent again by `tick`.
 Actions that change the log come last in their list; everything else may be carried out in order.
 """
 

@@ -18,7 +18,7 @@ class ReplicationConfig:
     replica_socket_timeout_ms: int = 30_000
     """`replica.socket.timeout.ms`: an unanswered follower request is sent again after this long."""
     isr_update_timeout_ms: int = 30_000
-    """An ISR change the keeper has not answered for this long is given up and decided afresh."""
+    """An ISR change the keeper has not answered for this long is sent again."""
 
     def __post_init__(self) -> None:
         if self.min_insync_replicas < 1:

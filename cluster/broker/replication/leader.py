@@ -10,7 +10,11 @@ Rules (Kafka's `Partition` and `Replica`, Kafka 3.7+):
   this epoch, so a new leader cannot count positions from an older epoch.
 - Shrink: ISR members not caught up within replica.lag.time.max.ms leave. Expand: a follower
   whose log end is >= HW and >= this epoch's start offset joins. Both are conditional keeper
-  writes (one at a time); the ISR changes only when the keeper's answer says so.
+  writes, one at a time; the ISR changes only when the keeper's answer says so. An unanswered
+  write is sent again, never given up: the keeper may have applied it, and until we know, a
+  joining follower must keep counting for the HW. An answer holding the state we already knew
+  means the write was refused (the keeper must take one leader's writes in order, as a
+  ZooKeeper session does), and the proposal is dropped.
 - acks=all: NOT_ENOUGH_REPLICAS before appending when the ISR is below the min ISR; otherwise
   wait until HW passes the batch; NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR falls below the
   min ISR while waiting (the batch is in the log and may still commit); REQUEST_TIMED_OUT after
@@ -82,7 +86,7 @@ class Leadership:
             if replica != broker_id
         }
         self.high_watermark = max(min(high_watermark, log.log_end_offset), log.log_start_offset)
-        self._proposed: frozenset[int] | None = None
+        self._proposal: AlterIsr | None = None
         self._proposed_at = 0
         self._waiting: dict[Hashable, WaitingProduce] = {}
 
@@ -173,15 +177,16 @@ class Leadership:
 
     def tick(self, now: int) -> list[Action]:
         actions: list[Action] = self._expire_waiting(now)
-        if self._proposed is not None and now - self._proposed_at >= self._config.isr_update_timeout_ms:
-            self._proposed = None
+        if self._proposal is not None and now - self._proposed_at >= self._config.isr_update_timeout_ms:
+            self._proposed_at = now
+            actions.append(self._proposal)
         lagging = {
             replica
             for replica in self.isr
             if replica != self._me
             and now - self._progress_caught_up(replica) > self._config.replica_lag_time_max_ms
         }
-        if lagging and self._proposed is None:
+        if lagging and self._proposal is None:
             actions += self._propose(self.isr - lagging, now)
         return actions
 
@@ -190,7 +195,7 @@ class Leadership:
         return progress.last_caught_up_ms if progress is not None else 0
 
     def _maybe_expand(self, replica: int, now: int) -> list[Action]:
-        if replica in self.isr or self._proposed is not None:
+        if replica in self.isr or self._proposal is not None:
             return []
         log_end = self.followers[replica].log_end
         if log_end is None or log_end < self.high_watermark or log_end < self.epoch_start_offset:
@@ -198,10 +203,10 @@ class Leadership:
         return self._propose(self.isr | {replica}, now)
 
     def _propose(self, isr: frozenset[int], now: int) -> list[Action]:
-        self._proposed = isr
-        self._proposed_at = now
         ordered = tuple(sorted(isr, key=lambda replica: (replica != self._me, replica)))
-        return [AlterIsr(ordered, self.epoch, self.version)]
+        self._proposal = AlterIsr(ordered, self.epoch, self.version)
+        self._proposed_at = now
+        return [self._proposal]
 
     def adopt(self, state: PartitionState) -> list[Action]:
         """The keeper's current state for this epoch (an answer to our write, or the controller's)."""
@@ -209,21 +214,22 @@ class Leadership:
             return []
         self.version = state.version
         self.isr = frozenset(state.isr)
-        self._proposed = None
+        self._proposal = None
         if self.under_min_isr:
             return self._fail_waiting(ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND)
         return self._advance_high_watermark()
 
-    def give_up_proposal(self) -> None:
-        """The keeper could not be asked; decide afresh on the next fetch or tick."""
-        self._proposed = None
+    def refused(self, change: AlterIsr) -> None:
+        """The keeper answered `change` with the state we knew: it did not apply it."""
+        if change == self._proposal:
+            self._proposal = None
 
     # --- the high watermark --------------------------------------------------------------------
 
     def _advance_high_watermark(self) -> list[Action]:
         if self.under_min_isr:
             return []
-        members = self.isr | (self._proposed or frozenset())
+        members = self.isr | (frozenset(self._proposal.isr) if self._proposal is not None else frozenset())
         ends = [self._log.log_end_offset]
         for replica in members - {self._me}:
             progress = self.followers.get(replica)

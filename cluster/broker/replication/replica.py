@@ -19,7 +19,7 @@ from collections.abc import Hashable, Sequence
 
 from cluster.broker.controller.partition_state import NO_LEADER, PartitionState
 from cluster.broker.protocol.errors import ErrorCode
-from cluster.broker.replication.actions import Action, AppendAsLeader, CompleteProduce
+from cluster.broker.replication.actions import Action, AlterIsr, AppendAsLeader, CompleteProduce
 from cluster.broker.replication.config import ReplicationConfig
 from cluster.broker.replication.follower import Following, Phase
 from cluster.broker.replication.leader import ACKS_ALL, Leadership
@@ -118,14 +118,16 @@ class PartitionReplica:
             actions += self._following.start(now)
         return actions
 
-    def isr_update_result(self, state: PartitionState | None, replicas: Sequence[int], now: int) -> list[Action]:
-        """The keeper's answer to `AlterIsr`: the state it now holds (ours or a newer one), or
-        None when it could not be reached."""
-        if state is None:
-            if self._leadership is not None:
-                self._leadership.give_up_proposal()
-            return []
-        return self.apply_state(state, replicas, now)
+    def isr_update_result(
+        self, change: AlterIsr, state: PartitionState, replicas: Sequence[int], now: int
+    ) -> list[Action]:
+        """The keeper's answer to `change`: the state it holds after the conditional write.
+
+        A driver that could not reach the keeper reports nothing: `tick` sends the change again."""
+        actions = self.apply_state(state, replicas, now)
+        if self._leadership is not None and state.version <= self._leadership.version:
+            self._leadership.refused(change)
+        return actions
 
     def _step_down(self) -> list[Action]:
         self._high_watermark = self.high_watermark
