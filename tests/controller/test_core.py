@@ -276,3 +276,14 @@ def test_a_bounced_sole_isr_member_goes_offline_first_then_is_elected_cleanly() 
     cluster.refresh()
     assert cluster.state("t") == PartitionState(2, 2, (2,), 1, 3)
     assert [write.state.leader for write in cluster.store.writes[-2:]] == [NO_LEADER, 2]
+
+
+def test_a_write_decided_before_a_bounce_was_seen_does_not_settle_it() -> None:
+    cluster = Cluster({1, 2, 3}, three_replicas())
+    cluster.elect(1)
+    cluster.brokers.discard(3)
+    (in_flight,) = cluster.core.handle(ViewChanged(cluster.view()))  # decided, not yet stored
+    cluster.broker_epochs[2] += 1000
+    assert cluster.core.handle(ViewChanged(cluster.view())) == [], "busy: one write at a time"
+    cluster.send(cluster.store.perform(in_flight))
+    assert cluster.state("t") == PartitionState(1, 0, (1,), 1, 2), "then 2 leaves the ISR too"

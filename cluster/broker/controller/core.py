@@ -132,6 +132,8 @@ class ControllerCore:
         self._refused: dict[TopicPartition, PartitionState] = {}
         self._bounced: dict[TopicPartition, set[int]] = {}
         """Brokers that re-registered while in a partition's ISR: dead to it until a state without them is known."""
+        self._bounce_writes: set[TopicPartition] = set()
+        """Partitions whose write in flight was decided with their bounced brokers counted dead."""
         self._deleting: set[str] = set()
 
     @property
@@ -140,7 +142,8 @@ class ControllerCore:
 
     def handle(self, event: Event) -> list[Action]:
         if isinstance(event, Elected):
-            self.epoch, self._busy, self._refused, self._bounced, self._deleting = event.epoch, {}, {}, {}, set()
+            self.epoch, self._busy, self._refused, self._deleting = event.epoch, {}, {}, set()
+            self._bounced, self._bounce_writes = {}, set()
             self._known = dict(self._view.states)
             return self._reconcile_all()
         if isinstance(event, Resigned):
@@ -151,6 +154,7 @@ class ControllerCore:
         if isinstance(event, ViewChanged):
             return self._view_changed(event.view)
         if isinstance(event, StateWriteFailed):
+            self._bounce_writes.discard((event.topic, event.partition))
             refused = self._busy.get((event.topic, event.partition))
             if refused is not None:
                 self._refused[(event.topic, event.partition)] = refused
@@ -164,7 +168,9 @@ class ControllerCore:
         key = (event.topic, event.partition)
         self._busy.pop(key, None)
         if isinstance(event, StateWritten):
-            self._bounced.pop(key, None)
+            if key in self._bounce_writes:  # the bounce is dealt with, even if the ISR had to keep the broker
+                self._bounced.pop(key, None)
+            self._bounce_writes.discard(key)
             self._learn(key, event.state)
         elif event.state is None:
             self._known.pop(key, None)
@@ -232,6 +238,8 @@ class ControllerCore:
         if desired is None or desired == self._refused.get(key):
             return []  # a write refused once is tried again on a newer view, not in a loop
         self._busy[key] = desired
+        if key in self._bounced:
+            self._bounce_writes.add(key)
         return [WriteState(topic, partition, desired)]
 
     def _desired(
