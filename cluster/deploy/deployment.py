@@ -19,6 +19,7 @@ from pathlib import Path
 from types import TracebackType
 
 from cluster.deploy import configs
+from cluster.deploy.image import docker_unavailable
 from cluster.deploy.node import Node, NodePlan
 
 _log = logging.getLogger(__name__)
@@ -113,15 +114,6 @@ def resolve_backend(backend: str) -> str:
     return chosen
 
 
-def docker_unavailable() -> str | None:
-    """Why the docker backend cannot be used here, or None when an engine answers."""
-    try:
-        import docker
-
-        docker.from_env(timeout=5).ping()
-        return None
-    except Exception as error:  # docker-py raises several unrelated types when there is no engine
-        return f"no Docker engine answers: {error}"
 
 
 def _backend(name: str, run_id: str) -> Backend:

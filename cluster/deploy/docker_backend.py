@@ -12,6 +12,7 @@ labelled with its run id, which is how `down()` and cleanup find it again.
 from __future__ import annotations
 
 import ipaddress
+import logging
 from pathlib import Path
 
 import docker
@@ -21,6 +22,8 @@ from docker.models.containers import Container
 from cluster.deploy import image
 from cluster.deploy.deployment import Backend, DeployError
 from cluster.deploy.node import Node, NodeError, NodePlan
+
+_log = logging.getLogger(__name__)
 
 RUN_LABEL = "logquake.run"
 NODE_LABEL = "logquake.node"
@@ -92,7 +95,7 @@ class DockerBackend(Backend):
     def __init__(self, run_id: str, client: docker.DockerClient | None = None) -> None:
         self.run_id = run_id
         self.client = client or docker.from_env()
-        self.image = image.build(self.client, log=lambda line: None)
+        self.image = image.build(self.client, log=_log.info)
         self.network_name = f"logquake-{run_id}"
 
     def hosts(self, count: int) -> list[str]:
