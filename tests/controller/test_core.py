@@ -14,6 +14,7 @@ from typing import Callable
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cluster.broker.config import BrokerConfig
 from cluster.broker.controller.core import (
     Action,
     ControllerCore,
@@ -287,3 +288,8 @@ def test_a_write_decided_before_a_bounce_was_seen_does_not_settle_it() -> None:
     assert cluster.core.handle(ViewChanged(cluster.view())) == [], "busy: one write at a time"
     cluster.send(cluster.store.perform(in_flight))
     assert cluster.state("t") == PartitionState(1, 0, (1,), 1, 2), "then 2 leaves the ISR too"
+
+
+def test_settings_take_the_brokers_unclean_leader_election_enable() -> None:
+    config = BrokerConfig.from_properties({"unclean.leader.election.enable": "true"})
+    assert ControllerSettings.from_broker_config(config) == ControllerSettings(unclean_leader_election=True)

@@ -108,7 +108,7 @@ class ClusterWatcher:
         return self._update(brokers=brokers, broker_epochs=epochs)
 
     def _read_registration(self, child: str) -> tuple[znodes.BrokerRegistration, int] | None:
-        if not child.isdigit():
+        if not _is_broker_id(child):
             _log.warning("ignoring %s/%s: not a broker id", znodes.BROKER_IDS, child)
             return None
         broker_id = int(child)
@@ -128,7 +128,7 @@ class ClusterWatcher:
         return self._update(deleting=frozenset(children))
 
     def _shutdowns_changed(self, children: list[str]) -> bool | None:
-        return self._update(shutting_down=frozenset(int(child) for child in children if child.isdigit()))
+        return self._update(shutting_down=frozenset(int(child) for child in children if _is_broker_id(child)))
 
     def _controller_changed(self, data: bytes | None, _stat: Any) -> bool | None:
         try:
@@ -225,3 +225,7 @@ class ClusterWatcher:
             if state is not None:
                 states[(topic, partition)] = state
             return self._update(states=states)
+
+
+def _is_broker_id(name: str) -> bool:
+    return name.isascii() and name.isdigit()
