@@ -60,6 +60,20 @@ def test_sends_are_acknowledged_with_offsets_and_read_back(broker, name):
 
 
 @pytest.mark.parametrize("name", CLIENTS)
+def test_acks_0_sends_are_acknowledged_without_offsets_and_still_read(broker, name):
+    spec = spec_for(name, "acks0", acks="0")
+    create_topic(spec, broker.bootstrap)
+    client = open_client(spec, broker.bootstrap, 0)
+    try:
+        client.invoke({"f": "assign", "value": [0]})
+        completion = client.invoke({"f": "send", "value": {"partition": 0, "value": 5}})
+        assert completion == {"type": "ok", "value": {"partition": 0, "offset": None, "value": 5}}
+        assert poll_until(client, 1) == {"0": [[0, 5]]}
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize("name", CLIENTS)
 def test_reassigning_keeps_positions_of_partitions_kept(broker, name):
     spec = spec_for(name, "keep")
     create_topic(spec, broker.bootstrap)

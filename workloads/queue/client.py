@@ -69,6 +69,11 @@ class QueueClient(ABC):
             return failed(f"the queue client has no operation {op['f']!r}")
         return handler(op.get("value"))
 
+    def acknowledged(self, value: dict[str, Any], offset: int | None) -> Completion:
+        """Under acks=0 no broker answers, so whatever offset a client reports (None, -1, even 0) is invented."""
+        known = offset if self.spec.acks != "0" and offset is not None and offset >= 0 else None
+        return ok({"partition": value["partition"], "offset": known, "value": value["value"]})
+
     def refusal(self, error: str) -> Completion:
         """A broker's definite refusal is a fail only if no earlier attempt of this send can have landed."""
         if self.spec.retries == 0 and not self.spec.idempotence:
@@ -141,9 +146,7 @@ class ConfluentClient(QueueClient):
             return unknown("no delivery report in time")
         error = report["error"]
         if error is None:
-            offset = report["message"].offset()
-            return ok({"partition": value["partition"], "offset": offset if offset >= 0 else None,
-                       "value": value["value"]})
+            return self.acknowledged(value, report["message"].offset())
         name = error.name()
         if error.code() in REFUSED_BEFORE_APPEND.values() or name in ("_UNKNOWN_TOPIC", "_UNKNOWN_PARTITION"):
             return self.refusal(name)
@@ -243,8 +246,7 @@ class KafkaPythonClient(QueueClient):
             if code in REFUSED_BEFORE_APPEND.values():
                 return self.refusal(type(error).__name__)
             return unknown(f"{type(error).__name__}: {error}")
-        offset = metadata.offset
-        return ok({"partition": value["partition"], "offset": offset if offset >= 0 else None, "value": value["value"]})
+        return self.acknowledged(value, metadata.offset)
 
     def poll(self, value: None) -> Completion:
         from kafka import errors
