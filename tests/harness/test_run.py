@@ -126,7 +126,7 @@ def test_sigint_heals_tears_down_and_keeps_partial_results(tmp_path):
             child.kill()
             child.wait()
     assert child.returncode == 2, output
-    assert "verdict: UNKNOWN (partial: interrupted by the user (SIGINT))" in output or "partial" in output, output
+    assert "(partial: interrupted by the user (SIGINT))" in output, output
     assert gone(broker.pid)
     assert not leftovers(run_dir)
     results = json.loads((run_dir / store.RESULTS).read_text())
