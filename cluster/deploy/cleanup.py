@@ -14,7 +14,7 @@ from pathlib import Path
 
 import docker
 
-from cluster.deploy.deployment import docker_unavailable
+from cluster.deploy.image import docker_unavailable
 from cluster.deploy.docker_backend import remove_runs
 from cluster.deploy.local import PID_FILE
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -19,16 +18,15 @@ from pathlib import Path
 from types import TracebackType
 
 from cluster.deploy import configs
+from cluster.deploy.backend import Backend, DeployError
+from cluster.deploy.docker_backend import DockerBackend
 from cluster.deploy.image import docker_unavailable
+from cluster.deploy.local import LocalBackend
 from cluster.deploy.node import Node, NodePlan
 
 _log = logging.getLogger(__name__)
 
 BACKENDS = ("docker", "local", "auto")
-
-
-class DeployError(RuntimeError):
-    """The cluster could not be brought up or taken down; the message says which node and why."""
 
 
 @dataclass(frozen=True)
@@ -43,28 +41,6 @@ class ClusterSpec:
             raise ValueError(f"a cluster needs at least one broker, got {self.brokers}")
         if self.keepers < 0:
             raise ValueError(f"keepers must be >= 0, got {self.keepers}")
-
-
-class Backend(ABC):
-    """What differs between running nodes as containers and as processes."""
-
-    name: str
-
-    @abstractmethod
-    def hosts(self, count: int) -> list[str]:
-        """One address per node, reachable from this host, for nodes that listen on fixed ports."""
-
-    @abstractmethod
-    def data_dir(self, node_directory: Path) -> str:
-        """Where a node sees its data directory (a path inside the container for docker)."""
-
-    @abstractmethod
-    def create(self, plan: NodePlan, directory: Path) -> Node:
-        """The node's handle, ready to start."""
-
-    @abstractmethod
-    def release(self) -> None:
-        """Remove what the backend created for the run (containers, network); nodes are stopped already."""
 
 
 def new_run_id() -> str:
@@ -114,16 +90,8 @@ def resolve_backend(backend: str) -> str:
     return chosen
 
 
-
-
 def _backend(name: str, run_id: str) -> Backend:
-    if name == "docker":
-        from cluster.deploy.docker_backend import DockerBackend
-
-        return DockerBackend(run_id)
-    from cluster.deploy.local import LocalBackend
-
-    return LocalBackend(run_id)
+    return DockerBackend(run_id) if name == "docker" else LocalBackend(run_id)
 
 
 class Deployment:

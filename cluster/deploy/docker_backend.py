@@ -20,7 +20,7 @@ from docker.errors import APIError, NotFound
 from docker.models.containers import Container
 
 from cluster.deploy import image
-from cluster.deploy.deployment import Backend, DeployError
+from cluster.deploy.backend import Backend, DeployError
 from cluster.deploy.node import Node, NodeError, NodePlan
 
 _log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from cluster.deploy.deployment import Backend, DeployError
+from cluster.deploy.backend import Backend, DeployError
 from cluster.deploy.node import BROKER_PORT, KEEPER_CLIENT_PORT, KEEPER_ELECTION_PORT, KEEPER_PEER_PORT, Node, NodePlan, NodeError
 
 PID_FILE = "node.pid"

@@ -1,0 +1,34 @@
+"""What differs between running nodes as containers and as processes, behind one interface."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+
+from cluster.deploy.node import Node, NodePlan
+
+
+class DeployError(RuntimeError):
+    """The cluster could not be brought up or taken down; the message says which node and why."""
+
+
+class Backend(ABC):
+    """Gives nodes their addresses and handles, and removes what it created for the run."""
+
+    name: str
+
+    @abstractmethod
+    def hosts(self, count: int) -> list[str]:
+        """One address per node, reachable from this host, for nodes that listen on fixed ports."""
+
+    @abstractmethod
+    def data_dir(self, node_directory: Path) -> str:
+        """Where a node sees its data directory (a path inside the container for docker)."""
+
+    @abstractmethod
+    def create(self, plan: NodePlan, directory: Path) -> Node:
+        """The node's handle, ready to start."""
+
+    @abstractmethod
+    def release(self) -> None:
+        """Remove what the backend created for the run (containers, network); nodes are stopped already."""
