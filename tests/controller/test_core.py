@@ -293,3 +293,63 @@ def test_a_write_decided_before_a_bounce_was_seen_does_not_settle_it() -> None:
 def test_settings_take_the_brokers_unclean_leader_election_enable() -> None:
     config = BrokerConfig.from_properties({"unclean.leader.election.enable": "true"})
     assert ControllerSettings.from_broker_config(config) == ControllerSettings(unclean_leader_election=True)
+
+
+class CheckedStore(StateStore):
+    """A store that checks every controller write it accepts against the state it replaces."""
+
+    def __init__(self, unclean: bool) -> None:
+        super().__init__()
+        self.unclean = unclean
+
+    def perform(self, action: Action) -> Event:
+        before = self.states.get((action.topic, action.partition)) if isinstance(action, WriteState) else None
+        result = super().perform(action)
+        if isinstance(result, StateWritten) and before is not None:
+            after = result.state
+            moved = after.leader != before.leader
+            assert after.leader_epoch == before.leader_epoch + moved
+            assert after.leader == NO_LEADER or after.leader in after.isr
+            if moved and after.leader != NO_LEADER and after.leader not in before.isr:
+                assert self.unclean and after.isr == (after.leader,), f"unclean election {before} -> {after}"
+            else:
+                assert set(after.isr) <= set(before.isr), f"the controller added to an ISR: {before} -> {after}"
+        return result
+
+
+@settings(max_examples=80)
+@given(st.randoms(use_true_random=False), st.booleans())
+def test_out_of_order_outcomes_and_stale_views_never_break_election_rules(rng: random.Random, unclean: bool) -> None:
+    """Actions complete in any order, views arrive late, leaders change ISRs meanwhile: every accepted
+    write still follows the rules relative to the state it replaced, and quiet leads to a fixpoint."""
+    brokers = {1, 2, 3, 4}
+    topics = {"t": TopicInfo(assign_replicas(brokers, 4, 3, rng.randrange(4)))}
+    cluster = Cluster(brokers, topics, ControllerSettings(unclean_leader_election=unclean))
+    cluster.store = CheckedStore(unclean)
+    cluster.perform = cluster.store.perform
+    cluster.elect(1)
+    pending: list[Action] = []
+    views = [cluster.view()]
+    for _ in range(40):
+        step = rng.randrange(4)
+        if step == 0 and pending:
+            action = pending.pop(rng.randrange(len(pending)))
+            pending += cluster.core.handle(cluster.store.perform(action))
+        elif step == 1:
+            cluster.brokers = {broker for broker in brokers if rng.random() < 0.75}
+            views.append(cluster.view())
+        elif step == 2:
+            pending += cluster.core.handle(ViewChanged(rng.choice(views[-3:])))
+        elif cluster.store.states:
+            key, state = rng.choice(sorted(cluster.store.states.items()))
+            if state.leader != NO_LEADER:
+                replicas = topics["t"].assignment[key[1]]
+                isr = [state.leader] + [r for r in replicas if r != state.leader and rng.random() < 0.6]
+                cluster.store.states[key] = replace(state, isr=tuple(isr), version=state.version + 1)
+    while pending:
+        pending += cluster.core.handle(cluster.store.perform(pending.pop(0)))
+    cluster.refresh()
+    view = cluster.view()
+    for (topic, partition), state in view.states.items():
+        replicas = topics[topic].assignment[partition]
+        assert next_state(replicas, state, view.live, unclean=unclean, controller_epoch=1) is None
