@@ -164,7 +164,9 @@ class ClientConnection(asyncio.Protocol):
         if self._connected:
             self._handle_request(payload)
         elif self._handshake_done:
-            self._early.append(payload)
+            self._early.append(payload)  # sent before the session is ready: served once it is
+            if len(self._early) > MAX_QUEUED:
+                self.drop("too many requests before the session was established")
         else:
             self._handshake_done = True
             self._handle_connect(payload)
