@@ -6,6 +6,7 @@ further modules with classes of this shape, and `build()` composes whichever a t
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from typing import Any
 
@@ -32,16 +33,22 @@ class Nemesis(ABC):
 
 
 class Composite(Nemesis):
-    """Several nemeses as one: each op goes to the one that handles its name."""
+    """Several nemeses as one: each op goes to the one that handles its name.
+
+    One op at a time: the runner heals from its main thread (at the end, on Ctrl-C) while the
+    nemesis thread may still be inside an invoke; heal then waits for it and undoes its result too.
+    """
 
     def __init__(self, parts: list[Nemesis]) -> None:
         self.parts = parts
         self.fs = frozenset(f for part in parts for f in part.fs)
+        self._one_at_a_time = threading.Lock()
 
     def invoke(self, f: str, value: Any) -> Any:
         for part in self.parts:
             if f in part.fs:
-                return part.invoke(f, value)
+                with self._one_at_a_time:
+                    return part.invoke(f, value)
         raise NemesisError(f"no nemesis handles {f!r} (handled: {', '.join(sorted(self.fs))})")
 
     def heal(self) -> list[dict[str, Any]]:
@@ -49,7 +56,8 @@ class Composite(Nemesis):
         errors: list[str] = []
         for part in self.parts:
             try:
-                undone += part.heal()
+                with self._one_at_a_time:
+                    undone += part.heal()
             except NemesisError as error:
                 errors.append(str(error))
         if errors:

@@ -17,7 +17,7 @@ from operator import methodcaller
 from typing import Any
 
 from cluster.deploy.deployment import Deployment
-from cluster.deploy.node import Node
+from cluster.deploy.node import Node, NodeError
 from nemesis.base import Nemesis, NemesisError
 from nemesis.targets import ROLE_HOLDERS, Locator, choose_share
 
@@ -88,7 +88,11 @@ class ProcessFault(Nemesis):
         undone = self._stop()
         for node in self.deployment.nodes:
             if node.name in undone["nodes"]:
-                node.wait_serving(self.heal_timeout)
+                try:
+                    node.wait_serving(self.heal_timeout)
+                except NodeError as error:
+                    raise NemesisError(f"{self.kind.name} undone on {', '.join(undone['nodes'])}, "
+                                       f"but {node.name} does not serve again: {error}") from error
         return [{"fault": self.kind.name, **undone}]
 
     def active(self) -> list[str]:

@@ -141,3 +141,16 @@ def test_controller_is_the_broker_named_in_the_controller_znode(ensemble):
     finally:
         client.stop()
         client.close()
+
+
+def test_heal_goes_on_past_a_node_that_will_not_serve_and_says_so(tmp_path):
+    with deploy(ClusterSpec(keepers=0, brokers=2), "local", tmp_path) as deployment:
+        faults = _build(deployment, ["kill", "pause"])
+        faults.invoke("start-kill", ["b1"])
+        faults.invoke("start-pause", ["b2"])
+        b1 = deployment.node("b1")
+        b1.config_path.write_text(b1.config_path.read_text() + "no.such.property=1\n")
+        with pytest.raises(nemesis.NemesisError, match="b1 does not serve again"):
+            faults.heal()
+        assert not deployment.node("b2").is_paused()
+        assert faults.active() == []
