@@ -12,6 +12,7 @@ import signal
 import time
 from pathlib import Path
 
+import click
 import docker
 
 from cluster.deploy.image import docker_unavailable
@@ -69,3 +70,18 @@ def _remove_docker_runs(run_id: str | None) -> list[str]:
     if docker_unavailable():
         return []
     return remove_runs(docker.from_env(), run_id)
+
+
+@click.command("cleanup")
+@click.option("--work-dir", "work_dirs", multiple=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Where local runs kept their nodes (repeatable); their node processes are ended.")
+@click.option("--run", "run_id",
+              help="Only this run's containers and network (default: every logquake run's, including runs still going).")
+def cleanup_command(work_dirs: tuple[Path, ...], run_id: str | None) -> None:
+    """Remove what crashed runs left: containers and networks by label, local node processes by pid file."""
+    removed = remove_leftovers(local_dirs=[d for d in work_dirs if d.is_dir()], run_id=run_id)
+    click.echo("\n".join(f"removed {what}" for what in removed) or "nothing left over")
+
+
+if __name__ == "__main__":
+    cleanup_command()
