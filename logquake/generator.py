@@ -419,7 +419,7 @@ class FaultSchedule(Generator):
         following_time = ctx.time + self.interval
         if self.active is None:
             fault = ctx.rng.choice(self.faults)
-            item = {"f": f"start-{fault}", "value": ctx.rng.choice(self.targets)}
+            item: Op = {"f": f"start-{fault}", "value": ctx.rng.choice(self.targets)}
             following = replace(self, active=fault, next_time=following_time)
         else:
             item = {"f": f"stop-{self.active}", "value": None}

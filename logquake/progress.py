@@ -61,7 +61,7 @@ class Progress:
             while self._recent and self._recent[0] < now - 1:
                 self._recent.popleft()
             rate = len(self._recent)
-            totals = collections.Counter()
+            totals: collections.Counter[str] = collections.Counter()
             for (_, type_), count in self._counts.items():
                 totals[type_] += count
         faults = self._active_faults()

@@ -194,6 +194,7 @@ class ClientWorker(Worker):
 class NemesisWorker(Worker):
     def perform(self, op: Op, process: int | str) -> dict[str, Any]:
         try:
+            assert self.pool.nemesis is not None, "a nemesis worker exists only with a nemesis"
             return ok(self.pool.nemesis.invoke(op["f"], op["value"]))
         except Exception as error:  # a fault half-applied is an unknown outcome, never a clean failure
             _log.exception("nemesis %s %s", op["f"], op["value"])

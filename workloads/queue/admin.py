@@ -7,6 +7,7 @@ partition ends, cannot hide the outcome of any operation in the history.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from tenacity import retry, stop_after_delay, wait_fixed
 
@@ -25,7 +26,8 @@ def create_topic(spec: TestSpec, bootstrap: str, timeout: float = 60) -> None:
     from confluent_kafka import KafkaException
     from confluent_kafka.admin import AdminClient, NewTopic
 
-    admin = AdminClient({"bootstrap.servers": bootstrap, "logger": _log})
+    config: dict[str, Any] = {"bootstrap.servers": bootstrap, "logger": _log}
+    admin = AdminClient(config)
     topic = NewTopic(spec.topic, num_partitions=spec.partitions, replication_factor=spec.replication_factor,
                      config={"min.insync.replicas": str(spec.min_insync)})
 

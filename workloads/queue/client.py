@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any
 
 import kafka.errors
@@ -64,7 +65,9 @@ class QueueClient(ABC):
         self.mode = spec.mode
 
     def invoke(self, op: dict[str, Any]) -> Completion:
-        handler = {"send": self.send, "poll": self.poll, "assign": self.assign, "subscribe": self.subscribe}.get(op["f"])
+        handlers: dict[str, Callable[[Any], Completion]] = {
+            "send": self.send, "poll": self.poll, "assign": self.assign, "subscribe": self.subscribe}
+        handler = handlers.get(op["f"])
         if handler is None:
             return failed(f"the queue client has no operation {op['f']!r}")
         return handler(op.get("value"))
@@ -144,11 +147,11 @@ class ConfluentClient(QueueClient):
             self._producer.poll(0.05)
         if "error" not in report:
             return unknown("no delivery report in time")
-        error = report["error"]
-        if error is None:
+        delivery_error = report["error"]
+        if delivery_error is None:
             return self.acknowledged(value, report["message"].offset())
-        name = error.name()
-        if error.code() in REFUSED_BEFORE_APPEND.values() or name in ("_UNKNOWN_TOPIC", "_UNKNOWN_PARTITION"):
+        name = delivery_error.name()
+        if delivery_error.code() in REFUSED_BEFORE_APPEND.values() or name in ("_UNKNOWN_TOPIC", "_UNKNOWN_PARTITION"):
             return self.refusal(name)
         return unknown(name)
 
@@ -160,12 +163,12 @@ class ConfluentClient(QueueClient):
         except KafkaException as error:
             return failed(str(error))
         reads: dict[str, list[list[Any]]] = {}
-        errors = []
+        errors: list[str] = []
         for message in messages:
-            error = message.error()
-            if error is not None:
-                if error.code() != KafkaError._PARTITION_EOF:
-                    errors.append(error.name())
+            message_error = message.error()
+            if message_error is not None:
+                if message_error.code() != KafkaError._PARTITION_EOF:
+                    errors.append(message_error.name())
                 continue
             reads.setdefault(str(message.partition()), []).append([message.offset(), decode_value(message.value())])
         if errors and not reads:
@@ -304,6 +307,6 @@ CLIENTS: dict[str, type[QueueClient]] = {"confluent-kafka": ConfluentClient, "ka
 
 def open_client(spec: TestSpec, bootstrap: str, process: int) -> QueueClient:
     """A connected client for one process; connecting is retried (it cannot hide an outcome)."""
-    connect = retry(stop=stop_after_delay(30), wait=wait_fixed(0.5), reraise=True,
+    connect: Callable[[TestSpec, str, int], QueueClient] = retry(stop=stop_after_delay(30), wait=wait_fixed(0.5), reraise=True,
                     retry=retry_if_exception_type(UNREACHABLE))(CLIENTS[spec.client])
     return connect(spec, bootstrap, process)
