@@ -1,9 +1,6 @@
 """Bad input on a raw socket: that connection gets an error or is closed, and nobody else notices.
 
-The bytes are built here with struct, independently of keeper's own jute codec,
-from ZooKeeper's wire format: a 4-byte big-endian length before every frame, a
-ConnectRequest first, then RequestHeader(xid, type) plus the op's record, and
-ReplyHeader(xid, zxid, err) before every answer.
+The bytes are built by hand (raw_jute), independently of keeper's own codec.
 """
 
 from __future__ import annotations
@@ -18,67 +15,22 @@ from kazoo.client import KazooClient
 
 from cluster.deploy.keeper_ensemble import KeeperEnsemble, Kind
 from tests.keeper_ensemble.conftest import Connect, start_ensemble
+from tests.keeper_ensemble.raw_jute import (
+    CREATE, GET_DATA, OPEN_ACL, connect_request, frame, handshake, read_reply, request, ustring,
+)
 
 WAIT = 30
-GET_DATA, CREATE, EXISTS = 4, 1, 3
 UNKNOWN_OP = 9999
 MAX_BUFFER = 1 << 20
 """jute.maxbuffer's default: both kinds refuse frames above it."""
-OPEN_ACL = struct.pack(">i", 1) + struct.pack(">i", 31) + struct.pack(">i", 5) + b"world" + struct.pack(">i", 6) + b"anyone"
-
-
-def frame(body: bytes) -> bytes:
-    return struct.pack(">i", len(body)) + body
-
-
-def ustring(text: str) -> bytes:
-    data = text.encode()
-    return struct.pack(">i", len(data)) + data
-
-
-def connect_request() -> bytes:
-    """protocolVersion, lastZxidSeen, timeOut (ms), sessionId, passwd (16 zero bytes), readOnly."""
-    return frame(struct.pack(">iqiqi", 0, 0, 10_000, 0, 16) + bytes(16) + b"\x00")
-
-
-def request(xid: int, op: int, record: bytes) -> bytes:
-    return frame(struct.pack(">ii", xid, op) + record)
-
-
-def read_exactly(sock: socket.socket, size: int) -> bytes | None:
-    """The next `size` bytes, or None when the server closed the connection first."""
-    data = b""
-    while len(data) < size:
-        try:
-            chunk = sock.recv(size - len(data))
-        except ConnectionResetError:
-            return None
-        if not chunk:
-            return None
-        data += chunk
-    return data
-
-
-def handshake(sock: socket.socket) -> None:
-    sock.sendall(connect_request())
-    length = read_exactly(sock, 4)
-    assert length is not None, "the server closed a well-formed connect"
-    body = read_exactly(sock, struct.unpack(">i", length)[0])
-    assert body is not None and struct.unpack(">iiq", body[:16])[2] != 0, "the connect got no session"
 
 
 def answer(sock: socket.socket, xid: int) -> str:
     """'closed', or 'error N' / 'ok' from the reply to `xid`; notifications and pings in between are skipped."""
-    while True:
-        length = read_exactly(sock, 4)
-        if length is None:
-            return "closed"
-        body = read_exactly(sock, struct.unpack(">i", length)[0])
-        if body is None:
-            return "closed"
-        reply_xid, _zxid, error = struct.unpack(">iqi", body[:16])
-        if reply_xid == xid:
-            return f"error {error}" if error else "ok"
+    while (reply := read_reply(sock)) is not None:
+        if reply.xid == xid:
+            return f"error {reply.error}" if reply.error else "ok"
+    return "closed"
 
 
 Case = Callable[[socket.socket], str]

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import socket
+import struct
 import threading
 from typing import Callable
 
 from kazoo.client import KazooClient
 from kazoo.protocol.states import EventType, KazooState, WatchedEvent
 
-from cluster.deploy.keeper_ensemble import KeeperEnsemble
+from cluster.deploy.keeper_ensemble import HOST, KeeperEnsemble
 from tests.keeper_ensemble.conftest import Connect
 from tests.keeper_ensemble.relay import Relay
+from tests.keeper_ensemble.raw_jute import (
+    EXISTS, GET_DATA, NO_NODE, NODE_CREATED, NODE_DATA_CHANGED, NOTIFICATION_XID, SET_WATCHES, SET_WATCHES_XID,
+    Reply, handshake, notification_path, read_reply, request, strings, ustring,
+)
 
 WAIT = 60
 SHORT_SESSION = 2.0
@@ -128,3 +134,49 @@ def test_a_client_never_sees_older_state_on_a_server_that_is_behind(
         states.wait_until_in(KazooState.CONNECTED)
         assert client.client_id[0] == session_id
         assert client.get(root) == (b"300", last)
+
+
+
+
+def test_set_watches_carries_a_sessions_watches_to_another_server(ensemble: KeeperEnsemble, connect: Connect, root: str) -> None:
+    """setWatches on reconnect (kazoo never sends it, so raw jute does, as ZooKeeper's Java client would):
+    a change made while the session was away fires at once, a later change fires when it happens, each once."""
+    away, later, barrier = f"{root}/changed-while-away", f"{root}/changed-later", f"{root}/barrier"
+    writer = connect(ensemble.nodes[2].address)
+    writer.create(root)
+    writer.create(away, b"0")
+    writer.create(later, b"0")
+    with socket.create_connection((HOST, ensemble.nodes[0].ports.client), timeout=WAIT) as first:
+        session = handshake(first)
+        first.sendall(request(1, GET_DATA, ustring(away) + b"\x01"))
+        seen = read_reply(first)
+        assert seen is not None and (seen.xid, seen.error) == (1, 0)
+    writer.set(away, b"1")
+    with socket.create_connection((HOST, ensemble.nodes[1].ports.client), timeout=WAIT) as second:
+        assert handshake(second, session, last_zxid_seen=seen.zxid) == session
+        watches = struct.pack(">q", seen.zxid) + strings([away, later]) + strings([]) + strings([])
+        second.sendall(request(SET_WATCHES_XID, SET_WATCHES, watches))
+        heard, set_watches = notifications_until(second, lambda reply: reply.xid == SET_WATCHES_XID)
+        assert set_watches.error == 0
+        second.sendall(request(2, EXISTS, ustring(barrier) + b"\x01"))
+        heard_more, exists = notifications_until(second, lambda reply: reply.xid == 2)
+        assert exists.error == NO_NODE  # and the exists watch is set
+        writer.set(later, b"1")
+        writer.set(away, b"2")
+        writer.set(later, b"2")
+        writer.create(barrier)
+        heard_last, _ = notifications_until(second, lambda reply: reply.xid == NOTIFICATION_XID and barrier.encode() in reply.body)
+        heard += heard_more + heard_last
+    assert heard == [(NODE_DATA_CHANGED, away), (NODE_DATA_CHANGED, later), (NODE_CREATED, barrier)]
+
+
+def notifications_until(sock: socket.socket, last: Callable[[Reply], bool]) -> tuple[list[tuple[int, str]], Reply]:
+    """The watch events read up to and including the reply `last` picks, and that reply."""
+    heard: list[tuple[int, str]] = []
+    while True:
+        reply = read_reply(sock)
+        assert reply is not None, f"the connection closed after {heard}"
+        if reply.xid == NOTIFICATION_XID:
+            heard.append(notification_path(reply))
+        if last(reply):
+            return heard, reply
