@@ -273,7 +273,7 @@ class ClientConnection(asyncio.Protocol):
 
     def _write_request(self, header: RequestHeader, record: Any, payload: bytes) -> None:
         try:
-            write_request(header.type, record)
+            request = write_request(header.type, record)
         except KeeperError as error:
             self._enqueue_frame(encode_reply(header.xid, self._node.last_zxid, error.code))
             return
@@ -290,7 +290,7 @@ class ClientConnection(asyncio.Protocol):
             slot.frame = write_reply(header.xid, header.type, record, applied)
             self._flush()
 
-        self._node.submit(self.session_id, payload, done)
+        self._node.submit(self.session_id, payload, request, done)
 
     def _set_watches(self, header: RequestHeader, record: Any) -> bytes:
         if getattr(record, "persistent_watches", None) or getattr(record, "persistent_recursive_watches", None):

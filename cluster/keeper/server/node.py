@@ -99,7 +99,7 @@ class KeeperNode:
         self.applied_index = snapshot.index
         self._preparer: Preparer | None = None
         self._tracker: SessionTracker | None = None
-        self._waiting_forwards: list[Forward] = []
+        self._waiting_forwards: list[tuple[Forward, WriteRequest | None]] = []
         self._batch: list[tuple[bytes, RequestId | None]] = []
         self._numbers = itertools.count(1)
         self._pending: dict[int, _PendingWrite] = {}
@@ -140,11 +140,12 @@ class KeeperNode:
         return int(self._clock() * 1000)
 
     def create_session(self, timeout_ms: int, on_done: WriteCallback) -> None:
-        self._submit(0, b"", timeout_ms, on_done)
+        self._submit(0, b"", timeout_ms, CreateSession(timeout_ms), on_done)
 
-    def submit(self, session_id: int, payload: bytes, on_done: WriteCallback) -> None:
-        """A client's write request (its jute frame payload) from a connection on this server."""
-        self._submit(session_id, payload, 0, on_done)
+    def submit(self, session_id: int, payload: bytes, request: WriteRequest, on_done: WriteCallback) -> None:
+        """A client's write from a connection on this server: its jute frame payload (what a
+        follower forwards) and what the connection already decoded it to (what a leader prepares)."""
+        self._submit(session_id, payload, 0, request, on_done)
 
     def touch(self, session_id: int) -> None:
         if self._tracker is not None:
@@ -164,29 +165,32 @@ class KeeperNode:
     def _epoch(self) -> tuple[int, int]:
         return self.raft.term, self.raft.leader
 
-    def _submit(self, session_id: int, payload: bytes, create_ms: int, on_done: WriteCallback) -> None:
-        request = RequestId(self.id, self.incarnation, next(self._numbers))
-        self._pending[request.number] = _PendingWrite(on_done, self._clock() + REQUEST_TIMEOUT_S, self._epoch())
-        self._route(Forward(request, session_id, payload, create_ms))
+    def _submit(
+        self, session_id: int, payload: bytes, create_ms: int, request: WriteRequest, on_done: WriteCallback
+    ) -> None:
+        request_id = RequestId(self.id, self.incarnation, next(self._numbers))
+        self._pending[request_id.number] = _PendingWrite(on_done, self._clock() + REQUEST_TIMEOUT_S, self._epoch())
+        self._route(Forward(request_id, session_id, payload, create_ms), request)
 
-    def _route(self, forward: Forward) -> None:
+    def _route(self, forward: Forward, request: WriteRequest) -> None:
         if self.raft.role is Role.LEADER:
-            self._accept(forward)
+            self._accept(forward, request)
         elif self.raft.leader != NO_NODE:
             self._peers.send(self.raft.leader, forward)
         else:
             self._refused(forward.request)
 
-    def _accept(self, forward: Forward) -> None:
-        """The leader's side: prepare and propose, or hold the forward until this leader can prepare."""
+    def _accept(self, forward: Forward, request: WriteRequest | None = None) -> None:
+        """The leader's side: prepare and propose, or hold the forward until this leader can prepare.
+        `request` is the decoded write when it comes from this server's own client."""
         if self._preparer is None:
             if len(self._waiting_forwards) >= MAX_WAITING_FORWARDS:
                 self._refuse(forward.request)
             else:
-                self._waiting_forwards.append(forward)
+                self._waiting_forwards.append((forward, request))
             return
         try:
-            request = self._write_request(forward)
+            request = request if request is not None else self._write_request(forward)
         except (KeeperError, JuteError) as error:
             _log.warning("refusing a forwarded request that cannot be prepared: %s", error)
             self._refuse(forward.request)
@@ -312,7 +316,7 @@ class KeeperNode:
         self._preparer = None
         self._tracker = None
         waiting, self._waiting_forwards = self._waiting_forwards, []
-        for forward in waiting:
+        for forward, _ in waiting:
             self._refuse(forward.request)
         batch, self._batch = self._batch, []
         for _, request_id in batch:
@@ -376,8 +380,8 @@ class KeeperNode:
         _log.info("leading term %d from zxid 0x%x with %d sessions", self.raft.term, self.last_zxid,
                   len(self.replica.sessions))
         waiting, self._waiting_forwards = self._waiting_forwards, []
-        for forward in waiting:
-            self._accept(forward)
+        for forward, request in waiting:
+            self._accept(forward, request)
 
     def on_read_states(self, read_states: tuple[ReadState, ...]) -> None:
         for read in read_states:
