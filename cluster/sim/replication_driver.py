@@ -12,6 +12,7 @@ from collections.abc import Callable, Hashable, Iterable
 
 from cluster.broker.replication import (
     Action,
+    AdvanceLogStart,
     AppendAsFollower,
     AppendAsLeader,
     EpochEndOffsetRequest,
@@ -73,6 +74,8 @@ class ReplicaDriver:
             elif isinstance(action, TruncateTo):
                 self.log.truncate_to(action.offset)
                 pending.extend(replica.log_changed(now))
+            elif isinstance(action, AdvanceLogStart):
+                self.log.delete_records_before(action.offset)
             elif isinstance(action, TruncateFullyAndStartAt):
                 self.log.truncate_fully_and_start_at(action.offset)
                 pending.extend(replica.log_changed(now))

@@ -84,7 +84,9 @@ class MemoryLog:
         self._add(batch)
 
     def read(self, start: int, end: int) -> tuple[Record, ...]:
-        return tuple(self.records[start - self._start : end - self._start])
+        """The records in [start, end) that this log holds."""
+        first = max(start, self._start) - self._start
+        return tuple(self.records[first : max(end - self._start, first)])
 
     def truncate_to(self, offset: int) -> None:
         if offset >= self.log_end_offset:

@@ -166,3 +166,13 @@ def test_an_answer_to_a_request_of_an_earlier_epoch_is_ignored() -> None:
     answer = FetchResponse(new.request.correlation, ErrorCode.NONE, 1, 0, 1, tuple(records(10)))
     [again] = follower.run(follower.replica.on_fetch_response(answer, 3), 3)
     assert isinstance(again, SendFetch) and again.request.fetch_offset == 1, "still fetching: not fenced"
+
+
+def test_a_history_that_diverged_below_the_leaders_log_start_is_dropped_with_it() -> None:
+    wiring = Wiring((1, 2), PAIR_CONFIG)
+    wiring.log(1).append_as_follower([*records(0, 0, 0, 0), *records(2, start=4)])
+    wiring.drivers[2] = ReplicaDriver(2, MemoryLog(3, records(1, 1, start=3)), PAIR_CONFIG)
+    wiring.apply(state(2, 3, (2,), version=0), brokers=[2])
+    wiring.apply(state(2, 3, (2,), version=0), brokers=[1])
+    assert wiring.log(1).log_start_offset == 3, "offsets 0-2 of epoch 0: the leader cannot vouch for them"
+    assert entries(wiring.log(1)) == entries(wiring.log(2))

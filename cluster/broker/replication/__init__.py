@@ -13,7 +13,8 @@ A driver (the broker's asyncio runtime, or `cluster.sim.replication_driver`):
   the answer's HW; consumers: `consumer_fetch`; OffsetForLeaderEpoch: `epoch_end_offset`;
 - as a follower, sends `SendFetch` / `SendEpochEndOffset` to the leader and feeds the answers to
   `on_fetch_response` / `on_epoch_end_offset`; applies `AppendAsFollower`, `TruncateTo` and
-  `TruncateFullyAndStartAt` to the log, then calls `log_changed`;
+  `TruncateFullyAndStartAt` to the log, then calls `log_changed`; applies `AdvanceLogStart`
+  (drop records below the leader's log start) without reporting;
 - on `AlterIsr`, writes the state conditionally on `expected_version` and calls
   `isr_update_result` with the state the keeper then holds; a broker's writes must reach the
   keeper in the order sent (one session), and an unanswered one is simply sent again by `tick`.
@@ -22,6 +23,7 @@ Actions that change the log come last in their list; everything else may be carr
 
 from cluster.broker.replication.actions import (
     Action,
+    AdvanceLogStart,
     AlterIsr,
     AppendAsFollower,
     AppendAsLeader,
@@ -52,6 +54,7 @@ __all__ = [
     "UNDEFINED_EPOCH",
     "UNDEFINED_OFFSET",
     "Action",
+    "AdvanceLogStart",
     "AlterIsr",
     "AppendAsFollower",
     "AppendAsLeader",

@@ -3,6 +3,7 @@
 Log changes (`AppendAsLeader`, `AppendAsFollower`, `TruncateTo`, `TruncateFullyAndStartAt`) come
 last in a list of actions; once it has applied one, the driver reports back (`appended_as_leader`
 or `log_changed`), because what the core does next depends on the log as it then is.
+`AdvanceLogStart` only drops old records and is applied in its place in the list, unreported.
 """
 
 from __future__ import annotations
@@ -53,6 +54,16 @@ class TruncateFullyAndStartAt:
 
 
 @dataclass(frozen=True, slots=True)
+class AdvanceLogStart:
+    """Forget the records below `offset`, the leader's log start (Kafka's maybeIncrementLogStartOffset).
+
+    The leader deleted them, so nothing can tell whether ours match: a history that diverged
+    there must not outlive them. Needs no report back."""
+
+    offset: int
+
+
+@dataclass(frozen=True, slots=True)
 class SendFetch:
     leader: int
     request: FetchRequest
@@ -74,4 +85,5 @@ class AlterIsr:
 
 
 LogChange = AppendAsLeader | AppendAsFollower | TruncateTo | TruncateFullyAndStartAt
-Action = LogChange | CompleteProduce | SendFetch | SendEpochEndOffset | AlterIsr
+"""Log changes the driver reports back after applying."""
+Action = LogChange | AdvanceLogStart | CompleteProduce | SendFetch | SendEpochEndOffset | AlterIsr

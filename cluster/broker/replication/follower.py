@@ -8,7 +8,9 @@ Rules (KIP-101, KIP-279; Kafka's `AbstractFetcherThread`):
   log knows E too, truncate to min(end, local end of E); if it does not, truncate to the end
   of the largest local epoch below E and ask again. A leader that knows no epoch at all (an
   empty log) answers -1: keep the log and let the fetch's OFFSET_OUT_OF_RANGE say where to cut.
-- Fetch from the log end; append what comes back; HW = min(leader's HW, own log end).
+- Fetch from the log end; append what comes back; HW = min(leader's HW, own log end). Records
+  below the leader's log start are dropped: the leader deleted them, and a history that
+  diverged there (KIP-279 cannot see below the leader's first epoch) must not outlive them.
 - OFFSET_OUT_OF_RANGE: past the leader's log end, truncate to it; below its log start (the
   leader deleted what this replica lacks), empty the log and restart it at the leader's start.
 - FENCED_LEADER_EPOCH: this replica's view is stale; it stops and waits for the next state.
@@ -24,6 +26,7 @@ from collections.abc import Iterator
 from cluster.broker.protocol.errors import ErrorCode
 from cluster.broker.replication.actions import (
     Action,
+    AdvanceLogStart,
     AppendAsFollower,
     SendEpochEndOffset,
     SendFetch,
@@ -125,11 +128,14 @@ class Following:
         if response.error != ErrorCode.NONE:
             return self._on_error(response.error, now)
         self._leader_high_watermark = response.high_watermark
+        actions: list[Action] = []
+        if response.log_start_offset > self._log.log_start_offset:
+            actions.append(AdvanceLogStart(min(response.log_start_offset, self._log.log_end_offset)))
         if response.records is not None:
-            return [AppendAsFollower(response.records)]
+            return [*actions, AppendAsFollower(response.records)]
         self._learn_high_watermark()
         self._next_at = now + self._config.replica_fetch_wait_max_ms
-        return []
+        return actions
 
     def _out_of_range(self, response: FetchResponse, now: int) -> list[Action]:
         log_end = self._log.log_end_offset
