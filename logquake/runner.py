@@ -66,7 +66,9 @@ def exit_code(results: dict[str, Any]) -> int:
     """0 valid, 1 invalid, 2 the run failed, was interrupted, or the checkers cannot tell (Jepsen's codes)."""
     if results.get("interrupted"):
         return 2
-    return {True: 0, False: 1}.get(results.get("valid"), 2)  # type: ignore[arg-type]
+    if results.get("valid") is True:
+        return 0
+    return 1 if results.get("valid") is False else 2
 
 
 class Pool:
@@ -359,7 +361,7 @@ def summary(results: dict[str, Any], run_dir: Path) -> str:
         if isinstance(outcomes, dict):
             rows.append([f, *(int(outcomes.get(t, 0)) for t in ("ok", "fail", "info"))])
     lines = [table(["op", "ok", "fail", "info"], rows)] if rows else []
-    verdict = {True: "VALID", False: "INVALID"}.get(results.get("valid"), "UNKNOWN")  # type: ignore[arg-type]
+    verdict = "VALID" if results.get("valid") is True else "INVALID" if results.get("valid") is False else "UNKNOWN"
     if results.get("interrupted"):
         verdict += f" (partial: {results.get('problem', 'interrupted')})"
     lines.append(f"verdict: {verdict}")

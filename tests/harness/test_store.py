@@ -83,3 +83,4 @@ def test_bad_specs_are_refused_naming_the_field(change, field):
 def test_unknown_stored_fields_are_refused():
     with pytest.raises(SpecError, match="colour"):
         TestSpec.from_dict({**TestSpec().to_dict(), "colour": "red"})
+
