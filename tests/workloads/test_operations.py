@@ -95,3 +95,12 @@ def test_highest_acknowledged_offsets_per_partition():
         {"f": "poll", "type": "ok", "value": {"1": [[9, 9]]}},
     ]
     assert highest_acknowledged(history) == {0: 4}
+
+
+def test_final_targets_cover_acknowledged_and_existing_offsets():
+    from logquake.runner import final_targets
+
+    history = [{"f": "send", "type": "ok", "value": {"partition": 0, "offset": 9, "value": 1}}]
+    # Partition 0 lost its acknowledged offset 9 (it ends at 5): reads must still aim at 9.
+    assert final_targets(history, {0: 5, 1: 3, 2: 0}) == {0: 9, 1: 2, 2: -1}
+    assert final_targets(history, {}) == {0: 9}
