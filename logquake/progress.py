@@ -65,7 +65,8 @@ class Progress:
             for (_, type_), count in self._counts.items():
                 totals[type_] += count
         faults = self._active_faults()
-        return (f"[{self.phase}] {now - self._started:5.1f}s of {self.time_limit:g}s  {rate:4d} ops/s  "
+        limit = f" of {self.time_limit:g}s" if self.phase == "main" else ""
+        return (f"[{self.phase}] {now - self._started:5.1f}s{limit}  {rate:4d} ops/s  "
                 f"ok {totals['ok']}  fail {totals['fail']}  info {totals['info']}  "
                 f"faults: {', '.join(faults) if faults else 'none'}")
 

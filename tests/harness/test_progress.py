@@ -21,6 +21,8 @@ def test_status_counts_client_completions_and_shows_faults():
     assert "faults: pause b1" in status
     faults.clear()
     assert "faults: none" in progress.status()
+    progress.phase = "final"
+    assert progress.status().startswith("[final]") and "of 60s" not in progress.status()
 
 
 def test_phase_messages_go_to_the_stream():
