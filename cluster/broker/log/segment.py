@@ -285,8 +285,7 @@ class Segment:
         if batches[0][0] + shift == 0:
             self.first_batch_timestamp = batches[0][2]
         for position, last_offset, max_timestamp, size in batches:
-            if max_timestamp > self.max_timestamp:
-                self.max_timestamp, self.offset_of_max_timestamp = max_timestamp, last_offset
+            self._track_timestamp(last_offset, max_timestamp)
             if self._bytes_since_index_entry > self.index_interval_bytes:
                 self.offset_index.append(last_offset, position + shift)
                 times = self.time_index.keys

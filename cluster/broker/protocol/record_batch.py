@@ -120,7 +120,8 @@ def crc_of(buf: bytes | bytearray | memoryview, position: int = 0, size: int | N
     """CRC-32C over the checksummed part of the batch at `position`."""
     if size is None:
         size = BatchHeader.parse(buf, position).size
-    return crc32c.crc32c(memoryview(buf)[position + CRC_START : position + size])
+    view = buf if isinstance(buf, memoryview) else memoryview(buf)
+    return crc32c.crc32c(view[position + CRC_START : position + size])
 
 
 def peek_size(buf: bytes | bytearray | memoryview, position: int = 0) -> int | None:
@@ -157,8 +158,7 @@ def validate(
         or records_count < 0
     ):
         raise _framing_error(BatchHeader._make(fields), available, max_size, position)
-    view = buf if isinstance(buf, memoryview) else memoryview(buf)
-    actual = crc32c.crc32c(view[position + CRC_START : position + size])
+    actual = crc_of(buf, position, size)
     if actual != crc:
         raise CorruptBatchError(f"CRC-32C {actual:#010x} does not match stored {crc:#010x}", position)
     return tuple.__new__(BatchHeader, fields)
