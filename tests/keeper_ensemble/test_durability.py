@@ -1,4 +1,4 @@
-"""Restarts keep data: one server stopped and started again, and every server killed at once."""
+"""Restarts keep data: one server stopped (SIGTERM) and started again, then every server killed at once."""
 
 from __future__ import annotations
 
@@ -26,21 +26,19 @@ def write(client: KazooClient, root: str) -> None:
             client.delete(f"{root}/node-{n:03}")
 
 
-def test_a_restarted_server_serves_the_data_written_before(own_ensemble: KeeperEnsemble, connect: Connect, root: str) -> None:
+def test_restarts_keep_the_data_one_server_at_a_time_and_all_at_once(
+    own_ensemble: KeeperEnsemble, connect: Connect, root: str
+) -> None:
     writer = connect(own_ensemble.connect_string)
     write(writer, root)
     expected = snapshot(writer, root)
+    writer.stop()
+
     follower = own_ensemble.followers()[0]
     follower.restart()
     own_ensemble.wait_until_serving()
     assert snapshot(connect(follower.address), root) == expected
 
-
-def test_the_ensemble_keeps_its_data_when_every_server_is_killed(own_ensemble: KeeperEnsemble, connect: Connect, root: str) -> None:
-    writer = connect(own_ensemble.connect_string)
-    write(writer, root)
-    expected = snapshot(writer, root)
-    writer.stop()
     for node in own_ensemble.nodes:
         node.kill()
     for node in own_ensemble.nodes:
