@@ -7,6 +7,7 @@ per line, written with cluster.durable_file so a reader never sees half a file.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Sequence
 
 from cluster.durable_file import write_atomically
 
@@ -17,7 +18,7 @@ class CheckpointError(ValueError):
     """A checkpoint file exists but does not hold what its format promises."""
 
 
-def write(path: Path, entries: list[tuple[int, ...]]) -> None:
+def write(path: Path, entries: Sequence[tuple[int, ...]]) -> None:
     lines = [str(VERSION), str(len(entries))] + [" ".join(str(field) for field in entry) for entry in entries]
     write_atomically(path, ("\n".join(lines) + "\n").encode("ascii"))
 
