@@ -19,8 +19,8 @@ from tests.keeper_ensemble.raw_jute import (
 )
 
 WAIT = 60
-SHORT_SESSION = 2.0
-"""Seconds; the shortest session both kinds grant with tickTime=1000 (2 ticks)."""
+SHORT_SESSION = 4.0
+"""Seconds; the shortest session both kinds grant with tickTime=2000 (2 ticks)."""
 
 
 class States:
