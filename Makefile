@@ -11,7 +11,7 @@ APT_PACKAGES := openjdk-17-jdk-headless kcat zookeeper
 # Only the benchmarks' side-by-side peers.
 BENCH_APT_PACKAGES := rabbitmq-server
 
-.PHONY: install apt test bench sim clean
+.PHONY: install apt test bench sim chaos image clean
 
 install: $(INSTALLED) apt
 
@@ -29,17 +29,31 @@ $(INSTALLED): pyproject.toml | $(BIN)/python
 	  || { echo "error: pip could not install logquake's dependencies (is PyPI reachable?)" >&2; exit 1; }
 	@touch $@
 
+# The node image for the docker backend, cached by content (under a second when nothing changed).
+image: install
+	$(BIN)/python -m cluster.deploy.image build
+
+# Builds the image when a Docker engine answers; without one the docker tests skip (or fail when CI=true).
 test: install
+	$(BIN)/python -m cluster.deploy.image build --if-engine
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# A representative 60-second chaos run on the default backend (docker when an engine answers).
+CHAOS_ARGS ?= --workload queue --nemesis kill,pause --acks all --brokers 3 --keepers 3 \
+  --replication-factor 3 --min-insync 2 --time-limit 60 --rate 200 --concurrency 6 --backend auto --seed 1
+chaos: install
+	$(BIN)/python -m cluster.deploy.image build --if-engine
+	$(BIN)/logquake run $(CHAOS_ARGS)
 
 bench: install
 	@scripts/ensure-apt-packages.sh $(BENCH_APT_PACKAGES)
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
-# A long seeded search of Raft schedules (CI runs a fixed range inside make test).
+# Long seeded searches of Raft and replication schedules (CI runs fixed ranges inside make test).
 SIM_SEEDS ?= 0:20000
 sim: install
 	$(BIN)/python -m cluster.sim.raft_search --seeds $(SIM_SEEDS) --workers 2
+	$(BIN)/python -m cluster.sim.replication_search --seeds $(SIM_SEEDS) --workers 2
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

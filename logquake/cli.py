@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import click
 
+from cluster.broker.controller.status import controller_status_command
 from cluster.broker.log.dump import dump
 from cluster.broker.main import broker_command
+from cluster.deploy.cleanup import cleanup_command
+from cluster.deploy.image import image_command
+from cluster.keeper.main import keeper_command
 from logquake import __version__
+from logquake.commands import check_command, run_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -24,3 +29,16 @@ log.add_command(dump)
 
 
 main.add_command(broker_command)
+main.add_command(keeper_command)
+main.add_command(run_command)
+main.add_command(check_command)
+main.add_command(image_command, "image")
+
+
+@main.group()
+def cluster() -> None:
+    """Look at and clean up clusters that runs brought up."""
+
+
+cluster.add_command(controller_status_command)
+cluster.add_command(cleanup_command, "down")

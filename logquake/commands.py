@@ -89,14 +89,3 @@ def check_command(run_dir: Path) -> None:
     click.echo(summary(results, resolved))
     sys.exit(exit_code(results))
 
-
-@click.group()
-def main() -> None:
-    """run and check, until they are wired into the logquake command."""
-
-
-main.add_command(run_command)
-main.add_command(check_command)
-
-if __name__ == "__main__":
-    main()

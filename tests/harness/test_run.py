@@ -104,7 +104,7 @@ def test_check_refuses_a_directory_that_is_not_a_run(tmp_path):
 
 
 def test_sigint_heals_tears_down_and_keeps_partial_results(tmp_path):
-    child = subprocess.Popen([sys.executable, "-m", "logquake.commands", "run", *ONE_BROKER, "--store",
+    child = subprocess.Popen([sys.executable, "-m", "logquake", "run", *ONE_BROKER, "--store",
                               str(tmp_path), "--nemesis", "pause", "--nemesis-interval", "2", "--time-limit", "120"],
                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
