@@ -1,1 +1,1 @@
-"""Ways to run cluster nodes: local processes (and, later, containers)."""
+"""Ways to run cluster nodes: local processes and containers."""
