@@ -8,13 +8,10 @@ Exit status 1 when any seed fails; every failure prints its replay command.
 
 from __future__ import annotations
 
-import argparse
-import multiprocessing
 import sys
-import time
 from collections import Counter
-from collections.abc import Iterator
 
+from cluster.sim import seed_search
 from cluster.sim.replication_schedule import ScheduleResult, run_schedule
 
 
@@ -22,41 +19,13 @@ def replay_command(seed: int) -> str:
     return f"python -m cluster.sim.replication_search --seed {seed}"
 
 
-def _seed_range(text: str) -> range:
-    start, _, stop = text.partition(":")
-    if not stop:
-        raise argparse.ArgumentTypeError("expected START:STOP")
-    return range(int(start), int(stop))
-
-
-def _results(seeds: range, workers: int) -> Iterator[ScheduleResult]:
-    if workers <= 1:
-        yield from map(run_schedule, seeds)
-        return
-    with multiprocessing.Pool(workers) as pool:
-        yield from pool.imap(run_schedule, seeds, chunksize=16)
-
-
 def search(seeds: range, workers: int, stop_on_failure: bool) -> int:
-    began = time.monotonic()
-    failures = done = acknowledged = expected_losses = 0
-    for result in _results(seeds, workers):
-        done += 1
-        acknowledged += sum(write.outcome == "ok" for write in result.writes)
-        expected_losses += len(result.lost)
-        if result.violations:
-            failures += 1
-            print(result.describe(replay_command(result.seed)), flush=True)
-            if stop_on_failure:
-                break
-        if done % 1000 == 0:
-            print(f"{done} schedules, {failures} failing, {done / (time.monotonic() - began):.1f}/s", flush=True)
-    elapsed = time.monotonic() - began
-    print(
-        f"{done} schedules in {elapsed:.1f}s ({done / elapsed:.1f}/s), {acknowledged} acknowledged writes, "
-        f"{expected_losses} lost as the configuration allows, {failures} failing"
-    )
-    return 1 if failures else 0
+    return seed_search.search(run_schedule, seeds, workers, stop_on_failure, replay_command, _totals)
+
+
+def _totals(result: ScheduleResult) -> Counter[str]:
+    acknowledged = sum(write.outcome == "ok" for write in result.writes)
+    return Counter({"acknowledged writes": acknowledged, "lost as the configuration allows": len(result.lost)})
 
 
 def replay(seed: int) -> int:
@@ -82,18 +51,9 @@ def replay(seed: int) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m cluster.sim.replication_search", description=__doc__.split("\n")[0]
+    return seed_search.command_line(
+        argv, "python -m cluster.sim.replication_search", __doc__.split("\n")[0], search, replay
     )
-    what = parser.add_mutually_exclusive_group(required=True)
-    what.add_argument("--seeds", type=_seed_range, help="seed range START:STOP to search")
-    what.add_argument("--seed", type=int, help="replay one seed and show its timeline")
-    parser.add_argument("--workers", type=int, default=1, help="processes to search with")
-    parser.add_argument("--stop-on-failure", action="store_true")
-    args = parser.parse_args(argv)
-    if args.seed is not None:
-        return replay(args.seed)
-    return search(args.seeds, args.workers, args.stop_on_failure)
 
 
 if __name__ == "__main__":
