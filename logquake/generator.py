@@ -185,29 +185,6 @@ class Mix(Generator):
 
 
 @dataclass(frozen=True)
-class Stagger(Generator):
-    """Ops spaced by random gaps uniform in [0, 2*mean): `mean` is the average interval, over all threads."""
-
-    mean: int
-    gen: Generator
-    next_time: int | None = None
-
-    def op(self, ctx: Context) -> Emission | None:
-        result = self.gen.op(ctx)
-        if result is None:
-            return None
-        item, following = result
-        if isinstance(item, Pending):
-            return item, replace(self, gen=following)
-        at = max(item["time"], ctx.time if self.next_time is None else self.next_time)
-        gap = int(ctx.rng.random() * 2 * self.mean)
-        return {**item, "time": at}, Stagger(self.mean, following, at + gap)
-
-    def update(self, ctx: Context, event: Op) -> Generator:
-        return replace(self, gen=self.gen.update(ctx, event))
-
-
-@dataclass(frozen=True)
 class Delay(Generator):
     """Ops at least `interval` apart: a hard rate limit of 1/interval over all threads."""
 
@@ -223,10 +200,21 @@ class Delay(Generator):
         if isinstance(item, Pending):
             return item, replace(self, gen=following)
         at = max(item["time"], ctx.time if self.next_time is None else self.next_time)
-        return {**item, "time": at}, Delay(self.interval, following, at + self.interval)
+        return {**item, "time": at}, replace(self, gen=following, next_time=at + self._gap(ctx))
+
+    def _gap(self, ctx: Context) -> int:
+        return self.interval
 
     def update(self, ctx: Context, event: Op) -> Generator:
         return replace(self, gen=self.gen.update(ctx, event))
+
+
+@dataclass(frozen=True)
+class Stagger(Delay):
+    """Ops spaced by random gaps uniform in [0, 2*interval): `interval` is the average, over all threads."""
+
+    def _gap(self, ctx: Context) -> int:
+        return int(ctx.rng.random() * 2 * self.interval)
 
 
 def rate(ops_per_second: float, gen: Generator) -> Generator:
