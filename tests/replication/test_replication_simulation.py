@@ -7,10 +7,6 @@ seeds than this suite.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
 from cluster.broker.replication import PartitionReplica
@@ -21,6 +17,7 @@ from cluster.sim.replication_scenarios import (
 )
 from cluster.sim.replication_schedule import run_schedule
 from tests.replication import broken_cores
+from tests.sim.determinism import outputs_under_hash_seeds
 
 CHUNK = 50
 SUITE_SEEDS = range(0, 500)
@@ -61,17 +58,7 @@ def test_a_seed_replays_identically_in_another_process_with_other_hash_seeds() -
         "import zlib; from cluster.sim.replication_schedule import run_schedule; r = run_schedule(23); "
         "print(r.events, r.virtual_time, zlib.crc32(repr((r.writes, r.timeline)).encode()))"
     )
-    outputs = {
-        subprocess.run(
-            [sys.executable, "-c", script],
-            env={**os.environ, "PYTHONHASHSEED": str(hash_seed)},
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        for hash_seed in (1, 2)
-    }
-    assert len(outputs) == 1
+    assert len(outputs_under_hash_seeds(script)) == 1
 
 
 def test_acks_1_writes_acknowledged_by_a_cut_off_leader_are_lost_and_detected() -> None:

@@ -6,15 +6,12 @@ failing one names its replay command. `make sim` searches far more seeds than th
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
 from cluster.sim.raft_schedule import run_schedule
 from cluster.sim.raft_search import replay_command
 from tests.sim import broken_cores
+from tests.sim.determinism import outputs_under_hash_seeds
 
 CHUNK = 100
 SUITE_SEEDS = range(0, 1500)
@@ -44,17 +41,7 @@ def test_a_seed_replays_identically_in_another_process_with_other_hash_seeds() -
         "import zlib; from cluster.sim.raft_schedule import run_schedule; r = run_schedule(57); "
         "print(r.events, r.virtual_time, zlib.crc32(repr((r.history.ops, r.timeline)).encode()))"
     )
-    outputs = {
-        subprocess.run(
-            [sys.executable, "-c", script],
-            env={**os.environ, "PYTHONHASHSEED": str(hash_seed)},
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        for hash_seed in (1, 2)
-    }
-    assert len(outputs) == 1
+    assert len(outputs_under_hash_seeds(script)) == 1
 
 
 def test_schedules_include_faults_and_unknown_outcomes() -> None:
