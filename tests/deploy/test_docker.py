@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import docker
 import pytest
-from kazoo.client import KazooClient
 
 from cluster.deploy.cleanup import remove_leftovers
 from cluster.deploy.deployment import ClusterSpec, deploy, docker_unavailable, resolve_backend
 from cluster.deploy.docker_backend import RUN_LABEL
-from cluster.deploy.probes import accepts_connections, keeper_mode
-from tests.deploy.kafka_io import answers_metadata, consume, produce
+from tests.deploy.kafka_io import consume, produce
+from tests.deploy.node_checks import (
+    check_graceful_stop_and_restart,
+    check_keeper_ensemble_serves,
+    check_kill_restarts_with_data,
+    check_pause_silences_until_resumed,
+)
 from tests.facilities import require
 
 
@@ -58,35 +62,17 @@ def test_exec_runs_in_the_nodes_network_namespace_with_net_admin(cluster):
 
 def test_paused_container_answers_nothing_until_resumed(cluster):
     (broker,) = cluster.brokers
-    broker.pause()
-    try:
-        assert broker.is_paused() and broker.is_running()
-        assert not answers_metadata(cluster.bootstrap_servers)
-    finally:
-        broker.resume()
-    assert not broker.is_paused()
-    assert answers_metadata(cluster.bootstrap_servers)
+    check_pause_silences_until_resumed(broker, cluster.bootstrap_servers)
 
 
 def test_killed_container_restarts_at_the_same_address_with_its_data(cluster):
     (broker,) = cluster.brokers
-    produce(cluster.bootstrap_servers, "docker-kill", ["before"])
-    broker.kill()
-    assert not broker.is_running()
-    assert not accepts_connections(broker.host, broker.port)
-    broker.start()
-    broker.wait_serving()
-    produce(cluster.bootstrap_servers, "docker-kill", ["after"])
-    assert consume(cluster.bootstrap_servers, "docker-kill", 2) == ["before", "after"]
+    check_kill_restarts_with_data(broker, cluster.bootstrap_servers, "docker-kill")
 
 
 def test_graceful_stop_reaches_the_broker_through_the_init(cluster):
     (broker,) = cluster.brokers
-    broker.stop(timeout=20)
-    assert not broker.is_running()
-    assert "shutting down" in broker.log_text()
-    broker.start()
-    broker.wait_serving()
+    check_graceful_stop_and_restart(broker)
 
 
 def test_down_collects_logs_and_leaves_no_container_or_network(engine, tmp_path):
@@ -114,13 +100,4 @@ def test_cleanup_removes_a_crashed_runs_containers_and_network_by_label(engine, 
 
 def test_keepers_in_containers_form_an_ensemble_the_host_can_use(engine, tmp_path):
     with deploy(ClusterSpec(keepers=3, brokers=1), "docker", tmp_path) as deployment:
-        modes = sorted(keeper_mode(k.host, k.port) or "down" for k in deployment.keepers)
-        assert modes == ["follower", "follower", "leader"]
-        client = KazooClient(hosts=deployment.keeper_connect)
-        client.start(timeout=20)
-        try:
-            client.create("/deployed", b"yes")
-            assert client.get("/deployed")[0] == b"yes"
-        finally:
-            client.stop()
-            client.close()
+        check_keeper_ensemble_serves(deployment)

@@ -5,13 +5,18 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
-from kazoo.client import KazooClient
 
 from cluster.deploy.cleanup import remove_leftovers
 from cluster.deploy.deployment import ClusterSpec, deploy
 from cluster.deploy.local import PID_FILE
-from cluster.deploy.probes import accepts_connections, keeper_mode
-from tests.deploy.kafka_io import answers_metadata, consume, produce
+from cluster.deploy.probes import accepts_connections
+from tests.deploy.kafka_io import consume, produce
+from tests.deploy.node_checks import (
+    check_graceful_stop_and_restart,
+    check_keeper_ensemble_serves,
+    check_kill_restarts_with_data,
+    check_pause_silences_until_resumed,
+)
 
 
 @pytest.fixture(scope="module")
@@ -45,35 +50,17 @@ def test_a_kafka_client_produces_to_and_consumes_from_every_broker(cluster):
 
 def test_paused_broker_answers_nothing_until_resumed(cluster):
     broker = cluster.brokers[0]
-    broker.pause()
-    try:
-        assert broker.is_paused() and broker.is_running()
-        assert not answers_metadata(broker.address)
-    finally:
-        broker.resume()
-    assert not broker.is_paused()
-    assert answers_metadata(broker.address)
+    check_pause_silences_until_resumed(broker, broker.address)
 
 
 def test_killed_broker_is_gone_and_restarts_with_its_data(cluster):
     broker = cluster.brokers[2]
-    produce(broker.address, "local-kill", ["before"])
-    broker.kill()
-    assert not broker.is_running()
-    assert not accepts_connections(broker.host, broker.port)
-    broker.start()
-    broker.wait_serving()
-    produce(broker.address, "local-kill", ["after"])
-    assert consume(broker.address, "local-kill", 2) == ["before", "after"]
+    check_kill_restarts_with_data(broker, broker.address, "local-kill")
 
 
 def test_graceful_stop_and_exec_on_the_host(cluster):
     broker = cluster.brokers[1]
-    broker.stop(timeout=20)
-    assert not broker.is_running()
-    assert "shutting down" in broker.log_text()
-    broker.start()
-    broker.wait_serving()
+    check_graceful_stop_and_restart(broker)
     code, output = broker.exec(["sh", "-c", "echo $PWD; exit 3"])
     assert (code, output.strip()) == (3, str(broker.directory))
 
@@ -114,15 +101,6 @@ def _alive(pid: int) -> bool:
 def test_keepers_form_an_ensemble_before_the_brokers_start(tmp_path):
     with deploy(ClusterSpec(keepers=3, brokers=1), "local", tmp_path) as deployment:
         assert [k.name for k in deployment.keepers] == ["k1", "k2", "k3"]
-        modes = sorted(keeper_mode(k.host, k.port) or "down" for k in deployment.keepers)
-        assert modes == ["follower", "follower", "leader"]
         (broker,) = deployment.brokers
         assert f"zookeeper.connect={deployment.keeper_connect}" in broker.config_path.read_text().splitlines()
-        client = KazooClient(hosts=deployment.keeper_connect)
-        client.start(timeout=20)
-        try:
-            client.create("/deployed", b"yes")
-            assert client.get("/deployed")[0] == b"yes"
-        finally:
-            client.stop()
-            client.close()
+        check_keeper_ensemble_serves(deployment)
