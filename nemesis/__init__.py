@@ -1,9 +1,12 @@
 """Nemeses: the faults a run injects, as ops of process "nemesis" in the history.
 
-`build(names, deployment, options)` gives one nemesis handling every named fault. Options:
-"rng" (a random.Random, or "seed"), "roles" (which nodes shares draw from; brokers by default),
-"topic" and "partition" (for the partition-leader target), "stop_timeout" (graceful stops),
-"heal_timeout" (how long heal() waits for nodes to serve again), "lookup_timeout".
+`build(names, deployment, options)` gives one nemesis handling every named fault: kill, pause and
+restart (process.py) and isolate-leader (leader_isolation.py: acknowledged writes the next leader
+lacks, the fault that must find loss under acks=1). Options: "rng" (a random.Random, or "seed"),
+"roles" (which nodes shares draw from; brokers by default), "topic" and "partition" (for the
+partition-leader target and isolate-leader), "stop_timeout" (graceful stops), "heal_timeout" (how
+long heal() waits for nodes to serve again), "lookup_timeout", "isolation_time" (isolate-leader's
+pause of the followers, seconds).
 """
 
 from __future__ import annotations
@@ -12,12 +15,14 @@ from typing import Any
 
 from cluster.deploy.deployment import Deployment
 from nemesis.base import Composite, Nemesis, NemesisError
+from nemesis.leader_isolation import NAME as LEADER_ISOLATION
+from nemesis.leader_isolation import LeaderIsolation
 from nemesis.process import FAULTS as PROCESS_FAULTS
-from nemesis.process import Claims, ProcessFault
+from nemesis.process import Claims, ProcessFault, kinds
 
 __all__ = ["FAULTS", "Nemesis", "NemesisError", "build"]
 
-FAULTS = PROCESS_FAULTS
+FAULTS = (*PROCESS_FAULTS, LEADER_ISOLATION)
 
 
 def build(names: list[str], deployment: Deployment, options: dict[str, Any]) -> Nemesis:
@@ -25,4 +30,7 @@ def build(names: list[str], deployment: Deployment, options: dict[str, Any]) -> 
     if unknown:
         raise ValueError(f"unknown fault(s) {', '.join(unknown)}: choose from {', '.join(FAULTS)}")
     claims = Claims()
-    return Composite([ProcessFault(name, deployment, options, claims) for name in dict.fromkeys(names)])
+    process_kinds = kinds(float(options.get("stop_timeout", 30)))
+    return Composite([LeaderIsolation(deployment, options, claims) if name == LEADER_ISOLATION
+                      else ProcessFault(process_kinds[name], deployment, options, claims)
+                      for name in dict.fromkeys(names)])

@@ -37,7 +37,7 @@ class FaultKind:
     stop: Action
 
 
-def _kinds(stop_timeout: float) -> dict[str, FaultKind]:
+def kinds(stop_timeout: float) -> dict[str, FaultKind]:
     return {
         "kill": FaultKind("kill", Action("SIGKILL", methodcaller("kill")), Action("start", methodcaller("start"))),
         "pause": FaultKind("pause", Action("pause", methodcaller("pause")), Action("resume", methodcaller("resume"))),
@@ -62,11 +62,9 @@ class Claims:
 class ProcessFault(Nemesis):
     """One process fault kind (kill, pause or restart) with its targets, history values and heal."""
 
-    def __init__(self, kind: str, deployment: Deployment, options: dict[str, Any], claims: Claims) -> None:
-        if kind not in FAULTS:
-            raise ValueError(f"unknown process fault {kind!r}: choose one of {', '.join(FAULTS)}")
-        self.kind = _kinds(float(options.get("stop_timeout", 30)))[kind]
-        self.fs = frozenset({f"start-{kind}", f"stop-{kind}"})
+    def __init__(self, kind: FaultKind, deployment: Deployment, options: dict[str, Any], claims: Claims) -> None:
+        self.kind = kind
+        self.fs = frozenset({f"start-{kind.name}", f"stop-{kind.name}"})
         self.deployment = deployment
         self.rng: random.Random = options.get("rng") or random.Random(options.get("seed"))
         self.roles: tuple[str, ...] = tuple(options.get("roles", ("broker",)))

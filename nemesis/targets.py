@@ -62,6 +62,10 @@ class Locator:
         raise NemesisError(f"unknown role {role!r}: choose one of {', '.join(ROLE_HOLDERS)}")
 
     def partition_leader(self) -> Node:
+        return self.partition_leader_and_followers()[0]
+
+    def partition_leader_and_followers(self) -> tuple[Node, list[Node]]:
+        """The partition's leader and its in-sync followers (the replicas a clean election may choose)."""
         if not self.topic:
             raise NemesisError("partition-leader needs the option 'topic'")
         admin = AdminClient({"bootstrap.servers": self.deployment.bootstrap_servers})
@@ -73,7 +77,10 @@ class Locator:
         partition = topic.partitions.get(self.partition) if topic and not topic.error else None
         if partition is None or partition.leader < 0:
             raise NemesisError(f"{self.topic}-{self.partition} has no leader now")
-        return self._broker(partition.leader, f"leader of {self.topic}-{self.partition}")
+        name = f"{self.topic}-{self.partition}"
+        followers = [self._broker(replica, f"in-sync follower of {name}")
+                     for replica in partition.isrs if replica != partition.leader]
+        return self._broker(partition.leader, f"leader of {name}"), followers
 
     def controller(self) -> Node:
         if not self.deployment.keepers:
