@@ -96,9 +96,16 @@ class LogModel(RuleBasedStateMachine):
         deleted = self.log.apply_retention()
         assert self.log.segment_base_offsets[-1] == active_base, "the active segment was deleted"
         if deleted:
-            assert deleted[0].base_offset == self.start
+            assert deleted[0].base_offset <= self.start < deleted[0].next_offset
             assert all(a.next_offset == b.base_offset for a, b in zip(deleted, deleted[1:]))
-            self._drop_before(deleted[-1].next_offset)
+            self._drop_before(max(self.start, deleted[-1].next_offset))
+
+    @rule(data=st.data())
+    def advance_log_start(self, data: st.DataObject) -> None:
+        offset = data.draw(st.integers(self.start - 1, self.end + 2), label="offset")
+        self.log.advance_log_start(offset)
+        if offset > self.start:
+            self._drop_before(min(offset, self.end))
 
     @rule(data=st.data())
     @precondition(lambda self: self.batches)
@@ -108,7 +115,10 @@ class LogModel(RuleBasedStateMachine):
         if offset <= self.start:
             self._restart_at(offset)
             return
+        dropped = [batch for batch in self.batches if batch.last_offset >= offset]
         self.batches = [batch for batch in self.batches if batch.last_offset < offset]
+        if dropped and dropped[0].base_offset < self.start:
+            self.start = dropped[0].base_offset  # the batch holding the start went: the start moves back to the end
         self.epochs = [(epoch, start) for epoch, start in self.epochs if start < self.end]
 
     @rule(ahead=st.integers(0, 3))
@@ -173,11 +183,11 @@ class LogModel(RuleBasedStateMachine):
     # --- model helpers -------------------------------------------------------------------------
 
     def _drop_before(self, start: int) -> None:
-        self.batches = [batch for batch in self.batches if batch.base_offset >= start]
+        self.batches = [batch for batch in self.batches if batch.last_offset >= start]
         self.start = start
         kept = [(epoch, begin) for epoch, begin in self.epochs if begin > start]
         covering = [(epoch, begin) for epoch, begin in self.epochs if begin <= start]
-        self.epochs = ([(covering[-1][0], start)] if covering else []) + kept
+        self.epochs = ([(covering[-1][0], start)] if covering and self.batches else []) + kept
 
     def _restart_at(self, offset: int) -> None:
         self.batches, self.start, self.epochs = [], offset, []

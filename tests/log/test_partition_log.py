@@ -24,7 +24,7 @@ from cluster.broker.log import (
 )
 from cluster.broker.protocol.record_batch import BatchHeader
 from cluster.broker.protocol.records import Record, build_batch
-from tests.log.batches import make_batch, read_all, segment_files, split_batches, stamped
+from tests.log.batches import kill_process_files, make_batch, read_all, segment_files, split_batches, stamped
 
 
 class Clock:
@@ -372,6 +372,102 @@ def test_truncate_fully_and_start_at_restarts_the_log(tmp_path) -> None:
     assert log.epoch_cache.entries == []
     assert [path.name for path in segment_files(tmp_path)] == [f"{1_000:020d}.log"]
     assert log.append(make_batch(1, 0), leader_epoch=2).first_offset == 1_000
+
+
+def test_advance_log_start_hides_records_below_it_and_deletes_segments_wholly_below(tmp_path) -> None:
+    log = open_log(tmp_path, segment_bytes=300)
+    for epoch in (0, 0, 1, 1, 2, 2):
+        log.append(make_batch(2, 0, value_size=50), leader_epoch=epoch)  # one batch per segment
+    stored = split_batches(read_all(log))
+
+    log.advance_log_start(5)
+
+    assert log.log_start_offset == 5
+    assert log.segment_base_offsets == [4, 6, 8, 10], "segments 0..1 and 2..3 lay wholly below the new start"
+    assert log.epoch_cache.entries == [(1, 5), (2, 8)]
+    with pytest.raises(OffsetOutOfRangeError):
+        log.read(4, 1_000)
+    assert split_batches(read_all(log)) == stored[2:], "a read at the start returns the batch holding it"
+    assert log.offset_for_timestamp(0) == 5
+
+
+def test_advance_log_start_is_clamped_to_the_log_end_and_never_moves_back(tmp_path) -> None:
+    log = open_log(tmp_path, segment_bytes=300)
+    for _ in range(3):
+        log.append(make_batch(2, 0, value_size=50), leader_epoch=1)
+
+    log.advance_log_start(100)
+    log.advance_log_start(2)
+
+    assert (log.log_start_offset, log.log_end_offset) == (6, 6)
+    assert log.read(6, 1_000).length == 0
+    assert log.append(make_batch(1, 0), leader_epoch=1).first_offset == 6
+
+
+@pytest.mark.parametrize("shutdown", ["close", "crash"])
+def test_an_advanced_log_start_survives_a_restart(tmp_path, shutdown: str) -> None:
+    log = open_log(tmp_path, segment_bytes=300)
+    for _ in range(4):
+        log.append(make_batch(2, 0, value_size=50), leader_epoch=1)
+    log.flush()
+    log.advance_log_start(3)
+    if shutdown == "close":
+        log.close()
+    else:
+        kill_process_files(tmp_path)
+
+    reopened = open_log(tmp_path, segment_bytes=300)
+
+    assert (reopened.log_start_offset, reopened.log_end_offset) == (3, 8)
+    assert reopened.epoch_cache.entries == [(1, 3)]
+    with pytest.raises(OffsetOutOfRangeError):
+        reopened.read(2, 1_000)
+
+
+def test_a_crash_that_loses_the_tail_below_an_advanced_start_restarts_the_log_there(tmp_path) -> None:
+    log = open_log(tmp_path)
+    log.append(make_batch(2, 0), leader_epoch=1)
+    log.flush()
+    last = make_batch(3, 0)
+    log.append(last, leader_epoch=1)
+    log.advance_log_start(4)
+    kill_process_files(tmp_path)
+    segment = segment_files(tmp_path)[0]
+    os.truncate(segment, segment.stat().st_size - 1)  # the unflushed batch holding offset 4 is torn
+
+    reopened = open_log(tmp_path)
+
+    assert (reopened.log_start_offset, reopened.log_end_offset) == (4, 4)
+    assert reopened.epoch_cache.entries == []
+    assert reopened.append(make_batch(1, 0), leader_epoch=2).first_offset == 4
+
+
+def test_truncating_into_the_batch_holding_the_log_start_moves_the_start_back_to_the_new_end(tmp_path) -> None:
+    log = open_log(tmp_path)
+    log.append(make_batch(2, 0), leader_epoch=0)
+    log.append(make_batch(4, 0), leader_epoch=1)  # offsets 2..5
+    log.advance_log_start(3)
+
+    log.truncate_to(4)
+
+    assert (log.log_start_offset, log.log_end_offset) == (2, 2)
+    log.close()
+    assert open_log(tmp_path).log_start_offset == 2
+
+
+def test_retention_after_an_advanced_start_keeps_the_higher_start(tmp_path) -> None:
+    batch_size = len(make_batch(1, 0))
+    log = open_log(tmp_path, segment_bytes=2 * batch_size, retention_bytes=4 * batch_size, retention_ms=-1)
+    for _ in range(6):
+        log.append(make_batch(1, 0), leader_epoch=0)
+    log.advance_log_start(3)
+
+    assert [d.base_offset for d in log.apply_retention()] == []
+    assert log.log_start_offset == 3
+    log.append(make_batch(1, 0), leader_epoch=0)
+    log.append(make_batch(1, 0), leader_epoch=0)
+    assert [d.base_offset for d in log.apply_retention()] == [2]
+    assert log.log_start_offset == 4
 
 
 # --- durability ---------------------------------------------------------------------------------

@@ -18,9 +18,10 @@ from cluster.broker.log.epoch_cache import FILE_NAME as EPOCH_CHECKPOINT
 from cluster.broker.log.segment import LOG_SUFFIX
 
 RECOVERY_POINT_CHECKPOINT = "recovery-point-offset-checkpoint"
+LOG_START_OFFSET_CHECKPOINT = "log-start-offset-checkpoint"
 CLEAN_SHUTDOWN_MARKER = ".kafka_cleanshutdown"
 _SEGMENT_FILE = re.compile(r"^(\d{20})(\.log|\.index|\.timeindex)$")
-_OWN_FILES = {RECOVERY_POINT_CHECKPOINT, CLEAN_SHUTDOWN_MARKER, EPOCH_CHECKPOINT}
+_OWN_FILES = {RECOVERY_POINT_CHECKPOINT, LOG_START_OFFSET_CHECKPOINT, CLEAN_SHUTDOWN_MARKER, EPOCH_CHECKPOINT}
 
 _log = logging.getLogger(__name__)
 
@@ -52,18 +53,31 @@ def segment_bases(directory: Path) -> list[int]:
 
 def read_recovery_point(directory: Path) -> int:
     """The offset below which everything was fsynced; 0 (recover everything) if unknown."""
-    try:
-        entries = checkpoint.read(directory / RECOVERY_POINT_CHECKPOINT, 1)
-    except checkpoint.CheckpointError as error:
-        _log.warning("%s: ignoring unreadable recovery point (%s); recovering every segment", directory, error)
-        return 0
-    if not entries:
-        return 0
-    return max(entries[0][0], 0)
+    return _read_offset(directory, RECOVERY_POINT_CHECKPOINT, "recovering every segment")
 
 
 def write_recovery_point(directory: Path, offset: int) -> None:
     checkpoint.write(directory / RECOVERY_POINT_CHECKPOINT, [(offset,)])
+
+
+def read_log_start_offset(directory: Path) -> int:
+    """The log start set by advance_log_start or a full truncation; 0 (the first segment's base wins) if unknown."""
+    return _read_offset(directory, LOG_START_OFFSET_CHECKPOINT, "the log starts at its first segment")
+
+
+def write_log_start_offset(directory: Path, offset: int) -> None:
+    checkpoint.write(directory / LOG_START_OFFSET_CHECKPOINT, [(offset,)])
+
+
+def _read_offset(directory: Path, name: str, fallback: str) -> int:
+    try:
+        entries = checkpoint.read(directory / name, 1)
+    except checkpoint.CheckpointError as error:
+        _log.warning("%s: ignoring unreadable %s (%s); %s", directory, name, error, fallback)
+        return 0
+    if not entries:
+        return 0
+    return max(entries[0][0], 0)
 
 
 def has_clean_shutdown_marker(directory: Path) -> bool:

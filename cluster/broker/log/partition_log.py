@@ -71,13 +71,17 @@ class PartitionLog:
     one written to, and nothing at or after `corruption.offset` is served.
     """
 
-    def __init__(self, directory: Path, config: LogConfig, clock: Clock, segments: list[Segment], recovery_point: int) -> None:
+    def __init__(
+        self, directory: Path, config: LogConfig, clock: Clock, segments: list[Segment], recovery_point: int, log_start_offset: int
+    ) -> None:
         self.directory = directory
         self.config = config
         self._clock = clock
         self._segments = segments
         self._bases = [segment.base_offset for segment in segments]
         self.recovery_point = recovery_point
+        self._log_start_offset = max(log_start_offset, segments[0].base_offset)
+        """Below it nothing is served; inside the first segment when advance_log_start moved it there."""
         self.epoch_cache, self._epoch_checkpoint_usable = LeaderEpochCache.load(directory)
         self.corruption: Corruption | None = None
         """The first stored batch that failed validation; reads at or beyond its offset raise CorruptLogError."""
@@ -99,7 +103,7 @@ class PartitionLog:
         segments = [Segment(path, base, config.index_interval_bytes, now) for base in bases]
         if not segments:
             segments = [Segment(path, 0, config.index_interval_bytes, now)]
-        log = cls(path, config, clock, segments, layout.read_recovery_point(path))
+        log = cls(path, config, clock, segments, layout.read_recovery_point(path), layout.read_log_start_offset(path))
         log._load(clean)
         layout.remove_clean_shutdown_marker(path)
         return log
@@ -120,11 +124,24 @@ class PartitionLog:
             self.epoch_cache.assign_newer(epoch_starts)
         else:
             self._rebuild_epoch_cache()
-        self.epoch_cache.truncate_from_end(self.log_end_offset)
-        self.epoch_cache.truncate_from_start(self.log_start_offset)
+        self._truncate_epochs_to_log()
+        self._keep_checkpointed_start()
         if not clean:
             self.flush()
         self._refresh_corruption()
+
+    def _keep_checkpointed_start(self) -> None:
+        """Kafka's LogLoader rule: a log that now ends before its checkpointed start (a crash lost
+        the tail it had when the start advanced) restarts empty there; otherwise segments that an
+        interrupted advance_log_start left wholly below the start go now."""
+        if self._log_start_offset > self.log_end_offset:
+            _log.warning(
+                "%s: the log ends at %d, before its checkpointed start %d; it restarts empty there",
+                self.directory, self.log_end_offset, self._log_start_offset,
+            )
+            self.truncate_fully_and_start_at(self._log_start_offset)
+        else:
+            self._delete_segments_below_start()
 
     def _rebuild_closed_or_recover(self, segment: Segment) -> None:
         """A flushed segment whose indexes failed: rebuild them; damage is reported, not cut,
@@ -175,7 +192,7 @@ class PartitionLog:
 
     @property
     def log_start_offset(self) -> int:
-        return self._segments[0].base_offset
+        return self._log_start_offset
 
     @property
     def log_end_offset(self) -> int:
@@ -398,7 +415,7 @@ class PartitionLog:
                 except CorruptBatchError as error:
                     raise InvalidBatchError(f"stored batch at offset {header.base_offset}: {error}") from None
                 for record in records:
-                    if record.timestamp >= timestamp:
+                    if record.timestamp >= timestamp and record.offset >= self._log_start_offset:
                         return record.offset
             position += header.size
         return None
@@ -454,7 +471,7 @@ class PartitionLog:
             self._delete_first()
         if deleted:
             durable_file.fsync_directory(self.directory)
-            self.epoch_cache.truncate_from_start(self.log_start_offset)
+            self._truncate_epochs_to_log()
             self._refresh_corruption()
         return deleted
 
@@ -472,6 +489,8 @@ class PartitionLog:
 
         The log end becomes the start of the batch holding `offset`, which is
         `offset` itself whenever `offset` is a batch boundary, as epoch ends are.
+        A log start inside that batch moves back to the new end (Kafka: the
+        minimum of the two).
         """
         if offset >= self.log_end_offset:
             return
@@ -493,6 +512,8 @@ class PartitionLog:
         if result.problem:
             self._report(result.problem)
         self.epoch_cache.truncate_from_end(self.log_end_offset)
+        if self._log_start_offset > self.log_end_offset:
+            self._checkpoint_log_start(self.log_end_offset)
         if self.recovery_point > self.log_end_offset:
             self._advance_recovery_point(self.log_end_offset)
         self._refresh_corruption()
@@ -507,9 +528,48 @@ class PartitionLog:
         self._segments = [Segment(self.directory, offset, self.config.index_interval_bytes, self._clock())]
         self._bases = [offset]
         durable_file.fsync_directory(self.directory)
+        self._checkpoint_log_start(offset)
         self.epoch_cache.clear()
         self.corruption = None
         self._advance_recovery_point(offset)
+
+    def advance_log_start(self, offset: int) -> None:
+        """Kafka's maybeIncrementLogStartOffset, for a follower whose leader's log start moved on.
+
+        `offset` (clamped to the log end) becomes the log start if it is
+        higher: it is checkpointed before anything is deleted, so a crash
+        cannot bring the records below it back; segments wholly below it go.
+        """
+        offset = min(offset, self.log_end_offset)
+        if offset <= self._log_start_offset:
+            return
+        _log.info("%s: the log start advances from %d to %d", self.directory, self._log_start_offset, offset)
+        self._checkpoint_log_start(offset)
+        self._delete_segments_below_start()
+        self._truncate_epochs_to_log()
+
+    def _truncate_epochs_to_log(self) -> None:
+        """Keeps epochs that hold records between the log start and end: a log that starts at its end has none."""
+        self.epoch_cache.truncate_from_start(self._log_start_offset)
+        self.epoch_cache.truncate_from_end(self.log_end_offset)
+
+    def _checkpoint_log_start(self, offset: int) -> None:
+        self._log_start_offset = offset
+        layout.write_log_start_offset(self.directory, offset)
+
+    def _delete_segments_below_start(self) -> None:
+        deleted = False
+        while len(self._segments) > 1 and self._bases[1] <= self._log_start_offset:
+            segment = self._segments[0]
+            _log.info(
+                "%s: deleting %s (offsets %d..%d, %d bytes): below the log start %d",
+                self.directory, segment.name, segment.base_offset, segment.next_offset - 1, segment.size, self._log_start_offset,
+            )
+            self._delete_first()
+            deleted = True
+        if deleted:
+            durable_file.fsync_directory(self.directory)
+            self._refresh_corruption()
 
     def _delete_after(self, keep: Segment, why: str) -> None:
         while self._segments[-1] is not keep:
@@ -524,7 +584,8 @@ class PartitionLog:
     def _delete_first(self) -> None:
         self._segments.pop(0).delete()
         self._bases.pop(0)
-        self.recovery_point = max(self.recovery_point, self.log_start_offset)
+        self._log_start_offset = max(self._log_start_offset, self._bases[0])
+        self.recovery_point = max(self.recovery_point, self._log_start_offset)
 
 
 
