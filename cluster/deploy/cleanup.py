@@ -1,13 +1,16 @@
-"""Removing what crashed or killed runs left behind (what `logquake cluster down` calls).
+"""Stopping clusters and removing what crashed or killed runs left behind: `logquake cluster down`.
 
 Containers and networks are found by the run label every docker run puts on them; local node
 processes by the pid files their nodes keep in their directories, checked against the process's
-command line so that a recycled pid is never killed.
+command line (it names the node's own config file) so that a recycled pid is never killed. A work
+directory holding a `cluster up` record (record.py) is a cluster people started by hand: its run's
+containers and its node directories go too, since nothing else will ever read them.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import time
 from pathlib import Path
@@ -18,6 +21,7 @@ import docker
 from cluster.deploy.image import docker_unavailable
 from cluster.deploy.docker_backend import remove_runs
 from cluster.deploy.local import PID_FILE
+from cluster.deploy.record import DEFAULT_WORK_DIR, RECORD_FILE, ClusterRecord, RecordError
 
 
 def remove_leftovers(local_dirs: list[Path] | None = None, docker_runs: bool = True,
@@ -42,7 +46,7 @@ def _end_local_nodes(directory: Path) -> list[str]:
         except (ValueError, OSError):
             pid_file.unlink(missing_ok=True)
             continue
-        if b"logquake" in command and any(arg.startswith(str(node_dir.resolve()).encode()) for arg in command):
+        if any(arg.startswith(str(node_dir.resolve()).encode()) for arg in command):
             try:
                 os.killpg(pid, signal.SIGKILL)
                 _wait_gone(pid)
@@ -72,14 +76,40 @@ def _remove_docker_runs(run_id: str | None) -> list[str]:
     return remove_runs(docker.from_env(), run_id)
 
 
+def remove_recorded_cluster(work_dir: Path) -> list[str]:
+    """Everything a `cluster up` in work_dir left: node processes, the run's containers, node directories."""
+    record = ClusterRecord.load(work_dir)
+    removed = remove_leftovers(local_dirs=[work_dir], docker_runs=record.backend == "docker", run_id=record.run_id)
+    for node in record.nodes:
+        node_dir = work_dir / node.name
+        if node_dir.is_dir():
+            shutil.rmtree(node_dir)
+            removed.append(f"directory {node_dir}")
+    (work_dir / RECORD_FILE).unlink()
+    if not any(work_dir.iterdir()):
+        work_dir.rmdir()
+    return removed
+
+
 @click.command("cleanup")
 @click.option("--work-dir", "work_dirs", multiple=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Where local runs kept their nodes (repeatable); their node processes are ended.")
-@click.option("--run", "run_id",
-              help="Only this run's containers and network (default: every logquake run's, including runs still going).")
-def cleanup_command(work_dirs: tuple[Path, ...], run_id: str | None) -> None:
-    """Remove what crashed runs left: containers and networks by label, local node processes by pid file."""
-    removed = remove_leftovers(local_dirs=[d for d in work_dirs if d.is_dir()], run_id=run_id)
+              help=f"A `cluster up` work directory, or where local runs kept their nodes (repeatable; default "
+                   f"{DEFAULT_WORK_DIR}): node processes found there are ended; a `cluster up` cluster's "
+                   f"containers and files are removed too.")
+@click.option("--run", "run_id", help="This run's containers and network.")
+@click.option("--all-runs", is_flag=True,
+              help="Every logquake run's containers and networks, including runs still going.")
+def cleanup_command(work_dirs: tuple[Path, ...], run_id: str | None, all_runs: bool) -> None:
+    """Stop a cluster `cluster up` started and remove it; remove what crashed runs left."""
+    removed = []
+    try:
+        for work_dir in [d for d in work_dirs or (DEFAULT_WORK_DIR,) if d.is_dir()]:
+            recorded = ClusterRecord.exists(work_dir)
+            removed += remove_recorded_cluster(work_dir) if recorded else remove_leftovers([work_dir], docker_runs=False)
+        if run_id or all_runs:
+            removed += remove_leftovers(run_id=None if all_runs else run_id)
+    except RecordError as error:
+        raise click.ClickException(str(error)) from None
     click.echo("\n".join(f"removed {what}" for what in removed) or "nothing left over")
 
 

@@ -1,13 +1,15 @@
-"""What the control plane says right now, for people: controller, brokers, and each partition's leader and ISR.
+"""What a cluster is doing right now, for people: its nodes (up or down), the controller, the live
+brokers, and each partition's leader and ISR.
 
-`python -m cluster.broker.controller.status --zookeeper host:port[/chroot]` prints it;
-`logquake cluster status` is meant to show the same lines. Reading changes nothing
-in keeper.
+`logquake cluster status` prints it for the cluster `logquake cluster up` left in a work
+directory (its record names the nodes and keepers), or, given `--zookeeper`, for any cluster's
+control plane. Reading changes nothing in keeper.
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from kazoo.client import KazooClient
@@ -17,6 +19,9 @@ from kazoo.handlers.threading import KazooTimeoutError
 from cluster.broker.controller.partition_state import NO_LEADER
 from cluster.broker.controller.view import ClusterView
 from cluster.broker.controller.watcher import ClusterWatcher
+from cluster.deploy.node import NodePlan
+from cluster.deploy.probes import accepts_connections, keeper_mode
+from cluster.deploy.record import DEFAULT_WORK_DIR, ClusterRecord, RecordError
 
 
 def read_view(zookeeper_connect: str, timeout_s: float = 15.0) -> ClusterView:
@@ -49,10 +54,29 @@ def describe(view: ClusterView) -> list[str]:
                 leader = "none" if state.leader == NO_LEADER else str(state.leader)
                 rows.append([topic, str(partition), leader, str(state.leader_epoch), _ids(replicas), _ids(state.isr),
                              _ids(offline)])
-    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
-    lines += ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+    lines += _aligned(rows)
     lines += [f"deletion pending: {topic}" for topic in sorted(view.deleting)]
     return lines
+
+
+def describe_nodes(nodes: tuple[NodePlan, ...]) -> list[str]:
+    """One row per node, asked from outside: a keeper's mode from `srvr`, a broker's listener accepting."""
+    rows = [["node", "role", "id", "address", "state"]]
+    for node in nodes:
+        rows.append([node.name, node.role, str(node.node_id), f"{node.host}:{node.port}", _node_state(node)])
+    return _aligned(rows)
+
+
+def _node_state(node: NodePlan) -> str:
+    if node.role == "keeper":
+        mode = keeper_mode(node.host, node.port)
+        return f"up ({mode})" if mode else "down"
+    return "up" if accepts_connections(node.host, node.port) else "down"
+
+
+def _aligned(rows: list[list[str]]) -> list[str]:
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
 
 
 def _ids(brokers: tuple[int, ...] | list[int]) -> str:
@@ -60,11 +84,27 @@ def _ids(brokers: tuple[int, ...] | list[int]) -> str:
 
 
 @click.command("status")
-@click.option("--zookeeper", "zookeeper_connect", required=True, help="As zookeeper.connect: host:port[,...][/chroot]")
+@click.option("--work-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help=f"The work directory of a `logquake cluster up` (default {DEFAULT_WORK_DIR} unless --zookeeper "
+                   f"is given): its nodes are listed, and its keepers asked.")
+@click.option("--zookeeper", "zookeeper_connect", default=None,
+              help="As zookeeper.connect: host:port[,...][/chroot]; default: the work directory's keepers.")
 @click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.1), default=15.0, show_default=True,
               help="Seconds to wait for keeper.")
-def controller_status_command(zookeeper_connect: str, timeout_s: float) -> None:
-    """Show the controller, live brokers, and every partition's leader, ISR and offline replicas."""
+def controller_status_command(work_dir: Path | None, zookeeper_connect: str | None, timeout_s: float) -> None:
+    """Show the nodes, the controller, live brokers, and every partition's leader, ISR and offline replicas."""
+    if work_dir is not None or zookeeper_connect is None:
+        try:
+            record = ClusterRecord.load(work_dir or DEFAULT_WORK_DIR)
+        except RecordError as error:
+            raise click.ClickException(f"{error}; or name the keepers with --zookeeper") from None
+        click.echo(f"nodes ({record.backend}, run {record.run_id}):")
+        for line in describe_nodes(record.nodes):
+            click.echo(f"  {line}")
+        zookeeper_connect = zookeeper_connect or record.keeper_connect
+        if not zookeeper_connect:
+            click.echo("no keepers: each broker is a cluster of its own, with no controller")
+            return
     try:
         view = read_view(zookeeper_connect, timeout_s)
     except (KazooException, KazooTimeoutError) as error:

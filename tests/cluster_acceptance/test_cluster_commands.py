@@ -1,0 +1,101 @@
+"""`logquake cluster up`, `status` and `down` on the local backend: up returns and leaves the nodes
+running, status reads them back from the work directory, down stops every node and removes the files."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import psutil
+from click.testing import CliRunner
+
+from cluster.broker.controller.status import controller_status_command
+from cluster.deploy.cleanup import cleanup_command
+from cluster.deploy.deployment import ClusterSpec, deploy
+from cluster.deploy.local import PID_FILE
+from cluster.deploy.node import NodePlan
+from cluster.deploy.record import ClusterRecord
+from cluster.deploy.up import up_command
+
+
+def test_up_without_keepers_and_down(tmp_path: Path) -> None:
+    work_dir = tmp_path / "brokers-only"
+    up = _run_up(work_dir, "--keepers", "0", "--brokers", "2")
+    try:
+        assert up.returncode == 0, up.stdout + up.stderr
+        record = ClusterRecord.load(work_dir)
+        assert "keeper connect:    none" in up.stdout
+        status = CliRunner().invoke(controller_status_command, ["--work-dir", str(work_dir)])
+        assert status.exit_code == 0, status.output
+        assert [_node_row(status.output, name)[-1] for name in ("b1", "b2")] == ["up", "up"]
+        assert "no keepers" in status.output
+        pids = _pids(work_dir, record)
+    finally:
+        down = CliRunner().invoke(cleanup_command, ["--work-dir", str(work_dir)])
+    assert down.exit_code == 0, down.output
+    assert not work_dir.exists() and not [pid for pid in pids if _alive(pid)]
+
+
+def test_down_ends_the_keepers_of_a_crashed_run_too(tmp_path: Path) -> None:
+    deployment = deploy(ClusterSpec(keepers=1, brokers=1), "local", tmp_path / "run")
+    deployment.up()
+    try:
+        pids = {node.name: _pid(node.directory) for node in deployment.nodes}
+        down = CliRunner().invoke(cleanup_command, ["--work-dir", str(tmp_path / "run")])
+        assert down.exit_code == 0, down.output
+        assert set(down.output.splitlines()) == {f"removed process {pid} ({name})" for name, pid in pids.items()}
+        assert not [pid for pid in pids.values() if _alive(pid)]
+    finally:
+        deployment.down()
+
+
+def test_up_refuses_a_work_dir_that_holds_a_cluster(tmp_path: Path) -> None:
+    ClusterRecord("earlier-run", "local", (NodePlan("b1", "broker", 1, "127.0.9.2"),)).save(tmp_path)
+    result = CliRunner().invoke(up_command, ["--work-dir", str(tmp_path), "--keepers", "0", "--brokers", "1"])
+    assert result.exit_code == 1
+    assert "already holds a cluster" in result.output
+    assert not (tmp_path / "b1").exists()
+
+
+def test_up_rejects_an_unknown_broker_property_before_starting_anything(tmp_path: Path) -> None:
+    result = CliRunner().invoke(up_command, ["--work-dir", str(tmp_path / "c"), "--override", "no.such.property=1"])
+    assert result.exit_code == 2
+    assert "no.such.property" in result.output
+    assert not (tmp_path / "c").exists()
+
+
+def test_status_and_down_of_a_directory_without_a_cluster(tmp_path: Path) -> None:
+    status = CliRunner().invoke(controller_status_command, ["--work-dir", str(tmp_path)])
+    assert status.exit_code == 1 and "cluster.json is missing" in status.output
+    down = CliRunner().invoke(cleanup_command, ["--work-dir", str(tmp_path)])
+    assert (down.exit_code, down.output.strip()) == (0, "nothing left over")
+
+
+def _run_up(work_dir: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    """A separate process, as a person runs it: what it started must outlive it."""
+    return subprocess.run([sys.executable, "-m", "cluster.deploy.up", "--work-dir", str(work_dir), *options],
+                          capture_output=True, text=True, timeout=300)
+
+
+def _node_row(status: str, name: str) -> list[str]:
+    for line in status.splitlines():
+        cells = line.split()
+        if cells[:1] == [name]:
+            return cells
+    return []
+
+
+def _pid(node_dir: Path) -> int:
+    return int((node_dir / PID_FILE).read_text())
+
+
+def _pids(work_dir: Path, record: ClusterRecord) -> list[int]:
+    return [_pid(work_dir / node.name) for node in record.nodes]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
