@@ -10,13 +10,25 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
+from checkers.log import check_log
 from checkers.perf import plot_perf
 from checkers.queue import check_queue
+from checkers.register import check_register
 from checkers.stats import check_stats
 from checkers.timeline import write_timeline
 
-WORKLOAD_CHECKERS: dict[str, Callable[[dict[str, Any], list[dict[str, Any]]], dict[str, Any]]] = {
-    "queue": check_queue,
+WorkloadChecker = Callable[[dict[str, Any], list[dict[str, Any]], Path], dict[str, Any]]
+"""(test, history, the run directory for any file it writes) -> its results, with "valid"."""
+
+
+def _queue(test: dict[str, Any], history: list[dict[str, Any]], _out_dir: Path) -> dict[str, Any]:
+    return check_queue(test, history)
+
+
+WORKLOAD_CHECKERS: dict[str, WorkloadChecker] = {
+    "queue": _queue,
+    "register": check_register,
+    "log": check_log,
 }
 
 
@@ -31,11 +43,14 @@ def run_checks(test: dict[str, Any], history: list[dict[str, Any]], out_dir: Pat
     if checker is None:
         results[workload] = {"valid": "unknown", "error": f"no checker for workload {workload!r}"}
     else:
-        results[workload] = _guarded(workload, errors, lambda: checker(test, history))
+        results[workload] = _guarded(workload, errors, lambda: checker(test, history, out_dir))
     results["stats"] = _guarded("stats", errors, lambda: check_stats(history))
     files: list[Path] = []
     _guarded("perf", errors, lambda: files.extend(plot_perf(test, history, out_dir)))
     _guarded("timeline", errors, lambda: files.append(write_timeline(test, history, out_dir)))
+    visualization = results[workload].get("visualization")
+    if visualization:
+        files.append(out_dir / visualization)
     composed: dict[str, Any] = {"valid": compose_validity([r["valid"] for r in results.values()]), **results,
                                 "files": [path.name for path in files]}
     if errors:

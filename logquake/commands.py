@@ -13,7 +13,8 @@ import click
 
 from logquake import store
 from logquake.runner import check_run, exit_code, run, summary
-from logquake.spec import ACKS, BACKENDS, CLIENTS, FAULTS, MODES, SpecError, TestSpec
+from logquake.spec import ACKS, BACKENDS, CLIENTS, FAULTS, KEEPER_ONLY_WORKLOADS, MODES, TARGETS, WORKLOADS, SpecError
+from logquake.spec import TestSpec
 
 
 def _faults(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[str, ...]:
@@ -36,7 +37,9 @@ def _override(_ctx: click.Context, _param: click.Parameter, values: tuple[str, .
 
 @click.command("run")
 @click.option("--name", default=None, help="Test name (the store directory); default: workload-nemesis-acks.")
-@click.option("--workload", type=click.Choice(["queue"]), default="queue", show_default=True)
+@click.option("--workload", type=click.Choice(WORKLOADS), default="queue", show_default=True,
+              help="queue: Kafka sends and polls; register: read/write/cas on znodes (keepers only, --brokers 0); "
+                   "log: Kafka appends and reads of committed offsets, checked for linearizability.")
 @click.option("--nemesis", default="none", callback=_faults, show_default=True,
               help=f"Comma-separated faults: {', '.join(FAULTS)} (or none).")
 @click.option("--nemesis-interval", type=float, default=10.0, show_default=True,
@@ -60,14 +63,22 @@ def _override(_ctx: click.Context, _param: click.Parameter, values: tuple[str, .
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--backend", type=click.Choice(BACKENDS), default="auto", show_default=True)
 @click.option("--client", type=click.Choice(CLIENTS), default="confluent-kafka", show_default=True)
+@click.option("--target", type=click.Choice(TARGETS), default="keeper", show_default=True,
+              help="What the keeper nodes run: our keeper, or Apache ZooKeeper 3.8 (Debian's) on the same zoo.cfg.")
+@click.option("--register-keys", type=int, default=3, show_default=True,
+              help="register: how many znodes are written at once (fresh ones every 100 ops each).")
+@click.option("--register-sync-reads/--no-register-sync-reads", default=False, show_default=True,
+              help="register: sync before every read (ZooKeeper's way to a linearizable read).")
 @click.option("--final-time-limit", type=float, default=60.0, show_default=True,
               help="Longest the final reads may take.")
 @click.option("--store", "store_root", type=click.Path(file_okay=False, path_type=Path), default=Path("store"),
               show_default=True)
 def run_command(name: str | None, store_root: Path, **options: object) -> None:
     """Run a chaos test: deploy, drive clients while the nemesis injects faults, heal, read, check."""
-    faults = options["nemesis"]
-    default_name = f"{options['workload']}-{'-'.join(faults) or 'none'}-acks{options['acks']}"  # type: ignore[arg-type]
+    faults = "-".join(options["nemesis"]) or "none"  # type: ignore[arg-type]
+    workload = options["workload"]
+    default_name = (f"{workload}-{faults}-{options['target']}" if workload in KEEPER_ONLY_WORKLOADS
+                    else f"{workload}-{faults}-acks{options['acks']}")
     try:
         spec = TestSpec(name=name or default_name, **options)  # type: ignore[arg-type]
     except SpecError as error:

@@ -1,7 +1,7 @@
 """A run, start to end: setup, workload and nemesis under the generator, heal, final reads, teardown, checks.
 
-Workers are threads, each with its own real Kafka client (producer and consumer); one more
-thread runs the nemesis. The main thread drives the generator (logquake.generator.drive) and
+Workers are threads, each with its own real client of the workload (workloads.workload: a Kafka
+producer and consumer for queue, a kazoo client for register); one more thread runs the nemesis. The main thread drives the generator (logquake.generator.drive) and
 owns the cleanup: whatever happens (Ctrl-C, a crash of the harness, a failed setup) faults are
 healed, clients closed, the cluster torn down with its logs collected, and the history checked
 as far as it goes, with the results marked "interrupted".
@@ -28,16 +28,10 @@ from logquake.generator import nemesis as on_nemesis
 from logquake.history import HistoryWriter, ProcessTable, read_history
 from logquake.progress import Progress, table
 from logquake.spec import TestSpec
-from workloads.queue.admin import create_topic, high_watermarks
-from workloads.queue.client import QueueClient, failed, ok, open_client, unknown
-from workloads.queue.operations import final_reads, highest_acknowledged, main_phase
+from workloads import workload
+from workloads.workload import Client, Workload, failed, ok, unknown
 
 _log = logging.getLogger(__name__)
-
-def fault_targets(spec: TestSpec) -> tuple[str, ...]:
-    """Targets the nemesis draws from; a minority of fewer than three brokers would be no node at all."""
-    return ("one", "majority", "partition-leader") + (("minority",) if spec.brokers >= 3 else ()) + (
-        ("controller",) if spec.keepers else ())
 
 NemesisFactory = Callable[[TestSpec, Any, random.Random], Any]
 
@@ -45,14 +39,15 @@ NemesisFactory = Callable[[TestSpec, Any, random.Random], Any]
 def deploy(spec: TestSpec, work_dir: Path) -> Any:
     from cluster.deploy.deployment import ClusterSpec, deploy
 
-    return deploy(ClusterSpec(keepers=spec.keepers, brokers=spec.brokers, broker_overrides=spec.broker_overrides),
-                  spec.backend, work_dir)
+    return deploy(ClusterSpec(keepers=spec.keepers, brokers=spec.brokers, broker_overrides=spec.broker_overrides,
+                              keeper_kind=spec.target), spec.backend, work_dir)
 
 
 def default_nemesis(spec: TestSpec, deployment: Any, rng: random.Random) -> Any:
     import nemesis
 
-    return nemesis.build(list(spec.nemesis), deployment, {"rng": rng, "topic": spec.topic, "partition": 0})
+    return nemesis.build(list(spec.nemesis), deployment, {"rng": rng, "topic": spec.topic, "partition": 0,
+                                                          "roles": workload(spec.workload).roles})
 
 
 @dataclass
@@ -74,14 +69,14 @@ def exit_code(results: dict[str, Any]) -> int:
 class Pool:
     """The real executor for `drive`: dispatches each op to its thread's worker and hands back completions."""
 
-    def __init__(self, spec: TestSpec, bootstrap: str, history: HistoryWriter, nemesis: Any | None) -> None:
-        self.spec = spec
-        self.bootstrap = bootstrap
+    def __init__(self, concurrency: int, open_client: Callable[[int], Client], history: HistoryWriter,
+                 nemesis: Any | None) -> None:
+        self.open_client = open_client
         self.history = history
         self.nemesis = nemesis
-        self.processes = ProcessTable(spec.concurrency)
+        self.processes = ProcessTable(concurrency)
         self.completions: queue.Queue[Op] = queue.Queue()
-        self.workers: dict[Thread, Worker] = {t: ClientWorker(t, self) for t in range(spec.concurrency)}
+        self.workers: dict[Thread, Worker] = {t: ClientWorker(t, self) for t in range(concurrency)}
         if nemesis is not None:
             self.workers[NEMESIS] = NemesisWorker(NEMESIS, self)
         for worker in self.workers.values():
@@ -166,12 +161,12 @@ class Worker(threading.Thread):
 
 
 class ClientWorker(Worker):
-    client: QueueClient | None = None
+    client: Client | None = None
 
     def perform(self, op: Op, process: int | str) -> dict[str, Any]:
         if self.client is None:
             try:
-                self.client = open_client(self.pool.spec, self.pool.bootstrap, int(process))
+                self.client = self.pool.open_client(int(process))
             except Exception as error:  # nothing was sent without a client
                 return failed(f"could not open a client: {type(error).__name__}: {error}")
         try:
@@ -213,17 +208,10 @@ def record_heal(history: HistoryWriter, nemesis: Any) -> None:
         history.append(NEMESIS, "info", "heal", None, f"{type(error).__name__}: {error}")
 
 
-def final_targets(history: list[Op], watermarks: dict[int, int]) -> dict[int, int]:
-    """The highest offset known to exist per partition: acknowledged, or below the high watermark."""
-    targets = {p: end - 1 for p, end in watermarks.items()}
-    for partition, offset in highest_acknowledged(history).items():
-        targets[partition] = max(targets.get(partition, -1), offset)
-    return targets
-
-
 class Run:
     def __init__(self, spec: TestSpec, run_dir: Path, build_nemesis: NemesisFactory, stream: IO[str]) -> None:
         self.spec = spec
+        self.workload: Workload = workload(spec.workload)
         self.run_dir = run_dir
         self.build_nemesis = build_nemesis
         self.rng = random.Random(spec.seed)
@@ -244,46 +232,44 @@ class Run:
 
     def execute(self) -> None:
         spec = self.spec
-        self.phase("setup", f"deploying {spec.brokers} broker(s), {spec.keepers} keeper(s) on backend {spec.backend}")
+        self.phase("setup", f"deploying {spec.brokers} broker(s), {spec.keepers} {spec.target}(s) "
+                            f"on backend {spec.backend}")
         self.deployment = deploy(spec, self.run_dir / "cluster")
         self.deployment.up()
-        bootstrap = self.deployment.bootstrap_servers
-        self.phase("setup", f"cluster up ({self.deployment.backend}): {bootstrap}; creating topic {spec.topic}")
-        create_topic(spec, bootstrap)
+        self.phase("setup", f"cluster up ({self.deployment.backend}): "
+                            f"{self.deployment.bootstrap_servers or self.deployment.keeper_connect}; "
+                            f"preparing the {spec.workload} workload")
+        self.phase("setup", self.workload.setup(spec, self.deployment))
         if spec.nemesis:
             self.nemesis = self.build_nemesis(spec, self.deployment, self.rng)
-        self.pool = Pool(spec, bootstrap, self.history, self.nemesis)
+        deployment = self.deployment
+        self.pool = Pool(spec.concurrency, lambda process: self.workload.open_client(spec, deployment, process),
+                         self.history, self.nemesis)
         self.progress.start()
         self.phase("main", f"running for {spec.time_limit:g}s: {spec.concurrency} workers at {spec.rate:g} ops/s, "
                            f"nemesis {','.join(spec.nemesis) or 'none'}")
         limit = round(spec.time_limit * SECOND)
-        self.drive(any_of(TimeLimit(limit, main_phase(spec)), self.nemesis_phases(limit)))
+        self.drive(any_of(TimeLimit(limit, self.workload.generator(spec)), self.nemesis_phases(limit)))
         if self.nemesis is not None:
             self.phase("heal", "workload over; making sure every fault is healed")
             record_heal(self.history, self.nemesis)
             self.nemesis = None
+        if not self.workload.has_final_phase:
+            return
         self.phase("settle", f"letting the cluster settle for {spec.settle_time:g}s")
         time.sleep(spec.settle_time)
-        targets = final_targets(read_history(self.history.path), self.watermarks(bootstrap))
-        self.phase("final", f"final reads up to offsets {targets} (at most {spec.final_time_limit:g}s)")
+        final = self.workload.final_phase(spec, self.deployment, read_history(self.history.path),
+                                          self.progress.say)
+        self.phase("final", f"{final.description} (at most {spec.final_time_limit:g}s)")
         self.pool.fresh_clients()
-        self.drive(TimeLimit(round(spec.final_time_limit * SECOND), final_reads(spec.partitions, targets)))
-
-    def watermarks(self, bootstrap: str) -> dict[int, int]:
-        """Where each partition ends now; if the cluster cannot say, final reads aim at acknowledged offsets only."""
-        try:
-            return high_watermarks(self.spec, bootstrap)
-        except Exception as error:
-            self.progress.say(f"could not read high watermarks ({error}); final reads aim at acknowledged offsets")
-            _log.exception("reading high watermarks")
-            return {}
+        self.drive(TimeLimit(round(spec.final_time_limit * SECOND), final.generator))
 
     def nemesis_phases(self, limit: int) -> Generator:
         """Faults until the time limit, then a stop for each kind at once, while client ops still drain."""
         if self.nemesis is None:
             return phases()
         interval = round(self.spec.nemesis_interval * SECOND)
-        schedule = FaultSchedule(tuple(self.spec.nemesis), fault_targets(self.spec), interval)
+        schedule = FaultSchedule(tuple(self.spec.nemesis), self.workload.fault_targets(self.spec), interval)
         return on_nemesis(phases(TimeLimit(limit, schedule), heal_all(self.spec.nemesis)))
 
     def drive(self, gen: Generator) -> None:

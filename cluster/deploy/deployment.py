@@ -22,7 +22,7 @@ from cluster.deploy.backend import Backend, DeployError
 from cluster.deploy.docker_backend import DockerBackend
 from cluster.deploy.image import docker_unavailable
 from cluster.deploy.local import LocalBackend
-from cluster.deploy.node import Node, NodePlan
+from cluster.deploy.node import KEEPER_KINDS, KeeperKind, Node, NodePlan
 
 _log = logging.getLogger(__name__)
 
@@ -35,12 +35,16 @@ class ClusterSpec:
     brokers: int
     broker_overrides: dict[str, str] = field(default_factory=dict)
     keeper_overrides: dict[str, str] = field(default_factory=dict)
+    keeper_kind: KeeperKind = "keeper"
+    """What the keeper nodes run: our keeper, or Apache ZooKeeper on the same zoo.cfg."""
 
     def __post_init__(self) -> None:
-        if self.brokers < 1:
-            raise ValueError(f"a cluster needs at least one broker, got {self.brokers}")
-        if self.keepers < 0:
-            raise ValueError(f"keepers must be >= 0, got {self.keepers}")
+        if self.brokers < 0 or self.keepers < 0:
+            raise ValueError(f"brokers and keepers must be >= 0, got {self.brokers} and {self.keepers}")
+        if self.brokers + self.keepers < 1:
+            raise ValueError("a cluster needs at least one node")
+        if self.keeper_kind not in KEEPER_KINDS:
+            raise ValueError(f"keeper_kind must be one of {', '.join(KEEPER_KINDS)}, not {self.keeper_kind!r}")
 
 
 def new_run_id() -> str:
@@ -61,7 +65,7 @@ def deploy(spec: ClusterSpec, backend: str, work_dir: Path, run_id: str | None =
 
 def _create_nodes(spec: ClusterSpec, backend: Backend, work_dir: Path) -> list[Node]:
     hosts = backend.hosts(spec.keepers + spec.brokers)
-    keepers = [NodePlan(f"k{i}", "keeper", i, hosts[i - 1]) for i in range(1, spec.keepers + 1)]
+    keepers = [NodePlan(f"k{i}", "keeper", i, hosts[i - 1], spec.keeper_kind) for i in range(1, spec.keepers + 1)]
     brokers = [NodePlan(f"b{i}", "broker", i, hosts[spec.keepers + i - 1]) for i in range(1, spec.brokers + 1)]
     nodes = []
     for plan in keepers + brokers:

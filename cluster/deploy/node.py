@@ -14,6 +14,9 @@ from typing import Literal
 from cluster.deploy.probes import accepts_connections, keeper_mode
 
 Role = Literal["keeper", "broker"]
+KeeperKind = Literal["keeper", "zookeeper"]
+KEEPER_KINDS: tuple[KeeperKind, ...] = ("keeper", "zookeeper")
+ZOOKEEPER_MODULE = "cluster.deploy.zookeeper_node"
 
 BROKER_PORT = 9092
 KEEPER_CLIENT_PORT = 2181
@@ -34,6 +37,8 @@ class NodePlan:
     node_id: int
     """broker.id for a broker, myid for a keeper."""
     host: str
+    kind: KeeperKind = "keeper"
+    """What a keeper node runs (brokers ignore it): our keeper, or Apache ZooKeeper on the same zoo.cfg."""
 
     @property
     def port(self) -> int:
@@ -44,9 +49,12 @@ class NodePlan:
         return "server.properties" if self.role == "broker" else "zoo.cfg"
 
     def python_arguments(self, config_path: str) -> list[str]:
-        """What follows `python` to run this node: `logquake broker`, or keeper's own module, which is the
-        `logquake keeper` command whether or not the CLI lists it."""
-        module = ["logquake", "broker"] if self.role == "broker" else ["cluster.keeper.main"]
+        """What follows `python` to run this node: `logquake broker`, keeper's own module (the `logquake keeper`
+        command whether or not the CLI lists it), or the launcher that becomes Apache ZooKeeper."""
+        if self.role == "broker":
+            module = ["logquake", "broker"]
+        else:
+            module = [ZOOKEEPER_MODULE if self.kind == "zookeeper" else "cluster.keeper.main"]
         return ["-m", *module, "--config", config_path]
 
 

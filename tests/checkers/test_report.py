@@ -62,9 +62,9 @@ def test_the_report_embeds_plots_and_links_every_file(tmp_path: Path) -> None:
 
 
 def test_interrupted_and_unknown_runs_say_why(tmp_path: Path) -> None:
-    store_run(tmp_path / "run", {**TEST, "workload": "register"}, lose_a_write=False, interrupted=True)
+    store_run(tmp_path / "run", {**TEST, "workload": "bank"}, lose_a_write=False, interrupted=True)
     page = write_report(tmp_path / "run").read_text()
-    assert verdict(page) == ("unknown: UNKNOWN: register: no checker for workload &#x27;register&#x27;. "
+    assert verdict(page) == ("unknown: UNKNOWN: bank: no checker for workload &#x27;bank&#x27;. "
                              "The run was INTERRUPTED: these are partial results")
 
 

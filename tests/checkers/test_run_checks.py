@@ -44,9 +44,9 @@ def test_the_same_loss_under_acks_1_is_valid(tmp_path: Path) -> None:
 
 
 def test_a_workload_without_a_checker_is_unknown(tmp_path: Path) -> None:
-    results = run_checks({**TEST, "workload": "register"}, small_run(False).events, tmp_path)
+    results = run_checks({**TEST, "workload": "bank"}, small_run(False).events, tmp_path)
     assert results["valid"] == "unknown"
-    assert results["register"] == {"valid": "unknown", "error": "no checker for workload 'register'"}
+    assert results["bank"] == {"valid": "unknown", "error": "no checker for workload 'bank'"}
 
 
 def test_a_malformed_history_is_unknown_with_the_error_recorded(tmp_path: Path) -> None:

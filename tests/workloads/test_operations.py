@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from logquake.generator import SECOND, TimeLimit, simulate
 from logquake.spec import TestSpec
-from workloads.queue.operations import final_reads, highest_acknowledged, main_phase
+from workloads.queue.operations import final_reads, final_targets, highest_acknowledged, main_phase
 
 seeds = st.integers(0, 2**32)
 
@@ -98,8 +98,6 @@ def test_highest_acknowledged_offsets_per_partition():
 
 
 def test_final_targets_cover_acknowledged_and_existing_offsets():
-    from logquake.runner import final_targets
-
     history = [{"f": "send", "type": "ok", "value": {"partition": 0, "offset": 9, "value": 1}}]
     # Partition 0 lost its acknowledged offset 9 (it ends at 5): reads must still aim at 9.
     assert final_targets(history, {0: 5, 1: 3, 2: 0}) == {0: 9, 1: 2, 2: -1}

@@ -20,8 +20,8 @@ import kafka.errors
 from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_fixed
 
 from logquake.spec import TestSpec
+from workloads.workload import Completion, failed, ok, unknown
 
-Completion = dict[str, Any]
 LIBRDKAFKA_LOG = logging.getLogger("librdkafka")  # not stderr: the terminal shows progress
 POLL_SECONDS = 0.1
 POLL_RECORDS = 500
@@ -34,18 +34,6 @@ REFUSED_BEFORE_APPEND = {
     "INVALID_REQUIRED_ACKS": 21,
     "CORRUPT_MESSAGE": 2,
 }
-
-
-def ok(value: Any) -> Completion:
-    return {"type": "ok", "value": value}
-
-
-def failed(error: str) -> Completion:
-    return {"type": "fail", "error": error}
-
-
-def unknown(error: str) -> Completion:
-    return {"type": "info", "error": error}
 
 
 def decode_value(raw: bytes | None) -> Any:

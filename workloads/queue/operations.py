@@ -131,3 +131,11 @@ def highest_acknowledged(history: list[dict[str, Any]]) -> dict[int, int]:
             partition = int(op["value"]["partition"])
             highest[partition] = max(highest.get(partition, -1), op["value"]["offset"])
     return highest
+
+
+def final_targets(history: list[dict[str, Any]], watermarks: dict[int, int]) -> dict[int, int]:
+    """The highest offset known to exist per partition: acknowledged, or below the high watermark."""
+    targets = {p: end - 1 for p, end in watermarks.items()}
+    for partition, offset in highest_acknowledged(history).items():
+        targets[partition] = max(targets.get(partition, -1), offset)
+    return targets

@@ -1,0 +1,83 @@
+"""The register workload's checker: each key's reads, writes and compare-and-sets against pyporcupine's CAS register.
+
+What is claimed depends on the reads. After a sync, every operation must be linearizable per key:
+it takes effect at one instant between its invocation and its completion. Without a sync,
+ZooKeeper promises reads only sequential consistency (a follower may answer from a past state),
+so a key whose history is not linearizable is judged again without its reads: if the writes and
+compare-and-sets alone are linearizable, the key's reads were stale, which ZooKeeper allows and
+the results report as an allowed anomaly; if not, the key is not linearizable, which is forbidden.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from checkers.linearizability import (
+    CHECK_TIMEOUT,
+    WORDS,
+    KeyCheck,
+    anomaly,
+    argument,
+    check_keys,
+    client_ops,
+    key_case,
+    overall,
+    record,
+    results,
+    visualize,
+)
+from pyporcupine import CheckResult, check_operations
+from pyporcupine.formats.records import JepsenOp
+from pyporcupine.models import KeyedModel
+
+MODEL = "cas-register"
+RULES = {
+    "nonlinearizable": "a key's reads, writes and successful cas cannot be put in one order that respects real "
+                       "time and the register's rules; always forbidden",
+    "stale-read": "reads without sync saw an older value, though the writes and cas are linearizable; allowed "
+                  "without --register-sync-reads (ZooKeeper's reads are sequentially consistent)",
+}
+
+
+def check_register(test: dict[str, Any], history: list[dict[str, Any]], out_dir: Path) -> dict[str, Any]:
+    """{"valid", "reasons", "claim", "anomalies", "keys": {key: verdict}, "summary", "visualization"}."""
+    sync_reads = bool(test.get("register_sync_reads", False))
+    deadline = time.monotonic() + CHECK_TIMEOUT
+    model, checks, info = check_keys(MODEL, _records(history), deadline)
+    result = overall(check.result for check in checks)
+    visualization = visualize(model, result, info, out_dir, f"{test.get('name', 'register')}: {MODEL} per key")
+    illegal = [check for check in checks if check.result is CheckResult.ILLEGAL]
+    stale = [] if sync_reads else [check for check in illegal if _linearizable_without_reads(model, check, deadline)]
+    broken = [check for check in illegal if check not in stale]
+    anomalies = {"nonlinearizable": anomaly(RULES["nonlinearizable"], [key_case(c) for c in broken], True),
+                 "stale-read": anomaly(RULES["stale-read"], [key_case(c) for c in stale], False)}
+    words = {check.key: "stale reads (allowed without sync)" if check in stale else WORDS[check.result]
+             for check in checks}
+    claim = {"sync_reads": sync_reads, "guarantees": _guarantees(sync_reads)}
+    return results(MODEL, checks, anomalies, words, claim, visualization)
+
+
+def _records(history: list[dict[str, Any]]) -> list[JepsenOp]:
+    """Invocations carry {"key", "value"}; a read's ok completion carries the value read."""
+    records = []
+    for op in client_ops(history):
+        asked = argument(op, op.invoke["value"], ("key", "value"))
+        result = argument(op, op.completion["value"], ("value",))["value"] if op.type == "ok" and op.completion \
+            else None
+        records.append(record(op, asked["key"], asked["value"], result))
+    return records
+
+
+def _linearizable_without_reads(model: KeyedModel, check: KeyCheck, deadline: float) -> bool:
+    writes = [op for op in check.operations if op.input[1][0] != "read"]
+    remaining = deadline - time.monotonic()
+    return remaining > 0 and check_operations(model, writes, timeout=remaining) is CheckResult.OK
+
+
+def _guarantees(sync_reads: bool) -> list[str]:
+    if sync_reads:
+        return ["every read (after a sync), write and successful cas of a key is linearizable"]
+    return ["every write and successful cas of a key is linearizable",
+            "reads without sync may be stale (ZooKeeper's reads are sequentially consistent, not linearizable)"]

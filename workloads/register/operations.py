@@ -1,0 +1,51 @@
+"""The register workload's schedule: random reads, writes and compare-and-sets on a few keys at a time.
+
+Values are drawn from a small range (as in Jepsen's register tests) so that compare-and-sets often
+match. Each key takes about `ops_per_key` ops before the workload moves on to fresh keys: the
+checker's search grows with a key's concurrency and its operations of unknown outcome, not with
+the length of the run, so many short registers are checkable where one long one may not be.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from logquake.generator import Context, Emission, Generator, Pending, clients, stagger
+from logquake.spec import TestSpec
+
+VALUES = 5
+OPS_PER_KEY = 100
+FUNCTIONS = ("read", "write", "cas")
+
+
+@dataclass(frozen=True)
+class RegisterOps(Generator):
+    """Ops on `keys` keys at once; after `keys * ops_per_key` ops, the next `keys` keys (never reused)."""
+
+    keys: int
+    ops_per_key: int = OPS_PER_KEY
+    issued: int = 0
+
+    def op(self, ctx: Context) -> Emission | None:
+        thread = ctx.first_free()
+        if thread is None:
+            return Pending(), self
+        generation = self.issued // (self.keys * self.ops_per_key)
+        key = generation * self.keys + ctx.rng.randrange(self.keys)
+        f = ctx.rng.choice(FUNCTIONS)
+        op = {"f": f, "value": {"key": key, "value": _argument(f, ctx)}, "thread": thread, "time": ctx.time}
+        return op, replace(self, issued=self.issued + 1)
+
+
+def _argument(f: str, ctx: Context) -> Any:
+    if f == "read":
+        return None
+    if f == "write":
+        return ctx.rng.randrange(VALUES)
+    return [ctx.rng.randrange(VALUES), ctx.rng.randrange(VALUES)]
+
+
+def main_phase(spec: TestSpec) -> Generator:
+    """Client ops at `spec.rate` per second in total, forever (the runner bounds it with a time limit)."""
+    return clients(stagger(spec.rate, RegisterOps(spec.register_keys)))
