@@ -281,18 +281,23 @@ class Segment:
 
     def _note(self, shift: int, batches: Sequence[Placement]) -> None:
         """Kafka's LogSegment.append bookkeeping for batches now at file position `position + shift`,
-        shared by appends and rebuilds so both agree."""
+        shared by appends and rebuilds so both agree.
+
+        Every append runs this, so the running values are kept in locals and stored once."""
         if batches[0][0] + shift == 0:
             self.first_batch_timestamp = batches[0][2]
+        since, interval = self._bytes_since_index_entry, self.index_interval_bytes
         for position, last_offset, max_timestamp, size in batches:
-            self._track_timestamp(last_offset, max_timestamp)
-            if self._bytes_since_index_entry > self.index_interval_bytes:
+            if max_timestamp > self.max_timestamp:
+                self.max_timestamp, self.offset_of_max_timestamp = max_timestamp, last_offset
+            if since > interval:
                 self.offset_index.append(last_offset, position + shift)
                 times = self.time_index.keys
                 if self.max_timestamp > (times[-1] if times else NO_TIMESTAMP):
                     self.time_index.append(self.max_timestamp, self.offset_of_max_timestamp)
-                self._bytes_since_index_entry = 0
-            self._bytes_since_index_entry += size
+                since = 0
+            since += size
+        self._bytes_since_index_entry = since
 
     def _track_timestamp(self, last_offset: int, max_timestamp: int) -> None:
         if max_timestamp > self.max_timestamp:
