@@ -5,7 +5,8 @@ Rules (Kafka's `Partition` and `Replica`, Kafka 3.7+):
   fetched at the leader's log end, else the previous fetch time when it fetched at least the
   leader's log end as of that previous fetch.
 - HW = min log end over the ISR plus pending additions (KIP-497's maximal ISR), never going
-  back, and not moving at all while the committed ISR is below the effective min ISR
+  back, computed on becoming leader too (an ISR of the leader alone commits its whole log, so a
+  restarted sole replica serves what it holds without waiting for a write), and not moving at all while the committed ISR is below the effective min ISR
   (min(min.insync.replicas, replicas)). Followers' log ends are unknown until they fetch in
   this epoch, so a new leader cannot count positions from an older epoch.
 - Shrink: ISR members not caught up within replica.lag.time.max.ms leave. Expand: a follower
@@ -89,6 +90,7 @@ class Leadership:
         self._proposal: AlterIsr | None = None
         self._proposed_at = 0
         self._waiting: dict[Hashable, WaitingProduce] = {}
+        self._advance_high_watermark()  # Kafka's makeLeader: an ISR of this leader alone commits its log at once
 
     @property
     def under_min_isr(self) -> bool:
