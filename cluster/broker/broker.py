@@ -1,8 +1,14 @@
-"""A broker's state and housekeeping: topics, groups and offsets, producer ids, timers.
+"""A broker's state and housekeeping: partitions and their replication, groups and offsets, producer ids, timers.
 
 Request handlers (cluster/broker/handlers/) read and change this state; the
 server (cluster/broker/server.py) owns connections. Everything here runs on
 one asyncio loop, so no state needs a lock.
+
+With zookeeper.connect set the broker is a cluster member: the keeper's partition states
+(through Membership) say which partitions it holds and whether it leads or follows them, and
+Metadata answers from the cluster's view. Without it, the broker is a cluster of one: it
+creates its topics itself and makes each partition's state locally (it leads them all, its
+ISR is itself), and everything else runs the same code.
 """
 
 from __future__ import annotations
@@ -10,11 +16,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from cluster import properties
 from cluster.durable_file import write_atomically
-from cluster.broker.config import BrokerConfig
+from cluster.broker.config import MAX_BROKER_ID, BrokerConfig
+from cluster.broker.controller.partition_state import PartitionState
+from cluster.broker.controller.view import ClusterView, TopicInfo
+from cluster.broker.controller.znodes import BrokerRegistration
 from cluster.broker.groups.coordinator import GroupCoordinator, Reply
 from cluster.broker.groups.offsets import (
     OFFSETS_TOPIC,
@@ -26,13 +35,27 @@ from cluster.broker.groups.offsets import (
     partition_for_group,
 )
 from cluster.broker.log.partition_log import Clock, wall_clock_ms
+from cluster.broker.membership import Membership
 from cluster.broker.partition import Partition
 from cluster.broker.producer_ids import ProducerIdAllocator
+from cluster.broker.protocol.errors import ErrorCode
 from cluster.broker.protocol.records import Record, build_batch, decode_records
-from cluster.broker.topics import TopicRegistry
+from cluster.broker.replica_manager import ReplicaManager
+from cluster.broker.replication import CompleteProduce, Role
+from cluster.broker.topics import TopicError, TopicRegistry, validate_name, validated_configs
 
 META_PROPERTIES = "meta.properties"
 GROUP_TICK_SECONDS = 0.1
+ACKS_ALL = -1
+OFFSETS_TOPIC_MIN_ISR = 2
+OFFSETS_SEGMENT_BYTES = 100 * 1024 * 1024
+_COMMIT_ERRORS = {
+    # Kafka's GroupMetadataManager: what a failed append to __consumer_offsets tells the committer
+    ErrorCode.NOT_ENOUGH_REPLICAS: ErrorCode.COORDINATOR_NOT_AVAILABLE,
+    ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND: ErrorCode.COORDINATOR_NOT_AVAILABLE,
+    ErrorCode.REQUEST_TIMED_OUT: ErrorCode.COORDINATOR_NOT_AVAILABLE,
+    ErrorCode.NOT_LEADER_OR_FOLLOWER: ErrorCode.NOT_COORDINATOR,
+}
 
 _log = logging.getLogger(__name__)
 
@@ -43,20 +66,42 @@ class Broker:
         self.clock = clock
         self.topics = TopicRegistry(config, clock)
         self.groups = GroupCoordinator(config.group_config())
+        self.membership = Membership(config) if config.clustered else None
+        self.replicas = ReplicaManager(config, clock, self._address_of, self.data_appended, self._leadership_changed)
         self.cluster_id = ""
         self._producer_ids: ProducerIdAllocator | None = None
         self._data_arrived: asyncio.Future[None] | None = None
         self._housekeeping: list[asyncio.Task[None]] = []
+        self._offsets_topic_creation: asyncio.Future[None] | None = None
 
     def load(self) -> None:
-        """Opens the logs (recovering them if needed) and rebuilds committed offsets and producer ids."""
+        """Reads meta.properties; a broker alone also opens (recovering if needed) and leads its logs."""
         self.cluster_id = self._load_meta_properties()
-        self.topics.load()
-        self._replay_offsets()
-        highest = max((p.producers.highest_producer_id() for t in self.topics.topics() for p in t.partitions), default=-1)
+        highest = -1
+        if self.membership is None:
+            self.topics.load()
+            for topic in self.topics.topics():
+                self._lead_alone(topic.partitions.values())
+            highest = max((p.producers.highest_producer_id() for p in self.topics.partitions()), default=-1)
         self._producer_ids = ProducerIdAllocator(self.config.log_dir, at_least=highest + 1)
         _log.info("broker %d loaded %d topic(s) from %s", self.config.broker_id, len(self.topics.topics()),
                   self.config.log_dir)
+
+    async def start(self) -> None:
+        """Starts replication and, for a cluster member, joins the cluster (it then learns its partitions)."""
+        self.replicas.start(self.membership.alter_isr if self.membership is not None else None)
+        if self.membership is not None:
+            self.cluster_id = await self.membership.start(self.on_partition_state, self.cluster_id)
+            view = self.membership.view
+            self.topics.remove_unassigned({
+                (topic, index) for topic, info in view.topics.items()
+                for index, replicas in info.assignment.items() if self.config.broker_id in replicas
+            })
+
+    async def leave(self) -> None:
+        """A cluster member's controlled shutdown: its leaderships move away while it still serves."""
+        if self.membership is not None:
+            await self.membership.stop()
 
     def start_housekeeping(self) -> None:
         self._housekeeping = [
@@ -70,6 +115,7 @@ class Broker:
         for task in self._housekeeping:
             task.cancel()
         await asyncio.gather(*self._housekeeping, return_exceptions=True)
+        await self.replicas.close()
         self.topics.close()
         _log.info("broker %d closed its logs", self.config.broker_id)
 
@@ -77,11 +123,15 @@ class Broker:
         return self.clock()
 
     def allocate_producer_id(self) -> int:
+        """Unique in the cluster too: members interleave their ids by broker id."""
         assert self._producer_ids is not None, "load() first"
-        return self._producer_ids.allocate()
+        local = self._producer_ids.allocate()
+        if self.membership is None:
+            return local
+        return local * (MAX_BROKER_ID + 1) + self.config.broker_id
 
     def data_appended(self) -> None:
-        """Wakes every long-polling fetch; each re-reads and decides whether it has enough."""
+        """Wakes every long-polling fetch (after appends, and when a high watermark moves)."""
         if self._data_arrived is not None and not self._data_arrived.done():
             self._data_arrived.set_result(None)
         self._data_arrived = None
@@ -101,44 +151,189 @@ class Broker:
             if not future.done():
                 future.set_result(response)
 
-    def offsets_partition(self, group_id: str) -> Partition:
-        """The __consumer_offsets partition that stores this group's commits, created on first use."""
-        topic = self.topics.get(OFFSETS_TOPIC) or self._create_offsets_topic()
-        return topic.partitions[partition_for_group(group_id, len(topic.partitions))]
+    # --- the cluster as this broker sees it -----------------------------------------------------------
 
-    def commit_offsets(self, group_id: str, offsets: dict[TopicPartition, CommittedOffset]) -> None:
-        """Writes commits to __consumer_offsets first; only a written commit becomes visible."""
-        if not offsets:
+    def view(self) -> ClusterView:
+        """The cluster's view, or for a broker alone the same picture of itself."""
+        if self.membership is not None:
+            return self.membership.view
+        me = self.config.broker_id
+        listener = self.config.advertised
+        return ClusterView(
+            brokers={me: BrokerRegistration(me, listener.host, listener.port)},
+            topics={topic.name: TopicInfo({index: (me,) for index in topic.partitions}, topic.configs)
+                    for topic in self.topics.topics()},
+            states={p.key: p.replica.state for p in self.topics.partitions() if p.replica.state is not None},
+            controller=me,
+        )
+
+    def missing_partition_error(self, topic: str, index: int) -> ErrorCode:
+        """What a request for a partition this broker does not hold is told (Kafka's rule)."""
+        if self.view().replicas(topic, index):
+            return ErrorCode.NOT_LEADER_OR_FOLLOWER
+        return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+
+    def on_partition_state(self, topic: str, index: int, state: PartitionState | None) -> None:
+        """The controller's state of a partition this broker replicates; None: it holds it no more."""
+        if state is None:
+            self.replicas.remove((topic, index))
+            self.topics.drop_partition(topic, index)
             return
-        partition = self.offsets_partition(group_id)
+        view = self.view()
+        info = view.topics.get(topic)
+        try:
+            partition = self.topics.open_partition(topic, index, info.configs if info is not None else {})
+        except Exception:
+            _log.exception("cannot open %s-%d; it stays unreplicated here", topic, index)
+            return
+        self.replicas.apply_state(partition, state, view.replicas(topic, index))
+
+    def _address_of(self, broker_id: int) -> tuple[str, int] | None:
+        return self.membership.address_of(broker_id) if self.membership is not None else None
+
+    def _lead_alone(self, partitions: Iterable[Partition]) -> None:
+        me = self.config.broker_id
+        state = PartitionState(leader=me, leader_epoch=0, isr=(me,), controller_epoch=0, version=0)
+        for partition in partitions:
+            self.replicas.apply_state(partition, state, (me,))
+
+    # --- topics -----------------------------------------------------------------------------------------
+
+    async def create_topic(self, name: str, partitions: int = -1, replication_factor: int = -1,
+                           configs: Mapping[str, str | None] | None = None, validate_only: bool = False) -> None:
+        """Creates a topic (-1: the broker's defaults); TopicError says why not."""
+        if self.membership is None:
+            topic = self.topics.create(name, partitions, replication_factor, configs, validate_only)
+            if topic is not None:
+                self._lead_alone(topic.partitions.values())
+            return
+        validate_name(name)
+        if name in self.view().topics:
+            raise TopicError(ErrorCode.TOPIC_ALREADY_EXISTS, f"topic {name!r} already exists")
+        partitions = self.config.num_partitions if partitions == -1 else partitions
+        replication_factor = self.config.default_replication_factor if replication_factor == -1 else replication_factor
+        if partitions < 1:
+            raise TopicError(ErrorCode.INVALID_PARTITIONS, f"number of partitions must be at least 1, got {partitions}")
+        if replication_factor < 1:
+            raise TopicError(ErrorCode.INVALID_REPLICATION_FACTOR,
+                             f"replication factor must be at least 1, got {replication_factor}")
+        topic_configs = validated_configs(self.config, configs or {})
+        if not validate_only:
+            await self.membership.create_topic(name, partitions, replication_factor, topic_configs)
+
+    async def delete_topic(self, name: str) -> None:
+        if self.membership is None:
+            topic = self.topics.get(name)
+            for index in topic.partitions if topic is not None else ():
+                self.replicas.remove((name, index))
+            self.topics.delete(name)
+        else:
+            await self.membership.delete_topic(name)
+        self.groups.offsets.delete_topic(name)
+
+    # --- group coordination follows the leadership of __consumer_offsets ------------------------------
+
+    async def find_coordinator(self, group_id: str) -> BrokerRegistration | None:
+        """The broker leading the group's __consumer_offsets partition, creating the topic on first use."""
+        view = self.view()
+        if OFFSETS_TOPIC not in view.topics:
+            await self._ensure_offsets_topic()
+            view = self.view()
+        info = view.topics.get(OFFSETS_TOPIC)
+        if info is None:
+            return None
+        state = view.states.get((OFFSETS_TOPIC, partition_for_group(group_id, len(info.assignment))))
+        return view.brokers.get(state.leader) if state is not None else None
+
+    def coordinates(self, group_id: str) -> bool:
+        """Whether this broker leads the group's offsets partition (else group requests get NOT_COORDINATOR)."""
+        partition = self._offsets_partition(group_id)
+        return partition is not None and partition.replica.role == Role.LEADER
+
+    def commit_offsets(
+        self, group_id: str, offsets: dict[TopicPartition, CommittedOffset]
+    ) -> asyncio.Future[CompleteProduce] | ErrorCode:
+        """Appends the commits to __consumer_offsets (acks=all); they become visible once committed there.
+
+        Returns the error at once when nothing could be appended, else the append's future, whose
+        outcome (mapped by commit_error) the OffsetCommit answer reports.
+        """
+        partition = self._offsets_partition(group_id)
+        if partition is None or partition.replica.role != Role.LEADER:
+            return ErrorCode.NOT_COORDINATOR
         now = self.now_ms()
         records = [
             Record(offset=i, timestamp=now, key=encode_key(group_id, topic, index), value=encode_value(committed))
             for i, ((topic, index), committed) in enumerate(offsets.items())
         ]
-        partition.append(build_batch(records))
-        self.groups.offsets.commit(group_id, offsets)
+        try:
+            appended = self.replicas.produce(partition, build_batch(records), ACKS_ALL,
+                                             self.config.offsets_commit_timeout_ms)
+        except Exception as error:
+            _log.error("%s: could not append offset commits: %s", partition.name, error)
+            return ErrorCode.UNKNOWN_SERVER_ERROR
+        self.data_appended()
 
-    def _create_offsets_topic(self):
-        replication = min(self.config.offsets_topic_replication_factor, 1)
-        if replication < self.config.offsets_topic_replication_factor:
-            _log.info("creating %s with replication factor %d: only one broker is available", OFFSETS_TOPIC, replication)
-        topic = self.topics.create(OFFSETS_TOPIC, self.config.offsets_topic_partitions, replication,
-                                   {"segment.bytes": str(100 * 1024 * 1024)})
-        assert topic is not None
-        return topic
+        def publish(done: asyncio.Future[CompleteProduce]) -> None:
+            if done.result().error is ErrorCode.NONE:
+                self.groups.offsets.commit(group_id, offsets)
 
-    def _replay_offsets(self) -> None:
-        topic = self.topics.get(OFFSETS_TOPIC)
-        if topic is None:
+        if appended.done():
+            publish(appended)
+        else:
+            appended.add_done_callback(publish)
+        return appended
+
+    @staticmethod
+    def commit_error(completion: CompleteProduce) -> ErrorCode:
+        return _COMMIT_ERRORS.get(completion.error, completion.error)
+
+    def _offsets_partition(self, group_id: str) -> Partition | None:
+        info = self.view().topics.get(OFFSETS_TOPIC)
+        if info is None or not info.assignment:
+            return None
+        return self.topics.partition(OFFSETS_TOPIC, partition_for_group(group_id, len(info.assignment)))
+
+    async def _ensure_offsets_topic(self) -> None:
+        """One creation at a time however many FindCoordinator requests ask; on a worker thread in a cluster."""
+        if self._offsets_topic_creation is None or self._offsets_topic_creation.done():
+            self._offsets_topic_creation = asyncio.ensure_future(self._create_offsets_topic())
+        await asyncio.shield(self._offsets_topic_creation)
+
+    async def _create_offsets_topic(self) -> None:
+        wanted = self.config.offsets_topic_replication_factor
+        replication = min(wanted, len(self.view().live))
+        if replication < wanted:
+            _log.info("creating %s with replication factor %d: only %d broker(s) are live (offsets.topic."
+                      "replication.factor=%d)", OFFSETS_TOPIC, replication, replication, wanted)
+        configs = {"segment.bytes": str(OFFSETS_SEGMENT_BYTES),
+                   "min.insync.replicas": str(min(OFFSETS_TOPIC_MIN_ISR, replication))}
+        try:
+            await self.create_topic(OFFSETS_TOPIC, self.config.offsets_topic_partitions, replication, configs)
+        except TopicError as error:
+            if error.code != ErrorCode.TOPIC_ALREADY_EXISTS:
+                _log.warning("could not create %s: %s", OFFSETS_TOPIC, error)
+
+    def _leadership_changed(self, partition: Partition, leads: bool) -> None:
+        """Leading an offsets partition loads its groups' commits; losing it unloads those groups."""
+        if partition.topic != OFFSETS_TOPIC:
             return
-        for partition in topic.partitions:
-            for batch, header in partition.batches():
-                for record in decode_records(batch):
-                    try:
-                        self.groups.offsets.replay(record.key, record.value)
-                    except OffsetRecordError as error:
-                        _log.warning("%s offset %d: skipped unreadable commit: %s", partition.name, record.offset, error)
+        count = len(self.view().topics[OFFSETS_TOPIC].assignment) if OFFSETS_TOPIC in self.view().topics else 0
+
+        def owned(group_id: str) -> bool:
+            return count > 0 and partition_for_group(group_id, count) == partition.index
+
+        self.deliver(self.groups.unload(owned))
+        if leads:
+            self._replay_offsets(partition)
+
+    def _replay_offsets(self, partition: Partition) -> None:
+        for batch, header in partition.batches():
+            for record in decode_records(batch):
+                try:
+                    self.groups.offsets.replay(record.key, record.value)
+                except OffsetRecordError as error:
+                    _log.warning("%s offset %d: skipped unreadable commit: %s", partition.name, record.offset, error)
 
     def _load_meta_properties(self) -> str:
         """Kafka's meta.properties: the cluster id and broker id this log directory belongs to."""
@@ -175,13 +370,11 @@ class Broker:
                 _log.exception("housekeeping step %s failed; it will run again", action.__name__)
 
     def _apply_retention(self) -> None:
-        for topic in self.topics.topics():
-            for partition in topic.partitions:
-                for deleted in partition.log.apply_retention():
-                    _log.info("%s: retention deleted %s", partition.name, deleted)
+        for partition in self.topics.partitions():
+            for deleted in partition.log.apply_retention():
+                _log.info("%s: retention deleted %s", partition.name, deleted)
 
     def _flush_due_logs(self) -> None:
-        for topic in self.topics.topics():
-            for partition in topic.partitions:
-                partition.log.maybe_flush()
+        for partition in self.topics.partitions():
+            partition.log.maybe_flush()
 

@@ -18,6 +18,7 @@ from cluster.broker.groups.coordinator import GroupConfig
 from cluster.broker.log.config import PROPERTY_NAMES as LOG_PROPERTY_NAMES
 from cluster.broker.log.config import LogConfig
 from cluster.broker.protocol.framing import DEFAULT_MAX_FRAME_SIZE
+from cluster.broker.replication.config import ReplicationConfig
 
 
 @dataclass(frozen=True)
@@ -81,12 +82,24 @@ _PROPERTIES: dict[str, tuple[str, Callable[[str, object], Any]]] = {
     "socket.request.max.bytes": ("socket_request_max_bytes", config_values.integer),
     "log.retention.check.interval.ms": ("retention_check_interval_ms", config_values.integer),
     "zookeeper.connect": ("zookeeper_connect", _optional_text),
+    "zookeeper.session.timeout.ms": ("zookeeper_session_timeout_ms", config_values.integer),
     "replica.lag.time.max.ms": ("replica_lag_time_max_ms", config_values.integer),
+    "replica.fetch.wait.max.ms": ("replica_fetch_wait_max_ms", config_values.integer),
+    "replica.fetch.backoff.ms": ("replica_fetch_backoff_ms", config_values.integer),
+    "replica.socket.timeout.ms": ("replica_socket_timeout_ms", config_values.integer),
+    "replica.fetch.max.bytes": ("replica_fetch_max_bytes", config_values.integer),
+    "replica.fetch.response.max.bytes": ("replica_fetch_response_max_bytes", config_values.integer),
+    "offsets.commit.timeout.ms": ("offsets_commit_timeout_ms", config_values.integer),
+    "controlled.shutdown.timeout.ms": ("controlled_shutdown_timeout_ms", config_values.integer),
     "unclean.leader.election.enable": ("unclean_leader_election", config_values.boolean),
 }
 
 _POSITIVE = ("num_partitions", "default_replication_factor", "min_insync_replicas", "offsets_topic_partitions",
-             "offsets_topic_replication_factor", "socket_request_max_bytes", "retention_check_interval_ms")
+             "offsets_topic_replication_factor", "socket_request_max_bytes", "retention_check_interval_ms",
+             "zookeeper_session_timeout_ms", "replica_fetch_max_bytes", "replica_fetch_response_max_bytes",
+             "replica_socket_timeout_ms", "offsets_commit_timeout_ms")
+MAX_BROKER_ID = 1023
+"""Cluster members' producer ids interleave by broker id (see Broker.allocate_producer_id)."""
 
 
 @dataclass(frozen=True)
@@ -108,15 +121,26 @@ class BrokerConfig:
     socket_request_max_bytes: int = DEFAULT_MAX_FRAME_SIZE
     retention_check_interval_ms: int = 300_000
     zookeeper_connect: str | None = None
+    zookeeper_session_timeout_ms: int = 18_000
     replica_lag_time_max_ms: int = 30_000
+    replica_fetch_wait_max_ms: int = 500
+    replica_fetch_backoff_ms: int = 1_000
+    replica_socket_timeout_ms: int = 30_000
+    replica_fetch_max_bytes: int = 1_048_576
+    replica_fetch_response_max_bytes: int = 10_485_760
+    offsets_commit_timeout_ms: int = 5_000
+    controlled_shutdown_timeout_ms: int = 30_000
+    """Ours (Kafka retries controlled shutdown instead): how long SIGTERM waits for leaderships to move."""
     unclean_leader_election: bool = False
     log: LogConfig = field(default_factory=LogConfig)
     log_properties: Mapping[str, str] = field(default_factory=dict)
     """The log.* properties as given, the base that topic-level configs override."""
 
     def __post_init__(self) -> None:
-        if self.broker_id < 0:
-            raise ValueError(f"broker.id must be >= 0, got {self.broker_id}")
+        if not 0 <= self.broker_id <= MAX_BROKER_ID:
+            raise ValueError(f"broker.id must be between 0 and {MAX_BROKER_ID}, got {self.broker_id}")
+        if self.replica_socket_timeout_ms <= self.replica_fetch_wait_max_ms:
+            raise ValueError("replica.socket.timeout.ms must be larger than replica.fetch.wait.max.ms")
         for name in _POSITIVE:
             if getattr(self, name) < 1:
                 raise ValueError(f"{_property_of(name)} must be positive, got {getattr(self, name)}")
@@ -141,6 +165,21 @@ class BrokerConfig:
     def log_config_for(self, topic_configs: Mapping[str, str]) -> LogConfig:
         """The broker's log.* settings overridden by a topic's own configs, as in Kafka."""
         return LogConfig.from_properties({**self.log_properties, **topic_configs})
+
+    @property
+    def clustered(self) -> bool:
+        """zookeeper.connect set: a member of a replicated cluster; otherwise a broker alone."""
+        return self.zookeeper_connect is not None
+
+    def replication_config(self, topic_configs: Mapping[str, str]) -> ReplicationConfig:
+        """A partition's replication settings: the broker's, with the topic's min.insync.replicas."""
+        return ReplicationConfig(
+            min_insync_replicas=int(topic_configs.get("min.insync.replicas", self.min_insync_replicas)),
+            replica_lag_time_max_ms=self.replica_lag_time_max_ms,
+            replica_fetch_wait_max_ms=0,  # the wait happens at the leader: our fetches long-poll there
+            replica_fetch_backoff_ms=self.replica_fetch_backoff_ms,
+            replica_socket_timeout_ms=self.replica_socket_timeout_ms,
+        )
 
     def group_config(self) -> GroupConfig:
         return GroupConfig(

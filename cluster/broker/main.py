@@ -27,21 +27,26 @@ def load_config(config_file: Path | None, overrides: tuple[str, ...]) -> BrokerC
 
 
 async def serve(config: BrokerConfig) -> None:
+    """Serves until SIGTERM/SIGINT; a cluster member first hands its leaderships over (controlled shutdown)."""
     broker = Broker(config)
     broker.load()
-    server = BrokerServer(broker)
-    await server.start()
-    broker.start_housekeeping()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    host, port = server.address
-    print(f"broker {config.broker_id} serving on {host}:{port} with data in {config.log_dir}", flush=True)
-    await stop.wait()
-    _log.info("shutting down: closing connections, flushing and closing segments")
-    await server.close()
-    await broker.close()
+    server = BrokerServer(broker)
+    try:
+        await broker.start()
+        await server.start()
+        broker.start_housekeeping()
+        host, port = server.address
+        print(f"broker {config.broker_id} serving on {host}:{port} with data in {config.log_dir}", flush=True)
+        await stop.wait()
+        _log.info("shutting down: moving leaderships away, closing connections, flushing and closing segments")
+        await broker.leave()
+    finally:
+        await server.close()
+        await broker.close()
 
 
 @click.command("broker")

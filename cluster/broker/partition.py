@@ -1,9 +1,9 @@
-"""A partition as its leader sees it: the log, idempotence state, the ISR and the high watermark.
+"""A partition replica on this broker: its log, its idempotence state and its replication core.
 
-The high watermark is the end of what every in-sync replica holds, and it is
-what consumers may read. With this broker alone in the ISR it follows the log
-end; replication later adds followers' positions, and this class stays the one
-place where the rule is applied.
+The core (cluster/broker/replication/) decides: who leads, the ISR, the high watermark,
+when an acks=all write is done. This class carries out what it decides on the log and keeps
+the producer-state table in step with every change to the log, leader or follower, so a
+follower that becomes leader recognises the retries of batches its predecessor took.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from cluster.broker.log.partition_log import PartitionLog
 from cluster.broker.log.region import FileRegion
 from cluster.broker.producer_state import ProducerStateTable
 from cluster.broker.protocol.record_batch import BatchHeader, iter_batches
+from cluster.broker.replication import PartitionLogPositions, PartitionReplica, ReplicationConfig
 
 REPLAY_CHUNK_BYTES = 1 << 20
 
@@ -34,22 +35,33 @@ class AppendResult:
 
 
 class Partition:
-    def __init__(self, topic: str, index: int, log: PartitionLog, broker_id: int, leader_epoch: int = 0) -> None:
+    def __init__(self, topic: str, index: int, log: PartitionLog, broker_id: int,
+                 replication: ReplicationConfig = ReplicationConfig()) -> None:
         self.topic = topic
         self.index = index
         self.log = log
-        self.leader_epoch = leader_epoch
-        self.isr = frozenset({broker_id})
+        self.replica = PartitionReplica(broker_id, PartitionLogPositions(log), replication)
         self.producers = ProducerStateTable()
         for header in log.batch_headers():
             self.producers.record(header)
-        self.high_watermark = self._isr_log_end()
 
     @property
     def name(self) -> str:
         return f"{self.topic}-{self.index}"
 
-    def append(self, records: bytes | bytearray | memoryview) -> AppendResult:
+    @property
+    def key(self) -> tuple[str, int]:
+        return self.topic, self.index
+
+    @property
+    def high_watermark(self) -> int:
+        return self.replica.high_watermark
+
+    @property
+    def leader_epoch(self) -> int:
+        return self.replica.leader_epoch
+
+    def append(self, records: bytes | bytearray | memoryview, leader_epoch: int) -> AppendResult:
         """Appends one producer batch as leader; a retried idempotent batch is not written twice.
 
         Kafka takes exactly one batch per partition from Produce v3 on, which
@@ -65,14 +77,27 @@ class Partition:
         if duplicate is not None:
             _log.debug("%s: duplicate of offsets %d-%d", self.name, duplicate.first_offset, duplicate.last_offset)
             return AppendResult(duplicate.first_offset, duplicate.last_offset, duplicate=True)
-        info = self.log.append(records, self.leader_epoch)
+        info = self.log.append(records, leader_epoch)
         self.producers.record(header._replace(base_offset=info.first_offset))
-        self.high_watermark = self._isr_log_end()
         return AppendResult(info.first_offset, info.last_offset)
 
-    def read(self, offset: int, max_bytes: int, committed_only: bool) -> FileRegion:
-        """Whole batches from `offset`; consumers see only what is below the high watermark."""
-        return self.log.read(offset, max_bytes, self.high_watermark if committed_only else None)
+    def append_as_follower(self, records: bytes | bytearray | memoryview) -> None:
+        """Appends the leader's batches as they are, remembering idempotent producers' batches too."""
+        self.log.append_as_follower(records)
+        for _, header in iter_batches(records):
+            self.producers.record(header)
+
+    def truncate_to(self, offset: int) -> None:
+        self.log.truncate_to(offset)
+        self.producers.forget_from(self.log.log_end_offset)
+
+    def truncate_fully_and_start_at(self, offset: int) -> None:
+        self.log.truncate_fully_and_start_at(offset)
+        self.producers.forget_from(0)
+
+    def read(self, offset: int, max_bytes: int, upper_bound: int | None) -> FileRegion:
+        """Whole batches from `offset`, none reaching `upper_bound` (the HW, for consumers)."""
+        return self.log.read(offset, max_bytes, upper_bound)
 
     def batches(self, start: int | None = None) -> Iterator[tuple[bytes, BatchHeader]]:
         """(bytes, header) of every stored batch from `start`, for replaying internal topics."""
@@ -85,8 +110,3 @@ class Partition:
             for position, header in iter_batches(data):
                 yield data[position : position + header.size], header
             offset = region.next_offset
-
-    def _isr_log_end(self) -> int:
-        """With this broker alone in the ISR, everything it holds is committed."""
-        return self.log.log_end_offset
-

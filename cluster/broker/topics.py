@@ -1,9 +1,10 @@
-"""The topics this broker holds: partition directories in Kafka's layout, and each topic's configs.
+"""The partitions this broker holds: directories in Kafka's layout, and each topic's configs.
 
-Partitions live in `<log.dir>/<topic>-<partition>/` exactly as in Kafka, so the
-directory listing is the source of truth at startup. Topic-level configs are
-kept as properties files beside them, because Kafka keeps them in ZooKeeper,
-which a single broker does not have.
+Partitions live in `<log.dir>/<topic>-<partition>/` exactly as in Kafka. A broker alone
+creates and deletes whole topics itself, the directory listing is its source of truth at
+startup, and topic-level configs are kept as properties files beside them. A cluster member
+holds only the partitions it replicates: it opens and drops them as the controller's states
+say (Broker.on_partition_state), and the topics and their configs live in the keeper.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ class TopicError(Exception):
 @dataclass
 class Topic:
     name: str
-    partitions: list[Partition]
+    partitions: dict[int, Partition]
+    """By partition index: every one for a broker alone, the replicated ones for a cluster member."""
     configs: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -61,6 +63,25 @@ def validate_name(name: str) -> None:
             ErrorCode.INVALID_TOPIC_EXCEPTION,
             f"topic name {name[:60]!r} is invalid: use 1-249 of [a-zA-Z0-9._-], not '.' or '..'",
         )
+
+
+def validated_configs(config: BrokerConfig, configs: Mapping[str, str | None]) -> dict[str, str]:
+    """A topic's configs as given (None values dropped), or TopicError(INVALID_CONFIG) saying what is wrong."""
+    given = {key: value for key, value in configs.items() if value is not None}
+    unknown = sorted(set(given) - TOPIC_CONFIG_NAMES)
+    if unknown:
+        raise TopicError(ErrorCode.INVALID_CONFIG, f"unsupported topic config(s): {', '.join(unknown)}")
+    if given.get("cleanup.policy", "delete") != "delete":
+        raise TopicError(ErrorCode.INVALID_CONFIG, "only cleanup.policy=delete is supported")
+    try:
+        config.log_config_for({k: v for k, v in given.items() if k in _TOPIC_LOG_CONFIGS})
+        if "min.insync.replicas" in given and int(given["min.insync.replicas"]) < 1:
+            raise ValueError("min.insync.replicas must be at least 1")
+        if given.get("unclean.leader.election.enable", "false").lower() not in ("true", "false"):
+            raise ValueError("unclean.leader.election.enable must be true or false")
+    except ValueError as error:
+        raise TopicError(ErrorCode.INVALID_CONFIG, str(error)) from None
+    return given
 
 
 class TopicRegistry:
@@ -90,12 +111,13 @@ class TopicRegistry:
 
     def partition(self, topic: str, index: int) -> Partition | None:
         found = self._topics.get(topic)
-        if found is None or not 0 <= index < len(found.partitions):
-            return None
-        return found.partitions[index]
+        return found.partitions.get(index) if found is not None else None
 
     def topics(self) -> list[Topic]:
         return list(self._topics.values())
+
+    def partitions(self) -> list[Partition]:
+        return [partition for topic in self._topics.values() for partition in topic.partitions.values()]
 
     def create(
         self, name: str, num_partitions: int = -1, replication_factor: int = -1,
@@ -115,7 +137,7 @@ class TopicRegistry:
                 f"replication factor {replicas} is larger than the 1 available broker" if replicas > 1
                 else f"replication factor must be at least 1, got {replicas}",
             )
-        topic_configs = self._validated_configs(configs or {})
+        topic_configs = validated_configs(self._config, configs or {})
         if validate_only:
             return None
         self._write_configs(name, topic_configs)
@@ -127,50 +149,60 @@ class TopicRegistry:
         topic = self._topics.pop(name, None)
         if topic is None:
             raise TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"topic {name!r} does not exist")
-        marker = uuid.uuid4().hex
-        for partition in topic.partitions:
-            partition.log.close()
-            directory = self._directory / partition.name
-            doomed = directory.with_name(f"{directory.name}.{marker}{_DELETED_SUFFIX}")
-            os.replace(directory, doomed)
-            shutil.rmtree(doomed)
+        for partition in topic.partitions.values():
+            self._remove_directory(partition)
         (self._directory / CONFIGS_DIRECTORY / f"{name}.properties").unlink(missing_ok=True)
         _log.info("deleted topic %s", name)
 
-    def close(self) -> None:
-        for topic in self._topics.values():
-            for partition in topic.partitions:
-                partition.log.close()
+    def open_partition(self, topic: str, index: int, configs: Mapping[str, str]) -> Partition:
+        """A cluster member's replica of topic-index: the one already open, or opened (created if new)."""
+        found = self._topics.get(topic)
+        if found is None:
+            found = self._topics[topic] = Topic(topic, {}, dict(configs))
+        partition = found.partitions.get(index)
+        if partition is None:
+            partition = found.partitions[index] = self._open_partition(topic, index, found.configs)
+        return partition
 
-    def min_insync_replicas(self, topic: Topic) -> int:
-        return int(topic.configs.get("min.insync.replicas", self._config.min_insync_replicas))
+    def drop_partition(self, topic: str, index: int) -> None:
+        """Closes and deletes a replica this broker no longer holds (topic deleted, or replica moved)."""
+        found = self._topics.get(topic)
+        partition = found.partitions.pop(index, None) if found is not None else None
+        if partition is None:
+            return
+        if not found.partitions:
+            del self._topics[topic]
+        self._remove_directory(partition)
+        _log.info("deleted replica %s", partition.name)
+
+    def remove_unassigned(self, assigned: set[tuple[str, int]]) -> None:
+        """At a cluster member's start: deletes replicas left on disk that the cluster no longer gives it."""
+        for entry in sorted(self._directory.iterdir()):
+            match = _PARTITION_DIRECTORY.fullmatch(entry.name)
+            if entry.is_dir() and match and (match["topic"], int(match["index"])) not in assigned:
+                _log.info("deleting %s: this broker no longer replicates it", entry.name)
+                shutil.rmtree(entry, ignore_errors=True)
+
+    def close(self) -> None:
+        for partition in self.partitions():
+            partition.log.close()
 
     def _open_topic(self, name: str, partitions: int, configs: dict[str, str]) -> Topic:
-        log_config = self._config.log_config_for({k: v for k, v in configs.items() if k in _TOPIC_LOG_CONFIGS})
-        opened = [
-            Partition(name, index, PartitionLog.open(self._directory / f"{name}-{index}", log_config, self._clock),
-                      self._config.broker_id)
-            for index in range(partitions)
-        ]
+        opened = {index: self._open_partition(name, index, configs) for index in range(partitions)}
         topic = self._topics[name] = Topic(name, opened, configs)
         return topic
 
-    def _validated_configs(self, configs: Mapping[str, str | None]) -> dict[str, str]:
-        given = {key: value for key, value in configs.items() if value is not None}
-        unknown = sorted(set(given) - TOPIC_CONFIG_NAMES)
-        if unknown:
-            raise TopicError(ErrorCode.INVALID_CONFIG, f"unsupported topic config(s): {', '.join(unknown)}")
-        if given.get("cleanup.policy", "delete") != "delete":
-            raise TopicError(ErrorCode.INVALID_CONFIG, "only cleanup.policy=delete is supported")
-        try:
-            self._config.log_config_for({k: v for k, v in given.items() if k in _TOPIC_LOG_CONFIGS})
-            if "min.insync.replicas" in given and int(given["min.insync.replicas"]) < 1:
-                raise ValueError("min.insync.replicas must be at least 1")
-            if given.get("unclean.leader.election.enable", "false").lower() not in ("true", "false"):
-                raise ValueError("unclean.leader.election.enable must be true or false")
-        except ValueError as error:
-            raise TopicError(ErrorCode.INVALID_CONFIG, str(error)) from None
-        return given
+    def _open_partition(self, topic: str, index: int, configs: Mapping[str, str]) -> Partition:
+        log_config = self._config.log_config_for({k: v for k, v in configs.items() if k in _TOPIC_LOG_CONFIGS})
+        log = PartitionLog.open(self._directory / f"{topic}-{index}", log_config, self._clock)
+        return Partition(topic, index, log, self._config.broker_id, self._config.replication_config(configs))
+
+    def _remove_directory(self, partition: Partition) -> None:
+        partition.log.close()
+        directory = self._directory / partition.name
+        doomed = directory.with_name(f"{directory.name}.{uuid.uuid4().hex}{_DELETED_SUFFIX}")
+        os.replace(directory, doomed)
+        shutil.rmtree(doomed)
 
     def _write_configs(self, name: str, configs: dict[str, str]) -> None:
         text = "".join(f"{key}={value}\n" for key, value in sorted(configs.items()))

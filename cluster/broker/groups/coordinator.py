@@ -193,6 +193,19 @@ class GroupCoordinator:
                 deadlines.append(group.join_deadline_ms)
         return min(deadlines, default=None)
 
+    def unload(self, owned: Callable[[str], bool]) -> list[Reply]:
+        """This broker stopped coordinating the groups `owned` picks (it lost their offsets partition).
+
+        They and their committed offsets are forgotten; a join or sync waiting in one of them is
+        answered NOT_COORDINATOR, so its client finds the new coordinator."""
+        replies: list[Reply] = []
+        for group_id in [group_id for group_id in self._groups if owned(group_id)]:
+            for member in self._groups.pop(group_id).members.values():
+                replies += self._supersede(member.join_token, JoinResponse(ErrorCode.NOT_COORDINATOR, member.member_id))
+                replies += self._supersede(member.sync_token, SyncResponse(ErrorCode.NOT_COORDINATOR))
+        self.offsets.unload(owned)
+        return replies
+
     def validate_offset_commit(self, group_id: str, generation: int, member_id: str, now_ms: int) -> ErrorCode:
         """Whether a commit may be written; the caller persists it, then applies it to `offsets`.
 

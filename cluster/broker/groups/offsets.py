@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import Callable
 
 OFFSETS_TOPIC = "__consumer_offsets"
 
@@ -108,6 +109,11 @@ class OffsetStore:
 
     def group_ids(self) -> list[str]:
         return [group_id for group_id, committed in self._committed.items() if committed]
+
+    def unload(self, owned: Callable[[str], bool]) -> None:
+        """Forgets the groups `owned` says belong to an offsets partition this broker no longer leads."""
+        for group_id in [group_id for group_id in self._committed if owned(group_id)]:
+            del self._committed[group_id]
 
     def delete_topic(self, topic: str) -> None:
         for committed in self._committed.values():

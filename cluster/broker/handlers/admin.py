@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from cluster.broker.broker import Broker
+from cluster.broker.controller.view import ClusterView
 from cluster.broker.protocol.apis.create_topics import CreatableTopicResult, CreateTopicsResponse
 from cluster.broker.protocol.apis.delete_topics import DeletableTopicResult, DeleteTopicsResponse
 from cluster.broker.protocol.apis.metadata import (
@@ -17,7 +18,7 @@ from cluster.broker.protocol.apis.metadata import (
 from cluster.broker.protocol.errors import ErrorCode
 from cluster.broker.protocol.messages import Request
 from cluster.broker.protocol.negotiation import api_versions_response
-from cluster.broker.topics import Topic, TopicError, validate_name
+from cluster.broker.topics import TopicError, validate_name
 
 _log = logging.getLogger(__name__)
 _AUTO_CREATE_FLAG_VERSION = 4
@@ -28,62 +29,85 @@ def handle_api_versions(broker: Broker, request: Request, client_host: str) -> A
 
 
 def handle_metadata(broker: Broker, request: Request, client_host: str) -> Any:
+    """Brokers, controller, and each partition's leader, replicas, ISR and offline replicas, from the view.
+
+    Topics auto-created here are described once the creation is stored; in a cluster their
+    leaders follow shortly (LEADER_NOT_AVAILABLE until then, which clients retry on).
+    """
     body = request.body
     if body.topics is None:
-        topics = [_describe(broker, topic) for topic in broker.topics.topics()]
-    else:
-        may_create = broker.config.auto_create_topics and (
-            request.version < _AUTO_CREATE_FLAG_VERSION or body.allow_auto_topic_creation
-        )
-        topics = [_lookup(broker, wanted.name, may_create) for wanted in body.topics]
-    listener = broker.config.advertised
+        return _metadata(broker, list(broker.view().topics), {})
+    names = [wanted.name for wanted in body.topics]
+    may_create = broker.config.auto_create_topics and (
+        request.version < _AUTO_CREATE_FLAG_VERSION or body.allow_auto_topic_creation
+    )
+    missing = [name for name in dict.fromkeys(names) if name not in broker.view().topics]
+    if not (may_create and missing):
+        return _metadata(broker, names, {})
+    return _create_then_describe(broker, names, missing)
+
+
+async def _create_then_describe(broker: Broker, names: list[str], missing: list[str]) -> Any:
+    outcomes: dict[str, ErrorCode] = {}
+    for name in missing:
+        try:
+            await broker.create_topic(name)
+            outcomes[name] = ErrorCode.LEADER_NOT_AVAILABLE
+        except TopicError as error:
+            outcomes[name] = ErrorCode.LEADER_NOT_AVAILABLE if error.code == ErrorCode.TOPIC_ALREADY_EXISTS else error.code
+    return _metadata(broker, names, outcomes)
+
+
+def _metadata(broker: Broker, names: list[str], outcomes: dict[str, ErrorCode]) -> Any:
+    """`outcomes`: what to say of topics just created (or refused) that the view does not show yet."""
+    view = broker.view()
     return MetadataResponse(
-        brokers=[MetadataResponseBroker(node_id=broker.config.broker_id, host=listener.host, port=listener.port)],
+        brokers=[MetadataResponseBroker(node_id=b.broker_id, host=b.host, port=b.port)
+                 for b in sorted(view.brokers.values(), key=lambda b: b.broker_id)],
         cluster_id=broker.cluster_id,
-        controller_id=broker.config.broker_id,
-        topics=topics,
+        controller_id=view.controller if view.controller is not None else -1,
+        topics=[_describe(view, name, outcomes.get(name)) for name in names],
     )
 
 
-def _lookup(broker: Broker, name: str, may_create: bool) -> Any:
-    topic = broker.topics.get(name)
-    if topic is None and may_create:
-        try:
-            topic = broker.topics.create(name)
-        except TopicError as error:
-            return _missing(name, error.code)
-    if topic is None:
-        try:
-            validate_name(name)
-        except TopicError as error:
-            return _missing(name, error.code)
-        return _missing(name, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
-    return _describe(broker, topic)
+def _describe(view: ClusterView, name: str, outcome: ErrorCode | None) -> Any:
+    info = view.topics.get(name)
+    if info is None:
+        return _missing(name, outcome if outcome is not None else _unknown_topic_error(name))
+    partitions = []
+    for index, replicas in sorted(info.assignment.items()):
+        state = view.states.get((name, index))
+        leader = state.leader if state is not None and state.leader in view.live else -1
+        partitions.append(MetadataResponsePartition(
+            error_code=ErrorCode.NONE if leader >= 0 else ErrorCode.LEADER_NOT_AVAILABLE,
+            partition_index=index,
+            leader_id=leader,
+            leader_epoch=state.leader_epoch if state is not None else -1,
+            replica_nodes=list(replicas),
+            isr_nodes=list(state.isr) if state is not None else [],
+            offline_replicas=[replica for replica in replicas if replica not in view.live],
+        ))
+    return MetadataResponseTopic(error_code=ErrorCode.NONE, name=name, is_internal=name.startswith("__"),
+                                 partitions=partitions)
+
+
+def _unknown_topic_error(name: str) -> ErrorCode:
+    try:
+        validate_name(name)
+    except TopicError as error:
+        return error.code
+    return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
 
 
 def _missing(name: str, error: ErrorCode) -> Any:
     return MetadataResponseTopic(error_code=error, name=name, is_internal=False, partitions=[])
 
 
-def _describe(broker: Broker, topic: Topic) -> Any:
-    partitions = [
-        MetadataResponsePartition(
-            error_code=ErrorCode.NONE,
-            partition_index=partition.index,
-            leader_id=broker.config.broker_id,
-            leader_epoch=partition.leader_epoch,
-            replica_nodes=[broker.config.broker_id],
-            isr_nodes=sorted(partition.isr),
-            offline_replicas=[],
-        )
-        for partition in topic.partitions
-    ]
-    return MetadataResponseTopic(error_code=ErrorCode.NONE, name=topic.name, is_internal=topic.internal,
-                                 partitions=partitions)
-
-
 def handle_create_topics(broker: Broker, request: Request, client_host: str) -> Any:
-    body = request.body
+    return _create_topics(broker, request.body)
+
+
+async def _create_topics(broker: Broker, body: Any) -> Any:
     names = [topic.name for topic in body.topics]
     results = []
     for topic in body.topics:
@@ -91,21 +115,23 @@ def handle_create_topics(broker: Broker, request: Request, client_host: str) -> 
             results.append(_created(topic.name, ErrorCode.INVALID_REQUEST, "topic named more than once in the request"))
             continue
         try:
-            partitions = _partition_count(broker, topic)
-            broker.topics.create(
-                topic.name, partitions, topic.replication_factor if not topic.assignments else 1,
-                {config.name: config.value for config in topic.configs}, validate_only=body.validate_only,
-            )
+            partitions, replication_factor = _sizes(broker, topic)
+            await broker.create_topic(topic.name, partitions, replication_factor,
+                                      {config.name: config.value for config in topic.configs},
+                                      validate_only=body.validate_only)
             results.append(_created(topic.name, ErrorCode.NONE, None))
         except TopicError as error:
             results.append(_created(topic.name, error.code, str(error)))
     return CreateTopicsResponse(topics=results)
 
 
-def _partition_count(broker: Broker, topic: Any) -> int:
-    """Manual assignments are accepted when every replica list is exactly this broker."""
+def _sizes(broker: Broker, topic: Any) -> tuple[int, int]:
+    """Partitions and replication factor; manual assignments only where every replica list is this broker alone."""
     if not topic.assignments:
-        return topic.num_partitions
+        return topic.num_partitions, topic.replication_factor
+    if broker.membership is not None:
+        raise TopicError(ErrorCode.INVALID_REQUEST, "manual replica assignments are not supported: give partitions "
+                         "and a replication factor, and the controller places the replicas")
     if topic.num_partitions != -1 or topic.replication_factor != -1:
         raise TopicError(ErrorCode.INVALID_REQUEST, "give either assignments or partitions and replication factor")
     indexes = sorted(assignment.partition_index for assignment in topic.assignments)
@@ -114,7 +140,7 @@ def _partition_count(broker: Broker, topic: Any) -> int:
     if any(assignment.broker_ids != [broker.config.broker_id] for assignment in topic.assignments):
         raise TopicError(ErrorCode.INVALID_REPLICA_ASSIGNMENT,
                          f"every replica list must be [{broker.config.broker_id}], the only broker")
-    return len(indexes)
+    return len(indexes), 1
 
 
 def _created(name: str, error: ErrorCode, message: str | None) -> Any:
@@ -122,21 +148,22 @@ def _created(name: str, error: ErrorCode, message: str | None) -> Any:
 
 
 def handle_delete_topics(broker: Broker, request: Request, client_host: str) -> Any:
-    results = []
-    for name in request.body.topic_names:
-        results.append(DeletableTopicResult(name=name, error_code=_delete(broker, name)))
-    return DeleteTopicsResponse(responses=results)
+    return _delete_topics(broker, request.body.topic_names)
 
 
-def _delete(broker: Broker, name: str) -> ErrorCode:
+async def _delete_topics(broker: Broker, names: list[str]) -> Any:
+    return DeleteTopicsResponse(responses=[
+        DeletableTopicResult(name=name, error_code=await _delete(broker, name)) for name in names
+    ])
+
+
+async def _delete(broker: Broker, name: str) -> ErrorCode:
     if not broker.config.delete_topic_enable:
         return ErrorCode.TOPIC_DELETION_DISABLED
-    topic = broker.topics.get(name)
-    if topic is not None and topic.internal:
+    if name.startswith("__") and name in broker.view().topics:
         return ErrorCode.INVALID_TOPIC_EXCEPTION
     try:
-        broker.topics.delete(name)
+        await broker.delete_topic(name)
     except TopicError as error:
         return error.code
-    broker.groups.offsets.delete_topic(name)
     return ErrorCode.NONE

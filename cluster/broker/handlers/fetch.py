@@ -1,5 +1,7 @@
-"""Fetch, ListOffsets and OffsetForLeaderEpoch: reading partitions.
+"""Fetch, ListOffsets and OffsetForLeaderEpoch: reading partitions, as their leader.
 
+Consumers (replica_id < 0) read below the high watermark; followers (replica_id >= 0) read
+to the log end, and their fetch offset tells the replication core how far they have come.
 Record data is never copied: a fetch answers with pinned regions of segment
 files, which the server writes with sendfile after the response header.
 """
@@ -28,6 +30,7 @@ from cluster.broker.protocol.apis.offset_for_leader_epoch import (
 from cluster.broker.protocol.errors import ErrorCode
 from cluster.broker.protocol.messages import Request
 from cluster.broker.protocol.records import decode_records
+from cluster.broker.replication import Role
 
 LATEST = -1
 EARLIEST = -2
@@ -63,7 +66,6 @@ async def _long_poll(broker: Broker, body: Any) -> Any:
 
 
 def _read(broker: Broker, body: Any) -> _FetchResult:
-    committed_only = body.replica_id < 0
     budget = body.max_bytes
     found = 0
     failed = False
@@ -73,10 +75,11 @@ def _read(broker: Broker, body: Any) -> _FetchResult:
         for wanted in fetch_topic.partitions:
             partition = broker.topics.partition(fetch_topic.topic, wanted.partition)
             if partition is None:
-                partitions.append(_partition_data(wanted.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION))
+                error = broker.missing_partition_error(fetch_topic.topic, wanted.partition)
+                partitions.append(_partition_data(wanted.partition, error))
                 failed = True
                 continue
-            data = _read_within_budget(partition, wanted, budget, committed_only, first_data=not found)
+            data = _read_within_budget(broker, partition, wanted, body.replica_id, budget, first_data=not found)
             failed |= data.error_code != ErrorCode.NONE
             length = sum(region.length for region in data.records)
             found += length
@@ -86,22 +89,29 @@ def _read(broker: Broker, body: Any) -> _FetchResult:
     return _FetchResult(FetchResponse(error_code=ErrorCode.NONE, session_id=0, responses=topics), found, failed)
 
 
-def _read_within_budget(partition: Partition, wanted: Any, budget: int, committed_only: bool, first_data: bool) -> Any:
+def _read_within_budget(broker: Broker, partition: Partition, wanted: Any, replica_id: int, budget: int,
+                        first_data: bool) -> Any:
     """Kafka's KIP-74 rule: the response's max_bytes bounds every partition, and only the first
     partition with data may exceed it, by one whole batch, so a consumer always makes progress."""
     limit = min(wanted.partition_max_bytes, budget)
     if limit <= 0 and not first_data:
         return _empty(partition, wanted)
-    data = _read_partition(partition, wanted, max(limit, 1), committed_only)
+    data = _read_partition(broker, partition, wanted, replica_id, max(limit, 1))
     if not first_data and sum(region.length for region in data.records) > budget:
         _release_regions(data)
         return _empty(partition, wanted)
     return data
 
 
-def _read_partition(partition: Partition, wanted: Any, limit: int, committed_only: bool) -> Any:
+def _read_partition(broker: Broker, partition: Partition, wanted: Any, replica_id: int, limit: int) -> Any:
+    if replica_id >= 0:
+        answer = broker.replicas.follower_fetch(partition, replica_id, wanted.fetch_offset, wanted.current_leader_epoch)
+    else:
+        answer = partition.replica.consumer_fetch(wanted.fetch_offset, wanted.current_leader_epoch)
+    if answer.error != ErrorCode.NONE:
+        return _partition_data(wanted.partition, answer.error, partition)
     try:
-        region = partition.read(wanted.fetch_offset, limit, committed_only)
+        region = partition.read(answer.read_from, limit, answer.read_to)
     except OffsetOutOfRangeError:
         return _partition_data(wanted.partition, ErrorCode.OFFSET_OUT_OF_RANGE, partition)
     except CorruptLogError:
@@ -144,20 +154,24 @@ def _release_regions(data: Any) -> None:
 def handle_list_offsets(broker: Broker, request: Request, client_host: str) -> Any:
     topics = []
     for topic in request.body.topics:
-        partitions = [_list_offset(broker, topic.name, wanted) for wanted in topic.partitions]
+        partitions = [_list_offset(broker, topic.name, wanted, request.body.replica_id) for wanted in topic.partitions]
         topics.append(ListOffsetsTopicResponse(name=topic.name, partitions=partitions))
     return ListOffsetsResponse(topics=topics)
 
 
-def _list_offset(broker: Broker, topic: str, wanted: Any) -> Any:
+def _list_offset(broker: Broker, topic: str, wanted: Any, replica_id: int) -> Any:
+    """Latest is the HW for consumers and the log end for a replica (a follower after OFFSET_OUT_OF_RANGE)."""
     partition = broker.topics.partition(topic, wanted.partition_index)
     answer = ListOffsetsPartitionResponse(partition_index=wanted.partition_index, error_code=ErrorCode.NONE)
     if partition is None:
-        answer.error_code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+        answer.error_code = broker.missing_partition_error(topic, wanted.partition_index)
+        return answer
+    answer.error_code = _leader_error(partition, wanted.current_leader_epoch)
+    if answer.error_code != ErrorCode.NONE:
         return answer
     answer.leader_epoch = partition.leader_epoch
     if wanted.timestamp == LATEST:
-        answer.offset = partition.high_watermark
+        answer.offset = partition.log.log_end_offset if replica_id >= 0 else partition.high_watermark
     elif wanted.timestamp == EARLIEST:
         answer.offset = partition.log.log_start_offset
     else:
@@ -166,6 +180,17 @@ def _list_offset(broker: Broker, topic: str, wanted: Any) -> Any:
         except CorruptLogError:
             answer.error_code = ErrorCode.KAFKA_STORAGE_ERROR
     return answer
+
+
+def _leader_error(partition: Partition, current_leader_epoch: int) -> ErrorCode:
+    """Only the leader answers; a client's epoch (-1: not tracked) older or newer than its own is refused."""
+    if partition.replica.role != Role.LEADER:
+        return ErrorCode.NOT_LEADER_OR_FOLLOWER
+    if 0 <= current_leader_epoch < partition.leader_epoch:
+        return ErrorCode.FENCED_LEADER_EPOCH
+    if current_leader_epoch > partition.leader_epoch:
+        return ErrorCode.UNKNOWN_LEADER_EPOCH
+    return ErrorCode.NONE
 
 
 def _first_at_or_after(partition: Partition, timestamp: int) -> tuple[int, int]:
@@ -181,17 +206,20 @@ def _first_at_or_after(partition: Partition, timestamp: int) -> tuple[int, int]:
 
 
 def handle_offset_for_leader_epoch(broker: Broker, request: Request, client_host: str) -> Any:
+    """Where an epoch ends in the leader's log (KIP-101/279): followers truncate there, consumers validate."""
+    replica_id = request.body.replica_id
     topics = []
     for topic in request.body.topics:
         results = []
         for wanted in topic.partitions:
             partition = broker.topics.partition(topic.topic, wanted.partition)
             if partition is None:
-                results.append(EpochEndOffset(partition=wanted.partition, error_code=ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-                                              leader_epoch=-1, end_offset=-1))
+                results.append(EpochEndOffset(partition=wanted.partition, leader_epoch=-1, end_offset=-1,
+                                              error_code=broker.missing_partition_error(topic.topic, wanted.partition)))
                 continue
-            epoch, end_offset = partition.log.end_offset_for_epoch(wanted.leader_epoch)
-            results.append(EpochEndOffset(partition=wanted.partition, error_code=ErrorCode.NONE,
-                                          leader_epoch=epoch, end_offset=end_offset))
+            answer = broker.replicas.epoch_end_offset(partition, replica_id, wanted.leader_epoch,
+                                                      wanted.current_leader_epoch)
+            results.append(EpochEndOffset(partition=wanted.partition, error_code=answer.error,
+                                          leader_epoch=answer.leader_epoch, end_offset=answer.end_offset))
         topics.append(OffsetForLeaderTopicResult(topic=topic.topic, partitions=results))
     return OffsetForLeaderEpochResponse(topics=topics)

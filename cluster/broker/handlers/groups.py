@@ -1,7 +1,9 @@
 """FindCoordinator and the consumer group APIs, on top of the sans-IO group coordinator.
 
-JoinGroup and SyncGroup wait for the rebalance: the request's future is the
-coordinator's token, and the broker resolves it when the reply is ready.
+A group's coordinator is the leader of its __consumer_offsets partition: FindCoordinator
+names it, and any other broker answers the group's requests NOT_COORDINATOR. JoinGroup and
+SyncGroup wait for the rebalance: the request's future is the coordinator's token, and the
+broker resolves it when the reply is ready. OffsetCommit waits for its commit to be replicated.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from cluster.broker.protocol.apis.offset_fetch import (
 from cluster.broker.protocol.apis.sync_group import SyncGroupResponse
 from cluster.broker.protocol.errors import ErrorCode
 from cluster.broker.protocol.messages import Request
+from cluster.broker.replication import CompleteProduce
 
 GROUP_KEY = 0
 MAX_METADATA_BYTES = 4096
@@ -43,14 +46,23 @@ def handle_find_coordinator(broker: Broker, request: Request, client_host: str) 
     if key_type != GROUP_KEY:
         return FindCoordinatorResponse(error_code=ErrorCode.COORDINATOR_NOT_AVAILABLE,
                                        error_message="transactions are not supported", node_id=-1, host="", port=-1)
-    broker.offsets_partition(request.body.key)
-    listener = broker.config.advertised
-    return FindCoordinatorResponse(error_code=ErrorCode.NONE, node_id=broker.config.broker_id,
-                                   host=listener.host, port=listener.port)
+    return _find_coordinator(broker, request.body.key)
+
+
+async def _find_coordinator(broker: Broker, group_id: str) -> Any:
+    coordinator = await broker.find_coordinator(group_id)
+    if coordinator is None:
+        return FindCoordinatorResponse(error_code=ErrorCode.COORDINATOR_NOT_AVAILABLE, node_id=-1, host="", port=-1,
+                                       error_message="the group's offsets partition has no leader yet")
+    return FindCoordinatorResponse(error_code=ErrorCode.NONE, node_id=coordinator.broker_id,
+                                   host=coordinator.host, port=coordinator.port)
 
 
 def handle_join_group(broker: Broker, request: Request, client_host: str) -> Any:
     body = request.body
+    if not broker.coordinates(body.group_id):
+        return JoinGroupResponse(error_code=ErrorCode.NOT_COORDINATOR, generation_id=-1, protocol_name=None,
+                                 leader="", member_id=body.member_id, members=[])
     join = JoinRequest(
         group_id=body.group_id,
         member_id=body.member_id,
@@ -83,6 +95,8 @@ async def _join_response(reply: asyncio.Future[JoinResponse]) -> Any:
 
 def handle_sync_group(broker: Broker, request: Request, client_host: str) -> Any:
     body = request.body
+    if not broker.coordinates(body.group_id):
+        return SyncGroupResponse(error_code=ErrorCode.NOT_COORDINATOR, assignment=b"")
     assignments = {a.member_id: bytes(a.assignment) for a in body.assignments}
     reply: asyncio.Future[SyncResponse] = asyncio.get_running_loop().create_future()
     broker.deliver(broker.groups.sync(reply, body.group_id, body.generation_id, body.member_id, assignments,
@@ -97,6 +111,8 @@ async def _sync_response(reply: asyncio.Future[SyncResponse]) -> Any:
 
 def handle_heartbeat(broker: Broker, request: Request, client_host: str) -> Any:
     body = request.body
+    if not broker.coordinates(body.group_id):
+        return HeartbeatResponse(error_code=ErrorCode.NOT_COORDINATOR)
     return HeartbeatResponse(
         error_code=broker.groups.heartbeat(body.group_id, body.generation_id, body.member_id, broker.now_ms())
     )
@@ -104,6 +120,8 @@ def handle_heartbeat(broker: Broker, request: Request, client_host: str) -> Any:
 
 def handle_leave_group(broker: Broker, request: Request, client_host: str) -> Any:
     body = request.body
+    if not broker.coordinates(body.group_id):
+        return LeaveGroupResponse(error_code=ErrorCode.NOT_COORDINATOR, members=[])
     members = [m.member_id for m in body.members] if request.version >= 3 else [body.member_id]
     result = broker.groups.leave(body.group_id, members, broker.now_ms())
     broker.deliver(result.replies)
@@ -118,10 +136,11 @@ def handle_leave_group(broker: Broker, request: Request, client_host: str) -> An
 
 def handle_offset_commit(broker: Broker, request: Request, client_host: str) -> Any:
     body = request.body
-    group_error = broker.groups.validate_offset_commit(
-        body.group_id, body.generation_id_or_member_epoch, body.member_id, broker.now_ms()
-    )
     now = broker.now_ms()
+    group_error = broker.groups.validate_offset_commit(body.group_id, body.generation_id_or_member_epoch,
+                                                       body.member_id, now)
+    if group_error is ErrorCode.NONE and not broker.coordinates(body.group_id):
+        group_error = ErrorCode.NOT_COORDINATOR
     errors: dict[tuple[str, int], ErrorCode] = {}
     accepted: dict[tuple[str, int], CommittedOffset] = {}
     for topic in body.topics:
@@ -131,7 +150,21 @@ def handle_offset_commit(broker: Broker, request: Request, client_host: str) -> 
             if errors[key] is ErrorCode.NONE:
                 accepted[key] = CommittedOffset(partition.committed_offset, partition.committed_leader_epoch,
                                                 partition.committed_metadata, now)
-    broker.commit_offsets(body.group_id, accepted)
+    if not accepted:
+        return _offset_commit_response(body, errors)
+    written = broker.commit_offsets(body.group_id, accepted)
+    if isinstance(written, ErrorCode):
+        return _offset_commit_response(body, {**errors, **dict.fromkeys(accepted, written)})
+    return _answer_offset_commit(broker, body, errors, list(accepted), written)
+
+
+async def _answer_offset_commit(broker: Broker, body: Any, errors: dict[tuple[str, int], ErrorCode],
+                                accepted: list[tuple[str, int]], written: asyncio.Future[CompleteProduce]) -> Any:
+    outcome = broker.commit_error(await written)
+    return _offset_commit_response(body, {**errors, **dict.fromkeys(accepted, outcome)})
+
+
+def _offset_commit_response(body: Any, errors: dict[tuple[str, int], ErrorCode]) -> Any:
     return OffsetCommitResponse(topics=[
         OffsetCommitResponseTopic(name=topic.name, partitions=[
             OffsetCommitResponsePartition(partition_index=p.partition_index, error_code=errors[(topic.name, p.partition_index)])
@@ -144,7 +177,7 @@ def handle_offset_commit(broker: Broker, request: Request, client_host: str) -> 
 def _commit_error(broker: Broker, group_error: ErrorCode, topic: str, partition: Any) -> ErrorCode:
     if group_error is not ErrorCode.NONE:
         return group_error
-    if broker.topics.partition(topic, partition.partition_index) is None:
+    if not broker.view().replicas(topic, partition.partition_index):
         return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
     if partition.committed_metadata is not None and len(partition.committed_metadata.encode()) > MAX_METADATA_BYTES:
         return ErrorCode.OFFSET_METADATA_TOO_LARGE
@@ -153,8 +186,9 @@ def _commit_error(broker: Broker, group_error: ErrorCode, topic: str, partition:
 
 def handle_offset_fetch(broker: Broker, request: Request, client_host: str) -> Any:
     body = request.body
+    error = ErrorCode.NONE if broker.coordinates(body.group_id) else ErrorCode.NOT_COORDINATOR
     if body.topics is None:
-        committed = broker.groups.offsets.fetch(body.group_id)
+        committed = broker.groups.offsets.fetch(body.group_id) if error is ErrorCode.NONE else {}
         wanted: dict[str, list[int]] = {}
         for topic, index in committed:
             wanted.setdefault(topic, []).append(index)
@@ -165,16 +199,16 @@ def handle_offset_fetch(broker: Broker, request: Request, client_host: str) -> A
     for name, indexes in wanted.items():
         partitions = []
         for index in indexes:
-            found = committed.get((name, index))
+            found = committed.get((name, index)) if error is ErrorCode.NONE else None
             partitions.append(OffsetFetchResponsePartition(
                 partition_index=index,
                 committed_offset=found.offset if found else -1,
                 committed_leader_epoch=found.leader_epoch if found else -1,
                 metadata=found.metadata if found else "",
-                error_code=ErrorCode.NONE,
+                error_code=error,
             ))
         topics.append(OffsetFetchResponseTopic(name=name, partitions=partitions))
-    return OffsetFetchResponse(topics=topics, error_code=ErrorCode.NONE)
+    return OffsetFetchResponse(topics=topics, error_code=error)
 
 
 def handle_describe_groups(broker: Broker, request: Request, client_host: str) -> Any:
@@ -182,7 +216,7 @@ def handle_describe_groups(broker: Broker, request: Request, client_host: str) -
     for group_id in request.body.groups:
         described = broker.groups.describe(group_id)
         groups.append(DescribedGroup(
-            error_code=ErrorCode.NONE,
+            error_code=ErrorCode.NONE if broker.coordinates(group_id) else ErrorCode.NOT_COORDINATOR,
             group_id=described.group_id,
             group_state=described.state,
             protocol_type=described.protocol_type,

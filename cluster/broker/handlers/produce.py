@@ -1,7 +1,8 @@
-"""Produce and InitProducerId: appending batches as partition leader."""
+"""Produce and InitProducerId: appending batches as partition leader, through the replication core."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -15,6 +16,7 @@ from cluster.broker.protocol.apis.init_producer_id import InitProducerIdResponse
 from cluster.broker.protocol.apis.produce import PartitionProduceResponse, ProduceResponse, TopicProduceResponse
 from cluster.broker.protocol.errors import ErrorCode
 from cluster.broker.protocol.record_batch import CorruptBatchError
+from cluster.broker.replication import CompleteProduce
 
 _log = logging.getLogger(__name__)
 _VALID_ACKS = (-1, 0, 1)
@@ -22,26 +24,61 @@ _FIRST_RECORD_BATCH_VERSION = 3
 
 
 def handle_produce(broker: Broker, request: Request, client_host: str) -> Any:
+    """Appends each partition's batch as its leader; answers when every partition has its answer.
+
+    acks=0 and 1 are answered at once; acks=all waits until the high watermark passes the batch
+    (or NOT_ENOUGH_REPLICAS_AFTER_APPEND, REQUEST_TIMED_OUT, NOT_LEADER_OR_FOLLOWER say why not).
+    """
     body = request.body
     refusal = _refusal(request.version, body.acks)
-    results: list[Any] = []
-    appended = False
+    outcomes: list[tuple[str, int, Outcome]] = []
     for topic_data in body.topic_data:
-        partitions = []
         for data in topic_data.partition_data:
-            if refusal is not None:
-                error, base_offset = refusal, -1
-            else:
-                error, base_offset = _append(broker, topic_data.name, data.index, data.records, body.acks)
-            appended |= error is ErrorCode.NONE
-            partitions.append(_partition_response(broker, topic_data.name, data.index, error, base_offset))
-        results.append(TopicProduceResponse(name=topic_data.name, partition_responses=partitions))
-    if appended:
+            outcome = refusal if refusal is not None else _append(broker, topic_data.name, data.index, data.records,
+                                                                   body.acks, body.timeout_ms)
+            outcomes.append((topic_data.name, data.index, outcome))
+    if any(not isinstance(outcome, ErrorCode) for _, _, outcome in outcomes):
         broker.data_appended()
     if body.acks == 0:
-        failed = any(p.error_code != ErrorCode.NONE for t in results for p in t.partition_responses)
+        failed = any(_answer(outcome)[0] != ErrorCode.NONE for _, _, outcome in outcomes if _settled(outcome))
         return CLOSE_CONNECTION if failed else NO_RESPONSE
-    return ProduceResponse(responses=results)
+    if all(_settled(outcome) for _, _, outcome in outcomes):
+        return _response(broker, outcomes)
+    return _respond_when_committed(broker, outcomes)
+
+
+Outcome = ErrorCode | asyncio.Future[CompleteProduce]
+"""An error before anything was appended, or the append's answer (done at once unless acks=all)."""
+
+
+def _settled(outcome: Outcome) -> bool:
+    return isinstance(outcome, ErrorCode) or outcome.done()
+
+
+def _answer(outcome: Outcome) -> tuple[ErrorCode, int]:
+    if isinstance(outcome, ErrorCode):
+        return outcome, -1
+    completion = outcome.result()
+    return completion.error, completion.base_offset
+
+
+async def _respond_when_committed(broker: Broker, outcomes: list[tuple[str, int, Outcome]]) -> Any:
+    await asyncio.gather(*(outcome for _, _, outcome in outcomes if not isinstance(outcome, ErrorCode)))
+    return _response(broker, outcomes)
+
+
+def _response(broker: Broker, outcomes: list[tuple[str, int, Outcome]]) -> Any:
+    topics: dict[str, list[Any]] = {}
+    for topic, index, outcome in outcomes:
+        error, base_offset = _answer(outcome)
+        partition = broker.topics.partition(topic, index)
+        topics.setdefault(topic, []).append(PartitionProduceResponse(
+            index=index, error_code=error, base_offset=base_offset if error is ErrorCode.NONE else -1,
+            log_start_offset=partition.log.log_start_offset if partition else -1,
+        ))
+    return ProduceResponse(responses=[
+        TopicProduceResponse(name=name, partition_responses=partitions) for name, partitions in topics.items()
+    ])
 
 
 def _refusal(version: int, acks: int) -> ErrorCode | None:
@@ -52,41 +89,27 @@ def _refusal(version: int, acks: int) -> ErrorCode | None:
     return None
 
 
-def _append(broker: Broker, topic: str, index: int, records: Any, acks: int) -> tuple[ErrorCode, int]:
+def _append(broker: Broker, topic: str, index: int, records: Any, acks: int, timeout_ms: int) -> Outcome:
     partition = broker.topics.partition(topic, index)
     if partition is None:
-        return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, -1
+        return broker.missing_partition_error(topic, index)
     if records is None:
-        return ErrorCode.CORRUPT_MESSAGE, -1
-    found = broker.topics.get(topic)
-    assert found is not None
-    if acks == -1 and len(partition.isr) < broker.topics.min_insync_replicas(found):
-        return ErrorCode.NOT_ENOUGH_REPLICAS, -1
+        return ErrorCode.CORRUPT_MESSAGE
     try:
-        return ErrorCode.NONE, partition.append(records).base_offset
+        return broker.replicas.produce(partition, records, acks, timeout_ms)
     except (CorruptBatchError, InvalidBatchError) as error:
         _log.info("%s: refused a corrupt batch: %s", partition.name, error)
-        return ErrorCode.CORRUPT_MESSAGE, -1
+        return ErrorCode.CORRUPT_MESSAGE
     except BatchTooLargeError:
-        return ErrorCode.MESSAGE_TOO_LARGE, -1
+        return ErrorCode.MESSAGE_TOO_LARGE
     except SingleBatchRequired:
-        return ErrorCode.INVALID_RECORD, -1
+        return ErrorCode.INVALID_RECORD
     except SequenceError as error:
         _log.info("%s: %s", partition.name, error)
-        return error.code, -1
+        return error.code
     except CorruptLogError as error:
         _log.error("%s: %s", partition.name, error)
-        return ErrorCode.KAFKA_STORAGE_ERROR, -1
-
-
-def _partition_response(broker: Broker, topic: str, index: int, error: ErrorCode, base_offset: int) -> Any:
-    partition = broker.topics.partition(topic, index)
-    return PartitionProduceResponse(
-        index=index,
-        error_code=error,
-        base_offset=base_offset,
-        log_start_offset=partition.log.log_start_offset if partition else -1,
-    )
+        return ErrorCode.KAFKA_STORAGE_ERROR
 
 
 def handle_init_producer_id(broker: Broker, request: Request, client_host: str) -> Any:

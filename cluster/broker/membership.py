@@ -1,0 +1,120 @@
+"""A broker's membership of a cluster (zookeeper.connect set), seen from its asyncio loop.
+
+Owns the ClusterMember (registration, controller candidacy, the ClusterView) and makes its
+blocking keeper calls on worker threads, so the loop that serves clients never waits on the
+keeper: start and controlled shutdown on their own, topic administration on one thread of
+its own (creations and deletions then reach the keeper in the order they were asked).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Mapping
+
+from kazoo.exceptions import KazooException, NodeExistsError
+
+from cluster.broker.config import BrokerConfig
+from cluster.broker.controller import admin, znode_json
+from cluster.broker.controller.core import ControllerSettings
+from cluster.broker.controller.election import AssignmentError
+from cluster.broker.controller.follower import OnState, PartitionStateFollower
+from cluster.broker.controller.partition_state import PartitionState
+from cluster.broker.controller.runtime import ClusterMember
+from cluster.broker.controller.view import ClusterView
+from cluster.broker.controller.znodes import BrokerRegistration
+from cluster.broker.protocol.errors import ErrorCode
+from cluster.broker.topics import TopicError
+
+CLUSTER_ID_PATH = "/cluster/id"
+
+_log = logging.getLogger(__name__)
+
+
+class Membership:
+    def __init__(self, config: BrokerConfig) -> None:
+        assert config.zookeeper_connect is not None
+        self._config = config
+        advertised = config.advertised
+        self.member = ClusterMember(
+            config.zookeeper_connect,
+            BrokerRegistration(config.broker_id, advertised.host, advertised.port),
+            ControllerSettings.from_broker_config(config),
+            session_timeout_s=config.zookeeper_session_timeout_ms / 1000,
+        )
+        self._admin_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"topic-admin-{config.broker_id}")
+
+    @property
+    def view(self) -> ClusterView:
+        return self.member.view
+
+    async def start(self, on_state: OnState, proposed_cluster_id: str) -> str:
+        """Registers and starts hearing partition states (on this loop, in order); returns the cluster id.
+
+        The cluster id is Kafka's /cluster/id: the first broker's proposal, then every member's,
+        so clients see one cluster whichever broker they ask.
+        """
+        self.member.subscribe(PartitionStateFollower(self._config.broker_id, on_state, asyncio.get_running_loop()))
+        await asyncio.to_thread(self.member.start)
+        cluster_id = await asyncio.to_thread(self._agree_cluster_id, proposed_cluster_id)
+        _log.info("broker %d joined cluster %s at %s", self._config.broker_id, cluster_id,
+                  self._config.zookeeper_connect)
+        return cluster_id
+
+    def _agree_cluster_id(self, proposed: str) -> str:
+        client = self.member.client
+        try:
+            client.create(CLUSTER_ID_PATH, znode_json.dump({"version": "1", "id": proposed}), makepath=True)
+        except NodeExistsError:
+            pass
+        data, _ = client.get(CLUSTER_ID_PATH)
+        stored = znode_json.load(data).get("id")
+        if not isinstance(stored, str) or not stored:
+            raise znode_json.ZnodeError(f"{CLUSTER_ID_PATH} holds no cluster id: {bytes(data)[:80]!r}")
+        return stored
+
+    async def stop(self) -> None:
+        """Controlled shutdown (leaderships move away first), then the session closes."""
+        still_led = await asyncio.to_thread(
+            self.member.controlled_shutdown, self._config.controlled_shutdown_timeout_ms / 1000
+        )
+        if still_led:
+            _log.warning("broker %d leaves while still leading %s", self._config.broker_id, still_led)
+        await asyncio.to_thread(self.member.stop)
+        self._admin_thread.shutdown(wait=False, cancel_futures=True)
+
+    def alter_isr(self, topic: str, partition: int, current: PartitionState, new_isr: tuple[int, ...]) -> PartitionState | None:
+        return self.member.alter_isr(topic, partition, current, new_isr)
+
+    def address_of(self, broker_id: int) -> tuple[str, int] | None:
+        registration = self.view.brokers.get(broker_id)
+        return (registration.host, registration.port) if registration is not None else None
+
+    async def create_topic(self, name: str, partitions: int, replication_factor: int, configs: Mapping[str, str]) -> None:
+        """Stores the topic in the keeper (the controller then elects its leaders); TopicError when refused."""
+        live = self.view.live
+        if replication_factor > len(live):
+            raise TopicError(ErrorCode.INVALID_REPLICATION_FACTOR,
+                             f"replication factor {replication_factor} is larger than the {len(live)} live broker(s)")
+        try:
+            await self._on_admin_thread(admin.create_topic, self.member.client, name, live, partitions,
+                                        replication_factor, dict(configs))
+        except admin.TopicExistsError as error:
+            raise TopicError(ErrorCode.TOPIC_ALREADY_EXISTS, str(error)) from None
+        except AssignmentError as error:
+            raise TopicError(ErrorCode.INVALID_REPLICATION_FACTOR, str(error)) from None
+        _log.info("created topic %s: %d partition(s), replication factor %d %s", name, partitions,
+                  replication_factor, dict(configs) or "")
+
+    async def delete_topic(self, name: str) -> None:
+        try:
+            await self._on_admin_thread(admin.delete_topic, self.member.client, name)
+        except admin.UnknownTopicError as error:
+            raise TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, str(error)) from None
+
+    async def _on_admin_thread(self, function: object, *args: object) -> None:
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._admin_thread, function, *args)  # type: ignore[arg-type]
+        except KazooException as error:
+            raise TopicError(ErrorCode.REQUEST_TIMED_OUT, f"the keeper did not take the change: {error!r}") from None
