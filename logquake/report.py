@@ -71,6 +71,7 @@ def render_report(run_dir: Path, test: dict[str, Any], results: dict[str, Any]) 
         _claim(checker),
         _anomalies(checker),
         _final_reads(checker),
+        _linearizability(checker),
         _stats(results.get("stats")),
         _plots(run_dir, results),
         _files(run_dir),
@@ -173,6 +174,24 @@ def _final_reads(checker: dict[str, Any]) -> str:
                             f"read up to {u['highest_read']}" for u in final["unreached"])
         text = f"Final reads did not reach every acknowledged offset ({missing})."
     return f"<h2>Final reads</h2><p>{html.escape(text)}</p>"
+
+
+def _linearizability(checker: dict[str, Any]) -> str:
+    """Per-key verdicts of a linearizability checker (register, log), keys that did not pass first, and its page."""
+    keys = checker.get("keys")
+    if not isinstance(keys, dict):
+        return ""
+    counts = ", ".join(f"{n} {word}" for word, n in checker.get("summary", {}).items() if word not in ("keys",
+                                                                                                      "operations"))
+    text = (f"{len(keys)} key(s), {checker.get('summary', {}).get('operations', 0)} operations, checked one key at a "
+            f"time with pyporcupine's {checker.get('model', '')} model: {counts or 'nothing to check'}.")
+    rows = "".join(f"<tr><td>{html.escape(key)}</td><td>{html.escape(word)}</td></tr>"
+                   for key, word in sorted(keys.items(), key=lambda item: item[1] == "linearizable"))
+    page = checker.get("visualization")
+    link = (f"<p>Each key's operations on a time axis, the longest linearization found and where it breaks: "
+            f"<a href='{html.escape(page)}'>{html.escape(page)}</a></p>") if page else ""
+    return (f"<h2>Linearizability</h2><p>{html.escape(text)}</p>{link}"
+            f"<table><tr><th>key</th><th>verdict</th></tr>{rows}</table>")
 
 
 def _stats(stats: Any) -> str:

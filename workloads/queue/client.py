@@ -88,6 +88,9 @@ class QueueClient(ABC):
 
 
 class ConfluentClient(QueueClient):
+    consumer_settings: dict[str, Any] = {}
+    """librdkafka settings a subclass adds to the consumer's."""
+
     def __init__(self, spec: TestSpec, bootstrap: str, process: int) -> None:
         super().__init__(spec, bootstrap, process)
         from confluent_kafka import Consumer, Producer
@@ -115,6 +118,7 @@ class ConfluentClient(QueueClient):
             "enable.auto.commit": False,
             "auto.offset.reset": "earliest",
             "session.timeout.ms": 6000,
+            **self.consumer_settings,
         })
 
     def send(self, value: dict[str, Any]) -> Completion:

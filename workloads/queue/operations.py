@@ -36,18 +36,19 @@ FINAL_OPS_PER_WORKER_SECOND = 10
 
 @dataclass(frozen=True)
 class Sends(Generator):
-    """Sends of values 0, 1, 2, ...: unique across the run, each to a random partition."""
+    """Sends (ops named `f`) of values 0, 1, 2, ...: unique across the run, each to a random partition."""
 
     partitions: int
     next_value: int = 0
+    f: str = "send"
 
     def op(self, ctx: Context) -> Emission | None:
         thread = ctx.first_free()
         if thread is None:
             return Pending(), self
         value = {"partition": ctx.rng.randrange(self.partitions), "value": self.next_value}
-        return {"f": "send", "value": value, "thread": thread, "time": ctx.time}, Sends(self.partitions,
-                                                                                       self.next_value + 1)
+        return {"f": self.f, "value": value, "thread": thread, "time": ctx.time}, replace(
+            self, next_value=self.next_value + 1)
 
 
 def _consume(spec: TestSpec) -> Generator:

@@ -1,0 +1,50 @@
+"""The log client: the queue workload's confluent-kafka client, whose sends are the appends, plus reads by offset.
+
+An append is the queue client's send under acks=all: `ok` with the offset the broker gave it,
+`fail` only when the broker refused it before appending, `info` otherwise. A read asks the
+partition's leader where the log starts and where its high watermark is (everything below is
+committed), picks an offset in between, assigns the partition at that offset and takes the first
+record: `ok` with the offset actually read and its value. A read that learned nothing (no
+record committed yet, no answer in time) changed nothing: `fail`.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from workloads.queue.client import POLL_SECONDS, ConfluentClient, decode_value
+from workloads.workload import Completion, failed, ok
+
+
+class LogClient(ConfluentClient):
+    consumer_settings = {"fetch.wait.max.ms": 10}
+    """A fetch the broker holds open (500 ms by default) delays the next assign's first record by as much."""
+
+    def invoke(self, op: dict[str, Any]) -> Completion:
+        if op["f"] == "append":
+            return self.send(op["value"])
+        if op["f"] == "read":
+            return self.read(op["value"])
+        return failed(f"the log client has no operation {op['f']!r}")
+
+    def read(self, value: dict[str, Any]) -> Completion:
+        from confluent_kafka import KafkaException, TopicPartition
+
+        partition = value["partition"]
+        try:
+            start, end = self._consumer.get_watermark_offsets(TopicPartition(self.spec.topic, partition),
+                                                              timeout=self.spec.op_timeout)
+            if end <= start:
+                return failed(f"nothing committed yet (log start {start}, high watermark {end})")
+            offset = start + min(end - start - 1, int(value["fraction"] * (end - start)))
+            self._consumer.assign([TopicPartition(self.spec.topic, partition, offset)])
+            deadline = time.monotonic() + self.spec.op_timeout
+            while time.monotonic() < deadline:
+                for message in self._consumer.consume(1, POLL_SECONDS):
+                    if message.error() is None:
+                        return ok({"partition": partition, "offset": message.offset(),
+                                   "value": decode_value(message.value())})
+        except KafkaException as error:
+            return failed(f"read nothing: {error}")
+        return failed(f"read nothing at offset {offset} within {self.spec.op_timeout:g}s")

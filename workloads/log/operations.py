@@ -1,0 +1,24 @@
+"""The log workload's schedule: appends of unique values and reads of committed offsets, on random partitions.
+
+A read names its partition and a fraction in [0, 1); the client turns the fraction into an offset
+between the partition's log start and its high watermark, which only it can know at that moment.
+The generator's seeded choice of the fraction keeps runs with one seed alike.
+"""
+
+from __future__ import annotations
+
+from random import Random
+from typing import Any
+
+from logquake.generator import Fn, Generator, Mix, clients, stagger
+from logquake.spec import TestSpec
+from workloads.queue.operations import Sends
+
+
+def main_phase(spec: TestSpec) -> Generator:
+    """Appends and reads in equal shares at `spec.rate` per second in total, forever (the runner adds the limit)."""
+
+    def read(rng: Random) -> dict[str, Any]:
+        return {"f": "read", "value": {"partition": rng.randrange(spec.partitions), "fraction": rng.random()}}
+
+    return clients(stagger(spec.rate, Mix((Sends(spec.partitions, f="append"), Fn(read)))))
