@@ -15,7 +15,8 @@ KEEPER_ONLY_WORKLOADS = ("register",)
 """Workloads whose clients talk to the keepers only: they run with brokers=0 and need keepers."""
 TARGETS = ("keeper", "zookeeper")
 """What the keeper nodes run: our keeper, or Apache ZooKeeper 3.8 (Debian's) on the same zoo.cfg."""
-FAULTS = ("kill", "pause", "restart")
+FAULTS = ("kill", "pause", "restart", "isolate-leader")
+"""The nemesis package's faults (nemesis.FAULTS); kept here so a spec is checked without importing the nemesis."""
 ACKS = ("0", "1", "all")
 MODES = ("assign", "subscribe")
 BACKENDS = ("docker", "local", "auto")
