@@ -1,0 +1,138 @@
+"""Three real brokers replicating through one keeper, seen by real clients (confluent-kafka, kafka-python)."""
+
+from __future__ import annotations
+
+import socket
+import struct
+import time
+
+from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+from kafka import KafkaConsumer, KafkaProducer
+from kafka import TopicPartition as KafkaTopicPartition
+
+from cluster.broker.controller.view import ClusterView
+from cluster.broker.protocol.apis.produce import PRODUCE, PartitionProduceData, ProduceRequest, TopicProduceData
+from cluster.broker.protocol.errors import ErrorCode
+from cluster.broker.protocol.headers import REQUEST_HEADER_V1, RequestHeader
+from cluster.broker.protocol.records import Record, build_batch
+from tests.broker_cluster.conftest import TIMEOUT, Cluster
+
+
+def create(cluster: Cluster, topic: str, partitions: int, **configs: str) -> ClusterView:
+    admin = AdminClient({"bootstrap.servers": cluster.bootstrap})
+    admin.create_topics([NewTopic(topic, partitions, 3, config=configs)], operation_timeout=30)[topic].result(60)
+    return cluster.wait_in_sync(topic, partitions)
+
+
+def produce(cluster: Cluster, topic: str, values: list[bytes], acks: str, **config: object) -> list[KafkaError | None]:
+    errors: list[KafkaError | None] = []
+    producer = Producer({"bootstrap.servers": cluster.bootstrap, "acks": acks, "linger.ms": 5, **config})
+    for value in values:
+        producer.produce(topic, value, partition=0, on_delivery=lambda error, _message: errors.append(error))
+        producer.poll(0)
+    assert producer.flush(TIMEOUT) == 0
+    return errors
+
+
+def high_watermark(cluster: Cluster, topic: str) -> int:
+    consumer = Consumer({"bootstrap.servers": cluster.bootstrap, "group.id": "watermarks"})
+    try:
+        return consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)[1]
+    finally:
+        consumer.close()
+
+
+def test_metadata_shows_the_brokers_the_controller_and_each_partitions_leader_replicas_and_isr(cluster):
+    view = create(cluster, "described", 2)
+    metadata = AdminClient({"bootstrap.servers": cluster.bootstrap}).list_topics(timeout=10)
+    assert sorted(metadata.brokers) == [1, 2, 3]
+    assert metadata.controller_id == view.controller
+    for index, partition in metadata.topics["described"].partitions.items():
+        state = view.states[("described", index)]
+        assert partition.leader == state.leader
+        assert partition.replicas == list(view.replicas("described", index))
+        assert sorted(partition.isrs) == sorted(state.isr) == [1, 2, 3]
+
+
+def test_acks_all_writes_are_consumed_from_the_leader_in_order(cluster):
+    create(cluster, "ordered", 1, **{"min.insync.replicas": "2"})
+    values = [b"%d" % i for i in range(300)]
+    assert produce(cluster, "ordered", values, "all", **{"enable.idempotence": True}) == [None] * 300
+    consumer = KafkaConsumer(bootstrap_servers=cluster.bootstrap, auto_offset_reset="earliest",
+                             consumer_timeout_ms=int(TIMEOUT * 1000))
+    consumer.assign([KafkaTopicPartition("ordered", 0)])
+    seen = []
+    for message in consumer:
+        seen.append((message.offset, message.value))
+        if len(seen) == len(values):
+            break
+    consumer.close()
+    assert seen == list(enumerate(values))
+
+
+def raw_produce(host: str, port: int, topic: str) -> int:
+    """One acks=1 Produce v8 straight to a broker; returns the partition's error code."""
+    body = ProduceRequest(transactional_id=None, acks=1, timeout_ms=10_000, topic_data=[TopicProduceData(
+        name=topic, partition_data=[PartitionProduceData(
+            index=0, records=bytes(build_batch([Record(offset=0, timestamp=int(time.time() * 1000), value=b"x")])))],
+    )])
+    header = REQUEST_HEADER_V1.encode(RequestHeader(request_api_key=PRODUCE.key, request_api_version=8,
+                                                    correlation_id=7, client_id="raw"))
+    payload = header + PRODUCE.request_codecs[8].encode(body)
+    with socket.create_connection((host, port), timeout=30) as sock:
+        sock.sendall(struct.pack(">i", len(payload)) + payload)
+        data = b""
+        while len(data) < 4 or len(data) < 4 + struct.unpack(">i", data[:4])[0]:
+            chunk = sock.recv(65536)
+            assert chunk, "the broker closed the connection"
+            data += chunk
+    response = PRODUCE.response_codecs[8].decode(memoryview(data)[8:])
+    return response.responses[0].partition_responses[0].error_code
+
+
+def test_a_follower_refuses_produce_and_the_client_finds_the_leader(cluster):
+    view = create(cluster, "led", 1)
+    leader = view.states[("led", 0)].leader
+    follower = next(broker for broker in (1, 2, 3) if broker != leader)
+    to_follower, to_leader = cluster.broker(follower), cluster.broker(leader)
+    assert raw_produce(to_follower.host, to_follower.port, "led") == ErrorCode.NOT_LEADER_OR_FOLLOWER
+    assert raw_produce(to_leader.host, to_leader.port, "led") == ErrorCode.NONE
+
+    producer = KafkaProducer(bootstrap_servers=cluster.broker(follower).address, acks="all")
+    sent = producer.send("led", b"found", partition=0).get(timeout=TIMEOUT)
+    producer.close()
+    assert sent.offset == 1
+
+
+def test_a_stopped_follower_leaves_the_isr_and_rejoins_when_it_resumes(cluster):
+    view = create(cluster, "lagging", 1)
+    leader = view.states[("lagging", 0)].leader
+    follower = next(broker for broker in (1, 2, 3) if broker != leader)
+    cluster.broker(follower).pause()
+    cluster.wait_view(lambda v: follower not in v.states[("lagging", 0)].isr, f"broker {follower} out of the ISR")
+    assert produce(cluster, "lagging", [b"while away"], "all") == [None], "two in-sync replicas still meet min ISR 1"
+    cluster.broker(follower).resume()
+    cluster.wait_view(lambda v: follower in v.states[("lagging", 0)].isr, f"broker {follower} back in the ISR")
+
+
+def test_the_high_watermark_moves_only_while_the_isr_meets_its_minimum(cluster):
+    view = create(cluster, "guarded", 1, **{"min.insync.replicas": "2"})
+    assert produce(cluster, "guarded", [b"committed"], "all") == [None]
+    leader = view.states[("guarded", 0)].leader
+    followers = [broker for broker in (1, 2, 3) if broker != leader]
+    for follower in followers:
+        cluster.broker(follower).pause()
+    cluster.wait_view(lambda v: v.states[("guarded", 0)].isr == (leader,), f"broker {leader} alone in the ISR")
+
+    refused = produce(cluster, "guarded", [b"refused"], "all", **{"message.timeout.ms": 5000, "retries": 0})
+    assert [error.code() for error in refused if error] == [KafkaError.NOT_ENOUGH_REPLICAS]
+    assert produce(cluster, "guarded", [b"uncommitted"], "1") == [None]
+    assert high_watermark(cluster, "guarded") == 1, "below min ISR the acks=1 write is not committed"
+
+    cluster.broker(followers[0]).resume()
+    cluster.wait_view(lambda v: len(v.states[("guarded", 0)].isr) == 2, "a second replica back in the ISR")
+    deadline = time.monotonic() + TIMEOUT
+    while high_watermark(cluster, "guarded") != 2:
+        assert time.monotonic() < deadline, "the high watermark did not move once the ISR met its minimum"
+        time.sleep(0.3)
