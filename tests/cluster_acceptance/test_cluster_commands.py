@@ -3,20 +3,59 @@ running, status reads them back from the work directory, down stops every node a
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
 from click.testing import CliRunner
+from confluent_kafka.admin import AdminClient, NewTopic
 
 from cluster.broker.controller.status import controller_status_command
 from cluster.deploy.cleanup import cleanup_command
 from cluster.deploy.deployment import ClusterSpec, deploy
 from cluster.deploy.local import PID_FILE
 from cluster.deploy.node import NodePlan
+from cluster.deploy.probes import accepts_connections
 from cluster.deploy.record import ClusterRecord
 from cluster.deploy.up import up_command
+
+
+def test_up_leaves_a_cluster_that_status_shows_and_down_removes(tmp_path: Path) -> None:
+    work_dir = tmp_path / "cluster"
+    up = _run_up(work_dir, "--override", "offsets.topic.num.partitions=5")
+    pids: list[int] = []
+    try:
+        assert up.returncode == 0, up.stdout + up.stderr
+        record = ClusterRecord.load(work_dir)
+        pids = _pids(work_dir, record)
+        assert [(n.name, n.role) for n in record.nodes] == [("k1", "keeper"), ("k2", "keeper"), ("k3", "keeper"),
+                                                            ("b1", "broker"), ("b2", "broker"), ("b3", "broker")]
+        assert f"bootstrap servers: {record.bootstrap_servers}" in up.stdout
+        assert f"keeper connect:    {record.keeper_connect}" in up.stdout
+        assert all(accepts_connections(node.host, node.port) for node in record.nodes), "nodes ended with `up`"
+
+        _create_topic(record.bootstrap_servers, "status-topic")
+        rows = _wait_status(work_dir, lambda out: _partition_row(out, "status-topic") is not None)
+        leader, _epoch, replicas, isr, offline = _partition_row(rows, "status-topic") or ()
+        assert leader in {"1", "2", "3"} and sorted(replicas.split(",")) == sorted(isr.split(",")) == ["1", "2", "3"]
+        assert offline == "-"
+        assert len([line for line in rows.splitlines() if line.split()[-1:] == ["up"]]) == 3
+        assert len([line for line in rows.splitlines() if "up (leader)" in line or "up (follower)" in line]) == 3
+        assert "controller: broker " in rows
+
+        os.killpg(_pid(work_dir / "b2"), signal.SIGKILL)
+        down_row = _wait_status(work_dir, lambda out: _node_row(out, "b2")[-1:] == ["down"])
+        assert _node_row(down_row, "b1")[-1:] == ["up"]
+    finally:
+        down = CliRunner().invoke(cleanup_command, ["--work-dir", str(work_dir)])
+    assert down.exit_code == 0, down.output
+    assert not work_dir.exists()
+    assert not [pid for pid in pids if _alive(pid)]
 
 
 def test_up_without_keepers_and_down(tmp_path: Path) -> None:
@@ -76,6 +115,32 @@ def _run_up(work_dir: Path, *options: str) -> subprocess.CompletedProcess[str]:
     """A separate process, as a person runs it: what it started must outlive it."""
     return subprocess.run([sys.executable, "-m", "cluster.deploy.up", "--work-dir", str(work_dir), *options],
                           capture_output=True, text=True, timeout=300)
+
+
+def _create_topic(bootstrap: str, topic: str) -> None:
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin.create_topics([NewTopic(topic, 1, 3)], operation_timeout=30)[topic].result(timeout=60)
+
+
+def _wait_status(work_dir: Path, shows: Callable[[str], bool], timeout: float = 60) -> str:
+    deadline = time.monotonic() + timeout
+    output = ""
+    while time.monotonic() < deadline:
+        result = CliRunner().invoke(controller_status_command, ["--work-dir", str(work_dir), "--timeout", "10"])
+        output = result.output
+        if result.exit_code == 0 and shows(output):
+            return output
+        time.sleep(0.5)
+    raise AssertionError(f"status never showed what was expected within {timeout:g}s:\n{output}")
+
+
+def _partition_row(status: str, topic: str) -> tuple[str, ...] | None:
+    """(leader, epoch, replicas, isr, offline) of the topic's partition 0 once it has a leader."""
+    for line in status.splitlines():
+        cells = line.split()
+        if cells[:2] == [topic, "0"] and len(cells) == 7 and cells[2] not in ("-", "none"):
+            return tuple(cells[2:])
+    return None
 
 
 def _node_row(status: str, name: str) -> list[str]:
