@@ -167,6 +167,8 @@ def _list_offset(broker: Broker, topic: str, wanted: Any, replica_id: int) -> An
         answer.error_code = broker.missing_partition_error(topic, wanted.partition_index)
         return answer
     answer.error_code = _leader_error(partition, wanted.current_leader_epoch)
+    if answer.error_code == ErrorCode.NONE and replica_id < 0 and _high_watermark_unsettled(partition):
+        answer.error_code = ErrorCode.OFFSET_NOT_AVAILABLE
     if answer.error_code != ErrorCode.NONE:
         return answer
     answer.leader_epoch = partition.leader_epoch
@@ -191,6 +193,14 @@ def _leader_error(partition: Partition, current_leader_epoch: int) -> ErrorCode:
     if current_leader_epoch > partition.leader_epoch:
         return ErrorCode.UNKNOWN_LEADER_EPOCH
     return ErrorCode.NONE
+
+
+def _high_watermark_unsettled(partition: Partition) -> bool:
+    """A new leader's HW below its epoch's start offset: it has not yet learned what is committed.
+
+    Kafka answers clients OFFSET_NOT_AVAILABLE then (they retry) rather than an HW that went back."""
+    start = partition.replica.epoch_start_offset
+    return start is not None and partition.high_watermark < start
 
 
 def _first_at_or_after(partition: Partition, timestamp: int) -> tuple[int, int]:
