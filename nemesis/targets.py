@@ -8,6 +8,7 @@ controller from keeper's /controller znode, the keeper leader from `srvr`.
 from __future__ import annotations
 
 import json
+import logging
 import random
 from collections.abc import Sequence
 from typing import Any
@@ -21,6 +22,8 @@ from cluster.deploy.deployment import Deployment
 from cluster.deploy.node import Node
 from cluster.deploy.probes import keeper_mode
 from nemesis.base import NemesisError
+
+_log = logging.getLogger(__name__)
 
 SHARES = ("one", "minority", "majority", "all")
 ROLE_HOLDERS = ("partition-leader", "controller", "keeper-leader")
@@ -68,7 +71,8 @@ class Locator:
         """The partition's leader and its in-sync followers (the replicas a clean election may choose)."""
         if not self.topic:
             raise NemesisError("partition-leader needs the option 'topic'")
-        admin = AdminClient({"bootstrap.servers": self.deployment.bootstrap_servers})
+        # librdkafka's complaints about brokers this very nemesis has stopped go to the harness log, not the terminal.
+        admin = AdminClient({"bootstrap.servers": self.deployment.bootstrap_servers, "logger": _log})
         try:
             metadata = admin.list_topics(topic=self.topic, timeout=self.timeout)
         except KafkaException as error:
@@ -78,8 +82,8 @@ class Locator:
         if partition is None or partition.leader < 0:
             raise NemesisError(f"{self.topic}-{self.partition} has no leader now")
         name = f"{self.topic}-{self.partition}"
-        followers = [self._broker(replica, f"in-sync follower of {name}")
-                     for replica in partition.isrs if replica != partition.leader]
+        followers = sorted((self._broker(replica, f"in-sync follower of {name}")
+                            for replica in partition.isrs if replica != partition.leader), key=lambda node: node.name)
         return self._broker(partition.leader, f"leader of {name}"), followers
 
     def controller(self) -> Node:

@@ -1,0 +1,166 @@
+"""Whole chaos runs through the `logquake run` command line, watched from outside the harness.
+
+While the run goes, the watcher notes what it started: node processes (their pid files) and, on
+docker, the run label of containers whose node directories lie under the store. Afterwards the
+tests ask whether any of it outlived the run, the way an operator would: by pid and by label.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import docker
+import psutil
+
+from cluster.deploy.docker_backend import RUN_LABEL
+from cluster.deploy.local import PID_FILE
+from logquake.history import read_history
+
+ROOT = Path(__file__).resolve().parents[2]
+THREE_NODES = ["--brokers", "3", "--keepers", "3", "--replication-factor", "3", "--min-insync", "2"]
+"""The replicated cluster of issue 6's end-to-end tests."""
+
+Condition = Callable[[Path], bool]
+
+
+@dataclass
+class WatchedRun:
+    code: int
+    output: str
+    run_dir: Path
+    pids: set[int] = field(default_factory=set)
+    docker_runs: set[str] = field(default_factory=set)
+
+    @property
+    def results(self) -> dict[str, Any]:
+        return json.loads((self.run_dir / "results.json").read_text())
+
+    def history(self) -> list[dict[str, Any]]:
+        return read_history(self.run_dir / "history.jsonl")
+
+    def nemesis_ops(self) -> list[tuple[str, str]]:
+        return [(op["f"], op["type"]) for op in self.history() if op["process"] == "nemesis"]
+
+    def anomaly(self, name: str) -> dict[str, Any]:
+        return self.results["queue"]["anomalies"][name]
+
+
+def logquake_run(store: Path, arguments: list[str], timeout: float = 300,
+                 interrupt_when: Condition | None = None) -> WatchedRun:
+    """Runs `python -m logquake run` to its end (SIGINT once interrupt_when(run_dir) holds, if given)."""
+    output_path = store.parent / f"{store.name}-output.txt"
+    with open(output_path, "wb") as output:
+        child = subprocess.Popen([sys.executable, "-m", "logquake", "run", "--store", str(store), *arguments],
+                                 cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
+    watched = WatchedRun(-1, "", store / "latest")
+    deadline = time.monotonic() + timeout
+    interrupted = False
+    try:
+        while child.poll() is None and time.monotonic() < deadline:
+            _note_what_runs(store, watched)
+            if interrupt_when is not None and not interrupted and _holds(interrupt_when, store / "latest"):
+                child.send_signal(signal.SIGINT)
+                interrupted = True
+            time.sleep(0.5)
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.wait()
+    watched.code = child.returncode
+    watched.output = output_path.read_text(errors="replace")
+    watched.run_dir = (store / "latest").resolve()
+    assert time.monotonic() < deadline, f"the run did not end within {timeout:g}s:\n{watched.output}"
+    return watched
+
+
+def _holds(condition: Condition, run_dir: Path) -> bool:
+    return run_dir.exists() and condition(run_dir.resolve())
+
+
+def _note_what_runs(store: Path, watched: WatchedRun) -> None:
+    for pid_file in store.glob(f"*/*/cluster/*/{PID_FILE}"):
+        try:
+            watched.pids.add(int(pid_file.read_text()))
+        except (OSError, ValueError):  # removed or half-written between glob and read
+            pass
+    if not watched.pids and not watched.docker_runs:  # local nodes keep pid files, containers do not
+        watched.docker_runs = _docker_runs_under(store)
+
+
+def _docker_runs_under(store: Path) -> set[str]:
+    try:
+        client = docker.from_env()
+    except docker.errors.DockerException:
+        return set()
+    root = str(store.resolve())
+    try:
+        return {container.labels[RUN_LABEL] for container in client.containers.list(
+                    all=True, filters={"label": RUN_LABEL})
+                if any(mount.get("Source", "").startswith(root) for mount in container.attrs.get("Mounts", []))}
+    finally:
+        client.close()
+
+
+def alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def leftovers(watched: WatchedRun) -> list[str]:
+    """Whatever of the run still exists: node processes, processes naming its directory, containers, networks."""
+    remaining = [f"process {pid}" for pid in sorted(watched.pids) if alive(pid)]
+    remaining += [f"process {p.pid} {' '.join(p.info['cmdline'])}" for p in psutil.process_iter(["cmdline"])
+                  if str(watched.run_dir) in " ".join(p.info["cmdline"] or [])]
+    if watched.docker_runs:
+        client = docker.from_env()
+        try:
+            for run_id in watched.docker_runs:
+                label = {"label": f"{RUN_LABEL}={run_id}"}
+                remaining += [f"container {c.name}" for c in client.containers.list(all=True, filters=label)]
+                remaining += [f"network {n.name}" for n in client.networks.list(filters=label)]
+        finally:
+            client.close()
+    return remaining
+
+
+def assert_valid_chaos_run(store: Path, backend: str) -> WatchedRun:
+    """Issue 6's end-to-end run: kill nemesis, acks=all, three replicas with min ISR 2, ~25 s: valid, all
+    outputs stored, nothing of the run left afterwards."""
+    watched = logquake_run(store, ["--workload", "queue", "--nemesis", "kill", "--nemesis-interval", "6",
+                                   "--acks", "all", *THREE_NODES, "--time-limit", "25", "--rate", "100",
+                                   "--concurrency", "4", "--seed", "6", "--backend", backend])
+    assert watched.code == 0, watched.output
+    assert "verdict: VALID" in watched.output
+    for name in ("history.jsonl", "results.json", "report.html", "timeline.html", "latency-raw.png",
+                 "latency-quantiles.png", "rate.png"):
+        assert (watched.run_dir / name).stat().st_size > 0, name
+    assert {("start-kill", "ok"), ("stop-kill", "ok"), ("heal", "ok")} <= set(watched.nemesis_ops())
+    results = watched.results
+    assert results["valid"] is True and results["queue"]["final_reads"]["complete"] is True
+    assert results["queue"]["summary"]["sends"]["ok"] > 0
+    return watched
+
+
+ISOLATING = ["--workload", "queue", "--nemesis", "isolate-leader", "--nemesis-interval", "5", *THREE_NODES,
+             "--partitions", "1", "--time-limit", "25", "--final-time-limit", "15", "--rate", "100",
+             "--concurrency", "4", "--seed", "2", "--backend", "local"]
+"""isolate-leader cycles every few seconds on one partition, so every send goes to the leader it isolates.
+Final reads are bounded tighter than usual: under acks=1 the highest acknowledged offsets may be lost
+for good, and the reads would wait for them until the bound."""
+
+
+def isolating_run(store: Path, acks: str) -> WatchedRun:
+    watched = logquake_run(store, ["--acks", acks, *ISOLATING])
+    assert ("start-isolate-leader", "ok") in watched.nemesis_ops(), watched.output
+    assert not leftovers(watched)
+    return watched

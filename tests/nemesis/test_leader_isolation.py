@@ -1,0 +1,94 @@
+"""isolate-leader on a replicated local cluster: which nodes it pauses and kills, what the history hears,
+what it holds until stop, and that a follower it isolated becomes the partition's leader."""
+
+from __future__ import annotations
+
+import random
+import time
+
+import pytest
+
+import nemesis
+from cluster.deploy.deployment import ClusterSpec, deploy
+from logquake.spec import SpecError, TestSpec
+from nemesis.targets import Locator
+from workloads.queue.admin import create_topic
+
+TOPIC = "isolated"
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    quick_failover = {"zookeeper.session.timeout.ms": "4000"}  # a dead leader's session expires within seconds
+    with deploy(ClusterSpec(keepers=3, brokers=3, broker_overrides=quick_failover), "local",
+                tmp_path_factory.mktemp("isolation")) as deployment:
+        create_topic(TestSpec(topic=TOPIC, partitions=1, replication_factor=3, min_insync=2, backend="local"),
+                     deployment.bootstrap_servers)
+        yield deployment
+
+
+def _leader_and_followers(cluster):
+    """Once the partition has a leader and two in-sync followers again (a restarted broker catches up first)."""
+    locator = Locator(cluster, {"topic": TOPIC, "lookup_timeout": 5})
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            leader, followers = locator.partition_leader_and_followers()
+            if len(followers) == 2:
+                return leader.name, sorted(node.name for node in followers)
+        except nemesis.NemesisError:
+            pass
+        assert time.monotonic() < deadline, "the partition never had a leader and two in-sync followers"
+        time.sleep(0.5)
+
+
+def test_isolate_leader_pauses_the_followers_kills_the_leader_and_a_follower_takes_over(cluster):
+    leader, followers = _leader_and_followers(cluster)
+    faults = nemesis.build(["isolate-leader", "kill"], cluster,
+                           {"rng": random.Random(1), "topic": TOPIC, "isolation_time": 0.5})
+    done = faults.invoke("start-isolate-leader", "one")
+    assert done == {"nodes": [leader], "action": "SIGKILL", "isolated_by_pausing": followers,
+                    "isolated_for_s": 0.5}
+    assert not cluster.node(leader).is_running()
+    assert all(cluster.node(name).is_running() and not cluster.node(name).is_paused() for name in followers)
+    assert faults.active() == [f"isolate-leader {leader}"]
+    with pytest.raises(nemesis.NemesisError, match="already held by the isolate-leader fault"):
+        faults.invoke("start-kill", [leader])
+    locator = Locator(cluster, {"topic": TOPIC, "lookup_timeout": 5})
+    deadline = time.monotonic() + 90
+    while (elected := _elected(locator)) in (None, leader) and time.monotonic() < deadline:
+        time.sleep(0.5)  # until the dead leader's keeper session expires and the controller elects
+    assert elected in followers
+    assert faults.invoke("stop-isolate-leader", None) == {"nodes": [leader], "action": "start"}
+    assert faults.heal() == []
+    cluster.node(leader).wait_serving()
+
+
+def _elected(locator):
+    try:
+        return locator.partition_leader().name
+    except nemesis.NemesisError:
+        return None
+
+
+def test_a_follower_held_by_another_fault_stops_isolation_before_anything_is_done(cluster):
+    leader, followers = _leader_and_followers(cluster)
+    faults = nemesis.build(["isolate-leader", "pause"], cluster, {"topic": TOPIC, "isolation_time": 0.5})
+    faults.invoke("start-pause", [followers[0]])
+    with pytest.raises(nemesis.NemesisError, match=f"{followers[0]} is already held by the pause fault"):
+        faults.invoke("start-isolate-leader", None)
+    assert cluster.node(leader).is_running() and not cluster.node(followers[1]).is_paused()
+    assert faults.heal() == [{"fault": "pause", "nodes": [followers[0]], "action": "resume"}]
+
+
+def test_isolate_leader_of_a_partition_that_does_not_exist_is_an_honest_error(cluster):
+    faults = nemesis.build(["isolate-leader"], cluster, {"topic": TOPIC, "partition": 7, "lookup_timeout": 5})
+    with pytest.raises(nemesis.NemesisError, match=f"{TOPIC}-7 has no leader"):
+        faults.invoke("start-isolate-leader", None)
+    assert faults.active() == [] and all(node.is_running() and not node.is_paused() for node in cluster.nodes)
+
+
+def test_a_run_may_name_every_fault_the_nemesis_builds():
+    assert TestSpec(nemesis=nemesis.FAULTS).nemesis == nemesis.FAULTS
+    with pytest.raises(SpecError, match="unknown fault"):
+        TestSpec(nemesis=("isolate-everything",))
