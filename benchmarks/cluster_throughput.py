@@ -19,12 +19,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from benchmarks._table import print_table
-from benchmarks.broker_throughput import MESSAGE_BYTES, PARTITIONS, PRODUCER_CONFIG, _check_stored, _Deliveries, _produce
-from cluster.deploy.deployment import ClusterSpec, deploy
+from benchmarks.broker_throughput import (MESSAGE_BYTES, PARTITIONS, PRODUCER_CONFIG, Usage, _check_stored, _Deliveries,
+                                          _measured, _produce)
+from cluster.deploy.deployment import ClusterSpec, Deployment, deploy
+from cluster.deploy.local import PID_FILE
 from cluster.deploy.up import wait_registered
 
 RATIO_GOAL = 0.40
@@ -37,12 +40,12 @@ class Phase:
     setup: str
     acks: str
     messages: int
-    seconds: float
+    usage: Usage
     latencies: list[float]
 
     @property
     def rate(self) -> float:
-        return self.messages / self.seconds
+        return self.messages / self.usage.seconds
 
     def percentile(self, fraction: float) -> float:
         return 1e3 * self.latencies[min(int(len(self.latencies) * fraction), len(self.latencies) - 1)]
@@ -60,6 +63,13 @@ def main(argv: list[str]) -> None:
     print_table(["setup", "acks", "messages", "msg/s", "MB/s", "p50 ms", "p99 ms"],
                 [[p.setup, p.acks, p.messages, round(p.rate), p.rate * MESSAGE_BYTES / 1e6, p.percentile(0.50),
                   p.percentile(0.99)] for p in phases])
+    print(f"CPU while each phase ran, in cores of the {psutil.cpu_count()} here: the client is this process, the "
+          f"servers are the brokers (keepers count as other)")
+    print_table(["setup", "acks", "client cores", "broker cores", "busiest broker thread", "other cores",
+                 "broker CPU us/msg", "limit"],
+                [[p.setup, p.acks, p.usage.cores(p.usage.client), p.usage.cores(p.usage.server),
+                  p.usage.cores(p.usage.server_peak), p.usage.cores(p.usage.others), 1e6 * p.usage.server / p.messages,
+                  p.usage.limit()] for p in phases])
     _print_goal(phases)
 
 
@@ -87,7 +97,8 @@ def _measure(spec: ClusterSpec, setup: str, replication: int, acks_levels: list[
             bootstrap = deployment.bootstrap_servers
             topics = {acks: f"bench-rf{replication}-acks-{acks}" for acks in acks_levels}
             _create_topics(bootstrap, list(topics.values()), replication)
-            phases = [_produce_phase(bootstrap, setup, topic, acks, count) for acks, topic in topics.items()]
+            servers = _broker_processes(deployment)
+            phases = [_produce_phase(bootstrap, servers, setup, topic, acks, count) for acks, topic in topics.items()]
             for topic in topics.values():
                 _wait_stored(bootstrap, topic, count)
     return phases
@@ -114,13 +125,17 @@ def _create_topics(bootstrap: str, names: list[str], replication: int) -> None:
         future.result(timeout=60)
 
 
-def _produce_phase(bootstrap: str, setup: str, topic: str, acks: str, count: int) -> Phase:
+def _broker_processes(deployment: Deployment) -> list[psutil.Process]:
+    """Local nodes keep their pid in their directory (what cleanup finds them by)."""
+    return [psutil.Process(int((broker.directory / PID_FILE).read_text())) for broker in deployment.brokers]
+
+
+def _produce_phase(bootstrap: str, servers: list[psutil.Process], setup: str, topic: str, acks: str,
+                   count: int) -> Phase:
     deliveries = _Deliveries()
     producer = Producer({"bootstrap.servers": bootstrap, "acks": acks, "on_delivery": deliveries, **PRODUCER_CONFIG})
-    started = time.perf_counter()
-    _produce(producer, topic, count)
-    seconds = time.perf_counter() - started
-    return Phase(setup, acks, count, seconds, deliveries.checked(count))
+    _, usage = _measured(servers, lambda: _produce(producer, topic, count))
+    return Phase(setup, acks, count, usage, deliveries.checked(count))
 
 
 def _print_goal(phases: list[Phase]) -> None:
