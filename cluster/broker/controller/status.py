@@ -54,7 +54,7 @@ def describe(view: ClusterView) -> list[str]:
                 leader = "none" if state.leader == NO_LEADER else str(state.leader)
                 rows.append([topic, str(partition), leader, str(state.leader_epoch), _ids(replicas), _ids(state.isr),
                              _ids(offline)])
-    lines += _aligned(rows)
+    lines += _aligned(rows) if len(rows) > 1 else ["topics: none"]
     lines += [f"deletion pending: {topic}" for topic in sorted(view.deleting)]
     return lines
 
