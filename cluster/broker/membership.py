@@ -28,6 +28,8 @@ from cluster.broker.protocol.errors import ErrorCode
 from cluster.broker.topics import TopicError
 
 CLUSTER_ID_PATH = "/cluster/id"
+SHUTDOWN_GRACE_S = 5.0
+"""Beyond controlled.shutdown.timeout.ms, for the keeper round trips around the wait itself."""
 
 _log = logging.getLogger(__name__)
 
@@ -75,12 +77,21 @@ class Membership:
         return stored
 
     async def stop(self) -> None:
-        """Controlled shutdown (leaderships move away first), then the session closes."""
-        still_led = await asyncio.to_thread(
-            self.member.controlled_shutdown, self._config.controlled_shutdown_timeout_ms / 1000
-        )
-        if still_led:
-            _log.warning("broker %d leaves while still leading %s", self._config.broker_id, still_led)
+        """Controlled shutdown (leaderships move away first), then the session closes.
+
+        Bounded even when the keeper cannot be reached (its calls would wait for a connection
+        forever): closing the session then releases the thread still waiting in one."""
+        timeout_s = self._config.controlled_shutdown_timeout_ms / 1000
+        try:
+            still_led = await asyncio.wait_for(
+                asyncio.to_thread(self.member.controlled_shutdown, timeout_s), timeout_s + SHUTDOWN_GRACE_S
+            )
+        except (asyncio.TimeoutError, KazooException) as error:
+            _log.warning("broker %d: controlled shutdown did not finish (%r); stopping anyway",
+                         self._config.broker_id, error)
+        else:
+            if still_led:
+                _log.warning("broker %d leaves while still leading %s", self._config.broker_id, still_led)
         await asyncio.to_thread(self.member.stop)
         self._admin_thread.shutdown(wait=False, cancel_futures=True)
 

@@ -64,6 +64,8 @@ class BrokerServer:
         self._connections.add(task)
         try:
             await Connection(self.broker, reader, writer).serve()
+        except asyncio.CancelledError:
+            pass  # close() ends connections; a task ending cancelled makes asyncio's stream callback log an error
         finally:
             self._connections.discard(task)
 
