@@ -49,8 +49,10 @@ def test_up_leaves_a_cluster_that_status_shows_and_down_removes(tmp_path: Path) 
         assert "controller: broker " in rows
 
         os.killpg(_pid(work_dir / "b2"), signal.SIGKILL)
-        down_row = _wait_status(work_dir, lambda out: _node_row(out, "b2")[-1:] == ["down"])
-        assert _node_row(down_row, "b1")[-1:] == ["up"]
+        rows = _wait_status(work_dir, lambda out: _node_row(out, "b2")[-1:] == ["down"] and _offline(out) == ["2"])
+        assert _node_row(rows, "b1")[-1:] == ["up"]
+        leader, _epoch, _replicas, isr, _offline_ids = _partition_row(rows, "status-topic") or ()
+        assert leader != "2" and sorted(isr.split(",")) == ["1", "3"]
     finally:
         down = CliRunner().invoke(cleanup_command, ["--work-dir", str(work_dir)])
     assert down.exit_code == 0, down.output
@@ -141,6 +143,11 @@ def _partition_row(status: str, topic: str) -> tuple[str, ...] | None:
         if cells[:2] == [topic, "0"] and len(cells) == 7 and cells[2] not in ("-", "none"):
             return tuple(cells[2:])
     return None
+
+
+def _offline(status: str) -> list[str]:
+    row = _partition_row(status, "status-topic")
+    return row[4].split(",") if row else []
 
 
 def _node_row(status: str, name: str) -> list[str]:
