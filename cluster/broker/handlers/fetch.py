@@ -53,16 +53,21 @@ def handle_fetch(broker: Broker, request: Request, client_host: str) -> Any:
 
 
 async def _long_poll(broker: Broker, body: Any) -> Any:
-    """Waits until min_bytes are available or max_wait_ms passes, re-reading after each append."""
+    """Waits until min_bytes are available or max_wait_ms passes, reading again after each append or HW move.
+
+    It reads once more before its first wait: the task starts after the handler returned, and
+    an append in between would otherwise wake nobody, leaving a follower (and with it every
+    acks=all write) waiting the whole max_wait_ms.
+    """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + body.max_wait_ms / 1000
-    while (remaining := deadline - loop.time()) > 0:
-        await broker.wait_for_data(remaining)
+    while True:
         result = _read(broker, body)
-        if result.failed or result.bytes_found >= body.min_bytes:
+        remaining = deadline - loop.time()
+        if result.failed or result.bytes_found >= body.min_bytes or remaining <= 0:
             return result.response
         _release(result.response)
-    return _read(broker, body).response
+        await broker.wait_for_data(remaining)
 
 
 def _read(broker: Broker, body: Any) -> _FetchResult:

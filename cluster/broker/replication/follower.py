@@ -8,7 +8,9 @@ Rules (KIP-101, KIP-279; Kafka's `AbstractFetcherThread`):
   log knows E too, truncate to min(end, local end of E); if it does not, truncate to the end
   of the largest local epoch below E and ask again. A leader that knows no epoch at all (an
   empty log) answers -1: keep the log and let the fetch's OFFSET_OUT_OF_RANGE say where to cut.
-- Fetch from the log end; append what comes back; HW = min(leader's HW, own log end). Records
+- Fetch from the log end; append what comes back; HW = min(leader's HW, own log end). After a
+  fetch that brought nothing, wait replica.fetch.wait.max.ms before the next, unless that is 0:
+  a driver whose leader long-polls does the waiting there, and fetches again at once. Records
   below the leader's log start are dropped: the leader deleted them, and a history that
   diverged there (KIP-279 cannot see below the leader's first epoch) must not outlive them.
 - OFFSET_OUT_OF_RANGE: past the leader's log end, truncate to it; below its log start (the
@@ -135,7 +137,7 @@ class Following:
             return [*actions, AppendAsFollower(response.records)]
         self._learn_high_watermark()
         self._next_at = now + self._config.replica_fetch_wait_max_ms
-        return actions
+        return actions + self._continue(now)  # at once when the wait happened at the leader (a long poll)
 
     def _out_of_range(self, response: FetchResponse, now: int) -> list[Action]:
         log_end = self._log.log_end_offset
