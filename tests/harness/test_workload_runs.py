@@ -1,0 +1,64 @@
+"""Whole runs of the register and log workloads through `logquake run` on the local backend: real keepers,
+real Apache ZooKeeper, a real broker, a real kill nemesis; each is valid, stores its linearizability page
+and leaves nothing running."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from cluster.deploy.keeper_ensemble import unavailable_reason
+from logquake.commands import run_command
+from logquake.history import read_history
+from tests.facilities import require
+from tests.harness.test_run import leftovers
+
+REGISTER = ["--workload", "register", "--keepers", "3", "--brokers", "0", "--nemesis", "kill", "--backend", "local",
+            "--time-limit", "15", "--nemesis-interval", "3", "--rate", "50", "--concurrency", "4", "--seed", "5"]
+
+
+def run(store_root: Path, *options: str) -> tuple[dict, Path]:
+    result = CliRunner().invoke(run_command, [*options, "--store", str(store_root)])
+    run_dir = (store_root / "latest").resolve()
+    assert result.exit_code == 0, result.output
+    assert "verdict: VALID" in result.output
+    assert not leftovers(run_dir)
+    return json.loads((run_dir / "results.json").read_text()), run_dir
+
+
+def assert_checked_under_kills(results: dict, run_dir: Path, workload: str, nodes: set[str]) -> None:
+    """Valid per key, ops of every kind succeeded, the nemesis really killed the named nodes."""
+    checked = results[workload]
+    assert results["valid"] is True and checked["valid"] is True
+    assert checked["summary"]["keys"] >= 1 and set(checked["keys"].values()) == {"linearizable"}
+    assert "linearizability.html" in results["files"]
+    assert "href='linearizability.html'" in (run_dir / "report.html").read_text()
+    killed = {node for op in read_history(run_dir / "history.jsonl")
+              if op["process"] == "nemesis" and op["f"] == "start-kill" and op["type"] == "ok"
+              for node in op["value"]["nodes"]}
+    assert killed and killed <= nodes
+
+
+def test_register_on_keeper_under_kills_is_linearizable(tmp_path: Path) -> None:
+    results, run_dir = run(tmp_path, *REGISTER)
+    assert_checked_under_kills(results, run_dir, "register", {"k1", "k2", "k3"})
+    assert {f for f, counts in results["stats"]["by_f"].items() if counts["ok"]} == {"read", "write", "cas"}
+
+
+def test_register_on_apache_zookeeper_under_kills_is_linearizable(tmp_path: Path) -> None:
+    reason = unavailable_reason("zookeeper")
+    require(reason is None, "Apache ZooKeeper", reason or "")
+    results, run_dir = run(tmp_path, *REGISTER, "--target", "zookeeper", "--register-sync-reads")
+    assert_checked_under_kills(results, run_dir, "register", {"k1", "k2", "k3"})
+    assert "QuorumPeerMain" in (run_dir / "nodes" / "k1" / "node.log").read_text()
+
+
+def test_log_on_one_broker_under_kills_is_linearizable(tmp_path: Path) -> None:
+    results, run_dir = run(tmp_path, "--workload", "log", "--brokers", "1", "--keepers", "0",
+                           "--replication-factor", "1", "--min-insync", "1", "--partitions", "2", "--nemesis", "kill",
+                           "--backend", "local", "--time-limit", "12", "--nemesis-interval", "3", "--rate", "50",
+                           "--concurrency", "4", "--seed", "2")
+    assert_checked_under_kills(results, run_dir, "log", {"b1"})
+    assert results["stats"]["by_f"]["append"]["ok"] > 10 and results["stats"]["by_f"]["read"]["ok"] > 10

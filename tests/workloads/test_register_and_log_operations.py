@@ -1,0 +1,61 @@
+"""The register and log workloads' schedules on a virtual clock: what ops, on which keys, how reproducibly."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from logquake.generator import SECOND, Limit, TimeLimit, simulate
+from logquake.spec import TestSpec
+from workloads.log.operations import main_phase as log_phase
+from workloads.register.operations import VALUES, RegisterOps
+from workloads.register.operations import main_phase as register_phase
+
+seeds = st.integers(0, 2**32)
+
+
+def invokes(history: list[dict]) -> list[dict]:
+    return [op for op in history if op["type"] == "invoke"]
+
+
+@settings(max_examples=10)
+@given(seeds, st.integers(1, 5), st.integers(1, 4))
+def test_register_ops_read_write_and_cas_small_values_on_the_spec_s_keys(seed, workers, keys):
+    ops = invokes(simulate(TimeLimit(SECOND, register_phase(TestSpec(workload="register", brokers=0, rate=300,
+                                                                     register_keys=keys))), workers, seed))
+    assert len(ops) > 50
+    assert {op["f"] for op in ops} == {"read", "write", "cas"}
+    assert {op["value"]["key"] for op in ops[:100]} <= set(range(keys))
+    for op in ops:
+        argument = op["value"]["value"]
+        if op["f"] == "read":
+            assert argument is None
+        else:
+            assert set([argument] if op["f"] == "write" else argument) <= set(range(VALUES))
+
+
+def test_register_keys_are_fresh_after_each_generation_of_ops():
+    history = simulate(Limit(40, RegisterOps(keys=2, ops_per_key=5)), 3, 1)
+    keys = [op["value"]["key"] for op in invokes(history)]
+    assert len(keys) == 40
+    for generation in range(4):
+        assert set(keys[generation * 10:(generation + 1) * 10]) <= {2 * generation, 2 * generation + 1}
+
+
+def test_the_same_seed_gives_the_same_ops():
+    spec = TestSpec(workload="register", brokers=0, rate=200)
+    runs = [[(op["f"], op["value"]) for op in invokes(simulate(TimeLimit(SECOND, register_phase(spec)), 3, 7))]
+            for _ in range(2)]
+    assert runs[0] == runs[1]
+
+
+@settings(max_examples=10)
+@given(seeds, st.integers(1, 5), st.integers(1, 4))
+def test_log_ops_append_unique_values_and_read_real_partitions(seed, workers, partitions):
+    spec = TestSpec(workload="log", partitions=partitions, rate=300, brokers=1, replication_factor=1, min_insync=1)
+    ops = invokes(simulate(TimeLimit(SECOND, log_phase(spec)), workers, seed))
+    appends = [op["value"] for op in ops if op["f"] == "append"]
+    reads = [op["value"] for op in ops if op["f"] == "read"]
+    assert len({a["value"] for a in appends}) == len(appends) > 20 and reads
+    assert {op["partition"] for op in appends + reads} <= set(range(partitions))
+    assert all(0 <= read["fraction"] < 1 for read in reads)
