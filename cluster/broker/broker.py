@@ -173,6 +173,19 @@ class Broker:
             return ErrorCode.NOT_LEADER_OR_FOLLOWER
         return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
 
+    def may_soon_lead(self, topic: str, index: int, epoch: int) -> bool:
+        """A follower names leader epoch `epoch`, which this broker has not taken up yet, and may yet lead.
+
+        Both learn states from keeper watches, possibly through different keeper servers, so the
+        follower may simply have heard first: either this broker's view shows it leading at that
+        epoch but the state is not applied yet, or its view has not reached that epoch at all.
+        """
+        partition = self.topics.partition(topic, index)
+        if partition is not None and partition.leader_epoch >= epoch:
+            return False
+        state = self.view().states.get((topic, index))
+        return state is None or state.leader_epoch < epoch or state.leader == self.config.broker_id
+
     def on_partition_state(self, topic: str, index: int, state: PartitionState | None) -> None:
         """The controller's state of a partition this broker replicates; None: it holds it no more."""
         if state is None:
@@ -187,6 +200,7 @@ class Broker:
             _log.exception("cannot open %s-%d; it stays unreplicated here", topic, index)
             return
         self.replicas.apply_state(partition, state, view.replicas(topic, index))
+        self.data_appended()  # fetches from followers that heard of this state first are waiting for it
 
     def _address_of(self, broker_id: int) -> tuple[str, int] | None:
         return self.membership.address_of(broker_id) if self.membership is not None else None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from cluster.broker.broker import Broker
 from cluster.broker.log.errors import CorruptLogError, OffsetOutOfRangeError
@@ -44,29 +44,41 @@ class _FetchResult:
 
 
 def handle_fetch(broker: Broker, request: Request, client_host: str) -> Any:
+    """Answers at once with data or an error, else long-polls for max_wait_ms.
+
+    A follower that heard of a new leadership before its leader did (both learn it from the
+    keeper's watches) is not refused at once: its fetch waits for the leader to catch up, so
+    each leader change does not cost the followers replica.fetch.backoff.ms.
+    """
     body = request.body
     result = _read(broker, body)
     if result.failed or result.bytes_found >= body.min_bytes or body.max_wait_ms <= 0:
         return result.response
     _release(result.response)
-    return _long_poll(broker, body)
+    return _retry_until(broker, lambda: _fetch_attempt(broker, body), body.max_wait_ms, _release)
 
 
-async def _long_poll(broker: Broker, body: Any) -> Any:
-    """Waits until min_bytes are available or max_wait_ms passes, reading again after each append or HW move.
+def _fetch_attempt(broker: Broker, body: Any) -> tuple[Any, bool]:
+    result = _read(broker, body)
+    return result.response, result.failed or result.bytes_found >= body.min_bytes
 
-    It reads once more before its first wait: the task starts after the handler returned, and
-    an append in between would otherwise wake nobody, leaving a follower (and with it every
-    acks=all write) waiting the whole max_wait_ms.
+
+async def _retry_until(broker: Broker, attempt: Callable[[], tuple[Any, bool]], wait_ms: int,
+                       discard: Callable[[Any], None] = lambda _: None) -> Any:
+    """Makes `attempt` again after each append, HW move or state taken up, until it is done or wait_ms passes.
+
+    It attempts once more before its first wait: the task starts after the handler returned,
+    and a change in between would otherwise wake nobody, leaving a follower (and with it every
+    acks=all write) waiting the whole wait.
     """
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + body.max_wait_ms / 1000
+    deadline = loop.time() + wait_ms / 1000
     while True:
-        result = _read(broker, body)
+        response, done = attempt()
         remaining = deadline - loop.time()
-        if result.failed or result.bytes_found >= body.min_bytes or remaining <= 0:
-            return result.response
-        _release(result.response)
+        if done or remaining <= 0:
+            return response
+        discard(response)
         await broker.wait_for_data(remaining)
 
 
@@ -80,12 +92,12 @@ def _read(broker: Broker, body: Any) -> _FetchResult:
         for wanted in fetch_topic.partitions:
             partition = broker.topics.partition(fetch_topic.topic, wanted.partition)
             if partition is None:
-                error = broker.missing_partition_error(fetch_topic.topic, wanted.partition)
-                partitions.append(_partition_data(wanted.partition, error))
-                failed = True
-                continue
-            data = _read_within_budget(broker, partition, wanted, body.replica_id, budget, first_data=not found)
-            failed |= data.error_code != ErrorCode.NONE
+                data = _partition_data(wanted.partition, broker.missing_partition_error(fetch_topic.topic, wanted.partition))
+            else:
+                data = _read_within_budget(broker, partition, wanted, body.replica_id, budget, first_data=not found)
+            failed |= data.error_code != ErrorCode.NONE and not (
+                body.replica_id >= 0 and broker.may_soon_lead(fetch_topic.topic, wanted.partition, wanted.current_leader_epoch)
+            )
             length = sum(region.length for region in data.records)
             found += length
             budget -= length
@@ -221,20 +233,34 @@ def _first_at_or_after(partition: Partition, timestamp: int) -> tuple[int, int]:
 
 
 def handle_offset_for_leader_epoch(broker: Broker, request: Request, client_host: str) -> Any:
-    """Where an epoch ends in the leader's log (KIP-101/279): followers truncate there, consumers validate."""
-    replica_id = request.body.replica_id
+    """Where an epoch ends in the leader's log (KIP-101/279): followers truncate there, consumers validate.
+
+    As for fetches, a follower that names an epoch its leader has not taken up yet waits for it
+    (up to replica.fetch.wait.max.ms) rather than backing off."""
+    response, done = _epoch_ends(broker, request.body)
+    if done:
+        return response
+    return _retry_until(broker, lambda: _epoch_ends(broker, request.body), broker.config.replica_fetch_wait_max_ms)
+
+
+def _epoch_ends(broker: Broker, body: Any) -> tuple[Any, bool]:
+    done = True
     topics = []
-    for topic in request.body.topics:
+    for topic in body.topics:
         results = []
         for wanted in topic.partitions:
             partition = broker.topics.partition(topic.topic, wanted.partition)
             if partition is None:
-                results.append(EpochEndOffset(partition=wanted.partition, leader_epoch=-1, end_offset=-1,
-                                              error_code=broker.missing_partition_error(topic.topic, wanted.partition)))
-                continue
-            answer = broker.replicas.epoch_end_offset(partition, replica_id, wanted.leader_epoch,
-                                                      wanted.current_leader_epoch)
-            results.append(EpochEndOffset(partition=wanted.partition, error_code=answer.error,
-                                          leader_epoch=answer.leader_epoch, end_offset=answer.end_offset))
+                result = EpochEndOffset(partition=wanted.partition, leader_epoch=-1, end_offset=-1,
+                                        error_code=broker.missing_partition_error(topic.topic, wanted.partition))
+            else:
+                answer = broker.replicas.epoch_end_offset(partition, body.replica_id, wanted.leader_epoch,
+                                                          wanted.current_leader_epoch)
+                result = EpochEndOffset(partition=wanted.partition, error_code=answer.error,
+                                        leader_epoch=answer.leader_epoch, end_offset=answer.end_offset)
+            done &= result.error_code == ErrorCode.NONE or not (
+                body.replica_id >= 0 and broker.may_soon_lead(topic.topic, wanted.partition, wanted.current_leader_epoch)
+            )
+            results.append(result)
         topics.append(OffsetForLeaderTopicResult(topic=topic.topic, partitions=results))
-    return OffsetForLeaderEpochResponse(topics=topics)
+    return OffsetForLeaderEpochResponse(topics=topics), done
