@@ -73,6 +73,7 @@ class Broker:
         self._data_arrived: asyncio.Future[None] | None = None
         self._housekeeping: list[asyncio.Task[None]] = []
         self._offsets_topic_creation: asyncio.Future[None] | None = None
+        self._own_view: ClusterView | None = None
 
     def load(self) -> None:
         """Reads meta.properties; a broker alone also opens (recovering if needed) and leads its logs."""
@@ -154,18 +155,20 @@ class Broker:
     # --- the cluster as this broker sees it -----------------------------------------------------------
 
     def view(self) -> ClusterView:
-        """The cluster's view, or for a broker alone the same picture of itself."""
+        """The cluster's view, or for a broker alone the same picture of itself (kept until its topics change)."""
         if self.membership is not None:
             return self.membership.view
-        me = self.config.broker_id
-        listener = self.config.advertised
-        return ClusterView(
-            brokers={me: BrokerRegistration(me, listener.host, listener.port)},
-            topics={topic.name: TopicInfo({index: (me,) for index in topic.partitions}, topic.configs)
-                    for topic in self.topics.topics()},
-            states={p.key: p.replica.state for p in self.topics.partitions() if p.replica.state is not None},
-            controller=me,
-        )
+        if self._own_view is None:
+            me = self.config.broker_id
+            listener = self.config.advertised
+            self._own_view = ClusterView(
+                brokers={me: BrokerRegistration(me, listener.host, listener.port)},
+                topics={topic.name: TopicInfo({index: (me,) for index in topic.partitions}, topic.configs)
+                        for topic in self.topics.topics()},
+                states={p.key: p.replica.state for p in self.topics.partitions() if p.replica.state is not None},
+                controller=me,
+            )
+        return self._own_view
 
     def missing_partition_error(self, topic: str, index: int) -> ErrorCode:
         """What a request for a partition this broker does not hold is told (Kafka's rule)."""
@@ -210,6 +213,7 @@ class Broker:
         state = PartitionState(leader=me, leader_epoch=0, isr=(me,), controller_epoch=0, version=0)
         for partition in partitions:
             self.replicas.apply_state(partition, state, (me,))
+        self._own_view = None
 
     # --- topics -----------------------------------------------------------------------------------------
 
@@ -241,6 +245,7 @@ class Broker:
             for index in topic.partitions if topic is not None else ():
                 self.replicas.remove((name, index))
             self.topics.delete(name)
+            self._own_view = None
         else:
             await self.membership.delete_topic(name)
         self.groups.offsets.delete_topic(name)
