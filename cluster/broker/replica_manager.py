@@ -76,6 +76,7 @@ class ReplicaManager:
         self._replicas: dict[TopicPartition, tuple[int, ...]] = {}
         self._produces: dict[int, tuple[TopicPartition, asyncio.Future[CompleteProduce]]] = {}
         self._request_ids = itertools.count()
+        self._told: dict[tuple[TopicPartition, int], int] = {}
         self._isr_writer: IsrWriter | None = None
         self._isr_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"isr-writer-{config.broker_id}")
         self.fetchers = ReplicaFetchers(config, address_of, self)
@@ -106,6 +107,8 @@ class ReplicaManager:
         """The partition is no longer replicated here: waiting produce requests learn it."""
         partition = self._partitions.pop(key, None)
         self._replicas.pop(key, None)
+        for told in [told for told in self._told if told[0] == key]:
+            del self._told[told]
         for request_id, (waiting_key, future) in list(self._produces.items()):
             if waiting_key == key:
                 del self._produces[request_id]
@@ -152,6 +155,14 @@ class ReplicaManager:
         answer, actions = partition.replica.fetch(FetchRequest(replica_id, fetch_offset, epoch, 0), self._clock())
         self._carry_out(partition, actions)
         return answer
+
+    def told_high_watermark(self, partition: Partition, replica_id: int) -> bool:
+        """Notes that `replica_id` is being told the partition's HW; True when that is news to it."""
+        key = (partition.key, replica_id)
+        high_watermark = partition.high_watermark
+        news = self._told.get(key) != high_watermark
+        self._told[key] = high_watermark
+        return news
 
     def epoch_end_offset(self, partition: Partition, replica_id: int, epoch: int, current_epoch: int) -> EpochEndOffsetResponse:
         """-1 as the current epoch (a client that does not track epochs) skips the fencing check, as in Kafka."""

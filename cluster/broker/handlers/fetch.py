@@ -41,6 +41,11 @@ class _FetchResult:
     response: Any
     bytes_found: int
     failed: bool
+    news: bool = False
+    """A follower's fetch carries a high watermark it has not been told yet: worth answering at once."""
+
+    def done(self, min_bytes: int) -> bool:
+        return self.failed or self.news or self.bytes_found >= min_bytes
 
 
 def handle_fetch(broker: Broker, request: Request, client_host: str) -> Any:
@@ -48,11 +53,13 @@ def handle_fetch(broker: Broker, request: Request, client_host: str) -> Any:
 
     A follower that heard of a new leadership before its leader did (both learn it from the
     keeper's watches) is not refused at once: its fetch waits for the leader to catch up, so
-    each leader change does not cost the followers replica.fetch.backoff.ms.
+    each leader change does not cost the followers replica.fetch.backoff.ms. A follower's fetch
+    is also answered when the high watermark moves (as Kafka's fetch sessions do), so followers
+    know the HW within a round trip and one that becomes leader starts from it.
     """
     body = request.body
     result = _read(broker, body)
-    if result.failed or result.bytes_found >= body.min_bytes or body.max_wait_ms <= 0:
+    if result.done(body.min_bytes) or body.max_wait_ms <= 0:
         return result.response
     _release(result.response)
     return _retry_until(broker, lambda: _fetch_attempt(broker, body), body.max_wait_ms, _release)
@@ -60,7 +67,7 @@ def handle_fetch(broker: Broker, request: Request, client_host: str) -> Any:
 
 def _fetch_attempt(broker: Broker, body: Any) -> tuple[Any, bool]:
     result = _read(broker, body)
-    return result.response, result.failed or result.bytes_found >= body.min_bytes
+    return result.response, result.done(body.min_bytes)
 
 
 async def _retry_until(broker: Broker, attempt: Callable[[], tuple[Any, bool]], wait_ms: int,
@@ -85,7 +92,7 @@ async def _retry_until(broker: Broker, attempt: Callable[[], tuple[Any, bool]], 
 def _read(broker: Broker, body: Any) -> _FetchResult:
     budget = body.max_bytes
     found = 0
-    failed = False
+    failed = news = False
     topics = []
     for fetch_topic in body.topics:
         partitions = []
@@ -98,12 +105,14 @@ def _read(broker: Broker, body: Any) -> _FetchResult:
             failed |= data.error_code != ErrorCode.NONE and not (
                 body.replica_id >= 0 and broker.may_soon_lead(fetch_topic.topic, wanted.partition, wanted.current_leader_epoch)
             )
+            if partition is not None and body.replica_id >= 0 and data.error_code == ErrorCode.NONE:
+                news |= broker.replicas.told_high_watermark(partition, body.replica_id)
             length = sum(region.length for region in data.records)
             found += length
             budget -= length
             partitions.append(data)
         topics.append(FetchableTopicResponse(topic=fetch_topic.topic, partitions=partitions))
-    return _FetchResult(FetchResponse(error_code=ErrorCode.NONE, session_id=0, responses=topics), found, failed)
+    return _FetchResult(FetchResponse(error_code=ErrorCode.NONE, session_id=0, responses=topics), found, failed, news)
 
 
 def _read_within_budget(broker: Broker, partition: Partition, wanted: Any, replica_id: int, budget: int,
