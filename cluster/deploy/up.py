@@ -19,7 +19,7 @@ from kazoo.handlers.threading import KazooTimeoutError
 from cluster.broker.config import BrokerConfig
 from cluster.deploy.backend import DeployError
 from cluster.deploy.deployment import BACKENDS, ClusterSpec, Deployment, deploy
-from cluster.deploy.node import NodeError
+from cluster.deploy.node import KEEPER_KINDS, KeeperKind, NodeError
 from cluster.deploy.record import DEFAULT_WORK_DIR, ClusterRecord
 from cluster.properties import PropertiesError, parse_override
 
@@ -96,6 +96,8 @@ def _overrides(_ctx: click.Context, _param: click.Parameter, values: tuple[str, 
 @click.option("--brokers", type=click.IntRange(min=1), default=3, show_default=True)
 @click.option("--keepers", type=click.IntRange(min=0), default=3, show_default=True,
               help="0 runs the brokers without keeper: each broker is then a cluster of its own.")
+@click.option("--keeper-kind", type=click.Choice(KEEPER_KINDS), default="keeper", show_default=True,
+              help="What the keeper nodes run: our keeper, or Apache ZooKeeper 3.8 on the same zoo.cfg.")
 @click.option("--backend", type=click.Choice(BACKENDS), default="local", show_default=True,
               help="local: processes on 127.0.N.x; docker: containers of the node image (`logquake image build`).")
 @click.option("--override", "broker_overrides", multiple=True, callback=_overrides, metavar="KEY=VALUE",
@@ -106,7 +108,7 @@ def _overrides(_ctx: click.Context, _param: click.Parameter, values: tuple[str, 
               show_default=True, help="Where the nodes keep their configs, data and logs, and the cluster record.")
 @click.option("--timeout", type=click.FloatRange(min=1), default=120, show_default=True,
               help="Seconds to wait for each role to serve.")
-def up_command(brokers: int, keepers: int, backend: str, broker_overrides: dict[str, str],
+def up_command(brokers: int, keepers: int, keeper_kind: KeeperKind, backend: str, broker_overrides: dict[str, str],
                keeper_overrides: dict[str, str], work_dir: Path, timeout: float) -> None:
     """Start keepers, then brokers, wait until they serve, print where they are, and leave them running."""
     try:
@@ -114,7 +116,7 @@ def up_command(brokers: int, keepers: int, backend: str, broker_overrides: dict[
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--override") from None
     spec = ClusterSpec(keepers=keepers, brokers=brokers, broker_overrides=broker_overrides,
-                       keeper_overrides=keeper_overrides)
+                       keeper_overrides=keeper_overrides, keeper_kind=keeper_kind)
     try:
         record = bring_up(spec, backend, work_dir, timeout)
     except (DeployError, NodeError, OSError) as error:

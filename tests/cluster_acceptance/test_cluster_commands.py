@@ -18,11 +18,13 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from cluster.broker.controller.status import controller_status_command
 from cluster.deploy.cleanup import cleanup_command
 from cluster.deploy.deployment import ClusterSpec, deploy
+from cluster.deploy.keeper_ensemble import unavailable_reason
 from cluster.deploy.local import PID_FILE
 from cluster.deploy.node import NodePlan
 from cluster.deploy.probes import accepts_connections
 from cluster.deploy.record import ClusterRecord
 from cluster.deploy.up import up_command
+from tests.facilities import require
 
 
 def test_up_leaves_a_cluster_that_status_shows_and_down_removes(tmp_path: Path) -> None:
@@ -72,6 +74,24 @@ def test_up_without_keepers_and_down(tmp_path: Path) -> None:
         assert [_node_row(status.output, name)[-1] for name in ("b1", "b2")] == ["up", "up"]
         assert "no keepers" in status.output
         pids = _pids(work_dir, record)
+    finally:
+        down = CliRunner().invoke(cleanup_command, ["--work-dir", str(work_dir)])
+    assert down.exit_code == 0, down.output
+    assert not work_dir.exists() and not [pid for pid in pids if _alive(pid)]
+
+
+def test_up_with_apache_zookeeper_as_the_keepers(tmp_path: Path) -> None:
+    reason = unavailable_reason("zookeeper")
+    require(reason is None, "Apache ZooKeeper", reason or "")
+    work_dir = tmp_path / "zookeeper"
+    up = _run_up(work_dir, "--keeper-kind", "zookeeper", "--keepers", "1", "--brokers", "1")
+    pids: list[int] = []
+    try:
+        assert up.returncode == 0, up.stdout + up.stderr
+        pids = _pids(work_dir, ClusterRecord.load(work_dir))
+        status = _wait_status(work_dir, lambda out: "controller: broker 1" in out)
+        assert _node_row(status, "k1")[1:3] == ["keeper", "(zookeeper)"]
+        assert _node_row(status, "k1")[-2:] == ["up", "(standalone)"]
     finally:
         down = CliRunner().invoke(cleanup_command, ["--work-dir", str(work_dir)])
     assert down.exit_code == 0, down.output

@@ -63,7 +63,8 @@ def describe_nodes(nodes: tuple[NodePlan, ...]) -> list[str]:
     """One row per node, asked from outside: a keeper's mode from `srvr`, a broker's listener accepting."""
     rows = [["node", "role", "id", "address", "state"]]
     for node in nodes:
-        rows.append([node.name, node.role, str(node.node_id), f"{node.host}:{node.port}", _node_state(node)])
+        role = f"keeper ({node.kind})" if node.role == "keeper" and node.kind != "keeper" else node.role
+        rows.append([node.name, role, str(node.node_id), f"{node.host}:{node.port}", _node_state(node)])
     return _aligned(rows)
 
 
