@@ -112,6 +112,18 @@ class Leadership:
         self._waiting[request_id] = WaitingProduce(request_id, base_offset, last_offset, now + timeout_ms)
         return self._advance_high_watermark()
 
+    def hand_over(self) -> dict[Hashable, WaitingProduce]:
+        """This broker leads again in a new epoch: its waiting writes move to the new tenure."""
+        waiting, self._waiting = self._waiting, {}
+        return waiting
+
+    def take_over(self, waiting: dict[Hashable, WaitingProduce]) -> list[Action]:
+        """The previous epoch's waiting writes, still in this log: they complete as the HW passes them."""
+        self._waiting.update(waiting)
+        if waiting and self.under_min_isr:
+            return self._fail_waiting(ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND)
+        return self._advance_high_watermark()
+
     def resign(self) -> list[Action]:
         """Leadership ended: every waiting acks=all write learns it, none is left hanging."""
         waiting, self._waiting = self._waiting, {}

@@ -8,7 +8,9 @@ and the deterministic simulator drive the same code.
 
 States are ordered by (leader epoch, znode version): older or repeated ones are ignored, so a
 reordered or replayed notification cannot move a replica backwards. A new epoch always
-restarts the role: a follower truncates again even when its leader did not change.
+restarts the role: a follower truncates again even when its leader did not change; a leader
+that stays leader keeps its waiting acks=all writes (Kafka's makeLeader keeps its delayed
+produces), which are in its log and commit as the new epoch's HW passes them.
 """
 
 from __future__ import annotations
@@ -100,11 +102,13 @@ class PartitionReplica:
         self.state = state
         if current is not None and state.leader_epoch == current.leader_epoch:
             return self._leadership.adopt(state) if self._leadership is not None else []
+        waiting = self._leadership.hand_over() if self._leadership is not None and state.leader == self.broker_id else {}
         actions = self._step_down()
         if state.leader == self.broker_id:
             self._leadership = Leadership(
                 self.broker_id, state, replicas, self._log, self._config, self._high_watermark, now
             )
+            actions += self._leadership.take_over(waiting)
         elif state.leader != NO_LEADER:
             self._following = Following(
                 self.broker_id,
