@@ -117,9 +117,6 @@ class ReplicaManager:
         if partition is not None and partition.replica.role == Role.LEADER:
             self._on_leadership(partition, False)
 
-    def partition(self, key: TopicPartition) -> Partition | None:
-        return self._partitions.get(key)
-
     def _changing_role(self, partition: Partition, event: Callable[[], list[Action]]) -> None:
         was_leader = partition.replica.role == Role.LEADER
         self._carry_out(partition, event())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from cluster.broker.broker import Broker
@@ -20,7 +19,6 @@ from cluster.broker.protocol.messages import Request
 from cluster.broker.protocol.negotiation import api_versions_response
 from cluster.broker.topics import TopicError, validate_name
 
-_log = logging.getLogger(__name__)
 _AUTO_CREATE_FLAG_VERSION = 4
 
 
