@@ -1,14 +1,17 @@
-"""Whole runs of the register and log workloads through `logquake run` on the local backend: real keepers,
-real Apache ZooKeeper, a real broker, a real kill nemesis; each is valid, stores its linearizability page
-and leaves nothing running."""
+"""Whole runs of the register and log workloads through `logquake run`, on local processes and in containers:
+real keepers, real Apache ZooKeeper, a real broker, a real kill nemesis; each is valid, stores its
+linearizability page and leaves nothing running."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import docker
 from click.testing import CliRunner
 
+from cluster.deploy.docker_backend import RUN_LABEL
+from cluster.deploy.image import docker_unavailable
 from cluster.deploy.keeper_ensemble import unavailable_reason
 from logquake.commands import run_command
 from logquake.history import read_history
@@ -53,6 +56,16 @@ def test_register_on_apache_zookeeper_under_kills_is_linearizable(tmp_path: Path
     results, run_dir = run(tmp_path, *REGISTER, "--target", "zookeeper", "--register-sync-reads")
     assert_checked_under_kills(results, run_dir, "register", {"k1", "k2", "k3"})
     assert "QuorumPeerMain" in (run_dir / "nodes" / "k1" / "node.log").read_text()
+
+
+def test_register_on_apache_zookeeper_in_containers_leaves_no_container(tmp_path: Path) -> None:
+    reason = docker_unavailable()
+    require(reason is None, "Docker", reason or "")
+    results, run_dir = run(tmp_path, *REGISTER, "--target", "zookeeper", "--backend", "docker")
+    assert_checked_under_kills(results, run_dir, "register", {"k1", "k2", "k3"})
+    assert "QuorumPeerMain" in (run_dir / "nodes" / "k1" / "node.log").read_text()
+    containers = docker.from_env().containers.list(all=True, filters={"label": RUN_LABEL})
+    assert not [c.name for c in containers if any(str(run_dir) in m["Source"] for m in c.attrs["Mounts"])]
 
 
 def test_log_on_one_broker_under_kills_is_linearizable(tmp_path: Path) -> None:
