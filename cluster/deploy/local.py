@@ -2,19 +2,27 @@
 
 Linux routes all of 127.0.0.0/8 to the loopback interface, so every node gets its own address
 (127.0.N.2, .3, ...) and the fixed ports of a real cluster (9092, 2181, 2888, 3888), exactly as in
-the containers. N is the first block whose ports are all free, so runs side by side do not collide.
+the containers. N is the first block whose ports are all free and that no other live run has claimed:
+free ports alone are not enough, since a run whose nodes a nemesis killed leaves its block free for a
+while, and a second run moving in would meet the first one's peers on its election ports. The claim
+is a lock on a file per block, held by the process that deployed the run and inherited by its nodes:
+it lasts until the backend is released or all of them have ended, so a `cluster up` whose command
+returned keeps its block, and a crashed run keeps it only while its nodes live.
 Each node runs in its own session: pause and kill reach its whole process group. `exec` runs on
 the host, which is the only network namespace local nodes have.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+from typing import IO
 
 from cluster.deploy.backend import Backend, DeployError
 from cluster.deploy.node import BROKER_PORT, KEEPER_CLIENT_PORT, KEEPER_ELECTION_PORT, KEEPER_PEER_PORT, Node, NodePlan, NodeError
@@ -23,13 +31,16 @@ PID_FILE = "node.pid"
 """Written while a node runs, so that a crashed run's processes can be found and ended (cleanup.py)."""
 
 _PORTS = (BROKER_PORT, KEEPER_CLIENT_PORT, KEEPER_PEER_PORT, KEEPER_ELECTION_PORT)
+BLOCK_CLAIMS = Path(tempfile.gettempdir()) / "logquake-local-blocks"
 
 
 class LocalNode(Node):
-    def __init__(self, plan: NodePlan, directory: Path) -> None:
+    def __init__(self, plan: NodePlan, directory: Path, claim: IO[bytes] | None = None) -> None:
         super().__init__(plan, directory)
         self._process: subprocess.Popen[bytes] | None = None
         self._paused = False
+        self._claim = claim
+        """The run's address block claim, passed on to the process (see the module docstring)."""
 
     @property
     def log_path(self) -> Path:
@@ -41,7 +52,8 @@ class LocalNode(Node):
         command = [sys.executable, *self.plan.python_arguments(str(self.config_path.resolve()))]
         with open(self.log_path, "ab") as log:
             self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                             cwd=self.directory, start_new_session=True)
+                                             cwd=self.directory, start_new_session=True,
+                                             pass_fds=() if self._claim is None else (self._claim.fileno(),))
         self._paused = False
         (self.directory / PID_FILE).write_text(f"{self._process.pid}\n")
 
@@ -108,25 +120,46 @@ class LocalBackend(Backend):
     def __init__(self, run_id: str) -> None:
         self.run_id = run_id
         self._nodes: list[LocalNode] = []
+        self._claim: IO[bytes] | None = None
 
     def hosts(self, count: int) -> list[str]:
+        BLOCK_CLAIMS.mkdir(exist_ok=True)
         for block in range(256):
+            claim = _claimed(block)
+            if claim is None:
+                continue
             hosts = [f"127.0.{block}.{2 + i}" for i in range(count)]
             if all(_port_free(host, port) for host in hosts for port in _PORTS):
+                self._claim = claim
                 return hosts
-        raise DeployError(f"no block of {count} loopback addresses 127.0.N.2.. has ports {_PORTS} free")
+            claim.close()
+        raise DeployError(f"no unclaimed block of {count} loopback addresses 127.0.N.2.. has ports {_PORTS} free")
 
     def data_dir(self, node_directory: Path) -> str:
         return str(node_directory.resolve())
 
     def create(self, plan: NodePlan, directory: Path) -> Node:
-        node = LocalNode(plan, directory)
+        node = LocalNode(plan, directory, self._claim)
         self._nodes.append(node)
         return node
 
     def release(self) -> None:
         for node in self._nodes:
             node.kill()
+        if self._claim is not None:
+            self._claim.close()
+            self._claim = None
+
+
+def _claimed(block: int) -> IO[bytes] | None:
+    """The block's claim file, locked for this run; None while another live run holds it."""
+    claim = open(BLOCK_CLAIMS / f"127.0.{block}", "ab")
+    try:
+        fcntl.flock(claim, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        claim.close()
+        return None
+    return claim
 
 
 def _port_free(host: str, port: int) -> bool:

@@ -19,7 +19,7 @@ from cluster.broker.controller.status import controller_status_command
 from cluster.deploy.cleanup import cleanup_command
 from cluster.deploy.deployment import ClusterSpec, deploy
 from cluster.deploy.keeper_ensemble import unavailable_reason
-from cluster.deploy.local import PID_FILE
+from cluster.deploy.local import PID_FILE, LocalBackend
 from cluster.deploy.node import NodePlan
 from cluster.deploy.probes import accepts_connections
 from cluster.deploy.record import ClusterRecord
@@ -111,6 +111,31 @@ def test_down_ends_the_keepers_of_a_crashed_run_too(tmp_path: Path) -> None:
         deployment.down()
 
 
+def test_local_runs_side_by_side_get_different_address_blocks_before_any_node_binds() -> None:
+    first, second = LocalBackend("first"), LocalBackend("second")
+    try:
+        assert _block(first.hosts(2)) != _block(second.hosts(2))
+    finally:
+        first.release()
+        second.release()
+
+
+def test_a_cluster_up_keeps_its_address_block_while_one_of_its_nodes_is_dead(tmp_path: Path) -> None:
+    work_dir = tmp_path / "claimed"
+    up = _run_up(work_dir, "--keepers", "0", "--brokers", "2")
+    probe = LocalBackend("probe")
+    try:
+        assert up.returncode == 0, up.stdout + up.stderr
+        record = ClusterRecord.load(work_dir)
+        os.killpg(_pid(work_dir / "b1"), signal.SIGKILL)
+        b1 = record.brokers[0]
+        _wait_until(lambda: not accepts_connections(b1.host, b1.port), "b1's address freed by its death")
+        assert _block(probe.hosts(1)) != _block([b1.host])
+    finally:
+        probe.release()
+        CliRunner().invoke(cleanup_command, ["--work-dir", str(work_dir)])
+
+
 def test_up_refuses_a_work_dir_that_holds_a_cluster(tmp_path: Path) -> None:
     ClusterRecord("earlier-run", "local", (NodePlan("b1", "broker", 1, "127.0.9.2"),)).save(tmp_path)
     result = CliRunner().invoke(up_command, ["--work-dir", str(tmp_path), "--keepers", "0", "--brokers", "1"])
@@ -163,6 +188,17 @@ def _partition_row(status: str, topic: str) -> tuple[str, ...] | None:
         if cells[:2] == [topic, "0"] and len(cells) == 7 and cells[2] not in ("-", "none"):
             return tuple(cells[2:])
     return None
+
+
+def _block(hosts: list[str]) -> str:
+    return {host.rsplit(".", 1)[0] for host in hosts}.pop()
+
+
+def _wait_until(holds: Callable[[], bool], what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not holds():
+        assert time.monotonic() < deadline, f"not within {timeout:g}s: {what}"
+        time.sleep(0.1)
 
 
 def _offline(status: str) -> list[str]:
