@@ -20,6 +20,7 @@ from typing import Any
 import docker
 import psutil
 
+from cluster.deploy.cleanup import remove_leftovers
 from cluster.deploy.docker_backend import RUN_LABEL
 from cluster.deploy.local import PID_FILE
 from logquake.history import read_history
@@ -72,13 +73,25 @@ def logquake_run(store: Path, arguments: list[str], timeout: float = 300,
             time.sleep(0.5)
     finally:
         if child.poll() is None:
-            child.kill()
-        child.wait()
+            _stop(child, store, watched)
     watched.code = child.returncode
     watched.output = output_path.read_text(errors="replace")
     watched.run_dir = (store / "latest").resolve()
     assert time.monotonic() < deadline, f"the run did not end within {timeout:g}s:\n{watched.output}"
     return watched
+
+
+def _stop(child: subprocess.Popen[bytes], store: Path, watched: WatchedRun) -> None:
+    """A run past its time (or a test cut short) is interrupted as a user would, so that it heals and tears
+    down; only if that hangs is it killed, and what it left is removed the way `logquake cluster down` does."""
+    child.send_signal(signal.SIGINT)
+    try:
+        child.wait(120)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+        for run_id in watched.docker_runs or {None}:
+            remove_leftovers(local_dirs=[store], docker_runs=run_id is not None, run_id=run_id)
 
 
 def _holds(condition: Condition, run_dir: Path) -> bool:
