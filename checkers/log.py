@@ -41,7 +41,7 @@ def check_log(test: dict[str, Any], history: list[dict[str, Any]], out_dir: Path
 
 
 def _records(history: list[dict[str, Any]]) -> list[JepsenOp]:
-    """Appends {"partition", "value"} -> {.., "offset"}; reads are known only once done: {"partition", "offset", "value"}.
+    """Appends {"partition", "value"}, acknowledged with their "offset"; reads done {"partition", "offset", "value"}.
 
     A read that did not complete has no offset, so it says nothing and is left out.
     """

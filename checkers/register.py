@@ -49,11 +49,12 @@ def check_register(test: dict[str, Any], history: list[dict[str, Any]], out_dir:
     result = overall(check.result for check in checks)
     visualization = visualize(model, result, info, out_dir, f"{test.get('name', 'register')}: {MODEL} per key")
     illegal = [check for check in checks if check.result is CheckResult.ILLEGAL]
-    stale = [] if sync_reads else [check for check in illegal if _linearizable_without_reads(model, check, deadline)]
-    broken = [check for check in illegal if check not in stale]
-    anomalies = {"nonlinearizable": anomaly(RULES["nonlinearizable"], [key_case(c) for c in broken], True),
-                 "stale-read": anomaly(RULES["stale-read"], [key_case(c) for c in stale], False)}
-    words = {check.key: "stale reads (allowed without sync)" if check in stale else WORDS[check.result]
+    stale = set() if sync_reads else {check.key for check in illegal
+                                      if _linearizable_without_reads(model, check, deadline)}
+    broken = [key_case(check) for check in illegal if check.key not in stale]
+    anomalies = {"nonlinearizable": anomaly(RULES["nonlinearizable"], broken, True),
+                 "stale-read": anomaly(RULES["stale-read"], [key_case(c) for c in illegal if c.key in stale], False)}
+    words = {check.key: "stale reads (allowed without sync)" if check.key in stale else WORDS[check.result]
              for check in checks}
     claim = {"sync_reads": sync_reads, "guarantees": _guarantees(sync_reads)}
     return results(MODEL, checks, anomalies, words, claim, visualization)
@@ -64,8 +65,8 @@ def _records(history: list[dict[str, Any]]) -> list[JepsenOp]:
     records = []
     for op in client_ops(history):
         asked = argument(op, op.invoke["value"], ("key", "value"))
-        result = argument(op, op.completion["value"], ("value",))["value"] if op.type == "ok" and op.completion \
-            else None
+        done = op.completion["value"] if op.type == "ok" and op.completion else None
+        result = None if done is None else argument(op, done, ("value",))["value"]
         records.append(record(op, asked["key"], asked["value"], result))
     return records
 

@@ -1,10 +1,11 @@
-"""A run, start to end: setup, workload and nemesis under the generator, heal, final reads, teardown, checks.
+"""A run, start to end: setup, workload and nemesis under the generator, heal, final phase, teardown, checks.
 
 Workers are threads, each with its own real client of the workload (workloads.workload: a Kafka
-producer and consumer for queue, a kazoo client for register); one more thread runs the nemesis. The main thread drives the generator (logquake.generator.drive) and
-owns the cleanup: whatever happens (Ctrl-C, a crash of the harness, a failed setup) faults are
-healed, clients closed, the cluster torn down with its logs collected, and the history checked
-as far as it goes, with the results marked "interrupted".
+producer and consumer for queue and log, a kazoo client for register); one more thread runs the
+nemesis. The main thread drives the generator (logquake.generator.drive) and owns the cleanup:
+whatever happens (Ctrl-C, a crash of the harness, a failed setup) faults are healed, clients
+closed, the cluster torn down with its logs collected, and the history checked as far as it goes,
+with the results marked "interrupted".
 """
 
 from __future__ import annotations
