@@ -29,11 +29,13 @@ BROKER_OVERRIDES = {
     "replica.lag.time.max.ms": "60000",
     "group.initial.rebalance.delay.ms": "0",
     "offsets.topic.num.partitions": "5",
+    "controlled.shutdown.timeout.ms": "2000",
 }
 """A killed broker's session ends after 6 s (Kafka's 18 s default would triple every failover); a follower
 leaves the ISR only when its broker's session ends, never for lagging while another test's load slows it,
 which test_acks_one_loss depends on (as on parked fetches being answered within 500 ms); few offsets
-partitions, each of which is replicated three times."""
+partitions, each of which is replicated three times; the last broker to stop at teardown has nobody to
+hand its leaderships to, and waits 2 s for that instead of 30."""
 
 
 @dataclass(frozen=True)
