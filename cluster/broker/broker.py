@@ -218,8 +218,12 @@ class Broker:
     # --- topics -----------------------------------------------------------------------------------------
 
     async def create_topic(self, name: str, partitions: int = -1, replication_factor: int = -1,
-                           configs: Mapping[str, str | None] | None = None, validate_only: bool = False) -> None:
-        """Creates a topic (-1: the broker's defaults); TopicError says why not."""
+                           configs: Mapping[str, str | None] | None = None, validate_only: bool = False,
+                           leaders_within_ms: int = 0) -> None:
+        """Creates a topic (-1: the broker's defaults); TopicError says why not.
+
+        A broker alone leads a topic as soon as it exists; in a cluster, `leaders_within_ms` > 0
+        waits that long for the controller to elect the leaders (Membership.create_topic)."""
         if self.membership is None:
             topic = self.topics.create(name, partitions, replication_factor, configs, validate_only)
             if topic is not None:
@@ -237,7 +241,7 @@ class Broker:
                              f"replication factor must be at least 1, got {replication_factor}")
         topic_configs = validated_configs(self.config, configs or {})
         if not validate_only:
-            await self.membership.create_topic(name, partitions, replication_factor, topic_configs)
+            await self.membership.create_topic(name, partitions, replication_factor, topic_configs, leaders_within_ms)
 
     async def delete_topic(self, name: str) -> None:
         if self.membership is None:

@@ -102,8 +102,14 @@ class Membership:
         registration = self.view.brokers.get(broker_id)
         return (registration.host, registration.port) if registration is not None else None
 
-    async def create_topic(self, name: str, partitions: int, replication_factor: int, configs: Mapping[str, str]) -> None:
-        """Stores the topic in the keeper (the controller then elects its leaders); TopicError when refused."""
+    async def create_topic(self, name: str, partitions: int, replication_factor: int, configs: Mapping[str, str],
+                           leaders_within_ms: int = 0) -> None:
+        """Stores the topic in the keeper (the controller then elects its leaders); TopicError when refused.
+
+        With `leaders_within_ms` > 0 it returns once every partition has a leader, as Kafka's
+        CreateTopics does within the request's timeout (so a client producing right away finds
+        them), and raises REQUEST_TIMED_OUT when they take longer: the topic exists regardless.
+        """
         live = self.view.live
         if replication_factor > len(live):
             raise TopicError(ErrorCode.INVALID_REPLICATION_FACTOR,
@@ -117,6 +123,19 @@ class Membership:
             raise TopicError(ErrorCode.INVALID_REPLICATION_FACTOR, str(error)) from None
         _log.info("created topic %s: %d partition(s), replication factor %d %s", name, partitions,
                   replication_factor, dict(configs) or "")
+        if leaders_within_ms > 0:
+            await self._wait_for_leaders(name, partitions, leaders_within_ms / 1000)
+
+    async def _wait_for_leaders(self, name: str, partitions: int, timeout_s: float) -> None:
+        def led(view: ClusterView) -> bool:
+            states = [view.states.get((name, index)) for index in range(partitions)]
+            return all(state is not None and state.online for state in states)
+
+        try:
+            await asyncio.to_thread(self.member.wait_for, led, timeout_s)
+        except TimeoutError:
+            raise TopicError(ErrorCode.REQUEST_TIMED_OUT,
+                             f"topic {name!r} was created, but its leaders were not elected within {timeout_s:g} s") from None
 
     async def delete_topic(self, name: str) -> None:
         try:

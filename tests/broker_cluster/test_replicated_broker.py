@@ -11,6 +11,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from kafka import KafkaConsumer, KafkaProducer
 from kafka import TopicPartition as KafkaTopicPartition
 
+from cluster.broker.controller.status import read_view
 from cluster.broker.controller.view import ClusterView
 from cluster.broker.protocol.apis.produce import PRODUCE, PartitionProduceData, ProduceRequest, TopicProduceData
 from cluster.broker.protocol.errors import ErrorCode
@@ -136,3 +137,10 @@ def test_the_high_watermark_moves_only_while_the_isr_meets_its_minimum(cluster):
     while high_watermark(cluster, "guarded") != 2:
         assert time.monotonic() < deadline, "the high watermark did not move once the ISR met its minimum"
         time.sleep(0.3)
+
+
+def test_create_topics_answers_once_every_partition_has_a_leader(cluster):
+    admin = AdminClient({"bootstrap.servers": cluster.bootstrap})
+    admin.create_topics([NewTopic("eager", 6, 3)], operation_timeout=30)["eager"].result(60)
+    view = read_view(cluster.deployment.keeper_connect)
+    assert all(view.states[("eager", index)].online for index in range(6)), "no waiting for LEADER_NOT_AVAILABLE"

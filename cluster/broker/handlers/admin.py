@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from cluster.broker.broker import Broker
@@ -106,21 +107,24 @@ def handle_create_topics(broker: Broker, request: Request, client_host: str) -> 
 
 
 async def _create_topics(broker: Broker, body: Any) -> Any:
+    """Each topic on its own (in a cluster they wait for their leaders at the same time)."""
     names = [topic.name for topic in body.topics]
-    results = []
-    for topic in body.topics:
-        if names.count(topic.name) > 1:
-            results.append(_created(topic.name, ErrorCode.INVALID_REQUEST, "topic named more than once in the request"))
-            continue
-        try:
-            partitions, replication_factor = _sizes(broker, topic)
-            await broker.create_topic(topic.name, partitions, replication_factor,
-                                      {config.name: config.value for config in topic.configs},
-                                      validate_only=body.validate_only)
-            results.append(_created(topic.name, ErrorCode.NONE, None))
-        except TopicError as error:
-            results.append(_created(topic.name, error.code, str(error)))
-    return CreateTopicsResponse(topics=results)
+    results = await asyncio.gather(*(_create_topic(broker, topic, names.count(topic.name) > 1, body)
+                                     for topic in body.topics))
+    return CreateTopicsResponse(topics=list(results))
+
+
+async def _create_topic(broker: Broker, topic: Any, repeated: bool, body: Any) -> Any:
+    if repeated:
+        return _created(topic.name, ErrorCode.INVALID_REQUEST, "topic named more than once in the request")
+    try:
+        partitions, replication_factor = _sizes(broker, topic)
+        await broker.create_topic(topic.name, partitions, replication_factor,
+                                  {config.name: config.value for config in topic.configs},
+                                  validate_only=body.validate_only, leaders_within_ms=body.timeout_ms)
+    except TopicError as error:
+        return _created(topic.name, error.code, str(error))
+    return _created(topic.name, ErrorCode.NONE, None)
 
 
 def _sizes(broker: Broker, topic: Any) -> tuple[int, int]:
