@@ -49,6 +49,9 @@ def test_up_leaves_a_cluster_that_status_shows_and_down_removes(tmp_path: Path) 
         assert len([line for line in rows.splitlines() if line.split()[-1:] == ["up"]]) == 3
         assert len([line for line in rows.splitlines() if "up (leader)" in line or "up (follower)" in line]) == 3
         assert "controller: broker " in rows
+        by_keepers = CliRunner().invoke(controller_status_command, ["--zookeeper", record.keeper_connect])
+        assert by_keepers.exit_code == 0 and "controller: broker " in by_keepers.output
+        assert "nodes (" not in by_keepers.output and _partition_row(by_keepers.output, "status-topic")
 
         os.killpg(_pid(work_dir / "b2"), signal.SIGKILL)
         rows = _wait_status(work_dir, lambda out: _node_row(out, "b2")[-1:] == ["down"] and _offline(out) == ["2"])
@@ -149,6 +152,11 @@ def test_up_rejects_an_unknown_broker_property_before_starting_anything(tmp_path
     assert result.exit_code == 2
     assert "no.such.property" in result.output
     assert not (tmp_path / "c").exists()
+
+
+def test_status_of_unreachable_keepers_says_so() -> None:
+    status = CliRunner().invoke(controller_status_command, ["--zookeeper", "127.0.0.1:1", "--timeout", "1"])
+    assert status.exit_code == 1 and "cannot read the cluster from 127.0.0.1:1" in status.output
 
 
 def test_status_and_down_of_a_directory_without_a_cluster(tmp_path: Path) -> None:
