@@ -101,7 +101,12 @@ class ReplicaManager:
     def apply_state(self, partition: Partition, state: PartitionState, replicas: Sequence[int]) -> None:
         self._partitions[partition.key] = partition
         self._replicas[partition.key] = tuple(replicas)
+        epoch = partition.leader_epoch
         self._changing_role(partition, lambda: partition.replica.apply_state(state, replicas, self._clock()))
+        if partition.leader_epoch != epoch and len(replicas) > 1:  # a replica alone has nothing to report
+            _log.info("%s: %s at leader epoch %d (leader %d, ISR %s), log end %d, HW %d", partition.name,
+                      partition.replica.role.value, state.leader_epoch, state.leader, list(state.isr),
+                      partition.log.log_end_offset, partition.high_watermark)
 
     def remove(self, key: TopicPartition) -> None:
         """The partition is no longer replicated here: waiting produce requests learn it."""
