@@ -96,6 +96,17 @@ def test_without_sync_a_stale_read_is_allowed_but_a_broken_cas_is_not(tmp_path: 
     assert results["anomalies"]["nonlinearizable"]["examples"][0]["key"] == 1
 
 
+def test_without_sync_a_read_older_than_the_session_s_own_writes_is_not_allowed(tmp_path: Path) -> None:
+    h = Registers()
+    h.op(0, "write", 0, 1)
+    h.op(1, "write", 0, 2)
+    h.op(1, "write", 0, 3)
+    h.op(1, "read", 0, result=1)  # its own server applied the writes of 2 and 3 before acknowledging them
+    results = check_register({**TEST, "register_sync_reads": False}, h.events, tmp_path)
+    assert results["valid"] is False
+    assert results["anomalies"]["nonlinearizable"]["count"] == 1
+
+
 def test_run_checks_lists_and_the_report_links_the_visualization(tmp_path: Path) -> None:
     results = run_checks(TEST, stale_read().events, tmp_path)
     assert results["valid"] is False and "linearizability.html" in results["files"]
