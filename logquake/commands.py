@@ -36,7 +36,8 @@ def _override(_ctx: click.Context, _param: click.Parameter, values: tuple[str, .
 
 
 @click.command("run")
-@click.option("--name", default=None, help="Test name (the store directory); default: workload-nemesis-acks.")
+@click.option("--name", default=None, help="Test name (the store directory); default: workload-nemesis-acks "
+                   "(register: workload-nemesis-target).")
 @click.option("--workload", type=click.Choice(WORKLOADS), default="queue", show_default=True,
               help="queue: Kafka sends and polls; register: read/write/cas on znodes (keepers only, --brokers 0); "
                    "log: Kafka appends and reads of committed offsets, checked for linearizability.")

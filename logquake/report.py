@@ -177,7 +177,7 @@ def _final_reads(checker: dict[str, Any]) -> str:
 
 
 def _linearizability(checker: dict[str, Any]) -> str:
-    """Per-key verdicts of a linearizability checker (register, log), keys that did not pass first, and its page."""
+    """A linearizability checker's counts (register, log), the keys that were not linearizable, and its page."""
     keys = checker.get("keys")
     if not isinstance(keys, dict):
         return ""
@@ -186,12 +186,12 @@ def _linearizability(checker: dict[str, Any]) -> str:
     text = (f"{len(keys)} key(s), {checker.get('summary', {}).get('operations', 0)} operations, checked one key at a "
             f"time with pyporcupine's {checker.get('model', '')} model: {counts or 'nothing to check'}.")
     rows = "".join(f"<tr><td>{html.escape(key)}</td><td>{html.escape(word)}</td></tr>"
-                   for key, word in sorted(keys.items(), key=lambda item: item[1] == "linearizable"))
+                   for key, word in keys.items() if word != "linearizable")
+    table = f"<table><tr><th>key</th><th>verdict</th></tr>{rows}</table>" if rows else ""
     page = checker.get("visualization")
     link = (f"<p>Each key's operations on a time axis, the longest linearization found and where it breaks: "
             f"<a href='{html.escape(page)}'>{html.escape(page)}</a></p>") if page else ""
-    return (f"<h2>Linearizability</h2><p>{html.escape(text)}</p>{link}"
-            f"<table><tr><th>key</th><th>verdict</th></tr>{rows}</table>")
+    return f"<h2>Linearizability</h2><p>{html.escape(text)}</p>{table}{link}"
 
 
 def _stats(stats: Any) -> str:
