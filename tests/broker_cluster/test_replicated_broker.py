@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import struct
 import time
+from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
@@ -12,11 +13,16 @@ from kafka import KafkaConsumer, KafkaProducer
 from kafka import TopicPartition as KafkaTopicPartition
 
 from cluster.broker.controller.status import read_view
+from cluster.broker.groups.offsets import OFFSETS_TOPIC, partition_for_group
+from cluster.broker.protocol.apis.find_coordinator import FIND_COORDINATOR, FindCoordinatorRequest
+from cluster.broker.protocol.apis.offset_fetch import OFFSET_FETCH, OffsetFetchRequest, OffsetFetchRequestTopic
 from cluster.broker.controller.view import ClusterView
 from cluster.broker.protocol.apis.produce import PRODUCE, PartitionProduceData, ProduceRequest, TopicProduceData
 from cluster.broker.protocol.errors import ErrorCode
 from cluster.broker.protocol.headers import REQUEST_HEADER_V1, RequestHeader
 from cluster.broker.protocol.records import Record, build_batch
+from cluster.broker.protocol.schema import Api
+from cluster.deploy.node import Node
 from tests.broker_cluster.conftest import TIMEOUT, Cluster
 
 
@@ -72,33 +78,36 @@ def test_acks_all_writes_are_consumed_from_the_leader_in_order(cluster):
     assert seen == list(enumerate(values))
 
 
-def raw_produce(host: str, port: int, topic: str) -> int:
-    """One acks=1 Produce v8 straight to a broker; returns the partition's error code."""
-    body = ProduceRequest(transactional_id=None, acks=1, timeout_ms=10_000, topic_data=[TopicProduceData(
-        name=topic, partition_data=[PartitionProduceData(
-            index=0, records=bytes(build_batch([Record(offset=0, timestamp=int(time.time() * 1000), value=b"x")])))],
-    )])
-    header = REQUEST_HEADER_V1.encode(RequestHeader(request_api_key=PRODUCE.key, request_api_version=8,
+def raw_call(node: Node, api: Api, version: int, body: Any) -> Any:
+    """One request straight to one broker, none of a client's retries or redirections."""
+    header = REQUEST_HEADER_V1.encode(RequestHeader(request_api_key=api.key, request_api_version=version,
                                                     correlation_id=7, client_id="raw"))
-    payload = header + PRODUCE.request_codecs[8].encode(body)
-    with socket.create_connection((host, port), timeout=30) as sock:
+    payload = header + api.request_codecs[version].encode(body)
+    with socket.create_connection((node.host, node.port), timeout=30) as sock:
         sock.sendall(struct.pack(">i", len(payload)) + payload)
         data = b""
         while len(data) < 4 or len(data) < 4 + struct.unpack(">i", data[:4])[0]:
             chunk = sock.recv(65536)
             assert chunk, "the broker closed the connection"
             data += chunk
-    response = PRODUCE.response_codecs[8].decode(memoryview(data)[8:])
-    return response.responses[0].partition_responses[0].error_code
+    return api.response_codecs[version].decode(memoryview(data)[8:])
+
+
+def raw_produce(node: Node, topic: str) -> int:
+    """One acks=1 Produce v8 to partition 0; returns its error code."""
+    body = ProduceRequest(transactional_id=None, acks=1, timeout_ms=10_000, topic_data=[TopicProduceData(
+        name=topic, partition_data=[PartitionProduceData(
+            index=0, records=bytes(build_batch([Record(offset=0, timestamp=int(time.time() * 1000), value=b"x")])))],
+    )])
+    return raw_call(node, PRODUCE, 8, body).responses[0].partition_responses[0].error_code
 
 
 def test_a_follower_refuses_produce_and_the_client_finds_the_leader(cluster):
     view = create(cluster, "led", 1)
     leader = view.states[("led", 0)].leader
     follower = next(broker for broker in (1, 2, 3) if broker != leader)
-    to_follower, to_leader = cluster.broker(follower), cluster.broker(leader)
-    assert raw_produce(to_follower.host, to_follower.port, "led") == ErrorCode.NOT_LEADER_OR_FOLLOWER
-    assert raw_produce(to_leader.host, to_leader.port, "led") == ErrorCode.NONE
+    assert raw_produce(cluster.broker(follower), "led") == ErrorCode.NOT_LEADER_OR_FOLLOWER
+    assert raw_produce(cluster.broker(leader), "led") == ErrorCode.NONE
 
     producer = KafkaProducer(bootstrap_servers=cluster.broker(follower).address, acks="all")
     sent = producer.send("led", b"found", partition=0).get(timeout=TIMEOUT)
@@ -144,3 +153,24 @@ def test_create_topics_answers_once_every_partition_has_a_leader(cluster):
     admin.create_topics([NewTopic("eager", 6, 3)], operation_timeout=30)["eager"].result(60)
     view = read_view(cluster.deployment.keeper_connect)
     assert all(view.states[("eager", index)].online for index in range(6)), "no waiting for LEADER_NOT_AVAILABLE"
+
+
+def test_the_group_coordinator_is_the_leader_of_the_groups_offsets_partition(cluster):
+    create(cluster, "grouped", 1)
+    consumer = Consumer({"bootstrap.servers": cluster.bootstrap, "group.id": "g", "enable.auto.commit": False})
+    consumer.commit(offsets=[TopicPartition("grouped", 0, 5)], asynchronous=False)
+    consumer.close()
+
+    found = raw_call(cluster.broker(1), FIND_COORDINATOR, 1, FindCoordinatorRequest(key="g", key_type=0))
+    view = read_view(cluster.deployment.keeper_connect)
+    offsets_partition = partition_for_group("g", len(view.topics[OFFSETS_TOPIC].assignment))
+    assert found.error_code == ErrorCode.NONE
+    assert found.node_id == view.states[(OFFSETS_TOPIC, offsets_partition)].leader
+
+    ask = OffsetFetchRequest(group_id="g", topics=[OffsetFetchRequestTopic(name="grouped", partition_indexes=[0])])
+    for broker in (1, 2, 3):
+        answer = raw_call(cluster.broker(broker), OFFSET_FETCH, 5, ask)
+        if broker == found.node_id:
+            assert (answer.error_code, answer.topics[0].partitions[0].committed_offset) == (ErrorCode.NONE, 5)
+        else:
+            assert answer.error_code == ErrorCode.NOT_COORDINATOR
