@@ -1,4 +1,5 @@
-"""Running one broker as a process: configuration, startup, graceful shutdown on SIGTERM or SIGINT."""
+"""Running one broker as a process: configuration, startup, graceful shutdown on SIGTERM or SIGINT
+(for a cluster member: controlled shutdown first, so its leaderships move before it goes)."""
 
 from __future__ import annotations
 
@@ -57,7 +58,11 @@ async def serve(config: BrokerConfig) -> None:
 @click.option("--log-level", default="INFO", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
 def broker_command(config_file: Path | None, overrides: tuple[str, ...], log_level: str) -> None:
-    """Run a Kafka-compatible broker (127.0.0.1:9092, data in ./data by default)."""
+    """Run a Kafka-compatible broker (127.0.0.1:9092, data in ./data by default).
+
+    With zookeeper.connect set (e.g. --override zookeeper.connect=127.0.0.1:2181) it joins a
+    replicated cluster through the keeper; give each broker its own broker.id and listener.
+    """
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         config = load_config(config_file, overrides)
