@@ -98,6 +98,14 @@ def test_a_read_of_another_value_at_an_offset_is_invalid(tmp_path: Path) -> None
     assert check_log(TEST, h.events, tmp_path)["valid"] is False
 
 
+def test_a_final_read_that_finds_an_acknowledged_offset_missing_is_invalid(tmp_path: Path) -> None:
+    h = two_partitions()
+    h.read(5, 0, 3, None)  # nothing at 3 yet: fine
+    assert check_log(TEST, h.events, tmp_path)["valid"] is True
+    h.read(5, 0, 2, None)  # offset 2 was acknowledged: the log lost its tail
+    assert check_log(TEST, h.events, tmp_path)["valid"] is False
+
+
 def test_a_read_with_an_unknown_outcome_says_nothing(tmp_path: Path) -> None:
     h = two_partitions()
     h.invoke_read(5, 0)

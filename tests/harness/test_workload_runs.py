@@ -75,3 +75,6 @@ def test_log_on_one_broker_under_kills_is_linearizable(tmp_path: Path) -> None:
                            "--concurrency", "4", "--seed", "2")
     assert_checked_under_kills(results, run_dir, "log", {"b1"})
     assert results["stats"]["by_f"]["append"]["ok"] > 10 and results["stats"]["by_f"]["read"]["ok"] > 10
+    final_reads = [op["value"] for op in read_history(run_dir / "history.jsonl")
+                   if op["type"] == "invoke" and op["f"] == "read" and "offset" in op["value"]]
+    assert sorted(read["partition"] for read in final_reads) == [0, 1]

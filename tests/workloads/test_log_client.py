@@ -20,6 +20,9 @@ def test_reads_return_the_value_appended_at_a_committed_offset(broker) -> None:
         for fraction, offset in ((0.0, 0), (0.5, 2), (0.99, 4)):
             read = client.invoke({"f": "read", "value": {"partition": 1, "fraction": fraction}})
             assert read == {"type": "ok", "value": {"partition": 1, "offset": offset, "value": 10 + offset}}
+        for offset, read in ((3, 13), (5, None), (9, None)):  # named offsets; the log ends before 5
+            assert client.invoke({"f": "read", "value": {"partition": 1, "offset": offset}}) == {
+                "type": "ok", "value": {"partition": 1, "offset": offset, "value": read}}
         assert client.invoke({"f": "send", "value": {"partition": 0, "value": 1}})["type"] == "fail"
     finally:
         client.close()

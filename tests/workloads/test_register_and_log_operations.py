@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from logquake.generator import SECOND, Limit, TimeLimit, simulate
 from logquake.spec import TestSpec
+from workloads.log.operations import final_reads
 from workloads.log.operations import main_phase as log_phase
 from workloads.register.operations import VALUES, RegisterOps
 from workloads.register.operations import main_phase as register_phase
@@ -59,3 +60,17 @@ def test_log_ops_append_unique_values_and_read_real_partitions(seed, workers, pa
     assert len({a["value"] for a in appends}) == len(appends) > 20 and reads
     assert {op["partition"] for op in appends + reads} <= set(range(partitions))
     assert all(0 <= read["fraction"] < 1 for read in reads)
+
+
+def test_log_final_reads_name_each_partition_s_highest_acknowledged_offset():
+    history = [
+        {"f": "append", "type": "ok", "value": {"partition": 0, "offset": 4, "value": 1}},
+        {"f": "append", "type": "ok", "value": {"partition": 0, "offset": 7, "value": 2}},
+        {"f": "append", "type": "info", "value": {"partition": 1, "value": 3}},
+        {"f": "append", "type": "ok", "value": {"partition": 2, "offset": 0, "value": 4}},
+        {"f": "read", "type": "ok", "value": {"partition": 1, "offset": 9, "value": 3}},
+    ]
+    targets, reads = final_reads(history)
+    assert targets == {0: 7, 2: 0}
+    assert [(op["f"], op["value"]) for op in invokes(simulate(reads, 2, 0))] == [
+        ("read", {"partition": 0, "offset": 7}), ("read", {"partition": 2, "offset": 0})]

@@ -3,9 +3,11 @@
 An append is the queue client's send under acks=all: `ok` with the offset the broker gave it,
 `fail` only when the broker refused it before appending, `info` otherwise. A read asks the
 partition's leader where the log starts and where its high watermark is (everything below is
-committed), picks an offset in between, assigns the partition at that offset and takes the first
-record: `ok` with the offset actually read and its value. A read that learned nothing (no
-record committed yet, no answer in time) changed nothing: `fail`.
+committed), picks an offset in between (or takes the one it was given), assigns the partition at
+that offset and takes the first record: `ok` with the offset actually read and its value. A read
+of a given offset at or beyond the high watermark is `ok` with value null: the log does not reach
+it. A read that learned nothing (no record committed yet, no answer in time) changed nothing:
+`fail`.
 """
 
 from __future__ import annotations
@@ -35,9 +37,14 @@ class LogClient(ConfluentClient):
         try:
             start, end = self._consumer.get_watermark_offsets(TopicPartition(self.spec.topic, partition),
                                                               timeout=self.spec.op_timeout)
-            if end <= start:
+            if "offset" in value:
+                offset = value["offset"]
+                if offset >= end:
+                    return ok({"partition": partition, "offset": offset, "value": None})
+            elif end <= start:
                 return failed(f"nothing committed yet (log start {start}, high watermark {end})")
-            offset = start + min(end - start - 1, int(value["fraction"] * (end - start)))
+            else:
+                offset = start + min(end - start - 1, int(value["fraction"] * (end - start)))
             self._consumer.assign([TopicPartition(self.spec.topic, partition, offset)])
             deadline = time.monotonic() + self.spec.op_timeout
             while time.monotonic() < deadline:

@@ -2,7 +2,9 @@
 
 A read names its partition and a fraction in [0, 1); the client turns the fraction into an offset
 between the partition's log start and its high watermark, which only it can know at that moment.
-The generator's seeded choice of the fraction keeps runs with one seed alike.
+The generator's seeded choice of the fraction keeps runs with one seed alike. After healing, the
+final phase reads each partition at its highest acknowledged offset by name: if the log lost its
+acknowledged tail, that read finds nothing there, which the checker cannot miss.
 """
 
 from __future__ import annotations
@@ -10,9 +12,9 @@ from __future__ import annotations
 from random import Random
 from typing import Any
 
-from logquake.generator import Fn, Generator, Mix, clients, stagger
+from logquake.generator import Fn, Generator, Mix, clients, once, phases, stagger
 from logquake.spec import TestSpec
-from workloads.queue.operations import Sends
+from workloads.queue.operations import Sends, highest_acknowledged
 
 
 def main_phase(spec: TestSpec) -> Generator:
@@ -22,3 +24,10 @@ def main_phase(spec: TestSpec) -> Generator:
         return {"f": "read", "value": {"partition": rng.randrange(spec.partitions), "fraction": rng.random()}}
 
     return clients(stagger(spec.rate, Mix((Sends(spec.partitions, f="append"), Fn(read)))))
+
+
+def final_reads(history: list[dict[str, Any]]) -> tuple[dict[int, int], Generator]:
+    """One read of each partition's highest acknowledged offset; returns the offsets too, for the progress line."""
+    targets = highest_acknowledged(history, "append")
+    reads = [once("read", {"partition": partition, "offset": offset}) for partition, offset in sorted(targets.items())]
+    return targets, clients(phases(*reads))

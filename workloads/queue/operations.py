@@ -124,11 +124,11 @@ def final_reads(partitions: int, targets: Mapping[int, int]) -> Generator:
     return clients(each_thread(Delay(SECOND // FINAL_OPS_PER_WORKER_SECOND, reader)))
 
 
-def highest_acknowledged(history: list[dict[str, Any]]) -> dict[int, int]:
-    """Per partition, the highest offset an acknowledged send was given."""
+def highest_acknowledged(history: list[dict[str, Any]], f: str = "send") -> dict[int, int]:
+    """Per partition, the highest offset an acknowledged send (or an op named `f` of its shape) was given."""
     highest: dict[int, int] = {}
     for op in history:
-        if op["f"] == "send" and op["type"] == "ok" and op["value"].get("offset") is not None:
+        if op["f"] == f and op["type"] == "ok" and op["value"].get("offset") is not None:
             partition = int(op["value"]["partition"])
             highest[partition] = max(highest.get(partition, -1), op["value"]["offset"])
     return highest
