@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from cluster.deploy.docker_backend import RUN_LABEL
 from cluster.deploy.image import docker_unavailable
 from cluster.deploy.keeper_ensemble import unavailable_reason
-from logquake.commands import run_command
+from logquake.commands import check_command, run_command
 from logquake.history import read_history
 from tests.facilities import require
 from tests.harness.test_run import leftovers
@@ -44,10 +44,15 @@ def assert_checked_under_kills(results: dict, run_dir: Path, workload: str, node
     assert killed and killed <= nodes
 
 
-def test_register_on_keeper_under_kills_is_linearizable(tmp_path: Path) -> None:
+def test_register_on_keeper_under_kills_is_linearizable_and_rechecks_alike(tmp_path: Path) -> None:
     results, run_dir = run(tmp_path, *REGISTER)
     assert_checked_under_kills(results, run_dir, "register", {"k1", "k2", "k3"})
     assert {f for f, counts in results["stats"]["by_f"].items() if counts["ok"]} == {"read", "write", "cas"}
+    (run_dir / "linearizability.html").unlink()
+    recheck = CliRunner().invoke(check_command, [str(run_dir)])
+    assert recheck.exit_code == 0, recheck.output
+    assert json.loads((run_dir / "results.json").read_text())["register"]["keys"] == results["register"]["keys"]
+    assert (run_dir / "linearizability.html").is_file()
 
 
 def test_register_on_apache_zookeeper_under_kills_is_linearizable(tmp_path: Path) -> None:
