@@ -35,7 +35,8 @@ def assert_checked_under_kills(results: dict, run_dir: Path, workload: str, node
     """Valid per key, ops of every kind succeeded, the nemesis really killed the named nodes."""
     checked = results[workload]
     assert results["valid"] is True and checked["valid"] is True
-    assert checked["summary"]["keys"] >= 1 and set(checked["keys"].values()) == {"linearizable"}
+    allowed = {"linearizable", "stale reads (allowed without sync)"}  # plain reads may lag (ZooKeeper's contract)
+    assert checked["summary"]["keys"] >= 1 and set(checked["keys"].values()) <= allowed
     assert "linearizability.html" in results["files"]
     assert "href='linearizability.html'" in (run_dir / "report.html").read_text()
     killed = {node for op in read_history(run_dir / "history.jsonl")
