@@ -96,6 +96,14 @@ class Membership:
         self._admin_thread.shutdown(wait=False, cancel_futures=True)
 
     def alter_isr(self, topic: str, partition: int, current: PartitionState, new_isr: tuple[int, ...]) -> PartitionState | None:
+        """The leader's ISR change; a broker in controlled shutdown may not join (KIP-841's INELIGIBLE_REPLICA).
+
+        It still fetches until it stops, and re-adding it would undo what the controller does for
+        its shutdown, which then never completes. The refusal is answered with `current`, the
+        state as it stands, which tells the core its change was not made.
+        """
+        if (set(new_isr) - set(current.isr)) & self.view.shutting_down:
+            return current
         return self.member.alter_isr(topic, partition, current, new_isr)
 
     def address_of(self, broker_id: int) -> tuple[str, int] | None:
