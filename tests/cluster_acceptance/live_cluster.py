@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Message, Producer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 from kazoo.exceptions import KazooException
 from kazoo.handlers.threading import KazooTimeoutError
@@ -147,7 +147,8 @@ def read_partition(bootstrap: str, topic: str, partition: int, must_hold: set[st
                    timeout: float = 60) -> list[tuple[int, str]]:
     """Every (offset, value) of a partition from its start, read until every value of must_hold was seen and the
     reader reached the high watermark. The high watermark is asked again while reading: a broker that has just
-    become leader answers a low one (0 seen here) until its followers have fetched from it."""
+    become leader may not know it yet (OFFSET_NOT_AVAILABLE, Kafka's answer then) until its followers have
+    fetched from it."""
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "acceptance-reader", "enable.auto.commit": False,
                          "auto.offset.reset": "earliest"})
     try:
@@ -161,7 +162,19 @@ def read_partition(bootstrap: str, topic: str, partition: int, must_hold: set[st
             if message is not None and message.error() is None:
                 records.append((message.offset(), message.value().decode()))
             elif message is None:
-                high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10, cached=False)[1]
+                high = _high_watermark(consumer, TopicPartition(topic, partition), high)
         return records
     finally:
         consumer.close()
+
+
+def _high_watermark(consumer: Consumer, partition: TopicPartition, last_known: int) -> int:
+    """The partition's high watermark now, or the last one known while the leader cannot tell: librdkafka
+    raises OFFSET_NOT_AVAILABLE instead of retrying it, and leadership moving answers with retriable errors."""
+    try:
+        return consumer.get_watermark_offsets(partition, timeout=10, cached=False)[1]
+    except KafkaException as exception:
+        error = exception.args[0]
+        if not (error.retriable() or error.code() in (KafkaError.OFFSET_NOT_AVAILABLE, KafkaError._TIMED_OUT)):
+            raise
+        return last_known
