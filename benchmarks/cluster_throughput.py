@@ -123,6 +123,22 @@ def _create_topics(bootstrap: str, names: list[str], replication: int) -> None:
                                   operation_timeout=30)
     for future in futures.values():
         future.result(timeout=60)
+    _wait_led(admin, names, replication)
+
+
+def _wait_led(admin: AdminClient, names: list[str], replication: int, timeout: float = 60) -> None:
+    """Until Metadata shows every partition led and fully in sync: otherwise the first messages of a phase wait
+    for librdkafka's metadata refresh, and the phase measures that wait."""
+    deadline = time.monotonic() + timeout
+    while True:
+        topics = admin.list_topics(timeout=10).topics
+        partitions = [p for name in names if name in topics for p in topics[name].partitions.values()]
+        if len(partitions) == PARTITIONS * len(names) and all(p.leader >= 0 and len(p.isrs) == replication
+                                                              for p in partitions):
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{names}: not every partition led with {replication} in-sync replicas after {timeout:g}s")
+        time.sleep(0.2)
 
 
 def _broker_processes(deployment: Deployment) -> list[psutil.Process]:
