@@ -30,7 +30,7 @@ RULES = {
                   "that no poll ever read; invalid under acks=all without unclean leader election",
     "unseen": "an acknowledged send that no poll ever read, above everything read (lost, or only late); "
               "invalid under acks=all once final reads were attempted, unknown without them",
-    "duplicate": "one value at several offsets; invalid with an idempotent producer or retries=0",
+    "duplicate": "one value at several offsets; invalid with an idempotent producer, or retries=0 on kafka-python",
     "inconsistent-offsets": "one offset of a partition with several values, from sends or polls; invalid when "
                             "two values were read there, or under acks=all when an acknowledgement disagrees",
     "G1a": "a poll read a value whose send definitely failed (aborted read); always invalid",
