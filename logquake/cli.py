@@ -9,6 +9,7 @@ from cluster.broker.log.dump import dump
 from cluster.broker.main import broker_command
 from cluster.deploy.cleanup import cleanup_command
 from cluster.deploy.image import image_command
+from cluster.deploy.up import up_command
 from cluster.keeper.main import keeper_command
 from logquake import __version__
 from logquake.commands import check_command, run_command
@@ -37,8 +38,9 @@ main.add_command(image_command, "image")
 
 @main.group()
 def cluster() -> None:
-    """Look at and clean up clusters that runs brought up."""
+    """Bring a cluster up, look at it, and take it (or what runs left) down."""
 
 
+cluster.add_command(up_command, "up")
 cluster.add_command(controller_status_command)
 cluster.add_command(cleanup_command, "down")
