@@ -38,10 +38,10 @@ test: install
 	$(BIN)/python -m cluster.deploy.image build --if-engine
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# A representative 60-second chaos run on the default backend (docker when an engine answers).
-# One broker until the brokers form a replicated cluster (issue 5); then RF 3, min ISR 2.
-CHAOS_ARGS ?= --workload queue --nemesis kill,pause --acks all --brokers 1 --keepers 0 \
-  --replication-factor 1 --min-insync 1 --time-limit 60 --rate 200 --concurrency 6 --backend auto --seed 1
+# A representative 60-second chaos run on the default backend (docker when an engine answers):
+# 3 brokers, 3 keepers, replication factor 3, min ISR 2, acks=all, kills and pauses.
+CHAOS_ARGS ?= --workload queue --nemesis kill,pause --acks all --brokers 3 --keepers 3 \
+  --replication-factor 3 --min-insync 2 --time-limit 60 --rate 200 --concurrency 6 --backend auto --seed 1
 chaos: install
 	$(BIN)/python -m cluster.deploy.image build --if-engine
 	$(BIN)/logquake run $(CHAOS_ARGS)
