@@ -5,8 +5,8 @@ restart (process.py) and isolate-leader (leader_isolation.py: acknowledged write
 lacks, the fault that must find loss under acks=1). Options: "rng" (a random.Random, or "seed"),
 "roles" (which nodes shares draw from; brokers by default), "topic" and "partition" (for the
 partition-leader target and isolate-leader), "stop_timeout" (graceful stops), "heal_timeout" (how
-long heal() waits for nodes to serve again), "lookup_timeout", "isolation_time" (isolate-leader's
-pause of the followers, seconds).
+long heal() waits for nodes to serve again), "lookup_timeout", "isolation_time" and
+"election_timeout" (isolate-leader's pause of the followers, and its wait for the next leader).
 """
 
 from __future__ import annotations

@@ -165,11 +165,12 @@ def assert_valid_chaos_run(store: Path, backend: str) -> WatchedRun:
 
 
 ISOLATING = ["--workload", "queue", "--nemesis", "isolate-leader", "--nemesis-interval", "5", *THREE_NODES,
-             "--partitions", "1", "--time-limit", "25", "--final-time-limit", "15", "--rate", "100",
-             "--concurrency", "4", "--seed", "2", "--backend", "local"]
-"""isolate-leader cycles every few seconds on one partition, so every send goes to the leader it isolates.
-Final reads are bounded tighter than usual: under acks=1 the highest acknowledged offsets may be lost
-for good, and the reads would wait for them until the bound."""
+             "--partitions", "1", "--broker-override", "zookeeper.session.timeout.ms=6000", "--time-limit", "25",
+             "--final-time-limit", "15", "--rate", "100", "--concurrency", "4", "--seed", "2", "--backend", "local"]
+"""isolate-leader cycles on one partition, so every send goes to the leader it isolates; each cycle waits
+for the dead leader's keeper session to expire, which a 6 s session makes quick. Final reads are bounded
+tighter than usual: under acks=1 the highest acknowledged offsets may be lost for good, and the reads
+would wait for them until the bound."""
 
 
 def isolating_run(store: Path, acks: str) -> WatchedRun:
