@@ -1,6 +1,7 @@
 """acks=all with replication factor 3 and min.insync.replicas 2, against real broker processes:
 no acknowledged write is lost when the partition leader is SIGKILLed, and with two of three
-brokers gone acks=all is refused (NOT_ENOUGH_REPLICAS) while acks=1 is still accepted."""
+brokers gone acks=all is refused (NOT_ENOUGH_REPLICAS) while acks=1 is still accepted, and the
+harness's queue client records that refusal as failed without retries, unknown with them."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from collections import defaultdict
 from confluent_kafka import KafkaError
 
 from cluster.broker.controller.partition_state import NO_LEADER
+from logquake.spec import TestSpec
+from workloads.queue.client import open_client
 from tests.cluster_acceptance.live_cluster import Delivery, LiveCluster, TrackedProducer, read_partition
 
 PARTITIONS = 3
@@ -70,9 +73,30 @@ def test_two_of_three_brokers_down_refuses_acks_all_and_accepts_acks_one(cluster
 
     assert refused.error is not None and refused.error.code() == KafkaError.NOT_ENOUGH_REPLICAS, refused
     assert accepted.acknowledged and accepted.offset >= 0, accepted
+    for client in ("confluent-kafka", "kafka-python"):
+        assert _queue_send_outcomes(cluster.bootstrap, topic, client) == {0: "fail", 2: "info"}, client
     cluster.restore()
     cluster.wait_view(lambda v: len(cluster.state(v, topic, 0).isr) == 3, f"{topic}-0 fully in sync again")
     assert [value for _, value in read_partition(cluster.bootstrap, topic, 0, must_hold={"acks-one"})] == ["acks-one"]
+
+
+def _queue_send_outcomes(bootstrap: str, topic: str, client: str) -> dict[int, str]:
+    """What the queue client records for a send refused with NOT_ENOUGH_REPLICAS, by producer retries.
+
+    A refusal before appending is a definite failure only when no earlier attempt of the send can
+    have been appended; with client retries one may have been (an earlier NOT_ENOUGH_REPLICAS_AFTER_APPEND)."""
+    outcomes = {}
+    for retries in (0, 2):
+        spec = TestSpec(brokers=3, keepers=3, partitions=1, topic=topic, client=client, retries=retries, op_timeout=10)
+        queue_client = open_client(spec, bootstrap, retries)
+        try:
+            completion = queue_client.invoke({"f": "send", "value": {"partition": 0, "value": retries}})
+        finally:
+            queue_client.close()
+        assert "NOT_ENOUGH_REPLICAS" in completion.get("error", "") or "NotEnoughReplicas" in completion.get("error", ""), \
+            completion
+        outcomes[retries] = completion["type"]
+    return outcomes
 
 
 def _by_partition(deliveries: list[Delivery]) -> dict[int, list[Delivery]]:

@@ -122,24 +122,6 @@ def test_a_send_to_a_stopped_broker_has_an_unknown_outcome(broker, name):
         client.close()
 
 
-@pytest.mark.parametrize("name", CLIENTS)
-def test_not_enough_replicas_fails_without_retries_and_is_unknown_with_them(broker, name):
-    # min.insync.replicas above the replica count: the broker refuses acks=all before appending.
-    from confluent_kafka.admin import AdminClient, NewTopic
-
-    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
-    topic = spec_for(name, "isr").topic
-    admin.create_topics([NewTopic(topic, 1, 1, config={"min.insync.replicas": "2"})])[topic].result(10)
-    for retries, expected in ((0, "fail"), (2, "info")):
-        client = open_client(spec_for(name, "isr", retries=retries), broker.bootstrap, retries)
-        try:
-            completion = client.invoke({"f": "send", "value": {"partition": 0, "value": retries}})
-            assert completion["type"] == expected, completion
-            assert "NOT_ENOUGH_REPLICAS" in completion["error"] or "NotEnoughReplicas" in completion["error"]
-        finally:
-            client.close()
-
-
 def test_unknown_operations_fail():
     from workloads.queue.client import QueueClient
 
