@@ -18,7 +18,7 @@ from kazoo.exceptions import KazooException, NodeExistsError
 from cluster.broker.config import BrokerConfig
 from cluster.broker.controller import admin, znode_json
 from cluster.broker.controller.core import ControllerSettings
-from cluster.broker.controller.election import AssignmentError
+from cluster.broker.controller.election import AssignmentError, IsrChangeError
 from cluster.broker.controller.follower import OnState, PartitionStateFollower
 from cluster.broker.controller.partition_state import PartitionState
 from cluster.broker.controller.runtime import ClusterMember
@@ -100,11 +100,19 @@ class Membership:
 
         It still fetches until it stops, and re-adding it would undo what the controller does for
         its shutdown, which then never completes. The refusal is answered with `current`, the
-        state as it stands, which tells the core its change was not made.
+        state as it stands, which tells the core its change was not made, so it proposes again at
+        the follower's next fetch. A change the member refuses before writing is answered the same
+        way: a restarted follower that caught up before its registration reached this broker's
+        view is "not alive" for a moment, and a change left unanswered would wait out the core's
+        resend timeout (30 s) before it is tried again.
         """
         if (set(new_isr) - set(current.isr)) & self.view.shutting_down:
             return current
-        return self.member.alter_isr(topic, partition, current, new_isr)
+        try:
+            return self.member.alter_isr(topic, partition, current, new_isr)
+        except IsrChangeError as error:
+            _log.info("%s-%d: ISR change to %s not made: %s", topic, partition, list(new_isr), error)
+            return current
 
     def address_of(self, broker_id: int) -> tuple[str, int] | None:
         registration = self.view.brokers.get(broker_id)
