@@ -16,20 +16,13 @@ from cluster.broker.controller.status import read_view
 from cluster.broker.groups.offsets import OFFSETS_TOPIC, partition_for_group
 from cluster.broker.protocol.apis.find_coordinator import FIND_COORDINATOR, FindCoordinatorRequest
 from cluster.broker.protocol.apis.offset_fetch import OFFSET_FETCH, OffsetFetchRequest, OffsetFetchRequestTopic
-from cluster.broker.controller.view import ClusterView
 from cluster.broker.protocol.apis.produce import PRODUCE, PartitionProduceData, ProduceRequest, TopicProduceData
 from cluster.broker.protocol.errors import ErrorCode
 from cluster.broker.protocol.headers import REQUEST_HEADER_V1, RequestHeader
 from cluster.broker.protocol.records import Record, build_batch
 from cluster.broker.protocol.schema import Api
 from cluster.deploy.node import Node
-from tests.broker_cluster.conftest import TIMEOUT, Cluster
-
-
-def create(cluster: Cluster, topic: str, partitions: int, **configs: str) -> ClusterView:
-    admin = AdminClient({"bootstrap.servers": cluster.bootstrap})
-    admin.create_topics([NewTopic(topic, partitions, 3, config=configs)], operation_timeout=30)[topic].result(60)
-    return cluster.wait_in_sync(topic, partitions)
+from tests.live_cluster import FAILOVER_TIMEOUT as TIMEOUT
 
 
 def produce(bootstrap: str, topic: str, values: list[bytes], acks: str, **config: object) -> list[KafkaError | None]:
@@ -52,7 +45,7 @@ def high_watermark(bootstrap: str, topic: str) -> int:
 
 
 def test_metadata_shows_the_brokers_the_controller_and_each_partitions_leader_replicas_and_isr(cluster):
-    view = create(cluster, "described", 2)
+    view = cluster.create_topic("described", 2)
     metadata = AdminClient({"bootstrap.servers": cluster.bootstrap}).list_topics(timeout=10)
     assert sorted(metadata.brokers) == [1, 2, 3]
     assert metadata.controller_id == view.controller
@@ -64,7 +57,7 @@ def test_metadata_shows_the_brokers_the_controller_and_each_partitions_leader_re
 
 
 def test_acks_all_writes_are_consumed_from_the_leader_in_order(cluster):
-    create(cluster, "ordered", 1, **{"min.insync.replicas": "2"})
+    cluster.create_topic("ordered", 1, {"min.insync.replicas": "2"})
     values = [b"%d" % i for i in range(300)]
     assert produce(cluster.bootstrap, "ordered", values, "all", **{"enable.idempotence": True}) == [None] * 300
     consumer = KafkaConsumer(bootstrap_servers=cluster.bootstrap, auto_offset_reset="earliest",
@@ -104,7 +97,7 @@ def raw_produce(node: Node, topic: str) -> int:
 
 
 def test_a_follower_refuses_produce_and_the_client_finds_the_leader(cluster):
-    view = create(cluster, "led", 1)
+    view = cluster.create_topic("led", 1)
     leader = view.states[("led", 0)].leader
     follower = next(broker for broker in (1, 2, 3) if broker != leader)
     assert raw_produce(cluster.broker(follower), "led") == ErrorCode.NOT_LEADER_OR_FOLLOWER
@@ -117,7 +110,7 @@ def test_a_follower_refuses_produce_and_the_client_finds_the_leader(cluster):
 
 
 def test_a_stopped_follower_leaves_the_isr_and_rejoins_when_it_resumes(cluster):
-    view = create(cluster, "lagging", 1)
+    view = cluster.create_topic("lagging", 1)
     leader = view.states[("lagging", 0)].leader
     follower = next(broker for broker in (1, 2, 3) if broker != leader)
     cluster.broker(follower).pause()
@@ -129,7 +122,7 @@ def test_a_stopped_follower_leaves_the_isr_and_rejoins_when_it_resumes(cluster):
 
 
 def test_the_high_watermark_moves_only_while_the_isr_meets_its_minimum(cluster):
-    view = create(cluster, "guarded", 1, **{"min.insync.replicas": "2"})
+    view = cluster.create_topic("guarded", 1, {"min.insync.replicas": "2"})
     leader = view.states[("guarded", 0)].leader
     at_leader = cluster.broker(leader).address
     assert produce(at_leader, "guarded", [b"committed"], "all") == [None]
@@ -159,7 +152,7 @@ def test_create_topics_answers_once_every_partition_has_a_leader(cluster):
 
 
 def test_the_group_coordinator_is_the_leader_of_the_groups_offsets_partition(cluster):
-    create(cluster, "grouped", 1)
+    cluster.create_topic("grouped", 1)
     consumer = Consumer({"bootstrap.servers": cluster.bootstrap, "group.id": "g", "enable.auto.commit": False})
     consumer.commit(offsets=[TopicPartition("grouped", 0, 5)], asynchronous=False)
     consumer.close()

@@ -7,22 +7,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from cluster.deploy.deployment import ClusterSpec, deploy
-from tests.cluster_acceptance.live_cluster import BROKER_OVERRIDES, LiveCluster
+from tests.live_cluster import BROKER_OVERRIDES, LiveCluster, live_cluster, whole_again
+
+__all__ = ["cluster", "whole_again"]
 
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCluster]:
-    work_dir = tmp_path_factory.mktemp("cluster")
-    deployment = deploy(ClusterSpec(keepers=3, brokers=3, broker_overrides=BROKER_OVERRIDES), "local", work_dir)
-    with deployment:
-        live = LiveCluster(deployment)
-        live.restore()
+    with live_cluster(tmp_path_factory.mktemp("cluster"), 3, BROKER_OVERRIDES) as live:
         yield live
-
-
-@pytest.fixture(autouse=True)
-def whole_again(request: pytest.FixtureRequest) -> Iterator[None]:
-    yield
-    if "cluster" in request.fixturenames:
-        request.getfixturevalue("cluster").restore()

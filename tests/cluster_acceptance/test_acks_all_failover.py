@@ -12,7 +12,7 @@ from confluent_kafka import KafkaError
 from cluster.broker.controller.partition_state import NO_LEADER
 from logquake.spec import TestSpec
 from workloads.queue.client import open_client
-from tests.cluster_acceptance.live_cluster import Delivery, LiveCluster, TrackedProducer, read_partition
+from tests.live_cluster import Delivery, LiveCluster, TrackedProducer, read_partition
 
 PARTITIONS = 3
 MIN_ISR = {"min.insync.replicas": "2"}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 
 from cluster.broker.controller.partition_state import NO_LEADER
-from tests.cluster_acceptance.live_cluster import Delivery, LiveCluster, TrackedProducer, read_partition
+from tests.live_cluster import Delivery, LiveCluster, TrackedProducer, read_partition
 
 FETCH_WAIT_GRACE_S = 1.5
 """A follower's fetch parked at the leader is answered within replica.fetch.wait.max.ms (500 ms by default)

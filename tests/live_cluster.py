@@ -1,13 +1,20 @@
-"""A running 3-keeper, 3-broker local cluster as the acceptance tests see it: node handles to kill,
-pause and restart, the control plane's view read from keeper, and waits that poll until the cluster
-says what a test expects (a loaded 2-core machine makes every fixed sleep a flaky test).
+"""A running cluster of keepers and 3 brokers as real local processes, as the replicated-broker tests see it:
+node handles to kill, pause and restart, the control plane's view read from keeper, and waits that poll
+until the cluster says what a test expects (a loaded 2-core machine makes every fixed sleep a flaky test).
+
+`live_cluster(...)` gives a test module its cluster; `whole_again` (import it into a conftest) makes it
+whole after every test, so the tests of a module can share it.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
@@ -17,7 +24,7 @@ from kazoo.handlers.threading import KazooTimeoutError
 from cluster.broker.controller.partition_state import NO_LEADER, PartitionState
 from cluster.broker.controller.status import describe, read_view
 from cluster.broker.controller.view import ClusterView
-from cluster.deploy.deployment import Deployment
+from cluster.deploy.deployment import ClusterSpec, Deployment, deploy
 from cluster.deploy.node import Node
 
 FAILOVER_TIMEOUT = 60.0
@@ -97,8 +104,11 @@ class LiveCluster:
         admin = AdminClient({"bootstrap.servers": self.bootstrap})
         future = admin.create_topics([NewTopic(name, partitions, 3, config=configs or {})], operation_timeout=30)[name]
         future.result(timeout=60)
-        return self.wait_view(lambda view: all(_fully_in_sync(view, name, p) for p in range(partitions)),
-                              f"{name}'s {partitions} partition(s) led with 3 in-sync replicas")
+        return self.wait_in_sync(name, partitions)
+
+    def wait_in_sync(self, topic: str, partitions: int) -> ClusterView:
+        return self.wait_view(lambda view: all(_fully_in_sync(view, topic, p) for p in range(partitions)),
+                              f"{topic}'s {partitions} partition(s) led with 3 in-sync replicas")
 
     def restore(self) -> None:
         """Every broker running, unpaused and registered again: what the next test starts from."""
@@ -114,6 +124,23 @@ class LiveCluster:
 
     def broker_logs(self, lines: int = 25) -> str:
         return "\n".join(f"--- {b.name} (broker {b.node_id}):\n{b.log_tail(lines)}" for b in self.deployment.brokers)
+
+
+@contextmanager
+def live_cluster(work_dir: Path, keepers: int, broker_overrides: dict[str, str]) -> Iterator[LiveCluster]:
+    """Keepers and 3 brokers up (every broker registered, a controller elected) until the block ends."""
+    deployment = deploy(ClusterSpec(keepers=keepers, brokers=3, broker_overrides=broker_overrides), "local", work_dir)
+    with deployment:
+        live = LiveCluster(deployment)
+        live.restore()
+        yield live
+
+
+@pytest.fixture(autouse=True)
+def whole_again(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "cluster" in request.fixturenames:
+        request.getfixturevalue("cluster").restore()
 
 
 def _fully_in_sync(view: ClusterView, topic: str, partition: int) -> bool:
