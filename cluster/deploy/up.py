@@ -125,7 +125,3 @@ def up_command(brokers: int, keepers: int, keeper_kind: KeeperKind, backend: str
     click.echo(f"keeper connect:    {record.keeper_connect or 'none (no keepers)'}")
     click.echo(f"backend {record.backend}, run {record.run_id}, nodes and logs in {work_dir}")
     click.echo(f"status: logquake cluster status --work-dir {work_dir}; stop: logquake cluster down --work-dir {work_dir}")
-
-
-if __name__ == "__main__":
-    up_command()
