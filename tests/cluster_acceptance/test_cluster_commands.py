@@ -168,7 +168,7 @@ def test_status_and_down_of_a_directory_without_a_cluster(tmp_path: Path) -> Non
 
 def _run_up(work_dir: Path, *options: str) -> subprocess.CompletedProcess[str]:
     """A separate process, as a person runs it: what it started must outlive it."""
-    return subprocess.run([sys.executable, "-m", "cluster.deploy.up", "--work-dir", str(work_dir), *options],
+    return subprocess.run([sys.executable, "-m", "logquake", "cluster", "up", "--work-dir", str(work_dir), *options],
                           capture_output=True, text=True, timeout=300)
 
 
