@@ -15,7 +15,7 @@ from typing import Iterator
 from cluster.broker.log.partition_log import PartitionLog
 from cluster.broker.log.region import FileRegion
 from cluster.broker.producer_state import ProducerStateTable
-from cluster.broker.protocol.record_batch import BatchHeader, iter_batches
+from cluster.broker.protocol.record_batch import BatchHeader, iter_batches, validate
 from cluster.broker.replication import PartitionLogPositions, PartitionReplica, ReplicationConfig
 
 REPLAY_CHUNK_BYTES = 1 << 20
@@ -67,14 +67,17 @@ class Partition:
         Kafka takes exactly one batch per partition from Produce v3 on, which
         is what makes the retry check well defined. Raises the log's errors
         (invalid batch, too large), SingleBatchRequired, and SequenceError for
-        idempotence violations; nothing is written then.
+        idempotence violations; nothing is written then. The CRC is checked once:
+        by the log as it appends, or here for a duplicate, which is answered
+        only if intact (Kafka validates a batch before looking it up).
         """
-        headers = [header for _, header in iter_batches(records)]
+        headers = [header for _, header in iter_batches(records, check_crc=False)]
         if len(headers) != 1:
             raise SingleBatchRequired(f"{self.name}: a produce request carries {len(headers)} batches, expected 1")
         header = headers[0]
         duplicate = self.producers.check(header)
         if duplicate is not None:
+            validate(records)
             _log.debug("%s: duplicate of offsets %d-%d", self.name, duplicate.first_offset, duplicate.last_offset)
             return AppendResult(duplicate.first_offset, duplicate.last_offset, duplicate=True)
         info = self.log.append(records, leader_epoch)
@@ -84,7 +87,7 @@ class Partition:
     def append_as_follower(self, records: bytes | bytearray | memoryview) -> None:
         """Appends the leader's batches as they are, remembering idempotent producers' batches too."""
         self.log.append_as_follower(records)
-        for _, header in iter_batches(records):
+        for _, header in iter_batches(records, check_crc=False):  # the log has checked them
             self.producers.record(header)
 
     def truncate_to(self, offset: int) -> None:

@@ -1,6 +1,10 @@
+import pytest
+
 from cluster.broker.log.config import LogConfig
+from cluster.broker.log.errors import InvalidBatchError
 from cluster.broker.log.partition_log import PartitionLog
 from cluster.broker.partition import Partition
+from cluster.broker.protocol.record_batch import CorruptBatchError
 from cluster.broker.protocol.records import Record, build_batch
 
 
@@ -42,3 +46,14 @@ def test_truncation_forgets_the_batches_it_removes(tmp_path):
 
     again = partition.append(idempotent_batch(1, [b"b"]), leader_epoch=1)
     assert (again.base_offset, again.duplicate) == (1, False)
+
+
+def test_a_corrupt_batch_is_refused_whether_or_not_it_looks_like_a_retry(tmp_path):
+    partition = Partition("t", 0, PartitionLog.open(tmp_path / "t-0", LogConfig()), broker_id=0)
+    partition.append(idempotent_batch(0, [b"a"]), leader_epoch=0)
+    for sequence in (0, 1):  # a retry of the stored batch, then the next one
+        corrupt = idempotent_batch(sequence, [b"a"])
+        corrupt[-1] ^= 0xFF
+        with pytest.raises((CorruptBatchError, InvalidBatchError)):
+            partition.append(corrupt, leader_epoch=0)
+    assert partition.log.log_end_offset == 1

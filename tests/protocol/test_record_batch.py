@@ -70,6 +70,17 @@ def test_any_flipped_bit_in_the_checksummed_part_is_detected(data):
         validate(batch)
 
 
+def test_without_the_crc_check_a_flipped_payload_passes_but_framing_is_still_checked():
+    batch = kafka_python_batch([b"payload"])
+    batch[-1] ^= 0xFF
+    assert validate(batch, check_crc=False) == validate(kafka_python_batch([b"payload"]))
+    with pytest.raises(CorruptBatchError, match="CRC"):
+        validate(batch)
+    batch[16] = 1
+    with pytest.raises(CorruptBatchError, match="magic 1"):
+        validate(batch, check_crc=False)
+
+
 def test_torn_and_malformed_batches_are_rejected_with_their_position():
     batch = kafka_python_batch([b"x" * 100])
     with pytest.raises(CorruptBatchError, match="only 40 bytes"):
