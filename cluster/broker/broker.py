@@ -42,7 +42,7 @@ from cluster.broker.protocol.errors import ErrorCode
 from cluster.broker.protocol.records import Record, build_batch, decode_records
 from cluster.broker.replica_manager import ReplicaManager
 from cluster.broker.replication import CompleteProduce, Role
-from cluster.broker.topics import TopicError, TopicRegistry, validate_name, validated_configs
+from cluster.broker.topics import TopicError, TopicRegistry, topic_shape, validate_name, validated_configs
 
 META_PROPERTIES = "meta.properties"
 GROUP_TICK_SECONDS = 0.1
@@ -232,13 +232,8 @@ class Broker:
         validate_name(name)
         if name in self.view().topics:
             raise TopicError(ErrorCode.TOPIC_ALREADY_EXISTS, f"topic {name!r} already exists")
-        partitions = self.config.num_partitions if partitions == -1 else partitions
-        replication_factor = self.config.default_replication_factor if replication_factor == -1 else replication_factor
-        if partitions < 1:
-            raise TopicError(ErrorCode.INVALID_PARTITIONS, f"number of partitions must be at least 1, got {partitions}")
-        if replication_factor < 1:
-            raise TopicError(ErrorCode.INVALID_REPLICATION_FACTOR,
-                             f"replication factor must be at least 1, got {replication_factor}")
+        partitions, replication_factor = topic_shape(self.config, partitions, replication_factor,
+                                                     len(self.view().live))
         topic_configs = validated_configs(self.config, configs or {})
         if not validate_only:
             await self.membership.create_topic(name, partitions, replication_factor, topic_configs, leaders_within_ms)

@@ -126,12 +126,8 @@ class Membership:
         CreateTopics does within the request's timeout (so a client producing right away finds
         them), and raises REQUEST_TIMED_OUT when they take longer: the topic exists regardless.
         """
-        live = self.view.live
-        if replication_factor > len(live):
-            raise TopicError(ErrorCode.INVALID_REPLICATION_FACTOR,
-                             f"replication factor {replication_factor} is larger than the {len(live)} live broker(s)")
         try:
-            await self._on_admin_thread(admin.create_topic, self.member.client, name, live, partitions,
+            await self._on_admin_thread(admin.create_topic, self.member.client, name, self.view.live, partitions,
                                         replication_factor, dict(configs))
         except admin.TopicExistsError as error:
             raise TopicError(ErrorCode.TOPIC_ALREADY_EXISTS, str(error)) from None

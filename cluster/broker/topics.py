@@ -65,6 +65,21 @@ def validate_name(name: str) -> None:
         )
 
 
+def topic_shape(config: BrokerConfig, num_partitions: int, replication_factor: int,
+                live_brokers: int) -> tuple[int, int]:
+    """(partitions, replication factor), -1 meaning the broker's default; TopicError when either cannot be."""
+    partitions = config.num_partitions if num_partitions == -1 else num_partitions
+    if partitions < 1:
+        raise TopicError(ErrorCode.INVALID_PARTITIONS, f"number of partitions must be at least 1, got {partitions}")
+    replicas = config.default_replication_factor if replication_factor == -1 else replication_factor
+    if replicas < 1:
+        raise TopicError(ErrorCode.INVALID_REPLICATION_FACTOR, f"replication factor must be at least 1, got {replicas}")
+    if replicas > live_brokers:
+        raise TopicError(ErrorCode.INVALID_REPLICATION_FACTOR,
+                         f"replication factor {replicas} is larger than the {live_brokers} live broker(s)")
+    return partitions, replicas
+
+
 def validated_configs(config: BrokerConfig, configs: Mapping[str, str | None]) -> dict[str, str]:
     """A topic's configs as given (None values dropped), or TopicError(INVALID_CONFIG) saying what is wrong."""
     given = {key: value for key, value in configs.items() if value is not None}
@@ -127,16 +142,7 @@ class TopicRegistry:
         validate_name(name)
         if name in self._topics:
             raise TopicError(ErrorCode.TOPIC_ALREADY_EXISTS, f"topic {name!r} already exists")
-        partitions = self._config.num_partitions if num_partitions == -1 else num_partitions
-        if partitions < 1:
-            raise TopicError(ErrorCode.INVALID_PARTITIONS, f"number of partitions must be at least 1, got {partitions}")
-        replicas = self._config.default_replication_factor if replication_factor == -1 else replication_factor
-        if replicas != 1:
-            raise TopicError(
-                ErrorCode.INVALID_REPLICATION_FACTOR,
-                f"replication factor {replicas} is larger than the 1 available broker" if replicas > 1
-                else f"replication factor must be at least 1, got {replicas}",
-            )
+        partitions, _ = topic_shape(self._config, num_partitions, replication_factor, live_brokers=1)
         topic_configs = validated_configs(self._config, configs or {})
         if validate_only:
             return None
