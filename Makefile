@@ -23,10 +23,17 @@ $(BIN)/python:
 	  || { echo "error: logquake needs Python >= 3.11 as '$(PYTHON)' (set PYTHON=...)" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-$(INSTALLED): pyproject.toml | $(BIN)/python
+# The compiled batch scan (native/, Rust): pip builds it with cargo, so a change there reinstalls.
+NATIVE_SOURCES := native/Cargo.toml native/Cargo.lock $(wildcard native/src/*.rs)
+# rustup installs cargo here; a non-login shell may not have it on PATH yet.
+export PATH := $(PATH):$(HOME)/.cargo/bin
+
+$(INSTALLED): pyproject.toml $(NATIVE_SOURCES) | $(BIN)/python
+	@command -v cargo >/dev/null \
+	  || { echo "error: logquake compiles its batch scan (native/) with Rust's cargo, which is not installed: install a Rust toolchain (rustup) and run make again" >&2; exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]' \
-	  || { echo "error: pip could not install logquake's dependencies (is PyPI reachable?)" >&2; exit 1; }
+	  || { echo "error: pip could not install logquake (is PyPI reachable? is crates.io, for the Rust crate's dependencies?)" >&2; exit 1; }
 	@touch $@
 
 # The node image for the docker backend, cached by content (under a second when nothing changed).
@@ -57,4 +64,4 @@ sim: install
 	$(BIN)/python -m cluster.sim.replication_search --seeds $(SIM_SEEDS) --workers 2
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis native/target cluster/broker/protocol/*.so
