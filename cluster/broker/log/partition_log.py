@@ -33,7 +33,8 @@ from cluster.broker.log.errors import (
 from cluster.broker.log.index import INT32_MAX
 from cluster.broker.log.region import FileRegion
 from cluster.broker.log.segment import NO_TIMESTAMP, Placement, Segment
-from cluster.broker.protocol.record_batch import BatchHeader, CorruptBatchError, stamp, validate
+from cluster.broker.protocol.batch_scan import BatchRejected, check_batches, stamp_batches
+from cluster.broker.protocol.record_batch import BatchHeader, CorruptBatchError, validate
 from cluster.broker.protocol.records import decode_records
 
 Clock = Callable[[], int]
@@ -226,48 +227,35 @@ class PartitionLog:
         view = memoryview(
             batches if isinstance(batches, bytearray) or (isinstance(batches, memoryview) and not batches.readonly) else bytearray(batches)
         )
-        first_offset = offset = self._segments[-1].next_offset
-        placed: list[Placement] = []
-        max_timestamp = NO_TIMESTAMP
+        first_offset = self._segments[-1].next_offset
         max_batch_bytes = self.config.max_message_bytes
-        position, end = 0, _nonempty_length(view)
-        while position < end:
-            header = checked_batch(view, position, max_batch_bytes)
-            size = header.size
-            stamp(view, position, offset, leader_epoch)
-            offset += header.last_offset_delta
-            placed.append((position, offset, header.max_timestamp, size))
-            if header.max_timestamp > max_timestamp:
-                max_timestamp = header.max_timestamp
-            offset += 1
-            position += size
+        try:
+            placed, next_offset, max_timestamp = stamp_batches(_nonempty(view), first_offset, leader_epoch, max_batch_bytes)
+        except BatchRejected as rejected:
+            raise _why_rejected(view, rejected.args[0], max_batch_bytes) from None
         self._write(view, placed, max_timestamp)
         if leader_epoch != self.epoch_cache.latest_epoch:
             self.epoch_cache.assign(leader_epoch, first_offset)
-        return _append_info((first_offset, offset - 1, max_timestamp))
+        return _append_info((first_offset, next_offset - 1, max_timestamp))
 
     def append_as_follower(self, batches: Batches) -> AppendInfo:
         """Appends batches fetched from the leader, keeping their offsets and epochs."""
         view = memoryview(batches)
+        max_batch_bytes = self.config.max_message_bytes
+        try:
+            found = check_batches(_nonempty(view), max_batch_bytes)
+        except BatchRejected as rejected:
+            raise _why_rejected(view, rejected.args[0], max_batch_bytes) from None
         first_offset = expected = self._segments[-1].next_offset
-        headers: list[BatchHeader] = []
         placed: list[Placement] = []
-        position, end = 0, _nonempty_length(view)
-        while position < end:
-            header = checked_batch(view, position, self.config.max_message_bytes)
-            if header.base_offset != expected:
-                raise NonContiguousAppendError(
-                    f"batch at offset {header.base_offset} does not continue the log, which ends at {expected}"
-                )
-            expected = header.next_offset
-            headers.append(header)
-            placed.append((position, header.last_offset, header.max_timestamp, header.size))
-            position += header.size
-        max_timestamp = max(header.max_timestamp for header in headers)
+        for position, base_offset, last_offset, _, max_timestamp, size in found:
+            if base_offset != expected:
+                raise NonContiguousAppendError(f"batch at offset {base_offset} does not continue the log, which ends at {expected}")
+            expected = last_offset + 1
+            placed.append((position, last_offset, max_timestamp, size))
+        max_timestamp = max(placement[2] for placement in placed)
         self._write(view, placed, max_timestamp)
-        self.epoch_cache.assign_all(
-            (header.partition_leader_epoch, header.base_offset) for header in headers if header.partition_leader_epoch >= 0
-        )
+        self.epoch_cache.assign_all((epoch, base_offset) for _, base_offset, _, epoch, _, _ in found if epoch >= 0)
         return AppendInfo(first_offset, expected - 1, max_timestamp)
 
     def _write(self, data: memoryview, placed: list[Placement], max_timestamp: int) -> None:
@@ -600,7 +588,20 @@ def checked_batch(buffer: memoryview, position: int, max_batch_bytes: int) -> Ba
     return header
 
 
-def _nonempty_length(buffer: memoryview) -> int:
+def _nonempty(buffer: memoryview) -> memoryview:
     if not len(buffer):
         raise InvalidBatchError("an append needs at least one batch")
-    return len(buffer)
+    return buffer
+
+
+def _why_rejected(buffer: memoryview, position: int, max_batch_bytes: int) -> InvalidBatchError | BatchTooLargeError:
+    """The log's error for the batch that batch_scan rejected at `position`.
+
+    The compiled scan only says where; validate(), the reference for the rules,
+    says why, so every message has one source. Only a failing append pays for it.
+    """
+    try:
+        checked_batch(buffer, position, max_batch_bytes)
+    except (InvalidBatchError, BatchTooLargeError) as error:
+        return error
+    raise AssertionError(f"batch_scan rejected the batch at byte {position}, which validate() accepts")
