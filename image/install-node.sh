@@ -1,5 +1,6 @@
 #!/bin/sh
-# The node layer, run in a container of the dependency layer with a scratch copy of the checkout's
-# sources at /build/source and no network: logquake itself, built by the backend the dependency layer holds.
+# The node layer, run in a container of the dependency layer with the build context at /build and
+# no network: logquake itself, from the wheel built on the host (it holds a compiled module, and the
+# image has no Rust toolchain to build one).
 set -eu
-/opt/logquake/bin/pip install --quiet --no-cache-dir --no-index --no-deps --no-build-isolation /build/source
+/opt/logquake/bin/pip install --quiet --no-cache-dir --no-index --no-deps /build/wheel/*.whl

@@ -7,10 +7,11 @@ no network) and committing it: one commit per layer, where every Dockerfile step
 - logquake-base:<hash of image/packages.txt>: a debootstrap --variant=minbase bookworm root from the
   Debian mirror apt already uses here, imported with `docker import`;
 - logquake-deps:<hash of the base and the requirements>: a venv at /opt/logquake holding the runtime
-  dependencies and the build backend, installed with --no-index from a wheelhouse downloaded on the
-  host (image/install-deps.sh);
-- logquake-node:<hash of the deps layer and the project's files>: logquake itself, pip-installed
-  (not editable) from a copy of this checkout's sources (image/install-node.sh), offline. Nodes
+  dependencies, installed with --no-index from a wheelhouse downloaded on the host (image/install-deps.sh);
+- logquake-node:<hash of the deps layer and the project's files>: logquake itself, a wheel built on
+  the host from a copy of this checkout's sources and pip-installed offline (image/install-node.sh).
+  The wheel is built here because it holds a compiled module (native/, Rust) and the image has no
+  toolchain; it targets the stable ABI of CPython 3.11, which bookworm's python3 runs. Nodes
   therefore run exactly the code of the checkout that built the image.
 
 Run `python -m cluster.deploy.image build` (what `make image` does).
@@ -43,6 +44,7 @@ IMAGE_PYTHON = "3.11"
 """bookworm's python3: the wheelhouse must match it, not the host's Python."""
 WHEEL_PLATFORMS = tuple(f"manylinux_2_{minor}_x86_64" for minor in range(36, 4, -1)) + ("any",)
 """Every manylinux tag bookworm's glibc 2.36 can run: pip does not infer older tags from a newer one."""
+NATIVE_CRATE = "native"
 DEPS_SCRIPT = "install-deps.sh"
 NODE_SCRIPT = "install-node.sh"
 BUILD_MOUNT = "/build"
@@ -90,9 +92,8 @@ def base_packages() -> list[str]:
 
 
 def image_requirements() -> list[str]:
-    """The runtime dependencies, and the build backend so that the node layer builds logquake offline."""
-    project = _pyproject()
-    return [*project["project"]["dependencies"], *project["build-system"]["requires"]]
+    """The runtime dependencies: logquake itself arrives as a wheel built on the host."""
+    return list(_pyproject()["project"]["dependencies"])
 
 
 def _pyproject() -> dict:
@@ -100,13 +101,16 @@ def _pyproject() -> dict:
 
 
 def project_files() -> list[Path]:
-    """What the project's wheel is built from: pyproject.toml, the README and its packages' modules."""
+    """What the project's wheel is built from: pyproject.toml, the README, its packages' modules
+    and the Rust crate of its compiled module."""
     patterns = _pyproject()["tool"]["setuptools"]["packages"]["find"]["include"]
     top_levels = sorted(path for path in PROJECT_ROOT.iterdir()
                         if (path / "__init__.py").is_file() and any(fnmatch(path.name, p) for p in patterns))
     modules = sorted(module for package in top_levels for module in package.rglob("*.py")
                      if "__pycache__" not in module.parts)
-    return [PROJECT_ROOT / "pyproject.toml", PROJECT_ROOT / "README.md", *modules]
+    crate = PROJECT_ROOT / NATIVE_CRATE
+    native = [crate / "Cargo.toml", crate / "Cargo.lock", *sorted((crate / "src").rglob("*.rs"))]
+    return [PROJECT_ROOT / "pyproject.toml", PROJECT_ROOT / "README.md", *modules, *native]
 
 
 def base_tag() -> str:
@@ -276,12 +280,24 @@ def _build_node(client: docker.DockerClient, tag: str, log: Log) -> None:
     log(f"building {tag}: logquake from this checkout")
     with tempfile.TemporaryDirectory() as scratch:
         context = Path(scratch)
-        for path in project_files():
-            target = context / "source" / path.relative_to(PROJECT_ROOT)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, target)
+        _build_wheel(context / "source", context / "wheel")
+        shutil.rmtree(context / "source")
         _commit_layer(client, deps_tag(), tag, NODE_SCRIPT, context, list(NODE_SETTINGS))
     client.images.get(tag).tag("logquake-node", "latest")
+
+
+def _build_wheel(source: Path, wheel_dir: Path) -> None:
+    """logquake's wheel, built from a copy of exactly the files the node tag hashes.
+
+    Cargo keeps its build in the image cache, so only a changed crate is compiled again.
+    """
+    for path in project_files():
+        target = source / path.relative_to(PROJECT_ROOT)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+    env = {**os.environ, "CARGO_TARGET_DIR": str(cache_dir() / "cargo-target")}
+    _run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(wheel_dir), str(source)],
+         "building logquake's wheel (needs PyPI for the build backend and Rust's cargo)", env=env)
 
 
 def _commit_layer(client: docker.DockerClient, base: str, tag: str, script: str, context: Path,

@@ -52,10 +52,12 @@ def test_the_image_runs_this_checkouts_code_and_a_second_build_reuses_it():
         assert lines == [f"image {tag} is up to date"]
     tag = again
     installed = "/opt/logquake/lib/python3.11/site-packages/cluster/deploy/probes.py"
-    output = client.containers.run(tag, ["sh", "-c", f"logquake --version && cat {installed}"], remove=True,
-                                   network_disabled=True).decode()
-    version, code = output.split("\n", 1)
+    compiled = "from cluster.broker.protocol.batch_scan import check_batches; print(check_batches(b'', 1))"
+    output = client.containers.run(tag, ["sh", "-c", f'logquake --version && python -c "{compiled}" && cat {installed}'],
+                                   remove=True, network_disabled=True).decode()
+    version, scanned, code = output.split("\n", 2)
     assert "logquake" in version
+    assert scanned == "[]", "the compiled batch scan must load in bookworm's Python"
     assert code == (Path(image.__file__).parent / "probes.py").read_text()
     tools = client.containers.run(tag, ["sh", "-c", "for t in ip iptables ps fusermount3 faketime; do command -v $t; done"], remove=True,
                                   network_disabled=True).decode().split()
