@@ -15,7 +15,7 @@ KEEPER_ONLY_WORKLOADS = ("register",)
 """Workloads whose clients talk to the keepers only: they run with brokers=0 and need keepers."""
 TARGETS = ("keeper", "zookeeper")
 """What the keeper nodes run: our keeper, or Apache ZooKeeper 3.8 (Debian's) on the same zoo.cfg."""
-FAULTS = ("kill", "pause", "restart", "isolate-leader")
+FAULTS = ("kill", "pause", "restart", "partition", "isolate-leader")
 """The nemesis package's faults (nemesis.FAULTS); kept here so a spec is checked without importing the nemesis."""
 ACKS = ("0", "1", "all")
 MODES = ("assign", "subscribe")
@@ -33,6 +33,8 @@ class TestSpec:
     workload: str = "queue"
     nemesis: tuple[str, ...] = ()
     nemesis_interval: float = 10.0
+    nemesis_targets: tuple[str, ...] = ()
+    """What the faults are aimed at, drawn from at random; empty: every target the workload offers."""
     acks: str = "all"
     idempotence: bool = False
     retries: int = 0
@@ -76,6 +78,9 @@ class TestSpec:
         unknown = [fault for fault in self.nemesis if fault not in FAULTS]
         if unknown:
             raise SpecError(f"nemesis: unknown fault(s) {', '.join(unknown)}; known: {', '.join(FAULTS)}")
+        if "partition" in self.nemesis and self.backend == "local":
+            raise SpecError("the partition fault needs the docker backend: local nodes share the host's network "
+                            "namespace, where no rule can tell which node sent a packet")
         for name in ("partitions", "concurrency", "replication_factor", "min_insync", "register_keys"):
             if getattr(self, name) < 1:
                 raise SpecError(f"{name} must be at least 1, not {getattr(self, name)}")
@@ -115,6 +120,7 @@ class TestSpec:
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["nemesis"] = list(self.nemesis)
+        data["nemesis_targets"] = list(self.nemesis_targets)
         return data
 
     @classmethod
@@ -124,8 +130,9 @@ class TestSpec:
         if unknown:
             raise SpecError(f"unknown spec field(s): {', '.join(unknown)}")
         values = dict(data)
-        if "nemesis" in values:
-            values["nemesis"] = tuple(values["nemesis"])
+        for name in ("nemesis", "nemesis_targets"):
+            if name in values:
+                values[name] = tuple(values[name])
         if "broker_overrides" in values:
             values["broker_overrides"] = {str(k): str(v) for k, v in values["broker_overrides"].items()}
         return cls(**values)

@@ -69,6 +69,11 @@ class DockerNode(Node):
     def is_paused(self) -> bool:
         return self._status() == "paused"
 
+    def reconnect(self) -> None:
+        """A stopped container's network namespace went away with its rules: only a running one has any."""
+        if self.is_running():
+            super().reconnect()
+
     def exec(self, argv: list[str]) -> tuple[int, str]:
         result = self.container.exec_run(argv)
         return result.exit_code, result.output.decode(errors="replace")

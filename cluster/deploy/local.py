@@ -35,6 +35,9 @@ BLOCK_CLAIMS = Path(tempfile.gettempdir()) / "logquake-local-blocks"
 
 
 class LocalNode(Node):
+    cannot_partition = ("local nodes share the host's network namespace, where the connections a node opens "
+                        "leave from 127.0.0.1 like every client's; partitions need the docker backend")
+
     def __init__(self, plan: NodePlan, directory: Path, claim: IO[bytes] | None = None) -> None:
         super().__init__(plan, directory)
         self._process: subprocess.Popen[bytes] | None = None

@@ -9,8 +9,9 @@ import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Sequence
 
+from cluster.deploy import netfilter
 from cluster.deploy.probes import accepts_connections, keeper_mode
 
 Role = Literal["keeper", "broker"]
@@ -125,6 +126,33 @@ class Node(ABC):
     @abstractmethod
     def log_text(self) -> str:
         """Everything the node has written to stdout and stderr so far."""
+
+    cannot_partition: str | None = None
+    """Why this kind of node cannot be cut off from its peers, or None when it can (see netfilter.py)."""
+
+    def isolate(self, peers: Sequence[str]) -> None:
+        """Drop every packet between this node and each of `peers` (hosts), both ways, until reconnect()."""
+        if self.cannot_partition:
+            raise NodeError(f"{self.name} cannot be cut off from its peers: {self.cannot_partition}")
+        self._netfilter(netfilter.isolate_command(self.host, peers), "cutting off")
+
+    def reconnect(self) -> None:
+        """Remove every partition rule naming this node: it reaches and is reached by everyone again."""
+        if self.cannot_partition:
+            return
+        code, listing = self.exec(netfilter.LISTING_COMMAND)
+        if code != 0:
+            if netfilter.chain_missing(listing):
+                return
+            raise NodeError(f"listing the partition rules of {self.name} failed (exit {code}): {listing.strip()}")
+        command = netfilter.reconnect_command(self.host, listing)
+        if command is not None:
+            self._netfilter(command, "reconnecting")
+
+    def _netfilter(self, command: list[str], doing: str) -> None:
+        code, output = self.exec(command)
+        if code != 0:
+            raise NodeError(f"{doing} {self.name} with iptables failed (exit {code}): {output.strip()}")
 
     def collect_logs(self, dest: Path) -> Path:
         """Write the node's log and config into dest/<name>/ (the run's store keeps them)."""
