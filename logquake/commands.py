@@ -15,10 +15,19 @@ from logquake import store
 from logquake.runner import check_run, exit_code, run, summary
 from logquake.spec import ACKS, BACKENDS, CLIENTS, FAULTS, KEEPER_ONLY_WORKLOADS, MODES, TARGETS, WORKLOADS, SpecError
 from logquake.spec import TestSpec
+from workloads import workload as workload_for
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in value.split(",") if name.strip() and name.strip() != "none")
+
+
+def _names(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[str, ...]:
+    return _split(value)
 
 
 def _faults(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[str, ...]:
-    names = tuple(name.strip() for name in value.split(",") if name.strip() and name.strip() != "none")
+    names = _split(value)
     unknown = [name for name in names if name not in FAULTS]
     if unknown:
         raise click.BadParameter(f"unknown fault(s) {', '.join(unknown)}; choose from {', '.join(FAULTS)} or none")
@@ -45,6 +54,9 @@ def _override(_ctx: click.Context, _param: click.Parameter, values: tuple[str, .
               help=f"Comma-separated faults: {', '.join(FAULTS)} (or none).")
 @click.option("--nemesis-interval", type=float, default=10.0, show_default=True,
               help="Seconds between starting and stopping a fault.")
+@click.option("--nemesis-targets", default="", callback=_names,
+              help="Comma-separated targets the faults are aimed at, e.g. partition-leader or one,majority "
+                   "(default: every target the workload offers).")
 @click.option("--acks", type=click.Choice(ACKS), default="all", show_default=True)
 @click.option("--idempotence/--no-idempotence", default=False, show_default=True)
 @click.option("--retries", type=int, default=0, show_default=True, help="Producer retries.")
@@ -84,6 +96,11 @@ def run_command(name: str | None, store_root: Path, **options: object) -> None:
         spec = TestSpec(name=name or default_name, **options)  # type: ignore[arg-type]
     except SpecError as error:
         raise click.UsageError(str(error)) from None
+    offered = workload_for(spec.workload).fault_targets(spec)
+    unknown = [target for target in spec.nemesis_targets if target not in offered]
+    if unknown:
+        raise click.UsageError(f"--nemesis-targets: {', '.join(unknown)} not offered by the {spec.workload} workload "
+                               f"here; choose from {', '.join(offered)}")
     outcome = run(spec, store_root)
     click.echo(summary(outcome.results, outcome.run_dir))
     sys.exit(outcome.exit_code)

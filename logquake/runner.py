@@ -270,7 +270,8 @@ class Run:
         if self.nemesis is None:
             return phases()
         interval = round(self.spec.nemesis_interval * SECOND)
-        schedule = FaultSchedule(tuple(self.spec.nemesis), self.workload.fault_targets(self.spec), interval)
+        targets = self.spec.nemesis_targets or self.workload.fault_targets(self.spec)
+        schedule = FaultSchedule(tuple(self.spec.nemesis), tuple(targets), interval)
         return on_nemesis(phases(TimeLimit(limit, schedule), heal_all(self.spec.nemesis)))
 
     def drive(self, gen: Generator) -> None:

@@ -46,7 +46,8 @@ def test_write_json_replaces_whole_files(tmp_path):
 specs = st.builds(
     TestSpec,
     name=st.from_regex(r"[a-z][a-z0-9-]{0,12}", fullmatch=True),
-    nemesis=st.lists(st.sampled_from(["kill", "pause", "restart"]), unique=True).map(tuple),
+    nemesis=st.lists(st.sampled_from(["kill", "pause", "restart", "partition"]), unique=True).map(tuple),
+    nemesis_targets=st.lists(st.sampled_from(["one", "majority", "partition-leader"]), unique=True).map(tuple),
     acks=st.sampled_from(["0", "1", "all"]),
     retries=st.integers(0, 10),
     partitions=st.integers(1, 12),
