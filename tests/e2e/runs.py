@@ -178,3 +178,19 @@ def isolating_run(store: Path, acks: str) -> WatchedRun:
     assert ("start-isolate-leader", "ok") in watched.nemesis_ops(), watched.output
     assert not leftovers(watched)
     return watched
+
+
+PARTITIONING = ["--workload", "queue", "--nemesis", "partition", "--nemesis-targets", "partition-leader",
+                "--nemesis-interval", "12", *THREE_NODES, "--partitions", "1",
+                "--broker-override", "zookeeper.session.timeout.ms=6000", "--time-limit", "30",
+                "--final-time-limit", "15", "--rate", "100", "--concurrency", "4", "--seed", "4", "--backend", "docker"]
+"""Jepsen's Kafka case: the one partition's leader is cut off from the other brokers and the keepers for
+12 s, while clients on the host still reach it. Its keeper session (6 s) expires, the controller elects
+a follower, and the old leader truncates what only it had when it rejoins."""
+
+
+def partitioning_run(store: Path, acks: str) -> WatchedRun:
+    watched = logquake_run(store, ["--acks", acks, *PARTITIONING])
+    assert {("start-partition", "ok"), ("stop-partition", "ok")} <= set(watched.nemesis_ops()), watched.output
+    assert not leftovers(watched)
+    return watched
