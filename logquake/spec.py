@@ -78,9 +78,6 @@ class TestSpec:
         unknown = [fault for fault in self.nemesis if fault not in FAULTS]
         if unknown:
             raise SpecError(f"nemesis: unknown fault(s) {', '.join(unknown)}; known: {', '.join(FAULTS)}")
-        if "partition" in self.nemesis and self.backend == "local":
-            raise SpecError("the partition fault needs the docker backend: local nodes share the host's network "
-                            "namespace, where no rule can tell which node sent a packet")
         for name in ("partitions", "concurrency", "replication_factor", "min_insync", "register_keys"):
             if getattr(self, name) < 1:
                 raise SpecError(f"{name} must be at least 1, not {getattr(self, name)}")

@@ -1,6 +1,6 @@
 """Network partitions: the targets are cut off, as one group, from every other node of the cluster.
 
-Jepsen's partition through iptables DROP rules (cluster/deploy/netfilter.py) on the isolated nodes
+Jepsen's partition through iptables DROP rules (cluster/deploy/netfilter.py) for the isolated nodes
 only, both ways, so the group still talks within itself and every node outside keeps talking to the
 rest. Targets are drawn as for process faults: a share of the nodes ("one" isolates a single
 node, "minority" and "majority" split the cluster), a role holder ("partition-leader",
@@ -43,4 +43,4 @@ class NetworkPartition(ProcessFault):
         return {**done, "cut_off_from": [node.name for node in self._outside]}
 
     def _isolate(self, node: Node) -> None:
-        node.isolate([peer.host for peer in self._outside])
+        node.isolate(self._outside)

@@ -9,7 +9,10 @@ is a lock on a file per block, held by the process that deployed the run and inh
 it lasts until the backend is released or all of them have ended, so a `cluster up` whose command
 returned keeps its block, and a crashed run keeps it only while its nodes live.
 Each node runs in its own session: pause and kill reach its whole process group. `exec` runs on
-the host, which is the only network namespace local nodes have.
+the host, which is the only network namespace local nodes have. As root with cgroup v2, each node
+also runs in a cgroup of its own (node_cgroups.py), which is how partitions tell its packets apart;
+their rules live in a host chain per block, removed when the run is released and, after a crash,
+when the block is claimed again.
 """
 
 from __future__ import annotations
@@ -22,10 +25,12 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import IO
+from typing import IO, Sequence
 
+from cluster.deploy import netfilter, node_cgroups
 from cluster.deploy.backend import Backend, DeployError
 from cluster.deploy.node import BROKER_PORT, KEEPER_CLIENT_PORT, KEEPER_ELECTION_PORT, KEEPER_PEER_PORT, Node, NodePlan, NodeError
+from cluster.deploy.node_cgroups import BlockCgroups
 
 PID_FILE = "node.pid"
 """Written while a node runs, so that a crashed run's processes can be found and ended (cleanup.py)."""
@@ -35,15 +40,34 @@ BLOCK_CLAIMS = Path(tempfile.gettempdir()) / "logquake-local-blocks"
 
 
 class LocalNode(Node):
-    cannot_partition = ("local nodes share the host's network namespace, where the connections a node opens "
-                        "leave from 127.0.0.1 like every client's; partitions need the docker backend")
+    partition_hooks = ("OUTPUT",)
+    """Loopback packets are all generated here, so OUTPUT sees every one of them."""
 
-    def __init__(self, plan: NodePlan, directory: Path, claim: IO[bytes] | None = None) -> None:
+    def __init__(self, plan: NodePlan, directory: Path, claim: IO[bytes] | None = None,
+                 cgroups: BlockCgroups | None = None) -> None:
         super().__init__(plan, directory)
         self._process: subprocess.Popen[bytes] | None = None
         self._paused = False
         self._claim = claim
         """The run's address block claim, passed on to the process (see the module docstring)."""
+        self._cgroups = cgroups
+        self._cgroup = cgroups.create(plan.name) if cgroups is not None else None
+        """The node's own cgroup, which its process and exec() join: how iptables tells its packets apart."""
+        self.cannot_partition = None if cgroups is not None else node_cgroups.unavailable_reason()
+
+    @property
+    def partition_chain(self) -> str:
+        return local_chain(self.host)
+
+    def partition_drops(self, peers: Sequence[Node]) -> list[netfilter.Match]:
+        """By cgroup: what this node sends to a peer's address, and what each peer sends to this node's."""
+        assert self._cgroups is not None and self._cgroup is not None, "isolate() checks cannot_partition first"
+        mine = ("-m", "cgroup", "--path", self._cgroups.relative(self._cgroup))
+        drops = [(*mine, "-d", peer.host) for peer in peers]
+        for peer in peers:
+            assert isinstance(peer, LocalNode) and peer._cgroup is not None, f"{peer.name} is not a local node"
+            drops.append(("-m", "cgroup", "--path", self._cgroups.relative(peer._cgroup), "-d", self.host))
+        return drops
 
     @property
     def log_path(self) -> Path:
@@ -52,7 +76,7 @@ class LocalNode(Node):
     def start(self) -> None:
         if self.is_running():
             raise NodeError(f"{self.name} is already running")
-        command = [sys.executable, *self.plan.python_arguments(str(self.config_path.resolve()))]
+        command = self._in_cgroup([sys.executable, *self.plan.python_arguments(str(self.config_path.resolve()))])
         with open(self.log_path, "ab") as log:
             self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                              cwd=self.directory, start_new_session=True,
@@ -93,11 +117,15 @@ class LocalNode(Node):
         return self.is_running() and self._paused
 
     def exec(self, argv: list[str]) -> tuple[int, str]:
-        result = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=self.directory)
+        """Runs on the host, in the node's cgroup: what it sends counts as the node's for partitions."""
+        result = subprocess.run(self._in_cgroup(argv), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=self.directory)
         return result.returncode, result.stdout.decode(errors="replace")
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def _in_cgroup(self, argv: list[str]) -> list[str]:
+        return argv if self._cgroup is None else node_cgroups.joining(self._cgroup, argv)
 
     def _signal(self, signum: int) -> None:
         assert self._process is not None
@@ -124,6 +152,8 @@ class LocalBackend(Backend):
         self.run_id = run_id
         self._nodes: list[LocalNode] = []
         self._claim: IO[bytes] | None = None
+        self._cgroups: BlockCgroups | None = None
+        self._chain = ""
 
     def hosts(self, count: int) -> list[str]:
         BLOCK_CLAIMS.mkdir(exist_ok=True)
@@ -134,24 +164,46 @@ class LocalBackend(Backend):
             hosts = [f"127.0.{block}.{2 + i}" for i in range(count)]
             if all(_port_free(host, port) for host in hosts for port in _PORTS):
                 self._claim = claim
+                self._prepare_partitions(hosts[0])
                 return hosts
             claim.close()
         raise DeployError(f"no unclaimed block of {count} loopback addresses 127.0.N.2.. has ports {_PORTS} free")
+
+    def _prepare_partitions(self, host: str) -> None:
+        """Cgroups for the block's nodes, once what a crashed run left on the block (rules, cgroups) is gone."""
+        root = node_cgroups.cgroup2_root()
+        if root is None or node_cgroups.unavailable_reason() is not None:
+            return
+        self._chain = local_chain(host)
+        self._cgroups = BlockCgroups(root, self._chain)
+        _remove_partitions(self._cgroups, self._chain)
 
     def data_dir(self, node_directory: Path) -> str:
         return str(node_directory.resolve())
 
     def create(self, plan: NodePlan, directory: Path) -> Node:
-        node = LocalNode(plan, directory, self._claim)
+        node = LocalNode(plan, directory, self._claim, self._cgroups)
         self._nodes.append(node)
         return node
 
     def release(self) -> None:
         for node in self._nodes:
             node.kill()
+        if self._cgroups is not None:
+            _remove_partitions(self._cgroups, self._chain)
         if self._claim is not None:
             self._claim.close()
             self._claim = None
+
+
+def local_chain(host: str) -> str:
+    """The host's partition chain for the loopback block of `host`: one per block, as a block is one run's."""
+    return "logquake-" + host.rsplit(".", 1)[0]
+
+
+def _remove_partitions(cgroups: BlockCgroups, chain: str) -> None:
+    subprocess.run(netfilter.remove_chain_command(chain, LocalNode.partition_hooks), check=False, capture_output=True)
+    cgroups.remove()
 
 
 def _claimed(block: int) -> IO[bytes] | None:

@@ -1,44 +1,65 @@
-"""Network partitions with iptables, Jepsen's way: DROP rules in a node's own network namespace.
+"""Network partitions with iptables, Jepsen's way: DROP rules where a node's packets pass.
 
-A node is cut off from its peers by rules in one chain of its namespace, hooked from INPUT and
-OUTPUT, that drop packets both ways (node to peer, peer to node). Only the isolated node carries
-rules, so a peer that is killed or paused meanwhile is never touched, and nodes cut off together
-still talk among themselves. This needs a namespace per node whose packets carry the node's own
-address: a container has one. Local processes share the host's, where a connection a node opens
-leaves from 127.0.0.1 like every client's, so no rule could tell which node sent it.
+A node is cut off from its peers by rules in one chain, each rule tagged with the node's name in a
+comment, so that reconnecting removes exactly that node's rules. Only the isolated node's rules are
+ever added, and they drop packets both ways, so a peer that is killed or paused meanwhile is never
+touched and nodes cut off together still talk among themselves. Where the rules live depends on
+the backend: a container has a namespace of its own, with a chain hooked from INPUT and OUTPUT and
+rules by address; local nodes share the host's, where a connection a node opens leaves from
+127.0.0.1 like every client's, so its rules match the node's cgroup instead (node_cgroups.py).
 
-These functions build the commands; a node handle runs them in its namespace.
+These functions build the commands; a node handle runs them where its packets pass.
 """
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 
-CHAIN = "logquake-partition"
+CONTAINER_CHAIN = "logquake-partition"
+"""The chain in each container's own namespace, where nothing else of ours lives."""
 _NO_CHAIN = "No chain/target/match by that name"
 
+Match = tuple[str, ...]
+"""The iptables match of one DROP rule, e.g. ("-s", "10.0.0.2", "-d", "10.0.0.3")."""
 
-def isolate_command(host: str, peers: Sequence[str]) -> list[str]:
-    """One shell command that creates and hooks the chain if needed and drops host <-> each peer."""
+
+def address_drops(host: str, peers: Sequence[str]) -> list[Match]:
+    """Packets between host and each peer, both ways, told apart by their addresses."""
+    return [match for peer in peers for match in (("-s", host, "-d", peer), ("-s", peer, "-d", host))]
+
+
+def isolate_command(chain: str, hooks: Sequence[str], owner: str, drops: Sequence[Match]) -> list[str]:
+    """One shell command that creates and hooks the chain if needed and appends owner's DROP rules."""
     lines = [
         "set -e",
-        f"iptables -w -N {CHAIN} 2>/dev/null || iptables -w -S {CHAIN} >/dev/null",
-        *(f"iptables -w -C {hook} -j {CHAIN} 2>/dev/null || iptables -w -I {hook} -j {CHAIN}" for hook in ("INPUT", "OUTPUT")),
-        *(f"iptables -w -A {CHAIN} {' '.join(rule)} -j DROP" for rule in _both_ways(host, peers)),
+        f"iptables -w -N {chain} 2>/dev/null || iptables -w -S {chain} >/dev/null",
+        *(f"iptables -w -C {hook} -j {chain} 2>/dev/null || iptables -w -I {hook} -j {chain}" for hook in hooks),
+        *(f"iptables -w -A {chain} {' '.join(match)} -m comment --comment {_tag(owner)} -j DROP" for match in drops),
     ]
     return ["sh", "-c", "\n".join(lines)]
 
 
-LISTING_COMMAND = ["iptables", "-w", "-S", CHAIN]
+def listing_command(chain: str) -> list[str]:
+    return ["iptables", "-w", "-S", chain]
 
 
-def reconnect_command(host: str, listing: str) -> list[str] | None:
-    """The deletions of every rule in `listing` (iptables -S output) that names `host`; None if there are none."""
-    mine = f"{host}/32"
-    rules = [line.split()[2:] for line in listing.splitlines() if line.startswith(f"-A {CHAIN} ") and mine in line.split()]
+def reconnect_command(chain: str, owner: str, listing: str) -> list[str] | None:
+    """The deletions of owner's rules in `listing` (iptables -S output); None if it has none."""
+    rules = [words[2:] for words in map(shlex.split, listing.splitlines())
+             if words[:2] == ["-A", chain] and _tag(owner) in words]
     if not rules:
         return None
-    return ["sh", "-c", "\n".join(["set -e", *(f"iptables -w -D {CHAIN} {' '.join(rule)}" for rule in rules)])]
+    return ["sh", "-c", "\n".join(["set -e", *(f"iptables -w -D {chain} {shlex.join(rule)}" for rule in rules)])]
+
+
+def remove_chain_command(chain: str, hooks: Sequence[str]) -> list[str]:
+    """Unhooks, flushes and deletes the chain: every partition in it is gone; a missing chain is no error."""
+    return ["sh", "-c", "\n".join([
+        *(f"while iptables -w -D {hook} -j {chain} 2>/dev/null; do :; done" for hook in hooks),
+        f"iptables -w -F {chain} 2>/dev/null || true",
+        f"iptables -w -X {chain} 2>/dev/null || true",
+    ])]
 
 
 def chain_missing(output: str) -> bool:
@@ -46,5 +67,5 @@ def chain_missing(output: str) -> bool:
     return _NO_CHAIN in output
 
 
-def _both_ways(host: str, peers: Sequence[str]) -> list[tuple[str, ...]]:
-    return [rule for peer in peers for rule in (("-s", host, "-d", peer), ("-s", peer, "-d", host))]
+def _tag(owner: str) -> str:
+    return f"logquake:{owner}"

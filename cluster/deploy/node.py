@@ -128,24 +128,36 @@ class Node(ABC):
         """Everything the node has written to stdout and stderr so far."""
 
     cannot_partition: str | None = None
-    """Why this kind of node cannot be cut off from its peers, or None when it can (see netfilter.py)."""
+    """Why this node cannot be cut off from its peers, or None when it can (see netfilter.py)."""
+    partition_hooks: tuple[str, ...] = ("INPUT", "OUTPUT")
 
-    def isolate(self, peers: Sequence[str]) -> None:
-        """Drop every packet between this node and each of `peers` (hosts), both ways, until reconnect()."""
+    @property
+    def partition_chain(self) -> str:
+        """The iptables chain, where exec() runs, that holds this node's partition rules."""
+        return netfilter.CONTAINER_CHAIN
+
+    def partition_drops(self, peers: Sequence[Node]) -> list[netfilter.Match]:
+        """The packets to drop to cut this node off from `peers`: in a namespace of its own, by address."""
+        return netfilter.address_drops(self.host, [peer.host for peer in peers])
+
+    def isolate(self, peers: Sequence[Node]) -> None:
+        """Drop every packet between this node and each of `peers`, both ways, until reconnect()."""
         if self.cannot_partition:
             raise NodeError(f"{self.name} cannot be cut off from its peers: {self.cannot_partition}")
-        self._netfilter(netfilter.isolate_command(self.host, peers), "cutting off")
+        command = netfilter.isolate_command(self.partition_chain, self.partition_hooks, self.name,
+                                            self.partition_drops(peers))
+        self._netfilter(command, "cutting off")
 
     def reconnect(self) -> None:
-        """Remove every partition rule naming this node: it reaches and is reached by everyone again."""
+        """Remove this node's partition rules: it reaches and is reached by everyone again."""
         if self.cannot_partition:
             return
-        code, listing = self.exec(netfilter.LISTING_COMMAND)
+        code, listing = self.exec(netfilter.listing_command(self.partition_chain))
         if code != 0:
             if netfilter.chain_missing(listing):
                 return
             raise NodeError(f"listing the partition rules of {self.name} failed (exit {code}): {listing.strip()}")
-        command = netfilter.reconnect_command(self.host, listing)
+        command = netfilter.reconnect_command(self.partition_chain, self.name, listing)
         if command is not None:
             self._netfilter(command, "reconnecting")
 
