@@ -43,6 +43,13 @@ log4j.appender.CONSOLE.layout.ConversionPattern=%d{ISO8601} [myid:%X{myid}] - %-
 ZOOKEEPER_HEAP = "-Xmx512m"
 
 
+def zookeeper_command(config: Path) -> list[str]:
+    """Apache ZooKeeper's JVM command line for `config`, whose directory comes first on the classpath
+    so that the log4j.properties beside it is found."""
+    classpath = ":".join([str(config.parent), str(ZOOKEEPER_JAR), *map(str, LOGGING_JARS)])
+    return ["java", ZOOKEEPER_HEAP, "-cp", classpath, ZOOKEEPER_MAIN, str(config)]
+
+
 class EnsembleError(RuntimeError):
     """A server that would not start, stop or serve; the message carries the end of its log."""
 
@@ -119,8 +126,7 @@ class EnsembleNode:
     def command(self) -> list[str]:
         if self.kind == "keeper":
             return [sys.executable, "-m", KEEPER_MODULE, "--config", str(self.config_path)]
-        classpath = ":".join([str(self.directory), str(ZOOKEEPER_JAR), *map(str, LOGGING_JARS)])
-        return ["java", ZOOKEEPER_HEAP, "-cp", classpath, ZOOKEEPER_MAIN, str(self.config_path)]
+        return zookeeper_command(self.config_path)
 
     def start(self) -> None:
         """Launches the process without waiting for it to serve: an ensemble only serves once a quorum is up."""

@@ -4,7 +4,7 @@ Both backends start every node as a Python module; for the zookeeper target a ke
 one instead of keeper, on the very same zoo.cfg and myid. It writes ZooKeeper's console logging
 beside the config and then replaces itself with the JVM (exec), so the node's pid, process group
 and signals (kill, pause, graceful stop) are ZooKeeper's own, exactly as for keeper. The command is
-the one keeper_ensemble runs ZooKeeper with: Debian's jar, its logging binding, QuorumPeerMain.
+keeper_ensemble's: Debian's jar, its logging binding, QuorumPeerMain.
 """
 
 from __future__ import annotations
@@ -14,22 +14,9 @@ import os
 import sys
 from pathlib import Path
 
-from cluster.deploy.keeper_ensemble import (
-    LOGGING_JARS,
-    ZOOKEEPER_HEAP,
-    ZOOKEEPER_JAR,
-    ZOOKEEPER_LOG4J,
-    ZOOKEEPER_MAIN,
-    unavailable_reason,
-)
+from cluster.deploy.keeper_ensemble import ZOOKEEPER_LOG4J, unavailable_reason, zookeeper_command
 
 EXIT_UNAVAILABLE = 2
-
-
-def command(config: Path) -> list[str]:
-    """The JVM command line; the config's directory comes first on the classpath for log4j.properties."""
-    classpath = ":".join([str(config.parent), str(ZOOKEEPER_JAR), *map(str, LOGGING_JARS)])
-    return ["java", ZOOKEEPER_HEAP, "-cp", classpath, ZOOKEEPER_MAIN, str(config)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     (config.parent / "log4j.properties").write_text(ZOOKEEPER_LOG4J)
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execvp("java", command(config))
+    os.execvp("java", zookeeper_command(config))
 
 
 if __name__ == "__main__":
