@@ -18,6 +18,7 @@ from logquake.commands import check_command, run_command
 from logquake.history import read_history
 from logquake.runner import run
 from logquake.spec import TestSpec
+from tests.e2e.runs import alive
 
 ROOT = Path(__file__).resolve().parents[2]
 ONE_BROKER = ["--backend", "local", "--brokers", "1", "--keepers", "0", "--replication-factor", "1",
@@ -36,13 +37,6 @@ def node_pid(run_dir: Path, node: str) -> int:
 def leftovers(run_dir: Path) -> list[psutil.Process]:
     """Processes still running from the run's directory (its nodes' configs live there)."""
     return [p for p in psutil.process_iter(["cmdline"]) if str(run_dir) in " ".join(p.info["cmdline"] or [])]
-
-
-def gone(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return True
 
 
 def test_a_run_with_pauses_is_valid_and_stores_everything(tmp_path):
@@ -127,7 +121,7 @@ def test_sigint_heals_tears_down_and_keeps_partial_results(tmp_path):
             child.wait()
     assert child.returncode == 2, output
     assert "(partial: interrupted by the user (SIGINT))" in output, output
-    assert gone(broker.pid)
+    assert not alive(broker.pid)
     assert not leftovers(run_dir)
     results = json.loads((run_dir / store.RESULTS).read_text())
     assert results["interrupted"] is True
