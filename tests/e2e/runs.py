@@ -54,13 +54,20 @@ class WatchedRun:
         return self.results["queue"]["anomalies"][name]
 
 
+def heeding_sigint() -> None:
+    """For a child that must take Ctrl-C: a shell that started the tests in the background (SIGINT ignored,
+    as POSIX has it) would otherwise pass that on, and Python only turns SIGINT into KeyboardInterrupt when
+    it is not ignored at startup."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def logquake_run(store: Path, arguments: list[str], timeout: float = 300,
                  interrupt_when: Condition | None = None) -> WatchedRun:
     """Runs `python -m logquake run` to its end (SIGINT once interrupt_when(run_dir) holds, if given)."""
     output_path = store.parent / f"{store.name}-output.txt"
     with open(output_path, "wb") as output:
         child = subprocess.Popen([sys.executable, "-m", "logquake", "run", "--store", str(store), *arguments],
-                                 cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
+                                 cwd=ROOT, stdout=output, stderr=subprocess.STDOUT, preexec_fn=heeding_sigint)
     watched = WatchedRun(-1, "", store / "latest")
     deadline = time.monotonic() + timeout
     interrupted = False

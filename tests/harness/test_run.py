@@ -18,7 +18,7 @@ from logquake.commands import check_command, run_command
 from logquake.history import read_history
 from logquake.runner import run
 from logquake.spec import TestSpec
-from tests.e2e.runs import alive
+from tests.e2e.runs import alive, heeding_sigint
 
 ROOT = Path(__file__).resolve().parents[2]
 ONE_BROKER = ["--backend", "local", "--brokers", "1", "--keepers", "0", "--replication-factor", "1",
@@ -100,7 +100,7 @@ def test_check_refuses_a_directory_that_is_not_a_run(tmp_path):
 def test_sigint_heals_tears_down_and_keeps_partial_results(tmp_path):
     child = subprocess.Popen([sys.executable, "-m", "logquake", "run", *ONE_BROKER, "--store",
                               str(tmp_path), "--nemesis", "pause", "--nemesis-interval", "2", "--time-limit", "120"],
-                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, preexec_fn=heeding_sigint)
     try:
         history_path = tmp_path / "latest" / "history.jsonl"
         deadline = time.monotonic() + 90
