@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from checkers.history import NEMESIS, Op
+from harness.history import NEMESIS, Op
 
 COLOURS = {"kill": "#E9A4A0", "pause": "#A0B1E9", "restart": "#C9A0E9", "partition": "#E9DCA0",
            "clock": "#A0E9E3", "disk": "#99F2E2"}

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from checkers.history import NEMESIS, HistoryError, Op, pair
+from harness.history import NEMESIS, Event, HistoryError, Op, pair
 from pyporcupine import CheckResult, LinearizationInfo, Operation, check_operations_verbose
 from pyporcupine.formats.encoding import encode
 from pyporcupine.formats.records import JepsenOp
@@ -56,7 +56,7 @@ def argument(op: Op, value: Any, fields: tuple[str, ...]) -> dict[str, Any]:
     return value
 
 
-def client_ops(history: list[dict[str, Any]]) -> list[Op]:
+def client_ops(history: list[Event]) -> list[Op]:
     """Client operations that may have happened: nemesis ops and definite failures are left out."""
     return [op for op in pair(history) if op.process != NEMESIS and op.type != "fail"]
 

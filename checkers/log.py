@@ -13,9 +13,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from checkers.linearizability import WORDS, anomaly, argument, check_keys, client_ops, key_case, overall, record
-from checkers.linearizability import results
-from checkers.linearizability import visualize
+from checkers.linearizability import (
+    WORDS,
+    anomaly,
+    argument,
+    check_keys,
+    client_ops,
+    key_case,
+    overall,
+    record,
+    results,
+    visualize,
+)
+from harness.history import Event
 from pyporcupine import CheckResult
 from pyporcupine.formats.records import JepsenOp
 
@@ -29,7 +39,7 @@ GUARANTEES = [
 ]
 
 
-def check_log(test: dict[str, Any], history: list[dict[str, Any]], out_dir: Path) -> dict[str, Any]:
+def check_log(test: dict[str, Any], history: list[Event], out_dir: Path) -> dict[str, Any]:
     """{"valid", "reasons", "claim", "anomalies", "keys": {partition: verdict}, "summary", "visualization"}."""
     model, checks, info = check_keys(MODEL, _records(history))
     result = overall(check.result for check in checks)
@@ -40,7 +50,7 @@ def check_log(test: dict[str, Any], history: list[dict[str, Any]], out_dir: Path
     return results(MODEL, checks, anomalies, words, {"guarantees": GUARANTEES}, visualization)
 
 
-def _records(history: list[dict[str, Any]]) -> list[JepsenOp]:
+def _records(history: list[Event]) -> list[JepsenOp]:
     """Appends {"partition", "value"}, acknowledged with their "offset"; reads done {"partition", "offset", "value"}.
 
     A read that did not complete has no offset, so it says nothing and is left out.

@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from checkers.faults import FaultInterval, fault_intervals
-from checkers.history import NEMESIS, Op, pair
+from harness.history import NEMESIS, Event, Op, pair
 from checkers.stats import QUANTILES, quantile
 
 OUTCOME_COLOURS = {"ok": "#4C9A2A", "fail": "#D1495B", "info": "#EDAE49"}
@@ -31,7 +31,7 @@ BUCKETS = 60
 FILES = ("latency-raw.png", "latency-quantiles.png", "rate.png")
 
 
-def plot_perf(test: dict[str, Any], history: list[dict[str, Any]], out_dir: Path) -> list[Path]:
+def plot_perf(test: dict[str, Any], history: list[Event], out_dir: Path) -> list[Path]:
     ops = pair(history)
     client = [op for op in ops if op.process != NEMESIS]
     faults = fault_intervals(ops)

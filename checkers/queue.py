@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checkers.claim import Claim
-from checkers.history import OUTCOMES, HistoryError, Op, pair
+from harness.history import COMPLETIONS, Event, HistoryError, Op, pair
 
 EXAMPLES = 8
 """Examples kept per anomaly; counts are always complete."""
@@ -110,7 +110,7 @@ class Findings:
             self.examples[anomaly].append({**case, "forbidden": forbidden})
 
 
-def check_queue(test: dict[str, Any], history: list[dict[str, Any]]) -> dict[str, Any]:
+def check_queue(test: dict[str, Any], history: list[Event]) -> dict[str, Any]:
     """The queue workload's verdict: {"valid", "reasons", "claim", "anomalies", "final_reads", "summary"}."""
     claim = Claim.from_test(test)
     ops = pair(history)
@@ -358,7 +358,7 @@ def _results(claim: Claim, findings: Findings, final_reads: dict[str, Any], send
     anomalies = {name: {"count": findings.count[name], "forbidden": findings.forbidden[name],
                         "allowed": findings.count[name] - findings.forbidden[name],
                         "rule": RULES[name], "examples": findings.examples[name]} for name in ANOMALIES}
-    outcomes = {outcome: sum(s.op.type == outcome for s in sends) for outcome in OUTCOMES}
+    outcomes = {outcome: sum(s.op.type == outcome for s in sends) for outcome in COMPLETIONS}
     summary = {
         "sends": outcomes,
         "acknowledged_read": sum(s.op.type == "ok" and s.value in order.read_by for s in sends),

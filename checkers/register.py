@@ -33,6 +33,7 @@ from checkers.linearizability import (
     results,
     visualize,
 )
+from harness.history import Event
 from pyporcupine import CheckResult, Operation, check_operations
 from pyporcupine.formats.records import JepsenOp
 from pyporcupine.models import KeyedModel
@@ -46,7 +47,7 @@ RULES = {
 }
 
 
-def check_register(test: dict[str, Any], history: list[dict[str, Any]], out_dir: Path) -> dict[str, Any]:
+def check_register(test: dict[str, Any], history: list[Event], out_dir: Path) -> dict[str, Any]:
     """{"valid", "reasons", "claim", "anomalies", "keys": {key: verdict}, "summary", "visualization"}."""
     sync_reads = bool(test.get("register_sync_reads", False))
     deadline = time.monotonic() + CHECK_TIMEOUT
@@ -65,7 +66,7 @@ def check_register(test: dict[str, Any], history: list[dict[str, Any]], out_dir:
     return results(MODEL, checks, anomalies, words, claim, visualization)
 
 
-def _records(history: list[dict[str, Any]]) -> list[JepsenOp]:
+def _records(history: list[Event]) -> list[JepsenOp]:
     """Invocations carry {"key", "value"}; a read's ok completion carries the value read."""
     records = []
     for op in client_ops(history):

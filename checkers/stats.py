@@ -10,12 +10,12 @@ import math
 from collections import defaultdict
 from typing import Any
 
-from checkers.history import NEMESIS, OUTCOMES, Op, pair
+from harness.history import COMPLETIONS, NEMESIS, Event, Op, pair
 
 QUANTILES = {"p50": 0.5, "p95": 0.95, "p99": 0.99, "max": 1.0}
 
 
-def check_stats(history: list[dict[str, Any]]) -> dict[str, Any]:
+def check_stats(history: list[Event]) -> dict[str, Any]:
     """{"valid", "duration_s", "total": {...}, "by_f": {f: {...}}, "nemesis": {f: {outcome: n}}}."""
     ops = pair(history)
     duration_s = _duration_s(history)
@@ -23,7 +23,7 @@ def check_stats(history: list[dict[str, Any]]) -> dict[str, Any]:
     by_f: dict[str, list[Op]] = defaultdict(list)
     for op in client:
         by_f[op.f].append(op)
-    nemesis: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(OUTCOMES, 0))
+    nemesis: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COMPLETIONS, 0))
     for op in ops:
         if op.process == NEMESIS:
             nemesis[op.f][op.type] += 1
@@ -42,7 +42,7 @@ def check_stats(history: list[dict[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def _duration_s(history: list[dict[str, Any]]) -> float:
+def _duration_s(history: list[Event]) -> float:
     if not history:
         return 0.0
     times = [event["time"] for event in history]
@@ -50,7 +50,7 @@ def _duration_s(history: list[dict[str, Any]]) -> float:
 
 
 def _summary(ops: list[Op], duration_s: float) -> dict[str, Any]:
-    counts = {outcome: sum(op.type == outcome for op in ops) for outcome in OUTCOMES}
+    counts = {outcome: sum(op.type == outcome for op in ops) for outcome in COMPLETIONS}
     latencies = sorted((op.end - op.start) / 1e6 for op in ops if op.end is not None)
     return {
         "count": len(ops), **counts,

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from checkers.faults import fault_intervals
-from checkers.history import NEMESIS, Op, pair
+from harness.history import NEMESIS, Event, Op, pair
 
 PX_PER_S = 500.0
 MAX_WIDTH_PX = 60_000
@@ -38,13 +38,13 @@ body { font: 12px sans-serif; margin: 8px; }
 """
 
 
-def write_timeline(test: dict[str, Any], history: list[dict[str, Any]], out_dir: Path) -> Path:
+def write_timeline(test: dict[str, Any], history: list[Event], out_dir: Path) -> Path:
     path = out_dir / "timeline.html"
     path.write_text(render_timeline(test, history), encoding="utf-8")
     return path
 
 
-def render_timeline(test: dict[str, Any], history: list[dict[str, Any]]) -> str:
+def render_timeline(test: dict[str, Any], history: list[Event]) -> str:
     ops = pair(history)
     end_ns = max((event["time"] for event in history), default=0)
     scale = _px_per_ns(end_ns)

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from cluster.deploy.deployment import Deployment
-from nemesis.base import Composite, Nemesis, NemesisError
+from harness.seams import Deployment, Nemesis
+from nemesis.base import Composite, NemesisError
 from nemesis.leader_isolation import NAME as LEADER_ISOLATION
 from nemesis.leader_isolation import LeaderIsolation
 from nemesis.net import NAME as PARTITION
@@ -23,7 +23,7 @@ from nemesis.net import NetworkPartition
 from nemesis.process import FAULTS as PROCESS_FAULTS
 from nemesis.process import Claims, ProcessFault, kinds
 
-__all__ = ["FAULTS", "Nemesis", "NemesisError", "build"]
+__all__ = ["FAULTS", "NemesisError", "build"]
 
 FAULTS = (*PROCESS_FAULTS, PARTITION, LEADER_ISOLATION)
 

@@ -1,35 +1,20 @@
-"""What every nemesis is: a set of op names it handles, invoke, heal, and what is active now.
+"""What every nemesis shares: the error a fault raises, and several nemeses composed as one.
 
-Process faults (process.py) are the first kind; network partitions, disk and clock faults are
-further modules with classes of this shape, and `build()` composes whichever a test names.
+A nemesis is harness.seams.Nemesis: the op names it handles, invoke, heal, and what is active now.
+Process faults (process.py) are the first kind; network partitions (net.py) and leader isolation
+(leader_isolation.py) are further ones, and `build()` composes whichever a test names.
 """
 
 from __future__ import annotations
 
 import threading
-from abc import ABC, abstractmethod
 from typing import Any
+
+from harness.seams import Nemesis
 
 
 class NemesisError(RuntimeError):
     """A fault could not be started or stopped; the runner records the op as failed (or info) with this message."""
-
-
-class Nemesis(ABC):
-    fs: frozenset[str]
-    """The op names ("start-kill", "stop-kill", ...) this nemesis handles."""
-
-    @abstractmethod
-    def invoke(self, f: str, value: Any) -> Any:
-        """Do what op f asks with target value; returns what was done (the ok op's value), raises NemesisError."""
-
-    @abstractmethod
-    def heal(self) -> list[dict[str, Any]]:
-        """Undo every active fault, waiting until the nodes serve again; returns what was undone."""
-
-    @abstractmethod
-    def active(self) -> list[str]:
-        """Active faults in a few words each, e.g. "kill b2"."""
 
 
 class Composite(Nemesis):

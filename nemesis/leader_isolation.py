@@ -24,7 +24,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from cluster.deploy.deployment import Deployment
+from harness.seams import Deployment
 from nemesis.base import NemesisError
 from nemesis.process import Claims, FaultKind, ProcessFault, kinds
 

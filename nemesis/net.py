@@ -15,8 +15,7 @@ from __future__ import annotations
 from operator import methodcaller
 from typing import Any
 
-from cluster.deploy.deployment import Deployment
-from cluster.deploy.node import Node
+from harness.seams import Deployment, Node
 from nemesis.base import NemesisError
 from nemesis.process import Action, Claims, FaultKind, ProcessFault
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from operator import methodcaller
 from typing import Any
 
-from cluster.deploy.deployment import Deployment
-from cluster.deploy.node import Node, NodeError
-from nemesis.base import Nemesis, NemesisError
+from cluster.deploy.node import NodeError
+from harness.seams import Deployment, Nemesis, Node
+from nemesis.base import NemesisError
 from nemesis.targets import ROLE_HOLDERS, Locator, choose_share
 
 

@@ -18,9 +18,8 @@ from confluent_kafka.admin import AdminClient
 from kazoo.client import KazooClient
 from kazoo.exceptions import NoNodeError
 
-from cluster.deploy.deployment import Deployment
-from cluster.deploy.node import Node
 from cluster.deploy.probes import keeper_mode
+from harness.seams import Deployment, Node
 from nemesis.base import NemesisError
 
 _log = logging.getLogger(__name__)

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 from typing import Any
+
+from checkers.compose import run_checks
+from logquake.registry import WORKLOADS
 
 TEST = {"name": "queue", "workload": "queue", "acks": "all", "idempotence": True, "retries": 5,
         "mode": "assign", "partitions": 2, "broker_overrides": {}}
+
+
+def checked(test: dict[str, Any], events: list[dict[str, Any]], out_dir: Path) -> dict[str, Any]:
+    """A run's results as `logquake check` composes them: the test's workload's checker, stats, plots, timeline."""
+    workload = WORKLOADS[test["workload"]]
+    return run_checks(test, events, out_dir, workload.name, workload.check)
 
 
 class History:

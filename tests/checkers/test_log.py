@@ -9,8 +9,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checkers import run_checks
 from checkers.log import check_log
+from tests.checkers.histories import checked
 
 TEST = {"name": "log", "workload": "log", "acks": "all"}
 
@@ -110,7 +110,7 @@ def test_a_read_with_an_unknown_outcome_says_nothing(tmp_path: Path) -> None:
     h = two_partitions()
     h.invoke_read(5, 0)
     h.event(5, "info", "read", {"partition": 0, "fraction": 0.5})
-    results = run_checks(TEST, h.events, tmp_path)
+    results = checked(TEST, h.events, tmp_path)
     assert results["log"]["valid"] is True
     assert results["log"]["summary"]["operations"] == 6
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from checkers.history import HistoryError
 from checkers.queue import ANOMALIES, check_queue
+from harness.history import HistoryError
 from tests.checkers.histories import TEST, History
 
 

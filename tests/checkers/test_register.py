@@ -10,9 +10,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checkers import run_checks
 from checkers.register import check_register
 from logquake.report import write_report
+from tests.checkers.histories import checked
 
 TEST = {"name": "register", "workload": "register", "register_sync_reads": True}
 NEVER_WRITTEN = 99
@@ -108,7 +108,7 @@ def test_without_sync_a_read_older_than_the_session_s_own_writes_is_not_allowed(
 
 
 def test_run_checks_lists_and_the_report_links_the_visualization(tmp_path: Path) -> None:
-    results = run_checks(TEST, stale_read().events, tmp_path)
+    results = checked(TEST, stale_read().events, tmp_path)
     assert results["valid"] is False and "linearizability.html" in results["files"]
     (tmp_path / "test.json").write_text(json.dumps(TEST))
     (tmp_path / "results.json").write_text(json.dumps(results))
@@ -121,7 +121,7 @@ def test_ops_without_a_key_are_a_clear_checker_error(tmp_path: Path) -> None:
     h = Registers()
     h.event(0, "invoke", "write", 3)
     h.event(0, "ok", "write", 3)
-    results = run_checks(TEST, h.events, tmp_path)
+    results = checked(TEST, h.events, tmp_path)
     assert results["valid"] == "unknown"
     assert results["errors"]["register"] == "HistoryError: op 1: a write of this workload carries {key, value}, not 3"
 

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from checkers import run_checks
 from logquake.report import ReportError, describe, write_report
-from tests.checkers.histories import TEST
+from tests.checkers.histories import TEST, checked
 from tests.checkers.test_run_checks import small_run
 
 
@@ -19,7 +18,7 @@ def store_run(run_dir: Path, test: dict, lose_a_write: bool, **extra: object) ->
     run_dir.mkdir(parents=True)
     (run_dir / "test.json").write_text(json.dumps(test))
     (run_dir / "history.jsonl").write_text("".join(json.dumps(e) + "\n" for e in history))
-    results = run_checks(test, history, run_dir)
+    results = checked(test, history, run_dir)
     (run_dir / "results.json").write_text(json.dumps({**results, **extra}))
     (run_dir / "logs").mkdir()
     (run_dir / "logs" / "b1.log").write_text("broker log\n")
@@ -62,9 +61,10 @@ def test_the_report_embeds_plots_and_links_every_file(tmp_path: Path) -> None:
 
 
 def test_interrupted_and_unknown_runs_say_why(tmp_path: Path) -> None:
-    store_run(tmp_path / "run", {**TEST, "workload": "bank"}, lose_a_write=False, interrupted=True)
+    store_run(tmp_path / "run", TEST, lose_a_write=False, interrupted=True, valid="unknown",
+              queue={"valid": "unknown", "error": "the checker's 'search' ran out of time"})
     page = write_report(tmp_path / "run").read_text()
-    assert verdict(page) == ("unknown: UNKNOWN: bank: no checker for workload &#x27;bank&#x27;. "
+    assert verdict(page) == ("unknown: UNKNOWN: queue: the checker&#x27;s &#x27;search&#x27; ran out of time. "
                              "The run was INTERRUPTED: these are partial results")
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from checkers.faults import fault_intervals
-from checkers.history import pair
 from checkers.stats import check_stats
+from harness.history import pair
 from tests.checkers.histories import History
 
 

@@ -10,7 +10,7 @@ from collections import defaultdict
 from confluent_kafka import KafkaError
 
 from cluster.broker.controller.partition_state import NO_LEADER
-from logquake.spec import TestSpec
+from logquake.registry import WORKLOADS
 from workloads.queue.client import open_client
 from tests.live_cluster import Delivery, LiveCluster, TrackedProducer, read_partition
 
@@ -87,7 +87,8 @@ def _queue_send_outcomes(bootstrap: str, topic: str, client: str) -> dict[int, s
     have been appended; with client retries one may have been (an earlier NOT_ENOUGH_REPLICAS_AFTER_APPEND)."""
     outcomes = {}
     for retries in (0, 2):
-        spec = TestSpec(brokers=3, keepers=3, partitions=1, topic=topic, client=client, retries=retries, op_timeout=10)
+        spec = WORKLOADS.spec(brokers=3, keepers=3, partitions=1, topic=topic, client=client, retries=retries,
+                              op_timeout=10)
         queue_client = open_client(spec, bootstrap, retries)
         try:
             completion = queue_client.invoke({"f": "send", "value": {"partition": 0, "value": retries}})

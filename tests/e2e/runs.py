@@ -23,7 +23,7 @@ import psutil
 from cluster.deploy.cleanup import remove_leftovers
 from cluster.deploy.docker_backend import RUN_LABEL
 from cluster.deploy.local import PID_FILE
-from logquake.history import read_history
+from harness.history import read_history
 
 ROOT = Path(__file__).resolve().parents[2]
 THREE_NODES = ["--brokers", "3", "--keepers", "3", "--replication-factor", "3", "--min-insync", "2"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from logquake.history import read_history
+from harness.history import read_history
 from tests.e2e.runs import THREE_NODES, leftovers, logquake_run
 
 

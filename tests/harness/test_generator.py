@@ -7,10 +7,8 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from logquake.generator import (
-    NEMESIS,
+from harness.generator import (
     SECOND,
-    FaultSchedule,
     Fn,
     Limit,
     Mix,
@@ -20,15 +18,16 @@ from logquake.generator import (
     any_of,
     clients,
     each_thread,
-    heal_all,
     nemesis,
     once,
     phases,
     rate,
     repeat_op,
-    simulate,
     stagger,
 )
+from harness.history import NEMESIS
+from logquake.interpreter import simulate
+from nemesis.schedule import FaultSchedule, heal_all
 
 seeds = st.integers(0, 2**32)
 workers = st.integers(1, 6)

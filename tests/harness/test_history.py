@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from logquake.history import HistoryError, HistoryWriter, ProcessTable, read_history
+from harness.history import HistoryError, HistoryWriter, read_history
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=8),
@@ -100,11 +100,3 @@ def test_listeners_see_every_op(tmp_path):
     writer.subscribe(seen.append)
     op = writer.append("nemesis", "invoke", "start-pause", "one")
     assert seen == [op]
-
-
-def test_a_thread_continues_as_a_fresh_process_after_info():
-    table = ProcessTable(3)
-    assert [table.process(t) for t in range(3)] == [0, 1, 2]
-    assert table.retire(1) == 4
-    assert table.retire(1) == 7
-    assert [table.process(t) for t in range(3)] == [0, 7, 2]

@@ -13,11 +13,11 @@ from pathlib import Path
 import psutil
 from click.testing import CliRunner
 
+from harness.history import read_history
 from logquake import store
 from logquake.commands import check_command, run_command
-from logquake.history import read_history
+from logquake.registry import WORKLOADS
 from logquake.runner import run
-from logquake.spec import TestSpec
 from tests.e2e.runs import alive, heeding_sigint
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -135,11 +135,11 @@ def test_sigint_heals_tears_down_and_keeps_partial_results(tmp_path):
 
 
 def test_a_crash_of_the_harness_tears_down_and_marks_results_interrupted(tmp_path):
-    def broken_nemesis(spec, deployment, rng):
+    def broken_nemesis(spec, workload, deployment, rng):
         raise RuntimeError("nemesis exploded")
 
-    spec = TestSpec(name="crash", nemesis=("pause",), brokers=1, keepers=0, replication_factor=1, min_insync=1,
-                    time_limit=5, backend="local")
+    spec = WORKLOADS.spec(name="crash", nemesis=("pause",), brokers=1, keepers=0, replication_factor=1,
+                          min_insync=1, time_limit=5, backend="local")
     outcome = run(spec, tmp_path, build_nemesis=broken_nemesis)
     assert outcome.exit_code == 2
     assert outcome.results["interrupted"] is True

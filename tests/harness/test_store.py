@@ -1,15 +1,13 @@
-"""Run directories, the latest links, atomic JSON, and the spec stored as test.json."""
+"""Run directories, the latest links and atomic JSON."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from logquake import store
-from logquake.spec import SpecError, TestSpec
+from logquake.registry import WORKLOADS
 
 
 def test_runs_get_their_own_directories_and_latest_follows_the_newest(tmp_path):
@@ -24,7 +22,7 @@ def test_runs_get_their_own_directories_and_latest_follows_the_newest(tmp_path):
 
 def test_resolve_follows_latest_and_refuses_other_directories(tmp_path):
     run_dir = store.new_run_dir(tmp_path, "t")
-    store.write_json(run_dir / store.TEST, TestSpec().to_dict())
+    store.write_json(run_dir / store.TEST, WORKLOADS.spec().to_dict())
     assert store.resolve_run_dir(tmp_path) == run_dir
     assert store.resolve_run_dir(tmp_path / "t") == run_dir
     assert store.resolve_run_dir(run_dir) == run_dir
@@ -41,47 +39,3 @@ def test_write_json_replaces_whole_files(tmp_path):
     path.write_text("{")
     with pytest.raises(store.StoreError, match="not JSON"):
         store.read_json(path)
-
-
-specs = st.builds(
-    TestSpec,
-    name=st.from_regex(r"[a-z][a-z0-9-]{0,12}", fullmatch=True),
-    nemesis=st.lists(st.sampled_from(["kill", "pause", "restart", "partition"]), unique=True).map(tuple),
-    nemesis_targets=st.lists(st.sampled_from(["one", "majority", "partition-leader"]), unique=True).map(tuple),
-    acks=st.sampled_from(["0", "1", "all"]),
-    retries=st.integers(0, 10),
-    partitions=st.integers(1, 12),
-    mode=st.sampled_from(["assign", "subscribe"]),
-    broker_overrides=st.dictionaries(st.sampled_from(["log.segment.bytes", "replica.lag.time.max.ms"]),
-                                     st.integers(1, 10**6).map(str)),
-    time_limit=st.floats(1, 600),
-    seed=st.integers(0, 2**32),
-    client=st.sampled_from(["confluent-kafka", "kafka-python"]),
-)
-
-
-@settings(max_examples=50)
-@given(specs)
-def test_spec_round_trips_through_json(spec):
-    assert TestSpec.from_dict(json.loads(json.dumps(spec.to_dict()))) == spec
-
-
-@pytest.mark.parametrize("change, field", [
-    ({"acks": "2"}, "acks"),
-    ({"nemesis": ("kill", "flood")}, "flood"),
-    ({"replication_factor": 4, "brokers": 3}, "replication_factor"),
-    ({"min_insync": 3, "replication_factor": 2}, "min_insync"),
-    ({"partitions": 0}, "partitions"),
-    ({"rate": 0}, "rate"),
-    ({"idempotence": True, "acks": "1"}, "idempotence"),
-    ({"name": "../x"}, "name"),
-])
-def test_bad_specs_are_refused_naming_the_field(change, field):
-    with pytest.raises(SpecError, match=field):
-        TestSpec(**change)
-
-
-def test_unknown_stored_fields_are_refused():
-    with pytest.raises(SpecError, match="colour"):
-        TestSpec.from_dict({**TestSpec().to_dict(), "colour": "red"})
-

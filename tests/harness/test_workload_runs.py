@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from cluster.deploy.docker_backend import RUN_LABEL
 from cluster.deploy.image import docker_unavailable
 from cluster.deploy.keeper_ensemble import unavailable_reason
+from harness.history import read_history
 from logquake.commands import check_command, run_command
-from logquake.history import read_history
 from tests.facilities import require
 from tests.harness.test_run import leftovers
 

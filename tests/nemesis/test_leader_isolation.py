@@ -10,9 +10,11 @@ import pytest
 
 import nemesis
 from cluster.deploy.deployment import ClusterSpec, deploy
-from logquake.spec import SpecError, TestSpec
+from harness.spec import SpecError
+from logquake.registry import WORKLOADS
 from nemesis.targets import Locator
 from workloads.queue.admin import create_topic
+from workloads.queue.options import KafkaOptions
 
 TOPIC = "isolated"
 
@@ -22,7 +24,7 @@ def cluster(tmp_path_factory):
     quick_failover = {"zookeeper.session.timeout.ms": "4000"}  # a dead leader's session expires within seconds
     with deploy(ClusterSpec(keepers=3, brokers=3, broker_overrides=quick_failover), "local",
                 tmp_path_factory.mktemp("isolation")) as deployment:
-        create_topic(TestSpec(topic=TOPIC, partitions=1, replication_factor=3, min_insync=2, backend="local"),
+        create_topic(KafkaOptions(topic=TOPIC, partitions=1, replication_factor=3, min_insync=2),
                      deployment.bootstrap_servers)
         yield deployment
 
@@ -80,13 +82,13 @@ def test_isolate_leader_of_a_partition_that_does_not_exist_is_an_honest_error(cl
 
 
 def test_a_run_may_name_every_fault_the_nemesis_builds():
-    assert TestSpec(nemesis=nemesis.FAULTS).nemesis == nemesis.FAULTS
+    assert WORKLOADS.spec(nemesis=nemesis.FAULTS).nemesis == nemesis.FAULTS
     with pytest.raises(SpecError, match="unknown fault"):
-        TestSpec(nemesis=("isolate-everything",))
+        WORKLOADS.spec(nemesis=("isolate-everything",))
 
 
 def test_a_leader_without_followers_is_killed_and_no_one_is_elected(cluster):
-    create_topic(TestSpec(topic="alone", partitions=1, replication_factor=1, min_insync=1, backend="local"),
+    create_topic(KafkaOptions(topic="alone", partitions=1, replication_factor=1, min_insync=1),
                  cluster.bootstrap_servers)
     faults = nemesis.build(["isolate-leader"], cluster, {"topic": "alone", "isolation_time": 0.1,
                                                          "election_timeout": 3})

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from logquake.spec import TestSpec
+from logquake.registry import WORKLOADS
 from workloads.log.client import LogClient
 from workloads.queue.admin import create_topic
 
 
 def test_reads_return_the_value_appended_at_a_committed_offset(broker) -> None:
-    spec = TestSpec(workload="log", brokers=1, keepers=0, replication_factor=1, min_insync=1, partitions=2,
+    spec = WORKLOADS.spec(workload="log", brokers=1, keepers=0, replication_factor=1, min_insync=1, partitions=2,
                     topic="log-reads", op_timeout=5)
-    create_topic(spec, broker.bootstrap)
+    create_topic(spec.options, broker.bootstrap)
     client = LogClient(spec, broker.bootstrap, 0)
     try:
         empty = client.invoke({"f": "read", "value": {"partition": 1, "fraction": 0.5}})

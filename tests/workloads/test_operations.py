@@ -5,8 +5,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from logquake.generator import SECOND, TimeLimit, simulate
-from logquake.spec import TestSpec
+from harness.generator import SECOND, TimeLimit
+from logquake.interpreter import simulate
+from logquake.registry import WORKLOADS
 from workloads.queue.operations import final_reads, final_targets, highest_acknowledged, main_phase
 
 seeds = st.integers(0, 2**32)
@@ -15,7 +16,7 @@ seeds = st.integers(0, 2**32)
 @settings(max_examples=10)
 @given(seeds, st.integers(1, 5), st.integers(1, 6), st.sampled_from(["assign", "subscribe"]))
 def test_main_phase_sends_unique_values_to_real_partitions(seed, workers, partitions, mode):
-    spec = TestSpec(partitions=partitions, mode=mode, rate=300, topic="q")
+    spec = WORKLOADS.spec(partitions=partitions, mode=mode, rate=300, topic="q")
     history = simulate(TimeLimit(SECOND, main_phase(spec)), workers, seed)
     invokes = [op for op in history if op["type"] == "invoke"]
     sends = [op["value"] for op in invokes if op["f"] == "send"]

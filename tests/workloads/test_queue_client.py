@@ -8,7 +8,8 @@ import signal
 import psutil
 import pytest
 
-from logquake.spec import TestSpec
+from harness.spec import TestSpec
+from logquake.registry import WORKLOADS
 from workloads.queue.admin import create_topic, high_watermarks
 from workloads.queue.client import open_client
 
@@ -27,7 +28,7 @@ def spec_for(client: str, topic: str, **overrides) -> TestSpec:
     values = dict(brokers=1, keepers=0, replication_factor=1, min_insync=1, partitions=2, topic=f"{topic}-{client}",
                   client=client, op_timeout=2)
     values.update(overrides)
-    return TestSpec(**values)
+    return WORKLOADS.spec(**values)
 
 
 def poll_until(client, count: int) -> dict:
@@ -45,7 +46,7 @@ def poll_until(client, count: int) -> dict:
 @pytest.mark.parametrize("name", CLIENTS)
 def test_sends_are_acknowledged_with_offsets_and_read_back(broker, name):
     spec = spec_for(name, "t")
-    create_topic(spec, broker.bootstrap)
+    create_topic(spec.options, broker.bootstrap)
     client = open_client(spec, broker.bootstrap, 0)
     try:
         assert client.invoke({"f": "assign", "value": [0, 1]}) == {"type": "ok", "value": [0, 1]}
@@ -54,7 +55,7 @@ def test_sends_are_acknowledged_with_offsets_and_read_back(broker, name):
         assert [(s["value"]["partition"], s["value"]["offset"]) for s in sent] == [
             (0, 0), (1, 0), (0, 1), (1, 1), (0, 2), (1, 2)]
         assert poll_until(client, 6) == {"0": [[0, 0], [1, 2], [2, 4]], "1": [[0, 1], [1, 3], [2, 5]]}
-        assert high_watermarks(spec, broker.bootstrap) == {0: 3, 1: 3}
+        assert high_watermarks(spec.options, broker.bootstrap) == {0: 3, 1: 3}
     finally:
         client.close()
 
@@ -62,7 +63,7 @@ def test_sends_are_acknowledged_with_offsets_and_read_back(broker, name):
 @pytest.mark.parametrize("name", CLIENTS)
 def test_acks_0_sends_are_acknowledged_without_offsets_and_still_read(broker, name):
     spec = spec_for(name, "acks0", acks="0")
-    create_topic(spec, broker.bootstrap)
+    create_topic(spec.options, broker.bootstrap)
     client = open_client(spec, broker.bootstrap, 0)
     try:
         client.invoke({"f": "assign", "value": [0]})
@@ -76,7 +77,7 @@ def test_acks_0_sends_are_acknowledged_without_offsets_and_still_read(broker, na
 @pytest.mark.parametrize("name", CLIENTS)
 def test_reassigning_keeps_positions_of_partitions_kept(broker, name):
     spec = spec_for(name, "keep")
-    create_topic(spec, broker.bootstrap)
+    create_topic(spec.options, broker.bootstrap)
     client = open_client(spec, broker.bootstrap, 0)
     try:
         client.invoke({"f": "assign", "value": [0, 1]})
@@ -93,7 +94,7 @@ def test_reassigning_keeps_positions_of_partitions_kept(broker, name):
 @pytest.mark.parametrize("name", CLIENTS)
 def test_a_send_to_a_partition_that_does_not_exist_fails(broker, name):
     spec = spec_for(name, "missing")
-    create_topic(spec, broker.bootstrap)
+    create_topic(spec.options, broker.bootstrap)
     client = open_client(spec, broker.bootstrap, 0)
     try:
         client.invoke({"f": "send", "value": {"partition": 0, "value": 1}})
@@ -106,7 +107,7 @@ def test_a_send_to_a_partition_that_does_not_exist_fails(broker, name):
 @pytest.mark.parametrize("name", CLIENTS)
 def test_a_send_to_a_stopped_broker_has_an_unknown_outcome(broker, name):
     spec = spec_for(name, "paused")
-    create_topic(spec, broker.bootstrap)
+    create_topic(spec.options, broker.bootstrap)
     client = open_client(spec, broker.bootstrap, 0)
     pid = listener_pid(broker.port)
     try:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from logquake.generator import SECOND, Limit, TimeLimit, simulate
-from logquake.spec import TestSpec
+from harness.generator import SECOND, Limit, TimeLimit
+from logquake.interpreter import simulate
+from logquake.registry import WORKLOADS
 from workloads.log.operations import final_reads
 from workloads.log.operations import main_phase as log_phase
 from workloads.register.operations import VALUES, RegisterOps
@@ -22,8 +23,8 @@ def invokes(history: list[dict]) -> list[dict]:
 @settings(max_examples=10)
 @given(seeds, st.integers(1, 5), st.integers(1, 4))
 def test_register_ops_read_write_and_cas_small_values_on_the_spec_s_keys(seed, workers, keys):
-    ops = invokes(simulate(TimeLimit(SECOND, register_phase(TestSpec(workload="register", brokers=0, rate=300,
-                                                                     register_keys=keys))), workers, seed))
+    spec = WORKLOADS.spec(workload="register", brokers=0, rate=300, register_keys=keys)
+    ops = invokes(simulate(TimeLimit(SECOND, register_phase(spec)), workers, seed))
     assert len(ops) > 50
     assert {op["f"] for op in ops} == {"read", "write", "cas"}
     assert {op["value"]["key"] for op in ops[:100]} <= set(range(keys))
@@ -44,7 +45,7 @@ def test_register_keys_are_fresh_after_each_generation_of_ops():
 
 
 def test_the_same_seed_gives_the_same_ops():
-    spec = TestSpec(workload="register", brokers=0, rate=200)
+    spec = WORKLOADS.spec(workload="register", brokers=0, rate=200)
     runs = [[(op["f"], op["value"]) for op in invokes(simulate(TimeLimit(SECOND, register_phase(spec)), 3, 7))]
             for _ in range(2)]
     assert runs[0] == runs[1]
@@ -53,7 +54,8 @@ def test_the_same_seed_gives_the_same_ops():
 @settings(max_examples=10)
 @given(seeds, st.integers(1, 5), st.integers(1, 4))
 def test_log_ops_append_unique_values_and_read_real_partitions(seed, workers, partitions):
-    spec = TestSpec(workload="log", partitions=partitions, rate=300, brokers=1, replication_factor=1, min_insync=1)
+    spec = WORKLOADS.spec(workload="log", partitions=partitions, rate=300, brokers=1, replication_factor=1,
+                          min_insync=1)
     ops = invokes(simulate(TimeLimit(SECOND, log_phase(spec)), workers, seed))
     appends = [op["value"] for op in ops if op["f"] == "append"]
     reads = [op["value"] for op in ops if op["f"] == "read"]

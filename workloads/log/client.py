@@ -15,8 +15,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from confluent_kafka import KafkaException, TopicPartition
+
+from harness.seams import Completion, failed, ok
 from workloads.queue.client import POLL_SECONDS, ConfluentClient, decode_value
-from workloads.workload import Completion, failed, ok
 
 
 class LogClient(ConfluentClient):
@@ -31,11 +33,9 @@ class LogClient(ConfluentClient):
         return failed(f"the log client has no operation {op['f']!r}")
 
     def read(self, value: dict[str, Any]) -> Completion:
-        from confluent_kafka import KafkaException, TopicPartition
-
         partition = value["partition"]
         try:
-            start, end = self._consumer.get_watermark_offsets(TopicPartition(self.spec.topic, partition),
+            start, end = self._consumer.get_watermark_offsets(TopicPartition(self.options.topic, partition),
                                                               timeout=self.spec.op_timeout)
             if "offset" in value:
                 offset = value["offset"]
@@ -45,7 +45,7 @@ class LogClient(ConfluentClient):
                 return failed(f"nothing committed yet (log start {start}, high watermark {end})")
             else:
                 offset = start + min(end - start - 1, int(value["fraction"] * (end - start)))
-            self._consumer.assign([TopicPartition(self.spec.topic, partition, offset)])
+            self._consumer.assign([TopicPartition(self.options.topic, partition, offset)])
             deadline = time.monotonic() + self.spec.op_timeout
             while time.monotonic() < deadline:
                 for message in self._consumer.consume(1, POLL_SECONDS):

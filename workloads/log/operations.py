@@ -12,21 +12,24 @@ from __future__ import annotations
 from random import Random
 from typing import Any
 
-from logquake.generator import Fn, Generator, Mix, clients, once, phases, stagger
-from logquake.spec import TestSpec
+from harness.generator import Fn, Generator, Mix, clients, once, phases, stagger
+from harness.history import Event
+from harness.spec import TestSpec
 from workloads.queue.operations import Sends, highest_acknowledged
+from workloads.queue.options import KafkaOptions
 
 
 def main_phase(spec: TestSpec) -> Generator:
     """Appends and reads in equal shares at `spec.rate` per second in total, forever (the runner adds the limit)."""
+    partitions = spec.options_as(KafkaOptions).partitions
 
     def read(rng: Random) -> dict[str, Any]:
-        return {"f": "read", "value": {"partition": rng.randrange(spec.partitions), "fraction": rng.random()}}
+        return {"f": "read", "value": {"partition": rng.randrange(partitions), "fraction": rng.random()}}
 
-    return clients(stagger(spec.rate, Mix((Sends(spec.partitions, f="append"), Fn(read)))))
+    return clients(stagger(spec.rate, Mix((Sends(partitions, f="append"), Fn(read)))))
 
 
-def final_reads(history: list[dict[str, Any]]) -> tuple[dict[int, int], Generator]:
+def final_reads(history: list[Event]) -> tuple[dict[int, int], Generator]:
     """One read of each partition's highest acknowledged offset; returns the offsets too, for the progress line."""
     targets = highest_acknowledged(history, "append")
     reads = [once("read", {"partition": partition, "offset": offset}) for partition, offset in sorted(targets.items())]

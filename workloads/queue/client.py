@@ -17,10 +17,14 @@ from collections.abc import Callable
 from typing import Any
 
 import kafka.errors
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from kafka import KafkaConsumer, KafkaProducer
+from kafka import TopicPartition as KafkaPythonTopicPartition
 from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_fixed
 
-from logquake.spec import TestSpec
-from workloads.workload import Completion, failed, ok, unknown
+from harness.seams import Completion, failed, ok, unknown
+from harness.spec import TestSpec
+from workloads.queue.options import KafkaOptions
 
 LIBRDKAFKA_LOG = logging.getLogger("librdkafka")  # not stderr: the terminal shows progress
 POLL_SECONDS = 0.1
@@ -48,9 +52,10 @@ def decode_value(raw: bytes | None) -> Any:
 class QueueClient(ABC):
     def __init__(self, spec: TestSpec, bootstrap: str, process: int) -> None:
         self.spec = spec
+        self.options = spec.options_as(KafkaOptions)
         self.bootstrap = bootstrap
         self.process = process
-        self.mode = spec.mode
+        self.mode = self.options.mode
 
     def invoke(self, op: dict[str, Any]) -> Completion:
         handlers: dict[str, Callable[[Any], Completion]] = {
@@ -60,14 +65,18 @@ class QueueClient(ABC):
             return failed(f"the queue client has no operation {op['f']!r}")
         return handler(op.get("value"))
 
+    def _group_id(self, assigning: str | None) -> str | None:
+        """Subscribers share one group (rebalances are the point); assigners never commit."""
+        return f"logquake-{self.options.topic}" if self.options.mode == "subscribe" else assigning
+
     def acknowledged(self, value: dict[str, Any], offset: int | None) -> Completion:
         """Under acks=0 no broker answers, so whatever offset a client reports (None, -1, even 0) is invented."""
-        known = offset if self.spec.acks != "0" and offset is not None and offset >= 0 else None
+        known = offset if self.options.acks != "0" and offset is not None and offset >= 0 else None
         return ok({"partition": value["partition"], "offset": known, "value": value["value"]})
 
     def refusal(self, error: str) -> Completion:
         """A broker's definite refusal is a fail only if no earlier attempt of this send can have landed."""
-        if self.spec.retries == 0 and not self.spec.idempotence:
+        if self.options.retries == 0 and not self.options.idempotence:
             return failed(error)
         return unknown(f"{error} (after client retries: an earlier attempt may have been appended)")
 
@@ -93,28 +102,25 @@ class ConfluentClient(QueueClient):
 
     def __init__(self, spec: TestSpec, bootstrap: str, process: int) -> None:
         super().__init__(spec, bootstrap, process)
-        from confluent_kafka import Consumer, Producer
-
         timeout_ms = int(spec.op_timeout * 1000)
         producer: dict[str, Any] = {
             "bootstrap.servers": bootstrap,
             "client.id": f"logquake-{process}",
             "logger": LIBRDKAFKA_LOG,
-            "acks": spec.acks,
-            "enable.idempotence": spec.idempotence,
+            "acks": self.options.acks,
+            "enable.idempotence": self.options.idempotence,
             "linger.ms": 0,
             "message.timeout.ms": timeout_ms,
             "request.timeout.ms": timeout_ms,
         }
-        if spec.retries or not spec.idempotence:
-            producer["retries"] = spec.retries
+        if self.options.retries or not self.options.idempotence:
+            producer["retries"] = self.options.retries
         self._producer = Producer(producer)
         self._consumer = Consumer({
             "bootstrap.servers": bootstrap,
             "client.id": f"logquake-{process}",
             "logger": LIBRDKAFKA_LOG,
-            # Subscribers share one group (rebalances are the point); assigners never commit.
-            "group.id": f"logquake-{spec.topic}" if spec.mode == "subscribe" else f"logquake-{spec.topic}-{process}",
+            "group.id": self._group_id(f"logquake-{self.options.topic}-{process}"),
             "enable.auto.commit": False,
             "auto.offset.reset": "earliest",
             "session.timeout.ms": 6000,
@@ -122,15 +128,13 @@ class ConfluentClient(QueueClient):
         })
 
     def send(self, value: dict[str, Any]) -> Completion:
-        from confluent_kafka import KafkaException
-
         report: dict[str, Any] = {}
 
         def delivered(error: Any, message: Any) -> None:
             report["error"], report["message"] = error, message
 
         try:
-            self._producer.produce(self.spec.topic, str(value["value"]).encode(), partition=value["partition"],
+            self._producer.produce(self.options.topic, str(value["value"]).encode(), partition=value["partition"],
                                    on_delivery=delivered)
         except (BufferError, KafkaException) as error:
             return failed(f"not enqueued: {error}")
@@ -148,8 +152,6 @@ class ConfluentClient(QueueClient):
         return unknown(name)
 
     def poll(self, value: None) -> Completion:
-        from confluent_kafka import KafkaError, KafkaException
-
         try:
             messages = self._consumer.consume(POLL_RECORDS, POLL_SECONDS)
         except KafkaException as error:
@@ -173,20 +175,16 @@ class ConfluentClient(QueueClient):
         return completion
 
     def _commit(self) -> None:
-        from confluent_kafka import KafkaException
-
         try:
             self._consumer.commit(asynchronous=False)
         except KafkaException:
             pass  # a lost commit only moves where the partition's next owner starts: allowed under subscribe
 
     def assign(self, partitions: list[int]) -> Completion:
-        from confluent_kafka import OFFSET_BEGINNING, KafkaException, TopicPartition
-
         try:
             kept = {tp.partition: tp.offset for tp in self._consumer.position(self._consumer.assignment())
                     if tp.offset >= 0}
-            self._consumer.assign([TopicPartition(self.spec.topic, p, kept.get(p, OFFSET_BEGINNING))
+            self._consumer.assign([TopicPartition(self.options.topic, p, kept.get(p, OFFSET_BEGINNING))
                                    for p in partitions])
         except KafkaException as error:
             return failed(str(error))
@@ -194,8 +192,6 @@ class ConfluentClient(QueueClient):
         return ok(partitions)
 
     def subscribe(self, topics: list[str]) -> Completion:
-        from confluent_kafka import KafkaException
-
         try:
             self._consumer.subscribe(topics)
         except KafkaException as error:
@@ -211,32 +207,29 @@ class ConfluentClient(QueueClient):
 class KafkaPythonClient(QueueClient):
     def __init__(self, spec: TestSpec, bootstrap: str, process: int) -> None:
         super().__init__(spec, bootstrap, process)
-        from kafka import KafkaConsumer, KafkaProducer
-
         timeout_ms = int(spec.op_timeout * 1000)
         servers = bootstrap.split(",")
         self._producer = KafkaProducer(
             bootstrap_servers=servers, client_id=f"logquake-{process}",
-            acks="all" if spec.acks == "all" else int(spec.acks), enable_idempotence=spec.idempotence,
-            retries=spec.retries if spec.retries or not spec.idempotence else 5,
+            acks="all" if self.options.acks == "all" else int(self.options.acks),
+            enable_idempotence=self.options.idempotence,
+            retries=self.options.retries if self.options.retries or not self.options.idempotence else 5,
             linger_ms=0, request_timeout_ms=timeout_ms, delivery_timeout_ms=timeout_ms + 100,
             max_block_ms=timeout_ms)
         self._consumer = KafkaConsumer(
             bootstrap_servers=servers, client_id=f"logquake-{process}",
-            group_id=f"logquake-{spec.topic}" if spec.mode == "subscribe" else None,
+            group_id=self._group_id(None),
             enable_auto_commit=False, auto_offset_reset="earliest", session_timeout_ms=6000,
             request_timeout_ms=max(timeout_ms, 6000 + 1000))
 
     def send(self, value: dict[str, Any]) -> Completion:
-        from kafka import errors
-
         try:
-            future = self._producer.send(self.spec.topic, str(value["value"]).encode(), partition=value["partition"])
-        except (errors.KafkaError, ValueError) as error:
+            future = self._producer.send(self.options.topic, str(value["value"]).encode(), partition=value["partition"])
+        except (kafka.errors.KafkaError, ValueError) as error:
             return failed(f"not enqueued: {type(error).__name__}: {error}")
         try:
             metadata = future.get(timeout=self.spec.op_timeout + 5)
-        except errors.KafkaError as error:
+        except kafka.errors.KafkaError as error:
             code = getattr(error, "errno", None)
             if code in REFUSED_BEFORE_APPEND.values():
                 return self.refusal(type(error).__name__)
@@ -244,45 +237,39 @@ class KafkaPythonClient(QueueClient):
         return self.acknowledged(value, metadata.offset)
 
     def poll(self, value: None) -> Completion:
-        from kafka import errors
-
         try:
             batches = self._consumer.poll(timeout_ms=int(POLL_SECONDS * 1000), max_records=POLL_RECORDS)
-        except errors.KafkaError as error:
+        except kafka.errors.KafkaError as error:
             return failed(f"{type(error).__name__}: {error}")
         reads = {str(tp.partition): [[r.offset, decode_value(r.value)] for r in records]
                  for tp, records in batches.items() if records}
         if reads and self.mode == "subscribe":
             try:
                 self._consumer.commit()
-            except errors.KafkaError:
+            except kafka.errors.KafkaError:
                 pass  # a lost commit only moves where the partition's next owner starts: allowed under subscribe
         return ok(reads)
 
     def assign(self, partitions: list[int]) -> Completion:
-        from kafka import TopicPartition, errors
-
         try:
             kept = {tp.partition: self._consumer.position(tp) for tp in self._consumer.assignment()}
-            chosen = [TopicPartition(self.spec.topic, p) for p in partitions]
+            chosen = [KafkaPythonTopicPartition(self.options.topic, p) for p in partitions]
             self._consumer.assign(chosen)
             for tp in chosen:
                 if kept.get(tp.partition) is not None:
                     self._consumer.seek(tp, kept[tp.partition])
                 else:
                     self._consumer.seek_to_beginning(tp)
-        except (errors.KafkaError, AssertionError, ValueError) as error:
+        except (kafka.errors.KafkaError, AssertionError, ValueError) as error:
             return failed(f"{type(error).__name__}: {error}")
         self.mode = "assign"
         return ok(partitions)
 
     def subscribe(self, topics: list[str]) -> Completion:
-        from kafka import errors
-
         try:
             self._consumer.unsubscribe()
             self._consumer.subscribe(topics)
-        except (errors.KafkaError, AssertionError, ValueError) as error:
+        except (kafka.errors.KafkaError, AssertionError, ValueError) as error:
             return failed(f"{type(error).__name__}: {error}")
         self.mode = "subscribe"
         return ok(topics)
@@ -299,6 +286,7 @@ CLIENTS: dict[str, type[QueueClient]] = {"confluent-kafka": ConfluentClient, "ka
 
 def open_client(spec: TestSpec, bootstrap: str, process: int) -> QueueClient:
     """A connected client for one process; connecting is retried (it cannot hide an outcome)."""
-    connect: Callable[[TestSpec, str, int], QueueClient] = retry(stop=stop_after_delay(30), wait=wait_fixed(0.5), reraise=True,
-                    retry=retry_if_exception_type(UNREACHABLE))(CLIENTS[spec.client])
+    kind = CLIENTS[spec.options_as(KafkaOptions).client]
+    connect: Callable[[TestSpec, str, int], QueueClient] = retry(
+        stop=stop_after_delay(30), wait=wait_fixed(0.5), reraise=True, retry=retry_if_exception_type(UNREACHABLE))(kind)
     return connect(spec, bootstrap, process)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from logquake.generator import (
+from harness.generator import (
     SECOND,
     Context,
     Delay,
@@ -21,6 +21,7 @@ from logquake.generator import (
     Generator,
     Mix,
     Pending,
+    Update,
     clients,
     each_thread,
     once,
@@ -28,7 +29,9 @@ from logquake.generator import (
     repeat_op,
     stagger,
 )
-from logquake.spec import TestSpec
+from harness.history import Event
+from harness.spec import TestSpec
+from workloads.queue.options import KafkaOptions
 
 REASSIGN_WEIGHT = 1 / 64
 FINAL_OPS_PER_WORKER_SECOND = 10
@@ -51,19 +54,19 @@ class Sends(Generator):
             self, next_value=self.next_value + 1)
 
 
-def _consume(spec: TestSpec) -> Generator:
+def _consume(options: KafkaOptions) -> Generator:
     """A fresh consumer's first op: all partitions assigned, or the topic subscribed."""
-    if spec.mode == "subscribe":
-        return once("subscribe", [spec.topic])
-    return once("assign", list(range(spec.partitions)))
+    if options.mode == "subscribe":
+        return once("subscribe", [options.topic])
+    return once("assign", list(range(options.partitions)))
 
 
-def _reassign(spec: TestSpec) -> Generator:
-    if spec.mode == "subscribe":
-        return repeat_op("subscribe", [spec.topic])
+def _reassign(options: KafkaOptions) -> Generator:
+    if options.mode == "subscribe":
+        return repeat_op("subscribe", [options.topic])
 
     def some_partitions(rng: Any) -> dict[str, Any]:
-        chosen = [p for p in range(spec.partitions) if rng.random() < 0.5] or [rng.randrange(spec.partitions)]
+        chosen = [p for p in range(options.partitions) if rng.random() < 0.5] or [rng.randrange(options.partitions)]
         return {"f": "assign", "value": chosen}
 
     return Fn(some_partitions)
@@ -71,8 +74,9 @@ def _reassign(spec: TestSpec) -> Generator:
 
 def main_phase(spec: TestSpec) -> Generator:
     """Client ops at `spec.rate` per second in total, forever (the runner bounds it with a time limit)."""
-    mix = Mix((Sends(spec.partitions), repeat_op("poll"), _reassign(spec)), (1.0, 1.0, 2 * REASSIGN_WEIGHT))
-    return clients(phases(each_thread(_consume(spec)), stagger(spec.rate, mix)))
+    options = spec.options_as(KafkaOptions)
+    mix = Mix((Sends(options.partitions), repeat_op("poll"), _reassign(options)), (1.0, 1.0, 2 * REASSIGN_WEIGHT))
+    return clients(phases(each_thread(_consume(options)), stagger(spec.rate, mix)))
 
 
 @dataclass(frozen=True)
@@ -103,7 +107,7 @@ class FinalReader(Generator):
                 self, assigned=True)
         return {"f": "poll", "value": None, "thread": thread, "time": ctx.time}, self
 
-    def update(self, ctx: Context, event: dict[str, Any]) -> Generator:
+    def update(self, ctx: Context, event: Update) -> Generator:
         if event["type"] == "info" or (event["f"] == "assign" and event["type"] == "fail"):
             return replace(self, assigned=False)
         if event["f"] != "poll" or event["type"] != "ok":
@@ -124,7 +128,7 @@ def final_reads(partitions: int, targets: Mapping[int, int]) -> Generator:
     return clients(each_thread(Delay(SECOND // FINAL_OPS_PER_WORKER_SECOND, reader)))
 
 
-def highest_acknowledged(history: list[dict[str, Any]], f: str = "send") -> dict[int, int]:
+def highest_acknowledged(history: list[Event], f: str = "send") -> dict[int, int]:
     """Per partition, the highest offset an acknowledged send (or an op named `f` of its shape) was given."""
     highest: dict[int, int] = {}
     for op in history:
@@ -134,7 +138,7 @@ def highest_acknowledged(history: list[dict[str, Any]], f: str = "send") -> dict
     return highest
 
 
-def final_targets(history: list[dict[str, Any]], watermarks: dict[int, int]) -> dict[int, int]:
+def final_targets(history: list[Event], watermarks: dict[int, int]) -> dict[int, int]:
     """The highest offset known to exist per partition: acknowledged, or below the high watermark."""
     targets = {p: end - 1 for p, end in watermarks.items()}
     for partition, offset in highest_acknowledged(history).items():

@@ -26,7 +26,7 @@ from kazoo.exceptions import BadVersionError, KazooException, NodeExistsError, N
 from kazoo.handlers.threading import KazooTimeoutError
 from kazoo.retry import KazooRetry
 
-from workloads.workload import Completion, failed, ok, unknown
+from harness.seams import Completion, failed, ok, unknown
 
 ROOT = "/logquake/register"
 SESSION_TIMEOUT = 10.0

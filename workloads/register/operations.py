@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from logquake.generator import Context, Emission, Generator, Pending, clients, stagger
-from logquake.spec import TestSpec
+from harness.generator import Context, Emission, Generator, Pending, clients, stagger
+from harness.spec import TestSpec
+from workloads.register.options import RegisterOptions
 
 VALUES = 5
 OPS_PER_KEY = 100
@@ -48,4 +49,4 @@ def _argument(f: str, ctx: Context) -> Any:
 
 def main_phase(spec: TestSpec) -> Generator:
     """Client ops at `spec.rate` per second in total, forever (the runner bounds it with a time limit)."""
-    return clients(stagger(spec.rate, RegisterOps(spec.register_keys)))
+    return clients(stagger(spec.rate, RegisterOps(spec.options_as(RegisterOptions).register_keys)))

@@ -2,24 +2,38 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from tenacity import retry, stop_after_delay, wait_fixed
 
-from logquake.generator import Generator
-from logquake.spec import TestSpec
+from checkers.register import check_register
+from harness.generator import Generator
+from harness.history import Event
+from harness.seams import Client, Deployment
+from harness.spec import SpecError, TestSpec
+from harness.workload import Results, Workload
 from workloads.register.client import ROOT, RegisterClient, connect
 from workloads.register.operations import main_phase
-from workloads.workload import Client, Workload
+from workloads.register.options import RegisterOptions
 
 SETUP_TIMEOUT = 60
 
 
 class RegisterWorkload(Workload):
     name = "register"
+    summary = "register: read/write/cas on znodes (keepers only, --brokers 0)"
+    options = RegisterOptions
     roles = ("keeper",)
 
-    def setup(self, spec: TestSpec, deployment: Any) -> str:
+    def validate(self, spec: TestSpec) -> None:
+        if spec.keepers < 1:
+            raise SpecError(f"the {self.name} workload talks to the keepers: keepers must be at least 1")
+
+    def variant(self, spec: TestSpec) -> str:
+        return spec.target
+
+    def setup(self, spec: TestSpec, deployment: Deployment) -> str:
         """The registers' parent znode; creating it again is harmless, so it is retried until the ensemble serves."""
 
         @retry(stop=stop_after_delay(SETUP_TIMEOUT), wait=wait_fixed(0.5), reraise=True)
@@ -32,11 +46,11 @@ class RegisterWorkload(Workload):
                 client.close()
 
         create_root()
-        reads = "sync, then read" if spec.register_sync_reads else "plain reads"
+        reads = "sync, then read" if self._options(spec).register_sync_reads else "plain reads"
         return f"registers under {ROOT} on {spec.target} ({deployment.keeper_connect}); {reads}"
 
-    def open_client(self, spec: TestSpec, deployment: Any, process: int) -> Client:
-        return RegisterClient(deployment.keeper_connect, spec.op_timeout, spec.register_sync_reads)
+    def open_client(self, spec: TestSpec, deployment: Deployment, process: int) -> Client:
+        return RegisterClient(deployment.keeper_connect, spec.op_timeout, self._options(spec).register_sync_reads)
 
     def generator(self, spec: TestSpec) -> Generator:
         return main_phase(spec)
@@ -44,3 +58,10 @@ class RegisterWorkload(Workload):
     def fault_targets(self, spec: TestSpec) -> tuple[str, ...]:
         """Shares of the keepers and their leader; a minority of fewer than three would be no node at all."""
         return ("one", "majority", "keeper-leader") + (("minority",) if spec.keepers >= 3 else ())
+
+    def check(self, test: dict[str, Any], history: list[Event], out_dir: Path) -> Results:
+        return check_register(test, history, out_dir)
+
+    @staticmethod
+    def _options(spec: TestSpec) -> RegisterOptions:
+        return spec.options_as(RegisterOptions)

@@ -1,27 +1,29 @@
 """Generators: what operations a run issues, when, and on which thread (after Jepsen's generator.clj).
 
 A generator is an immutable value. `op(ctx)` returns None when it is exhausted, or a pair
-(item, next generator) where item is either an operation {"thread", "time", "f", "value"} or
-`Pending(until)`: nothing yet (wait for a completion, or until `until`). An operation dated in
-the future is a promise, not an emission: the driver keeps the old generator and asks again
+(item, next generator) where item is either an Invocation {"thread", "time", "f", "value"} or
+`Pending(until)`: nothing yet (wait for a completion, or until `until`). An invocation dated in
+the future is a promise, not an emission: the interpreter keeps the old generator and asks again
 when the time comes, so only dispatched operations advance state. `update(ctx, event)` folds in
-each invocation and completion. Randomness comes only from `ctx.rng`, the driver's seeded
+each invocation and completion. Randomness comes only from `ctx.rng`, the interpreter's seeded
 Random, and time only from `ctx.time`; so the same seed and the same completion times give
-the same operations, which `simulate` checks with a virtual clock.
+the same operations, which the interpreter's `simulate` checks with a virtual clock.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import heapq
 import random
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any
 
-Op = dict[str, Any]
+from harness.history import NEMESIS
+
+Invocation = dict[str, Any]
+"""An operation a generator asks for: {"thread", "time", "f", "value"}."""
+Update = dict[str, Any]
+"""What the interpreter folds back in: an Invocation with its "type" (invoke, or a completion's, with its "value")."""
 Thread = int | str
-NEMESIS = "nemesis"
 SECOND = 1_000_000_000
 
 
@@ -50,18 +52,18 @@ class Pending:
     until: int | None = None
 
 
-Emission = tuple["Op | Pending", "Generator"]
+Emission = tuple["Invocation | Pending", "Generator"]
 
 
 class Generator:
     def op(self, ctx: Context) -> Emission | None:
         raise NotImplementedError
 
-    def update(self, ctx: Context, event: Op) -> Generator:
+    def update(self, ctx: Context, event: Update) -> Generator:
         return self
 
 
-def race(gens: list[Generator], answers: list[Emission | None]) -> tuple[Op | Pending, list[Generator]] | None:
+def race(gens: list[Generator], answers: list[Emission | None]) -> tuple[Invocation | Pending, list[Generator]] | None:
     """The soonest op among children's answers, else the earliest wake-up.
 
     Children that answered Pending keep their new state (a Sleep remembers when it wakes);
@@ -97,7 +99,7 @@ def race(gens: list[Generator], answers: list[Emission | None]) -> tuple[Op | Pe
 class Fn(Generator):
     """Infinitely many ops, each made by `make(rng)` on the first free thread."""
 
-    make: Callable[[random.Random], Op]
+    make: Callable[[random.Random], dict[str, Any]]
 
     def op(self, ctx: Context) -> Emission | None:
         thread = ctx.first_free()
@@ -126,7 +128,7 @@ class Limit(Generator):
             return item, replace(self, gen=following)
         return item, Limit(self.remaining - 1, following)
 
-    def update(self, ctx: Context, event: Op) -> Generator:
+    def update(self, ctx: Context, event: Update) -> Generator:
         return replace(self, gen=self.gen.update(ctx, event))
 
 
@@ -153,7 +155,7 @@ class Repeat(Generator):
             return None  # empty from its start: repeating it would spin forever
         return Repeat(self.gen, None if self.times is None else self.times - 1).op(ctx)
 
-    def update(self, ctx: Context, event: Op) -> Generator:
+    def update(self, ctx: Context, event: Update) -> Generator:
         if self.current is None:
             return self
         return replace(self, current=self.current.update(ctx, event))
@@ -180,7 +182,7 @@ class Mix(Generator):
             return item, Mix(tuple(gens), tuple(weights))
         return None
 
-    def update(self, ctx: Context, event: Op) -> Generator:
+    def update(self, ctx: Context, event: Update) -> Generator:
         return replace(self, gens=tuple(gen.update(ctx, event) for gen in self.gens))
 
 
@@ -205,7 +207,7 @@ class Delay(Generator):
     def _gap(self, ctx: Context) -> int:
         return self.interval
 
-    def update(self, ctx: Context, event: Op) -> Generator:
+    def update(self, ctx: Context, event: Update) -> Generator:
         return replace(self, gen=self.gen.update(ctx, event))
 
 
@@ -248,7 +250,7 @@ class TimeLimit(Generator):
             return Pending(deadline), TimeLimit(self.limit, self.gen, deadline)
         return item, TimeLimit(self.limit, following, deadline)
 
-    def update(self, ctx: Context, event: Op) -> Generator:
+    def update(self, ctx: Context, event: Update) -> Generator:
         return replace(self, gen=self.gen.update(ctx, event))
 
 
@@ -284,7 +286,7 @@ class Phases(Generator):
             gens = gens[1:]
         return None
 
-    def update(self, ctx: Context, event: Op) -> Generator:
+    def update(self, ctx: Context, event: Update) -> Generator:
         if not self.gens:
             return self
         return Phases((self.gens[0].update(ctx, event), *self.gens[1:]))
@@ -308,7 +310,7 @@ class OnThreads(Generator):
         item, following = result
         return item, replace(self, gen=following)
 
-    def update(self, ctx: Context, event: Op) -> Generator:
+    def update(self, ctx: Context, event: Update) -> Generator:
         if not self.accepts(event["thread"]):
             return self
         return replace(self, gen=self.gen.update(ctx.restrict(t for t in ctx.threads if self.accepts(t)), event))
@@ -351,7 +353,7 @@ class EachThread(Generator):
     def _local(ctx: Context, thread: Thread) -> Context:
         return replace(ctx, threads=frozenset({thread}), free=ctx.free & {thread})
 
-    def update(self, ctx: Context, event: Op) -> Generator:
+    def update(self, ctx: Context, event: Update) -> Generator:
         thread = event["thread"]
         if thread not in ctx.threads:
             return self
@@ -364,7 +366,7 @@ def each_thread(gen: Generator) -> EachThread:
 
 
 @dataclass(frozen=True)
-class Any_(Generator):
+class AnyOf(Generator):
     """The soonest op of any child: how client and nemesis generators run side by side."""
 
     gens: tuple[Generator, ...]
@@ -374,143 +376,11 @@ class Any_(Generator):
         if raced is None:
             return None
         item, states = raced
-        return item, Any_(tuple(states))
+        return item, AnyOf(tuple(states))
 
-    def update(self, ctx: Context, event: Op) -> Generator:
-        return Any_(tuple(gen.update(ctx, event) for gen in self.gens))
-
-
-def any_of(*gens: Generator) -> Any_:
-    return Any_(gens)
+    def update(self, ctx: Context, event: Update) -> Generator:
+        return AnyOf(tuple(gen.update(ctx, event) for gen in self.gens))
 
 
-@dataclass(frozen=True)
-class FaultSchedule(Generator):
-    """Nemesis ops: quiet for `interval`, start a random fault on a random target, `interval` later stop it, repeat."""
-
-    faults: tuple[str, ...]
-    targets: tuple[str, ...]
-    interval: int
-    active: str | None = None
-    next_time: int | None = None
-
-    def op(self, ctx: Context) -> Emission | None:
-        if not self.faults:
-            return None
-        if self.next_time is None:
-            return Pending(ctx.time + self.interval), replace(self, next_time=ctx.time + self.interval)
-        thread = ctx.first_free()
-        if thread is None:
-            return Pending(), self
-        if ctx.time < self.next_time:
-            return Pending(self.next_time), self
-        following_time = ctx.time + self.interval
-        if self.active is None:
-            fault = ctx.rng.choice(self.faults)
-            item: Op = {"f": f"start-{fault}", "value": ctx.rng.choice(self.targets)}
-            following = replace(self, active=fault, next_time=following_time)
-        else:
-            item = {"f": f"stop-{self.active}", "value": None}
-            following = replace(self, active=None, next_time=following_time)
-        return {**item, "thread": thread, "time": ctx.time}, following
-
-
-def heal_all(faults: Iterable[str]) -> Generator:
-    """A stop op for every fault kind, whether or not it is active: the heal phase."""
-    return phases(*(once(f"stop-{fault}") for fault in faults))
-
-
-class Executor(Protocol):
-    """Where the driver sends operations: real worker threads, or `SimulatedExecutor`."""
-
-    def now(self) -> int: ...
-
-    def dispatch(self, op: Op) -> None: ...
-
-    def wait(self, until: int | None) -> Op | None:
-        """The next completion (with its "thread"), or None once `until` has passed without one."""
-        ...
-
-
-class GeneratorStuck(RuntimeError):
-    """The generator waits for a completion while nothing is in flight: a bug in a generator."""
-
-
-def drive(gen: Generator, threads: Iterable[Thread], executor: Executor, rng: random.Random) -> None:
-    """Jepsen's interpreter loop: ask for an op, dispatch it when due, fold completions back in."""
-    everyone = frozenset(threads)
-    busy: set[Thread] = set()
-
-    def context() -> Context:
-        return Context(executor.now(), everyone, everyone - busy, rng)
-
-    while True:
-        ctx = context()
-        result = gen.op(ctx)
-        if result is None:
-            break
-        item, following = result
-        if isinstance(item, Pending):
-            gen = following
-            if item.until is None and not busy:
-                raise GeneratorStuck(f"{type(gen).__name__} is pending with no operation in flight")
-            event = executor.wait(item.until)
-        elif item["time"] > ctx.time:
-            event = executor.wait(item["time"])
-        else:
-            executor.dispatch(item)
-            busy.add(item["thread"])
-            gen = following.update(context(), {**item, "type": "invoke"})
-            continue
-        if event is not None:
-            busy.discard(event["thread"])
-            gen = gen.update(context(), event)
-    while busy:
-        event = executor.wait(None)
-        if event is not None:
-            busy.discard(event["thread"])
-            gen = gen.update(context(), event)
-
-
-@dataclass
-class SimulatedExecutor:
-    """Virtual time: each op completes `latency(op)` ns after dispatch with `complete(op)` as (type, value)."""
-
-    latency: Callable[[Op], int]
-    complete: Callable[[Op], tuple[str, Any]]
-    time: int = 0
-    log: list[Op] = dataclasses.field(default_factory=list)
-    _queue: list[tuple[int, int, Op]] = dataclasses.field(default_factory=list)
-
-    def now(self) -> int:
-        return self.time
-
-    def dispatch(self, op: Op) -> None:
-        invoke = {**op, "type": "invoke", "time": self.time}
-        self.log.append(invoke)
-        type_, value = self.complete(op)
-        done = {**invoke, "type": type_, "value": value, "time": self.time + self.latency(op)}
-        heapq.heappush(self._queue, (done["time"], len(self.log), done))
-
-    def wait(self, until: int | None) -> Op | None:
-        if self._queue and (until is None or self._queue[0][0] <= until):
-            self.time, _, done = heapq.heappop(self._queue)
-            self.log.append(done)
-            return done
-        if until is None:
-            raise GeneratorStuck("waiting for a completion with none in flight")
-        self.time = max(self.time, until)
-        return None
-
-
-def simulate(
-    gen: Generator,
-    workers: int,
-    seed: int,
-    latency: Callable[[Op], int] = lambda op: SECOND // 100,
-    complete: Callable[[Op], tuple[str, Any]] = lambda op: ("ok", op.get("value")),
-) -> list[Op]:
-    """Every invocation and completion `gen` yields on a virtual clock: a dry run of a schedule."""
-    executor = SimulatedExecutor(latency, complete)
-    drive(gen, [*range(workers), NEMESIS], executor, random.Random(seed))
-    return executor.log
+def any_of(*gens: Generator) -> AnyOf:
+    return AnyOf(gens)

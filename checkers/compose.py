@@ -1,0 +1,60 @@
+"""A run's checks composed as Jepsen's checker/compose does: the workload's checker, stats, perf plots, the timeline.
+
+The run is invalid if any checker says so, unknown if none does and one cannot tell, valid
+otherwise. A checker that crashes is "unknown" with its error recorded; it never hides the
+others' results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from checkers.perf import plot_perf
+from checkers.stats import check_stats
+from checkers.timeline import write_timeline
+from harness.history import Event
+
+WorkloadChecker = Callable[[dict[str, Any], list[Event], Path], dict[str, Any]]
+"""(test, history, the run directory for any file it writes) -> its results, with "valid"."""
+
+
+def run_checks(test: dict[str, Any], history: list[Event], out_dir: Path, name: str,
+               checker: WorkloadChecker) -> dict[str, Any]:
+    """{"valid", name: {...}, "stats": {...}, "files": [names written in out_dir], "errors"?}.
+
+    `name` is the workload's: its checker's results are filed under it.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    errors: dict[str, str] = {}
+    results: dict[str, Any] = {name: _guarded(name, errors, lambda: checker(test, history, out_dir)),
+                               "stats": _guarded("stats", errors, lambda: check_stats(history))}
+    files: list[Path] = []
+    _guarded("perf", errors, lambda: files.extend(plot_perf(test, history, out_dir)))
+    _guarded("timeline", errors, lambda: files.append(write_timeline(test, history, out_dir)))
+    visualization = results[name].get("visualization")
+    if visualization:
+        files.append(out_dir / visualization)
+    composed: dict[str, Any] = {"valid": compose_validity([r["valid"] for r in results.values()]), **results,
+                                "files": [path.name for path in files]}
+    if errors:
+        composed["errors"] = errors
+    return composed
+
+
+def compose_validity(verdicts: list[bool | str]) -> bool | str:
+    if any(verdict is False for verdict in verdicts):
+        return False
+    if any(verdict is not True for verdict in verdicts):
+        return "unknown"
+    return True
+
+
+def _guarded(name: str, errors: dict[str, str], check: Callable[[], Any]) -> Any:
+    try:
+        return check()
+    except Exception as error:  # a broken checker must not take the other results down
+        errors[name] = f"{type(error).__name__}: {error}"
+        return {"valid": "unknown", "error": errors[name]}

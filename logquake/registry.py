@@ -1,0 +1,95 @@
+"""The registry: the workloads a run may name, and what comes from them.
+
+The command line offers its workloads and their declared options, specs are made and checked
+through it (the workload and its options, the faults and the targets they are aimed at), and the
+runner and `logquake check` find a run's workload, and so its checker, in it. A new workload is a
+folder of workloads/ and one line of WORKLOADS below.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from harness.spec import Option, SpecError, TestSpec
+from harness.workload import Workload
+from nemesis import FAULTS
+from workloads.log.workload import LogWorkload
+from workloads.queue.workload import QueueWorkload
+from workloads.register.workload import RegisterWorkload
+
+
+class Registry:
+    def __init__(self, workloads: Iterable[Workload]) -> None:
+        self._by_name = {workload.name: workload for workload in workloads}
+        self._options = _options_once(self._by_name.values())
+
+    def __iter__(self) -> Iterator[Workload]:
+        return iter(self._by_name.values())
+
+    def __getitem__(self, name: str) -> Workload:
+        if name not in self._by_name:
+            raise SpecError(f"workload must be one of {', '.join(self.names)}, not {name!r}")
+        return self._by_name[name]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._by_name)
+
+    @property
+    def options(self) -> tuple[Option, ...]:
+        """Every workload's options, once each: workloads that share a kind of options share its flags."""
+        return self._options
+
+    def with_workload(self, workload: Workload) -> Registry:
+        return Registry([*self, workload])
+
+    def spec(self, **values: Any) -> TestSpec:
+        """A checked spec from run fields and option values, as the command line or test.json give them.
+
+        Fields of other workloads' options are passed over (a register run ignores --acks); a field no
+        workload and no run knows is refused; a missing one takes its default. Without a name, the
+        workload names the test.
+        """
+        workload = self[values.get("workload", TestSpec.workload)]
+        unknown = sorted(set(values) - set(TestSpec.run_fields()) - {option.name for option in self.options})
+        if unknown:
+            raise SpecError(f"unknown spec field(s): {', '.join(unknown)}")
+        run = {key: value for key, value in values.items() if key != "name"} | {"workload": workload.name}
+        spec = TestSpec.from_values(run, workload.options.from_values(values))
+        spec = dataclasses.replace(spec, name=values.get("name") or workload.default_name(spec))
+        _check_faults(spec, workload)
+        workload.validate(spec)
+        return spec
+
+    def spec_from_dict(self, data: Mapping[str, Any]) -> TestSpec:
+        """A stored test.json's spec."""
+        return self.spec(**data)
+
+
+def _options_once(workloads: Iterable[Workload]) -> tuple[Option, ...]:
+    declared: dict[str, Option] = {}
+    for workload in workloads:
+        for option in workload.options.declared():
+            if declared.setdefault(option.name, option) != option:
+                raise ValueError(f"option {option.name} is declared twice, differently")
+    return tuple(declared.values())
+
+
+def _check_faults(spec: TestSpec, workload: Workload) -> None:
+    unknown = [fault for fault in spec.nemesis if fault not in FAULTS]
+    if unknown:
+        raise SpecError(f"nemesis: unknown fault(s) {', '.join(unknown)}; known: {', '.join(FAULTS)}")
+    offered = workload.fault_targets(spec)
+    unoffered = [target for target in spec.nemesis_targets if target not in offered]
+    if unoffered:
+        raise SpecError(f"nemesis_targets: {', '.join(unoffered)} not offered by the {workload.name} workload here; "
+                        f"choose from {', '.join(offered)}")
+
+
+WORKLOADS = Registry([
+    QueueWorkload(),
+    RegisterWorkload(),
+    LogWorkload(),
+])

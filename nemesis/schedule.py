@@ -1,0 +1,55 @@
+"""When faults start and stop: the nemesis thread's generator (Jepsen's nemesis package schedules alike).
+
+Quiet for an interval, start a random fault on a random target, an interval later stop it, repeat
+until the time limit; then a stop for every fault kind at once, whether or not it is active, while
+client operations still drain. Choices come from the interpreter's seeded Random, so a seed
+repeats a run's faults.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+from harness.generator import Context, Emission, Generator, Invocation, Pending, TimeLimit, nemesis, once, phases
+
+
+@dataclass(frozen=True)
+class FaultSchedule(Generator):
+    """Nemesis ops: quiet for `interval`, start a random fault on a random target, `interval` later stop it, repeat."""
+
+    faults: tuple[str, ...]
+    targets: tuple[str, ...]
+    interval: int
+    active: str | None = None
+    next_time: int | None = None
+
+    def op(self, ctx: Context) -> Emission | None:
+        if not self.faults:
+            return None
+        if self.next_time is None:
+            return Pending(ctx.time + self.interval), replace(self, next_time=ctx.time + self.interval)
+        thread = ctx.first_free()
+        if thread is None:
+            return Pending(), self
+        if ctx.time < self.next_time:
+            return Pending(self.next_time), self
+        following_time = ctx.time + self.interval
+        if self.active is None:
+            fault = ctx.rng.choice(self.faults)
+            item: Invocation = {"f": f"start-{fault}", "value": ctx.rng.choice(self.targets)}
+            following = replace(self, active=fault, next_time=following_time)
+        else:
+            item = {"f": f"stop-{self.active}", "value": None}
+            following = replace(self, active=None, next_time=following_time)
+        return {**item, "thread": thread, "time": ctx.time}, following
+
+
+def heal_all(faults: Iterable[str]) -> Generator:
+    """A stop op for every fault kind, whether or not it is active: the heal phase."""
+    return phases(*(once(f"stop-{fault}") for fault in faults))
+
+
+def fault_schedule(faults: tuple[str, ...], targets: tuple[str, ...], interval: int, limit: int) -> Generator:
+    """Faults for `limit` ns, then every kind stopped: the whole run's nemesis generator, on its thread alone."""
+    return nemesis(phases(TimeLimit(limit, FaultSchedule(faults, targets, interval)), heal_all(faults)))
