@@ -29,7 +29,7 @@ from pyporcupine.checker import (
     check_operations,
     check_operations_verbose,
 )
-from pyporcupine.history import Event, EventKind, HistoryError, Operation
+from pyporcupine.history import Event, EventKind, MalformedHistory, Operation
 from pyporcupine.model import Model, NondeterministicModel
 
 __all__ = [
@@ -37,7 +37,7 @@ __all__ = [
     "CheckResult",
     "Event",
     "EventKind",
-    "HistoryError",
+    "MalformedHistory",
     "LinearizationInfo",
     "Model",
     "NondeterministicModel",

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Sequence
 
-from pyporcupine.history import Event, HistoryError, Operation, events_to_operations
+from pyporcupine.history import Event, MalformedHistory, Operation, events_to_operations
 from pyporcupine.model import Model
 from pyporcupine.search import PartitionSearch
 
@@ -88,7 +88,7 @@ def _operation_partitions(model: Model, history: Sequence[Operation]) -> list[li
     history = list(history)
     for i, op in enumerate(history):
         if op.return_time is not None and op.return_time < op.call:
-            raise HistoryError(f"operation {i} returns at {op.return_time}, before its call at {op.call}")
+            raise MalformedHistory(f"operation {i} returns at {op.return_time}, before its call at {op.call}")
     return model.partition(history)
 
 

@@ -11,8 +11,8 @@ import sys
 from typing import NoReturn
 
 from pyporcupine.checker import DEFAULT_MEMORY_LIMIT, CheckResult, check_operations, check_operations_verbose
-from pyporcupine.formats import FORMAT_NAMES, MODEL_NAMES, HistoryFormatError, load_history
-from pyporcupine.history import HistoryError
+from pyporcupine.formats import FORMAT_NAMES, MODEL_NAMES, load_history
+from pyporcupine.history import MalformedHistory
 from pyporcupine.visualization import write_html
 
 EXIT_CODES = {CheckResult.OK: 0, CheckResult.ILLEGAL: 1, CheckResult.UNKNOWN: 2}
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             write_html(model, result, info, args.html, title=args.file)
         else:
             result = check_operations(model, history, args.timeout, memory_limit)
-    except (HistoryFormatError, HistoryError) as error:
+    except MalformedHistory as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except OSError as error:

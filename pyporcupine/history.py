@@ -44,8 +44,9 @@ class Event:
     id: Hashable
 
 
-class HistoryError(ValueError):
-    """The history cannot describe real operations (a return without a call, a repeated id...)."""
+class MalformedHistory(ValueError):
+    """A history that cannot describe real operations: unreadable as its format, a return without a call, a
+    repeated id..."""
 
 
 def events_to_operations(events: Sequence[Event]) -> list[Operation]:
@@ -59,16 +60,16 @@ def events_to_operations(events: Sequence[Event]) -> list[Operation]:
     for time, event in enumerate(events):
         if event.kind is EventKind.CALL:
             if event.id in open_calls or event.id in finished:
-                raise HistoryError(f"event {time}: a second call with id {event.id!r}")
+                raise MalformedHistory(f"event {time}: a second call with id {event.id!r}")
             open_calls[event.id] = (time, event)
             order.append(event.id)
         else:
             if event.id not in open_calls:
-                raise HistoryError(f"event {time}: a return with id {event.id!r} that has no open call")
+                raise MalformedHistory(f"event {time}: a return with id {event.id!r} that has no open call")
             call_time, call = open_calls.pop(event.id)
             finished[event.id] = Operation(call.client_id, call.value, call_time, event.value, time)
     if open_calls:
         missing = ", ".join(repr(i) for i in list(open_calls)[:5])
-        raise HistoryError(f"{len(open_calls)} call(s) without a return event (ids {missing}); "
+        raise MalformedHistory(f"{len(open_calls)} call(s) without a return event (ids {missing}); "
                            "give unknown outcomes a return event at the end of the list")
     return [finished[i] for i in order]

@@ -11,7 +11,7 @@ import enum
 from collections import defaultdict
 from typing import Any, Hashable, Sequence
 
-from pyporcupine.history import Event, EventKind, HistoryError, Operation
+from pyporcupine.history import Event, EventKind, MalformedHistory, Operation
 from pyporcupine.model import Model
 
 
@@ -93,7 +93,7 @@ class KeyedModel(Model):
             if event.kind is EventKind.CALL:
                 key_of_id[event.id] = self.key_of(event.value)
             elif event.id not in key_of_id:
-                raise HistoryError(f"event {position}: a return with id {event.id!r} that has no call before it")
+                raise MalformedHistory(f"event {position}: a return with id {event.id!r} that has no call before it")
             parts[key_of_id[event.id]].append(event)
         return list(parts.values())
 

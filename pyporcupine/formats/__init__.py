@@ -9,8 +9,8 @@ from pyporcupine.formats.edn_kv import parse_edn_kv
 from pyporcupine.formats.encoding import MODEL_NAMES, encode
 from pyporcupine.formats.jepsen_log import parse_jepsen_log
 from pyporcupine.formats.jsonl import parse_jsonl
-from pyporcupine.formats.records import HistoryFormatError, JepsenOp
-from pyporcupine.history import Operation
+from pyporcupine.formats.records import JepsenOp
+from pyporcupine.history import MalformedHistory, Operation
 from pyporcupine.model import Model
 
 PARSERS: dict[str, Callable[[Iterable[str], str], list[JepsenOp]]] = {
@@ -20,13 +20,13 @@ PARSERS: dict[str, Callable[[Iterable[str], str], list[JepsenOp]]] = {
 }
 FORMAT_NAMES = tuple(PARSERS)
 
-__all__ = ["FORMAT_NAMES", "MODEL_NAMES", "HistoryFormatError", "load_history"]
+__all__ = ["FORMAT_NAMES", "MODEL_NAMES", "load_history"]
 
 
 def load_history(path: str | Path, format_name: str, model_name: str) -> tuple[Model, list[Operation]]:
     """Read a history file as `format_name` and encode it for the model named `model_name`.
 
-    Raises HistoryFormatError for anything that is not a readable history of that format,
+    Raises MalformedHistory for anything that is not a readable history of that format,
     including a file with no operations (an empty history proves nothing).
     """
     path = Path(path)
@@ -34,7 +34,7 @@ def load_history(path: str | Path, format_name: str, model_name: str) -> tuple[M
         with path.open(encoding="utf-8") as lines:
             records = PARSERS[format_name](lines, str(path))
     except (OSError, UnicodeDecodeError) as error:
-        raise HistoryFormatError(f"{path}: cannot read: {error}") from None
+        raise MalformedHistory(f"{path}: cannot read: {error}") from None
     if not records:
-        raise HistoryFormatError(f"{path}: no operations found in this {format_name} file")
+        raise MalformedHistory(f"{path}: no operations found in this {format_name} file")
     return encode(model_name, records)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from pyporcupine.formats.records import HistoryFormatError, JepsenOp, Pairing
+from pyporcupine.formats.records import JepsenOp, Pairing
+from pyporcupine.history import MalformedHistory
 
 _STRING = r'"((?:[^"\\]|\\.)*)"'
 _LINE = re.compile(r"^\{:process (\d+), :type :(invoke|ok|fail|info), :f :(get|put|append), "
@@ -29,7 +30,7 @@ def parse_edn_kv(lines: Iterable[str], name: str = "<history>") -> list[JepsenOp
         where = f"{name}:{number}"
         matched = _LINE.match(line)
         if matched is None:
-            raise HistoryFormatError(f"{where}: not a kv history map: {line!r}")
+            raise MalformedHistory(f"{where}: not a kv history map: {line!r}")
         process, type, f = int(matched[1]), matched[2], matched[3]
         key = _unescape(matched[4])
         value = None if matched[5] == "nil" else _unescape(matched[6])

@@ -24,8 +24,8 @@ import enum
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from pyporcupine.formats.records import HistoryFormatError, JepsenOp
-from pyporcupine.history import Operation
+from pyporcupine.formats.records import JepsenOp
+from pyporcupine.history import MalformedHistory, Operation
 from pyporcupine.model import Model
 from pyporcupine.models import UNKNOWN, CasRegisterModel, Independent, KvModel, LogModel, RegisterModel
 
@@ -43,32 +43,32 @@ def _register_write(op: JepsenOp) -> tuple[tuple, Any]:
 
 def _cas(op: JepsenOp) -> tuple[tuple, Any]:
     if not (isinstance(op.value, (tuple, list)) and len(op.value) == 2):
-        raise HistoryFormatError(f"{op.where}: a cas value must be [expected, new], not {op.value!r}")
+        raise MalformedHistory(f"{op.where}: a cas value must be [expected, new], not {op.value!r}")
     return ("cas", op.value[0], op.value[1]), op.type == "ok"
 
 
 def _kv_get(op: JepsenOp) -> tuple[tuple, Any]:
     result = "" if op.result is None else op.result
     if not isinstance(result, str):
-        raise HistoryFormatError(f"{op.where}: a get reads a string, not {result!r}")
+        raise MalformedHistory(f"{op.where}: a get reads a string, not {result!r}")
     return ("get", op.key), result
 
 
 def _kv_write(op: JepsenOp) -> tuple[tuple, Any]:
     if not isinstance(op.value, str):
-        raise HistoryFormatError(f"{op.where}: {op.f} takes a string, not {op.value!r}")
+        raise MalformedHistory(f"{op.where}: {op.f} takes a string, not {op.value!r}")
     return (op.f, op.key, op.value), None
 
 
 def _log_append(op: JepsenOp) -> tuple[tuple, Any]:
     if op.type == "ok" and not _is_offset(op.result):
-        raise HistoryFormatError(f"{op.where}: an append's ok value is its offset (an int >= 0), not {op.result!r}")
+        raise MalformedHistory(f"{op.where}: an append's ok value is its offset (an int >= 0), not {op.result!r}")
     return ("append", op.key, op.value), op.result
 
 
 def _log_read(op: JepsenOp) -> tuple[tuple, Any]:
     if not _is_offset(op.value):
-        raise HistoryFormatError(f"{op.where}: a read's value is the offset to read (an int >= 0), not {op.value!r}")
+        raise MalformedHistory(f"{op.where}: a read's value is the offset to read (an int >= 0), not {op.value!r}")
     return ("read", op.key, op.value), op.result
 
 
@@ -112,9 +112,9 @@ def encode(model_name: str, records: list[JepsenOp]) -> tuple[Model, list[Operat
     encoding = _ENCODINGS[model_name]
     keyless = [op for op in records if op.key is None]
     if encoding.keys is _Keys.REQUIRED and keyless:
-        raise HistoryFormatError(f"{keyless[0].where}: a {model_name} operation needs a key")
+        raise MalformedHistory(f"{keyless[0].where}: a {model_name} operation needs a key")
     if encoding.keys is _Keys.INDEPENDENT and 0 < len(keyless) < len(records):
-        raise HistoryFormatError(f"{keyless[0].where}: an operation without a key in a history with keys: "
+        raise MalformedHistory(f"{keyless[0].where}: an operation without a key in a history with keys: "
                                  "cannot tell which register it is")
     independent = encoding.keys is _Keys.INDEPENDENT and not keyless
     model = Independent(encoding.model()) if independent else encoding.model()
@@ -122,7 +122,7 @@ def encode(model_name: str, records: list[JepsenOp]) -> tuple[Model, list[Operat
     for op in records:
         encoder = encoding.encoders.get(op.f)
         if encoder is None:
-            raise HistoryFormatError(f"{op.where}: the {model_name} model has no operation {op.f!r} "
+            raise MalformedHistory(f"{op.where}: the {model_name} model has no operation {op.f!r} "
                                      f"(it knows {', '.join(encoding.encoders)})")
         input, output = encoder(op)
         if op.type == "info":

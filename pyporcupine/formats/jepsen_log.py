@@ -16,7 +16,8 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from pyporcupine.formats.records import HistoryFormatError, JepsenOp, Pairing
+from pyporcupine.formats.records import JepsenOp, Pairing
+from pyporcupine.history import MalformedHistory
 
 _LINE = re.compile(r"^INFO\s+jepsen\.util\s+-\s+(\d+)\s+:(invoke|ok|fail|info)\s+:([\w-]+)\s+(.*?)\s*$")
 _INT = re.compile(r"^-?\d+$")
@@ -32,7 +33,7 @@ def parse_jepsen_log(lines: Iterable[str], name: str = "<history>") -> list[Jeps
         where = f"{name}:{number}"
         matched = _LINE.match(line)
         if matched is None:
-            raise HistoryFormatError(f"{where}: not a Jepsen history line: {line.strip()!r}")
+            raise MalformedHistory(f"{where}: not a Jepsen history line: {line.strip()!r}")
         process, type, f, text = int(matched[1]), matched[2], matched[3], matched[4]
         if type == "invoke":
             pairing.invoke(where, process, f, None, _invocation_value(where, f, text), time)
@@ -53,7 +54,7 @@ def _invocation_value(where: str, f: str, text: str) -> object:
         return int(text)
     if f == "cas" and (pair := _PAIR.match(text)):
         return (int(pair[1]), int(pair[2]))
-    raise HistoryFormatError(f"{where}: cannot read an invocation of {f!r} with value {text!r}")
+    raise MalformedHistory(f"{where}: cannot read an invocation of {f!r} with value {text!r}")
 
 
 def _completion_value(where: str, type: str, f: str, text: str) -> object:
@@ -63,4 +64,4 @@ def _completion_value(where: str, type: str, f: str, text: str) -> object:
         return int(text)
     if f == "cas" and (pair := _PAIR.match(text)):
         return (int(pair[1]), int(pair[2]))
-    raise HistoryFormatError(f"{where}: cannot read a :{type} completion of {f!r} with value {text!r}")
+    raise MalformedHistory(f"{where}: cannot read a :{type} completion of {f!r} with value {text!r}")

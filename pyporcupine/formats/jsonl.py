@@ -16,7 +16,8 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable
 
-from pyporcupine.formats.records import HistoryFormatError, JepsenOp, Pairing
+from pyporcupine.formats.records import JepsenOp, Pairing
+from pyporcupine.history import MalformedHistory
 
 _TYPES = ("invoke", "ok", "fail", "info")
 
@@ -45,19 +46,19 @@ def _record(where: str, line: str) -> dict[str, Any]:
     try:
         record = json.loads(line)
     except json.JSONDecodeError as error:
-        raise HistoryFormatError(f"{where}: not JSON ({error.msg} at column {error.colno})") from None
+        raise MalformedHistory(f"{where}: not JSON ({error.msg} at column {error.colno})") from None
     if not isinstance(record, dict):
-        raise HistoryFormatError(f"{where}: expected a JSON object, got {type(record).__name__}")
+        raise MalformedHistory(f"{where}: expected a JSON object, got {type(record).__name__}")
     missing = [field for field in ("process", "type", "f", "time") if field not in record]
     if missing:
-        raise HistoryFormatError(f"{where}: missing field(s) {', '.join(missing)}")
+        raise MalformedHistory(f"{where}: missing field(s) {', '.join(missing)}")
     if record["type"] not in _TYPES:
-        raise HistoryFormatError(f"{where}: type must be one of {', '.join(_TYPES)}, not {record['type']!r}")
+        raise MalformedHistory(f"{where}: type must be one of {', '.join(_TYPES)}, not {record['type']!r}")
     if not isinstance(record["f"], str):
-        raise HistoryFormatError(f"{where}: f must be a string, not {record['f']!r}")
+        raise MalformedHistory(f"{where}: f must be a string, not {record['f']!r}")
     time = record["time"]
     if not isinstance(time, (int, float)) or isinstance(time, bool):
-        raise HistoryFormatError(f"{where}: time must be a number, not {time!r}")
+        raise MalformedHistory(f"{where}: time must be a number, not {time!r}")
     return record
 
 
@@ -65,5 +66,5 @@ def _freeze(where: str, value: Any) -> Any:
     if isinstance(value, list):
         return tuple(_freeze(where, item) for item in value)
     if isinstance(value, dict):
-        raise HistoryFormatError(f"{where}: JSON objects are not supported as values or keys")
+        raise MalformedHistory(f"{where}: JSON objects are not supported as values or keys")
     return value

@@ -11,11 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Hashable
 
+from pyporcupine.history import MalformedHistory
+
 COMPLETIONS = ("ok", "fail", "info")
-
-
-class HistoryFormatError(ValueError):
-    """A history file that cannot be read as the format it claims to be."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +46,7 @@ class Pairing:
                time: int | float) -> None:
         if process in self._open:
             earlier = self._ops[self._open[process]]
-            raise HistoryFormatError(f"{where}: process {process!r} invokes {f!r} while its invocation "
+            raise MalformedHistory(f"{where}: process {process!r} invokes {f!r} while its invocation "
                                      f"at {earlier.where} is still open")
         self._open[process] = len(self._ops)
         self._ops.append(JepsenOp(process, f, key, value, "info", None, time, None, where))
@@ -57,16 +55,16 @@ class Pairing:
                  result: Any, time: int | float | None) -> None:
         """Close the process's open invocation; `time=None` leaves it open to the end (unknown)."""
         if type not in COMPLETIONS:
-            raise HistoryFormatError(f"{where}: unknown completion type {type!r} (expected one of {COMPLETIONS})")
+            raise MalformedHistory(f"{where}: unknown completion type {type!r} (expected one of {COMPLETIONS})")
         index = self._open.pop(process, None)
         if index is None:
-            raise HistoryFormatError(f"{where}: process {process!r} completes {f!r} without an open invocation")
+            raise MalformedHistory(f"{where}: process {process!r} completes {f!r} without an open invocation")
         invoked = self._ops[index]
         if invoked.f != f or (key is not None and invoked.key != key):
-            raise HistoryFormatError(f"{where}: completion ({f!r}, key {key!r}) does not match the invocation "
+            raise MalformedHistory(f"{where}: completion ({f!r}, key {key!r}) does not match the invocation "
                                      f"({invoked.f!r}, key {invoked.key!r}) at {invoked.where}")
         if time is not None and time < invoked.call:
-            raise HistoryFormatError(f"{where}: completes at time {time}, before its invocation at {invoked.call}")
+            raise MalformedHistory(f"{where}: completes at time {time}, before its invocation at {invoked.call}")
         self._ops[index] = replace(invoked, type=type, result=result, return_time=time)
 
     def operations(self) -> list[JepsenOp]:

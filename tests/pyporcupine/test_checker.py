@@ -11,7 +11,7 @@ from pyporcupine import (
     CheckResult,
     Event,
     EventKind,
-    HistoryError,
+    MalformedHistory,
     Operation,
     check_events,
     check_events_verbose,
@@ -78,7 +78,7 @@ def test_events_use_their_position_as_time() -> None:
 
 
 def test_a_return_before_its_call_is_an_error() -> None:
-    with pytest.raises(HistoryError, match="before its call"):
+    with pytest.raises(MalformedHistory, match="before its call"):
         check_operations(RegisterModel(), [read(0, None, 5, 4)])
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from pyporcupine import CheckResult, Operation, check_operations
-from pyporcupine.formats import HistoryFormatError, load_history
+from pyporcupine.formats import load_history
+from pyporcupine.history import MalformedHistory
 from pyporcupine.models import UNKNOWN, CasRegisterModel, Independent, KvModel, LogModel, RegisterModel
 
 
@@ -52,9 +53,9 @@ def test_jepsen_log_reads_invocations_completions_and_unknown_outcomes(tmp_path:
 
 def test_jepsen_log_rejects_lines_it_cannot_read(tmp_path: Path) -> None:
     path = write_file(tmp_path, [jepsen(0, "invoke", "write", "3"), jepsen(0, "ok", "write", "three")])
-    with pytest.raises(HistoryFormatError, match=r"history:2: cannot read a :ok completion of 'write'"):
+    with pytest.raises(MalformedHistory, match=r"history:2: cannot read a :ok completion of 'write'"):
         load_history(path, "jepsen-log", "cas-register")
-    with pytest.raises(HistoryFormatError, match="has no operation 'cas'"):
+    with pytest.raises(MalformedHistory, match="has no operation 'cas'"):
         load_history(write_file(tmp_path, [jepsen(0, "invoke", "cas", "[1 2]")]), "jepsen-log", "register")
 
 
@@ -75,7 +76,7 @@ def test_edn_kv_reads_maps_with_keys_and_escaped_strings(tmp_path: Path) -> None
 
 def test_edn_kv_rejects_other_shapes(tmp_path: Path) -> None:
     path = write_file(tmp_path, ['{:process 0, :type :invoke, :f :cas, :key "0", :value nil}'])
-    with pytest.raises(HistoryFormatError, match="history:1: not a kv history map"):
+    with pytest.raises(MalformedHistory, match="history:1: not a kv history map"):
         load_history(path, "edn-kv", "kv")
 
 
@@ -155,26 +156,26 @@ def test_jsonl_log_appends_return_offsets_and_reads_take_one(tmp_path: Path) -> 
 ])
 def test_jsonl_errors_say_what_and_where(tmp_path: Path, lines: list[str], message: str) -> None:
     path = write_file(tmp_path, lines, "history.jsonl")
-    with pytest.raises(HistoryFormatError, match=message):
+    with pytest.raises(MalformedHistory, match=message):
         load_history(path, "jsonl", "cas-register")
 
 
 def test_jsonl_kv_needs_keys_and_log_needs_offsets(tmp_path: Path) -> None:
     no_key = jsonl(tmp_path, [{"time": 1, "process": 0, "type": "invoke", "f": "get"}])
-    with pytest.raises(HistoryFormatError, match="a kv operation needs a key"):
+    with pytest.raises(MalformedHistory, match="a kv operation needs a key"):
         load_history(no_key, "jsonl", "kv")
     bad_offset = jsonl(tmp_path, [
         {"time": 1, "process": 0, "type": "invoke", "f": "append", "value": "m"},
         {"time": 2, "process": 0, "type": "ok", "f": "append", "value": -1},
     ])
-    with pytest.raises(HistoryFormatError, match="its offset"):
+    with pytest.raises(MalformedHistory, match="its offset"):
         load_history(bad_offset, "jsonl", "log")
 
 
 def test_an_unreadable_file_is_a_format_error(tmp_path: Path) -> None:
-    with pytest.raises(HistoryFormatError, match="cannot read"):
+    with pytest.raises(MalformedHistory, match="cannot read"):
         load_history(tmp_path / "missing.jsonl", "jsonl", "kv")
     binary = tmp_path / "binary.jsonl"
     binary.write_bytes(b"\xff\xfe\x00")
-    with pytest.raises(HistoryFormatError, match="cannot read"):
+    with pytest.raises(MalformedHistory, match="cannot read"):
         load_history(binary, "jsonl", "kv")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pyporcupine import Event, EventKind, HistoryError, Operation
+from pyporcupine import Event, EventKind, MalformedHistory, Operation
 from pyporcupine.history import events_to_operations
 
 CALL, RETURN = EventKind.CALL, EventKind.RETURN
@@ -30,5 +30,5 @@ def test_positions_become_times_and_operations_come_in_call_order() -> None:
     ([Event(0, CALL, None, 1)], "without a return event"),
 ])
 def test_bad_pairings_are_errors(events: list[Event], message: str) -> None:
-    with pytest.raises(HistoryError, match=message):
+    with pytest.raises(MalformedHistory, match=message):
         events_to_operations(events)
