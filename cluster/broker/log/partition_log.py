@@ -20,6 +20,7 @@ from typing import Callable, Iterator, NamedTuple
 
 from cluster import durable_file
 from cluster.broker.log import layout
+from cluster.broker.log.batch_scan import BatchRejected, check_batches, stamp_batches
 from cluster.broker.log.config import NEVER, UNLIMITED, LogConfig
 from cluster.broker.log.epoch_cache import LeaderEpochCache
 from cluster.broker.log.errors import (
@@ -33,7 +34,6 @@ from cluster.broker.log.errors import (
 from cluster.broker.log.index import INT32_MAX
 from cluster.broker.log.region import FileRegion
 from cluster.broker.log.segment import NO_TIMESTAMP, Placement, Segment
-from cluster.broker.protocol.batch_scan import BatchRejected, check_batches, stamp_batches
 from cluster.broker.protocol.record_batch import BatchHeader, CorruptBatchError, validate
 from cluster.broker.protocol.records import decode_records
 
