@@ -13,14 +13,14 @@ import bisect
 import functools
 import logging
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, NamedTuple
+from typing import Iterator, NamedTuple
 
 from cluster import durable_file
 from cluster.broker.log import layout
 from cluster.broker.log.batch_scan import BatchRejected, check_batches, stamp_batches
+from cluster.broker.log.clock import Clock, wall_clock_ms
 from cluster.broker.log.config import NEVER, UNLIMITED, LogConfig
 from cluster.broker.log.epoch_cache import LeaderEpochCache
 from cluster.broker.log.errors import (
@@ -37,14 +37,9 @@ from cluster.broker.log.segment import NO_TIMESTAMP, Placement, Segment
 from cluster.broker.protocol.record_batch import BatchHeader, CorruptBatchError, validate
 from cluster.broker.protocol.records import decode_records
 
-Clock = Callable[[], int]
 Batches = bytes | bytearray | memoryview
 
 _log = logging.getLogger(__name__)
-
-
-def wall_clock_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 class AppendInfo(NamedTuple):
