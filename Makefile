@@ -64,4 +64,4 @@ sim: install
 	$(BIN)/python -m cluster.sim.replication_search --seeds $(SIM_SEEDS) --workers 2
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis native/target cluster/broker/protocol/*.so
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis native/target cluster/broker/log/*.so

@@ -34,7 +34,7 @@ from cluster.broker.groups.offsets import (
     encode_value,
     partition_for_group,
 )
-from cluster.broker.log.partition_log import Clock, wall_clock_ms
+from cluster.broker.log.clock import Clock, wall_clock_ms
 from cluster.broker.membership import Membership
 from cluster.broker.partition import Partition
 from cluster.broker.producer_ids import ProducerIdAllocator

@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterable, Sequence
 from cluster.broker.config import BrokerConfig
 from cluster.broker.controller.partition_state import PartitionState
 from cluster.broker.fetcher import AddressOf, ReplicaFetchers
-from cluster.broker.log.partition_log import Clock
+from cluster.broker.log.clock import Clock
 from cluster.broker.partition import Partition
 from cluster.broker.protocol.errors import ErrorCode
 from cluster.broker.replication import (

@@ -20,7 +20,8 @@ from typing import Mapping
 from cluster import properties
 from cluster.durable_file import write_atomically
 from cluster.broker.config import BrokerConfig
-from cluster.broker.log.partition_log import Clock, PartitionLog, wall_clock_ms
+from cluster.broker.log.clock import Clock, wall_clock_ms
+from cluster.broker.log.partition_log import PartitionLog
 from cluster.broker.partition import Partition
 from cluster.broker.protocol.errors import ErrorCode
 

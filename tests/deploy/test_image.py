@@ -52,7 +52,7 @@ def test_the_image_runs_this_checkouts_code_and_a_second_build_reuses_it():
         assert lines == [f"image {tag} is up to date"]
     tag = again
     installed = "/opt/logquake/lib/python3.11/site-packages/cluster/deploy/probes.py"
-    compiled = "from cluster.broker.protocol.batch_scan import check_batches; print(check_batches(b'', 1))"
+    compiled = "from cluster.broker.log.batch_scan import check_batches; print(check_batches(b'', 1))"
     output = client.containers.run(tag, ["sh", "-c", f'logquake --version && python -c "{compiled}" && cat {installed}'],
                                    remove=True, network_disabled=True).decode()
     version, scanned, code = output.split("\n", 2)

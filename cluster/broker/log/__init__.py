@@ -11,8 +11,9 @@ from cluster.broker.log.errors import (
     NonContiguousAppendError,
     OffsetOutOfRangeError,
 )
-from cluster.broker.log.partition_log import AppendInfo, DeletedSegment, PartitionLog
+from cluster.broker.log.partition_log import AppendInfo, PartitionLog
 from cluster.broker.log.region import FileRegion
+from cluster.broker.log.retention import DeletedSegment
 
 __all__ = [
     "AppendInfo",

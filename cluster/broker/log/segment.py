@@ -1,9 +1,9 @@
 """One segment: a .log file of v2 batches plus its two sparse indexes.
 
 The segment knows positions and offsets; it decides nothing about rolling,
-retention or recovery policy (the partition log does). Appends are a single
-sequential write; reads translate offsets to byte ranges through the index and
-a short walk over batch headers, never touching records.
+retention or recovery policy (the segment list, the loader and retention do).
+Appends are a single sequential write; reads translate offsets to byte ranges
+through the index and a short walk over batch headers, never touching records.
 """
 
 from __future__ import annotations

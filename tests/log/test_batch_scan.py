@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cluster.broker.protocol import batch_scan
-from cluster.broker.protocol.batch_scan import BatchRejected, check_batches, stamp_batches
+from cluster.broker.log import batch_scan
+from cluster.broker.log.batch_scan import BatchRejected, check_batches, stamp_batches
 from cluster.broker.protocol.record_batch import BatchHeader, CorruptBatchError, crc_of, stamp, validate
 from cluster.broker.protocol.records import Record, build_batch
 
