@@ -27,13 +27,14 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any
 
 import pika
 import psutil
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from benchmarks._cpu import Usage, load_average, measured
 from benchmarks._rabbitmq import RabbitMQNode, RabbitMQUnavailable
 from benchmarks._table import print_table
 from cluster.deploy.broker_process import BrokerProcess
@@ -45,8 +46,6 @@ CONSUME_GOAL = 500_000
 RABBITMQ_RATIO_GOAL = 5.0
 POLL_EVERY = 1_000
 CONSUME_BATCH = 10_000
-SATURATED = 0.85
-"""A thread above this share of one core is taken to be the bottleneck."""
 
 PRODUCER_CONFIG: dict[str, object] = {
     "linger.ms": 5,
@@ -70,38 +69,6 @@ queued.min.messages, so a reader of a long backlog mostly waits; raising the que
 RABBITMQ_PREFETCH = 2_000
 """Unacknowledged deliveries the consumer may hold; it acks with multiple=True every quarter of this."""
 
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Usage:
-    """CPU seconds spent while one phase ran, split by who spent them."""
-
-    seconds: float
-    client: float
-    client_peak: float
-    server: float
-    server_peak: float
-    machine: float
-
-    @property
-    def others(self) -> float:
-        return max(self.machine - self.client - self.server, 0.0)
-
-    def cores(self, cpu_seconds: float) -> float:
-        return cpu_seconds / self.seconds
-
-    def limit(self) -> str:
-        """Which side held the rate back, with the figure that says so."""
-        client, server = self.cores(self.client_peak), self.cores(self.server_peak)
-        if max(client, server) >= SATURATED:
-            side, peak = ("client", client) if client >= server else ("server", server)
-            return f"{side}-bound (a {side} thread at {peak:.2f} cores)"
-        if self.cores(self.machine) >= SATURATED * (psutil.cpu_count() or 1):
-            side = "client" if self.client >= self.server else "server"
-            return f"{side}-bound on a full machine (the {side} costs more CPU per message)"
-        return "waiting (no thread or machine saturated)"
-
 
 @dataclass(frozen=True)
 class Result:
@@ -123,13 +90,13 @@ class Result:
 
 def main(argv: list[str]) -> None:
     options = _parse(argv)
-    print(f"{psutil.cpu_count()} cores, load average {_load()} at start; {MESSAGE_BYTES}-byte messages, "
+    print(f"{psutil.cpu_count()} cores, load average {load_average()} at start; {MESSAGE_BYTES}-byte messages, "
           f"{PARTITIONS} partitions, {options.messages:,} per Kafka phase, {options.rabbitmq_messages:,} per RabbitMQ phase")
     print(f"producer: {_describe(PRODUCER_CONFIG)} (librdkafka defaults otherwise)")
     print(f"consumer: {_describe(CONSUMER_CONFIG)}, consume(num_messages={CONSUME_BATCH:,})")
     kafka = _kafka_results(options.messages)
     rabbitmq = [] if options.no_rabbitmq else _rabbitmq_results(options.rabbitmq_messages, options.window)
-    print(f"load average {_load()} at end (1, 5, 15 min)")
+    print(f"load average {load_average()} at end (1, 5, 15 min)")
     _print_results(kafka + rabbitmq)
     _print_cpu(kafka + rabbitmq)
     _print_goals(kafka, rabbitmq)
@@ -151,63 +118,8 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     return options
 
 
-def _load() -> str:
-    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
-
-
 def _describe(config: dict[str, object]) -> str:
     return ", ".join(f"{key}={value}" for key, value in config.items())
-
-
-def _measured(server: list[psutil.Process], work: Callable[[], T]) -> tuple[T, Usage]:
-    """Run work and account the CPU time it caused: this process, the server's processes, and the whole machine.
-
-    Totals come from the processes (they keep the time of threads that ended); the busiest thread comes from
-    threads alive at the end, so callers keep their client objects, and so their threads, alive around work."""
-    client = [psutil.Process()]
-    before = _cpu_snapshot(client), _cpu_snapshot(server), _machine_busy()
-    started = time.perf_counter()
-    value = work()
-    seconds = time.perf_counter() - started
-    after = _cpu_snapshot(client), _cpu_snapshot(server), _machine_busy()
-    client_total, client_peak = _spent(before[0], after[0])
-    server_total, server_peak = _spent(before[1], after[1])
-    return value, Usage(seconds, client_total, client_peak, server_total, server_peak, after[2] - before[2])
-
-
-@dataclass(frozen=True)
-class _CpuSnapshot:
-    processes: dict[int, float]
-    """CPU seconds per process, including its threads that have ended."""
-    threads: dict[tuple[int, int], float]
-    """CPU seconds per live thread, keyed by (pid, tid): threads, not processes, show which side saturates."""
-
-
-def _cpu_snapshot(processes: list[psutil.Process]) -> _CpuSnapshot:
-    totals: dict[int, float] = {}
-    threads: dict[tuple[int, int], float] = {}
-    for process in processes:
-        try:
-            times = process.cpu_times()
-            totals[process.pid] = times.user + times.system
-            for thread in process.threads():
-                threads[process.pid, thread.id] = thread.user_time + thread.system_time
-        except psutil.NoSuchProcess:
-            continue
-    return _CpuSnapshot(totals, threads)
-
-
-def _spent(before: _CpuSnapshot, after: _CpuSnapshot) -> tuple[float, float]:
-    """Total and busiest thread's CPU seconds between two snapshots (the kernel counts both in 10 ms ticks, so
-    a thread can appear to outspend its process by a tick: it is capped at the process total)."""
-    total = sum(seconds - before.processes.get(pid, 0.0) for pid, seconds in after.processes.items())
-    peak = max((seconds - before.threads.get(key, 0.0) for key, seconds in after.threads.items()), default=0.0)
-    return total, min(peak, total)
-
-
-def _machine_busy() -> float:
-    times = psutil.cpu_times()
-    return times.user + times.nice + times.system + times.irq + times.softirq + times.steal
 
 
 # -- the logquake broker through librdkafka ---------------------------------------------------------------------
@@ -274,7 +186,7 @@ class _Deliveries:
 def _produce_phase(bootstrap: str, server: list[psutil.Process], topic: str, acks: str, count: int) -> Result:
     deliveries = _Deliveries()
     producer = Producer({"bootstrap.servers": bootstrap, "acks": acks, "on_delivery": deliveries, **PRODUCER_CONFIG})
-    _, usage = _measured(server, lambda: _produce(producer, topic, count))
+    _, usage = measured(server, lambda: _produce(producer, topic, count))
     return Result("logquake", f"produce acks={acks}", count, usage, deliveries.checked(count))
 
 
@@ -308,7 +220,7 @@ def _check_stored(bootstrap: str, topic: str, count: int) -> None:
 def _consume_phase(bootstrap: str, server: list[psutil.Process], topic: str, count: int) -> Result:
     consumer = Consumer({"bootstrap.servers": bootstrap, **CONSUMER_CONFIG})
     try:
-        _, usage = _measured(server, lambda: _consume(consumer, topic, count))
+        _, usage = measured(server, lambda: _consume(consumer, topic, count))
     finally:
         consumer.close()
     return Result("logquake", "consume", count, usage)
@@ -339,9 +251,9 @@ def _rabbitmq_results(count: int, window: int) -> list[Result]:
     try:
         server = node.server_processes()
         queue = "logquake-bench"
-        latencies, usage = _measured(server, lambda: _ConfirmedPublisher(node.port, queue, count, window).run())
+        latencies, usage = measured(server, lambda: _ConfirmedPublisher(node.port, queue, count, window).run())
         published = Result("rabbitmq", f"publish, {window:,} confirms in flight", count, usage, latencies)
-        _, usage = _measured(server, lambda: _Drainer(node.port, queue, count).run())
+        _, usage = measured(server, lambda: _Drainer(node.port, queue, count).run())
         return [published, Result("rabbitmq", "consume", count, usage)]
     finally:
         node.stop()

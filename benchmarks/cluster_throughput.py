@@ -13,7 +13,6 @@ the safe setting. Goal: acks=all on 3 brokers at least 40% of one broker's acks=
 from __future__ import annotations
 
 import argparse
-import os
 import tempfile
 import time
 from dataclasses import dataclass
@@ -23,9 +22,9 @@ import psutil
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from benchmarks._cpu import Usage, load_average, measured
 from benchmarks._table import print_table
-from benchmarks.broker_throughput import (MESSAGE_BYTES, PARTITIONS, PRODUCER_CONFIG, Usage, _check_stored, _Deliveries,
-                                          _measured, _produce)
+from benchmarks.broker_throughput import MESSAGE_BYTES, PARTITIONS, PRODUCER_CONFIG, _check_stored, _Deliveries, _produce
 from cluster.deploy.deployment import ClusterSpec, Deployment, deploy
 from cluster.deploy.local import PID_FILE
 from cluster.deploy.up import wait_registered
@@ -53,13 +52,13 @@ class Phase:
 
 def main(argv: list[str]) -> None:
     options = _parse(argv)
-    print(f"load average {_load()} at start; {MESSAGE_BYTES}-byte messages, {PARTITIONS} partitions, "
+    print(f"load average {load_average()} at start; {MESSAGE_BYTES}-byte messages, {PARTITIONS} partitions, "
           f"{options.messages:,} per phase; producer: {', '.join(f'{k}={v}' for k, v in PRODUCER_CONFIG.items())}")
     phases = _measure(ClusterSpec(keepers=0, brokers=1, broker_overrides=BROKER_OVERRIDES), "1 broker", 1,
                       ["1"], options.messages)
     phases += _measure(ClusterSpec(keepers=3, brokers=3, broker_overrides=BROKER_OVERRIDES), "3 brokers, RF 3", 3,
                        ["all", "1"], options.messages)
-    print(f"load average {_load()} at end (1, 5, 15 min)")
+    print(f"load average {load_average()} at end (1, 5, 15 min)")
     print_table(["setup", "acks", "messages", "msg/s", "MB/s", "p50 ms", "p99 ms"],
                 [[p.setup, p.acks, p.messages, round(p.rate), p.rate * MESSAGE_BYTES / 1e6, p.percentile(0.50),
                   p.percentile(0.99)] for p in phases])
@@ -83,10 +82,6 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     if options.messages < 1:
         parser.error("--messages must be positive")
     return options
-
-
-def _load() -> str:
-    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def _measure(spec: ClusterSpec, setup: str, replication: int, acks_levels: list[str], count: int) -> list[Phase]:
@@ -150,7 +145,7 @@ def _produce_phase(bootstrap: str, servers: list[psutil.Process], setup: str, to
                    count: int) -> Phase:
     deliveries = _Deliveries()
     producer = Producer({"bootstrap.servers": bootstrap, "acks": acks, "on_delivery": deliveries, **PRODUCER_CONFIG})
-    _, usage = _measured(servers, lambda: _produce(producer, topic, count))
+    _, usage = measured(servers, lambda: _produce(producer, topic, count))
     return Phase(setup, acks, count, usage, deliveries.checked(count))
 
 
