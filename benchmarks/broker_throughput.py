@@ -31,41 +31,19 @@ from typing import Any
 
 import pika
 import psutil
-from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from benchmarks._cpu import Usage, load_average, measured
+from benchmarks._kafka import (CONSUMER_CONFIG, MESSAGE_BYTES, PARTITIONS, PRODUCER_CONFIG, check_stored,
+                               create_topics, describe, produce_measured)
 from benchmarks._rabbitmq import RabbitMQNode, RabbitMQUnavailable
 from benchmarks._table import print_table
 from cluster.deploy.broker_process import BrokerProcess
 
-MESSAGE_BYTES = 100
-PARTITIONS = 6
 PRODUCE_GOAL = 300_000
 CONSUME_GOAL = 500_000
 RABBITMQ_RATIO_GOAL = 5.0
-POLL_EVERY = 1_000
 CONSUME_BATCH = 10_000
-
-PRODUCER_CONFIG: dict[str, object] = {
-    "linger.ms": 5,
-    "queue.buffering.max.messages": 20_000,
-    "compression.type": "none",
-    "enable.idempotence": False,
-}
-CONSUMER_CONFIG: dict[str, object] = {
-    "group.id": "logquake-bench",
-    "enable.auto.commit": False,
-    "enable.auto.offset.store": False,
-    "fetch.max.bytes": 50 << 20,
-    "max.partition.fetch.bytes": 4 << 20,
-    "fetch.wait.max.ms": 100,
-    "fetch.queue.backoff.ms": 10,
-}
-"""fetch.max.bytes is librdkafka's default, stated because it bounds each Fetch. With librdkafka's 1000 ms
-fetch.queue.backoff.ms the consumer stops fetching for a second each time its prefetch queue passes
-queued.min.messages, so a reader of a long backlog mostly waits; raising the queue limits instead
-(500,000 messages a partition) also avoided the stalls but cost more client CPU per message."""
 RABBITMQ_PREFETCH = 2_000
 """Unacknowledged deliveries the consumer may hold; it acks with multiple=True every quarter of this."""
 
@@ -92,8 +70,8 @@ def main(argv: list[str]) -> None:
     options = _parse(argv)
     print(f"{psutil.cpu_count()} cores, load average {load_average()} at start; {MESSAGE_BYTES}-byte messages, "
           f"{PARTITIONS} partitions, {options.messages:,} per Kafka phase, {options.rabbitmq_messages:,} per RabbitMQ phase")
-    print(f"producer: {_describe(PRODUCER_CONFIG)} (librdkafka defaults otherwise)")
-    print(f"consumer: {_describe(CONSUMER_CONFIG)}, consume(num_messages={CONSUME_BATCH:,})")
+    print(f"producer: {describe(PRODUCER_CONFIG)} (librdkafka defaults otherwise)")
+    print(f"consumer: {describe(CONSUMER_CONFIG)}, consume(num_messages={CONSUME_BATCH:,})")
     kafka = _kafka_results(options.messages)
     rabbitmq = [] if options.no_rabbitmq else _rabbitmq_results(options.rabbitmq_messages, options.window)
     print(f"load average {load_average()} at end (1, 5, 15 min)")
@@ -118,10 +96,6 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     return options
 
 
-def _describe(config: dict[str, object]) -> str:
-    return ", ".join(f"{key}={value}" for key, value in config.items())
-
-
 # -- the logquake broker through librdkafka ---------------------------------------------------------------------
 
 
@@ -131,10 +105,10 @@ def _kafka_results(count: int) -> list[Result]:
         try:
             server = [_child_listening_on(broker.port)]
             topics = {"1": "bench-acks-1", "all": "bench-acks-all"}
-            _create_topics(broker.bootstrap, list(topics.values()))
+            create_topics(broker.bootstrap, list(topics.values()))
             results = [_produce_phase(broker.bootstrap, server, topic, acks, count) for acks, topic in topics.items()]
             for topic in topics.values():
-                _check_stored(broker.bootstrap, topic, count)
+                check_stored(broker.bootstrap, topic, count)
             results.append(_consume_phase(broker.bootstrap, server, topics["1"], count))
         finally:
             broker.stop()
@@ -149,72 +123,9 @@ def _child_listening_on(port: int) -> psutil.Process:
     raise RuntimeError(f"no child process of this benchmark serves port {port}")
 
 
-def _create_topics(bootstrap: str, names: list[str]) -> None:
-    # log_level 4: librdkafka otherwise reports, at info level, the CreateTopics events left unread on close.
-    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 4})
-    futures = admin.create_topics([NewTopic(name, PARTITIONS, 1) for name in names], operation_timeout=30)
-    for future in futures.values():
-        future.result(timeout=60)
-
-
-class _Deliveries:
-    """The delivery-report callback. Message.latency() is librdkafka's own clock from produce() to the moment
-    the report reaches this callback (it matched perf_counter stamps taken around produce() and here within
-    microseconds), so the latency costs no per-message bookkeeping in Python."""
-
-    __slots__ = ("latencies", "errors")
-
-    def __init__(self) -> None:
-        self.latencies: list[float] = []
-        self.errors: list[str] = []
-
-    def __call__(self, error: Any, message: Any) -> None:
-        if error is None:
-            self.latencies.append(message.latency())
-        else:
-            self.errors.append(str(error))
-
-    def checked(self, count: int) -> list[float]:
-        """The sorted latencies, once every one of `count` messages was delivered."""
-        if self.errors:
-            raise RuntimeError(f"{len(self.errors):,} failed deliveries, the first: {self.errors[0]}")
-        if len(self.latencies) != count:
-            raise RuntimeError(f"{len(self.latencies):,} delivery reports for {count:,} messages")
-        return sorted(self.latencies)
-
-
 def _produce_phase(bootstrap: str, server: list[psutil.Process], topic: str, acks: str, count: int) -> Result:
-    deliveries = _Deliveries()
-    producer = Producer({"bootstrap.servers": bootstrap, "acks": acks, "on_delivery": deliveries, **PRODUCER_CONFIG})
-    _, usage = measured(server, lambda: _produce(producer, topic, count))
-    return Result("logquake", f"produce acks={acks}", count, usage, deliveries.checked(count))
-
-
-def _produce(producer: Producer, topic: str, count: int) -> None:
-    value = os.urandom(MESSAGE_BYTES)
-    produce, poll = producer.produce, producer.poll
-    for start in range(0, count, POLL_EVERY):
-        for _ in range(min(POLL_EVERY, count - start)):
-            while True:
-                try:
-                    produce(topic, value)
-                    break
-                except BufferError:
-                    poll(0.001)
-        poll(0)
-    if producer.flush(60):
-        raise RuntimeError(f"{topic}: deliveries still outstanding after 60 s")
-
-
-def _check_stored(bootstrap: str, topic: str, count: int) -> None:
-    """The broker must hold exactly what was acknowledged: a rate over lost or duplicated messages means nothing."""
-    consumer = Consumer({"bootstrap.servers": bootstrap, **CONSUMER_CONFIG})
-    try:
-        stored = sum(consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=30)[1] for p in range(PARTITIONS))
-    finally:
-        consumer.close()
-    if stored != count:
-        raise RuntimeError(f"{topic}: {stored:,} messages stored, {count:,} acknowledged")
+    usage, latencies = produce_measured(bootstrap, server, topic, acks, count)
+    return Result("logquake", f"produce acks={acks}", count, usage, latencies)
 
 
 def _consume_phase(bootstrap: str, server: list[psutil.Process], topic: str, count: int) -> Result:
