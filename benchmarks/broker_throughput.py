@@ -4,16 +4,15 @@ One `logquake broker` process, a 6-partition topic per acks setting, 100-byte
 messages from one confluent-kafka producer with linger.ms=5: produce msg/s,
 MB/s and the p50/p99 of each message's produce()-to-delivery-report time,
 then one consumer assigned to all 6 partitions reads one topic from offset 0.
-RabbitMQ 3.10 (Debian) is the baseline: a durable classic queue, persistent
-messages, publisher confirms kept in flight as a window (the fair match for a
-batching Kafka producer; a confirm per message only measures round trips),
-driven by pika's SelectConnection, the fastest Python AMQP 0-9-1 client found.
+RabbitMQ is the baseline: a durable classic queue, persistent messages,
+publisher confirms kept in flight as a window, driven by the benchmarks' AMQP
+client.
 
 Each phase also records CPU time: the client (this process), the server, and
-everything else on the machine, because this machine has 2 cores that other
-work shares. A side is named the limit when one of its threads was near a full
-core; when nothing was, but the machine was full, the side spending more CPU
-per message is named; otherwise the phase was waiting, not computing.
+everything else on the machine, because other work may share its cores. A side
+is named the limit when one of its threads was near a full core; when nothing
+was, but the machine was full, the side spending more CPU per message is named;
+otherwise the phase was waiting, not computing.
 
     python -m benchmarks broker_throughput [--messages=N] [--rabbitmq-messages=N] [--smoke] [--no-rabbitmq]
 """

@@ -18,9 +18,9 @@ the per-round rates. Latencies are per request, from submission to reply, so
 they include waiting in the window. Every reply is checked (a get must return
 what the set wrote): a failed request ends the benchmark.
 
-This machine has 2 cores shared by clients, servers and whatever else runs, so
-CPU time per side is printed too: when the machine is full, the rates say what
-a server does with what is left to it, not what it could do alone.
+Clients, servers and whatever else runs share the machine's cores, so CPU
+time per side is printed too: when the machine is full, the rates say what a
+server does with what is left to it, not what it could do alone.
 
     python -m benchmarks keeper_vs_zookeeper [--clients=N] [--in-flight=N] [--operations=N] [--rounds=N] [--smoke] [--kinds=K,...]
 """
