@@ -4,16 +4,15 @@ One `logquake broker` process, a 6-partition topic per acks setting, 100-byte
 messages from one confluent-kafka producer with linger.ms=5: produce msg/s,
 MB/s and the p50/p99 of each message's produce()-to-delivery-report time,
 then one consumer assigned to all 6 partitions reads one topic from offset 0.
-RabbitMQ 3.10 (Debian) is the baseline: a durable classic queue, persistent
-messages, publisher confirms kept in flight as a window (the fair match for a
-batching Kafka producer; a confirm per message only measures round trips),
-driven by pika's SelectConnection, the fastest Python AMQP 0-9-1 client found.
+RabbitMQ is the baseline: a durable classic queue, persistent messages,
+publisher confirms kept in flight as a window, driven by the benchmarks' AMQP
+client.
 
 Each phase also records CPU time: the client (this process), the server, and
-everything else on the machine, because this machine has 2 cores that other
-work shares. A side is named the limit when one of its threads was near a full
-core; when nothing was, but the machine was full, the side spending more CPU
-per message is named; otherwise the phase was waiting, not computing.
+everything else on the machine, because other work may share its cores. A side
+is named the limit when one of its threads was near a full core; when nothing
+was, but the machine was full, the side spending more CPU per message is named;
+otherwise the phase was waiting, not computing.
 
     python -m benchmarks broker_throughput [--messages=N] [--rabbitmq-messages=N] [--smoke] [--no-rabbitmq]
 """
@@ -24,83 +23,26 @@ import argparse
 import os
 import tempfile
 import time
-from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, TypeVar
 
-import pika
 import psutil
-from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka import Consumer, KafkaException, TopicPartition
 
+from benchmarks._amqp import ConfirmedPublisher, Drainer
+from benchmarks._cpu import Usage, load_average, measured
+from benchmarks._kafka import (CONSUMER_CONFIG, MESSAGE_BYTES, PARTITIONS, PRODUCER_CONFIG, check_stored,
+                               create_topics, describe, produce_measured)
 from benchmarks._rabbitmq import RabbitMQNode, RabbitMQUnavailable
 from benchmarks._table import print_table
 from cluster.deploy.broker_process import BrokerProcess
 
-MESSAGE_BYTES = 100
-PARTITIONS = 6
 PRODUCE_GOAL = 300_000
 CONSUME_GOAL = 500_000
 RABBITMQ_RATIO_GOAL = 5.0
-POLL_EVERY = 1_000
 CONSUME_BATCH = 10_000
-SATURATED = 0.85
-"""A thread above this share of one core is taken to be the bottleneck."""
-
-PRODUCER_CONFIG: dict[str, object] = {
-    "linger.ms": 5,
-    "queue.buffering.max.messages": 20_000,
-    "compression.type": "none",
-    "enable.idempotence": False,
-}
-CONSUMER_CONFIG: dict[str, object] = {
-    "group.id": "logquake-bench",
-    "enable.auto.commit": False,
-    "enable.auto.offset.store": False,
-    "fetch.max.bytes": 50 << 20,
-    "max.partition.fetch.bytes": 4 << 20,
-    "fetch.wait.max.ms": 100,
-    "fetch.queue.backoff.ms": 10,
-}
-"""fetch.max.bytes is librdkafka's default, stated because it bounds each Fetch. With librdkafka's 1000 ms
-fetch.queue.backoff.ms the consumer stops fetching for a second each time its prefetch queue passes
-queued.min.messages, so a reader of a long backlog mostly waits; raising the queue limits instead
-(500,000 messages a partition) also avoided the stalls but cost more client CPU per message."""
 RABBITMQ_PREFETCH = 2_000
 """Unacknowledged deliveries the consumer may hold; it acks with multiple=True every quarter of this."""
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Usage:
-    """CPU seconds spent while one phase ran, split by who spent them."""
-
-    seconds: float
-    client: float
-    client_peak: float
-    server: float
-    server_peak: float
-    machine: float
-
-    @property
-    def others(self) -> float:
-        return max(self.machine - self.client - self.server, 0.0)
-
-    def cores(self, cpu_seconds: float) -> float:
-        return cpu_seconds / self.seconds
-
-    def limit(self) -> str:
-        """Which side held the rate back, with the figure that says so."""
-        client, server = self.cores(self.client_peak), self.cores(self.server_peak)
-        if max(client, server) >= SATURATED:
-            side, peak = ("client", client) if client >= server else ("server", server)
-            return f"{side}-bound (a {side} thread at {peak:.2f} cores)"
-        if self.cores(self.machine) >= SATURATED * (psutil.cpu_count() or 1):
-            side = "client" if self.client >= self.server else "server"
-            return f"{side}-bound on a full machine (the {side} costs more CPU per message)"
-        return "waiting (no thread or machine saturated)"
 
 
 @dataclass(frozen=True)
@@ -123,13 +65,13 @@ class Result:
 
 def main(argv: list[str]) -> None:
     options = _parse(argv)
-    print(f"{psutil.cpu_count()} cores, load average {_load()} at start; {MESSAGE_BYTES}-byte messages, "
+    print(f"{psutil.cpu_count()} cores, load average {load_average()} at start; {MESSAGE_BYTES}-byte messages, "
           f"{PARTITIONS} partitions, {options.messages:,} per Kafka phase, {options.rabbitmq_messages:,} per RabbitMQ phase")
-    print(f"producer: {_describe(PRODUCER_CONFIG)} (librdkafka defaults otherwise)")
-    print(f"consumer: {_describe(CONSUMER_CONFIG)}, consume(num_messages={CONSUME_BATCH:,})")
+    print(f"producer: {describe(PRODUCER_CONFIG)} (librdkafka defaults otherwise)")
+    print(f"consumer: {describe(CONSUMER_CONFIG)}, consume(num_messages={CONSUME_BATCH:,})")
     kafka = _kafka_results(options.messages)
     rabbitmq = [] if options.no_rabbitmq else _rabbitmq_results(options.rabbitmq_messages, options.window)
-    print(f"load average {_load()} at end (1, 5, 15 min)")
+    print(f"load average {load_average()} at end (1, 5, 15 min)")
     _print_results(kafka + rabbitmq)
     _print_cpu(kafka + rabbitmq)
     _print_goals(kafka, rabbitmq)
@@ -151,65 +93,6 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     return options
 
 
-def _load() -> str:
-    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
-
-
-def _describe(config: dict[str, object]) -> str:
-    return ", ".join(f"{key}={value}" for key, value in config.items())
-
-
-def _measured(server: list[psutil.Process], work: Callable[[], T]) -> tuple[T, Usage]:
-    """Run work and account the CPU time it caused: this process, the server's processes, and the whole machine.
-
-    Totals come from the processes (they keep the time of threads that ended); the busiest thread comes from
-    threads alive at the end, so callers keep their client objects, and so their threads, alive around work."""
-    client = [psutil.Process()]
-    before = _cpu_snapshot(client), _cpu_snapshot(server), _machine_busy()
-    started = time.perf_counter()
-    value = work()
-    seconds = time.perf_counter() - started
-    after = _cpu_snapshot(client), _cpu_snapshot(server), _machine_busy()
-    client_total, client_peak = _spent(before[0], after[0])
-    server_total, server_peak = _spent(before[1], after[1])
-    return value, Usage(seconds, client_total, client_peak, server_total, server_peak, after[2] - before[2])
-
-
-@dataclass(frozen=True)
-class _CpuSnapshot:
-    processes: dict[int, float]
-    """CPU seconds per process, including its threads that have ended."""
-    threads: dict[tuple[int, int], float]
-    """CPU seconds per live thread, keyed by (pid, tid): threads, not processes, show which side saturates."""
-
-
-def _cpu_snapshot(processes: list[psutil.Process]) -> _CpuSnapshot:
-    totals: dict[int, float] = {}
-    threads: dict[tuple[int, int], float] = {}
-    for process in processes:
-        try:
-            times = process.cpu_times()
-            totals[process.pid] = times.user + times.system
-            for thread in process.threads():
-                threads[process.pid, thread.id] = thread.user_time + thread.system_time
-        except psutil.NoSuchProcess:
-            continue
-    return _CpuSnapshot(totals, threads)
-
-
-def _spent(before: _CpuSnapshot, after: _CpuSnapshot) -> tuple[float, float]:
-    """Total and busiest thread's CPU seconds between two snapshots (the kernel counts both in 10 ms ticks, so
-    a thread can appear to outspend its process by a tick: it is capped at the process total)."""
-    total = sum(seconds - before.processes.get(pid, 0.0) for pid, seconds in after.processes.items())
-    peak = max((seconds - before.threads.get(key, 0.0) for key, seconds in after.threads.items()), default=0.0)
-    return total, min(peak, total)
-
-
-def _machine_busy() -> float:
-    times = psutil.cpu_times()
-    return times.user + times.nice + times.system + times.irq + times.softirq + times.steal
-
-
 # -- the logquake broker through librdkafka ---------------------------------------------------------------------
 
 
@@ -219,10 +102,10 @@ def _kafka_results(count: int) -> list[Result]:
         try:
             server = [_child_listening_on(broker.port)]
             topics = {"1": "bench-acks-1", "all": "bench-acks-all"}
-            _create_topics(broker.bootstrap, list(topics.values()))
+            create_topics(broker.bootstrap, list(topics.values()))
             results = [_produce_phase(broker.bootstrap, server, topic, acks, count) for acks, topic in topics.items()]
             for topic in topics.values():
-                _check_stored(broker.bootstrap, topic, count)
+                check_stored(broker.bootstrap, topic, count)
             results.append(_consume_phase(broker.bootstrap, server, topics["1"], count))
         finally:
             broker.stop()
@@ -237,78 +120,15 @@ def _child_listening_on(port: int) -> psutil.Process:
     raise RuntimeError(f"no child process of this benchmark serves port {port}")
 
 
-def _create_topics(bootstrap: str, names: list[str]) -> None:
-    # log_level 4: librdkafka otherwise reports, at info level, the CreateTopics events left unread on close.
-    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 4})
-    futures = admin.create_topics([NewTopic(name, PARTITIONS, 1) for name in names], operation_timeout=30)
-    for future in futures.values():
-        future.result(timeout=60)
-
-
-class _Deliveries:
-    """The delivery-report callback. Message.latency() is librdkafka's own clock from produce() to the moment
-    the report reaches this callback (it matched perf_counter stamps taken around produce() and here within
-    microseconds), so the latency costs no per-message bookkeeping in Python."""
-
-    __slots__ = ("latencies", "errors")
-
-    def __init__(self) -> None:
-        self.latencies: list[float] = []
-        self.errors: list[str] = []
-
-    def __call__(self, error: Any, message: Any) -> None:
-        if error is None:
-            self.latencies.append(message.latency())
-        else:
-            self.errors.append(str(error))
-
-    def checked(self, count: int) -> list[float]:
-        """The sorted latencies, once every one of `count` messages was delivered."""
-        if self.errors:
-            raise RuntimeError(f"{len(self.errors):,} failed deliveries, the first: {self.errors[0]}")
-        if len(self.latencies) != count:
-            raise RuntimeError(f"{len(self.latencies):,} delivery reports for {count:,} messages")
-        return sorted(self.latencies)
-
-
 def _produce_phase(bootstrap: str, server: list[psutil.Process], topic: str, acks: str, count: int) -> Result:
-    deliveries = _Deliveries()
-    producer = Producer({"bootstrap.servers": bootstrap, "acks": acks, "on_delivery": deliveries, **PRODUCER_CONFIG})
-    _, usage = _measured(server, lambda: _produce(producer, topic, count))
-    return Result("logquake", f"produce acks={acks}", count, usage, deliveries.checked(count))
-
-
-def _produce(producer: Producer, topic: str, count: int) -> None:
-    value = os.urandom(MESSAGE_BYTES)
-    produce, poll = producer.produce, producer.poll
-    for start in range(0, count, POLL_EVERY):
-        for _ in range(min(POLL_EVERY, count - start)):
-            while True:
-                try:
-                    produce(topic, value)
-                    break
-                except BufferError:
-                    poll(0.001)
-        poll(0)
-    if producer.flush(60):
-        raise RuntimeError(f"{topic}: deliveries still outstanding after 60 s")
-
-
-def _check_stored(bootstrap: str, topic: str, count: int) -> None:
-    """The broker must hold exactly what was acknowledged: a rate over lost or duplicated messages means nothing."""
-    consumer = Consumer({"bootstrap.servers": bootstrap, **CONSUMER_CONFIG})
-    try:
-        stored = sum(consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=30)[1] for p in range(PARTITIONS))
-    finally:
-        consumer.close()
-    if stored != count:
-        raise RuntimeError(f"{topic}: {stored:,} messages stored, {count:,} acknowledged")
+    usage, latencies = produce_measured(bootstrap, server, topic, acks, count)
+    return Result("logquake", f"produce acks={acks}", count, usage, latencies)
 
 
 def _consume_phase(bootstrap: str, server: list[psutil.Process], topic: str, count: int) -> Result:
     consumer = Consumer({"bootstrap.servers": bootstrap, **CONSUMER_CONFIG})
     try:
-        _, usage = _measured(server, lambda: _consume(consumer, topic, count))
+        _, usage = measured(server, lambda: _consume(consumer, topic, count))
     finally:
         consumer.close()
     return Result("logquake", "consume", count, usage)
@@ -326,7 +146,7 @@ def _consume(consumer: Consumer, topic: str, count: int) -> None:
             received += 1
 
 
-# -- RabbitMQ through pika -------------------------------------------------------------------------------------
+# -- RabbitMQ through the AMQP client ----------------------------------------------------------------------------
 
 
 def _rabbitmq_results(count: int, window: int) -> list[Result]:
@@ -339,136 +159,13 @@ def _rabbitmq_results(count: int, window: int) -> list[Result]:
     try:
         server = node.server_processes()
         queue = "logquake-bench"
-        latencies, usage = _measured(server, lambda: _ConfirmedPublisher(node.port, queue, count, window).run())
+        body = os.urandom(MESSAGE_BYTES)
+        latencies, usage = measured(server, lambda: ConfirmedPublisher(node.port, queue, body, count, window).run())
         published = Result("rabbitmq", f"publish, {window:,} confirms in flight", count, usage, latencies)
-        _, usage = _measured(server, lambda: _Drainer(node.port, queue, count).run())
+        _, usage = measured(server, lambda: Drainer(node.port, queue, count, RABBITMQ_PREFETCH).run())
         return [published, Result("rabbitmq", "consume", count, usage)]
     finally:
         node.stop()
-
-
-class _AmqpSession:
-    """One pika SelectConnection with one channel: the callback chain every AMQP step here starts from."""
-
-    def __init__(self, port: int) -> None:
-        self.channel: Any = None
-        self.failure: str | None = None
-        self.done = False
-        self.connection = pika.SelectConnection(
-            pika.ConnectionParameters("127.0.0.1", port),
-            on_open_callback=lambda connection: connection.channel(on_open_callback=self._opened),
-            on_open_error_callback=lambda _, error: self._fail(f"cannot connect: {error}"),
-            on_close_callback=lambda *_: self.connection.ioloop.stop(),
-        )
-
-    def run_loop(self) -> None:
-        self.connection.ioloop.start()
-        if self.failure:
-            raise RuntimeError(f"RabbitMQ: {self.failure}")
-
-    def _opened(self, channel: Any) -> None:
-        self.channel = channel
-        channel.add_on_close_callback(self._channel_closed)
-        self.ready()
-
-    def _channel_closed(self, channel: Any, reason: Exception) -> None:
-        if not self.done:
-            self._fail(f"channel closed: {reason}")
-
-    def ready(self) -> None:
-        """Called once the channel is open: each subclass starts its work here."""
-        raise NotImplementedError
-
-    def _fail(self, why: str) -> None:
-        self.failure = self.failure or why
-        if self.connection.is_open:
-            self.connection.close()
-        else:
-            self.connection.ioloop.stop()
-
-    def finish(self) -> None:
-        self.done = True
-        self.connection.close()
-
-
-class _ConfirmedPublisher(_AmqpSession):
-    """Persistent messages to a durable queue, keeping `window` publishes unconfirmed; a confirm (multiple or
-    single) releases room for more. Returns each message's publish-to-confirm latency, sorted."""
-
-    def __init__(self, port: int, queue: str, count: int, window: int) -> None:
-        super().__init__(port)
-        self.queue, self.count, self.window = queue, count, window
-        self.body = os.urandom(MESSAGE_BYTES)
-        self.properties = pika.BasicProperties(delivery_mode=pika.DeliveryMode.Persistent)
-        self.in_flight: deque[tuple[int, float]] = deque()
-        self.sent = 0
-        self.latencies: list[float] = []
-
-    def run(self) -> list[float]:
-        self.run_loop()
-        if len(self.latencies) != self.count:
-            raise RuntimeError(f"RabbitMQ confirmed {len(self.latencies):,} of {self.count:,} publishes")
-        return sorted(self.latencies)
-
-    def ready(self) -> None:
-        self.channel.queue_declare(self.queue, durable=True, callback=lambda _: self.channel.confirm_delivery(
-            self._confirmed, callback=lambda _: self._fill()))
-
-    def _fill(self) -> None:
-        publish = self.channel.basic_publish
-        while self.sent < self.count and len(self.in_flight) < self.window:
-            self.sent += 1
-            self.in_flight.append((self.sent, time.perf_counter()))
-            publish("", self.queue, self.body, self.properties)
-
-    def _confirmed(self, frame: Any) -> None:
-        method = frame.method
-        if isinstance(method, pika.spec.Basic.Nack):
-            self._fail(f"broker nacked delivery tag {method.delivery_tag}")
-            return
-        now = time.perf_counter()
-        if method.multiple:
-            while self.in_flight and self.in_flight[0][0] <= method.delivery_tag:
-                self.latencies.append(now - self.in_flight.popleft()[1])
-        else:
-            self._confirm_one(method.delivery_tag, now)
-        if len(self.latencies) == self.count:
-            self.finish()
-        else:
-            self._fill()
-
-    def _confirm_one(self, tag: int, now: float) -> None:
-        for index, (pending, sent_at) in enumerate(self.in_flight):
-            if pending == tag:
-                del self.in_flight[index]
-                self.latencies.append(now - sent_at)
-                return
-
-
-class _Drainer(_AmqpSession):
-    """Consumes `count` messages with manual acks, acknowledging a quarter of the prefetch window at a time."""
-
-    def __init__(self, port: int, queue: str, count: int) -> None:
-        super().__init__(port)
-        self.queue, self.count = queue, count
-        self.received = 0
-        self.ack_every = max(RABBITMQ_PREFETCH // 4, 1)
-
-    def run(self) -> None:
-        self.run_loop()
-        if self.received != self.count:
-            raise RuntimeError(f"RabbitMQ delivered {self.received:,} of {self.count:,} messages")
-
-    def ready(self) -> None:
-        self.channel.basic_qos(prefetch_count=RABBITMQ_PREFETCH,
-                               callback=lambda _: self.channel.basic_consume(self.queue, self._delivered))
-
-    def _delivered(self, channel: Any, method: Any, properties: Any, body: bytes) -> None:
-        self.received += 1
-        if self.received % self.ack_every == 0 or self.received == self.count:
-            channel.basic_ack(method.delivery_tag, multiple=True)
-        if self.received == self.count:
-            self.finish()
 
 
 # -- output ------------------------------------------------------------------------------------------------------

@@ -13,19 +13,17 @@ the safe setting. Goal: acks=all on 3 brokers at least 40% of one broker's acks=
 from __future__ import annotations
 
 import argparse
-import os
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
-from confluent_kafka import Producer
-from confluent_kafka.admin import AdminClient, NewTopic
 
+from benchmarks._cpu import Usage, load_average
+from benchmarks._kafka import (MESSAGE_BYTES, PARTITIONS, PRODUCER_CONFIG, check_stored, create_topics, describe,
+                               produce_measured)
 from benchmarks._table import print_table
-from benchmarks.broker_throughput import (MESSAGE_BYTES, PARTITIONS, PRODUCER_CONFIG, Usage, _check_stored, _Deliveries,
-                                          _measured, _produce)
 from cluster.deploy.deployment import ClusterSpec, Deployment, deploy
 from cluster.deploy.local import PID_FILE
 from cluster.deploy.up import wait_registered
@@ -53,13 +51,13 @@ class Phase:
 
 def main(argv: list[str]) -> None:
     options = _parse(argv)
-    print(f"load average {_load()} at start; {MESSAGE_BYTES}-byte messages, {PARTITIONS} partitions, "
-          f"{options.messages:,} per phase; producer: {', '.join(f'{k}={v}' for k, v in PRODUCER_CONFIG.items())}")
+    print(f"load average {load_average()} at start; {MESSAGE_BYTES}-byte messages, {PARTITIONS} partitions, "
+          f"{options.messages:,} per phase; producer: {describe(PRODUCER_CONFIG)}")
     phases = _measure(ClusterSpec(keepers=0, brokers=1, broker_overrides=BROKER_OVERRIDES), "1 broker", 1,
                       ["1"], options.messages)
     phases += _measure(ClusterSpec(keepers=3, brokers=3, broker_overrides=BROKER_OVERRIDES), "3 brokers, RF 3", 3,
                        ["all", "1"], options.messages)
-    print(f"load average {_load()} at end (1, 5, 15 min)")
+    print(f"load average {load_average()} at end (1, 5, 15 min)")
     print_table(["setup", "acks", "messages", "msg/s", "MB/s", "p50 ms", "p99 ms"],
                 [[p.setup, p.acks, p.messages, round(p.rate), p.rate * MESSAGE_BYTES / 1e6, p.percentile(0.50),
                   p.percentile(0.99)] for p in phases])
@@ -85,10 +83,6 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     return options
 
 
-def _load() -> str:
-    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
-
-
 def _measure(spec: ClusterSpec, setup: str, replication: int, acks_levels: list[str], count: int) -> list[Phase]:
     with tempfile.TemporaryDirectory(prefix="logquake-bench-cluster-") as work:
         with deploy(spec, "local", Path(work)) as deployment:
@@ -96,7 +90,7 @@ def _measure(spec: ClusterSpec, setup: str, replication: int, acks_levels: list[
                 wait_registered(deployment, timeout=120)
             bootstrap = deployment.bootstrap_servers
             topics = {acks: f"bench-rf{replication}-acks-{acks}" for acks in acks_levels}
-            _create_topics(bootstrap, list(topics.values()), replication)
+            create_topics(bootstrap, list(topics.values()), replication, REPLICATED if replication > 1 else {})
             servers = _broker_processes(deployment)
             phases = [_produce_phase(bootstrap, servers, setup, topic, acks, count) for acks, topic in topics.items()]
             for topic in topics.values():
@@ -109,36 +103,11 @@ def _wait_stored(bootstrap: str, topic: str, count: int, timeout: float = 120) -
     deadline = time.monotonic() + timeout
     while True:
         try:
-            return _check_stored(bootstrap, topic, count)
+            return check_stored(bootstrap, topic, count)
         except RuntimeError:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
-
-
-def _create_topics(bootstrap: str, names: list[str], replication: int) -> None:
-    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 4})
-    configs = REPLICATED if replication > 1 else {}
-    futures = admin.create_topics([NewTopic(name, PARTITIONS, replication, config=configs) for name in names],
-                                  operation_timeout=30)
-    for future in futures.values():
-        future.result(timeout=60)
-    _wait_led(admin, names, replication)
-
-
-def _wait_led(admin: AdminClient, names: list[str], replication: int, timeout: float = 60) -> None:
-    """Until Metadata shows every partition led and fully in sync: otherwise the first messages of a phase wait
-    for librdkafka's metadata refresh, and the phase measures that wait."""
-    deadline = time.monotonic() + timeout
-    while True:
-        topics = admin.list_topics(timeout=10).topics
-        partitions = [p for name in names if name in topics for p in topics[name].partitions.values()]
-        if len(partitions) == PARTITIONS * len(names) and all(p.leader >= 0 and len(p.isrs) == replication
-                                                              for p in partitions):
-            return
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{names}: not every partition led with {replication} in-sync replicas after {timeout:g}s")
-        time.sleep(0.2)
 
 
 def _broker_processes(deployment: Deployment) -> list[psutil.Process]:
@@ -148,10 +117,8 @@ def _broker_processes(deployment: Deployment) -> list[psutil.Process]:
 
 def _produce_phase(bootstrap: str, servers: list[psutil.Process], setup: str, topic: str, acks: str,
                    count: int) -> Phase:
-    deliveries = _Deliveries()
-    producer = Producer({"bootstrap.servers": bootstrap, "acks": acks, "on_delivery": deliveries, **PRODUCER_CONFIG})
-    _, usage = _measured(servers, lambda: _produce(producer, topic, count))
-    return Phase(setup, acks, count, usage, deliveries.checked(count))
+    usage, latencies = produce_measured(bootstrap, servers, topic, acks, count)
+    return Phase(setup, acks, count, usage, latencies)
 
 
 def _print_goal(phases: list[Phase]) -> None:

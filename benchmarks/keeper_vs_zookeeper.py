@@ -18,9 +18,9 @@ the per-round rates. Latencies are per request, from submission to reply, so
 they include waiting in the window. Every reply is checked (a get must return
 what the set wrote): a failed request ends the benchmark.
 
-This machine has 2 cores shared by clients, servers and whatever else runs, so
-CPU time per side is printed too: when the machine is full, the rates say what
-a server does with what is left to it, not what it could do alone.
+Clients, servers and whatever else runs share the machine's cores, so CPU
+time per side is printed too: when the machine is full, the rates say what a
+server does with what is left to it, not what it could do alone.
 
     python -m benchmarks keeper_vs_zookeeper [--clients=N] [--in-flight=N] [--operations=N] [--rounds=N] [--smoke] [--kinds=K,...]
 """
@@ -43,6 +43,7 @@ from typing import Any, Callable, Iterator
 import psutil
 from kazoo.client import KazooClient
 
+from benchmarks._cpu import CpuSnapshot, load_average, machine_busy
 from benchmarks._table import print_table
 from cluster.deploy.keeper_ensemble import KINDS, KeeperEnsemble, Kind
 
@@ -132,10 +133,10 @@ class Side:
 
     def run(self, phase: str) -> PhaseResult:
         """Starts a phase on every client at once and gathers their reports; phase names keep the clients in step."""
-        server_before, machine_before = _cpu(self.servers), _machine_busy()
+        server_before, machine_before = CpuSnapshot.of(self.servers).total, machine_busy()
         self.barrier.wait(timeout=PHASE_TIMEOUT)
         reports: list[ClientReport] = [self.reports.get(timeout=PHASE_TIMEOUT) for _ in range(self.clients_count)]
-        server_after, machine_after = _cpu(self.servers), _machine_busy()
+        server_after, machine_after = CpuSnapshot.of(self.servers).total, machine_busy()
         if any(report.phase != phase for report in reports):
             raise RuntimeError(f"{self.kind} clients out of step: expected {phase}, got {[r.phase for r in reports]}")
         seconds = max(r.ended for r in reports) - min(r.started for r in reports)
@@ -159,7 +160,7 @@ class Side:
 def main(argv: list[str]) -> None:
     options = _parse(argv)
     print(
-        f"{psutil.cpu_count()} cores shared by clients and servers, load average {_load()} at start; "
+        f"{psutil.cpu_count()} cores shared by clients and servers, load average {load_average()} at start; "
         f"{options.clients} client processes per kind x {options.in_flight} requests in flight, "
         f"{options.operations:,} operations per client per phase, {options.rounds} rounds, "
         f"{NODE_BYTES}-byte znodes, {SERVERS} servers per kind, fsync on"
@@ -168,7 +169,7 @@ def main(argv: list[str]) -> None:
         for side in sides:
             side.run(WARM_UP)
         rounds = [side.run(phase) for _ in range(options.rounds) for phase in PHASES for side in sides]
-    print(f"load average {_load()} at end (1, 5, 15 min)")
+    print(f"load average {load_average()} at end (1, 5, 15 min)")
     results = [
         combined([r for r in rounds if (r.kind, r.phase) == (side_kind, phase)])
         for side_kind in options.kinds for phase in PHASES
@@ -197,10 +198,6 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     return options
 
 
-def _load() -> str:
-    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
-
-
 @contextlib.contextmanager
 def _sides(options: argparse.Namespace) -> Iterator[list[Side]]:
     """Every kind's ensemble and clients, all torn down on the way out, also after a failure."""
@@ -225,16 +222,6 @@ def _create_root(hosts: str) -> None:
     finally:
         client.stop()
         client.close()
-
-
-def _cpu(processes: list[psutil.Process]) -> float:
-    return sum(sum(process.cpu_times()[:2]) for process in processes)
-
-
-def _machine_busy() -> float:
-    """CPU seconds every process on the machine spent (guest time is inside user time already)."""
-    times = psutil.cpu_times()
-    return sum(getattr(times, name, 0.0) for name in ("user", "nice", "system", "irq", "softirq"))
 
 
 def _client(server: str, number: int, options: argparse.Namespace, barrier: Barrier, reports: Any) -> None:

@@ -3,9 +3,9 @@
 Rows: every etcd history (the slowest first; the rest summed), the etcd set in total, and kv
 c50-ok and c50-bad. Each figure is the best of --repeat runs (wall clock, parse excluded); peak
 memory is measured in a separate pass under tracemalloc, which slows Python down. The Go figures
-are Porcupine v1.3.0's benchmarks on a 2-core machine of this kind
-(/work/shared/porcupine/README.md); the goal is within 3x on the etcd set (<= 1.05 s), with
-every file decided inside 10 s.
+are Porcupine v1.3.0's own benchmark times on the same histories, recorded once rather than run
+here (docs/benchmarks.md says on what machine); the goal is within 3x of them on the etcd set,
+with every file decided inside 10 s.
 """
 
 from __future__ import annotations
