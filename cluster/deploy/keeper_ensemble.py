@@ -22,9 +22,10 @@ from typing import Literal
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
+from cluster.deploy.ports import HOST, free_ports
+
 Kind = Literal["keeper", "zookeeper"]
 KINDS: tuple[Kind, ...] = ("zookeeper", "keeper")
-HOST = "127.0.0.1"
 SERVING_MODES = ("leader", "follower", "standalone")
 
 KEEPER_MODULE = "cluster.keeper.main"
@@ -75,15 +76,6 @@ class Ports:
     client: int
     peer: int
     election: int
-
-
-def free_ports(count: int) -> list[int]:
-    """Distinct free ports, all held open together so that no two of them are the same."""
-    with contextlib.ExitStack() as stack:
-        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in sockets:
-            sock.bind((HOST, 0))
-        return [sock.getsockname()[1] for sock in sockets]
 
 
 def zoo_cfg(node_id: int, data_dir: Path, ports: dict[int, Ports], tick_time: int) -> str:

@@ -7,7 +7,7 @@ free ports alone are not enough, since a run whose nodes a nemesis killed leaves
 while, and a second run moving in would meet the first one's peers on its election ports. The claim
 is a lock on a file per block, held by the process that deployed the run and inherited by its nodes:
 it lasts until the backend is released or all of them have ended, so a `cluster up` whose command
-returned keeps its block, and a crashed run keeps it only while its nodes live.
+returned keeps its block, and a crashed run keeps it only while its nodes live (claims.py).
 Each node runs in its own session: pause and kill reach its whole process group. `exec` runs on
 the host, which is the only network namespace local nodes have. As root with cgroup v2, each node
 also runs in a cgroup of its own (node_cgroups.py), which is how partitions tell its packets apart;
@@ -17,26 +17,24 @@ when the block is claimed again.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import IO, Sequence
 
-from cluster.deploy import netfilter, node_cgroups
+from cluster.deploy import claims, netfilter, node_cgroups
 from cluster.deploy.backend import Backend, DeployError
 from cluster.deploy.node import BROKER_PORT, KEEPER_CLIENT_PORT, KEEPER_ELECTION_PORT, KEEPER_PEER_PORT, Node, NodePlan, NodeError
 from cluster.deploy.node_cgroups import BlockCgroups
+from cluster.deploy.ports import port_is_free
 
 PID_FILE = "node.pid"
 """Written while a node runs, so that a crashed run's processes can be found and ended (cleanup.py)."""
 
 _PORTS = (BROKER_PORT, KEEPER_CLIENT_PORT, KEEPER_PEER_PORT, KEEPER_ELECTION_PORT)
-BLOCK_CLAIMS = Path(tempfile.gettempdir()) / "logquake-local-blocks"
+BLOCK_CLAIMS = claims.CLAIMS_DIR / "logquake-local-blocks"
 
 
 class LocalNode(Node):
@@ -156,17 +154,16 @@ class LocalBackend(Backend):
         self._chain = ""
 
     def hosts(self, count: int) -> list[str]:
-        BLOCK_CLAIMS.mkdir(exist_ok=True)
         for block in range(256):
-            claim = _claimed(block)
-            if claim is None:
+            held = claims.claim(BLOCK_CLAIMS, f"127.0.{block}")
+            if held is None:
                 continue
             hosts = [f"127.0.{block}.{2 + i}" for i in range(count)]
-            if all(_port_free(host, port) for host in hosts for port in _PORTS):
-                self._claim = claim
+            if all(port_is_free(host, port) for host in hosts for port in _PORTS):
+                self._claim = held
                 self._prepare_partitions(hosts[0])
                 return hosts
-            claim.close()
+            held.close()
         raise DeployError(f"no unclaimed block of {count} loopback addresses 127.0.N.2.. has ports {_PORTS} free")
 
     def _prepare_partitions(self, host: str) -> None:
@@ -204,24 +201,3 @@ def local_chain(host: str) -> str:
 def _remove_partitions(cgroups: BlockCgroups, chain: str) -> None:
     subprocess.run(netfilter.remove_chain_command(chain, LocalNode.partition_hooks), check=False, capture_output=True)
     cgroups.remove()
-
-
-def _claimed(block: int) -> IO[bytes] | None:
-    """The block's claim file, locked for this run; None while another live run holds it."""
-    claim = open(BLOCK_CLAIMS / f"127.0.{block}", "ab")
-    try:
-        fcntl.flock(claim, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        claim.close()
-        return None
-    return claim
-
-
-def _port_free(host: str, port: int) -> bool:
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-            return True
-        except OSError:
-            return False

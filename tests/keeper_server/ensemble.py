@@ -11,17 +11,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cluster.deploy.ports import free_port
 from cluster.keeper.jute.framing import frame
 from cluster.keeper.jute.records import ConnectRequest, ConnectResponse, ReplyHeader, RequestHeader
 from cluster.keeper.jute.wire import decode, encode
 
 STARTUP_TIMEOUT_S = 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def four_letter_word(port: int, word: str) -> str:
