@@ -17,8 +17,6 @@ when the block is claimed again.
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -28,6 +26,7 @@ from cluster.deploy import claims, netfilter, node_cgroups
 from cluster.deploy.backend import Backend, DeployError
 from cluster.deploy.node import BROKER_PORT, KEEPER_CLIENT_PORT, KEEPER_ELECTION_PORT, KEEPER_PEER_PORT, Node, NodePlan, NodeError
 from cluster.deploy.node_cgroups import BlockCgroups
+from cluster.deploy.node_process import NodeProcess
 from cluster.deploy.ports import port_is_free
 
 PID_FILE = "node.pid"
@@ -44,8 +43,7 @@ class LocalNode(Node):
     def __init__(self, plan: NodePlan, directory: Path, claim: IO[bytes] | None = None,
                  cgroups: BlockCgroups | None = None) -> None:
         super().__init__(plan, directory)
-        self._process: subprocess.Popen[bytes] | None = None
-        self._paused = False
+        self._process = NodeProcess(directory / "node.log", cwd=directory, own_session=True, pid_file=directory / PID_FILE)
         self._claim = claim
         """The run's address block claim, passed on to the process (see the module docstring)."""
         self._cgroups = cgroups
@@ -69,50 +67,37 @@ class LocalNode(Node):
 
     @property
     def log_path(self) -> Path:
-        return self.directory / "node.log"
+        return self._process.log_path
 
     def start(self) -> None:
         if self.is_running():
             raise NodeError(f"{self.name} is already running")
         command = self._in_cgroup([sys.executable, *self.plan.python_arguments(str(self.config_path.resolve()))])
-        with open(self.log_path, "ab") as log:
-            self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                             cwd=self.directory, start_new_session=True,
-                                             pass_fds=() if self._claim is None else (self._claim.fileno(),))
-        self._paused = False
-        (self.directory / PID_FILE).write_text(f"{self._process.pid}\n")
+        self._process.start(command, pass_fds=() if self._claim is None else (self._claim.fileno(),))
 
     def stop(self, timeout: float = 30) -> None:
-        if not self.is_running():
-            return
-        self._signal(signal.SIGCONT)
-        self._signal(signal.SIGTERM)
+        """SIGTERM, then SIGKILL if the node has not ended within timeout seconds (NodeProcess.stop kills it)."""
         try:
-            self._reap(timeout)
+            self._process.stop(timeout)
         except subprocess.TimeoutExpired:
-            self.kill()
+            pass
 
     def kill(self) -> None:
-        if not self.is_running():
-            return
-        self._signal(signal.SIGKILL)
-        self._reap(30)
+        self._process.kill()
 
     def pause(self) -> None:
         self._require_running("pause")
-        self._signal(signal.SIGSTOP)
-        self._paused = True
+        self._process.pause()
 
     def resume(self) -> None:
         self._require_running("resume")
-        self._signal(signal.SIGCONT)
-        self._paused = False
+        self._process.resume()
 
     def is_running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
+        return self._process.is_running()
 
     def is_paused(self) -> bool:
-        return self.is_running() and self._paused
+        return self._process.is_paused()
 
     def exec(self, argv: list[str]) -> tuple[int, str]:
         """Runs on the host, in the node's cgroup: what it sends counts as the node's for partitions."""
@@ -120,23 +105,10 @@ class LocalNode(Node):
         return result.returncode, result.stdout.decode(errors="replace")
 
     def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return self._process.log_text()
 
     def _in_cgroup(self, argv: list[str]) -> list[str]:
         return argv if self._cgroup is None else node_cgroups.joining(self._cgroup, argv)
-
-    def _signal(self, signum: int) -> None:
-        assert self._process is not None
-        try:
-            os.killpg(self._process.pid, signum)
-        except ProcessLookupError:
-            pass
-
-    def _reap(self, timeout: float) -> None:
-        assert self._process is not None
-        self._process.wait(timeout)
-        self._paused = False
-        (self.directory / PID_FILE).unlink(missing_ok=True)
 
     def _require_running(self, action: str) -> None:
         if not self.is_running():
