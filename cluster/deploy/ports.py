@@ -29,7 +29,7 @@ PORT_CLAIMS = CLAIMS_DIR / "logquake-port-blocks"
 
 
 class NoFreePort(RuntimeError):
-    """Every port this process could claim is bound."""
+    """Every port this process could claim is bound, or other processes hold every block."""
 
 
 class PortBlocks:
@@ -67,9 +67,10 @@ class PortBlocks:
         came_round = False
         while True:
             if self._next == len(self._ports) and not self._claim_block():
-                if came_round or not self._ports:
-                    raise NoFreePort(f"every port this process could claim in {self.first_port}-"
-                                     f"{self.first_port + self.block_count * self.block_size - 1} is bound")
+                if not self._ports:
+                    raise NoFreePort(f"other processes hold every block of ports in {self._span()} ({self.claims})")
+                if came_round:
+                    raise NoFreePort(f"every port this process could claim in {self._span()} is bound")
                 self._next, came_round = 0, True
             port = self._ports[self._next]
             self._next += 1
@@ -77,13 +78,19 @@ class PortBlocks:
                 return port
 
     def _claim_block(self) -> bool:
-        for first in range(self.first_port, self.first_port + self.block_count * self.block_size, self.block_size):
+        for first in range(self.first_port, self._end(), self.block_size):
             held = None if first in self._held else claim(self.claims, str(first))
             if held is not None:
                 self._held[first] = held
                 self._ports += range(first, first + self.block_size)
                 return True
         return False
+
+    def _end(self) -> int:
+        return self.first_port + self.block_count * self.block_size
+
+    def _span(self) -> str:
+        return f"{self.first_port}-{self._end() - 1}"
 
 
 _BLOCKS = PortBlocks(PORT_CLAIMS)

@@ -85,9 +85,7 @@ def quiet_ports() -> Iterator[int]:
 def test_ports_come_in_turn_skip_bound_ones_and_a_used_up_block_claims_the_next(tmp_path, quiet_ports):
     first = quiet_ports
     blocks = PortBlocks(tmp_path, first_port=first, block_size=4, block_count=2)
-    with socket.socket() as bound:
-        bound.bind((ports.HOST, first + 1))
-        bound.listen()
+    with _listening(first + 1):
         assert blocks.take(3) == [first, first + 2, first + 3]
         assert blocks.take(1) == [first + 4]
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted([str(first), str(first + 4)])
@@ -110,9 +108,22 @@ def test_with_every_block_claimed_a_process_comes_round_to_its_ports_not_bound_a
 def test_with_every_port_bound_the_error_says_so(tmp_path, quiet_ports):
     first = quiet_ports
     blocks = PortBlocks(tmp_path, first_port=first, block_size=2, block_count=1)
-    with socket.socket() as one, socket.socket() as two:
-        for sock, port in ((one, first), (two, first + 1)):
-            sock.bind((ports.HOST, port))
-            sock.listen()
+    with _listening(first), _listening(first + 1):
         with pytest.raises(ports.NoFreePort, match=f"{first}-{first + 1} is bound"):
             blocks.take(1)
+
+
+def test_with_every_block_held_by_others_the_error_says_so(tmp_path, quiet_ports):
+    first = quiet_ports
+    with claim(tmp_path, str(first)):
+        with pytest.raises(ports.NoFreePort, match="other processes hold every block"):
+            PortBlocks(tmp_path, first_port=first, block_size=2, block_count=1).take(1)
+
+
+def _listening(port: int) -> socket.socket:
+    """A server on `port`, set up as servers are (SO_REUSEADDR: earlier connections in TIME_WAIT do not stop it)."""
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind((ports.HOST, port))
+    server.listen()
+    return server
