@@ -21,7 +21,7 @@ from pathlib import Path
 
 import psutil
 
-from cluster.deploy.broker_process import free_port
+from cluster.deploy.ports import free_port
 
 _BIN = Path("/usr/lib/rabbitmq/bin")
 _USER = "rabbitmq"

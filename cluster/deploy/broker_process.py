@@ -1,4 +1,4 @@
-"""A broker running as a real `logquake broker` process: what tests, benchmarks and local clusters start.
+"""A broker running as a real `logquake broker` process on 127.0.0.1: what tests and benchmarks start.
 
 Being a real process is the point: SIGKILL leaves exactly what a crash leaves,
 and clients talk to it over real sockets.
@@ -6,18 +6,13 @@ and clients talk to it over real sockets.
 
 from __future__ import annotations
 
-import signal
 import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from cluster.deploy.node_process import NodeProcess
+from cluster.deploy.ports import HOST, free_port
 
 
 class BrokerProcess:
@@ -26,56 +21,53 @@ class BrokerProcess:
         self.port = free_port()
         self.overrides = {
             "log.dirs": str(data_dir),
-            "listeners": f"PLAINTEXT://127.0.0.1:{self.port}",
+            "listeners": f"PLAINTEXT://{HOST}:{self.port}",
             "group.initial.rebalance.delay.ms": 0,
             "offsets.topic.num.partitions": 5,
             **overrides,
         }
         self.log_path = data_dir.parent / f"{data_dir.name}-broker.log"
-        self._process: subprocess.Popen[bytes] | None = None
+        self._process = NodeProcess(self.log_path)
 
     @property
     def bootstrap(self) -> str:
-        return f"127.0.0.1:{self.port}"
+        return f"{HOST}:{self.port}"
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid
 
     def start(self, timeout: float = 30) -> BrokerProcess:
+        """Starts the broker and waits until it accepts connections."""
         command = [sys.executable, "-m", "logquake", "broker"]
         for key, value in self.overrides.items():
             command += ["--override", f"{key}={value}"]
-        log = open(self.log_path, "ab")
-        self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        self._process.start(command)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"broker exited with {self._process.returncode}:\n{self.log_path.read_text()}")
+            code = self._process.exit_code()
+            if code is not None:
+                raise RuntimeError(f"broker exited with {code}:\n{self.log_text()}")
             try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                socket.create_connection((HOST, self.port), timeout=1).close()
                 return self
             except OSError:
                 time.sleep(0.05)
-        raise RuntimeError(f"broker did not listen within {timeout}s:\n{self.log_path.read_text()}")
+        raise RuntimeError(f"broker did not listen within {timeout}s:\n{self.log_text()}")
 
-    def stop(self, timeout: float = 30) -> int:
+    def stop(self, timeout: float = 30) -> int | None:
         """SIGTERM: the graceful path (flush, close segments)."""
-        return self._end(signal.SIGTERM, timeout)
+        return self._process.stop(timeout)
 
-    def kill(self) -> int:
+    def kill(self) -> int | None:
         """SIGKILL: what a crash leaves behind."""
-        return self._end(signal.SIGKILL, 30)
-
-    def _end(self, signum: int, timeout: float) -> int:
-        assert self._process is not None
-        self._process.send_signal(signum)
-        code = self._process.wait(timeout)
-        self._process = None
-        return code
+        return self._process.kill()
 
     def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace")
+        return self._process.log_text()
 
     def __enter__(self) -> BrokerProcess:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
-        if self._process is not None:
-            self.kill()
+        self._process.kill()

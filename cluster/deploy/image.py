@@ -2,14 +2,14 @@
 
 Three layers, each tagged by a hash of what went into it, so a build with nothing changed only
 hashes files and asks the engine whether three tags exist. The two upper layers are made by running
-a script of image/ in a container of the layer below (build context, a scratch copy, bind-mounted at /build;
+a script of image_recipe/ in a container of the layer below (build context, a scratch copy, bind-mounted at /build;
 no network) and committing it: one commit per layer, where every Dockerfile step would cost one.
-- logquake-base:<hash of image/packages.txt>: a debootstrap --variant=minbase bookworm root from the
+- logquake-base:<hash of image_recipe/packages.txt>: a debootstrap --variant=minbase bookworm root from the
   Debian mirror apt already uses here, imported with `docker import`;
 - logquake-deps:<hash of the base and the requirements>: a venv at /opt/logquake holding the runtime
-  dependencies, installed with --no-index from a wheelhouse downloaded on the host (image/install-deps.sh);
+  dependencies, installed with --no-index from a wheelhouse downloaded on the host (image_recipe/install-deps.sh);
 - logquake-node:<hash of the deps layer and the project's files>: logquake itself, a wheel built on
-  the host from a copy of this checkout's sources and pip-installed offline (image/install-node.sh).
+  the host from a copy of this checkout's sources and pip-installed offline (image_recipe/install-node.sh).
   The wheel is built here because it holds a compiled module (native/, Rust) and the image has no
   toolchain; it targets the stable ABI of CPython 3.11, which bookworm's python3 runs. Nodes
   therefore run exactly the code of the checkout that built the image.
@@ -38,7 +38,8 @@ import requests
 from docker.errors import APIError, ImageNotFound
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-RECIPE_DIR = PROJECT_ROOT / "image"
+RECIPE_DIR = Path(__file__).resolve().parent / "image_recipe"
+"""The recipe's files (base packages, the scripts run in each upper layer); every tag hashes the ones its layer uses."""
 SUITE = "bookworm"
 IMAGE_PYTHON = "3.11"
 """bookworm's python3: the wheelhouse must match it, not the host's Python."""
@@ -302,7 +303,7 @@ def _build_wheel(source: Path, wheel_dir: Path) -> None:
 
 def _commit_layer(client: docker.DockerClient, base: str, tag: str, script: str, context: Path,
                   settings: list[str]) -> None:
-    """Run image/<script> in a container of base with a copy of context at /build, then commit it as tag."""
+    """Run image_recipe/<script> in a container of base with a copy of context at /build, then commit it as tag."""
     shutil.copy(RECIPE_DIR / script, context / script)
     container = client.containers.create(base, ["sh", f"{BUILD_MOUNT}/{script}"], network_disabled=True,
                                          volumes={str(context): {"bind": BUILD_MOUNT, "mode": "rw"}})

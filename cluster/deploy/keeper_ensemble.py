@@ -22,9 +22,11 @@ from typing import Literal
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
+from cluster.deploy.node_process import NodeProcess
+from cluster.deploy.ports import HOST, free_ports
+
 Kind = Literal["keeper", "zookeeper"]
 KINDS: tuple[Kind, ...] = ("zookeeper", "keeper")
-HOST = "127.0.0.1"
 SERVING_MODES = ("leader", "follower", "standalone")
 
 KEEPER_MODULE = "cluster.keeper.main"
@@ -77,15 +79,6 @@ class Ports:
     election: int
 
 
-def free_ports(count: int) -> list[int]:
-    """Distinct free ports, all held open together so that no two of them are the same."""
-    with contextlib.ExitStack() as stack:
-        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in sockets:
-            sock.bind((HOST, 0))
-        return [sock.getsockname()[1] for sock in sockets]
-
-
 def zoo_cfg(node_id: int, data_dir: Path, ports: dict[int, Ports], tick_time: int) -> str:
     """One node's zoo.cfg; the ensemble's servers are listed even for one node, as the myid file needs them."""
     lines = [
@@ -113,7 +106,7 @@ class EnsembleNode:
         self.config_path = directory / "zoo.cfg"
         self.data_dir = directory / "data"
         self.log_path = directory / "node.log"
-        self._process: subprocess.Popen[bytes] | None = None
+        self._process = NodeProcess(self.log_path, cwd=directory)
 
     @property
     def address(self) -> str:
@@ -121,7 +114,7 @@ class EnsembleNode:
 
     @property
     def pid(self) -> int | None:
-        return self._process.pid if self.is_running() and self._process is not None else None
+        return self._process.pid
 
     def command(self) -> list[str]:
         if self.kind == "keeper":
@@ -132,42 +125,29 @@ class EnsembleNode:
         """Launches the process without waiting for it to serve: an ensemble only serves once a quorum is up."""
         if self.is_running():
             raise EnsembleError(f"node {self.node_id} is already running")
-        with open(self.log_path, "ab") as log:
-            self._process = subprocess.Popen(
-                self.command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=self.directory
-            )
+        self._process.start(self.command())
 
     def is_running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
+        return self._process.is_running()
 
     def has_exited(self) -> bool:
         """Started and then ended without being told to: a crash or a refused configuration."""
-        return self._process is not None and self._process.poll() is not None
+        return self._process.exit_code() is not None
 
     def stop(self, timeout: float = 30) -> int | None:
         """SIGTERM, the graceful path; returns the exit code (None if it was not running)."""
-        return self._end(signal.SIGTERM, timeout)
+        try:
+            return self._process.stop(timeout)
+        except subprocess.TimeoutExpired:
+            raise EnsembleError(f"node {self.node_id} ignored signal {signal.SIGTERM} for {timeout}s; killed") from None
 
     def kill(self) -> int | None:
         """SIGKILL: exactly what a crash leaves behind."""
-        return self._end(signal.SIGKILL, 30)
+        return self._process.kill()
 
     def restart(self) -> None:
         self.stop()
         self.start()
-
-    def _end(self, signum: int, timeout: float) -> int | None:
-        process, self._process = self._process, None
-        if process is None:
-            return None
-        if process.poll() is None:
-            process.send_signal(signum)
-        try:
-            return process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-            raise EnsembleError(f"node {self.node_id} ignored signal {signum} for {timeout}s; killed") from None
 
     def four_letter_word(self, word: str, timeout: float = 5) -> str:
         """Sends a four-letter word (ruok, srvr, stat, mntr, isro, ...) and returns the whole answer."""

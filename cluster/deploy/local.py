@@ -7,7 +7,7 @@ free ports alone are not enough, since a run whose nodes a nemesis killed leaves
 while, and a second run moving in would meet the first one's peers on its election ports. The claim
 is a lock on a file per block, held by the process that deployed the run and inherited by its nodes:
 it lasts until the backend is released or all of them have ended, so a `cluster up` whose command
-returned keeps its block, and a crashed run keeps it only while its nodes live.
+returned keeps its block, and a crashed run keeps it only while its nodes live (claims.py).
 Each node runs in its own session: pause and kill reach its whole process group. `exec` runs on
 the host, which is the only network namespace local nodes have. As root with cgroup v2, each node
 also runs in a cgroup of its own (node_cgroups.py), which is how partitions tell its packets apart;
@@ -17,26 +17,23 @@ when the block is claimed again.
 
 from __future__ import annotations
 
-import fcntl
-import os
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import IO, Sequence
 
-from cluster.deploy import netfilter, node_cgroups
+from cluster.deploy import claims, netfilter, node_cgroups
 from cluster.deploy.backend import Backend, DeployError
 from cluster.deploy.node import BROKER_PORT, KEEPER_CLIENT_PORT, KEEPER_ELECTION_PORT, KEEPER_PEER_PORT, Node, NodePlan, NodeError
 from cluster.deploy.node_cgroups import BlockCgroups
+from cluster.deploy.node_process import NodeProcess
+from cluster.deploy.ports import port_is_free
 
 PID_FILE = "node.pid"
 """Written while a node runs, so that a crashed run's processes can be found and ended (cleanup.py)."""
 
 _PORTS = (BROKER_PORT, KEEPER_CLIENT_PORT, KEEPER_PEER_PORT, KEEPER_ELECTION_PORT)
-BLOCK_CLAIMS = Path(tempfile.gettempdir()) / "logquake-local-blocks"
+BLOCK_CLAIMS = claims.CLAIMS_DIR / "logquake-local-blocks"
 
 
 class LocalNode(Node):
@@ -46,8 +43,7 @@ class LocalNode(Node):
     def __init__(self, plan: NodePlan, directory: Path, claim: IO[bytes] | None = None,
                  cgroups: BlockCgroups | None = None) -> None:
         super().__init__(plan, directory)
-        self._process: subprocess.Popen[bytes] | None = None
-        self._paused = False
+        self._process = NodeProcess(directory / "node.log", cwd=directory, own_session=True, pid_file=directory / PID_FILE)
         self._claim = claim
         """The run's address block claim, passed on to the process (see the module docstring)."""
         self._cgroups = cgroups
@@ -71,50 +67,37 @@ class LocalNode(Node):
 
     @property
     def log_path(self) -> Path:
-        return self.directory / "node.log"
+        return self._process.log_path
 
     def start(self) -> None:
         if self.is_running():
             raise NodeError(f"{self.name} is already running")
         command = self._in_cgroup([sys.executable, *self.plan.python_arguments(str(self.config_path.resolve()))])
-        with open(self.log_path, "ab") as log:
-            self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                             cwd=self.directory, start_new_session=True,
-                                             pass_fds=() if self._claim is None else (self._claim.fileno(),))
-        self._paused = False
-        (self.directory / PID_FILE).write_text(f"{self._process.pid}\n")
+        self._process.start(command, pass_fds=() if self._claim is None else (self._claim.fileno(),))
 
     def stop(self, timeout: float = 30) -> None:
-        if not self.is_running():
-            return
-        self._signal(signal.SIGCONT)
-        self._signal(signal.SIGTERM)
+        """SIGTERM, then SIGKILL if the node has not ended within timeout seconds (NodeProcess.stop kills it)."""
         try:
-            self._reap(timeout)
+            self._process.stop(timeout)
         except subprocess.TimeoutExpired:
-            self.kill()
+            pass
 
     def kill(self) -> None:
-        if not self.is_running():
-            return
-        self._signal(signal.SIGKILL)
-        self._reap(30)
+        self._process.kill()
 
     def pause(self) -> None:
         self._require_running("pause")
-        self._signal(signal.SIGSTOP)
-        self._paused = True
+        self._process.pause()
 
     def resume(self) -> None:
         self._require_running("resume")
-        self._signal(signal.SIGCONT)
-        self._paused = False
+        self._process.resume()
 
     def is_running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
+        return self._process.is_running()
 
     def is_paused(self) -> bool:
-        return self.is_running() and self._paused
+        return self._process.is_paused()
 
     def exec(self, argv: list[str]) -> tuple[int, str]:
         """Runs on the host, in the node's cgroup: what it sends counts as the node's for partitions."""
@@ -122,23 +105,10 @@ class LocalNode(Node):
         return result.returncode, result.stdout.decode(errors="replace")
 
     def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return self._process.log_text()
 
     def _in_cgroup(self, argv: list[str]) -> list[str]:
         return argv if self._cgroup is None else node_cgroups.joining(self._cgroup, argv)
-
-    def _signal(self, signum: int) -> None:
-        assert self._process is not None
-        try:
-            os.killpg(self._process.pid, signum)
-        except ProcessLookupError:
-            pass
-
-    def _reap(self, timeout: float) -> None:
-        assert self._process is not None
-        self._process.wait(timeout)
-        self._paused = False
-        (self.directory / PID_FILE).unlink(missing_ok=True)
 
     def _require_running(self, action: str) -> None:
         if not self.is_running():
@@ -156,17 +126,16 @@ class LocalBackend(Backend):
         self._chain = ""
 
     def hosts(self, count: int) -> list[str]:
-        BLOCK_CLAIMS.mkdir(exist_ok=True)
         for block in range(256):
-            claim = _claimed(block)
-            if claim is None:
+            held = claims.claim(BLOCK_CLAIMS, f"127.0.{block}")
+            if held is None:
                 continue
             hosts = [f"127.0.{block}.{2 + i}" for i in range(count)]
-            if all(_port_free(host, port) for host in hosts for port in _PORTS):
-                self._claim = claim
+            if all(port_is_free(host, port) for host in hosts for port in _PORTS):
+                self._claim = held
                 self._prepare_partitions(hosts[0])
                 return hosts
-            claim.close()
+            held.close()
         raise DeployError(f"no unclaimed block of {count} loopback addresses 127.0.N.2.. has ports {_PORTS} free")
 
     def _prepare_partitions(self, host: str) -> None:
@@ -204,24 +173,3 @@ def local_chain(host: str) -> str:
 def _remove_partitions(cgroups: BlockCgroups, chain: str) -> None:
     subprocess.run(netfilter.remove_chain_command(chain, LocalNode.partition_hooks), check=False, capture_output=True)
     cgroups.remove()
-
-
-def _claimed(block: int) -> IO[bytes] | None:
-    """The block's claim file, locked for this run; None while another live run holds it."""
-    claim = open(BLOCK_CLAIMS / f"127.0.{block}", "ab")
-    try:
-        fcntl.flock(claim, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        claim.close()
-        return None
-    return claim
-
-
-def _port_free(host: str, port: int) -> bool:
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-            return True
-        except OSError:
-            return False

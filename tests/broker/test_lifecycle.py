@@ -8,7 +8,8 @@ import time
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 
-from cluster.deploy.broker_process import BrokerProcess, free_port
+from cluster.deploy.broker_process import BrokerProcess
+from cluster.deploy.ports import free_port
 
 
 def values_in(bootstrap: str, topic: str, expected: int) -> list[bytes]:

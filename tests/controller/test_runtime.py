@@ -18,7 +18,7 @@ from cluster.broker.controller.follower import PartitionStateFollower
 from cluster.broker.controller.partition_state import NO_LEADER, PartitionState
 from cluster.broker.controller.runtime import ClusterMember
 from cluster.broker.controller.view import ClusterView
-from cluster.deploy.keeper_ensemble import free_ports
+from cluster.deploy.ports import free_ports
 from tests.controller.conftest import WAIT_S, Brokers
 
 

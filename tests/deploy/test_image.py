@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import docker
@@ -38,6 +39,17 @@ def test_the_tag_follows_the_content():
     assert image.node_tag() == image.node_tag()
     assert Path(__file__).resolve() not in image.project_files()
     assert Path(image.__file__).resolve() in image.project_files()
+
+
+@pytest.mark.parametrize("recipe_file", ["packages.txt", image.DEPS_SCRIPT, image.NODE_SCRIPT])
+def test_every_recipe_file_is_in_the_node_tag(recipe_file, tmp_path, monkeypatch):
+    recipe = tmp_path / "image_recipe"
+    shutil.copytree(image.RECIPE_DIR, recipe)
+    monkeypatch.setattr(image, "RECIPE_DIR", recipe)
+    before = image.node_tag()
+    with open(recipe / recipe_file, "a") as edited:
+        edited.write("\n# edited\n")
+    assert image.node_tag() != before
 
 
 def test_the_image_runs_this_checkouts_code_and_a_second_build_reuses_it():

@@ -5,23 +5,18 @@ from __future__ import annotations
 import signal
 import socket
 import struct
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cluster.deploy.node_process import NodeProcess
+from cluster.deploy.ports import free_port
 from cluster.keeper.jute.framing import frame
 from cluster.keeper.jute.records import ConnectRequest, ConnectResponse, ReplyHeader, RequestHeader
 from cluster.keeper.jute.wire import decode, encode
 
 STARTUP_TIMEOUT_S = 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def four_letter_word(port: int, word: str) -> str:
@@ -50,7 +45,10 @@ class KeeperProcess:
     server_id: int
     directory: Path
     client_port: int
-    process: subprocess.Popen[bytes] | None = None
+    process: NodeProcess = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.process = NodeProcess(self.directory / "keeper.log", cwd=self.directory)
 
     @property
     def config_path(self) -> Path:
@@ -61,34 +59,21 @@ class KeeperProcess:
         return f"127.0.0.1:{self.client_port}"
 
     def start(self) -> None:
-        log = open(self.directory / "keeper.log", "ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "cluster.keeper.main", "--config", str(self.config_path)],
-            stdout=log, stderr=subprocess.STDOUT, cwd=self.directory,
-        )
-        log.close()
+        self.process.start([sys.executable, "-m", "cluster.keeper.main", "--config", str(self.config_path)])
 
-    def stop(self, sig: int = signal.SIGTERM) -> int:
-        assert self.process is not None
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-        try:
-            status = self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            status = self.process.wait()
-        self.process = None
-        return status
+    def stop(self, sig: int = signal.SIGTERM) -> int | None:
+        """SIGTERM (the graceful path) or SIGKILL (a crash); the exit code."""
+        return self.process.kill() if sig == signal.SIGKILL else self.process.stop()
 
     @property
     def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
+        return self.process.is_running()
 
     def mode(self) -> str | None:
         return srvr_field(self.client_port, "Mode") if self.running else None
 
     def log_text(self) -> str:
-        return (self.directory / "keeper.log").read_text(errors="replace")
+        return self.process.log_text()
 
 
 @dataclass
@@ -145,8 +130,7 @@ class Ensemble:
 
     def stop(self) -> None:
         for server in self.servers:
-            if server.process is not None:
-                server.stop()
+            server.stop()
 
 
 class RawClient:

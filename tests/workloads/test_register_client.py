@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from kazoo.handlers.threading import KazooTimeoutError
 
-from cluster.deploy.keeper_ensemble import KINDS, KeeperEnsemble, Kind, free_ports, unavailable_reason
+from cluster.deploy.keeper_ensemble import KINDS, KeeperEnsemble, Kind, unavailable_reason
+from cluster.deploy.ports import free_ports
 from tests.facilities import require
 from workloads.register.client import ROOT, RegisterClient, connect
 
