@@ -14,9 +14,8 @@ from cluster.broker.controller.election import assign_replicas
 from cluster.broker.controller.partition_state import NO_LEADER, PartitionState
 from cluster.broker.replication import PartitionReplica, ReplicationConfig, Role
 from cluster.sim.network import NetworkConditions
-from cluster.sim.replication_broker import BrokerSettings, SimBroker
+from cluster.sim.replication_broker import BrokerSettings, ReplicaCore, SimBroker
 from cluster.sim.replication_client import Producer, WriteHistory
-from cluster.sim.replication_driver import ReplicaCore
 from cluster.sim.replication_keeper import KeeperController, KeeperSettings
 from cluster.sim.replication_log import MemoryLog
 from cluster.sim.replication_monitor import ReplicaView, ReplicationMonitor

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field, replace
 
 from cluster.broker.replication import PartitionReplica
 from cluster.sim.network import NetworkConditions
+from cluster.sim.replication_broker import ReplicaCore
 from cluster.sim.replication_client import Write
 from cluster.sim.replication_cluster import KEEPER, ClusterSettings, ReplicationCluster
-from cluster.sim.replication_driver import ReplicaCore
 from cluster.sim.replication_monitor import LostWrite
 from cluster.sim.replication_nemesis import ReplicationNemesis
 
