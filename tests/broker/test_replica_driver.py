@@ -17,8 +17,8 @@ from cluster.broker.protocol.records import Record as BatchRecord
 from cluster.broker.protocol.records import build_batch
 from cluster.broker.replica_driver import ReplicaLog
 from cluster.broker.replication import CompleteProduce, FetchResponse, ReplicationConfig, SendFetch
-from cluster.sim.replication_broker import memory_replica
-from cluster.sim.replication_log import MemoryLog, Record
+from cluster.sim.replication.broker import memory_replica
+from cluster.sim.replication.memory_log import MemoryLog, Record
 
 CONFIG = ReplicationConfig(min_insync_replicas=1, replica_fetch_wait_max_ms=10, replica_socket_timeout_ms=50)
 

@@ -12,8 +12,8 @@ from cluster.broker.replication import (
     SendFetch,
     TruncateTo,
 )
-from cluster.sim.replication_broker import memory_replica
-from cluster.sim.replication_log import MemoryLog, Record
+from cluster.sim.replication.broker import memory_replica
+from cluster.sim.replication.memory_log import MemoryLog, Record
 from tests.replication.wiring import CONFIG, Wiring, records, state
 
 PAIR_CONFIG = ReplicationConfig(

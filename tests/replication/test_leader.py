@@ -13,7 +13,7 @@ from cluster.broker.replication import (
     ReplicationConfig,
     Role,
 )
-from cluster.sim.replication_log import MemoryLog
+from cluster.sim.replication.memory_log import MemoryLog
 from tests.replication.wiring import CONFIG, Wiring, records, state
 
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cluster.broker.log.epoch_cache import LeaderEpochCache
-from cluster.sim.replication_log import MemoryLog, NonContiguousAppend, Record
+from cluster.sim.replication.memory_log import MemoryLog, NonContiguousAppend, Record
 
 Operation = tuple[str, int]
 operations = st.lists(

@@ -19,8 +19,8 @@ from cluster.broker.replication import (
     SendEpochEndOffset,
     SendFetch,
 )
-from cluster.sim.replication_broker import answer_fetch, memory_replica
-from cluster.sim.replication_log import MemoryLog, Record
+from cluster.sim.replication.broker import answer_fetch, memory_replica
+from cluster.sim.replication.memory_log import MemoryLog, Record
 
 CONFIG = ReplicationConfig(
     min_insync_replicas=2,

@@ -30,8 +30,8 @@ from cluster.broker.replication import (
     SendEpochEndOffset,
     SendFetch,
 )
-from cluster.sim.replication_log import MemoryLog
-from cluster.sim.replication_wire import (
+from cluster.sim.replication.memory_log import MemoryLog
+from cluster.sim.replication.wire import (
     AlterIsrReply,
     AlterIsrRequest,
     Heartbeat,
@@ -47,7 +47,7 @@ from cluster.sim.replication_wire import (
     SessionExpired,
     StatePush,
 )
-from cluster.sim.world import Machine
+from cluster.sim.world.machines import Machine
 
 ProduceKey = tuple[int, int, int]
 """(client endpoint, client's request number, acks)."""
