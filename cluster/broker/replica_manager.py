@@ -3,7 +3,7 @@
 Each partition's `PartitionReplica` decides, and its `ReplicaDriver` (replica_driver.py, which
 the simulator runs too) applies the log changes it asks for. This does the I/O left over:
 produce answers to the waiting requests, fetches and epoch queries to the leader's fetcher
-(fetcher.py), ISR changes to the keeper, and `tick` every 100 ms.
+(replica_fetchers.py), ISR changes to the keeper, and `tick` every 100 ms.
 
 How a broker learns to lead or follow: keeper watches, not Kafka's LeaderAndIsr request.
 Every broker watches the partition state znodes through its ClusterView, and
@@ -27,10 +27,10 @@ from typing import Any, Callable, Iterable, Sequence
 
 from cluster.broker.config import BrokerConfig
 from cluster.broker.controller.partition_state import PartitionState
-from cluster.broker.fetcher import AddressOf, ReplicaFetchers
 from cluster.broker.log.partition_log import Clock
 from cluster.broker.partition import Partition
 from cluster.broker.protocol.errors import ErrorCode
+from cluster.broker.replica_fetchers import AddressOf, ReplicaFetchers
 from cluster.broker.replication import (
     Action,
     AlterIsr,
