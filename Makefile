@@ -60,8 +60,8 @@ bench: install
 # Long seeded searches of Raft and replication schedules (CI runs fixed ranges inside make test).
 SIM_SEEDS ?= 0:20000
 sim: install
-	$(BIN)/python -m cluster.sim.raft_search --seeds $(SIM_SEEDS) --workers 2
-	$(BIN)/python -m cluster.sim.replication_search --seeds $(SIM_SEEDS) --workers 2
+	$(BIN)/python -m cluster.sim.raft.search --seeds $(SIM_SEEDS) --workers 2
+	$(BIN)/python -m cluster.sim.replication.search --seeds $(SIM_SEEDS) --workers 2
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis native/target cluster/broker/log/*.so

@@ -1,21 +1,22 @@
-"""A partition replica on this broker: its log, its idempotence state and its replication core.
+"""A partition replica on this broker: its log, its idempotence state, its replication core and driver.
 
 The core (cluster/broker/replication/) decides: who leads, the ISR, the high watermark,
-when an acks=all write is done. This class carries out what it decides on the log and keeps
-the producer-state table in step with every change to the log, leader or follower, so a
-follower that becomes leader recognises the retries of batches its predecessor took.
+when an acks=all write is done. Its driver (replica_driver.py) carries out what it decides on
+this class, the `ReplicaLog` it writes, which keeps the producer-state table in step with every
+change to the log, leader or follower, so a follower that becomes leader recognises the retries
+of batches its predecessor took.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Iterator
 
 from cluster.broker.log.partition_log import PartitionLog
 from cluster.broker.log.region import FileRegion
 from cluster.broker.producer_state import ProducerStateTable
 from cluster.broker.protocol.record_batch import BatchHeader, iter_batches, validate
+from cluster.broker.replica_driver import AppendResult, ReplicaDriver
 from cluster.broker.replication import PartitionLogPositions, PartitionReplica, ReplicationConfig
 
 REPLAY_CHUNK_BYTES = 1 << 20
@@ -27,13 +28,6 @@ class SingleBatchRequired(ValueError):
     """Produce v3+ carries exactly one batch per partition (Kafka INVALID_RECORD, 87)."""
 
 
-@dataclass(frozen=True)
-class AppendResult:
-    base_offset: int
-    last_offset: int
-    duplicate: bool = False
-
-
 class Partition:
     def __init__(self, topic: str, index: int, log: PartitionLog, broker_id: int,
                  replication: ReplicationConfig = ReplicationConfig()) -> None:
@@ -41,6 +35,7 @@ class Partition:
         self.index = index
         self.log = log
         self.replica = PartitionReplica(broker_id, PartitionLogPositions(log), replication)
+        self.driver = ReplicaDriver(self.name, self.replica, self)
         self.producers = ProducerStateTable()
         for header in log.batch_headers():
             self.producers.record(header)
@@ -61,7 +56,7 @@ class Partition:
     def leader_epoch(self) -> int:
         return self.replica.leader_epoch
 
-    def append(self, records: bytes | bytearray | memoryview, leader_epoch: int) -> AppendResult:
+    def append_as_leader(self, records: bytes | bytearray | memoryview, leader_epoch: int) -> AppendResult:
         """Appends one producer batch as leader; a retried idempotent batch is not written twice.
 
         Kafka takes exactly one batch per partition from Produce v3 on, which
@@ -97,6 +92,9 @@ class Partition:
     def truncate_fully_and_start_at(self, offset: int) -> None:
         self.log.truncate_fully_and_start_at(offset)
         self.producers.forget_from(0)
+
+    def advance_log_start(self, offset: int) -> None:
+        self.log.advance_log_start(offset)
 
     def read(self, offset: int, max_bytes: int, upper_bound: int | None) -> FileRegion:
         """Whole batches from `offset`, none reaching `upper_bound` (the HW, for consumers)."""

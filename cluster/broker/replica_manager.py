@@ -1,9 +1,9 @@
-"""The asyncio driver of every partition replica's core on this broker (Kafka's ReplicaManager).
+"""The asyncio runtime of every partition replica on this broker (Kafka's ReplicaManager).
 
-Each partition's `PartitionReplica` decides; this carries out its actions as
-cluster/sim/replication_driver.py does in the simulator: log changes on the partition (then
-reported back), produce answers to the waiting requests, fetches and epoch queries to the
-leader's fetcher (fetcher.py), ISR changes to the keeper, and `tick` every 100 ms.
+Each partition's `PartitionReplica` decides, and its `ReplicaDriver` (replica_driver.py, which
+the simulator runs too) applies the log changes it asks for. This does the I/O left over:
+produce answers to the waiting requests, fetches and epoch queries to the leader's fetcher
+(replica_fetchers.py), ISR changes to the keeper, and `tick` every 100 ms.
 
 How a broker learns to lead or follow: keeper watches, not Kafka's LeaderAndIsr request.
 Every broker watches the partition state znodes through its ClusterView, and
@@ -22,22 +22,18 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterable, Sequence
 
 from cluster.broker.config import BrokerConfig
 from cluster.broker.controller.partition_state import PartitionState
-from cluster.broker.fetcher import AddressOf, ReplicaFetchers
 from cluster.broker.log.clock import Clock
 from cluster.broker.partition import Partition
 from cluster.broker.protocol.errors import ErrorCode
+from cluster.broker.replica_fetchers import AddressOf, ReplicaFetchers
 from cluster.broker.replication import (
     Action,
-    AdvanceLogStart,
     AlterIsr,
-    AppendAsFollower,
-    AppendAsLeader,
     CompleteProduce,
     EpochEndOffsetRequest,
     EpochEndOffsetResponse,
@@ -47,8 +43,6 @@ from cluster.broker.replication import (
     Role,
     SendEpochEndOffset,
     SendFetch,
-    TruncateFullyAndStartAt,
-    TruncateTo,
 )
 
 TICK_SECONDS = 0.1
@@ -134,23 +128,17 @@ class ReplicaManager:
     def produce(self, partition: Partition, records: Any, acks: int, timeout_ms: int) -> asyncio.Future[CompleteProduce]:
         """Appends as leader if the core admits it; the future holds the answer (acks=all: once committed).
 
-        Raises what Partition.append raises when the log refuses the batch: nothing was appended.
+        Raises what Partition.append_as_leader raises when the log refuses the batch: nothing was appended.
         """
         request_id = next(self._request_ids)
         future: asyncio.Future[CompleteProduce] = asyncio.get_running_loop().create_future()
         self._produces[request_id] = (partition.key, future)
-        actions = partition.replica.produce(request_id, acks, timeout_ms)
         try:
-            if actions and isinstance(actions[-1], AppendAsLeader):
-                append = actions.pop()
-                result = partition.append(records, append.leader_epoch)
-                actions += partition.replica.appended_as_leader(
-                    append, result.base_offset, result.last_offset, self._clock()
-                )
+            actions = partition.driver.produce(request_id, records, acks, timeout_ms, self._clock())
         except BaseException:
             del self._produces[request_id]
             raise
-        self._carry_out(partition, actions)
+        self._perform(partition, actions)
         return future
 
     def follower_fetch(self, partition: Partition, replica_id: int, fetch_offset: int, epoch: int) -> FetchAnswer:
@@ -190,10 +178,15 @@ class ReplicaManager:
     # --- carrying out actions ---------------------------------------------------------------------------
 
     def _carry_out(self, partition: Partition, actions: Iterable[Action]) -> None:
+        """The partition's driver applies the log changes among `actions`; a moved HW wakes waiting fetches."""
         high_watermark = partition.high_watermark
-        pending = deque(actions)
-        while pending:
-            action = pending.popleft()
+        self._perform(partition, partition.driver.run(actions, self._clock()))
+        if partition.high_watermark != high_watermark:
+            self._on_high_watermark()
+
+    def _perform(self, partition: Partition, actions: Iterable[Action]) -> None:
+        """The I/O the core asks for once its driver has changed the log."""
+        for action in actions:
             if isinstance(action, CompleteProduce):
                 self._complete(action)
             elif isinstance(action, SendFetch):
@@ -202,29 +195,6 @@ class ReplicaManager:
                 self.fetchers.ask_epoch_end(action.leader, partition.key, action.request)
             elif isinstance(action, AlterIsr):
                 self._write_isr(partition, action)
-            elif isinstance(action, AdvanceLogStart):
-                partition.log.advance_log_start(action.offset)
-            elif self._change_log(partition, action):
-                pending.extend(partition.replica.log_changed(self._clock()))
-        if partition.high_watermark != high_watermark:
-            self._on_high_watermark()
-
-    @staticmethod
-    def _change_log(partition: Partition, action: Action) -> bool:
-        """Applies a follower's log change; False when the log refused it (the core fetches again)."""
-        try:
-            if isinstance(action, AppendAsFollower):
-                partition.append_as_follower(action.records)
-            elif isinstance(action, TruncateTo):
-                partition.truncate_to(action.offset)
-            elif isinstance(action, TruncateFullyAndStartAt):
-                partition.truncate_fully_and_start_at(action.offset)
-            else:
-                raise AssertionError(f"{partition.name}: unexpected action {action!r}")
-        except Exception:
-            _log.exception("%s: could not apply %s; fetching again", partition.name, type(action).__name__)
-            return False
-        return True
 
     def _complete(self, completion: CompleteProduce) -> None:
         waiting = self._produces.pop(completion.request_id, None)  # type: ignore[call-overload]

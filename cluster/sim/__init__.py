@@ -1,7 +1,10 @@
 """Deterministic simulation: a seeded virtual clock, a faulty network, volatile disks and crashes.
 
-Generic over what runs on the simulated machines: a program is any object created by a factory
-when its machine (re)starts, receiving messages and scheduling timers through its `Machine`.
-The Raft cluster (`raft_node`, `raft_schedule`) is the first user; the broker's replication
-core can be driven the same way.
+- `world/`: what every simulation shares: the scheduler (virtual time), the network, disks,
+  machines that crash and restart, and the seed search behind each simulator's command line.
+- `raft/`: the keeper's Raft core on simulated machines, with a key-value client whose history
+  is checked for linearizability (`python -m cluster.sim.raft.search`).
+- `replication/`: the broker's replication core and driver on in-memory logs, with a simulated
+  keeper and controller, producers, and checks for lost or diverging writes
+  (`python -m cluster.sim.replication.search`).
 """

@@ -12,7 +12,6 @@ import struct
 from typing import Any, Callable
 
 from cluster.broker.config import BrokerConfig
-from cluster.broker.fetcher import ReplicaFetchers
 from cluster.broker.protocol.apis import APIS, ApiKey
 from cluster.broker.protocol.apis.fetch import FetchableTopicResponse, PartitionData
 from cluster.broker.protocol.apis.fetch import FetchResponse as WireFetchResponse
@@ -23,6 +22,7 @@ from cluster.broker.protocol.apis.list_offsets import (
 )
 from cluster.broker.protocol.errors import ErrorCode
 from cluster.broker.protocol.messages import encode_response, joined, read_request_header
+from cluster.broker.replica_fetchers import ReplicaFetchers
 from cluster.broker.replication import EpochEndOffsetResponse, FetchRequest, FetchResponse
 
 FOLLOWER = 5

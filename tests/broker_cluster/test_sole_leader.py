@@ -7,7 +7,7 @@ new epoch keeps its waiting acks=all writes.
 from cluster.broker.controller.partition_state import PartitionState
 from cluster.broker.protocol.errors import ErrorCode
 from cluster.broker.replication import CompleteProduce, PartitionReplica, ReplicationConfig
-from cluster.sim.replication_log import MemoryLog
+from cluster.sim.replication.memory_log import MemoryLog
 from tests.replication.wiring import CONFIG, Wiring, state
 
 

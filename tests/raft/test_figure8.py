@@ -4,7 +4,7 @@ counting replicas. Run against the real core and against one that does exactly t
 from __future__ import annotations
 
 from cluster.keeper.raft import Message, MessageType, Raft, Role
-from cluster.sim.raft_monitor import RaftSafetyMonitor
+from cluster.sim.raft.monitor import RaftSafetyMonitor
 from tests.raft.harness import Cluster
 from tests.sim.broken_cores import CommitsOldTermsByCounting
 

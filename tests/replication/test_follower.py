@@ -12,8 +12,8 @@ from cluster.broker.replication import (
     SendFetch,
     TruncateTo,
 )
-from cluster.sim.replication_driver import ReplicaDriver
-from cluster.sim.replication_log import MemoryLog, Record
+from cluster.sim.replication.broker import memory_replica
+from cluster.sim.replication.memory_log import MemoryLog, Record
 from tests.replication.wiring import CONFIG, Wiring, records, state
 
 PAIR_CONFIG = ReplicationConfig(
@@ -57,11 +57,11 @@ def test_an_epoch_the_leader_never_had_is_cut_back_in_rounds_kip_279() -> None:
     wiring.log(1).append_as_follower([*records(0, 0), Record(2, 2, 902), Record(3, 2, 903)])
     wiring.log(2).append_as_follower([*records(0, 0), *records(1, 1, 1, start=2)])
     wiring.apply(state(2, 3, (2,), version=5), brokers=[2])
-    follower = ReplicaDriver(1, wiring.log(1), PAIR_CONFIG)
+    follower = memory_replica(1, wiring.log(1), PAIR_CONFIG)
     wiring.drivers[1] = follower
     [ask] = follower.run(follower.replica.apply_state(state(2, 3, (2,), version=5), (1, 2), 0), 0)
     assert isinstance(ask, SendEpochEndOffset) and ask.request.leader_epoch == 2
-    answer = wiring.drivers[2].answer_epoch_end_offset(ask.request)
+    answer = wiring.drivers[2].replica.epoch_end_offset(ask.request)
     assert (answer.leader_epoch, answer.end_offset) == (1, 5), "epoch 1 ends where the leader's epoch 3 began"
     assert follower.replica.on_epoch_end_offset(answer, 0) == [TruncateTo(2)], "not min(5, 4): its epoch 2 diverged"
     wiring.handle(1, follower.run([TruncateTo(2)], 0))
@@ -78,7 +78,7 @@ def test_an_empty_new_leader_makes_a_follower_cut_everything_it_never_had() -> N
 
 
 def test_a_leader_that_tracks_no_epochs_is_answered_by_its_log_end() -> None:
-    follower = ReplicaDriver(1, MemoryLog(0, records(3, 3, 3)), PAIR_CONFIG)
+    follower = memory_replica(1, MemoryLog(0, records(3, 3, 3)), PAIR_CONFIG)
     [ask] = follower.run(follower.replica.apply_state(state(2, 5, (2,), version=0), (1, 2), 0), 0)
     assert isinstance(ask, SendEpochEndOffset)
     unknown = EpochEndOffsetResponse(ask.request.correlation, ErrorCode.NONE, -1, -1)
@@ -92,7 +92,7 @@ def test_a_leader_that_tracks_no_epochs_is_answered_by_its_log_end() -> None:
 
 def test_a_follower_behind_the_leaders_log_start_restarts_its_log_there() -> None:
     wiring = Wiring((1, 2), PAIR_CONFIG)
-    wiring.drivers[2] = ReplicaDriver(2, MemoryLog(10, records(1, 1, start=10)), PAIR_CONFIG)
+    wiring.drivers[2] = memory_replica(2, MemoryLog(10, records(1, 1, start=10)), PAIR_CONFIG)
     wiring.log(1).append_as_follower(records(0, 0))
     wiring.apply(state(2, 2, (2,), version=0))
     assert wiring.replica(1).role == Role.FOLLOWER and wiring.log(1).log_start_offset == 0
@@ -102,7 +102,7 @@ def test_a_follower_behind_the_leaders_log_start_restarts_its_log_there() -> Non
 
 
 def test_the_follower_high_watermark_is_the_leaders_capped_at_its_own_log_end() -> None:
-    follower = ReplicaDriver(2, MemoryLog(), PAIR_CONFIG)
+    follower = memory_replica(2, MemoryLog(), PAIR_CONFIG)
     [fetch] = follower.run(follower.replica.apply_state(state(1, 0, (1, 2), version=0), (1, 2), 0), 0)
     assert isinstance(fetch, SendFetch) and fetch.request.fetch_offset == 0
     response = FetchResponse(fetch.request.correlation, ErrorCode.NONE, 5, 0, 5, tuple(records(0, 0)))
@@ -112,7 +112,7 @@ def test_the_follower_high_watermark_is_the_leaders_capped_at_its_own_log_end() 
 
 
 def test_answers_to_requests_no_longer_awaited_are_ignored() -> None:
-    follower = ReplicaDriver(2, MemoryLog(), PAIR_CONFIG)
+    follower = memory_replica(2, MemoryLog(), PAIR_CONFIG)
     [fetch] = follower.run(follower.replica.apply_state(state(1, 0, (1, 2), version=0), (1, 2), 0), 0)
     assert isinstance(fetch, SendFetch)
     stale = FetchResponse(fetch.request.correlation + 7, ErrorCode.NONE, 5, 0, 5, tuple(records(0, 0)))
@@ -121,7 +121,7 @@ def test_answers_to_requests_no_longer_awaited_are_ignored() -> None:
 
 
 def test_a_fenced_follower_waits_for_new_state_and_other_errors_are_retried_after_backoff() -> None:
-    follower = ReplicaDriver(2, MemoryLog(), PAIR_CONFIG)
+    follower = memory_replica(2, MemoryLog(), PAIR_CONFIG)
     [fetch] = follower.run(follower.replica.apply_state(state(1, 0, (1, 2), version=0), (1, 2), 0), 0)
     assert isinstance(fetch, SendFetch)
     refused = FetchResponse(fetch.request.correlation, ErrorCode.NOT_LEADER_OR_FOLLOWER, 0, 0, 0)
@@ -137,7 +137,7 @@ def test_a_fenced_follower_waits_for_new_state_and_other_errors_are_retried_afte
 
 
 def test_an_unanswered_request_is_sent_again_after_the_socket_timeout() -> None:
-    follower = ReplicaDriver(2, MemoryLog(0, records(0)), PAIR_CONFIG)
+    follower = memory_replica(2, MemoryLog(0, records(0)), PAIR_CONFIG)
     [ask] = follower.run(follower.replica.apply_state(state(1, 1, (1, 2), version=0), (1, 2), 0), 0)
     assert isinstance(ask, SendEpochEndOffset)
     assert follower.replica.tick(PAIR_CONFIG.replica_socket_timeout_ms - 1) == []
@@ -157,7 +157,7 @@ def test_a_new_epoch_with_the_same_leader_truncates_again() -> None:
 
 
 def test_an_answer_to_a_request_of_an_earlier_epoch_is_ignored() -> None:
-    follower = ReplicaDriver(2, MemoryLog(), PAIR_CONFIG)
+    follower = memory_replica(2, MemoryLog(), PAIR_CONFIG)
     [old] = follower.run(follower.replica.apply_state(state(1, 9, (1, 2), version=0), (1, 2), 0), 0)
     [new] = follower.run(follower.replica.apply_state(state(1, 10, (1, 2), version=1), (1, 2), 1), 1)
     assert isinstance(old, SendFetch) and isinstance(new, SendFetch)
@@ -171,7 +171,7 @@ def test_an_answer_to_a_request_of_an_earlier_epoch_is_ignored() -> None:
 def test_a_history_that_diverged_below_the_leaders_log_start_is_dropped_with_it() -> None:
     wiring = Wiring((1, 2), PAIR_CONFIG)
     wiring.log(1).append_as_follower([*records(0, 0, 0, 0), *records(2, start=4)])
-    wiring.drivers[2] = ReplicaDriver(2, MemoryLog(3, records(1, 1, start=3)), PAIR_CONFIG)
+    wiring.drivers[2] = memory_replica(2, MemoryLog(3, records(1, 1, start=3)), PAIR_CONFIG)
     wiring.apply(state(2, 3, (2,), version=0), brokers=[2])
     wiring.apply(state(2, 3, (2,), version=0), brokers=[1])
     assert wiring.log(1).log_start_offset == 3, "offsets 0-2 of epoch 0: the leader cannot vouch for them"

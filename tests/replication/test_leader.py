@@ -13,7 +13,7 @@ from cluster.broker.replication import (
     ReplicationConfig,
     Role,
 )
-from cluster.sim.replication_log import MemoryLog
+from cluster.sim.replication.memory_log import MemoryLog
 from tests.replication.wiring import CONFIG, Wiring, records, state
 
 
@@ -154,7 +154,7 @@ def test_a_joining_follower_holds_the_high_watermark_back_until_the_keeper_refus
     assert leader.high_watermark == 2
     [append] = leader.produce("x", acks=1, timeout_ms=100)
     assert isinstance(append, AppendAsLeader)
-    offset = log.append_as_leader(7, append.leader_epoch)
+    offset = log.append_as_leader(7, append.leader_epoch).base_offset
     leader.appended_as_leader(append, offset, offset, now=2)
     _, [join] = leader.fetch(FetchRequest(3, 2, 1, correlation=1), now=3)
     assert join == AlterIsr((1, 2, 3), 1, 3)

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cluster.broker.log.epoch_cache import LeaderEpochCache
-from cluster.sim.replication_log import MemoryLog, NonContiguousAppend, Record
+from cluster.sim.replication.memory_log import MemoryLog, NonContiguousAppend, Record
 
 Operation = tuple[str, int]
 operations = st.lists(
@@ -33,7 +33,7 @@ def test_epoch_answers_match_the_leader_epoch_cache(ops: list[Operation]) -> Non
         for kind, amount in ops:
             if kind == "append":
                 epoch += amount
-                offset = log.append_as_leader(value=log.log_end_offset, epoch=epoch)
+                offset = log.append_as_leader(value=log.log_end_offset, epoch=epoch).base_offset
                 if epoch != cache.latest_epoch:
                     cache.assign(epoch, offset)
             elif kind == "truncate":
@@ -41,7 +41,7 @@ def test_epoch_answers_match_the_leader_epoch_cache(ops: list[Operation]) -> Non
                 cache.truncate_from_end(log.log_end_offset)
                 epoch = max(log.latest_epoch, 0)
             elif amount < log.log_end_offset:  # retention that leaves records (an emptied log forgets epochs)
-                log.delete_records_before(amount)
+                log.advance_log_start(amount)
                 cache.truncate_from_start(log.log_start_offset)
             assert log.latest_epoch == cache.latest_epoch
             for asked in range(-1, epoch + 3):

@@ -6,9 +6,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cluster.broker.protocol.errors import ErrorCode
-from cluster.sim.replication_client import Write
-from cluster.sim.replication_log import MemoryLog, Record
-from cluster.sim.replication_monitor import ReplicaView, ReplicationMonitor
+from cluster.sim.replication.client import Write
+from cluster.sim.replication.memory_log import MemoryLog, Record
+from cluster.sim.replication.monitor import ReplicaView, ReplicationMonitor
 from tests.replication.wiring import state
 
 

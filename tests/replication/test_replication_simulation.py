@@ -10,12 +10,12 @@ from __future__ import annotations
 import pytest
 
 from cluster.broker.replication import PartitionReplica
-from cluster.sim import replication_search
-from cluster.sim.replication_scenarios import (
+from cluster.sim.replication import search as replication_search
+from cluster.sim.replication.scenarios import (
     acks_one_leader_cut_off_before_followers_fetch,
     committed_writes_then_out_of_sync_replica_elected,
 )
-from cluster.sim.replication_schedule import run_schedule
+from cluster.sim.replication.schedule import run_schedule
 from tests.replication import broken_cores
 from tests.sim.determinism import outputs_under_hash_seeds
 
@@ -55,7 +55,7 @@ def test_a_seed_replays_exactly() -> None:
 
 def test_a_seed_replays_identically_in_another_process_with_other_hash_seeds() -> None:
     script = (
-        "import zlib; from cluster.sim.replication_schedule import run_schedule; r = run_schedule(23); "
+        "import zlib; from cluster.sim.replication.schedule import run_schedule; r = run_schedule(23); "
         "print(r.events, r.virtual_time, zlib.crc32(repr((r.writes, r.timeline)).encode()))"
     )
     assert len(outputs_under_hash_seeds(script)) == 1
@@ -120,4 +120,4 @@ def test_a_failing_schedule_names_its_replay_command() -> None:
     result = run_schedule(seed, core=broken)
     described = result.describe(replication_search.replay_command(seed))
     assert described.startswith(f"seed {seed} failed: ") and result.violations[0] in described
-    assert f"replay: python -m cluster.sim.replication_search --seed {seed}" in described
+    assert f"replay: python -m cluster.sim.replication.search --seed {seed}" in described

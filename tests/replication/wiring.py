@@ -19,8 +19,8 @@ from cluster.broker.replication import (
     SendEpochEndOffset,
     SendFetch,
 )
-from cluster.sim.replication_driver import ReplicaDriver
-from cluster.sim.replication_log import MemoryLog, Record
+from cluster.sim.replication.broker import answer_fetch, memory_replica
+from cluster.sim.replication.memory_log import MemoryLog, Record
 
 CONFIG = ReplicationConfig(
     min_insync_replicas=2,
@@ -44,7 +44,7 @@ def records(*epochs: int, start: int = 0) -> list[Record]:
 class Wiring:
     def __init__(self, replicas: Iterable[int] = (1, 2, 3), config: ReplicationConfig = CONFIG) -> None:
         self.replicas = tuple(replicas)
-        self.drivers = {broker: ReplicaDriver(broker, MemoryLog(), config) for broker in self.replicas}
+        self.drivers = {broker: memory_replica(broker, MemoryLog(), config) for broker in self.replicas}
         self.cut: set[int] = set()
         """Brokers whose messages (both ways) are dropped."""
         self.completed: dict[object, CompleteProduce] = {}
@@ -58,7 +58,7 @@ class Wiring:
         return self.drivers[broker].replica
 
     def restart(self, broker: int, log: MemoryLog, config: ReplicationConfig = CONFIG) -> None:
-        self.drivers[broker] = ReplicaDriver(broker, log, config)
+        self.drivers[broker] = memory_replica(broker, log, config)
 
     def apply(self, partition_state: PartitionState, brokers: Iterable[int] | None = None) -> None:
         for broker in self.replicas if brokers is None else brokers:
@@ -86,13 +86,13 @@ class Wiring:
                 self.isr_writes.append(action)
             elif isinstance(action, SendFetch) and self._connected(broker, action.leader):
                 leader = self.drivers[action.leader]
-                fetched, leader_actions = leader.answer_fetch(action.request, self.now)
+                fetched, leader_actions = answer_fetch(leader, action.request, self.now)
                 queue.extend((action.leader, a) for a in leader_actions)
                 follower = self.drivers[broker]
                 more = follower.run(follower.replica.on_fetch_response(fetched, self.now), self.now)
                 queue.extend((broker, a) for a in more)
             elif isinstance(action, SendEpochEndOffset) and self._connected(broker, action.leader):
-                answer = self.drivers[action.leader].answer_epoch_end_offset(action.request)
+                answer = self.drivers[action.leader].replica.epoch_end_offset(action.request)
                 follower = self.drivers[broker]
                 more = follower.run(follower.replica.on_epoch_end_offset(answer, self.now), self.now)
                 queue.extend((broker, a) for a in more)

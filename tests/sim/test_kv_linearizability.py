@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from cluster.sim.kv_client import FAIL, INFO, OK, History, HistoryOp
-from cluster.sim.kv_linearizability import check_kv_history
+from cluster.sim.raft.kv_client import FAIL, INFO, OK, History, HistoryOp
+from cluster.sim.raft.kv_linearizability import check_kv_history
 
 
 def _history(*ops: HistoryOp) -> History:

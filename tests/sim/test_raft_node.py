@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from cluster.keeper.raft import HardState, MessageType, Raft, Role
-from cluster.sim.network import NetworkConditions
-from cluster.sim.raft_monitor import RaftSafetyMonitor
-from cluster.sim.raft_node import NodeSettings, RaftNode
-from cluster.sim.world import Machine, World
+from cluster.sim.raft.monitor import RaftSafetyMonitor
+from cluster.sim.raft.node import NodeSettings, RaftNode
+from cluster.sim.world.machines import Machine, World
+from cluster.sim.world.network import NetworkConditions
 
 SLOW_SYNC = 1_000
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from cluster.sim.raft_schedule import run_schedule
-from cluster.sim.raft_search import replay_command
+from cluster.sim.raft.schedule import run_schedule
+from cluster.sim.raft.search import replay_command
 from tests.sim import broken_cores
 from tests.sim.determinism import outputs_under_hash_seeds
 
@@ -38,7 +38,7 @@ def test_a_seed_replays_exactly() -> None:
 
 def test_a_seed_replays_identically_in_another_process_with_other_hash_seeds() -> None:
     script = (
-        "import zlib; from cluster.sim.raft_schedule import run_schedule; r = run_schedule(57); "
+        "import zlib; from cluster.sim.raft.schedule import run_schedule; r = run_schedule(57); "
         "print(r.events, r.virtual_time, zlib.crc32(repr((r.history.ops, r.timeline)).encode()))"
     )
     assert len(outputs_under_hash_seeds(script)) == 1

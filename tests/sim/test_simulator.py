@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from cluster.sim.disk import Disk
-from cluster.sim.network import Network, NetworkConditions
-from cluster.sim.scheduler import Scheduler
-from cluster.sim.world import Machine, World
+from cluster.sim.world.disk import Disk
+from cluster.sim.world.machines import Machine, World
+from cluster.sim.world.network import Network, NetworkConditions
+from cluster.sim.world.scheduler import Scheduler
 
 
 def test_events_run_in_time_order_and_ties_in_scheduling_order() -> None:

@@ -4,7 +4,8 @@
 fetches, the leader's responses, the keeper's answers, time) and returns `actions` for its
 driver to carry out; it reads the log through `LogPositions` and writes nothing itself.
 
-A driver (the broker's asyncio runtime, or `cluster.sim.replication_driver`):
+What drives it (`cluster.broker.replica_driver` for the log, the broker's ReplicaManager or the
+simulator's broker for the I/O):
 - feeds every partition state from the controller to `apply_state`, and calls `tick` often
   (every 100 ms is plenty against Kafka's default timeouts);
 - on Produce: `produce`; on `AppendAsLeader`, appends the batch with that epoch and calls

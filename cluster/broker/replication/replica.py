@@ -23,7 +23,7 @@ from cluster.broker.controller.partition_state import NO_LEADER, PartitionState
 from cluster.broker.protocol.errors import ErrorCode
 from cluster.broker.replication.actions import Action, AlterIsr, AppendAsLeader, CompleteProduce
 from cluster.broker.replication.config import ReplicationConfig
-from cluster.broker.replication.follower import Following, Phase
+from cluster.broker.replication.following import Following, Phase
 from cluster.broker.replication.leader import ACKS_ALL, Leadership
 from cluster.broker.replication.log_positions import UNDEFINED_EPOCH, UNDEFINED_OFFSET, LogPositions
 from cluster.broker.replication.messages import (

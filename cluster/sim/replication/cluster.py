@@ -13,14 +13,13 @@ from dataclasses import dataclass
 from cluster.broker.controller.election import assign_replicas
 from cluster.broker.controller.partition_state import NO_LEADER, PartitionState
 from cluster.broker.replication import PartitionReplica, ReplicationConfig, Role
-from cluster.sim.network import NetworkConditions
-from cluster.sim.replication_broker import BrokerSettings, SimBroker
-from cluster.sim.replication_client import Producer, WriteHistory
-from cluster.sim.replication_driver import ReplicaCore
-from cluster.sim.replication_keeper import KeeperController, KeeperSettings
-from cluster.sim.replication_log import MemoryLog
-from cluster.sim.replication_monitor import ReplicaView, ReplicationMonitor
-from cluster.sim.world import Machine, World
+from cluster.sim.replication.broker import BrokerSettings, ReplicaCore, SimBroker
+from cluster.sim.replication.client import Producer, WriteHistory
+from cluster.sim.replication.keeper import KeeperController, KeeperSettings
+from cluster.sim.replication.memory_log import MemoryLog
+from cluster.sim.replication.monitor import ReplicaView, ReplicationMonitor
+from cluster.sim.world.machines import Machine, World
+from cluster.sim.world.network import NetworkConditions
 
 KEEPER = 10
 FIRST_PRODUCER = 101

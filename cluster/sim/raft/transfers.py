@@ -10,8 +10,8 @@ import random
 from collections.abc import Sequence
 
 from cluster.keeper.raft import Role
-from cluster.sim.raft_node import RaftNode
-from cluster.sim.world import Machine, World
+from cluster.sim.raft.node import RaftNode
+from cluster.sim.world.machines import Machine, World
 
 
 class LeadershipTransfers:

@@ -1,7 +1,7 @@
-"""Search seeds for replication schedules that break the checks of `replication_monitor`.
+"""Search seeds for replication schedules that break the checks of `monitor`.
 
-    python -m cluster.sim.replication_search --seeds 0:5000 --workers 2   # long search (make sim)
-    python -m cluster.sim.replication_search --seed 4242                 # replay one seed, verbosely
+    python -m cluster.sim.replication.search --seeds 0:5000 --workers 2   # long search (make sim)
+    python -m cluster.sim.replication.search --seed 4242                 # replay one seed, verbosely
 
 Exit status 1 when any seed fails; every failure prints its replay command.
 """
@@ -11,12 +11,12 @@ from __future__ import annotations
 import sys
 from collections import Counter
 
-from cluster.sim import seed_search
-from cluster.sim.replication_schedule import ScheduleResult, run_schedule
+from cluster.sim.replication.schedule import ScheduleResult, run_schedule
+from cluster.sim.world import seed_search
 
 
 def replay_command(seed: int) -> str:
-    return f"python -m cluster.sim.replication_search --seed {seed}"
+    return f"python -m cluster.sim.replication.search --seed {seed}"
 
 
 def search(seeds: range, workers: int, stop_on_failure: bool) -> int:
@@ -52,7 +52,7 @@ def replay(seed: int) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     return seed_search.command_line(
-        argv, "python -m cluster.sim.replication_search", __doc__.split("\n")[0], search, replay
+        argv, "python -m cluster.sim.replication.search", __doc__.split("\n")[0], search, replay
     )
 
 

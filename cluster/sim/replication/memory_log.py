@@ -2,7 +2,8 @@
 
 One record per batch: an offset, the leader epoch that wrote it, and the value. It satisfies the
 core's `LogPositions`, with the epoch answers of Kafka's leader-epoch cache derived from the
-records themselves (so an empty log knows no epoch, where Kafka's cache may keep one).
+records themselves (so an empty log knows no epoch, where Kafka's cache may keep one), and the
+broker's `ReplicaLog`, so the broker's driver applies the core's actions to it.
 Durability is the simulated disk's business: the broker writes `snapshot()` there when it
 flushes, and a machine that loses power comes back with the last flushed one.
 """
@@ -13,6 +14,7 @@ import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from cluster.broker.replica_driver import AppendResult
 from cluster.broker.replication.log_positions import UNDEFINED_EPOCH, UNDEFINED_OFFSET
 
 
@@ -70,10 +72,10 @@ class MemoryLog:
 
     # --- changes -------------------------------------------------------------------------------
 
-    def append_as_leader(self, value: int, epoch: int) -> int:
+    def append_as_leader(self, value: int, epoch: int) -> AppendResult:
         offset = self.log_end_offset
         self._add([Record(offset, epoch, value)])
-        return offset
+        return AppendResult(offset, offset)
 
     def append_as_follower(self, records: Iterable[Record]) -> None:
         batch = list(records)
@@ -98,7 +100,7 @@ class MemoryLog:
         keep = bisect.bisect_left(self._epoch_starts, offset)
         del self._epochs[keep:], self._epoch_starts[keep:]
 
-    def delete_records_before(self, offset: int) -> None:
+    def advance_log_start(self, offset: int) -> None:
         """Retention: the log starts at `offset` (at most its end) and its first epoch starts there."""
         offset = min(offset, self.log_end_offset)
         if offset <= self._start:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from cluster.sim.scheduler import Scheduler
+from cluster.sim.world.scheduler import Scheduler
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,14 +1,14 @@
-"""Random faults over a span of virtual time: partitions, heals and crash-restarts of machines."""
+"""Faults for the Raft simulation: random partitions, heals and crash-restarts over a span of virtual time."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Sequence
 
-from cluster.sim.world import World
+from cluster.sim.world.machines import World
 
 
-class Nemesis:
+class RaftFaults:
     """Every `mean_gap` (on average) picks a fault; `heal_all` ends them all at once.
 
     Crashes may take down any number of machines, a majority included: safety must hold

@@ -6,9 +6,9 @@ import random
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from cluster.sim.disk import Disk
-from cluster.sim.network import Network, NetworkConditions
-from cluster.sim.scheduler import Scheduler
+from cluster.sim.world.disk import Disk
+from cluster.sim.world.network import Network, NetworkConditions
+from cluster.sim.world.scheduler import Scheduler
 
 
 class Program(Protocol):

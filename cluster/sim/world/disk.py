@@ -11,7 +11,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from cluster.sim.scheduler import Scheduler
+from cluster.sim.world.scheduler import Scheduler
 
 
 class Disk:

@@ -14,14 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from cluster.keeper.raft import Raft, RaftLog
-from cluster.sim.kv_client import History, KVClient
-from cluster.sim.kv_linearizability import check_kv_history
-from cluster.sim.nemesis import Nemesis
-from cluster.sim.network import NetworkConditions
-from cluster.sim.raft_monitor import RaftSafetyMonitor
-from cluster.sim.raft_node import CoreFactory, NodeSettings, RaftNode
-from cluster.sim.raft_transfers import LeadershipTransfers
-from cluster.sim.world import Machine, World
+from cluster.sim.raft.faults import RaftFaults
+from cluster.sim.raft.kv_client import History, KVClient
+from cluster.sim.raft.kv_linearizability import check_kv_history
+from cluster.sim.raft.monitor import RaftSafetyMonitor
+from cluster.sim.raft.node import CoreFactory, NodeSettings, RaftNode
+from cluster.sim.raft.transfers import LeadershipTransfers
+from cluster.sim.world.machines import Machine, World
+from cluster.sim.world.network import NetworkConditions
 
 _CHECK_EVERY = 50
 """Virtual milliseconds between checks of the logs (log matching) and of recovery."""
@@ -119,15 +119,15 @@ def run_schedule(
         )
         for n in range(settings.clients)
     ]
-    nemesis = Nemesis(world, peers, random.Random(rng.getrandbits(64)), settings.fault_gap, max_down=400)
-    result = ScheduleResult(seed, settings, history, monitor.violations, nemesis.timeline)
+    faults = RaftFaults(world, peers, random.Random(rng.getrandbits(64)), settings.fault_gap, max_down=400)
+    result = ScheduleResult(seed, settings, history, monitor.violations, faults.timeline)
     if settings.transfer_gap and settings.nodes > 1:
         transfers = LeadershipTransfers(
-            world, machines, random.Random(rng.getrandbits(64)), settings.transfer_gap, nemesis.timeline
+            world, machines, random.Random(rng.getrandbits(64)), settings.transfer_gap, faults.timeline
         )
         transfers.run(until=settings.fault_phase)
     try:
-        _play(world, machines, clients, nemesis, settings, monitor, history)
+        _play(world, machines, clients, faults, settings, monitor, history)
     except AssertionError as error:  # the core's own invariant checks (LogInvariantError)
         monitor.violations.append(f"invariant: {error!r} at {traceback.format_exc(limit=-3)}")
     result.events = world.scheduler.events_run
@@ -143,7 +143,7 @@ def _play(
     world: World,
     machines: list[Machine],
     clients: list[KVClient],
-    nemesis: Nemesis,
+    faults: RaftFaults,
     settings: ScheduleSettings,
     monitor: RaftSafetyMonitor,
     history: History,
@@ -154,11 +154,11 @@ def _play(
     stop_clients = settings.fault_phase + settings.liveness_bound
     for client in clients:
         client.run(stop_at=stop_clients)
-    nemesis.run(until=settings.fault_phase)
+    faults.run(until=settings.fault_phase)
     while scheduler.now < settings.fault_phase:
         scheduler.run_until(min(scheduler.now + _CHECK_EVERY, settings.fault_phase))
         monitor.check_log_matching({m.id: _log(m) for m in machines if m.alive})
-    nemesis.heal_all()
+    faults.heal_all()
     world.network.conditions = replace(settings.conditions, loss=0.0, duplication=0.0)
     healed = scheduler.now
     deadline = healed + settings.liveness_bound

@@ -18,8 +18,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from cluster.broker.controller.partition_state import PartitionState
-from cluster.sim.replication_client import Write
-from cluster.sim.replication_log import MemoryLog, Record
+from cluster.sim.replication.client import Write
+from cluster.sim.replication.memory_log import MemoryLog, Record
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pyporcupine import CheckResult, Operation, check_operations_verbose
 from pyporcupine.models import UNKNOWN, Independent, RegisterModel
 
-from cluster.sim.kv_client import OK, History, HistoryOp
+from cluster.sim.raft.kv_client import OK, History, HistoryOp
 
 _MODEL = Independent(RegisterModel())
 

@@ -12,12 +12,12 @@ import random
 from dataclasses import dataclass, field, replace
 
 from cluster.broker.replication import PartitionReplica
-from cluster.sim.network import NetworkConditions
-from cluster.sim.replication_client import Write
-from cluster.sim.replication_cluster import KEEPER, ClusterSettings, ReplicationCluster
-from cluster.sim.replication_driver import ReplicaCore
-from cluster.sim.replication_monitor import LostWrite
-from cluster.sim.replication_nemesis import ReplicationNemesis
+from cluster.sim.replication.broker import ReplicaCore
+from cluster.sim.replication.client import Write
+from cluster.sim.replication.cluster import KEEPER, ClusterSettings, ReplicationCluster
+from cluster.sim.replication.faults import ReplicationFaults
+from cluster.sim.replication.monitor import LostWrite
+from cluster.sim.world.network import NetworkConditions
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +74,7 @@ def run_schedule(seed: int, core: ReplicaCore = PartitionReplica) -> ScheduleRes
     rng = random.Random(seed)
     settings = ScheduleSettings.draw(rng)
     cluster = ReplicationCluster(rng.getrandbits(64), settings.cluster, settings.conditions, core)
-    nemesis = ReplicationNemesis(
+    faults = ReplicationFaults(
         cluster.world,
         cluster.brokers,
         KEEPER,
@@ -84,13 +84,13 @@ def run_schedule(seed: int, core: ReplicaCore = PartitionReplica) -> ScheduleRes
         cluster.membership_changed,
     )
     monitor = cluster.monitor
-    result = ScheduleResult(seed, settings, cluster.history.writes, monitor.violations, monitor.lost, nemesis.timeline)
+    result = ScheduleResult(seed, settings, cluster.history.writes, monitor.violations, monitor.lost, faults.timeline)
     cluster.start()
     for _ in range(settings.producers):
         cluster.add_producer(settings.acks_choices).run(stop_at=settings.fault_phase)
-    nemesis.run(until=settings.fault_phase)
+    faults.run(until=settings.fault_phase)
     cluster.run_until(settings.fault_phase)
-    nemesis.heal_all()
+    faults.heal_all()
     cluster.world.network.conditions = replace(settings.conditions, loss=0.0)
     cluster.stop_producers()
     cluster.run_until(cluster.world.scheduler.now + settings.cluster.produce_timeout + 100)

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 from cluster.broker.controller.partition_state import NO_LEADER
 from cluster.broker.protocol.errors import ErrorCode
-from cluster.sim.replication_wire import Produce, ProduceReply
-from cluster.sim.world import World
+from cluster.sim.replication.wire import Produce, ProduceReply
+from cluster.sim.world.machines import World
 
 DEFINITELY_NOT_WRITTEN = frozenset({ErrorCode.NOT_ENOUGH_REPLICAS, ErrorCode.INVALID_REQUIRED_ACKS})
 

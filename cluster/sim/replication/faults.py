@@ -6,10 +6,10 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 
-from cluster.sim.world import World
+from cluster.sim.world.machines import World
 
 
-class ReplicationNemesis:
+class ReplicationFaults:
     def __init__(
         self,
         world: World,

@@ -8,8 +8,8 @@ unclean schedule under clean election loses nothing: the partition waits offline
 
 from __future__ import annotations
 
-from cluster.sim.network import NetworkConditions
-from cluster.sim.replication_cluster import KEEPER, ClusterSettings, ReplicationCluster
+from cluster.sim.replication.cluster import KEEPER, ClusterSettings, ReplicationCluster
+from cluster.sim.world.network import NetworkConditions
 
 CALM = NetworkConditions(min_delay=1, max_delay=5)
 SETTLE = 2_000

@@ -1,5 +1,8 @@
 """A simulated broker: a replica core per partition on an in-memory log, registered with the keeper.
 
+Each replica's actions are carried out by the broker's own driver (cluster/broker/replica_driver.py);
+what is left for this module is the virtual network, the keeper session and the timers.
+
 The log is the page cache: it is flushed to the machine's disk every `flush_every` (Kafka never
 fsyncs per write), so a crash brings a broker back with what was last flushed. The broker
 registers with the keeper (retrying while its previous session is still alive), heartbeats,
@@ -9,23 +12,26 @@ and answers producers (never for acks=0).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol, cast
 
 from cluster.broker.controller.partition_state import PartitionState
+from cluster.broker.replica_driver import ReplicaDriver
 from cluster.broker.replication import (
     Action,
     AlterIsr,
     CompleteProduce,
+    FetchRequest,
+    FetchResponse,
+    LogPositions,
     PartitionReplica,
     ReplicationConfig,
     SendEpochEndOffset,
     SendFetch,
 )
-from cluster.sim.replication_driver import ReplicaCore, ReplicaDriver
-from cluster.sim.replication_log import MemoryLog
-from cluster.sim.replication_wire import (
+from cluster.sim.replication.memory_log import MemoryLog
+from cluster.sim.replication.wire import (
     AlterIsrReply,
     AlterIsrRequest,
     Heartbeat,
@@ -41,10 +47,32 @@ from cluster.sim.replication_wire import (
     SessionExpired,
     StatePush,
 )
-from cluster.sim.world import Machine
+from cluster.sim.world.machines import Machine
 
 ProduceKey = tuple[int, int, int]
 """(client endpoint, client's request number, acks)."""
+ReplicaCore = Callable[[int, LogPositions, ReplicationConfig], PartitionReplica]
+"""Builds a broker's replica core: `PartitionReplica`, or in tests one broken on purpose."""
+
+
+def memory_replica(
+    broker_id: int, log: MemoryLog, config: ReplicationConfig, core: ReplicaCore = PartitionReplica
+) -> ReplicaDriver[MemoryLog]:
+    """A replica core on an in-memory log, with the driver the broker runs."""
+    return ReplicaDriver(f"broker {broker_id}", core(broker_id, log, config), log)
+
+
+def answer_fetch(
+    leader: ReplicaDriver[MemoryLog], request: FetchRequest, now: int
+) -> tuple[FetchResponse, list[Action]]:
+    """A follower's fetch as the broker's fetch handler answers it: the core decides, the log is read."""
+    answer, actions = leader.replica.fetch(request, now)
+    records = leader.log.read(answer.read_from, answer.read_to) if answer.has_records else None
+    response = FetchResponse(
+        request.correlation, answer.error, answer.high_watermark, answer.log_start_offset, answer.log_end_offset,
+        records,
+    )
+    return response, leader.run(actions, now)
 
 
 class LeaderObserver(Protocol):
@@ -75,7 +103,7 @@ class SimBroker:
         self._connection = machine.rng.getrandbits(32)
         """Identifies this life's connections to other brokers."""
         self.drivers = {
-            partition: ReplicaDriver(
+            partition: memory_replica(
                 machine.id,
                 MemoryLog.restore(machine.disk.read(_log_file(partition))),
                 settings.replication,
@@ -124,7 +152,7 @@ class SimBroker:
         fall behind the leader's log start must start their logs again there."""
         for driver in self.drivers.values():
             if driver.replica.isr:
-                driver.log.delete_records_before(driver.replica.high_watermark - self._settings.retention_keep)
+                driver.log.advance_log_start(driver.replica.high_watermark - self._settings.retention_keep)
         self._machine.after(self._settings.retention_every, self._apply_retention)
 
     # --- messages ------------------------------------------------------------------------------
@@ -135,14 +163,14 @@ class SimBroker:
             return
         if isinstance(message, PeerFetch):
             driver = self.drivers[message.partition]
-            response, actions = driver.answer_fetch(message.request, now)
+            response, actions = answer_fetch(driver, message.request, now)
             self._machine.send(src, PeerFetchReply(message.connection, message.partition, response))
             self._handle(message.partition, actions)
         elif isinstance(message, PeerFetchReply):
             driver = self.drivers[message.partition]
             self._handle(message.partition, driver.run(driver.replica.on_fetch_response(message.response, now), now))
         elif isinstance(message, PeerEpochQuery):
-            answer = self.drivers[message.partition].answer_epoch_end_offset(message.request)
+            answer = self.drivers[message.partition].replica.epoch_end_offset(message.request)
             self._machine.send(src, PeerEpochReply(message.connection, message.partition, answer))
         elif isinstance(message, PeerEpochReply):
             driver = self.drivers[message.partition]
@@ -198,4 +226,4 @@ def _log_file(partition: int) -> str:
     return f"partition-{partition}.log"
 
 
-__all__ = ["BrokerSettings", "SimBroker"]
+__all__ = ["BrokerSettings", "ReplicaCore", "SimBroker", "answer_fetch", "memory_replica"]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from cluster.broker.controller.election import IsrChangeError, initial_state, isr_change, next_state
 from cluster.broker.controller.partition_state import PartitionState
-from cluster.sim.replication_wire import (
+from cluster.sim.replication.wire import (
     AlterIsrReply,
     AlterIsrRequest,
     Heartbeat,
@@ -27,7 +27,7 @@ from cluster.sim.replication_wire import (
     SessionExpired,
     StatePush,
 )
-from cluster.sim.world import World
+from cluster.sim.world.machines import World
 
 CONTROLLER_EPOCH = 1
 

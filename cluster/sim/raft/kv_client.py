@@ -12,7 +12,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from cluster.sim.world import World
+from cluster.sim.world.machines import World
 
 OK, FAIL, INFO = "ok", "fail", "info"
 

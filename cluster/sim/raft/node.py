@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from cluster.keeper.raft import Config, DurableState, Entry, Message, ProposalDropped, Raft, Ready, persisted
-from cluster.sim.kv import KVStore, Put
-from cluster.sim.kv_client import ClientReply, ClientRequest
-from cluster.sim.raft_monitor import RaftSafetyMonitor
-from cluster.sim.world import Machine
+from cluster.sim.raft.kv import KVStore, Put
+from cluster.sim.raft.kv_client import ClientReply, ClientRequest
+from cluster.sim.raft.monitor import RaftSafetyMonitor
+from cluster.sim.world.machines import Machine
 
 CoreFactory = Callable[..., Raft]
 """Builds the core: `(config, rng, durable) -> Raft`. Tests pass deliberately broken subclasses."""
