@@ -202,7 +202,7 @@ def test_status_shows_controller_brokers_leaders_and_isrs(brokers: Brokers, host
     controller = brokers.controller()
     controller.wait_for(lambda view: all(state.leader == 1 for state in view.states.values()), WAIT_S)
     result = subprocess.run(
-        [sys.executable, "-m", "cluster.broker.controller.status", "--zookeeper", hosts],
+        [sys.executable, "-m", "cluster.deploy.status", "--zookeeper", hosts],
         capture_output=True, text=True, timeout=WAIT_S, check=True,
     )
     lines = result.stdout.splitlines()
@@ -215,7 +215,7 @@ def test_status_shows_controller_brokers_leaders_and_isrs(brokers: Brokers, host
 
 def test_status_of_an_unreachable_keeper_is_a_plain_error() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "cluster.broker.controller.status", "--zookeeper", f"127.0.0.1:{free_ports(1)[0]}",
+        [sys.executable, "-m", "cluster.deploy.status", "--zookeeper", f"127.0.0.1:{free_ports(1)[0]}",
          "--timeout", "1"],
         capture_output=True, text=True, timeout=WAIT_S,
     )
