@@ -21,8 +21,8 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from kazoo.exceptions import KazooException
 from kazoo.handlers.threading import KazooTimeoutError
 
-from cluster.broker.controller.partition_state import NO_LEADER, PartitionState
 from cluster.broker.controller.view import ClusterView
+from cluster.broker.metadata.partition_state import NO_LEADER, PartitionState
 from cluster.deploy.deployment import ClusterSpec, Deployment, deploy
 from cluster.deploy.node import Node
 from cluster.deploy.status import describe, read_view

@@ -21,7 +21,6 @@ from typing import Any, Iterable, Mapping
 from cluster import properties
 from cluster.durable_file import write_atomically
 from cluster.broker.config import MAX_BROKER_ID, BrokerConfig
-from cluster.broker.controller.partition_state import PartitionState
 from cluster.broker.controller.view import ClusterView, TopicInfo
 from cluster.broker.controller.znodes import BrokerRegistration
 from cluster.broker.groups.coordinator import GroupCoordinator, Reply
@@ -36,6 +35,7 @@ from cluster.broker.groups.offsets import (
 )
 from cluster.broker.log.partition_log import Clock, wall_clock_ms
 from cluster.broker.membership import Membership
+from cluster.broker.metadata.partition_state import PartitionState
 from cluster.broker.partition import Partition
 from cluster.broker.producer_ids import ProducerIdAllocator
 from cluster.broker.protocol.errors import ErrorCode

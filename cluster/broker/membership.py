@@ -16,14 +16,15 @@ from typing import Mapping
 from kazoo.exceptions import KazooException, NodeExistsError
 
 from cluster.broker.config import BrokerConfig
-from cluster.broker.controller import admin, znode_json
+from cluster.broker.controller import admin
 from cluster.broker.controller.core import ControllerSettings
 from cluster.broker.controller.election import AssignmentError, IsrChangeError
 from cluster.broker.controller.follower import OnState, PartitionStateFollower
-from cluster.broker.controller.partition_state import PartitionState
 from cluster.broker.controller.runtime import ClusterMember
 from cluster.broker.controller.view import ClusterView
 from cluster.broker.controller.znodes import BrokerRegistration
+from cluster.broker.metadata import znode_json
+from cluster.broker.metadata.partition_state import PartitionState
 from cluster.broker.protocol.errors import ErrorCode
 from cluster.broker.topics import TopicError
 

@@ -16,9 +16,9 @@ from kazoo.client import KazooClient
 from kazoo.exceptions import KazooException
 from kazoo.handlers.threading import KazooTimeoutError
 
-from cluster.broker.controller.partition_state import NO_LEADER
 from cluster.broker.controller.view import ClusterView
 from cluster.broker.controller.watcher import ClusterWatcher
+from cluster.broker.metadata.partition_state import NO_LEADER
 from cluster.deploy.node import NodePlan
 from cluster.deploy.probes import accepts_connections, keeper_mode
 from cluster.deploy.record import DEFAULT_WORK_DIR, ClusterRecord, RecordError

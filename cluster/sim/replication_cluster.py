@@ -11,7 +11,7 @@ import random
 from dataclasses import dataclass
 
 from cluster.broker.controller.election import assign_replicas
-from cluster.broker.controller.partition_state import NO_LEADER, PartitionState
+from cluster.broker.metadata.partition_state import NO_LEADER, PartitionState
 from cluster.broker.replication import PartitionReplica, ReplicationConfig, Role
 from cluster.sim.network import NetworkConditions
 from cluster.sim.replication_broker import BrokerSettings, SimBroker

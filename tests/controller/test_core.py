@@ -32,9 +32,9 @@ from cluster.broker.controller.core import (
     WriteState,
 )
 from cluster.broker.controller.election import assign_replicas, next_state
-from cluster.broker.controller.partition_state import NO_LEADER, UNWRITTEN, PartitionState
 from cluster.broker.controller.view import ClusterView, TopicInfo, TopicPartition
 from cluster.broker.controller.znodes import BrokerRegistration
+from cluster.broker.metadata.partition_state import NO_LEADER, UNWRITTEN, PartitionState
 
 
 class StateStore:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from cluster.broker.controller.follower import PartitionStateFollower
-from cluster.broker.controller.partition_state import NO_LEADER, PartitionState
 from cluster.broker.controller.view import ClusterView, TopicInfo
+from cluster.broker.metadata.partition_state import NO_LEADER, PartitionState
 
 Heard = list[tuple[str, int, PartitionState | None]]
 TOPICS = {"a": TopicInfo({0: (1, 2), 1: (2, 3)}), "b": TopicInfo({0: (3, 1)})}

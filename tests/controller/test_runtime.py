@@ -15,9 +15,9 @@ from cluster.broker.controller.actions import KeeperActions
 from cluster.broker.controller.core import Resigned, StateWritten, WriteState
 from cluster.broker.controller.election import IsrChangeError, assign_replicas
 from cluster.broker.controller.follower import PartitionStateFollower
-from cluster.broker.controller.partition_state import NO_LEADER, PartitionState
 from cluster.broker.controller.runtime import ClusterMember
 from cluster.broker.controller.view import ClusterView
+from cluster.broker.metadata.partition_state import NO_LEADER, PartitionState
 from cluster.deploy.keeper_ensemble import free_ports
 from tests.controller.conftest import WAIT_S, Brokers
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from cluster import config_values
 from cluster.broker.config import BrokerConfig
 from cluster.broker.controller.election import initial_state, next_state
-from cluster.broker.controller.partition_state import PartitionState
 from cluster.broker.controller.view import ClusterView, TopicInfo, TopicPartition
+from cluster.broker.metadata.partition_state import PartitionState
 
 UNCLEAN_CONFIG = "unclean.leader.election.enable"
 

@@ -17,8 +17,8 @@ import asyncio
 import threading
 from typing import Callable
 
-from cluster.broker.controller.partition_state import PartitionState
 from cluster.broker.controller.view import ClusterView, TopicPartition
+from cluster.broker.metadata.partition_state import PartitionState
 
 OnState = Callable[[str, int, "PartitionState | None"], None]
 

@@ -28,9 +28,9 @@ from cluster.broker.controller import znodes
 from cluster.broker.controller.actions import KeeperActions
 from cluster.broker.controller.core import ControllerCore, ControllerSettings, Event, Resigned, ViewChanged
 from cluster.broker.controller.election import awaits_shutdown, isr_change
-from cluster.broker.controller.partition_state import PartitionState
 from cluster.broker.controller.view import ClusterView, TopicPartition
 from cluster.broker.controller.watcher import ClusterWatcher, Subscriber
+from cluster.broker.metadata.partition_state import PartitionState
 
 RECONCILE_INTERVAL_S = 1.0
 """How often the worker looks again without being told: retries after keeper errors, and a lost campaign."""
