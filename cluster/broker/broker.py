@@ -23,7 +23,7 @@ from cluster.durable_file import write_atomically
 from cluster.broker.config import MAX_BROKER_ID, BrokerConfig
 from cluster.broker.controller.view import ClusterView, TopicInfo
 from cluster.broker.controller.znodes import BrokerRegistration
-from cluster.broker.groups.coordinator import GroupCoordinator, Reply
+from cluster.broker.groups.coordinator import GroupConfig, GroupCoordinator, Reply
 from cluster.broker.groups.offsets import (
     OFFSETS_TOPIC,
     CommittedOffset,
@@ -65,7 +65,11 @@ class Broker:
         self.config = config
         self.clock = clock
         self.topics = TopicRegistry(config, clock)
-        self.groups = GroupCoordinator(config.group_config())
+        self.groups = GroupCoordinator(GroupConfig(
+            min_session_timeout_ms=config.group_min_session_timeout_ms,
+            max_session_timeout_ms=config.group_max_session_timeout_ms,
+            initial_rebalance_delay_ms=config.group_initial_rebalance_delay_ms,
+        ))
         self.membership = Membership(config) if config.clustered else None
         self.replicas = ReplicaManager(config, clock, self._address_of, self.data_appended, self._leadership_changed)
         self.cluster_id = ""

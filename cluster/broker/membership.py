@@ -35,6 +35,11 @@ SHUTDOWN_GRACE_S = 5.0
 _log = logging.getLogger(__name__)
 
 
+def controller_settings(config: BrokerConfig) -> ControllerSettings:
+    """What the controller this broker may become takes from the broker's properties."""
+    return ControllerSettings(unclean_leader_election=config.unclean_leader_election)
+
+
 class Membership:
     def __init__(self, config: BrokerConfig) -> None:
         assert config.zookeeper_connect is not None
@@ -43,7 +48,7 @@ class Membership:
         self.member = ClusterMember(
             config.zookeeper_connect,
             BrokerRegistration(config.broker_id, advertised.host, advertised.port),
-            ControllerSettings.from_broker_config(config),
+            controller_settings(config),
             session_timeout_s=config.zookeeper_session_timeout_ms / 1000,
         )
         self._admin_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"topic-admin-{config.broker_id}")
