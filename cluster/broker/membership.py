@@ -19,7 +19,7 @@ from cluster.broker.config import BrokerConfig
 from cluster.broker.controller import admin
 from cluster.broker.controller.core import ControllerSettings
 from cluster.broker.controller.election import AssignmentError, IsrChangeError
-from cluster.broker.controller.follower import OnState, PartitionStateFollower
+from cluster.broker.controller.role_changes import OnState, RoleChangeNotifier
 from cluster.broker.controller.runtime import ClusterMember
 from cluster.broker.controller.view import ClusterView
 from cluster.broker.controller.znodes import BrokerRegistration
@@ -63,7 +63,7 @@ class Membership:
         The cluster id is Kafka's /cluster/id: the first broker's proposal, then every member's,
         so clients see one cluster whichever broker they ask.
         """
-        self.member.subscribe(PartitionStateFollower(self._config.broker_id, on_state, asyncio.get_running_loop()))
+        self.member.subscribe(RoleChangeNotifier(self._config.broker_id, on_state, asyncio.get_running_loop()))
         await asyncio.to_thread(self.member.start)
         cluster_id = await asyncio.to_thread(self._agree_cluster_id, proposed_cluster_id)
         _log.info("broker %d joined cluster %s at %s", self._config.broker_id, cluster_id,

@@ -14,7 +14,7 @@ from cluster.broker.controller import admin, znodes
 from cluster.broker.controller.actions import KeeperActions
 from cluster.broker.controller.core import Resigned, StateWritten, WriteState
 from cluster.broker.controller.election import IsrChangeError, assign_replicas
-from cluster.broker.controller.follower import PartitionStateFollower
+from cluster.broker.controller.role_changes import RoleChangeNotifier
 from cluster.broker.controller.runtime import ClusterMember
 from cluster.broker.controller.view import ClusterView
 from cluster.broker.metadata.partition_state import NO_LEADER, PartitionState
@@ -179,7 +179,7 @@ def test_a_deleted_topic_disappears_and_its_replicas_are_told(brokers: Brokers) 
     member = brokers.members[2]
     loop = asyncio.new_event_loop()
     heard: list[tuple[str, int, PartitionState | None]] = []
-    member.subscribe(PartitionStateFollower(2, lambda *change: heard.append(change), loop))
+    member.subscribe(RoleChangeNotifier(2, lambda *change: heard.append(change), loop))
     admin.create_topic(member.client, "t", member.view.live, 2, 2, start_index=0)
     states(member, "t", 2)
     admin.delete_topic(member.client, "t")
@@ -235,7 +235,7 @@ def test_an_asyncio_broker_hears_its_leadership_on_its_own_loop(brokers: Brokers
             heard.put_nowait(state)
 
         member = ClusterMember(hosts, znodes.BrokerRegistration(1, "127.0.0.1", 9001))
-        member.subscribe(PartitionStateFollower(1, on_state, loop))
+        member.subscribe(RoleChangeNotifier(1, on_state, loop))
         await asyncio.to_thread(member.start, WAIT_S)
         try:
             await asyncio.to_thread(member.wait_for, lambda view: view.live == {1, 2}, WAIT_S)

@@ -9,7 +9,7 @@ conditional ISR change and controlled shutdown.
 Threads: kazoo runs its own; the controller core runs on one worker thread of ours,
 fed through a queue, so the core never sees two events at once. The calls here
 block (keeper round trips): asyncio code makes them through asyncio.to_thread, and
-hears of views through PartitionStateFollower (follower.py) given its loop.
+hears of views through RoleChangeNotifier (role_changes.py) given its loop.
 """
 
 from __future__ import annotations
