@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from cluster.broker.controller.status import controller_status_command
 from cluster.broker.log.dump import dump
 from cluster.broker.main import broker_command
 from cluster.deploy.cleanup import cleanup_command
 from cluster.deploy.image import image_command
+from cluster.deploy.status import status_command
 from cluster.deploy.up import up_command
 from cluster.keeper.main import keeper_command
 from logquake import __version__
@@ -42,5 +42,5 @@ def cluster() -> None:
 
 
 cluster.add_command(up_command, "up")
-cluster.add_command(controller_status_command)
+cluster.add_command(status_command)
 cluster.add_command(cleanup_command, "down")

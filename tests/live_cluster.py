@@ -21,11 +21,11 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from kazoo.exceptions import KazooException
 from kazoo.handlers.threading import KazooTimeoutError
 
-from cluster.broker.controller.partition_state import NO_LEADER, PartitionState
-from cluster.broker.controller.status import describe, read_view
 from cluster.broker.controller.view import ClusterView
+from cluster.broker.metadata.partition_state import NO_LEADER, PartitionState
 from cluster.deploy.deployment import ClusterSpec, Deployment, deploy
 from cluster.deploy.node import Node
+from cluster.deploy.status import describe, read_view
 
 FAILOVER_TIMEOUT = 60.0
 """Session expiry (6 s), a controller election and a leader election, on a machine other tests load too."""

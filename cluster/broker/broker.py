@@ -21,10 +21,9 @@ from typing import Any, Iterable, Mapping
 from cluster import properties
 from cluster.durable_file import write_atomically
 from cluster.broker.config import MAX_BROKER_ID, BrokerConfig
-from cluster.broker.controller.partition_state import PartitionState
 from cluster.broker.controller.view import ClusterView, TopicInfo
 from cluster.broker.controller.znodes import BrokerRegistration
-from cluster.broker.groups.coordinator import GroupCoordinator, Reply
+from cluster.broker.groups.coordinator import GroupConfig, GroupCoordinator, Reply
 from cluster.broker.groups.offsets import (
     OFFSETS_TOPIC,
     CommittedOffset,
@@ -36,6 +35,7 @@ from cluster.broker.groups.offsets import (
 )
 from cluster.broker.log.clock import Clock, wall_clock_ms
 from cluster.broker.membership import Membership
+from cluster.broker.metadata.partition_state import PartitionState
 from cluster.broker.partition import Partition
 from cluster.broker.producer_ids import ProducerIdAllocator
 from cluster.broker.protocol.errors import ErrorCode
@@ -65,7 +65,11 @@ class Broker:
         self.config = config
         self.clock = clock
         self.topics = TopicRegistry(config, clock)
-        self.groups = GroupCoordinator(config.group_config())
+        self.groups = GroupCoordinator(GroupConfig(
+            min_session_timeout_ms=config.group_min_session_timeout_ms,
+            max_session_timeout_ms=config.group_max_session_timeout_ms,
+            initial_rebalance_delay_ms=config.group_initial_rebalance_delay_ms,
+        ))
         self.membership = Membership(config) if config.clustered else None
         self.replicas = ReplicaManager(config, clock, self._address_of, self.data_appended, self._leadership_changed)
         self.cluster_id = ""

@@ -5,6 +5,13 @@ Kafka. Properties this broker implements are read with Kafka's meaning; log.*
 settings are handed to LogConfig; a property we do not implement is refused
 by name rather than ignored, so nobody believes a setting is in force when it
 is not.
+
+This module reads properties and knows none of the broker's cores but the log,
+whose LogConfig reads the log.* properties (and a topic's overrides of them)
+itself. The part that builds a core hands it its own settings from these: the
+topic registry a partition's replication settings, membership the controller's,
+the broker its group coordinator's; so the sans-IO cores, which the simulator
+builds without a broker, never depend on the broker's configuration.
 """
 
 from __future__ import annotations
@@ -14,11 +21,9 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from cluster import config_values
-from cluster.broker.groups.coordinator import GroupConfig
 from cluster.broker.log.config import PROPERTY_NAMES as LOG_PROPERTY_NAMES
 from cluster.broker.log.config import LogConfig
 from cluster.broker.protocol.framing import DEFAULT_MAX_FRAME_SIZE
-from cluster.broker.replication.config import ReplicationConfig
 
 
 @dataclass(frozen=True)
@@ -170,23 +175,6 @@ class BrokerConfig:
     def clustered(self) -> bool:
         """zookeeper.connect set: a member of a replicated cluster; otherwise a broker alone."""
         return self.zookeeper_connect is not None
-
-    def replication_config(self, topic_configs: Mapping[str, str]) -> ReplicationConfig:
-        """A partition's replication settings: the broker's, with the topic's min.insync.replicas."""
-        return ReplicationConfig(
-            min_insync_replicas=int(topic_configs.get("min.insync.replicas", self.min_insync_replicas)),
-            replica_lag_time_max_ms=self.replica_lag_time_max_ms,
-            replica_fetch_wait_max_ms=0,  # the wait happens at the leader: our fetches long-poll there
-            replica_fetch_backoff_ms=self.replica_fetch_backoff_ms,
-            replica_socket_timeout_ms=self.replica_socket_timeout_ms,
-        )
-
-    def group_config(self) -> GroupConfig:
-        return GroupConfig(
-            min_session_timeout_ms=self.group_min_session_timeout_ms,
-            max_session_timeout_ms=self.group_max_session_timeout_ms,
-            initial_rebalance_delay_ms=self.group_initial_rebalance_delay_ms,
-        )
 
 
 def _property_of(field_name: str) -> str:

@@ -16,14 +16,15 @@ from typing import Mapping
 from kazoo.exceptions import KazooException, NodeExistsError
 
 from cluster.broker.config import BrokerConfig
-from cluster.broker.controller import admin, znode_json
+from cluster.broker.controller import admin
 from cluster.broker.controller.core import ControllerSettings
 from cluster.broker.controller.election import AssignmentError, IsrChangeError
-from cluster.broker.controller.follower import OnState, PartitionStateFollower
-from cluster.broker.controller.partition_state import PartitionState
+from cluster.broker.controller.role_changes import OnState, RoleChangeNotifier
 from cluster.broker.controller.runtime import ClusterMember
 from cluster.broker.controller.view import ClusterView
 from cluster.broker.controller.znodes import BrokerRegistration
+from cluster.broker.metadata import znode_json
+from cluster.broker.metadata.partition_state import PartitionState
 from cluster.broker.protocol.errors import ErrorCode
 from cluster.broker.topics import TopicError
 
@@ -34,6 +35,11 @@ SHUTDOWN_GRACE_S = 5.0
 _log = logging.getLogger(__name__)
 
 
+def controller_settings(config: BrokerConfig) -> ControllerSettings:
+    """What the controller this broker may become takes from the broker's properties."""
+    return ControllerSettings(unclean_leader_election=config.unclean_leader_election)
+
+
 class Membership:
     def __init__(self, config: BrokerConfig) -> None:
         assert config.zookeeper_connect is not None
@@ -42,7 +48,7 @@ class Membership:
         self.member = ClusterMember(
             config.zookeeper_connect,
             BrokerRegistration(config.broker_id, advertised.host, advertised.port),
-            ControllerSettings.from_broker_config(config),
+            controller_settings(config),
             session_timeout_s=config.zookeeper_session_timeout_ms / 1000,
         )
         self._admin_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"topic-admin-{config.broker_id}")
@@ -57,7 +63,7 @@ class Membership:
         The cluster id is Kafka's /cluster/id: the first broker's proposal, then every member's,
         so clients see one cluster whichever broker they ask.
         """
-        self.member.subscribe(PartitionStateFollower(self._config.broker_id, on_state, asyncio.get_running_loop()))
+        self.member.subscribe(RoleChangeNotifier(self._config.broker_id, on_state, asyncio.get_running_loop()))
         await asyncio.to_thread(self.member.start)
         cluster_id = await asyncio.to_thread(self._agree_cluster_id, proposed_cluster_id)
         _log.info("broker %d joined cluster %s at %s", self._config.broker_id, cluster_id,

@@ -26,8 +26,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterable, Sequence
 
 from cluster.broker.config import BrokerConfig
-from cluster.broker.controller.partition_state import PartitionState
 from cluster.broker.log.clock import Clock
+from cluster.broker.metadata.partition_state import PartitionState
 from cluster.broker.partition import Partition
 from cluster.broker.protocol.errors import ErrorCode
 from cluster.broker.replica_fetchers import AddressOf, ReplicaFetchers

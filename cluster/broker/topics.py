@@ -24,6 +24,7 @@ from cluster.broker.log.clock import Clock, wall_clock_ms
 from cluster.broker.log.partition_log import PartitionLog
 from cluster.broker.partition import Partition
 from cluster.broker.protocol.errors import ErrorCode
+from cluster.broker.replication import ReplicationConfig
 
 CONFIGS_DIRECTORY = "topic-configs"
 _VALID_NAME = re.compile(r"[a-zA-Z0-9._-]{1,249}")
@@ -202,7 +203,7 @@ class TopicRegistry:
     def _open_partition(self, topic: str, index: int, configs: Mapping[str, str]) -> Partition:
         log_config = self._config.log_config_for({k: v for k, v in configs.items() if k in _TOPIC_LOG_CONFIGS})
         log = PartitionLog.open(self._directory / f"{topic}-{index}", log_config, self._clock)
-        return Partition(topic, index, log, self._config.broker_id, self._config.replication_config(configs))
+        return Partition(topic, index, log, self._config.broker_id, _replication_config(self._config, configs))
 
     def _remove_directory(self, partition: Partition) -> None:
         partition.log.close()
@@ -220,3 +221,14 @@ class TopicRegistry:
         if not path.exists():
             return {}
         return properties.load(path)
+
+
+def _replication_config(config: BrokerConfig, topic_configs: Mapping[str, str]) -> ReplicationConfig:
+    """A partition's replication settings: the broker's, with the topic's min.insync.replicas."""
+    return ReplicationConfig(
+        min_insync_replicas=int(topic_configs.get("min.insync.replicas", config.min_insync_replicas)),
+        replica_lag_time_max_ms=config.replica_lag_time_max_ms,
+        replica_fetch_wait_max_ms=0,  # the wait happens at the leader: our fetches long-poll there
+        replica_fetch_backoff_ms=config.replica_fetch_backoff_ms,
+        replica_socket_timeout_ms=config.replica_socket_timeout_ms,
+    )

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from cluster.broker.controller.partition_state import PartitionState
+from cluster.broker.metadata.partition_state import PartitionState
 from cluster.broker.log.config import LogConfig
 from cluster.broker.log.errors import InvalidBatchError
 from cluster.broker.log.partition_log import PartitionLog

@@ -12,7 +12,6 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from kafka import KafkaConsumer, KafkaProducer
 from kafka import TopicPartition as KafkaTopicPartition
 
-from cluster.broker.controller.status import read_view
 from cluster.broker.groups.offsets import OFFSETS_TOPIC, partition_for_group
 from cluster.broker.protocol.apis.find_coordinator import FIND_COORDINATOR, FindCoordinatorRequest
 from cluster.broker.protocol.apis.offset_fetch import OFFSET_FETCH, OffsetFetchRequest, OffsetFetchRequestTopic
@@ -22,6 +21,7 @@ from cluster.broker.protocol.headers import REQUEST_HEADER_V1, RequestHeader
 from cluster.broker.protocol.records import Record, build_batch
 from cluster.broker.protocol.schema import Api
 from cluster.deploy.node import Node
+from cluster.deploy.status import read_view
 from tests.live_cluster import FAILOVER_TIMEOUT as TIMEOUT
 
 

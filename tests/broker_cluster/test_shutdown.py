@@ -7,10 +7,10 @@ from typing import Any, Callable
 
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from cluster.broker.controller.status import read_view
 from cluster.broker.controller.view import ClusterView
 from cluster.deploy.broker_process import BrokerProcess
 from cluster.deploy.keeper_ensemble import KeeperEnsemble
+from cluster.deploy.status import read_view
 
 TIMEOUT = 60.0
 

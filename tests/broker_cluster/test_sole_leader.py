@@ -4,7 +4,7 @@ A leader whose ISR is itself alone commits what its log holds at once; one elect
 new epoch keeps its waiting acks=all writes.
 """
 
-from cluster.broker.controller.partition_state import PartitionState
+from cluster.broker.metadata.partition_state import PartitionState
 from cluster.broker.protocol.errors import ErrorCode
 from cluster.broker.replication import CompleteProduce, PartitionReplica, ReplicationConfig
 from cluster.sim.replication.memory_log import MemoryLog

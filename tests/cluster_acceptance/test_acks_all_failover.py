@@ -9,7 +9,7 @@ from collections import defaultdict
 
 from confluent_kafka import KafkaError
 
-from cluster.broker.controller.partition_state import NO_LEADER
+from cluster.broker.metadata.partition_state import NO_LEADER
 from logquake.registry import WORKLOADS
 from workloads.queue.client import open_client
 from tests.live_cluster import Delivery, LiveCluster, TrackedProducer, read_partition

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 
-from cluster.broker.controller.partition_state import NO_LEADER
+from cluster.broker.metadata.partition_state import NO_LEADER
 from tests.live_cluster import Delivery, LiveCluster, TrackedProducer, read_partition
 
 FETCH_WAIT_GRACE_S = 1.5

@@ -15,7 +15,6 @@ import psutil
 from click.testing import CliRunner
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from cluster.broker.controller.status import controller_status_command
 from cluster.deploy.cleanup import cleanup_command
 from cluster.deploy.deployment import ClusterSpec, deploy
 from cluster.deploy.keeper_ensemble import unavailable_reason
@@ -23,6 +22,7 @@ from cluster.deploy.local import PID_FILE, LocalBackend
 from cluster.deploy.node import NodePlan
 from cluster.deploy.probes import accepts_connections
 from cluster.deploy.record import ClusterRecord
+from cluster.deploy.status import status_command
 from cluster.deploy.up import up_command
 from tests.facilities import require
 
@@ -49,7 +49,7 @@ def test_up_leaves_a_cluster_that_status_shows_and_down_removes(tmp_path: Path) 
         assert len([line for line in rows.splitlines() if line.split()[-1:] == ["up"]]) == 3
         assert len([line for line in rows.splitlines() if "up (leader)" in line or "up (follower)" in line]) == 3
         assert "controller: broker " in rows
-        by_keepers = CliRunner().invoke(controller_status_command, ["--zookeeper", record.keeper_connect])
+        by_keepers = CliRunner().invoke(status_command, ["--zookeeper", record.keeper_connect])
         assert by_keepers.exit_code == 0 and "controller: broker " in by_keepers.output
         assert "nodes (" not in by_keepers.output and _partition_row(by_keepers.output, "status-topic")
 
@@ -72,7 +72,7 @@ def test_up_without_keepers_and_down(tmp_path: Path) -> None:
         assert up.returncode == 0, up.stdout + up.stderr
         record = ClusterRecord.load(work_dir)
         assert "keeper connect:    none" in up.stdout
-        status = CliRunner().invoke(controller_status_command, ["--work-dir", str(work_dir)])
+        status = CliRunner().invoke(status_command, ["--work-dir", str(work_dir)])
         assert status.exit_code == 0, status.output
         assert [_node_row(status.output, name)[-1] for name in ("b1", "b2")] == ["up", "up"]
         assert "no keepers" in status.output
@@ -155,12 +155,12 @@ def test_up_rejects_an_unknown_broker_property_before_starting_anything(tmp_path
 
 
 def test_status_of_unreachable_keepers_says_so() -> None:
-    status = CliRunner().invoke(controller_status_command, ["--zookeeper", "127.0.0.1:1", "--timeout", "1"])
+    status = CliRunner().invoke(status_command, ["--zookeeper", "127.0.0.1:1", "--timeout", "1"])
     assert status.exit_code == 1 and "cannot read the cluster from 127.0.0.1:1" in status.output
 
 
 def test_status_and_down_of_a_directory_without_a_cluster(tmp_path: Path) -> None:
-    status = CliRunner().invoke(controller_status_command, ["--work-dir", str(tmp_path)])
+    status = CliRunner().invoke(status_command, ["--work-dir", str(tmp_path)])
     assert status.exit_code == 1 and "cluster.json is missing" in status.output
     down = CliRunner().invoke(cleanup_command, ["--work-dir", str(tmp_path)])
     assert (down.exit_code, down.output.strip()) == (0, "nothing left over")
@@ -181,7 +181,7 @@ def _wait_status(work_dir: Path, shows: Callable[[str], bool], timeout: float = 
     deadline = time.monotonic() + timeout
     output = ""
     while time.monotonic() < deadline:
-        result = CliRunner().invoke(controller_status_command, ["--work-dir", str(work_dir), "--timeout", "10"])
+        result = CliRunner().invoke(status_command, ["--work-dir", str(work_dir), "--timeout", "10"])
         output = result.output
         if result.exit_code == 0 and shows(output):
             return output

@@ -7,9 +7,9 @@ import time
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
-from cluster.broker.controller.partition_state import NO_LEADER
 from cluster.broker.controller.view import ClusterView
 from cluster.broker.groups.offsets import partition_for_group
+from cluster.broker.metadata.partition_state import NO_LEADER
 from tests.live_cluster import BROKER_OVERRIDES, LiveCluster, TrackedProducer
 
 OFFSETS_TOPIC = "__consumer_offsets"

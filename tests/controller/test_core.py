@@ -32,9 +32,10 @@ from cluster.broker.controller.core import (
     WriteState,
 )
 from cluster.broker.controller.election import assign_replicas, next_state
-from cluster.broker.controller.partition_state import NO_LEADER, UNWRITTEN, PartitionState
 from cluster.broker.controller.view import ClusterView, TopicInfo, TopicPartition
 from cluster.broker.controller.znodes import BrokerRegistration
+from cluster.broker.membership import controller_settings
+from cluster.broker.metadata.partition_state import NO_LEADER, UNWRITTEN, PartitionState
 
 
 class StateStore:
@@ -292,7 +293,7 @@ def test_a_write_decided_before_a_bounce_was_seen_does_not_settle_it() -> None:
 
 def test_settings_take_the_brokers_unclean_leader_election_enable() -> None:
     config = BrokerConfig.from_properties({"unclean.leader.election.enable": "true"})
-    assert ControllerSettings.from_broker_config(config) == ControllerSettings(unclean_leader_election=True)
+    assert controller_settings(config) == ControllerSettings(unclean_leader_election=True)
 
 
 class CheckedStore(StateStore):

@@ -17,7 +17,7 @@ from cluster.broker.controller.election import (
     isr_change,
     next_state,
 )
-from cluster.broker.controller.partition_state import NO_LEADER, PartitionState
+from cluster.broker.metadata.partition_state import NO_LEADER, PartitionState
 
 BROKERS = range(6)
 Situation = tuple[tuple[int, ...], PartitionState, frozenset[int]]

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cluster.broker.controller.partition_state import NO_LEADER, PartitionState
-from cluster.broker.controller.znode_json import ZnodeError
+from cluster.broker.metadata.partition_state import NO_LEADER, PartitionState
+from cluster.broker.metadata.znode_json import ZnodeError
 
 broker_ids = st.integers(min_value=0, max_value=2**31 - 1)
 states = st.builds(

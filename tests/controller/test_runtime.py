@@ -14,10 +14,10 @@ from cluster.broker.controller import admin, znodes
 from cluster.broker.controller.actions import KeeperActions
 from cluster.broker.controller.core import Resigned, StateWritten, WriteState
 from cluster.broker.controller.election import IsrChangeError, assign_replicas
-from cluster.broker.controller.follower import PartitionStateFollower
-from cluster.broker.controller.partition_state import NO_LEADER, PartitionState
+from cluster.broker.controller.role_changes import RoleChangeNotifier
 from cluster.broker.controller.runtime import ClusterMember
 from cluster.broker.controller.view import ClusterView
+from cluster.broker.metadata.partition_state import NO_LEADER, PartitionState
 from cluster.deploy.ports import free_ports
 from tests.controller.conftest import WAIT_S, Brokers
 
@@ -179,7 +179,7 @@ def test_a_deleted_topic_disappears_and_its_replicas_are_told(brokers: Brokers) 
     member = brokers.members[2]
     loop = asyncio.new_event_loop()
     heard: list[tuple[str, int, PartitionState | None]] = []
-    member.subscribe(PartitionStateFollower(2, lambda *change: heard.append(change), loop))
+    member.subscribe(RoleChangeNotifier(2, lambda *change: heard.append(change), loop))
     admin.create_topic(member.client, "t", member.view.live, 2, 2, start_index=0)
     states(member, "t", 2)
     admin.delete_topic(member.client, "t")
@@ -202,7 +202,7 @@ def test_status_shows_controller_brokers_leaders_and_isrs(brokers: Brokers, host
     controller = brokers.controller()
     controller.wait_for(lambda view: all(state.leader == 1 for state in view.states.values()), WAIT_S)
     result = subprocess.run(
-        [sys.executable, "-m", "cluster.broker.controller.status", "--zookeeper", hosts],
+        [sys.executable, "-m", "cluster.deploy.status", "--zookeeper", hosts],
         capture_output=True, text=True, timeout=WAIT_S, check=True,
     )
     lines = result.stdout.splitlines()
@@ -215,7 +215,7 @@ def test_status_shows_controller_brokers_leaders_and_isrs(brokers: Brokers, host
 
 def test_status_of_an_unreachable_keeper_is_a_plain_error() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "cluster.broker.controller.status", "--zookeeper", f"127.0.0.1:{free_ports(1)[0]}",
+        [sys.executable, "-m", "cluster.deploy.status", "--zookeeper", f"127.0.0.1:{free_ports(1)[0]}",
          "--timeout", "1"],
         capture_output=True, text=True, timeout=WAIT_S,
     )
@@ -235,7 +235,7 @@ def test_an_asyncio_broker_hears_its_leadership_on_its_own_loop(brokers: Brokers
             heard.put_nowait(state)
 
         member = ClusterMember(hosts, znodes.BrokerRegistration(1, "127.0.0.1", 9001))
-        member.subscribe(PartitionStateFollower(1, on_state, loop))
+        member.subscribe(RoleChangeNotifier(1, on_state, loop))
         await asyncio.to_thread(member.start, WAIT_S)
         try:
             await asyncio.to_thread(member.wait_for, lambda view: view.live == {1, 2}, WAIT_S)

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cluster.broker.controller import znodes
-from cluster.broker.controller.znode_json import ZnodeError
+from cluster.broker.metadata.znode_json import ZnodeError
 
 broker_ids = st.integers(0, 2**31 - 1)
 assignments = st.dictionaries(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 
-from cluster.broker.controller.partition_state import PartitionState
+from cluster.broker.metadata.partition_state import PartitionState
 from cluster.broker.replication import (
     Action,
     AlterIsr,

@@ -6,13 +6,18 @@ import dataclasses
 import random
 
 from cluster.keeper.raft import Config, DurableState, Entry, Message, Raft, RaftLog, ReadState, Ready
+from cluster.keeper.raft.leadership import Leadership
+
+
+class _CommitsWithoutMajority(Leadership):
+    def _committable_index(self) -> int:
+        return self._progress[self.id].match
 
 
 class CommitsWithoutMajority(Raft):
     """Commits whatever the leader itself has stored, without waiting for a quorum."""
 
-    def _committable_index(self) -> int:
-        return self._progress[self.id].match
+    _leadership_type = _CommitsWithoutMajority
 
 
 class VotesTwice(Raft):
@@ -22,15 +27,19 @@ class VotesTwice(Raft):
         return True
 
 
-class CommitsOldTermsByCounting(Raft):
-    """Counts replicas for entries of earlier terms too: the unsafe commit of Figure 8."""
-
+class _CommitsOldTermsByCounting(Leadership):
     def _maybe_commit(self) -> bool:
         index = self._committable_index()
         if index <= self.log.committed:
             return False
         self.log.commit_to(index)
         return True
+
+
+class CommitsOldTermsByCounting(Raft):
+    """Counts replicas for entries of earlier terms too: the unsafe commit of Figure 8."""
+
+    _leadership_type = _CommitsOldTermsByCounting
 
 
 class _TruncatesOneTooLate(RaftLog):

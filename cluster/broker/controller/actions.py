@@ -33,8 +33,8 @@ from cluster.broker.controller.core import (
     WriteState,
 )
 from cluster.broker.controller.multi import first_failure
-from cluster.broker.controller.partition_state import UNWRITTEN, PartitionState
-from cluster.broker.controller.znode_json import ZnodeError
+from cluster.broker.metadata.partition_state import UNWRITTEN, PartitionState
+from cluster.broker.metadata.znode_json import ZnodeError
 
 DELETE_ATTEMPTS = 3
 NOT_ELECTED = -1

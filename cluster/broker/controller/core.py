@@ -20,10 +20,9 @@ import logging
 from dataclasses import dataclass
 
 from cluster import config_values
-from cluster.broker.config import BrokerConfig
 from cluster.broker.controller.election import initial_state, next_state
-from cluster.broker.controller.partition_state import PartitionState
 from cluster.broker.controller.view import ClusterView, TopicInfo, TopicPartition
+from cluster.broker.metadata.partition_state import PartitionState
 
 UNCLEAN_CONFIG = "unclean.leader.election.enable"
 
@@ -36,10 +35,6 @@ class ControllerSettings:
     """The broker default (unclean.leader.election.enable); a topic's own config overrides it."""
     preferred_leader_election: bool = True
     """Kafka's auto.leader.rebalance.enable, applied at once rather than on a timer."""
-
-    @classmethod
-    def from_broker_config(cls, config: BrokerConfig) -> ControllerSettings:
-        return cls(unclean_leader_election=config.unclean_leader_election)
 
 
 @dataclass(frozen=True)

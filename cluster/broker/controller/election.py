@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import AbstractSet, Iterable, Sequence
 
-from cluster.broker.controller.partition_state import NO_LEADER, PartitionState
+from cluster.broker.metadata.partition_state import NO_LEADER, PartitionState
 
 Assignment = dict[int, tuple[int, ...]]
 """partition index -> replicas, the first being the preferred leader."""

@@ -9,7 +9,7 @@ conditional ISR change and controlled shutdown.
 Threads: kazoo runs its own; the controller core runs on one worker thread of ours,
 fed through a queue, so the core never sees two events at once. The calls here
 block (keeper round trips): asyncio code makes them through asyncio.to_thread, and
-hears of views through PartitionStateFollower (follower.py) given its loop.
+hears of views through RoleChangeNotifier (role_changes.py) given its loop.
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from cluster.broker.controller import znodes
 from cluster.broker.controller.actions import KeeperActions
 from cluster.broker.controller.core import ControllerCore, ControllerSettings, Event, Resigned, ViewChanged
 from cluster.broker.controller.election import awaits_shutdown, isr_change
-from cluster.broker.controller.partition_state import PartitionState
 from cluster.broker.controller.view import ClusterView, TopicPartition
 from cluster.broker.controller.watcher import ClusterWatcher, Subscriber
+from cluster.broker.metadata.partition_state import PartitionState
 
 RECONCILE_INTERVAL_S = 1.0
 """How often the worker looks again without being told: retries after keeper errors, and a lost campaign."""

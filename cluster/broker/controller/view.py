@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from cluster.broker.controller.election import Assignment
-from cluster.broker.controller.partition_state import PartitionState
 from cluster.broker.controller.znodes import BrokerRegistration
+from cluster.broker.metadata.partition_state import PartitionState
 
 TopicPartition = tuple[str, int]
 

@@ -31,9 +31,9 @@ from kazoo.recipe.watchers import ChildrenWatch, DataWatch
 
 from cluster.broker.controller import znodes
 from cluster.broker.controller.election import Assignment
-from cluster.broker.controller.partition_state import PartitionState
 from cluster.broker.controller.view import ClusterView, TopicInfo
-from cluster.broker.controller.znode_json import ZnodeError
+from cluster.broker.metadata.partition_state import PartitionState
+from cluster.broker.metadata.znode_json import ZnodeError
 
 Subscriber = Callable[[ClusterView], None]
 DataHandler = Callable[[bytes | None, Any], bool | None]

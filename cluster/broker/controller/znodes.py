@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from cluster.broker.controller.election import Assignment
-from cluster.broker.controller.znode_json import ZnodeError, dump, is_int, load
+from cluster.broker.metadata.znode_json import ZnodeError, dump, is_int, load
 
 BROKER_IDS = "/brokers/ids"
 TOPICS = "/brokers/topics"

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
-from cluster.broker.controller.partition_state import PartitionState
+from cluster.broker.metadata.partition_state import PartitionState
 from cluster.broker.protocol.errors import ErrorCode
 from cluster.broker.replication.actions import Action, AlterIsr, CompleteProduce
 from cluster.broker.replication.config import ReplicationConfig

@@ -19,7 +19,7 @@ import enum
 import itertools
 from collections.abc import Hashable, Sequence
 
-from cluster.broker.controller.partition_state import NO_LEADER, PartitionState
+from cluster.broker.metadata.partition_state import NO_LEADER, PartitionState
 from cluster.broker.protocol.errors import ErrorCode
 from cluster.broker.replication.actions import Action, AlterIsr, AppendAsLeader, CompleteProduce
 from cluster.broker.replication.config import ReplicationConfig

@@ -1,6 +1,7 @@
 """Sans-IO Raft: feed it events, act on its `Ready`, call `advance()`. See `core.Raft`."""
 
-from cluster.keeper.raft.core import Config, ProposalDropped, Raft
+from cluster.keeper.raft.config import Config
+from cluster.keeper.raft.core import ProposalDropped, Raft
 from cluster.keeper.raft.log import LogInvariantError, RaftLog
 from cluster.keeper.raft.messages import Message, MessageType
 from cluster.keeper.raft.ready import Ready, ReadState, persisted

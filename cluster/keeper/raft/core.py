@@ -9,6 +9,10 @@ Implemented: elections with randomized timeouts and pre-vote (thesis §9.6), lea
 votes plus check-quorum (§4.2.3), log replication with fast backtracking by conflict term,
 the current-term commit rule (paper §5.4.2, Figure 8), snapshots and InstallSnapshot,
 read-index (§6.4) and leadership transfer via TimeoutNow (§3.10). Membership is fixed.
+
+This module holds the node's roles, terms, votes and the follower's side; a leader's work in its
+term (followers' progress, appends, the commit rule, read-index rounds, a transfer) is a
+`Leadership` (leadership.py) that exists only while the node leads.
 """
 
 from __future__ import annotations
@@ -17,31 +21,15 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from cluster.keeper.raft.config import Config
+from cluster.keeper.raft.leadership import Leadership
 from cluster.keeper.raft.log import RaftLog
 from cluster.keeper.raft.messages import Message, MessageType
-from cluster.keeper.raft.progress import Progress, ProgressState
-from cluster.keeper.raft.read_index import ReadIndexQueue
 from cluster.keeper.raft.ready import Ready, ReadState
 from cluster.keeper.raft.state import NO_NODE, DurableState, Entry, HardState, Role, Snapshot, SoftState
 
 _VOTE_REQUESTS = (MessageType.PRE_VOTE, MessageType.VOTE)
 _FROM_LEADER = (MessageType.APPEND, MessageType.HEARTBEAT, MessageType.SNAPSHOT)
-
-
-@dataclass(frozen=True, slots=True)
-class Config:
-    id: int
-    peers: tuple[int, ...]
-    """Every voter, this node included. Fixed for the cluster's lifetime."""
-    election_ticks: int = 10
-    heartbeat_ticks: int = 1
-    max_append_entries: int = 64
-
-    def __post_init__(self) -> None:
-        if self.id <= NO_NODE or self.id not in self.peers or len(set(self.peers)) != len(self.peers):
-            raise ValueError(f"node id {self.id} must be a positive member of distinct peers {self.peers}")
-        if not 0 < self.heartbeat_ticks < self.election_ticks:
-            raise ValueError("need 0 < heartbeat_ticks < election_ticks")
 
 
 class ProposalDropped(Exception):
@@ -62,11 +50,14 @@ class _HandedOut:
 
 
 class Raft:
+    _leadership_type: type[Leadership] = Leadership
+    """What a term of leadership is made of: a variant core may lead by other rules."""
+
     def __init__(self, config: Config, rng: random.Random, durable: DurableState = DurableState()) -> None:
         self.config = config
         self.id = config.id
-        self._others = tuple(p for p in config.peers if p != config.id)
-        self._quorum = len(config.peers) // 2 + 1
+        self._others = config.others
+        self._quorum = config.quorum
         self._rng = rng
         hard = durable.hard_state
         self.log = RaftLog(durable.snapshot, durable.entries, hard.commit)
@@ -76,11 +67,9 @@ class Raft:
         self.leader = NO_NODE
         self._messages: list[Message] = []
         self._read_states: list[ReadState] = []
-        self._progress: dict[int, Progress] = {}
         self._votes: dict[int, bool] = {}
-        self._reads = ReadIndexQueue()
-        self._reads_awaiting_commit: list[tuple[bytes, int]] = []
-        self._transferee = NO_NODE
+        self._leadership: Leadership | None = None
+        """Present exactly while this node leads."""
         self._election_elapsed = 0
         self._heartbeat_elapsed = 0
         self._election_timeout = config.election_ticks
@@ -103,28 +92,29 @@ class Raft:
 
     def tick(self) -> None:
         """Advance logical time by one tick."""
-        if self.role is Role.LEADER:
-            self._tick_leader()
+        if self._leadership is not None:
+            self._tick_leader(self._leadership)
         else:
             self._tick_election()
 
     def propose(self, data: bytes) -> Entry:
         """Append `data` to the log (leader only); the returned entry is committed once it comes
         back in `committed_entries` with the same term and index."""
-        if self.role is not Role.LEADER:
+        leadership = self._leadership
+        if leadership is None:
             raise ProposalDropped("not the leader", self.leader)
-        if self._transferee != NO_NODE:
-            raise ProposalDropped("leadership transfer in progress", self._transferee)
+        if leadership.transferee != NO_NODE:
+            raise ProposalDropped("leadership transfer in progress", leadership.transferee)
         entry = Entry(self.term, self.log.last_index + 1, data)
         self.log.append(entry)
-        self._broadcast_append(send_if_empty=False)
+        leadership.broadcast_append(send_if_empty=False)
         return entry
 
     def read_index(self, context: bytes) -> None:
         """Ask for a linearizable read point; a `ReadState` with this (unique) context follows in
         a later Ready unless leadership changes first, in which case the request is lost."""
-        if self.role is Role.LEADER:
-            self._leader_read_index(context, self.id)
+        if self._leadership is not None:
+            self._leadership.read_index(context, self.id)
         elif self.leader != NO_NODE:
             self._send(MessageType.READ_INDEX, self.leader, context=context)
         else:
@@ -132,18 +122,10 @@ class Raft:
 
     def transfer_leadership(self, target: int) -> None:
         """Hand leadership to `target` once its log is complete (it then campaigns at once)."""
-        if self.role is not Role.LEADER:
+        if self._leadership is None:
             raise ProposalDropped("not the leader", self.leader)
-        if target not in self._progress:
-            raise ValueError(f"{target} is not a peer")
-        if target in (self.id, self._transferee):
-            return
-        self._transferee = target
-        self._election_elapsed = 0
-        if self._progress[target].match == self.log.last_index:
-            self._send(MessageType.TIMEOUT_NOW, target)
-        else:
-            self._send_append(target)
+        if self._leadership.transfer_to(target):
+            self._election_elapsed = 0
 
     def compact(self, index: int, data: bytes) -> Snapshot:
         """Replace applied entries up to `index` by the application's snapshot `data`."""
@@ -169,8 +151,8 @@ class Raft:
 
         if m.type in _VOTE_REQUESTS:
             self._handle_vote_request(m)
-        elif self.role is Role.LEADER:
-            self._step_leader(m)
+        elif self._leadership is not None:
+            self._leadership.step(m)
         elif self.role is Role.FOLLOWER:
             self._step_follower(m)
         else:
@@ -221,8 +203,8 @@ class Raft:
         self._handed_out = None
         self.log.stable_to(handed_out.last_index, handed_out.generation)
         self.log.applied_to(handed_out.applied)
-        if self.role is Role.LEADER and self._progress[self.id].maybe_update(self.log.stable):
-            self._commit_and_broadcast()
+        if self._leadership is not None:
+            self._leadership.persisted(self.log.stable)
 
     # ---------------------------------------------------------------- roles
 
@@ -235,10 +217,7 @@ class Raft:
         self._heartbeat_elapsed = 0
         self._election_timeout = self.config.election_ticks + self._rng.randrange(self.config.election_ticks)
         self._votes = {}
-        self._progress = {}
-        self._transferee = NO_NODE
-        self._reads.clear()
-        self._reads_awaiting_commit.clear()
+        self._leadership = None
 
     def _become_follower(self, term: int, leader: int) -> None:
         self._reset(term)
@@ -260,14 +239,12 @@ class Raft:
         self._reset(self.term)
         self.role = Role.LEADER
         self.leader = self.id
-        last = self.log.last_index
-        self._progress = {peer: Progress(next=last + 1) for peer in self.config.peers}
-        own = self._progress[self.id]
-        own.state = ProgressState.REPLICATE
-        own.match = self.log.stable
+        leadership = self._leadership = self._leadership_type(
+            self.config, self.log, self.term, self._send, self._read_states.append
+        )
         # An entry of our own term: only it can commit the entries of earlier terms (Figure 8).
-        self.log.append(Entry(self.term, last + 1))
-        self._broadcast_append(send_if_empty=True)
+        self.log.append(Entry(self.term, self.log.last_index + 1))
+        leadership.broadcast_append(send_if_empty=True)
 
     def _in_lease(self) -> bool:
         """Heard from a live leader within the minimum election timeout: refuse to help depose it."""
@@ -281,26 +258,18 @@ class Raft:
             self._election_elapsed = 0
             self._campaign(pre_vote=True, force=False)
 
-    def _tick_leader(self) -> None:
+    def _tick_leader(self, leadership: Leadership) -> None:
         self._heartbeat_elapsed += 1
         self._election_elapsed += 1
         if self._election_elapsed >= self.config.election_ticks:
             self._election_elapsed = 0
-            if not self._quorum_recently_active():
+            if not leadership.quorum_recently_active():
                 self._become_follower(self.term, NO_NODE)
                 return
-            self._transferee = NO_NODE  # a transfer that did not finish in time is abandoned
+            leadership.transferee = NO_NODE  # a transfer that did not finish in time is abandoned
         if self._heartbeat_elapsed >= self.config.heartbeat_ticks:
             self._heartbeat_elapsed = 0
-            self._broadcast_heartbeat(self._reads.last_context())
-
-    def _quorum_recently_active(self) -> bool:
-        active = 1
-        for peer in self._others:
-            progress = self._progress[peer]
-            active += progress.recent_active
-            progress.recent_active = False
-        return active >= self._quorum
+            leadership.heartbeat()
 
     # ---------------------------------------------------------------- elections
 
@@ -394,116 +363,6 @@ class Raft:
         else:
             self.log.restore(snapshot)
         self._send(MessageType.APPEND_RESP, m.src, index=max(self.log.committed, snapshot.index))
-
-    # ---------------------------------------------------------------- leader
-
-    def _step_leader(self, m: Message) -> None:
-        if m.type is MessageType.APPEND_RESP:
-            self._handle_append_response(m)
-        elif m.type is MessageType.HEARTBEAT_RESP:
-            self._handle_heartbeat_response(m)
-        elif m.type is MessageType.READ_INDEX:
-            self._leader_read_index(m.context, m.src)
-
-    def _handle_append_response(self, m: Message) -> None:
-        progress = self._progress[m.src]
-        progress.recent_active = True
-        if m.reject:
-            match_hint = m.reject_hint
-            if m.log_term > 0:
-                match_hint, _ = self.log.find_conflict_by_term(m.reject_hint, m.log_term)
-            if progress.maybe_decrease_to(m.index, match_hint):
-                if progress.state is ProgressState.REPLICATE:
-                    progress.become_probe()
-                self._send_append(m.src)
-            return
-        was_paused = progress.paused
-        if not progress.maybe_update(m.index):
-            return
-        if progress.state is not ProgressState.REPLICATE:
-            progress.become_replicate()
-        if not self._commit_and_broadcast() and (was_paused or progress.next <= self.log.last_index):
-            self._send_append(m.src)  # also tells a follower that was paused about the commit
-        if m.src == self._transferee and progress.match == self.log.last_index:
-            self._send(MessageType.TIMEOUT_NOW, m.src)
-
-    def _handle_heartbeat_response(self, m: Message) -> None:
-        progress = self._progress[m.src]
-        progress.recent_active = True
-        if progress.state is ProgressState.SNAPSHOT:
-            progress.become_probe()  # the snapshot may have been lost: offer it again
-        progress.probe_sent = False
-        if progress.match < self.log.last_index:
-            self._send_append(m.src)
-        if m.context and self._reads.ack(m.context, m.src) >= self._quorum:
-            for read in self._reads.release_through(m.context):
-                self._complete_read(read.context, read.index, read.requester)
-
-    def _leader_read_index(self, context: bytes, requester: int) -> None:
-        if self.log.term(self.log.committed) != self.term:
-            # Until an entry of this term commits, our commit index may lag the real one.
-            self._reads_awaiting_commit.append((context, requester))
-            return
-        if self._quorum == 1:
-            self._complete_read(context, self.log.committed, requester)
-            return
-        self._reads.add(context, self.log.committed, requester, self.id)
-        self._broadcast_heartbeat(context)
-
-    def _complete_read(self, context: bytes, index: int, requester: int) -> None:
-        if requester == self.id:
-            self._read_states.append(ReadState(index, context))
-        else:
-            self._send(MessageType.READ_INDEX_RESP, requester, index=index, context=context)
-
-    def _committable_index(self) -> int:
-        """The highest index a quorum has durably stored."""
-        matches = sorted((p.match for p in self._progress.values()), reverse=True)
-        return matches[self._quorum - 1]
-
-    def _maybe_commit(self) -> bool:
-        index = self._committable_index()
-        if index <= self.log.committed or self.log.term(index) != self.term:
-            return False  # never count replicas for an older term's entry (Figure 8)
-        self.log.commit_to(index)
-        return True
-
-    def _commit_and_broadcast(self) -> bool:
-        if not self._maybe_commit():
-            return False
-        self._broadcast_append(send_if_empty=True)
-        waiting, self._reads_awaiting_commit = self._reads_awaiting_commit, []
-        for context, requester in waiting:
-            self._leader_read_index(context, requester)
-        return True
-
-    def _broadcast_append(self, send_if_empty: bool) -> None:
-        for peer in self._others:
-            self._send_append(peer, send_if_empty)
-
-    def _broadcast_heartbeat(self, context: bytes) -> None:
-        for peer in self._others:
-            commit = min(self._progress[peer].match, self.log.committed)
-            self._send(MessageType.HEARTBEAT, peer, commit=commit, context=context)
-
-    def _send_append(self, peer: int, send_if_empty: bool = True) -> None:
-        progress = self._progress[peer]
-        if progress.paused:
-            return
-        prev_index = progress.next - 1
-        prev_term = self.log.term(prev_index)
-        if prev_term is None:
-            self._send(MessageType.SNAPSHOT, peer, snapshot=self.log.snapshot)
-            progress.become_snapshot()
-            return
-        last = min(self.log.last_index, prev_index + self.config.max_append_entries)
-        entries = self.log.slice(progress.next, last + 1)
-        if not entries and not send_if_empty:
-            return
-        self._send(
-            MessageType.APPEND, peer, index=prev_index, log_term=prev_term, entries=entries, commit=self.log.committed
-        )
-        progress.sent_entries(last)
 
     # ---------------------------------------------------------------- output
 

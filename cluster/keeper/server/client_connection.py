@@ -9,16 +9,23 @@ every read, also waits for a read-index barrier taken when it arrived.
 Malformed bytes cost the sender its connection, nothing else; an op keeper does
 not implement is answered UNIMPLEMENTED. The first four bytes of a connection
 may be one of ZooKeeper's four-letter words instead of a frame length.
+
+It is a sans-IO state machine, as h11 is for HTTP: bytes in (`receive_data`),
+bytes out (`data_to_send`), and two more things for whoever holds the socket to
+do, `reading_paused` and `closed`. What happens between reads (a write applied,
+a barrier passed, a watch fired, the session closed) reaches it from the node,
+and it calls `wake` so its holder looks again. No socket or event loop is
+touched here, and the clock is given: client_protocol.py is the asyncio side, and
+tests drive it by hand.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cluster.keeper.errors import ErrorCode, KeeperError
 from cluster.keeper.jute import (
@@ -37,17 +44,14 @@ from cluster.keeper.jute import (
 from cluster.keeper.jute.records import ConnectRequest, ConnectResponse, RequestHeader, SyncResponse, WatcherEvent
 from cluster.keeper.replica import Applied
 from cluster.keeper.server.four_letter import FOUR_LETTER_WORDS
+from cluster.keeper.server.node import KeeperNode
 from cluster.keeper.server.passwords import PASSWORD_BYTES, password_matches, session_password
+from cluster.keeper.server.stats import ServerStats
 from cluster.keeper.server.translate import READ_OPS, WRITE_OPS, read_reply, session_of, write_reply, write_request
 from cluster.keeper.tree import Change
 
-if TYPE_CHECKING:
-    from cluster.keeper.server.service import KeeperService
-
 MAX_QUEUED = 1000
 """Requests a connection may have unanswered before the server stops reading from it."""
-MAX_WRITE_BUFFER = 16 * 1024 * 1024
-"""Bytes of answers a client may leave unread before it is dropped."""
 
 _log = logging.getLogger(__name__)
 
@@ -57,27 +61,36 @@ class _Slot:
 
     __slots__ = ("frame", "compute", "blocked", "close_after", "received")
 
-    def __init__(self, compute: Callable[[], bytes] | None = None, blocked: bool = False) -> None:
+    def __init__(self, received: float, compute: Callable[[], bytes] | None = None, blocked: bool = False) -> None:
         self.frame: bytes | None = None
         self.compute = compute
         self.blocked = blocked
         self.close_after = False
-        self.received = time.monotonic()
+        self.received = received
 
 
-class ClientConnection(asyncio.Protocol):
-    def __init__(self, service: KeeperService) -> None:
-        self._service = service
-        self._node = service.node
-        self._stats = service.stats
-        self._transport: asyncio.Transport | None = None
-        self.peer = "unknown"
+class ClientConnection:
+    def __init__(
+        self, node: KeeperNode, stats: ServerStats, four_letter_answer: Callable[[bytes], str], peer: str,
+        wake: Callable[[], None], clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """`wake` is called whenever there is something for the socket's holder to do: bytes
+        to send, reading to pause or resume, or the socket to close."""
+        self._node = node
+        self._stats = stats
+        self._four_letter_answer = four_letter_answer
+        self.peer = peer
+        self._wake = wake
+        self._clock = clock
         self.session_id = 0
         self._prefix = b""
         self._framed = False
         self._handshake_done = False
         self._connected = False
-        self._closed = False
+        self.closed = False
+        """Nothing more will be read or answered: send what `data_to_send` still holds, then close."""
+        self.reading_paused = False
+        """Too many requests are unanswered: stop reading until this is False again."""
         self._early: list[bytes] = []
         self._decoder = FrameDecoder()
         self._queue: deque[_Slot] = deque()
@@ -86,20 +99,19 @@ class ClientConnection(asyncio.Protocol):
         self.received = 0
         self.sent = 0
 
-    # ---------------------------------------------------------------- asyncio.Protocol
+    # ---------------------------------------------------------------- the socket's side
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
-        peer = transport.get_extra_info("peername")
-        self.peer = f"{peer[0]}:{peer[1]}" if peer else "unknown"
-        self._service.connections.add(self)
+    def data_to_send(self) -> bytes:
+        """Every answer and event produced since the last call, in order."""
+        out, self._out = self._out, []
+        return b"".join(out)
 
-    def connection_lost(self, exc: Exception | None) -> None:
+    def connection_lost(self) -> None:
+        """The socket is gone: forget the session's hold and watches here."""
         self._cleanup()
 
-    def data_received(self, data: bytes) -> None:
-        if self._closed:
+    def receive_data(self, data: bytes) -> None:
+        if self.closed:
             return
         if not self._framed:
             self._prefix += data
@@ -115,14 +127,14 @@ class ClientConnection(asyncio.Protocol):
             self.drop(f"bad framing: {error}")
             return
         for payload in frames:
-            if self._closed:
+            if self.closed:
                 return
             self._handle(payload)
 
     # ---------------------------------------------------------------- what the node calls
 
     def notify(self, change: Change) -> None:
-        if not self._closed:
+        if not self.closed:
             event = WatcherEvent(int(change.type), KeeperState.SYNC_CONNECTED, change.path)
             self._write(encode_notification(event))
 
@@ -131,20 +143,18 @@ class ClientConnection(asyncio.Protocol):
         self.drop("session closed")
 
     def drop(self, reason: str) -> None:
-        if self._closed:
+        """Closes the connection; what was answered before the drop still goes out."""
+        if self.closed:
             return
         _log.info("closing connection from %s (session 0x%x): %s", self.peer, self.session_id, reason)
         self._cleanup()
-        self._send_out()  # what was answered before the drop still goes out
-        if self._transport is not None:
-            self._transport.close()
+        self._wake()
 
     def _cleanup(self) -> None:
-        if self._closed:
+        if self.closed:
             return
-        self._closed = True
+        self.closed = True
         self._queue.clear()
-        self._service.connections.discard(self)
         if self._node.holders.get(self.session_id) is self:
             del self._node.holders[self.session_id]
         self._node.watches.forget(self)
@@ -152,11 +162,10 @@ class ClientConnection(asyncio.Protocol):
     # ---------------------------------------------------------------- handshake
 
     def _answer_four_letter_word(self, word: bytes) -> None:
-        assert self._transport is not None
-        self._transport.write(self._service.four_letter_answer(word).encode())
-        self._closed = True
-        self._service.connections.discard(self)
-        self._transport.close()
+        """The answer is text, not a frame, and not counted as a packet; then the connection closes."""
+        self._out.append(self._four_letter_answer(word).encode())
+        self.closed = True
+        self._wake()
 
     def _handle(self, payload: bytes) -> None:
         self.received += 1
@@ -203,7 +212,7 @@ class ClientConnection(asyncio.Protocol):
         self._node.barrier(lambda ok: self._resume_after_barrier(request.session_id, ok))
 
     def _resume_after_barrier(self, session_id: int, ok: bool) -> None:
-        if self._closed:
+        if self.closed:
             return
         if not ok:
             self.drop("no leader confirmed the session")
@@ -218,7 +227,7 @@ class ClientConnection(asyncio.Protocol):
         self.drop(f"session 0x{session_id:x} expired or unknown")
 
     def _session_created(self, applied: Applied | None) -> None:
-        if self._closed:
+        if self.closed:
             return
         if applied is None:
             self.drop("session creation did not commit")
@@ -239,7 +248,7 @@ class ClientConnection(asyncio.Protocol):
         self._connected = True
         early, self._early = self._early, []
         for payload in early:
-            if self._closed:
+            if self.closed:
                 return
             self._handle_request(payload)
 
@@ -258,7 +267,7 @@ class ClientConnection(asyncio.Protocol):
         op = header.type
         if op in READ_OPS:
             self._enqueue(lambda: read_reply(header.xid, op, record, self._node.reader, self),
-                          barrier=self._service.config.linearizable_reads)
+                          barrier=self._node.config.linearizable_reads)
         elif op in WRITE_OPS:
             self._write_request(header, record, payload)
         elif op == OpCode.PING:
@@ -277,12 +286,12 @@ class ClientConnection(asyncio.Protocol):
         except KeeperError as error:
             self._enqueue_frame(encode_reply(header.xid, self._node.last_zxid, error.code))
             return
-        slot = _Slot()
+        slot = _Slot(self._clock())
         slot.close_after = header.type == OpCode.CLOSE_SESSION
         self._append(slot)
 
         def done(applied: Applied | None) -> None:
-            if self._closed:
+            if self.closed:
                 return
             if applied is None:
                 self.drop("the write's outcome is unknown (leader lost or request timed out)")
@@ -307,7 +316,7 @@ class ClientConnection(asyncio.Protocol):
     # ---------------------------------------------------------------- answer order
 
     def _enqueue_frame(self, frame: bytes) -> None:
-        slot = _Slot()
+        slot = _Slot(self._clock())
         slot.frame = frame
         self._append(slot)
 
@@ -316,13 +325,13 @@ class ClientConnection(asyncio.Protocol):
             self._write(compute())  # nothing ahead of it: answer now
             self._stats.answered(0.0)
             return
-        slot = _Slot(compute, blocked=barrier)
+        slot = _Slot(self._clock(), compute, blocked=barrier)
         self._append(slot)
         if barrier:
             self._node.barrier(lambda ok: self._barrier_done(slot, ok))
 
     def _barrier_done(self, slot: _Slot, ok: bool) -> None:
-        if self._closed:
+        if self.closed:
             return
         if not ok:
             self.drop("no leader confirmed the read point")
@@ -333,12 +342,13 @@ class ClientConnection(asyncio.Protocol):
     def _append(self, slot: _Slot) -> None:
         self._queue.append(slot)
         self._flush()
-        if len(self._queue) >= MAX_QUEUED and self._transport is not None:
-            self._transport.pause_reading()
+        if len(self._queue) >= MAX_QUEUED and not self.reading_paused:
+            self.reading_paused = True
+            self._wake()
 
     def _flush(self) -> None:
         queue = self._queue
-        while queue and not self._closed:
+        while queue and not self.closed:
             slot = queue[0]
             if slot.frame is None:
                 if slot.compute is None or slot.blocked:
@@ -346,29 +356,21 @@ class ClientConnection(asyncio.Protocol):
                 slot.frame = slot.compute()
             queue.popleft()
             self._write(slot.frame)
-            self._stats.answered((time.monotonic() - slot.received) * 1000)
+            self._stats.answered((self._clock() - slot.received) * 1000)
             if slot.close_after:
                 self.drop("the client closed its session")
                 return
-        if len(queue) < MAX_QUEUED // 2 and self._transport is not None and not self._closed:
-            self._transport.resume_reading()
+        if len(queue) < MAX_QUEUED // 2 and self.reading_paused and not self.closed:
+            self.reading_paused = False
+            self._wake()
 
     def _write(self, frame: bytes) -> None:
-        """Frames leave together at the end of the loop iteration (one system call for a burst)."""
-        if not self._out:
-            asyncio.get_running_loop().call_soon(self._send_out)
+        first = not self._out
         self._out.append(frame)
         self.sent += 1
         self._stats.packets_sent += 1
-
-    def _send_out(self) -> None:
-        out, self._out = self._out, []
-        transport = self._transport
-        if transport is None or transport.is_closing() or not out:
-            return
-        transport.write(b"".join(out))
-        if transport.get_write_buffer_size() > MAX_WRITE_BUFFER:
-            self.drop("the client does not read its answers")
+        if first:
+            self._wake()
 
     @property
     def queued(self) -> int:

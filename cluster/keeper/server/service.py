@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Protocol
 
 from cluster.keeper.config import KeeperConfig
-from cluster.keeper.server.client_connection import ClientConnection
+from cluster.keeper.server.client_protocol import ClientProtocol
 from cluster.keeper.server.four_letter import ClientView, ServerView, answer
 from cluster.keeper.server.node import ELECTION_TICKS, KeeperNode
 from cluster.keeper.server.peer_messages import PeerMessage
@@ -18,11 +19,23 @@ from cluster.keeper.server.storage import RaftStorage
 _log = logging.getLogger(__name__)
 
 
+class Connection(Protocol):
+    """A client connection as the service sees it: listed by four-letter words, dropped at stop."""
+
+    peer: str
+    received: int
+    sent: int
+
+    @property
+    def queued(self) -> int: ...
+    def drop(self, reason: str) -> None: ...
+
+
 class KeeperService:
     def __init__(self, config: KeeperConfig) -> None:
         self.config = config
         self.stats = ServerStats()
-        self.connections: set[ClientConnection] = set()
+        self.connections: set[Connection] = set()
         self._storage = RaftStorage(config.log_dir, config.data_dir, sync=config.force_sync)
         self._peers = PeerNetwork(config.me, config.peers, self._deliver)
         self.node = KeeperNode(config, self._storage.load(), self._peers)
@@ -36,7 +49,7 @@ class KeeperService:
         await self._peers.start()
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
-            lambda: ClientConnection(self), self.config.client_host, self.config.client_port, reuse_address=True
+            lambda: ClientProtocol(self), self.config.client_host, self.config.client_port, reuse_address=True
         )
         self._tick()
         self._driver.schedule()
@@ -60,6 +73,12 @@ class KeeperService:
     def _fatal(self, error: BaseException) -> None:
         _log.critical("stopping: the raft log cannot be persisted or applied: %s", error, exc_info=error)
         self.failed.set()
+
+    def opened(self, connection: Connection) -> None:
+        self.connections.add(connection)
+
+    def closed(self, connection: Connection) -> None:
+        self.connections.discard(connection)
 
     def four_letter_answer(self, word: bytes) -> str:
         return answer(word, self._view())

@@ -13,7 +13,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from cluster.broker.controller.partition_state import NO_LEADER
+from cluster.broker.metadata.partition_state import NO_LEADER
 from cluster.broker.protocol.errors import ErrorCode
 from cluster.sim.replication.wire import Produce, ProduceReply
 from cluster.sim.world.machines import World

@@ -11,7 +11,7 @@ import random
 from dataclasses import dataclass
 
 from cluster.broker.controller.election import assign_replicas
-from cluster.broker.controller.partition_state import NO_LEADER, PartitionState
+from cluster.broker.metadata.partition_state import NO_LEADER, PartitionState
 from cluster.broker.replication import PartitionReplica, ReplicationConfig, Role
 from cluster.sim.replication.broker import BrokerSettings, ReplicaCore, SimBroker
 from cluster.sim.replication.client import Producer, WriteHistory

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from cluster.broker.controller.election import IsrChangeError, initial_state, isr_change, next_state
-from cluster.broker.controller.partition_state import PartitionState
+from cluster.broker.metadata.partition_state import PartitionState
 from cluster.sim.replication.wire import (
     AlterIsrReply,
     AlterIsrRequest,

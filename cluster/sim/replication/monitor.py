@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from cluster.broker.controller.partition_state import PartitionState
+from cluster.broker.metadata.partition_state import PartitionState
 from cluster.sim.replication.client import Write
 from cluster.sim.replication.memory_log import MemoryLog, Record
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cluster.broker.controller.partition_state import PartitionState
+from cluster.broker.metadata.partition_state import PartitionState
 from cluster.broker.protocol.errors import ErrorCode
 from cluster.broker.replication import (
     AlterIsr,

@@ -16,9 +16,9 @@ from kazoo.client import KazooClient
 from kazoo.exceptions import KazooException
 from kazoo.handlers.threading import KazooTimeoutError
 
-from cluster.broker.controller.partition_state import NO_LEADER
 from cluster.broker.controller.view import ClusterView
 from cluster.broker.controller.watcher import ClusterWatcher
+from cluster.broker.metadata.partition_state import NO_LEADER
 from cluster.deploy.node import NodePlan
 from cluster.deploy.probes import accepts_connections, keeper_mode
 from cluster.deploy.record import DEFAULT_WORK_DIR, ClusterRecord, RecordError
@@ -92,7 +92,7 @@ def _ids(brokers: tuple[int, ...] | list[int]) -> str:
               help="As zookeeper.connect: host:port[,...][/chroot]; default: the work directory's keepers.")
 @click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.1), default=15.0, show_default=True,
               help="Seconds to wait for keeper.")
-def controller_status_command(work_dir: Path | None, zookeeper_connect: str | None, timeout_s: float) -> None:
+def status_command(work_dir: Path | None, zookeeper_connect: str | None, timeout_s: float) -> None:
     """Show the nodes, the controller, live brokers, and every partition's leader, ISR and offline replicas."""
     if work_dir is not None or zookeeper_connect is None:
         try:
@@ -116,4 +116,4 @@ def controller_status_command(work_dir: Path | None, zookeeper_connect: str | No
 
 
 if __name__ == "__main__":
-    controller_status_command()
+    status_command()

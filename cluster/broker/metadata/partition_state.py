@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Iterable
 
-from cluster.broker.controller import znode_json
+from cluster.broker.metadata import znode_json
 
 NO_LEADER = -1
 """Kafka's LeaderAndIsr.NoLeader: the partition is offline."""

@@ -1,12 +1,12 @@
-"""PartitionStateFollower: what a broker hears as views change, without a server."""
+"""RoleChangeNotifier: what a broker hears as views change, without a server."""
 
 from __future__ import annotations
 
 import asyncio
 
-from cluster.broker.controller.follower import PartitionStateFollower
-from cluster.broker.controller.partition_state import NO_LEADER, PartitionState
+from cluster.broker.controller.role_changes import RoleChangeNotifier
 from cluster.broker.controller.view import ClusterView, TopicInfo
+from cluster.broker.metadata.partition_state import NO_LEADER, PartitionState
 
 Heard = list[tuple[str, int, PartitionState | None]]
 TOPICS = {"a": TopicInfo({0: (1, 2), 1: (2, 3)}), "b": TopicInfo({0: (3, 1)})}
@@ -20,32 +20,32 @@ def view(**states: PartitionState) -> ClusterView:
 
 def test_hears_each_change_of_its_own_partitions_once_in_order() -> None:
     heard: Heard = []
-    follower = PartitionStateFollower(1, lambda *change: heard.append(change))
+    notifier = RoleChangeNotifier(1, lambda *change: heard.append(change))
     led = PartitionState(1, 0, (1, 2), 1, 0)
-    follower(view(a_0=led, a_1=PartitionState(2, 0, (2, 3), 1, 0)))
-    follower(view(a_0=led, a_1=PartitionState(3, 1, (3,), 1, 1)))
+    notifier(view(a_0=led, a_1=PartitionState(2, 0, (2, 3), 1, 0)))
+    notifier(view(a_0=led, a_1=PartitionState(3, 1, (3,), 1, 1)))
     offline = PartitionState(NO_LEADER, 1, (1,), 1, 1)
-    follower(view(a_0=offline, b_0=PartitionState(3, 0, (3, 1), 1, 0)))
+    notifier(view(a_0=offline, b_0=PartitionState(3, 0, (3, 1), 1, 0)))
     assert heard == [("a", 0, led), ("a", 0, offline), ("b", 0, PartitionState(3, 0, (3, 1), 1, 0))]
 
 
 def test_hears_none_when_a_partition_it_knew_is_gone() -> None:
     heard: Heard = []
-    follower = PartitionStateFollower(2, lambda *change: heard.append(change))
+    notifier = RoleChangeNotifier(2, lambda *change: heard.append(change))
     state = PartitionState(2, 0, (2, 3), 1, 0)
-    follower(view(a_1=state))
-    follower(view())
-    follower(view())
+    notifier(view(a_1=state))
+    notifier(view())
+    notifier(view())
     assert heard == [("a", 1, state), ("a", 1, None)]
 
 
 def test_with_a_loop_the_calls_happen_on_that_loop_in_order() -> None:
     loop = asyncio.new_event_loop()
     heard: Heard = []
-    follower = PartitionStateFollower(1, lambda *change: heard.append(change), loop)
+    notifier = RoleChangeNotifier(1, lambda *change: heard.append(change), loop)
     first, second = PartitionState(1, 0, (1, 2), 1, 0), PartitionState(2, 1, (2,), 1, 1)
-    follower(view(a_0=first))
-    follower(view(a_0=second))
+    notifier(view(a_0=first))
+    notifier(view(a_0=second))
     assert heard == []
     loop.run_until_complete(asyncio.sleep(0))
     loop.close()

@@ -1,6 +1,6 @@
 """How a broker learns to lead or follow: each change to the state of a partition it replicates, as a call.
 
-Subscribe one to a ClusterMember (member.subscribe(follower)). It compares each new
+Subscribe one to a ClusterMember (member.subscribe(notifier)). It compares each new
 view with the last and calls on_state(topic, partition, state) for every partition
 this broker is a replica of whose state changed, and on_state(topic, partition, None)
 when a partition it heard of is gone (topic deleted, or this broker no longer a
@@ -17,13 +17,13 @@ import asyncio
 import threading
 from typing import Callable
 
-from cluster.broker.controller.partition_state import PartitionState
 from cluster.broker.controller.view import ClusterView, TopicPartition
+from cluster.broker.metadata.partition_state import PartitionState
 
 OnState = Callable[[str, int, "PartitionState | None"], None]
 
 
-class PartitionStateFollower:
+class RoleChangeNotifier:
     def __init__(self, broker_id: int, on_state: OnState, loop: asyncio.AbstractEventLoop | None = None) -> None:
         self.broker_id = broker_id
         self._on_state = on_state
