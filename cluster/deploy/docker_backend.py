@@ -163,7 +163,7 @@ def remove_runs(client: docker.DockerClient, run_id: str | None = None) -> list[
     """Remove the containers and networks of one run (or of every run): what `down()` and cleanup do."""
     label = f"{RUN_LABEL}={run_id}" if run_id else RUN_LABEL
     removed = []
-    for container in client.containers.list(all=True, filters={"label": label}):
+    for container in client.containers.list(all=True, filters={"label": label}, ignore_removed=True):
         try:
             container.remove(force=True)
             removed.append(f"container {container.name}")

@@ -34,7 +34,7 @@ def cluster(engine, tmp_path_factory):
 
 def _labelled(engine, run_id):
     label = {"label": f"{RUN_LABEL}={run_id}"}
-    return engine.containers.list(all=True, filters=label), engine.networks.list(filters=label)
+    return engine.containers.list(all=True, filters=label, ignore_removed=True), engine.networks.list(filters=label)
 
 
 def test_auto_chooses_docker_when_an_engine_answers(engine):

@@ -123,7 +123,7 @@ def _docker_runs_under(store: Path) -> set[str]:
     root = str(store.resolve())
     try:
         return {container.labels[RUN_LABEL] for container in client.containers.list(
-                    all=True, filters={"label": RUN_LABEL})
+                    all=True, filters={"label": RUN_LABEL}, ignore_removed=True)
                 if any(mount.get("Source", "").startswith(root) for mount in container.attrs.get("Mounts", []))}
     finally:
         client.close()
@@ -146,7 +146,8 @@ def leftovers(watched: WatchedRun) -> list[str]:
         try:
             for run_id in watched.docker_runs:
                 label = {"label": f"{RUN_LABEL}={run_id}"}
-                remaining += [f"container {c.name}" for c in client.containers.list(all=True, filters=label)]
+                containers = client.containers.list(all=True, filters=label, ignore_removed=True)
+                remaining += [f"container {c.name}" for c in containers]
                 remaining += [f"network {n.name}" for n in client.networks.list(filters=label)]
         finally:
             client.close()

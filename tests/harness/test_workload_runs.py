@@ -70,7 +70,8 @@ def test_register_on_apache_zookeeper_in_containers_leaves_no_container(tmp_path
     results, run_dir = run(tmp_path, *REGISTER, "--target", "zookeeper", "--backend", "docker")
     assert_checked_under_kills(results, run_dir, "register", {"k1", "k2", "k3"})
     assert "QuorumPeerMain" in (run_dir / "nodes" / "k1" / "node.log").read_text()
-    containers = docker.from_env().containers.list(all=True, filters={"label": RUN_LABEL})
+    containers = docker.from_env().containers.list(all=True, filters={"label": RUN_LABEL},
+                                                   ignore_removed=True)
     assert not [c.name for c in containers if any(str(run_dir) in m["Source"] for m in c.attrs["Mounts"])]
 
 
