@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+from xdist.scheduler import LoadScopeScheduling
 
 # Timing on a shared 2-core machine says nothing about correctness: no deadlines.
 settings.register_profile("default", deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -15,15 +16,25 @@ ONE_WORKER_EACH = ("e2e", "cluster_acceptance", "keeper_ensemble")
 three-node clusters that, side by side on two cores, would test the machine's load rather than the
 cluster; keeper_ensemble shares its ensembles across the whole session."""
 FIRST = ("e2e", "harness", "cluster_acceptance", "keeper_server", "nemesis", "keeper_ensemble")
-"""The longest groups start first, so that no worker is left with a long one at the end."""
+"""The longest folders start first, so that no worker is left with a long one at the end."""
+
+
+class FileOrFolderScheduling(LoadScopeScheduling):
+    """pytest-xdist's loadscope with a file as the unit of work (its module fixtures, a broker or a cluster,
+    are built once, as in a serial run), or a whole folder of ONE_WORKER_EACH."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        path = nodeid.split("::", 1)[0]
+        folder = Path(path).relative_to(TESTS.name).parts[0]
+        return folder if folder in ONE_WORKER_EACH else path
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> LoadScopeScheduling | None:
+    """`make test` runs `-n 4 --dist loadscope --no-loadscope-reorder`: units of work in collection order."""
+    return FileOrFolderScheduling(config, log) if config.getvalue("dist") == "loadscope" else None
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (`make test` runs `--dist loadgroup`) a file's tests share one worker, so that its
-    module fixtures (a broker, a cluster) are built once, as in a serial run."""
-    for item in items:
-        folder, *_ = path = item.path.relative_to(TESTS).parts
-        item.add_marker(pytest.mark.xdist_group(folder if folder in ONE_WORKER_EACH else "/".join(path)))
     items.sort(key=lambda item: _rank(item.path.relative_to(TESTS).parts[0]))
 
 
