@@ -24,6 +24,8 @@ class FaultInterval:
     end: int | None
     target: Any
     detail: Any
+    opened_by: Op
+    """The start op: its completion says when the fault had surely taken effect, and on which nodes."""
 
     @property
     def colour(self) -> str:
@@ -56,4 +58,4 @@ def fault_intervals(ops: list[Op]) -> list[FaultInterval]:
 
 def _interval(fault: str, start: Op, end: int | None) -> FaultInterval:
     detail = start.completion.get("value") if start.completion else None
-    return FaultInterval(fault, start.start, end, start.invoke.get("value"), detail)
+    return FaultInterval(fault, start.start, end, start.invoke.get("value"), detail, start)
