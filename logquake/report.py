@@ -215,11 +215,11 @@ def _disk(disk: Any) -> str:
     parts = ["<h2>Disk faults</h2>"]
     if disk.get("corrupted"):
         rows = "".join(f"<tr><td>{html.escape(str(c.get('node')))}</td><td><code>{html.escape(str(c.get('path')))}"
-                       f"</code></td><td>{html.escape(str(c.get('how')))}</td><td>{html.escape(_damage(c))}</td>"
-                       f"<td class='n'>#{c.get('op')}</td><td class='n'>{c.get('time_s')}</td></tr>"
-                       for c in disk["corrupted"])
-        parts.append("<h3>Corrupted files</h3><table><tr><th>node</th><th>path</th><th>how</th><th>where</th>"
-                     f"<th>op</th><th>at s</th></tr>{rows}</table>")
+                       f"</code></td><td>{html.escape(str(c.get('kind', '')))}</td><td>{html.escape(str(c.get('how')))}"
+                       f"</td><td>{html.escape(_damage(c))}</td><td class='n'>#{c.get('op')}</td>"
+                       f"<td class='n'>{c.get('time_s')}</td></tr>" for c in disk["corrupted"])
+        parts.append("<h3>Corrupted files</h3><table><tr><th>node</th><th>path</th><th>kind</th><th>how</th>"
+                     f"<th>where</th><th>op</th><th>at s</th></tr>{rows}</table>")
     for loss in disk.get("power_losses", []):
         parts.append(f"<h3>{html.escape(str(loss.get('fault')))}: op #{loss.get('op')} at {loss.get('time_s')} s"
                      "</h3><table><tr><th>node</th><th>files that lost data</th><th>lost bytes</th><th>torn bytes</th>"

@@ -22,8 +22,9 @@ from tests.checkers.test_report import verdict
 
 DISK_FAULTS = ("slow-disk", "disk-error", "disk-full", "lose-unsynced", "torn-write", "corrupt-file")
 SEGMENT = "queue-0/00000000000000000000.log"
-CORRUPTED = [{"node": "b2", "path": SEGMENT, "how": "bitflip", "offsets": [17, 4093]},
-             {"node": "b2", "path": "queue-0/00000000000000000000.index", "how": "truncate", "bytes": 64}]
+CORRUPTED = [{"node": "b2", "path": SEGMENT, "kind": "closed-segment", "how": "bitflip", "offsets": [17, 4093]},
+             {"node": "b2", "path": "queue-0/00000000000000000000.index", "kind": "index", "how": "truncate",
+              "bytes": 64}]
 LOST = {
     "b1": {"files": [{"path": SEGMENT, "kept_bytes": 4096, "lost_bytes": 1200, "torn_bytes": 0},
                      {"path": "queue-1/00000000000000000000.log", "kept_bytes": 0, "lost_bytes": 300, "torn_bytes": 0}],
@@ -75,9 +76,9 @@ def test_a_run_without_disk_faults_has_no_disk_results(tmp_path: Path) -> None:
 def test_the_report_lists_corrupted_files_and_what_each_power_loss_threw_away(tmp_path: Path) -> None:
     page = store(tmp_path / "run", TEST, disk_history().events)
     section = page[page.index("<h2>Disk faults</h2>"):]
-    assert (f"<tr><td>b2</td><td><code>{SEGMENT}</code></td><td>bitflip</td><td>bits flipped at offsets 17, 4093"
-            "</td><td class='n'>#3</td>") in section
-    assert "<td>truncate</td><td>64 bytes cut off the end</td>" in section
+    assert (f"<tr><td>b2</td><td><code>{SEGMENT}</code></td><td>closed-segment</td><td>bitflip</td><td>bits flipped "
+            "at offsets 17, 4093</td><td class='n'>#3</td>") in section
+    assert "<td>index</td><td>truncate</td><td>64 bytes cut off the end</td>" in section
     assert "torn-write: op #7 at 0.008 s" in section
     b1 = re.search(r"<tr><td>b1</td>(.*?)</tr>", section, re.S)
     assert b1 and [re.sub(r"<details>.*?</details>", "", cell) for cell in re.findall(r"<td class='n'>(.*?)</td>",
