@@ -7,7 +7,7 @@ shown, as "allowed by the configuration".
 Power loss is the one fault whose allowance depends on what happened, not only on the
 configuration: Kafka acknowledges an acks=all write once every in-sync replica has it in its page
 cache, so it survives crashes and power loss of fewer than half of a partition's replicas, but a
-power loss of more at once takes whatever was never flushed, unless the brokers flush every
+power loss of half or more at once takes whatever was never flushed, unless the brokers flush every
 message before they acknowledge it (log.flush.interval.messages=1). A keeper fsyncs before it
 acknowledges, unless zoo.cfg says forceSync=no. So the claim reads the configuration here, and
 `power_losses` reads from the history which nodes lost power together, and when.
@@ -117,8 +117,10 @@ class Claim:
         if role == "keeper":
             name = "Apache ZooKeeper" if self.keeper_kind == "zookeeper" else "the keeper"
             if self.keeper_fsync:
+                caveat = (" (ZooKeeper never fsyncs a directory, so on a strict-POSIX disk the name of a log file it "
+                          "has just created may not survive)" if self.keeper_kind == "zookeeper" else "")
                 return (f"power loss ({faults}): {name} fsyncs its log before it acknowledges a write, so acknowledged "
-                        "writes survive power loss of every keeper at once")
+                        f"writes survive power loss of every keeper at once{caveat}")
             return (f"power loss ({faults}): {FORCE_SYNC}=no, so {name} acknowledges writes it has not fsynced: after "
                     "a keeper loses power an acknowledged write may be lost and the history not linearizable (still "
                     "invalid, but what this configuration allows)")
@@ -126,8 +128,8 @@ class Claim:
             return (f"power loss ({faults}): every message is flushed before it is acknowledged ({FLUSH_INTERVAL}=1), "
                     "so acknowledged and read records survive power loss of every broker")
         return (f"power loss ({faults}): acknowledged and read records survive crashes and power loss of fewer than "
-                "half of a partition's replicas; Kafka acknowledges from the page cache, so a power loss of more at "
-                f"once may take what was never flushed ({FLUSH_INTERVAL}=1 flushes first)")
+                "half of a partition's replicas; Kafka acknowledges from the page cache, so a power loss of half or "
+                f"more at once may take what was never flushed ({FLUSH_INTERVAL}=1 flushes first)")
 
     def durability_claim(self, role: str) -> dict[str, Any]:
         """The power-loss part of a workload's claim, in runs that cut power (else empty)."""

@@ -156,8 +156,10 @@ def power_loss_verdict(checked: dict[str, Any], config: Claim, history: list[Eve
     which guarantee it broke.
     """
     broken = checked["anomalies"]["nonlinearizable"]["count"]
+    if not broken or not config.power_loss:
+        return checked
     judgement = Judge(config, pair(history), role).acknowledged()
-    if not broken or not judgement.why:
+    if not judgement.why:
         return checked
     if judgement.forbidden:
         line = f"{broken} nonlinearizable: forbidden (broke: {judgement.why['broke']})"

@@ -152,6 +152,9 @@ def test_the_claim_reads_the_durability_settings_from_the_test() -> None:
     assert (claim.flush_each_message, claim.keeper_fsync, claim.replicas) == (True, False, 3)
     assert claim.power_loss == ("lose-unsynced", "torn-write")
     assert "Apache ZooKeeper" in claim.durability("keeper")
+    fsyncing = Claim.from_test({**POWER_LOSS, "target": "zookeeper"})
+    assert "never fsyncs a directory" in fsyncing.durability("keeper")
+    assert "never fsyncs a directory" not in Claim.from_test(POWER_LOSS).durability("keeper")
     assert not Claim.from_test({**TEST, "broker_overrides": {"log.flush.interval.messages": "10"}}).flush_each_message
     assert Claim.from_test(TEST).keeper_fsync
 
