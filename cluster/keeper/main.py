@@ -15,15 +15,16 @@ from pathlib import Path
 import click
 
 from cluster.keeper.config import KeeperConfig
+from cluster.keeper.server.disk_errors import DiskFailure, StorageCorrupt
 from cluster.keeper.server.service import KeeperService
-from cluster.keeper.server.storage import StorageCorrupt
 from cluster.properties import PropertiesError
 
 _log = logging.getLogger(__name__)
 
 
 async def serve(config: KeeperConfig) -> int:
-    """Runs until a signal (exit status 0) or a disk failure (exit status 1)."""
+    """Runs until a signal (exit status 0) or a failed write or fsync of the raft log (exit status 1,
+    as soon as the failure is seen: the write's clients lose their connections, never hear success)."""
     service = KeeperService(config)
     await service.start()
     stop = asyncio.Event()
@@ -56,7 +57,7 @@ def keeper_command(config_file: Path, log_level: str) -> None:
         raise click.UsageError(str(error)) from None
     try:
         status = asyncio.run(serve(config))
-    except StorageCorrupt as error:
+    except (StorageCorrupt, DiskFailure) as error:
         raise click.ClickException(f"refusing to start: {error}") from None
     except OSError as error:
         raise click.ClickException(f"cannot serve on {config.client_host}:{config.client_port}: {error}") from None
