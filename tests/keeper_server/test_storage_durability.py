@@ -115,7 +115,9 @@ def test_with_force_sync_a_power_loss_at_any_moment_keeps_every_promise(
 
 @SETTINGS
 @given(readys=ready_sequences())
-def test_without_force_sync_nothing_is_ever_fsynced(tmp_path_factory: pytest.TempPathFactory, readys: list[Ready]) -> None:
+def test_without_force_sync_nothing_is_ever_fsynced(
+    tmp_path_factory: pytest.TempPathFactory, readys: list[Ready]
+) -> None:
     root, scratch = tmp_path_factory.mktemp("disk"), tmp_path_factory.mktemp("scratch")
     with _watched(root) as disk:
         storage, _ = open_storage(root, sync=False)

@@ -108,7 +108,9 @@ def _take(loaded: LogContents, payload: bytes, path: Path, position: int) -> Non
         _, term, vote, commit = _HARD.unpack(payload)
         loaded.hard = HardState(term, vote, commit)
     else:
-        raise StorageCorrupt(f"{path}: an intact record at offset {position} makes no sense here ({kind!r}, {length} bytes)")
+        raise StorageCorrupt(
+            f"{path}: an intact record at offset {position} makes no sense here ({kind!r}, {length} bytes)"
+        )
 
 
 def _judge_damage(raw: bytes, position: int, path: Path) -> None:
