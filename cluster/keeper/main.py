@@ -38,7 +38,10 @@ async def serve(config: KeeperConfig) -> int:
     await asyncio.wait([stopped, failed], return_when=asyncio.FIRST_COMPLETED)
     stopped.cancel()
     failed.cancel()
-    _log.info("shutting down: closing client connections, finishing the raft log write in progress")
+    if service.failed.is_set():
+        _log.critical("exiting with status 1: closing client connections, acknowledging nothing more")
+    else:
+        _log.info("shutting down: closing client connections, finishing the raft log write in progress")
     await service.stop()
     return 1 if service.failed.is_set() else 0
 

@@ -57,6 +57,10 @@ class RaftStorage:
 
     def load(self) -> DurableState:
         """Reads what survived, cutting a torn tail; creates empty storage on first start."""
+        with failing_as("loading", self._log_path):
+            return self._load()
+
+    def _load(self) -> DurableState:
         self._make_directory(self._log_path.parent)
         self._make_directory(self._snapshot_path.parent)
         self._snapshot = self._read_snapshot()
