@@ -3,8 +3,9 @@
 Attribute and entry timeouts are 0 and the kernel keeps no page cache across opens (no
 keep_cache, no writeback cache), so every process sees the disk's current state, also after a
 simulated power loss. With nullpath_ok, operations on open files get no path (libfuse need not
-build one) and work on our handles, so they keep working after a rename or an unlink; with
-hard_remove, unlinking an open file removes it instead of renaming it to a hidden name.
+build one) and work on our handles, so they keep working after a rename. A file unlinked while
+open is renamed by libfuse to a hidden name until its last close (so that fstat still works on
+it); listings leave those names out and the durability model counts the rename as the unlink.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 os.environ["FUSE_LIBRARY_NAME"] = "fuse3"  # mfusepy prefers libfuse2 when both are installed
 import mfusepy  # noqa: E402  (needs the variable above when it loads the library)
 
-from cluster.faultfs.disk import Disk  # noqa: E402
+from cluster.faultfs.disk import HIDDEN_PREFIX, Disk  # noqa: E402
 from cluster.faultfs.faults import FaultGate  # noqa: E402
 
 SUBTYPE = "logquake-faultfs"
@@ -38,7 +39,6 @@ class FaultOperations(mfusepy.Operations):
         config_3.entry_timeout = 0
         config_3.attr_timeout = 0
         config_3.negative_timeout = 0
-        config_3.hard_remove = 1
         config_3.nullpath_ok = 1
         config_3.kernel_cache = 0
         config_3.auto_cache = 0
@@ -123,7 +123,8 @@ class FaultOperations(mfusepy.Operations):
         return self._disk.opendir(path)
 
     def readdir(self, path: str | None, fh: int) -> list[str]:
-        return [".", "..", *os.listdir(self._disk.handle(fh).fd)]
+        return [".", "..", *(name for name in os.listdir(self._disk.handle(fh).fd)
+                             if not name.startswith(HIDDEN_PREFIX))]
 
     def releasedir(self, path: str | None, fh: int) -> int:
         self._disk.release(fh)

@@ -10,25 +10,7 @@ from pathlib import Path
 import pytest
 
 from cluster.faultfs import DiskFaults
-from tests.faultfs.conftest import Mounted
-
-
-def write_file(path: Path, data: bytes, sync: bool) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        os.write(fd, data)
-        if sync:
-            os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def fsync_directory(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+from tests.faultfs.conftest import Mounted, fsync_path, write_file
 
 
 def test_enospc_comes_exactly_at_the_budget_and_overwrites_still_fit(mounted: Mounted) -> None:
@@ -104,7 +86,7 @@ def test_delays_are_added_to_fsyncs_and_writes(mounted: Mounted) -> None:
 def test_power_loss_keeps_what_was_fsynced_and_drops_the_rest(mounted: Mounted) -> None:
     write_file(mounted.path / "synced", b"s" * 5000, sync=True)
     write_file(mounted.path / "unsynced", b"u" * 5000, sync=False)
-    fsync_directory(mounted.path)
+    fsync_path(mounted.path)
     with open(mounted.path / "synced", "ab") as appended:
         appended.write(b"more")
     report = mounted.control.lose_unsynced()
@@ -115,7 +97,7 @@ def test_power_loss_keeps_what_was_fsynced_and_drops_the_rest(mounted: Mounted) 
 
 def test_entries_need_a_directory_fsync(mounted: Mounted) -> None:
     (mounted.path / "sub").mkdir()
-    fsync_directory(mounted.path)
+    fsync_path(mounted.path)
     write_file(mounted.path / "never-in-a-synced-directory", b"data", sync=True)
     write_file(mounted.path / "sub" / "inner", b"inner", sync=True)
     report = mounted.control.lose_unsynced()
@@ -127,7 +109,7 @@ def test_entries_need_a_directory_fsync(mounted: Mounted) -> None:
 
 def test_a_torn_write_keeps_a_proper_prefix_of_the_last_write(mounted: Mounted) -> None:
     write_file(mounted.path / "f", b"a" * 100, sync=True)
-    fsync_directory(mounted.path)
+    fsync_path(mounted.path)
     with open(mounted.path / "f", "ab") as appended:
         appended.write(b"b" * 1000)
     report = mounted.control.lose_unsynced(torn=True, seed=3)
@@ -156,6 +138,6 @@ def test_unmount_leaves_no_mount_and_no_daemon_and_puts_the_files_back(mounted: 
     mounted.mount.unmount()
     mounted.mount.unmount()
     assert not mounted.mount.is_mounted()
-    assert "logquake-faultfs" not in Path("/proc/self/mountinfo").read_text()
+    assert f" {mounted.path} " not in Path("/proc/self/mountinfo").read_text()
     assert not Path(f"/proc/{pid}").exists()
     assert (mounted.path / "kept").read_bytes() == b"page cache"
