@@ -10,8 +10,10 @@ it); listings leave those names out and the durability model counts the rename a
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import os
+import threading
 import time
 from typing import Any
 
@@ -26,6 +28,7 @@ _UTIME_NOW = (1 << 30) - 1
 _UTIME_OMIT = (1 << 30) - 2
 _STAT_FIELDS = ("st_mode", "st_ino", "st_nlink", "st_uid", "st_gid", "st_size", "st_blocks", "st_blksize")
 _RENAME_NOREPLACE = 1
+_worker = threading.local()
 
 
 class FaultOperations(mfusepy.Operations):
@@ -197,7 +200,17 @@ class FaultOperations(mfusepy.Operations):
 class _Fuse(mfusepy.FUSE):
     """mfusepy's adapter, passing on what its libfuse3 wrappers drop or garble: the file handle
     of a truncate (ftruncate of an open, maybe unlinked, file), the flags of a rename, and
-    utimensat's UTIME_NOW and UTIME_OMIT."""
+    utimensat's UTIME_NOW and UTIME_OMIT.
+
+    libfuse's worker threads are not Python's: a ctypes callback on such a thread creates and
+    destroys a Python thread state each time, which cost most of a write's time. Each worker
+    keeps the first one it gets (an extra PyGILState_Ensure never released)."""
+
+    def _wrapper(self, func: Any, *args: Any, **kwargs: Any) -> Any:
+        if not getattr(_worker, "pinned", False):
+            ctypes.pythonapi.PyGILState_Ensure()
+            _worker.pinned = True
+        return super()._wrapper(func, *args, **kwargs)
 
     def truncate_fuse_3(self, path: bytes | None, length: int, fip: Any) -> int:
         fh = fip.contents.fh if fip else None
@@ -228,5 +241,4 @@ def _nanoseconds(spec: Any, now: int) -> int | None:
 
 def serve(operations: FaultOperations, mountpoint: str, fsname: str) -> None:
     """Runs the file system in this thread until it is unmounted (or the process told to stop)."""
-    _Fuse(operations, mountpoint, foreground=True, allow_other=True, fsname=fsname, subtype=SUBTYPE,
-          max_threads=16)
+    _Fuse(operations, mountpoint, foreground=True, allow_other=True, fsname=fsname, subtype=SUBTYPE)

@@ -9,8 +9,25 @@ from pathlib import Path
 
 import pytest
 
-from cluster.faultfs import DiskFaults
-from tests.faultfs.conftest import Mounted, fsync_path, write_file
+from cluster.faultfs import DiskFaults, FaultMount
+from tests.faultfs.conftest import Mounted, fsync_path, require_fuse, write_file
+
+
+def test_files_in_the_mountpoint_before_the_mount_are_durable(tmp_path: Path) -> None:
+    require_fuse()
+    mountpoint = tmp_path / "data"
+    (mountpoint / "version-2").mkdir(parents=True)
+    (mountpoint / "myid").write_bytes(b"3")
+    mount = FaultMount(mountpoint, tmp_path / "faultfs", owner="test")
+    control = mount.mount()
+    try:
+        (mountpoint / "myid").write_bytes(b"unsynced")
+        control.lose_unsynced()
+        assert sorted(os.listdir(mountpoint)) == ["myid", "version-2"]
+        assert (mountpoint / "myid").read_bytes() == b"3"
+    finally:
+        mount.unmount()
+    assert (mountpoint / "myid").read_bytes() == b"3"
 
 
 def test_enospc_comes_exactly_at_the_budget_and_overwrites_still_fit(mounted: Mounted) -> None:
