@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import threading
 import os
 import time
 from pathlib import Path
@@ -158,3 +159,33 @@ def test_unmount_leaves_no_mount_and_no_daemon_and_puts_the_files_back(mounted: 
     assert f" {mounted.path} " not in Path("/proc/self/mountinfo").read_text()
     assert not Path(f"/proc/{pid}").exists()
     assert (mounted.path / "kept").read_bytes() == b"page cache"
+
+
+def test_concurrent_writers_keep_every_fsynced_append_through_a_loss(mounted: Mounted) -> None:
+    (mounted.path / "logs").mkdir()
+    fsync_path(mounted.path)
+    acknowledged: dict[str, int] = {}
+
+    def writer(name: str) -> None:
+        fd = os.open(mounted.path / "logs" / name, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            fsync_path(mounted.path / "logs")
+            for record in range(200):
+                os.write(fd, f"{name}:{record:05d}\n".encode())
+                if record % 3 == 0:
+                    os.fsync(fd)
+                    acknowledged[name] = record + 1
+        finally:
+            os.close(fd)
+
+    threads = [threading.Thread(target=writer, args=(f"writer-{index}",)) for index in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    mounted.control.lose_unsynced(torn=True, seed=5)
+    for name, records in acknowledged.items():
+        content = (mounted.path / "logs" / name).read_bytes()
+        expected = b"".join(f"{name}:{record:05d}\n".encode() for record in range(200))
+        assert len(content) >= records * len(f"{name}:00000\n")
+        assert expected.startswith(content)
