@@ -6,8 +6,9 @@ INSTALLED := $(VENV)/.installed
 # Debian packages the tests and benchmarks use (installed with apt when running as root):
 # a JDK runs java.util.Properties as the oracle for our properties parser; kcat is a
 # real librdkafka command-line client for the broker tests; Apache ZooKeeper 3.8 is the
-# reference the keeper is checked against.
-APT_PACKAGES := openjdk-17-jdk-headless kcat zookeeper
+# reference the keeper is checked against; fuse3 (fusermount3 and libfuse3) serves the fault
+# filesystem that disk faults mount under the nodes' data directories.
+APT_PACKAGES := openjdk-17-jdk-headless kcat zookeeper fuse3
 # Only the benchmarks' side-by-side peers.
 BENCH_APT_PACKAGES := rabbitmq-server
 

@@ -1,0 +1,63 @@
+"""Who a daemon serves: the record in its state directory that stale-mount cleanup reads.
+
+A process is named by its pid and its start time (field 22 of /proc/PID/stat, in clock ticks
+since boot), so that a pid reused by another process never passes for the one recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+RECORD_NAME = "daemon.json"
+PID_NAME = "daemon.pid"
+
+
+def start_time(pid: int) -> int | None:
+    """The process's start time, or None when no such process runs (a zombie has ended)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+    fields = stat[stat.rindex(")") + 2:].split()
+    return None if fields[0] == "Z" else int(fields[19])
+
+
+def is_running(pid: int, started: int | None) -> bool:
+    now = start_time(pid)
+    return now is not None and now == started
+
+
+@dataclass(frozen=True)
+class DaemonRecord:
+    owner: str
+    mountpoint: str
+    harness_pid: int
+    harness_start: int | None
+    daemon_pid: int
+    daemon_start: int | None
+
+    @classmethod
+    def for_this_daemon(cls, owner: str, mountpoint: Path, harness_pid: int) -> DaemonRecord:
+        return cls(owner, str(mountpoint), harness_pid, start_time(harness_pid), os.getpid(), start_time(os.getpid()))
+
+    def write(self, state_dir: Path) -> None:
+        temporary = state_dir / (RECORD_NAME + ".tmp")
+        temporary.write_text(json.dumps(asdict(self)))
+        os.replace(temporary, state_dir / RECORD_NAME)
+        (state_dir / PID_NAME).write_text(f"{self.daemon_pid}\n")
+
+    @classmethod
+    def read(cls, state_dir: Path) -> DaemonRecord | None:
+        try:
+            return cls(**json.loads((state_dir / RECORD_NAME).read_text()))
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def harness_alive(self) -> bool:
+        return is_running(self.harness_pid, self.harness_start)
+
+    def daemon_alive(self) -> bool:
+        return is_running(self.daemon_pid, self.daemon_start)
