@@ -20,7 +20,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from cluster.faultfs.durability import Durability, LossReport
+from cluster.faultfs.durability import STRICT, Durability, LossReport
 from cluster.faultfs.storage import DurableStore
 from cluster.faultfs.tree import DIRECTORY, FILE
 
@@ -49,12 +49,13 @@ class Handle:
 
 
 class Disk:
-    def __init__(self, state_dir: Path) -> None:
+    def __init__(self, state_dir: Path, entries: str = STRICT) -> None:
         self.live = state_dir / "live"
         self.live.mkdir(parents=True, exist_ok=True)
         self._prefix = str(self.live)
         self._store = DurableStore(state_dir / "durable")
-        self._model = Durability()
+        self.entries = entries
+        self._model = Durability(entries)
         self._guard = threading.Lock()
         self._file_locks: dict[int, threading.Lock] = {}
         self._handles: dict[int, Handle] = {}

@@ -31,8 +31,10 @@ def parts(path: str) -> list[str]:
 
 
 class Reference:
-    def __init__(self) -> None:
+    def __init__(self, journaled: bool = False) -> None:
         self.root = RefDir()
+        self.journaled = journaled
+        """Any fsync makes every directory's entries durable (the journaled entry model)."""
 
     def resolve(self, path: str) -> RefFile | RefDir | None:
         node: RefFile | RefDir = self.root
@@ -82,8 +84,11 @@ class Reference:
         file.live.extend(bytes(size - len(file.live)))
         file.last_write = None
 
-    @staticmethod
-    def fsync(node: RefFile | RefDir) -> None:
+    def fsync(self, node: RefFile | RefDir) -> None:
+        if self.journaled:
+            for directory in [self.root, *self._reachable(live=True)]:
+                if isinstance(directory, RefDir):
+                    directory.durable = dict(directory.live)
         if isinstance(node, RefFile):
             node.durable = bytes(node.live)
             node.last_write = None
