@@ -159,11 +159,16 @@ def test_any_other_io_error_takes_the_log_offline_and_reopening_keeps_only_whole
 # --- what an answered append leaves on disk ------------------------------------------------------
 
 
-def test_with_flush_interval_messages_1_every_returned_append_is_durable_names_included(tmp_path, monkeypatch) -> None:
+@pytest.mark.parametrize("checkpoints", ["written", "refused by a full disk"])
+def test_with_flush_interval_messages_1_every_returned_append_is_durable_names_included(
+    tmp_path, monkeypatch, checkpoints: str
+) -> None:
     disk = Disk(tmp_path).install(monkeypatch)
     directory = tmp_path / "topic-0"
     log = PartitionLog.open(directory, LogConfig(segment_bytes=1200, flush_interval_messages=1), CLOCK)
 
+    if checkpoints != "written":
+        disk.full_for_suffix = ".tmp"  # checkpoint files, whose writes fsync the directory, cannot be written
     for n in range(20):  # three segment rolls
         log.append(batch(n), leader_epoch=n // 7)
         assert all(disk.is_durable(segment) for segment in segment_files(directory)), f"after append {n}"
