@@ -89,7 +89,5 @@ def is_disk_full(error: OSError) -> bool:
 def storage_error(directory: Path, doing: str, error: OSError) -> StorageError:
     """The log's error for an OSError met while `doing` something in the partition `directory`."""
     if is_disk_full(error):
-        return LogDirFullError(
-            f"log dir {directory.parent} is full ({error.strerror or error}): {doing} in {directory.name} was undone"
-        )
+        return LogDirFullError(f"the log dir is full ({error.strerror or error}): {doing} in {directory} was undone")
     return LogDirFailedError(directory, doing, error)
