@@ -23,8 +23,8 @@ class Disk:
     """errno of the writes past the budget: ENOSPC, or EIO for a torn write on a failing disk."""
     write_error: int | None = None
     """errno every write below root fails with."""
-    full_for_suffix: str | None = None
-    """Writes to files whose names end so fail with ENOSPC (".tmp": checkpoints cannot be written)."""
+    failing_suffix: tuple[str, int] | None = None
+    """(suffix, errno): writes to files whose names end so fail (".tmp": checkpoint files)."""
     fsync_error: int | None = None
     """errno every fsync below root fails with."""
     events: list[tuple[str, Path]] = field(default_factory=list)
@@ -48,8 +48,8 @@ class Disk:
                 return real_write(fd, data)
             if self.write_error is not None:
                 raise OSError(self.write_error, os.strerror(self.write_error))
-            if self.full_for_suffix is not None and path.name.endswith(self.full_for_suffix):
-                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            if self.failing_suffix is not None and path.name.endswith(self.failing_suffix[0]):
+                raise OSError(self.failing_suffix[1], os.strerror(self.failing_suffix[1]))
             if self.budget is not None:
                 if self.budget <= 0:
                     raise OSError(self.budget_error, os.strerror(self.budget_error))
@@ -95,7 +95,7 @@ class Disk:
         return self
 
     def heal(self) -> None:
-        self.budget = self.write_error = self.fsync_error = self.full_for_suffix = None
+        self.budget = self.write_error = self.fsync_error = self.failing_suffix = None
         self.budget_error = errno.ENOSPC
 
     def is_durable(self, path: Path) -> bool:

@@ -168,7 +168,7 @@ def test_with_flush_interval_messages_1_every_returned_append_is_durable_names_i
     log = PartitionLog.open(directory, LogConfig(segment_bytes=1200, flush_interval_messages=1), CLOCK)
 
     if checkpoints != "written":
-        disk.full_for_suffix = ".tmp"  # checkpoint files, whose writes fsync the directory, cannot be written
+        disk.failing_suffix = (".tmp", errno.ENOSPC)  # checkpoint files, whose writes fsync the directory, cannot be written
     for n in range(20):  # three segment rolls
         log.append(batch(n), leader_epoch=n // 7)
         assert all(disk.is_durable(segment) for segment in segment_files(directory)), f"after append {n}"

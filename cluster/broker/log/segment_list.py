@@ -233,6 +233,8 @@ class SegmentList:
     def advance_recovery_point(self, offset: int) -> None:
         """Moves the point and checkpoints it; a full disk leaves the old checkpoint, which is lower
         and so still true, and maybe_flush writes it again."""
+        if offset == self.recovery_point and self._recovery_point_saved:
+            return
         self.recovery_point = offset
         self._recovery_point_saved = layout.write_recovery_point(self.directory, offset)
 
