@@ -19,8 +19,7 @@ import os
 import uuid
 from typing import Any, Callable, Iterable, Mapping
 
-from cluster import properties
-from cluster.durable_file import write_atomically
+from cluster import durable_file, properties
 from cluster.broker.config import MAX_BROKER_ID, BrokerConfig
 from cluster.broker.controller.view import ClusterView, TopicInfo
 from cluster.broker.controller.znodes import BrokerRegistration
@@ -370,7 +369,7 @@ class Broker:
     def _load_meta_properties(self) -> str:
         """Kafka's meta.properties: the cluster id and broker id this log directory belongs to."""
         directory = self.config.log_dir
-        directory.mkdir(parents=True, exist_ok=True)
+        durable_file.make_directory(directory)
         path = directory / META_PROPERTIES
         if path.exists():
             meta = properties.load(path)
@@ -382,7 +381,7 @@ class Broker:
             if meta.get("cluster.id"):
                 return meta["cluster.id"]
         cluster_id = uuid.uuid4().hex[:22]
-        write_atomically(path, f"version=0\nbroker.id={self.config.broker_id}\ncluster.id={cluster_id}\n".encode())
+        durable_file.write_atomically(path, f"version=0\nbroker.id={self.config.broker_id}\ncluster.id={cluster_id}\n".encode())
         return cluster_id
 
     async def _run_group_timers(self) -> None:

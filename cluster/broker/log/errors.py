@@ -91,3 +91,9 @@ def storage_error(directory: Path, doing: str, error: OSError) -> StorageError:
     if is_disk_full(error):
         return LogDirFullError(f"the log dir is full ({error.strerror or error}): {doing} in {directory} was undone")
     return LogDirFailedError(directory, doing, error)
+
+
+def failed_fsync(error: OSError, what: str) -> OSError:
+    """A failed fsync is an I/O error whatever its errno (ENOSPC included): the kernel may have
+    dropped the dirty pages it could not write, so what is on disk is no longer known."""
+    return OSError(errno.EIO, f"fsync of {what} failed: {error.strerror or error}")

@@ -8,14 +8,13 @@ through the index and a short walk over batch headers, never touching records.
 
 from __future__ import annotations
 
-import errno
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, Sequence
 
 from cluster.broker.log.batch_scan import BatchRejected, check_batches
-from cluster.broker.log.errors import Corruption
+from cluster.broker.log.errors import Corruption, failed_fsync
 from cluster.broker.log.index import INT32_MAX, OffsetIndex, TimeIndex
 from cluster.broker.protocol.record_batch import (
     HEADER,
@@ -128,12 +127,11 @@ class Segment:
         self.time_index.persist()
 
     def flush(self) -> None:
-        """fsyncs the .log file. A failed fsync is an I/O error whatever its errno: the kernel may
-        have dropped the dirty pages it could not write, so what is on disk is no longer known."""
+        """fsyncs the .log file (the indexes are hints, written but never fsynced)."""
         try:
             os.fsync(self.fd)
         except OSError as error:
-            raise OSError(errno.EIO, f"fsync of {self.name} failed: {error.strerror or error}") from error
+            raise failed_fsync(error, self.name) from error
         self.persist_indexes()
 
     def mark(self) -> SegmentMark:

@@ -20,7 +20,14 @@ from cluster import durable_file
 from cluster.broker.log import layout
 from cluster.broker.log.clock import Clock
 from cluster.broker.log.config import NEVER, LogConfig
-from cluster.broker.log.errors import Corruption, CorruptLogError, InvalidBatchError, OffsetOutOfRangeError, is_disk_full
+from cluster.broker.log.errors import (
+    Corruption,
+    CorruptLogError,
+    InvalidBatchError,
+    OffsetOutOfRangeError,
+    failed_fsync,
+    is_disk_full,
+)
 from cluster.broker.log.index import INT32_MAX
 from cluster.broker.log.region import FileRegion
 from cluster.broker.log.segment import Placement, Segment, SegmentMark
@@ -151,8 +158,7 @@ class SegmentList:
         active = self._segments[-1]
         active.undo(active_mark)
         active.flush()
-        durable_file.fsync_directory(self.directory)
-        self._directory_synced = True
+        self._sync_directory()
         self.advance_recovery_point(min(recovery_point, active.next_offset))
         _log.warning("%s: an append found the disk full and was undone; the log ends at %d again", self.directory,
                      self.log_end_offset)
@@ -199,8 +205,7 @@ class SegmentList:
         segment = Segment(self.directory, active.next_offset, self.config.index_interval_bytes, self.clock())
         self._segments.append(segment)
         self._bases.append(segment.base_offset)
-        durable_file.fsync_directory(self.directory)
-        self._directory_synced = True
+        self._sync_directory()
         self.advance_recovery_point(max(self.recovery_point, segment.base_offset))
 
     # --- durability ----------------------------------------------------------------------------
@@ -225,10 +230,17 @@ class SegmentList:
         for segment in self._segments[self.index_at(self.recovery_point) :]:
             segment.flush()
         if not self._directory_synced:
-            durable_file.fsync_directory(self.directory)
-            self._directory_synced = True
+            self._sync_directory()
         self._last_flush_ms = self.clock()
         self.advance_recovery_point(self.log_end_offset)
+
+    def _sync_directory(self) -> None:
+        """Makes the names of created and deleted segment files durable."""
+        try:
+            durable_file.fsync_directory(self.directory)
+        except OSError as error:
+            raise failed_fsync(error, f"directory {self.directory.name}") from error
+        self._directory_synced = True
 
     def advance_recovery_point(self, offset: int) -> None:
         """Moves the point and checkpoints it; a full disk leaves the old checkpoint, which is lower
@@ -363,6 +375,5 @@ class SegmentList:
             reused.scan()
         self._segments = [fresh]
         self._bases = [offset]
-        durable_file.fsync_directory(self.directory)
-        self._directory_synced = True
+        self._sync_directory()
         self.corruption = None
