@@ -193,3 +193,27 @@ def test_an_empty_directory_is_an_empty_log(tmp_path) -> None:
     assert (log.log_start_offset, log.log_end_offset) == (0, 0)
     assert log.read(0, 100).length == 0
     log.close()
+
+
+@pytest.mark.parametrize("name", ["log-start-offset-checkpoint", "recovery-point-offset-checkpoint", "leader-epoch-checkpoint"])
+@pytest.mark.parametrize("damage", ["flipped digit", "cut tail"])
+def test_a_damaged_checkpoint_is_reported_and_never_trusted(tmp_path, caplog, name: str, damage: str) -> None:
+    log, batches = filled_log(tmp_path)
+    log.advance_log_start(3)  # inside the first segment, so the log start has a checkpoint of its own
+    log.close()
+    path = tmp_path / name
+    text = path.read_bytes()
+    first_digit = text.index(b"\n", text.index(b"\n") + 1) + 1  # the first digit of the first entry
+    damaged = text[:first_digit] + bytes([text[first_digit] ^ 0x01]) + text[first_digit + 1 :]
+    path.write_bytes(damaged if damage == "flipped digit" else text[: len(text) // 2])
+
+    with caplog.at_level(logging.WARNING, logger="cluster.broker.log"):
+        log = PartitionLog.open(tmp_path, SMALL)
+
+    assert any(name in r.getMessage() and "not trusted" in r.getMessage() for r in caplog.records)
+    assert log.log_start_offset == (0 if name == "log-start-offset-checkpoint" else 3)
+    assert split_batches(read_all(log, start=4)) == batches[2:]
+    assert log.epoch_cache.entries == [(0, log.log_start_offset), (1, 20), (2, 40)]
+    if name == "recovery-point-offset-checkpoint":
+        assert log.recovery_point == 0, "everything is flushed again at the next flush"
+    log.close()
