@@ -68,7 +68,7 @@ def _touches_disk(doing: str) -> Callable[[Method], Method]:
         @functools.wraps(method)
         def guarded(self: PartitionLog, *args: Any, **kwargs: Any) -> Any:
             if self.failure is not None:
-                raise LogDirFailedError(self.failure.directory, f"{self.failure.doing} (earlier)", self.failure.error)
+                raise self._offline()
             try:
                 return method(self, *args, **kwargs)
             except OSError as error:
@@ -109,6 +109,10 @@ class PartitionLog:
     def directory(self) -> Path:
         return self._segments.directory
 
+    def _offline(self) -> LogDirFailedError:
+        assert self.failure is not None
+        return LogDirFailedError(self.failure.directory, f"{self.failure.doing} (earlier)", self.failure.error)
+
     def _storage_error(self, error: OSError, doing: str) -> StorageError:
         failure = storage_error(self.directory, doing, error)
         if isinstance(failure, LogDirFailedError):
@@ -147,13 +151,15 @@ class PartitionLog:
 
     # --- appending -----------------------------------------------------------------------------
 
-    @_touches_disk("appending")
     def append(self, batches: Batches, leader_epoch: int) -> AppendInfo:
         """Appends one or more producer batches as the leader: assigns offsets and stamps the epoch.
 
         A bytearray (or writable memoryview) is stamped in place; immutable
         bytes are copied once. Nothing is written unless every batch is valid.
+        (The hot path: it does _touches_disk's work inline.)
         """
+        if self.failure is not None:
+            raise self._offline()
         if leader_epoch < 0:
             raise ValueError(f"leader epoch must be non-negative, got {leader_epoch}")
         view = memoryview(
@@ -166,9 +172,12 @@ class PartitionLog:
             placed, next_offset, max_timestamp = stamp_batches(_nonempty(view), first_offset, leader_epoch, max_batch_bytes)
         except BatchRejected as rejected:
             raise _why_rejected(view, rejected.args[0], max_batch_bytes) from None
-        segments.write(view, placed, max_timestamp)
-        if leader_epoch != self.epoch_cache.latest_epoch:
-            self.epoch_cache.assign(leader_epoch, first_offset)
+        try:
+            segments.write(view, placed, max_timestamp)
+            if leader_epoch != self.epoch_cache.latest_epoch:
+                self.epoch_cache.assign(leader_epoch, first_offset)
+        except OSError as error:
+            raise self._storage_error(error, "appending") from error
         return _append_info((first_offset, next_offset - 1, max_timestamp))
 
     @_touches_disk("appending as follower")
@@ -221,9 +230,14 @@ class PartitionLog:
 
     # --- reading -------------------------------------------------------------------------------
 
-    @_touches_disk("reading")
     def read(self, offset: int, max_bytes: int, upper_bound: int | None = None) -> FileRegion:
-        return self._segments.read(offset, max_bytes, upper_bound)
+        """(The hot path: it does _touches_disk's work inline.)"""
+        if self.failure is not None:
+            raise self._offline()
+        try:
+            return self._segments.read(offset, max_bytes, upper_bound)
+        except OSError as error:
+            raise self._storage_error(error, "reading") from error
 
     @_touches_disk("finding an offset by timestamp")
     def offset_for_timestamp(self, timestamp: int) -> int | None:

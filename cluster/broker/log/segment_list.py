@@ -129,22 +129,26 @@ class SegmentList:
         timestamp. Only when that fails are the batches taken one by one.
         """
         active = self._segments[-1]
-        mark = len(self._segments), active.mark(), self.recovery_point
+        rolling = not (
+            active.size + len(data) <= self.config.segment_bytes
+            and placed[-1][1] - active.base_offset <= INT32_MAX
+            and (not active.size or self._waited_for_roll(active, max_timestamp) <= self.config.segment_ms)
+        )
+        mark = self._mark() if rolling else None
         try:
-            if (
-                active.size + len(data) <= self.config.segment_bytes
-                and placed[-1][1] - active.base_offset <= INT32_MAX
-                and (not active.size or self._waited_for_roll(active, max_timestamp) <= self.config.segment_ms)
-            ):
-                active.append(data, 0, placed)
-            else:
+            if rolling:
                 self._write_rolling(data, placed)
+            else:
+                active.append(data, 0, placed)
         except OSError as error:
             if is_disk_full(error):
-                self._undo(mark)
+                self._undo(mark or self._mark())  # a lone write that failed has changed nothing in memory yet
             raise
         if self._flushes_by_policy:
             self.maybe_flush()
+
+    def _mark(self) -> AppendMark:
+        return len(self._segments), self._segments[-1].mark(), self.recovery_point
 
     def _undo(self, mark: AppendMark) -> None:
         """Returns to the log as it was before a failed append: segments it created deleted, the
