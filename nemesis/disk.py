@@ -21,6 +21,7 @@ is not chosen by another.
 from __future__ import annotations
 
 from operator import methodcaller
+from pathlib import Path
 from typing import Any
 
 from cluster.deploy.node import NodeError
@@ -140,8 +141,11 @@ class FileCorruption(ProcessFault):
         self.disk_options = disk_options
 
     def _start(self, value: Any) -> dict[str, Any]:
+        """Nothing is stopped unless every target has a file of its kind; the file is chosen once it is stopped."""
         nodes = self.targets(value)
         kinds = {node.name: self._kind_for(node) for node in nodes}
+        for node in nodes:
+            self._files(node, kinds[node.name])
         done = super()._start([node.name for node in nodes])
         corrupted = [self._corrupt(node, kinds[node.name]) for node in nodes]
         return {**done, "action": "corrupt", "corrupted": corrupted}
@@ -152,12 +156,15 @@ class FileCorruption(ProcessFault):
             raise NemesisError(f"{node.name} is a {node.role}: it keeps no {kind} files, a {ROLE_OF_KIND[kind]}'s")
         return kind
 
-    def _corrupt(self, node: Node, kind: str) -> dict[str, Any]:
+    def _files(self, node: Node, kind: str) -> list[Path]:
         files = files_of_kind(node.data_directory, kind)
         if not files:
             hint = f" ({HINTS[kind]})" if kind in HINTS else ""
             raise NemesisError(f"{node.name} has no {kind} file to corrupt in {node.data_directory}{hint}")
-        path = self.rng.choice(files)
+        return files
+
+    def _corrupt(self, node: Node, kind: str) -> dict[str, Any]:
+        path = self.rng.choice(self._files(node, kind))
         options = self.disk_options
         amount = options.bitflips if options.corrupt_mode == "bitflip" else options.truncate_bytes
         how = corrupt(node.data_directory / path, options.corrupt_mode, amount, self.rng)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -92,21 +94,44 @@ def test_without_fuse_a_fault_disk_deployment_is_refused_before_anything_is_made
     assert not any(tmp_path.iterdir())
 
 
-MOUNT_AND_DIE = """
+MOUNT_AND_WAIT = """
 import sys
 from pathlib import Path
 from cluster.faultfs import FaultMount
 node = Path(sys.argv[1])
 FaultMount(node / "data", node / "faultfs", owner="crashed-run").mount()
+print("mounted", flush=True)
+sys.stdin.read()
 """
 
 
-def test_cluster_down_removes_mounts_whose_harness_is_gone(fuse, tmp_path):
-    node = tmp_path / "b1"
+@contextmanager
+def harness_that_dies(node: Path) -> Iterator[str]:
+    """A fault filesystem mounted by another harness, which is SIGKILLed as the block's body begins, as a crashed
+    run leaves it (only then, since every deployment of parallel tests removes such mounts); yields its mount point."""
     (node / "data").mkdir(parents=True)
-    subprocess.run([sys.executable, "-c", MOUNT_AND_DIE, str(node)], check=True, timeout=60)
-    assert fault_mounts(tmp_path) == [str((node / "data").resolve())]
-    down = CliRunner().invoke(cleanup_command, ["--work-dir", str(tmp_path / "none")])
+    harness = subprocess.Popen([sys.executable, "-c", MOUNT_AND_WAIT, str(node)], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        assert harness.stdout is not None and harness.stdout.readline() == "mounted\n"
+        mountpoint = str((node / "data").resolve())
+        assert fault_mounts(node) == [mountpoint]
+    finally:
+        harness.kill()
+        harness.wait(10)
+    yield mountpoint
+
+
+def test_cluster_down_removes_mounts_whose_harness_is_gone(fuse, tmp_path):
+    with harness_that_dies(tmp_path / "b1") as stale:
+        down = CliRunner().invoke(cleanup_command, ["--work-dir", str(tmp_path / "none")])
     assert down.exit_code == 0, down.output
-    assert str((node / "data").resolve()) in down.output
+    assert f"removed fault filesystem at {stale}" in down.output
     assert fault_mounts(tmp_path) == []
+
+
+def test_the_next_deployment_removes_mounts_whose_harness_is_gone(fuse, tmp_path):
+    with harness_that_dies(tmp_path / "crashed" / "b1") as stale:
+        deploy(ClusterSpec(keepers=1, brokers=0), "local", tmp_path / "next").down()
+    assert stale not in fault_mounts(tmp_path)
+    assert (tmp_path / "crashed" / "b1" / "data").is_dir()

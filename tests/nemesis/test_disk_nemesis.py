@@ -106,12 +106,13 @@ def test_corrupt_file_truncates_a_keepers_log_by_default(tmp_path):
     assert (k2.data_directory / "raft.log").stat().st_size == 70
 
 
-def test_corrupt_file_without_a_file_of_its_kind_says_what_would_make_one(tmp_path):
+def test_corrupt_file_without_a_file_of_its_kind_stops_nothing_and_says_what_would_make_one(tmp_path):
     cluster = FakeDeployment(tmp_path)
     _segments(cluster.node("b3"), {0: 10})
     faults = _build(cluster, ["corrupt-file"])
     with pytest.raises(NemesisError, match=r"b3 has no closed-segment file to corrupt in .*log.segment.bytes"):
         faults.invoke("start-corrupt-file", ["b3"])
+    assert cluster.calls == [] and faults.active() == []
 
 
 def test_corrupt_file_of_another_roles_kind_is_refused_before_anything_is_stopped(tmp_path):
