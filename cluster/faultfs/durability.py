@@ -189,9 +189,10 @@ class Durability:
 
     def plan_loss(self, torn: bool, seed: int) -> LossPlan:
         tree = self.durable_tree()
-        survivors = {entry.ident for _, entry in tree if entry.kind == FILE}
-        tears = self._tears(survivors, random.Random(seed)) if torn else []
         live = self.live_tree()
+        survivors = {entry.ident for _, entry in tree if entry.kind == FILE}
+        readable = survivors & {entry.ident for _, entry in live}  # where the last write can be read
+        tears = self._tears(readable, random.Random(seed)) if torn else []
         report = LossReport(
             files=self._file_losses(live, {tear.ident: tear for tear in tears}, survivors),
             entries=entry_changes(live, tree))
@@ -217,9 +218,9 @@ class Durability:
             del self._files[ident]
         return dropped
 
-    def _tears(self, survivors: set[int], rng: random.Random) -> list[Tear]:
+    def _tears(self, idents: set[int], rng: random.Random) -> list[Tear]:
         tears = []
-        for ident in sorted(survivors):
+        for ident in sorted(idents):
             state = self._files[ident]
             if state.last_write is not None:
                 offset, length = state.last_write
