@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from cluster.faultfs import DiskControl
 
 Completion = dict[str, Any]
 """{"type": "ok"|"fail"|"info", "value"?, "error"?}: what a client says happened to one op."""
@@ -39,7 +42,8 @@ class Client(Protocol):
 
 
 class Node(Protocol):
-    """One node of a deployment, as faults act on it: a process that can be crashed, hung and cut off."""
+    """One node of a deployment, as faults act on it: a process that can be crashed, hung, cut off, and whose
+    disk can fail (through `disk`, when the deployment put its data directory on a fault filesystem)."""
 
     @property
     def name(self) -> str: ...
@@ -58,6 +62,14 @@ class Node(Protocol):
 
     cannot_partition: str | None
     """Why this node cannot be cut off from its peers, or None when it can."""
+
+    disk: DiskControl | None
+    """The fault filesystem under its data directory, or None when the deployment mounted none."""
+
+    @property
+    def data_directory(self) -> Path:
+        """Where the node keeps its data, as this host sees it (through the fault filesystem when there is one)."""
+        ...
 
     def start(self) -> None: ...
 

@@ -102,9 +102,13 @@ class TestSpec:
     nemesis_interval: float = 10.0
     nemesis_targets: tuple[str, ...] = ()
     """What the faults are aimed at, drawn from at random; empty: every target the workload offers."""
+    nemesis_options: dict[str, str] = field(default_factory=dict)
+    """The faults' own options, KEY=VALUE as given (the disk faults', e.g. fsync-delay-ms=100)."""
     brokers: int = 3
     keepers: int = 3
     broker_overrides: dict[str, str] = field(default_factory=dict)
+    keeper_overrides: dict[str, str] = field(default_factory=dict)
+    """zoo.cfg settings for every keeper node (e.g. forceSync=no), whatever it runs."""
     target: str = "keeper"
     """What the keeper nodes run: our keeper, or Apache ZooKeeper 3.8 (Debian's) on the same zoo.cfg."""
     backend: str = "auto"
@@ -149,7 +153,8 @@ class TestSpec:
         data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "options"}
         data["nemesis"] = list(self.nemesis)
         data["nemesis_targets"] = list(self.nemesis_targets)
-        data["broker_overrides"] = dict(self.broker_overrides)
+        for name in _STRING_MAPS:
+            data[name] = dict(getattr(self, name))
         return {**data, **self.options.to_dict()}
 
     @classmethod
@@ -163,6 +168,11 @@ class TestSpec:
         for name in ("nemesis", "nemesis_targets"):
             if name in run:
                 run[name] = tuple(run[name])
-        if "broker_overrides" in run:
-            run["broker_overrides"] = {str(k): str(v) for k, v in run["broker_overrides"].items()}
+        for name in _STRING_MAPS:
+            if name in run:
+                run[name] = {str(k): str(v) for k, v in run[name].items()}
         return cls(**run, options=options)
+
+
+_STRING_MAPS = ("nemesis_options", "broker_overrides", "keeper_overrides")
+"""The spec's KEY=VALUE fields: strings as given, checked by whoever reads them."""

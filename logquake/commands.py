@@ -19,6 +19,7 @@ from harness.spec import Option, SpecError
 from logquake import store
 from logquake.registry import WORKLOADS, Registry
 from logquake.runner import check_run, exit_code, run, summary
+import nemesis
 from nemesis import FAULTS
 
 
@@ -63,10 +64,16 @@ def _run_options(workloads: Registry) -> list[click.Option]:
         click.Option(["--nemesis-targets"], default="", callback=_names,
                      help="Comma-separated targets the faults are aimed at, e.g. partition-leader or one,majority "
                           "(default: every target the workload offers)."),
+        click.Option(["--nemesis-option", "nemesis_options"], multiple=True, callback=_override,
+                     metavar="KEY=VALUE", help="A fault's option, e.g. fsync-delay-ms=100 for slow-disk "
+                                               "(repeatable; docs/chaos.md lists them)."),
         click.Option(["--brokers"], type=int, default=3, show_default=True),
         click.Option(["--keepers"], type=int, default=3, show_default=True),
         click.Option(["--broker-override", "broker_overrides"], multiple=True, callback=_override,
                      metavar="KEY=VALUE", help="A broker property for every broker (repeatable)."),
+        click.Option(["--keeper-override", "keeper_overrides"], multiple=True, callback=_override,
+                     metavar="KEY=VALUE", help="A zoo.cfg setting for every keeper node, e.g. forceSync=no "
+                                               "(repeatable)."),
         click.Option(["--time-limit"], type=float, default=60.0, show_default=True, help="Seconds of workload."),
         click.Option(["--rate"], type=float, default=200.0, show_default=True,
                      help="Client ops per second, in total."),
@@ -98,6 +105,9 @@ def make_run_command(workloads: Registry) -> click.Command:
             spec = workloads.spec(name=name, **values)
         except SpecError as error:
             raise click.UsageError(str(error)) from None
+        missing = nemesis.unavailable(spec.nemesis)
+        if missing:
+            raise click.UsageError(missing)
         outcome = run(spec, store_root, workloads=workloads)
         click.echo(summary(outcome.results, outcome.run_dir))
         sys.exit(outcome.exit_code)

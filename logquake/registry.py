@@ -1,9 +1,9 @@
 """The registry: the workloads a run may name, and what comes from them.
 
 The command line offers its workloads and their declared options, specs are made and checked
-through it (the workload and its options, the faults and the targets they are aimed at), and the
-runner and `logquake check` find a run's workload, and so its checker, in it. A new workload is a
-folder of workloads/ and one line of WORKLOADS below.
+through it (the workload and its options, the faults, their options and the targets they are
+aimed at), and the runner and `logquake check` find a run's workload, and so its checker, in it.
+A new workload is a folder of workloads/ and one line of WORKLOADS below.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from typing import Any
 
 from harness.spec import Option, SpecError, TestSpec
 from harness.workload import Workload
+import nemesis
 from nemesis import FAULTS
+from nemesis.targets import ROLE_GROUPS
 from workloads.log.workload import LogWorkload
 from workloads.queue.workload import QueueWorkload
 from workloads.register.workload import RegisterWorkload
@@ -81,6 +83,11 @@ def _check_faults(spec: TestSpec, workload: Workload) -> None:
     unknown = [fault for fault in spec.nemesis if fault not in FAULTS]
     if unknown:
         raise SpecError(f"nemesis: unknown fault(s) {', '.join(unknown)}; known: {', '.join(FAULTS)}")
+    nemesis.check_run(spec.nemesis, spec.nemesis_options, {**spec.broker_overrides, **spec.keeper_overrides})
+    counts = {"broker": spec.brokers, "keeper": spec.keepers}
+    for target in spec.nemesis_targets:
+        if target in ROLE_GROUPS and counts[ROLE_GROUPS[target]] == 0:
+            raise SpecError(f"nemesis_targets: {target} is every {ROLE_GROUPS[target]} node, and this run has none")
     offered = workload.fault_targets(spec)
     unoffered = [target for target in spec.nemesis_targets if target not in offered]
     if unoffered:

@@ -43,13 +43,16 @@ NemesisFactory = Callable[[TestSpec, Workload, Deployment, random.Random], Nemes
 
 
 def deploy(spec: TestSpec, work_dir: Path) -> Deployment:
+    """The run's cluster; every node's data directory on a fault filesystem when a fault needs one."""
     cluster = ClusterSpec(keepers=spec.keepers, brokers=spec.brokers, broker_overrides=spec.broker_overrides,
-                          keeper_kind=spec.target)
+                          keeper_overrides=spec.keeper_overrides, keeper_kind=spec.target,
+                          fault_disks=nemesis.needs_fault_disks(spec.nemesis))
     return deploy_cluster(cluster, spec.backend, work_dir)
 
 
 def default_nemesis(spec: TestSpec, workload: Workload, deployment: Deployment, rng: random.Random) -> Nemesis:
-    options = {"rng": rng, "roles": workload.roles, **workload.nemesis_options(spec)}
+    options = {"rng": rng, "roles": workload.roles, **workload.nemesis_options(spec),
+               "nemesis_options": spec.nemesis_options}
     return nemesis.build(list(spec.nemesis), deployment, options)
 
 

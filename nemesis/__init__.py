@@ -2,20 +2,32 @@
 
 `build(names, deployment, options)` gives one nemesis handling every named fault: kill, pause and
 restart (process.py), partition (net.py: iptables cuts between the targets and the rest of the
-cluster) and isolate-leader (leader_isolation.py: acknowledged writes the next leader lacks, the
-fault that must find loss under acks=1). Options: "rng" (a random.Random, or "seed"),
-"roles" (which nodes shares draw from; brokers by default), "topic" and "partition" (for the
-partition-leader target and isolate-leader), "stop_timeout" (graceful stops), "heal_timeout" (how
-long heal() waits for nodes to serve again), "lookup_timeout", "isolation_time" and
-"election_timeout" (isolate-leader's pause of the followers, and its wait for the next leader).
+cluster), isolate-leader (leader_isolation.py: acknowledged writes the next leader lacks, the
+fault that must find loss under acks=1), and the disk faults (disk.py: slow-disk, disk-error,
+disk-full, lose-unsynced, torn-write through each node's fault filesystem, and corrupt-file).
+Options: "rng" (a random.Random, or "seed"), "roles" (which nodes shares draw from; brokers by
+default), "topic" and "partition" (for the partition-leader target and isolate-leader),
+"stop_timeout" (graceful stops), "heal_timeout" (how long heal() waits for nodes to serve again),
+"lookup_timeout", "isolation_time" and "election_timeout" (isolate-leader's pause of the followers,
+and its wait for the next leader), "nemesis_options" (the run's KEY=VALUE strings: the disk
+faults' options, disk_options.py).
+
+A run that names a fault of FUSE_FAULTS must be deployed with fault disks; `check_run` says before
+anything is deployed whether its options are sound and this machine can mount them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from cluster.faultfs import fuse_unavailable
 from harness.seams import Deployment, Nemesis
+from harness.spec import SpecError
 from nemesis.base import Composite, NemesisError
+from nemesis.disk import FAULTS as DISK_FAULTS
+from nemesis.disk import FUSE_FAULTS, disk_fault
+from nemesis.disk_options import DiskOptions
 from nemesis.leader_isolation import NAME as LEADER_ISOLATION
 from nemesis.leader_isolation import LeaderIsolation
 from nemesis.net import NAME as PARTITION
@@ -23,9 +35,37 @@ from nemesis.net import NetworkPartition
 from nemesis.process import FAULTS as PROCESS_FAULTS
 from nemesis.process import Claims, ProcessFault, kinds
 
-__all__ = ["FAULTS", "NemesisError", "build"]
+__all__ = ["DISK_FAULTS", "FAULTS", "FUSE_FAULTS", "NemesisError", "build", "check_run", "needs_fault_disks",
+           "unavailable"]
 
-FAULTS = (*PROCESS_FAULTS, PARTITION, LEADER_ISOLATION)
+FAULTS = (*PROCESS_FAULTS, PARTITION, LEADER_ISOLATION, *DISK_FAULTS)
+
+DATA_DIRECTORY_SETTINGS = ("log.dirs", "log.dir", "dataDir", "dataLogDir")
+"""Where a node keeps its data: the deployment chooses it, since disk faults act on exactly that directory."""
+
+
+def needs_fault_disks(names: Sequence[str]) -> bool:
+    return any(name in FUSE_FAULTS for name in names)
+
+
+def check_run(names: Sequence[str], options: Mapping[str, str], overrides: Mapping[str, str]) -> None:
+    """Refuses (SpecError) unknown or bad nemesis options, and node settings (`overrides`, the brokers' and the
+    keepers' alike) that move a data directory away from where disk faults act; a run is checked with this
+    before any cluster is deployed."""
+    DiskOptions.parse(options, tuple(names))
+    moved = [key for key in DATA_DIRECTORY_SETTINGS if key in overrides]
+    if moved and any(name in DISK_FAULTS for name in names):
+        raise SpecError(f"{', '.join(moved)}: disk faults act on the data directory the deployment gives each "
+                        f"node, so a run with them cannot move it")
+
+
+def unavailable(names: Sequence[str]) -> str | None:
+    """Why this machine cannot inject the named faults (no FUSE for the disk faults), or None when it can."""
+    fuse = [name for name in names if name in FUSE_FAULTS]
+    reason = fuse_unavailable() if fuse else None
+    if reason is None:
+        return None
+    return f"the disk fault(s) {', '.join(fuse)} need FUSE, which this machine cannot mount: {reason}"
 
 
 def build(names: list[str], deployment: Deployment, options: dict[str, Any]) -> Nemesis:
@@ -33,8 +73,15 @@ def build(names: list[str], deployment: Deployment, options: dict[str, Any]) -> 
     if unknown:
         raise ValueError(f"unknown fault(s) {', '.join(unknown)}: choose from {', '.join(FAULTS)}")
     claims = Claims()
+    disk_options = DiskOptions.parse(options.get("nemesis_options") or {}, tuple(names))
     process_kinds = kinds(float(options.get("stop_timeout", 30)))
     special = {LEADER_ISOLATION: LeaderIsolation, PARTITION: NetworkPartition}
-    return Composite([special[name](deployment, options, claims) if name in special
-                      else ProcessFault(process_kinds[name], deployment, options, claims)
-                      for name in dict.fromkeys(names)])
+    parts: list[Nemesis] = []
+    for name in dict.fromkeys(names):
+        if name in DISK_FAULTS:
+            parts.append(disk_fault(name, deployment, options, claims, disk_options))
+        elif name in special:
+            parts.append(special[name](deployment, options, claims))
+        else:
+            parts.append(ProcessFault(process_kinds[name], deployment, options, claims))
+    return Composite(parts)

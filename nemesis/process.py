@@ -19,7 +19,7 @@ from typing import Any
 from cluster.deploy.node import NodeError
 from harness.seams import Deployment, Nemesis, Node
 from nemesis.base import NemesisError
-from nemesis.targets import ROLE_HOLDERS, Locator, choose_share
+from nemesis.targets import ROLE_HOLDERS, Locator, choose_share, share_of
 
 
 @dataclass(frozen=True)
@@ -97,13 +97,14 @@ class ProcessFault(Nemesis):
         return [f"{self.kind.name} {','.join(node.name for node in self.held)}"] if self.held else []
 
     def targets(self, value: Any) -> list[Node]:
-        """value: a share ("one", "minority", "majority", "all"), a role holder, or a list of node names."""
+        """value: a share ("one", "minority", "majority", "all"), a role group ("all-brokers", "all-keepers"), a
+        role holder, or a list of node names."""
         if isinstance(value, list):
             return [self._free(self.deployment.node(name)) for name in value]
         if value in ROLE_HOLDERS:
             return [self._free(self.locator.find(value))]
-        pool = [node for node in self.deployment.nodes if node.role in self.roles]
-        return choose_share(value, pool, self.claims.free(pool), self.rng)
+        share, pool = share_of(value, self.deployment.nodes, self.roles)
+        return choose_share(share, pool, self.claims.free(pool), self.rng)
 
     def _free(self, node: Node) -> Node:
         holder = self.claims.holder.get(node.name)

@@ -1,6 +1,8 @@
 """Which nodes a fault hits: a seeded random share of a pool, or the node holding a role right now.
 
-Shares follow Jepsen: one node, a minority (fewer than half), a majority (more than half), all.
+Shares follow Jepsen: one node, a minority (fewer than half), a majority (more than half), all,
+each of the pool the run draws from (its workload's roles); all-brokers and all-keepers are every
+node of one role, whatever the pool: a correlated power loss of a whole tier.
 Role holders are asked of the live cluster: a partition's leader from Kafka Metadata, the
 controller from keeper's /controller znode, the keeper leader from `srvr`.
 """
@@ -25,14 +27,27 @@ from nemesis.base import NemesisError
 _log = logging.getLogger(__name__)
 
 SHARES = ("one", "minority", "majority", "all")
+ROLE_GROUPS = {"all-brokers": "broker", "all-keepers": "keeper"}
 ROLE_HOLDERS = ("partition-leader", "controller", "keeper-leader")
 
 
 def share_size(share: str, pool_size: int) -> int:
     sizes = {"one": 1, "minority": (pool_size - 1) // 2, "majority": pool_size // 2 + 1, "all": pool_size}
     if share not in sizes:
-        raise NemesisError(f"unknown target {share!r}: choose one of {', '.join(SHARES + ROLE_HOLDERS)} or node names")
+        raise NemesisError(f"unknown target {share!r}: choose one of "
+                           f"{', '.join(SHARES + tuple(ROLE_GROUPS) + ROLE_HOLDERS)} or node names")
     return min(sizes[share], pool_size)
+
+
+def share_of(target: str, nodes: Sequence[Node], roles: Sequence[str]) -> tuple[str, list[Node]]:
+    """The share a target names and the pool it is drawn from: all-brokers is all of the brokers."""
+    if target in ROLE_GROUPS:
+        role = ROLE_GROUPS[target]
+        pool = [node for node in nodes if node.role == role]
+        if not pool:
+            raise NemesisError(f"{target}: this deployment has no {role} nodes")
+        return "all", pool
+    return target, [node for node in nodes if node.role in roles]
 
 
 def choose_share(share: str, pool: Sequence[Node], free: Sequence[Node], rng: random.Random) -> list[Node]:

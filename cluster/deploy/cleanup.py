@@ -4,7 +4,9 @@ Containers and networks are found by the run label every docker run puts on them
 processes by the pid files their nodes keep in their directories, checked against the process's
 command line (it names the node's own config file) so that a recycled pid is never killed. A work
 directory holding a `cluster up` record (record.py) is a cluster people started by hand: its run's
-containers and its node directories go too, since nothing else will ever read them.
+containers and its node directories go too, since nothing else will ever read them. Fault
+filesystems whose harness is gone are unmounted first (fault_disks.py), so that nothing is removed
+from under a mount.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from pathlib import Path
 import click
 import docker
 
+from cluster.deploy.backend import DeployError
 from cluster.deploy.image import docker_unavailable
 from cluster.deploy.docker_backend import remove_runs
+from cluster.deploy.fault_disks import remove_stale
 from cluster.deploy.local import PID_FILE
 from cluster.deploy.record import DEFAULT_WORK_DIR, RECORD_FILE, ClusterRecord, RecordError
 
@@ -100,15 +104,16 @@ def remove_recorded_cluster(work_dir: Path) -> list[str]:
 @click.option("--all-runs", is_flag=True,
               help="Every logquake run's containers and networks, including runs still going.")
 def cleanup_command(work_dirs: tuple[Path, ...], run_id: str | None, all_runs: bool) -> None:
-    """Stop a cluster `cluster up` started and remove it; remove what crashed runs left."""
-    removed = []
+    """Stop a cluster `cluster up` started and remove it; remove what crashed runs left (their containers,
+    networks, node processes, and fault filesystems whose harness is gone)."""
     try:
+        removed = remove_stale()
         for work_dir in [d for d in work_dirs or (DEFAULT_WORK_DIR,) if d.is_dir()]:
             recorded = ClusterRecord.exists(work_dir)
             removed += remove_recorded_cluster(work_dir) if recorded else remove_leftovers([work_dir], docker_runs=False)
         if run_id or all_runs:
             removed += remove_leftovers(run_id=None if all_runs else run_id)
-    except RecordError as error:
+    except (RecordError, DeployError) as error:
         raise click.ClickException(str(error)) from None
     click.echo("\n".join(f"removed {what}" for what in removed) or "nothing left over")
 

@@ -3,7 +3,9 @@
 `deploy()` plans the nodes (names, ids, addresses), writes their config files into per-node
 directories under the work directory and hands them to a backend; `Deployment.up()` starts the
 keepers, waits until they serve, then the brokers; `down()` stops and removes everything, even after
-errors, collecting every node's log first.
+errors, collecting every node's log first. With `fault_disks` every node's data directory is on a
+fault filesystem of its own (fault_disks.py), mounted before anything is written into it and
+unmounted once the nodes are stopped and gone.
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ from types import TracebackType
 from cluster.deploy import configs
 from cluster.deploy.backend import Backend, DeployError
 from cluster.deploy.docker_backend import DockerBackend
+from cluster.deploy.fault_disks import FaultDisks, remove_stale, require_fuse
 from cluster.deploy.image import docker_unavailable
 from cluster.deploy.local import LocalBackend
-from cluster.deploy.node import KEEPER_KINDS, KeeperKind, Node, NodePlan
+from cluster.deploy.node import DATA_DIR, KEEPER_KINDS, KeeperKind, Node, NodePlan
+from cluster.durable_file import write_atomically
 
 _log = logging.getLogger(__name__)
 
@@ -37,6 +41,8 @@ class ClusterSpec:
     keeper_overrides: dict[str, str] = field(default_factory=dict)
     keeper_kind: KeeperKind = "keeper"
     """What the keeper nodes run: our keeper, or Apache ZooKeeper on the same zoo.cfg."""
+    fault_disks: bool = False
+    """Every node's data directory on a fault filesystem (cluster.faultfs), for the disk nemeses."""
 
     def __post_init__(self) -> None:
         if self.brokers < 0 or self.keepers < 0:
@@ -52,33 +58,42 @@ def new_run_id() -> str:
 
 
 def deploy(spec: ClusterSpec, backend: str, work_dir: Path, run_id: str | None = None) -> Deployment:
-    """Plan the cluster and write its config files; nothing runs until `up()`."""
+    """Plan the cluster and write its config files (on fault filesystems, with fault_disks); nothing runs until
+    `up()`. Mounts left by harnesses that are gone are removed first, whatever the spec."""
+    if spec.fault_disks:
+        require_fuse()
+    remove_stale()
     run_id = run_id or new_run_id()
+    disks = FaultDisks(run_id) if spec.fault_disks else None
     chosen = _backend(resolve_backend(backend), run_id)
     try:
-        nodes = _create_nodes(spec, chosen, work_dir)
+        nodes = _create_nodes(spec, chosen, work_dir, disks)
     except BaseException:
-        chosen.release()
+        _undo(Deployment(chosen, [], run_id, work_dir, disks))
         raise
-    return Deployment(chosen, nodes, run_id, work_dir)
+    return Deployment(chosen, nodes, run_id, work_dir, disks)
 
 
-def _create_nodes(spec: ClusterSpec, backend: Backend, work_dir: Path) -> list[Node]:
+def _create_nodes(spec: ClusterSpec, backend: Backend, work_dir: Path, disks: FaultDisks | None) -> list[Node]:
     hosts = backend.hosts(spec.keepers + spec.brokers)
     keepers = [NodePlan(f"k{i}", "keeper", i, hosts[i - 1], spec.keeper_kind) for i in range(1, spec.keepers + 1)]
     brokers = [NodePlan(f"b{i}", "broker", i, hosts[spec.keepers + i - 1]) for i in range(1, spec.brokers + 1)]
     nodes = []
     for plan in keepers + brokers:
         directory = work_dir / plan.name
-        (directory / "data").mkdir(parents=True, exist_ok=True)
-        data_dir = backend.data_dir(directory / "data")
+        (directory / DATA_DIR).mkdir(parents=True, exist_ok=True)
+        disk = disks.mount(plan.name, directory) if disks is not None else None
+        data_dir = backend.data_dir(directory / DATA_DIR)
         if plan.role == "keeper":
-            (directory / "data" / "myid").write_text(f"{plan.node_id}\n")
+            # durable, as an installed node's myid is: a simulated power loss must not take it
+            write_atomically(directory / DATA_DIR / "myid", f"{plan.node_id}\n".encode())
             text = configs.zoo_cfg(plan, keepers, data_dir, spec.keeper_overrides)
         else:
             text = configs.broker_properties(plan, keepers, spec.brokers, data_dir, spec.broker_overrides)
         (directory / plan.config_name).write_text(text)
-        nodes.append(backend.create(plan, directory))
+        node = backend.create(plan, directory)
+        node.disk = disk
+        nodes.append(node)
     return nodes
 
 
@@ -99,8 +114,10 @@ def _backend(name: str, run_id: str) -> Backend:
 
 
 class Deployment:
-    def __init__(self, backend: Backend, nodes: list[Node], run_id: str, work_dir: Path) -> None:
+    def __init__(self, backend: Backend, nodes: list[Node], run_id: str, work_dir: Path,
+                 disks: FaultDisks | None = None) -> None:
         self._backend = backend
+        self._disks = disks
         self.nodes = nodes
         self.run_id = run_id
         self.work_dir = work_dir
@@ -143,13 +160,18 @@ class Deployment:
         return self
 
     def down(self, logs_to: Path | None = None) -> None:
-        """Stop every node, collect its log, remove everything; every step is tried even when one fails."""
+        """Stop every node, collect its log, remove everything; every step is tried even when one fails.
+
+        Fault filesystems go last: no node process, and no container holding a view of a mount, is left then.
+        """
         errors: list[str] = []
         for node in reversed(self.nodes):
             _attempt(errors, f"stopping {node.name}", partial(node.stop, timeout=10))
             if logs_to is not None:
                 _attempt(errors, f"collecting {node.name}'s log", partial(node.collect_logs, logs_to))
         _attempt(errors, f"releasing the {self.backend} backend", self._backend.release)
+        for name, mount in self._disks or ():
+            _attempt(errors, f"unmounting the fault filesystem of {name}", mount.unmount)
         if errors:
             raise DeployError("tearing the cluster down failed:\n" + "\n".join(errors))
 
@@ -163,6 +185,14 @@ class Deployment:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  traceback: TracebackType | None) -> None:
         self.down()
+
+
+def _undo(deployment: Deployment) -> None:
+    """Removes what a failed deploy made; its own failures are logged, so that the deploy's error is the one raised."""
+    try:
+        deployment.down()
+    except DeployError as error:
+        _log.error("%s", error)
 
 
 def _attempt(errors: list[str], what: str, action: Callable[[], object]) -> None:

@@ -4,9 +4,11 @@ The network is an internal bridge (no NAT, no way out) with a subnet of its own,
 has a fixed address that survives restarts of its container. On Linux the host has a route to
 the bridge, so clients on the host reach brokers at their container addresses; brokers advertise
 exactly those. Containers run with an init (signals reach the node, zombies are reaped),
-NET_ADMIN for iptables partitions and SYS_ADMIN with /dev/fuse for the FUSE disk faults. A node's
-directory on the host (config and data) is bind-mounted at /node. Everything the run creates is
-labelled with its run id, which is how `down()` and cleanup find it again.
+NET_ADMIN for iptables partitions, and SYS_ADMIN with /dev/fuse for FUSE. A node's directory on
+the host (config and data) is bind-mounted at /node; bind mounts are recursive, so a fault
+filesystem the host mounted on its data/ before the container started (fault_disks.py) is what the
+node sees there, served by a daemon on the host. Everything the run creates is labelled with its
+run id, which is how `down()` and cleanup find it again.
 """
 
 from __future__ import annotations

@@ -9,10 +9,13 @@ import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Sequence
+from typing import TYPE_CHECKING, Literal, Sequence
 
 from cluster.deploy import netfilter
 from cluster.deploy.probes import accepts_connections, keeper_mode
+
+if TYPE_CHECKING:
+    from cluster.faultfs import DiskControl
 
 Role = Literal["keeper", "broker"]
 KeeperKind = Literal["keeper", "zookeeper"]
@@ -23,6 +26,8 @@ BROKER_PORT = 9092
 KEEPER_CLIENT_PORT = 2181
 KEEPER_PEER_PORT = 2888
 KEEPER_ELECTION_PORT = 3888
+DATA_DIR = "data"
+"""The node's data directory under its own directory: the broker's log.dirs, the keeper's dataDir."""
 
 
 class NodeError(RuntimeError):
@@ -64,6 +69,8 @@ class Node(ABC):
         self.plan = plan
         self.directory = directory
         """The node's own directory on the host: its config file and data/."""
+        self.disk: DiskControl | None = None
+        """The control of the fault filesystem under data/, when the deployment mounted one (fault_disks)."""
 
     @property
     def name(self) -> str:
@@ -88,6 +95,11 @@ class Node(ABC):
     @property
     def address(self) -> str:
         return f"{self.host}:{self.port}"
+
+    @property
+    def data_directory(self) -> Path:
+        """The node's data directory as the host sees it (a container sees it under /node)."""
+        return self.directory / DATA_DIR
 
     @property
     def config_path(self) -> Path:

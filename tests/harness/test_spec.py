@@ -36,6 +36,7 @@ RUN_VALUES = st.fixed_dictionaries({
     "nemesis": st.lists(st.sampled_from(["kill", "pause", "restart", "partition"]), unique=True).map(tuple),
     "broker_overrides": st.dictionaries(st.sampled_from(["log.segment.bytes", "replica.lag.time.max.ms"]),
                                         st.integers(1, 10**6).map(str)),
+    "keeper_overrides": st.dictionaries(st.sampled_from(["forceSync", "snapCount"]), st.sampled_from(["no", "7"])),
     "time_limit": st.floats(1, 600),
     "seed": st.integers(0, 2**32),
 })
@@ -81,6 +82,15 @@ def test_default_names_tell_runs_apart_by_faults_and_the_setting_that_decides_th
     ({"workload": "etcd"}, "workload must be one of queue, register, log"),
     ({"target": "etcd"}, "target must be one of keeper, zookeeper"),
     ({"colour": "red"}, "unknown spec field(s): colour"),
+    ({"nemesis": ("slow-disk",), "nemesis_options": {"fsync-delay-ms": "x"}},
+     "nemesis_options: fsync-delay-ms='x': must be a number"),
+    ({"nemesis_options": {"bitflips": "3"}}, "nemesis_options: bitflips is an option of the corrupt-file fault"),
+    ({"nemesis": ("lose-unsynced",), "keepers": 0, "nemesis_targets": ("all-keepers",)},
+     "nemesis_targets: all-keepers is every keeper node, and this run has none"),
+    ({"nemesis": ("corrupt-file",), "broker_overrides": {"log.dirs": "/elsewhere"}},
+     "log.dirs: disk faults act on the data directory the deployment gives each node"),
+    ({"nemesis": ("kill",), "nemesis_targets": ("all-brokers",)},
+     "nemesis_targets: all-brokers not offered by the queue workload"),
 ])
 def test_bad_specs_are_refused_naming_the_field(change: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=f"^{message}".replace("(", r"\(").replace(")", r"\)")):

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from cluster.deploy.local import LocalNode
 from cluster.deploy.node import NodePlan
 from nemesis.base import NemesisError
-from nemesis.targets import SHARES, choose_share, share_size
+from nemesis.targets import SHARES, choose_share, share_of, share_size
 
 
 def _pool(size: int) -> list[LocalNode]:
@@ -63,3 +63,16 @@ def test_a_seeded_choice_spreads_over_the_pool():
     rng = random.Random(7)
     hit = {choose_share("one", pool, pool, rng)[0].name for _ in range(200)}
     assert hit == {node.name for node in pool}
+
+
+def test_role_groups_are_every_node_of_their_role_whatever_the_pool():
+    keepers = [LocalNode(NodePlan(f"k{i}", "keeper", i, f"127.0.1.{i + 1}"), Path(f"/nonexistent/k{i}"))
+               for i in range(1, 4)]
+    nodes = keepers + _pool(2)
+    assert share_of("all-keepers", nodes, ("broker",)) == ("all", keepers)
+    assert share_of("all-brokers", nodes, ("keeper",)) == ("all", nodes[3:])
+    assert share_of("majority", nodes, ("broker",)) == ("majority", nodes[3:])
+    with pytest.raises(NemesisError, match="a all of 3 is 3 node"):
+        choose_share(*share_of("all-keepers", nodes, ("broker",)), keepers[1:], random.Random(0))
+    with pytest.raises(NemesisError, match="all-keepers: this deployment has no keeper nodes"):
+        share_of("all-keepers", _pool(3), ("broker",))

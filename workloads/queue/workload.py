@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from checkers.queue import check_queue
+from nemesis import needs_fault_disks
 from harness.generator import Generator
 from harness.history import Event
 from harness.seams import Client, Deployment
@@ -44,9 +45,14 @@ class KafkaWorkload(Workload):
                 f"{options.replication_factor}, min.insync.replicas {options.min_insync}")
 
     def fault_targets(self, spec: TestSpec) -> tuple[str, ...]:
-        """A minority of fewer than three brokers would be no node at all; the controller needs keepers."""
-        return ("one", "majority", "partition-leader") + (("minority",) if spec.brokers >= 3 else ()) + (
+        """A minority of fewer than three brokers would be no node at all; the controller needs keepers. With a
+        fault of the fault filesystem, a whole tier too: power lost by every broker (or every keeper) at once is
+        the case durability claims are about."""
+        targets = ("one", "majority", "partition-leader") + (("minority",) if spec.brokers >= 3 else ()) + (
             ("controller",) if spec.keepers else ())
+        if needs_fault_disks(spec.nemesis):
+            targets += ("all-brokers", "all-keepers") if spec.keepers else ("all-brokers",)
+        return targets
 
     def nemesis_options(self, spec: TestSpec) -> dict[str, Any]:
         """partition-leader and isolate-leader hunt the leader of the topic's partition 0."""

@@ -8,6 +8,7 @@ from typing import Any
 from tenacity import retry, stop_after_delay, wait_fixed
 
 from checkers.register import check_register
+from nemesis import needs_fault_disks
 from harness.generator import Generator
 from harness.history import Event
 from harness.seams import Client, Deployment
@@ -56,8 +57,10 @@ class RegisterWorkload(Workload):
         return main_phase(spec)
 
     def fault_targets(self, spec: TestSpec) -> tuple[str, ...]:
-        """Shares of the keepers and their leader; a minority of fewer than three would be no node at all."""
-        return ("one", "majority", "keeper-leader") + (("minority",) if spec.keepers >= 3 else ())
+        """Shares of the keepers and their leader; a minority of fewer than three would be no node at all. With a
+        fault of the fault filesystem, every keeper at once too: a whole ensemble's power loss."""
+        return ("one", "majority", "keeper-leader") + (("minority",) if spec.keepers >= 3 else ()) + (
+            ("all-keepers",) if needs_fault_disks(spec.nemesis) else ())
 
     def check(self, test: dict[str, Any], history: list[Event], out_dir: Path) -> Results:
         return check_register(test, history, out_dir)
