@@ -1,0 +1,25 @@
+"""Kafka acknowledges an acks=all write once every in-sync replica holds it in its page cache: a power loss
+of every broker at once loses it, which the configuration allows, unless each message is flushed first."""
+
+from __future__ import annotations
+
+from tests.disk_faults.runs import POWER_LOSS, QUEUE, disk_run, lost_bytes, power_losses
+
+
+def test_a_power_loss_of_every_broker_loses_acknowledged_unflushed_writes_as_allowed(tmp_path):
+    watched = disk_run(tmp_path / "store", [*QUEUE, *POWER_LOSS, "--nemesis-targets", "all-brokers", "--seed", "1"])
+    assert watched.code == 0, watched.output  # the loss is allowed: the claim holds
+    losses = power_losses(watched)
+    assert losses and all(loss["nodes"] == ["b1", "b2", "b3"] for loss in losses)
+    lost = watched.anomaly("lost-write")
+    assert lost["allowed"] > 0 and lost["forbidden"] == 0, lost
+    assert "never flushed" in str(lost["examples"]), lost["examples"]
+
+
+def test_with_every_message_flushed_a_power_loss_of_every_broker_loses_nothing(tmp_path):
+    watched = disk_run(tmp_path / "store", [*QUEUE, *POWER_LOSS, "--nemesis-targets", "all-brokers", "--seed", "1",
+                                            "--broker-override", "log.flush.interval.messages=1"])
+    assert watched.code == 0, watched.output
+    assert len(power_losses(watched)) >= 2
+    assert watched.anomaly("lost-write")["count"] == 0
+    assert watched.results["queue"]["summary"]["sends"]["ok"] > 100
