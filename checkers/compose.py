@@ -1,4 +1,5 @@
 """A run's checks composed as Jepsen's checker/compose does: the workload's checker, stats, perf plots, the timeline.
+What disk faults did to the nodes' files goes along (under "disk") when there were any.
 
 The run is invalid if any checker says so, unknown if none does and one cannot tell, valid
 otherwise. A checker that crashes is "unknown" with its error recorded; it never hides the
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from checkers.disk import disk_effects
 from checkers.perf import plot_perf
 from checkers.stats import check_stats
 from checkers.timeline import write_timeline
@@ -22,7 +24,7 @@ WorkloadChecker = Callable[[dict[str, Any], list[Event], Path], dict[str, Any]]
 
 def run_checks(test: dict[str, Any], history: list[Event], out_dir: Path, name: str,
                checker: WorkloadChecker) -> dict[str, Any]:
-    """{"valid", name: {...}, "stats": {...}, "files": [names written in out_dir], "errors"?}.
+    """{"valid", name: {...}, "stats": {...}, "files": [names written in out_dir], "disk"?, "errors"?}.
 
     `name` is the workload's: its checker's results are filed under it.
     """
@@ -39,6 +41,9 @@ def run_checks(test: dict[str, Any], history: list[Event], out_dir: Path, name: 
         files.append(out_dir / visualization)
     composed: dict[str, Any] = {"valid": compose_validity([r["valid"] for r in results.values()]), **results,
                                 "files": [path.name for path in files]}
+    disk = _guarded("disk", errors, lambda: disk_effects(history))
+    if any(disk.get(kind) for kind in ("corrupted", "power_losses")):
+        composed["disk"] = disk
     if errors:
         composed["errors"] = errors
     return composed

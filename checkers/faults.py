@@ -13,7 +13,9 @@ from typing import Any
 from harness.history import NEMESIS, Op
 
 COLOURS = {"kill": "#E9A4A0", "pause": "#A0B1E9", "restart": "#C9A0E9", "partition": "#E9DCA0",
-           "clock": "#A0E9E3", "disk": "#99F2E2"}
+           "clock": "#A0E9E3",
+           "slow-disk": "#9FD8A4", "disk-error": "#D9822B", "disk-full": "#8C6D46", "lose-unsynced": "#6A5ACD",
+           "torn-write": "#C2185B", "corrupt-file": "#2E7D7D"}
 OTHER_COLOUR = "#CCCCCC"
 
 
@@ -24,6 +26,8 @@ class FaultInterval:
     end: int | None
     target: Any
     detail: Any
+    opened_by: Op
+    """The start op: its completion says when the fault had surely taken effect, and on which nodes."""
 
     @property
     def colour(self) -> str:
@@ -56,4 +60,4 @@ def fault_intervals(ops: list[Op]) -> list[FaultInterval]:
 
 def _interval(fault: str, start: Op, end: int | None) -> FaultInterval:
     detail = start.completion.get("value") if start.completion else None
-    return FaultInterval(fault, start.start, end, start.invoke.get("value"), detail)
+    return FaultInterval(fault, start.start, end, start.invoke.get("value"), detail, start)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from checkers.claim import Claim, Judge
 from harness.history import NEMESIS, Event, HistoryError, Op, pair
 from pyporcupine import CheckResult, LinearizationInfo, Operation, check_operations_verbose
 from pyporcupine.formats.encoding import encode
@@ -136,3 +137,34 @@ def results(model_name: str, checks: list[KeyCheck], anomalies: dict[str, dict[s
                     **{word: sum(w == word for w in words.values()) for word in sorted(set(words.values()))}},
         "model": model_name, "visualization": visualization,
     }
+
+
+def with_durability(claim: dict[str, Any], config: Claim, role: str) -> dict[str, Any]:
+    """A checker's claim with the configuration's power-loss promise for `role` nodes, in runs that cut power."""
+    durability = config.durability_claim(role)
+    if not durability:
+        return claim
+    return {**claim, **durability, "guarantees": [*claim.get("guarantees", []), config.durability(role)]}
+
+
+def power_loss_verdict(checked: dict[str, Any], config: Claim, history: list[Event], role: str) -> dict[str, Any]:
+    """Results whose non-linearizable keys, in a run that cut power, say whether the configuration allowed that.
+
+    Linearizability was violated all the same, so the keys stay forbidden and the run invalid; but when
+    the configuration let a power loss take acknowledged writes (forceSync=no, or brokers that do not
+    flush before acknowledging), the results say the violation was expected ("expected"), and otherwise
+    which guarantee it broke.
+    """
+    broken = checked["anomalies"]["nonlinearizable"]["count"]
+    if not broken or not config.power_loss:
+        return checked
+    judgement = Judge(config, pair(history), role).acknowledged()
+    if not judgement.why:
+        return checked
+    if judgement.forbidden:
+        line = f"{broken} nonlinearizable: forbidden (broke: {judgement.why['broke']})"
+        return {**checked, "reasons": [*checked["reasons"], line]}
+    allowed = judgement.why["allowed"]
+    return {**checked, "reasons": [*checked["reasons"], f"{broken} nonlinearizable: expected by this configuration "
+                                                        f"({allowed})"],
+            "expected": [allowed], "power_loss": judgement.why["power_loss"]}

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from checkers.claim import Claim
 from checkers.linearizability import (
     WORDS,
     anomaly,
@@ -21,9 +22,11 @@ from checkers.linearizability import (
     client_ops,
     key_case,
     overall,
+    power_loss_verdict,
     record,
     results,
     visualize,
+    with_durability,
 )
 from harness.history import Event
 from pyporcupine import CheckResult
@@ -47,7 +50,10 @@ def check_log(test: dict[str, Any], history: list[Event], out_dir: Path) -> dict
     broken = [key_case(check) for check in checks if check.result is CheckResult.ILLEGAL]
     anomalies = {"nonlinearizable": anomaly(RULE, broken, True)}
     words = {check.key: WORDS[check.result] for check in checks}
-    return results(MODEL, checks, anomalies, words, {"guarantees": GUARANTEES}, visualization)
+    config = Claim.from_test(test)
+    claim = with_durability({"guarantees": GUARANTEES}, config, "broker")
+    return power_loss_verdict(results(MODEL, checks, anomalies, words, claim, visualization), config, history,
+                              "broker")
 
 
 def _records(history: list[Event]) -> list[JepsenOp]:

@@ -5,7 +5,9 @@ evidence about the log. From all of it the checker builds each partition's versi
 known offset ranked densely, so "skipped" means an offset that exists was jumped over. Sends whose
 outcome is unknown (info) are neither acknowledged nor failed: they enter the order only through
 the reads that saw them. Each anomaly case is marked forbidden or allowed by the test's claim
-(checkers.claim); the run is invalid only when a forbidden case exists.
+(checkers.claim); the run is invalid only when a forbidden case exists. In runs that cut power, a
+case of lost or undone records also says which guarantee it broke, or which power loss the
+configuration lets take them.
 
 All passes are linear in the history (plus sorting each partition's offsets).
 """
@@ -13,11 +15,11 @@ All passes are linear in the history (plus sorting each partition's offsets).
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from checkers.claim import Claim
+from checkers.claim import Claim, Judge, Judgement
 from harness.history import COMPLETIONS, Event, HistoryError, Op, pair
 
 EXAMPLES = 8
@@ -102,6 +104,8 @@ class Findings:
         self.count = dict.fromkeys(ANOMALIES, 0)
         self.forbidden = dict.fromkeys(ANOMALIES, 0)
         self.examples: dict[str, list[dict[str, Any]]] = {name: [] for name in ANOMALIES}
+        self.why: dict[str, Counter[tuple[bool, str]]] = {name: Counter() for name in ANOMALIES}
+        """Per anomaly, cases counted by judgement and the guarantee broken or the power loss allowing them."""
 
     def add(self, anomaly: str, forbidden: bool, case: dict[str, Any]) -> None:
         self.count[anomaly] += 1
@@ -109,21 +113,28 @@ class Findings:
         if len(self.examples[anomaly]) < EXAMPLES:
             self.examples[anomaly].append({**case, "forbidden": forbidden})
 
+    def judged(self, anomaly: str, judgement: Judgement, case: dict[str, Any]) -> None:
+        why = judgement.why.get("broke") or judgement.why.get("allowed")
+        if why:
+            self.why[anomaly][(judgement.forbidden, why)] += 1
+        self.add(anomaly, judgement.forbidden, {**case, **judgement.why})
+
 
 def check_queue(test: dict[str, Any], history: list[Event]) -> dict[str, Any]:
     """The queue workload's verdict: {"valid", "reasons", "claim", "anomalies", "final_reads", "summary"}."""
     claim = Claim.from_test(test)
     ops = pair(history)
+    judge = Judge(claim, ops)
     sends = [_send(op) for op in ops if op.f == "send"]
     polls = {op.index: _poll(op) for op in ops if op.f == "poll" and op.type == "ok"}
     order = _version_order(sends, polls.values())
     final_reads = _final_reads(ops, sends, order)
     findings = Findings()
-    _offset_conflicts(order, claim, findings)
+    _offset_conflicts(order, claim, judge, findings)
     _aborted_reads(sends, polls.values(), findings)
-    _unread_sends(sends, order, claim, final_reads["attempted"], findings)
-    _poll_orders(ops, polls, order, claim, findings)
-    _send_orders(sends, claim, findings)
+    _unread_sends(sends, order, judge, final_reads["attempted"], findings)
+    _poll_orders(ops, polls, order, judge, findings)
+    _send_orders(sends, judge, findings)
     return _results(claim, findings, final_reads, sends, polls.values(), order)
 
 
@@ -231,13 +242,16 @@ def _final_reads(ops: list[Op], sends: list[Send], order: VersionOrder) -> dict[
     return {"attempted": attempted, "complete": attempted and not unreached, "unreached": unreached}
 
 
-def _offset_conflicts(order: VersionOrder, claim: Claim, findings: Findings) -> None:
+def _offset_conflicts(order: VersionOrder, claim: Claim, judge: Judge, findings: Findings) -> None:
     for (partition, offset), values in sorted(order.at.items()):
         if len(values) < 2:
             continue
         read = [value for value, w in values.items() if w.read_by is not None]
-        forbidden = claim.reads_durable if len(read) > 1 else claim.acknowledged_durable
-        findings.add("inconsistent-offsets", forbidden, {
+        seen = [op.end for w in values.values() for op in (w.sent_by, w.read_by) if op and op.end is not None]
+        acknowledged = [w.sent_by.end for w in values.values() if w.sent_by and w.sent_by.end is not None]
+        judgement = (judge.read(max(seen)) if len(read) > 1 else
+                     judge.acknowledged(min(acknowledged, default=None), max(seen)))
+        findings.judged("inconsistent-offsets", judgement, {
             "partition": partition, "offset": offset, "values": list(values),
             "sources": [{"value": value, **_witness_refs(w)} for value, w in values.items()],
         })
@@ -268,18 +282,21 @@ def _aborted_reads(sends: list[Send], polls: Any, findings: Findings) -> None:
                                                "send": failed[value].op.ref(), "poll": poll.op.ref()})
 
 
-def _unread_sends(sends: list[Send], order: VersionOrder, claim: Claim, final_reads_attempted: bool,
+def _unread_sends(sends: list[Send], order: VersionOrder, judge: Judge, final_reads_attempted: bool,
                   findings: Findings) -> None:
+    """Without final reads an unseen send may be only late: it is counted, never judged."""
     for send in sends:
         if send.op.type != "ok" or send.value in order.read_by:
             continue
         case = {"partition": send.partition, "offset": send.offset, "value": send.value, "send": send.op.ref()}
         highest = order.highest_read.get(send.partition)
         if send.offset is not None and highest is not None and send.offset <= highest[0]:
-            findings.add("lost-write", claim.acknowledged_durable,
-                         {**case, "highest_read": {"offset": highest[0], "poll": highest[1].ref()}})
+            findings.judged("lost-write", judge.acknowledged(send.op.end),
+                            {**case, "highest_read": {"offset": highest[0], "poll": highest[1].ref()}})
+        elif final_reads_attempted:
+            findings.judged("unseen", judge.acknowledged(send.op.end), case)
         else:
-            findings.add("unseen", claim.acknowledged_durable and final_reads_attempted, case)
+            findings.add("unseen", False, case)
 
 
 @dataclass
@@ -288,13 +305,13 @@ class _Consumer:
     last: dict[int, tuple[int, Op]] = field(default_factory=dict)
 
 
-def _poll_orders(ops: list[Op], polls: dict[int, Poll], order: VersionOrder, claim: Claim,
+def _poll_orders(ops: list[Op], polls: dict[int, Poll], order: VersionOrder, judge: Judge,
                  findings: Findings) -> None:
     """Walks each consumer's polls. An assign or subscribe resets its positions; so does a poll that
     did not succeed, since it may have consumed records nobody saw."""
     consumers: dict[Any, _Consumer] = {}
     for op in ops:
-        consumer = consumers.setdefault(op.process, _Consumer(claim.mode))
+        consumer = consumers.setdefault(op.process, _Consumer(judge.claim.mode))
         if op.f in ("assign", "subscribe"):
             consumer.mode = op.f
             consumer.last.clear()
@@ -304,40 +321,41 @@ def _poll_orders(ops: list[Op], polls: dict[int, Poll], order: VersionOrder, cla
                 continue
             for partition, records in polls[op.index].reads.items():
                 if records:
-                    _check_poll(op, consumer, partition, [o for o, _ in records], order, claim, findings)
+                    _check_poll(op, consumer, partition, [o for o, _ in records], order, judge, findings)
                     consumer.last[partition] = (records[-1][0], op)
 
 
 def _check_poll(op: Op, consumer: _Consumer, partition: int, offsets: list[int], order: VersionOrder,
-                claim: Claim, findings: Findings) -> None:
+                judge: Judge, findings: Findings) -> None:
     rank = order.rank[partition]
     for before, after in zip(offsets, offsets[1:]):
         if rank[after] - rank[before] != 1:
-            _step(order, partition, before, after, findings, "int-", claim.reads_durable,
+            _step(order, partition, before, after, findings, "int-", judge.read(op.end),
                   {"process": op.process, "partition": partition, "poll": op.ref()})
     if partition in consumer.last:
         last_offset, last_op = consumer.last[partition]
         if rank[offsets[0]] - rank[last_offset] != 1:
             _step(order, partition, last_offset, offsets[0], findings, "",
-                  consumer.mode == "assign" and claim.reads_durable,
+                  judge.read(op.end) if consumer.mode == "assign" else Judgement(False),
                   {"process": op.process, "partition": partition, "mode": consumer.mode,
                    "previous_poll": last_op.ref(), "poll": op.ref()})
 
 
 def _step(order: VersionOrder, partition: int, before: int, after: int, findings: Findings, prefix: str,
-          forbidden: bool, case: dict[str, Any]) -> None:
+          judgement: Judgement, case: dict[str, Any]) -> None:
     """Records a step between two reads that is not to the next offset: a skip or a step back."""
     rank = order.rank[partition]
     if rank[after] > rank[before]:
         skipped = order.offsets[partition][rank[before] + 1:rank[after]]
-        findings.add(prefix + "poll-skip", forbidden, {**case, "from_offset": before, "to_offset": after,
-                                                       "skipped": len(skipped),
-                                                       "skipped_offsets": skipped[:SKIPPED_SHOWN]})
+        findings.judged(prefix + "poll-skip", judgement, {**case, "from_offset": before, "to_offset": after,
+                                                          "skipped": len(skipped),
+                                                          "skipped_offsets": skipped[:SKIPPED_SHOWN]})
     else:
-        findings.add(prefix + "nonmonotonic-poll", forbidden, {**case, "from_offset": before, "to_offset": after})
+        findings.judged(prefix + "nonmonotonic-poll", judgement,
+                        {**case, "from_offset": before, "to_offset": after})
 
 
-def _send_orders(sends: list[Send], claim: Claim, findings: Findings) -> None:
+def _send_orders(sends: list[Send], judge: Judge, findings: Findings) -> None:
     last: dict[tuple[Any, int], Send] = {}
     for send in sends:
         if send.offset is None:
@@ -345,7 +363,7 @@ def _send_orders(sends: list[Send], claim: Claim, findings: Findings) -> None:
         key = (send.op.process, send.partition)
         earlier = last.get(key)
         if earlier is not None and earlier.offset is not None and send.offset <= earlier.offset:
-            findings.add("nonmonotonic-send", claim.acknowledged_durable, {
+            findings.judged("nonmonotonic-send", judge.acknowledged(earlier.op.end, send.op.end), {
                 "process": send.op.process, "partition": send.partition,
                 "earlier": {"offset": earlier.offset, "value": earlier.value, "send": earlier.op.ref()},
                 "later": {"offset": send.offset, "value": send.value, "send": send.op.ref()},
@@ -367,18 +385,18 @@ def _results(claim: Claim, findings: Findings, final_reads: dict[str, Any], send
         "distinct_values_read": len(order.read_by),
         "partitions": sorted(order.offsets),
     }
-    valid, reasons = _verdict(claim, anomalies, final_reads, outcomes["ok"])
+    valid, reasons = _verdict(claim, anomalies, findings.why, final_reads, outcomes["ok"])
     return {"valid": valid, "reasons": reasons, "claim": claim.to_dict(), "anomalies": anomalies,
             "final_reads": final_reads, "summary": summary}
 
 
-def _verdict(claim: Claim, anomalies: dict[str, dict[str, Any]], final_reads: dict[str, Any],
-             acknowledged: int) -> tuple[bool | str, list[str]]:
+def _verdict(claim: Claim, anomalies: dict[str, dict[str, Any]], why: dict[str, Counter[tuple[bool, str]]],
+             final_reads: dict[str, Any], acknowledged: int) -> tuple[bool | str, list[str]]:
     unjudged_unseen = claim.acknowledged_durable and not final_reads["attempted"] and anomalies["unseen"]["count"]
-    reasons = [f"{a['forbidden']} {name}: forbidden by this configuration"
-               for name, a in anomalies.items() if a["forbidden"]]
-    reasons += [f"{a['allowed']} {name}: allowed by this configuration"
-                for name, a in anomalies.items() if a["allowed"] and not (name == "unseen" and unjudged_unseen)]
+    reasons = [line for name, a in anomalies.items() if a["forbidden"]
+               for line in _reasons(name, a["forbidden"], True, why[name])]
+    reasons += [line for name, a in anomalies.items() if a["allowed"] and not (name == "unseen" and unjudged_unseen)
+                for line in _reasons(name, a["allowed"], False, why[name])]
     if unjudged_unseen:
         reasons.append(f"{anomalies['unseen']['count']} unseen: no final reads, so they may be lost or only late")
     if any(a["forbidden"] for a in anomalies.values()):
@@ -388,3 +406,13 @@ def _verdict(claim: Claim, anomalies: dict[str, dict[str, Any]], final_reads: di
     if not acknowledged:
         return "unknown", reasons + ["no send was acknowledged: nothing to check"]
     return True, reasons
+
+
+def _reasons(name: str, count: int, forbidden: bool, why: Counter[tuple[bool, str]]) -> list[str]:
+    """One line per guarantee broken (or power loss allowing), then one for cases judged by the configuration alone."""
+    word = "forbidden" if forbidden else "allowed"
+    explained = [(n, text) for (judged, text), n in why.items() if judged == forbidden]
+    lines = [f"{n} {name}: {word} by this configuration ({'broke: ' if forbidden else ''}{text})"
+             for n, text in explained]
+    rest = count - sum(n for n, _ in explained)
+    return lines + ([f"{rest} {name}: {word} by this configuration"] if rest else [])

@@ -19,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from checkers.claim import Claim
 from checkers.linearizability import (
     CHECK_TIMEOUT,
     WORDS,
@@ -29,9 +30,11 @@ from checkers.linearizability import (
     client_ops,
     key_case,
     overall,
+    power_loss_verdict,
     record,
     results,
     visualize,
+    with_durability,
 )
 from harness.history import Event
 from pyporcupine import CheckResult, Operation, check_operations
@@ -62,8 +65,10 @@ def check_register(test: dict[str, Any], history: list[Event], out_dir: Path) ->
                  "stale-read": anomaly(RULES["stale-read"], [key_case(c) for c in illegal if c.key in stale], False)}
     words = {check.key: "stale reads (allowed without sync)" if check.key in stale else WORDS[check.result]
              for check in checks}
-    claim = {"sync_reads": sync_reads, "guarantees": _guarantees(sync_reads)}
-    return results(MODEL, checks, anomalies, words, claim, visualization)
+    config = Claim.from_test(test)
+    claim = with_durability({"sync_reads": sync_reads, "guarantees": _guarantees(sync_reads)}, config, "keeper")
+    return power_loss_verdict(results(MODEL, checks, anomalies, words, claim, visualization), config, history,
+                              "keeper")
 
 
 def _records(history: list[Event]) -> list[JepsenOp]:

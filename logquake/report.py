@@ -3,7 +3,8 @@
 It reads test.json and results.json (history.jsonl only to link it), embeds the PNG plots, and
 links the timeline, the raw files, node logs and any other visualization (e.g. a pyporcupine
 linearizability page) found in the directory. Reading the page from top to bottom answers: what
-was tested, did the claim hold, which anomalies (with examples), how did the run perform.
+was tested, did the claim hold and why, which anomalies (with examples), what disk faults did to
+the nodes' files, how did the run perform.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ tr.forbidden td { background: #f2dede; } tr.allowed td { background: #fcf8e3; }
 code, pre { background: #f6f6f6; } pre { padding: .5em; overflow-x: auto; }
 img { max-width: 100%; border: 1px solid #eee; margin: .5em 0; }
 .example { font-family: monospace; font-size: 12px; margin: 2px 0; }
+ul.reasons { margin-top: .3em; }
 """
 
 
@@ -68,10 +70,12 @@ def render_report(run_dir: Path, test: dict[str, Any], results: dict[str, Any]) 
         f"<style>{_STYLE}</style></head><body>",
         f"<h1>{name} <small>({html.escape(run_dir.name)})</small></h1>",
         _verdict(results, checker),
+        _reasons(checker),
         _claim(checker),
         _anomalies(checker),
         _final_reads(checker),
         _linearizability(checker),
+        _disk(results.get("disk")),
         _stats(results.get("stats")),
         _plots(run_dir, results),
         _files(run_dir),
@@ -96,6 +100,8 @@ def _verdict(results: dict[str, Any], checker: dict[str, Any]) -> str:
         line = "VALID: the configuration's claim held"
         if allowed:
             line += f" (allowed by the configuration: {', '.join(allowed)})"
+    elif word == "invalid" and forbidden and checker.get("expected"):
+        line = f"INVALID: {', '.join(forbidden)}, expected by this configuration ({'; '.join(checker['expected'])})"
     elif word == "invalid":
         line = "INVALID: " + (f"anomalies the configuration forbids: {', '.join(forbidden)}" if forbidden else
                               "a checker found the run invalid (see below)")
@@ -114,6 +120,14 @@ def _undecided(results: dict[str, Any]) -> list[str]:
             why = result.get("error") or result.get("reason") or "; ".join(result.get("reasons", []))
             reasons.append(f"{name}: {why}")
     return reasons
+
+
+def _reasons(checker: dict[str, Any]) -> str:
+    """The workload checker's reasons: which guarantee each kind of case broke, or what allowed it."""
+    reasons = checker.get("reasons")
+    if not reasons:
+        return ""
+    return "<ul class='reasons'>" + "".join(f"<li>{html.escape(str(r))}</li>" for r in reasons) + "</ul>"
 
 
 def _claim(checker: dict[str, Any]) -> str:
@@ -192,6 +206,51 @@ def _linearizability(checker: dict[str, Any]) -> str:
     link = (f"<p>Each key's operations on a time axis, the longest linearization found and where it breaks: "
             f"<a href='{html.escape(page)}'>{html.escape(page)}</a></p>") if page else ""
     return f"<h2>Linearizability</h2><p>{html.escape(text)}</p>{table}{link}"
+
+
+def _disk(disk: Any) -> str:
+    """Files the corrupt-file fault damaged, and per power loss what each node's filesystem threw away."""
+    if not isinstance(disk, dict):
+        return ""
+    parts = ["<h2>Disk faults</h2>"]
+    if disk.get("corrupted"):
+        rows = "".join(f"<tr><td>{html.escape(str(c.get('node')))}</td><td><code>{html.escape(str(c.get('path')))}"
+                       f"</code></td><td>{html.escape(str(c.get('kind', '')))}</td><td>{html.escape(str(c.get('how')))}"
+                       f"</td><td>{html.escape(_damage(c))}</td><td class='n'>#{c.get('op')}</td>"
+                       f"<td class='n'>{c.get('time_s')}</td></tr>" for c in disk["corrupted"])
+        parts.append("<h3>Corrupted files</h3><table><tr><th>node</th><th>path</th><th>kind</th><th>how</th>"
+                     f"<th>where</th><th>op</th><th>at s</th></tr>{rows}</table>")
+    for loss in disk.get("power_losses", []):
+        parts.append(f"<h3>{html.escape(str(loss.get('fault')))}: op #{loss.get('op')} at {loss.get('time_s')} s"
+                     "</h3><table><tr><th>node</th><th>files that lost data</th><th>lost bytes</th><th>torn bytes</th>"
+                     "<th>undone directory entries</th></tr>" +
+                     "".join(_node_loss(node, lost) for node, lost in loss.get("nodes", {}).items()) + "</table>")
+    return "\n".join(parts) if len(parts) > 1 else ""
+
+
+def _damage(corrupted: dict[str, Any]) -> str:
+    if "offsets" in corrupted:
+        return f"bits flipped at offsets {', '.join(map(str, corrupted['offsets']))}"
+    if "bytes" in corrupted:
+        return f"{corrupted['bytes']} bytes cut off the end"
+    return ""
+
+
+def _node_loss(node: str, lost: dict[str, Any]) -> str:
+    """A row: counts, with the files and the undone directory entries listed under each count."""
+    files = [f"<code>{html.escape(str(f.get('path')))}</code>: kept {f.get('kept_bytes', 0)}, lost "
+             f"{f.get('lost_bytes', 0)}, torn {f.get('torn_bytes', 0)} bytes" for f in lost["files"]]
+    entries = [f"{html.escape(str(e.get('what')))} <code>{html.escape(str(e.get('path')))}</code>"
+               for e in lost["entries"]]
+    cells = [f"{lost['files_changed']}{_listed(files)}", lost["lost_bytes"], lost["torn_bytes"],
+             f"{len(entries)}{_listed(entries)}"]
+    return f"<tr><td>{html.escape(node)}</td>" + "".join(f"<td class='n'>{cell}</td>" for cell in cells) + "</tr>"
+
+
+def _listed(items: list[str]) -> str:
+    if not items:
+        return ""
+    return "<details><summary>which</summary><ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul></details>"
 
 
 def _stats(stats: Any) -> str:

@@ -3,12 +3,12 @@ page cache does, loses them on a simulated power loss, and slows, fails or fills
 See docs/faultfs.md."""
 
 from cluster.faultfs.control import DiskControl
-from cluster.faultfs.durability import LossReport
+from cluster.faultfs.durability import ENTRY_MODELS, JOURNALED, STRICT, LossReport
 from cluster.faultfs.errors import FaultFSError
 from cluster.faultfs.facility import fuse_unavailable
 from cluster.faultfs.faults import DiskFaults
 from cluster.faultfs.mount import FaultMount, remove_stale_mounts
 from cluster.faultfs.mountinfo import FS_TYPE
 
-__all__ = ["FS_TYPE", "DiskControl", "DiskFaults", "FaultFSError", "FaultMount", "LossReport",
+__all__ = ["ENTRY_MODELS", "FS_TYPE", "JOURNALED", "STRICT", "DiskControl", "DiskFaults", "FaultFSError", "FaultMount", "LossReport",
            "fuse_unavailable", "remove_stale_mounts"]

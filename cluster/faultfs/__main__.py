@@ -1,4 +1,4 @@
-"""`python -m cluster.faultfs serve --mountpoint M --state S --owner RUN --harness-pid PID`."""
+"""`python -m cluster.faultfs serve --mountpoint M --state S --owner RUN --harness-pid PID [--entries MODEL]`."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from cluster.faultfs.daemon import run
+from cluster.faultfs.durability import ENTRY_MODELS, STRICT
 
 
 def main() -> None:
@@ -16,8 +17,11 @@ def main() -> None:
     serve.add_argument("--state", type=Path, required=True)
     serve.add_argument("--owner", required=True)
     serve.add_argument("--harness-pid", type=int, required=True)
+    serve.add_argument("--entries", choices=ENTRY_MODELS, default=STRICT,
+                       help="when directory entries become durable: at an fsync of their directory, or at any fsync")
     arguments = parser.parse_args()
-    run(arguments.mountpoint.resolve(), arguments.state.resolve(), arguments.owner, arguments.harness_pid)
+    run(arguments.mountpoint.resolve(), arguments.state.resolve(), arguments.owner, arguments.harness_pid,
+        arguments.entries)
 
 
 if __name__ == "__main__":

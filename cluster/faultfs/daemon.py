@@ -17,18 +17,19 @@ LOG_NAME = "daemon.log"
 log = logging.getLogger(__name__)
 
 
-def run(mountpoint: Path, state_dir: Path, owner: str, harness_pid: int) -> None:
+def run(mountpoint: Path, state_dir: Path, owner: str, harness_pid: int, entries: str) -> None:
     state_dir.mkdir(parents=True, exist_ok=True)
     logging.basicConfig(filename=state_dir / LOG_NAME, level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     DaemonRecord.for_this_daemon(owner, mountpoint, harness_pid).write(state_dir)
-    disk = Disk(state_dir)
+    disk = Disk(state_dir, entries)
     disk.adopt()
     gate = FaultGate()
     ControlServer(state_dir / CONTROL_NAME, _handlers(disk, gate, mountpoint)).start()
     from cluster.faultfs.operations import FaultOperations, serve  # loads libfuse3
 
-    log.info("serving %s from %s for %s (harness pid %d)", mountpoint, state_dir, owner, harness_pid)
+    log.info("serving %s from %s for %s (harness pid %d, %s directory entries)", mountpoint, state_dir, owner,
+             harness_pid, entries)
     serve(FaultOperations(disk, gate), str(mountpoint), fsname=str(state_dir))
     log.info("unmounted %s", mountpoint)
 
@@ -53,7 +54,7 @@ def _handlers(disk: Disk, gate: FaultGate, mountpoint: Path) -> dict:
     def status(request: dict) -> dict:
         return {"faults": gate.faults.to_dict(), "unsynced_bytes": disk.unsynced_bytes(),
                 "remaining_budget": gate.remaining_budget(), "open_handles": disk.open_handles(),
-                "mountpoint": str(mountpoint)}
+                "mountpoint": str(mountpoint), "entries": disk.entries}
 
     return {"set_faults": set_faults, "clear_faults": clear_faults, "lose_unsynced": lose_unsynced,
             "sync_all": sync_all, "status": status}

@@ -20,13 +20,22 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from cluster.faultfs.durability import Durability, LossReport
+from cluster.faultfs.durability import STRICT, Durability, LossReport
 from cluster.faultfs.storage import DurableStore
 from cluster.faultfs.tree import DIRECTORY, FILE
 
 # Flags the live file is opened without: the kernel already placed appends at the end, and the
 # backing file system need not share the caller's alignment rules.
 _NOT_PASSED_ON = os.O_APPEND | os.O_CREAT | os.O_EXCL | os.O_TRUNC | os.O_DIRECT | os.O_ACCMODE
+
+# libfuse renames a file unlinked (or renamed over) while open to such a name, and unlinks that
+# at the last close, so that fstat and lseek keep working on it: to the durability model, and
+# in listings, the rename is the unlink.
+HIDDEN_PREFIX = ".fuse_hidden"
+
+
+def is_hidden(path: str) -> bool:
+    return path.rpartition("/")[2].startswith(HIDDEN_PREFIX)
 
 
 @dataclass
@@ -36,15 +45,17 @@ class Handle:
     file_lock: threading.Lock
     directory: bool = False
     stale: bool = False
+    closed: bool = False
 
 
 class Disk:
-    def __init__(self, state_dir: Path) -> None:
+    def __init__(self, state_dir: Path, entries: str = STRICT) -> None:
         self.live = state_dir / "live"
         self.live.mkdir(parents=True, exist_ok=True)
         self._prefix = str(self.live)
         self._store = DurableStore(state_dir / "durable")
-        self._model = Durability()
+        self.entries = entries
+        self._model = Durability(entries)
         self._guard = threading.Lock()
         self._file_locks: dict[int, threading.Lock] = {}
         self._handles: dict[int, Handle] = {}
@@ -99,7 +110,9 @@ class Disk:
         with self._guard:
             handle = self._handles.pop(fh, None)
         if handle is not None:
-            os.close(handle.fd)
+            with handle.file_lock:
+                handle.closed = True
+                os.close(handle.fd)
 
     def read(self, fh: int, size: int, offset: int) -> bytes:
         return os.pread(self.handle(fh).fd, size, offset)
@@ -166,7 +179,11 @@ class Disk:
 
     def remove(self, path: str, directory: bool) -> None:
         with self._guard:
-            (os.rmdir if directory else os.unlink)(self.real(path))
+            try:
+                (os.rmdir if directory else os.unlink)(self.real(path))
+            except FileNotFoundError:
+                if not is_hidden(path):  # else gone with a simulated power loss
+                    raise
             self._model.remove(path)
 
     def rename(self, old: str, new: str, replace: bool = True) -> None:
@@ -174,21 +191,26 @@ class Disk:
             if not replace and os.path.lexists(self.real(new)):
                 raise OSError(errno.EEXIST, new)
             os.rename(self.real(old), self.real(new))
-            self._model.rename(old, new)
+            if is_hidden(new):
+                self._model.remove(old)
+            else:
+                self._model.rename(old, new)
 
     def sync_all(self) -> None:
         """Makes everything durable (LazyFS's checkpoint)."""
         with self._guard:
             live_paths = {entry.ident: path for path, entry in reversed(self._model.live_tree())
                           if entry.kind == FILE}
-            open_fds = {handle.ident: handle.fd for handle in self._handles.values()
-                        if not handle.directory and not handle.stale}
+            open_handles = {handle.ident: handle for handle in self._handles.values() if not handle.directory}
             idents = self._model.file_idents()
         for ident in idents:
-            if ident in open_fds:
-                with self._file_lock(ident):
-                    self._sync_file(ident, open_fds[ident])
-            elif ident in live_paths:
+            handle = open_handles.get(ident)
+            if handle is not None:
+                with handle.file_lock:
+                    if not handle.closed and not handle.stale:
+                        self._sync_file(ident, handle.fd)
+                        continue
+            if ident in live_paths:
                 fd = os.open(self.real(live_paths[ident]), os.O_RDONLY)
                 try:
                     with self._file_lock(ident):

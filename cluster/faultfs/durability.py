@@ -11,6 +11,11 @@ Files and directories carry ids of ours, never the backing file system's inode n
 it reuses), so that a rename or a hard link keeps one identity and durable entries keep naming
 the right content. The physical side (disk.py) asks this model what to copy at an fsync and what
 to rebuild at a loss.
+
+A second entry model, "journaled", is what ext4 (data=ordered) and XFS do in practice: their
+journal commits every namespace change made so far with any fsync, so an fsynced file keeps its
+name without a directory fsync. Software that never fsyncs a directory (Apache ZooKeeper) is
+safe there and not under strict POSIX: running both shows which one a result depends on.
 """
 
 from __future__ import annotations
@@ -72,8 +77,16 @@ class LossPlan:
     report: LossReport
 
 
+STRICT, JOURNALED = "strict", "journaled"
+ENTRY_MODELS = (STRICT, JOURNALED)
+"""When directory entries become durable: at an fsync of their directory only, or at any fsync."""
+
+
 class Durability:
-    def __init__(self) -> None:
+    def __init__(self, entries: str = STRICT) -> None:
+        if entries not in ENTRY_MODELS:
+            raise ValueError(f"unknown entry model {entries!r}: choose {' or '.join(ENTRY_MODELS)}")
+        self._journaled = entries == JOURNALED
         self._live: Directories = {ROOT: {}}
         self._durable: Directories = {ROOT: {}}
         self._files: dict[int, FileState] = {}
@@ -159,6 +172,8 @@ class Durability:
         return self._files[ident].size
 
     def sync_plan(self, ident: int) -> SyncPlan | None:
+        if self._journaled:
+            self.sync_directories()
         state = self._files.get(ident)
         if state is None or not state.unsynced():
             return None
@@ -169,7 +184,10 @@ class Durability:
         self._files[ident] = _settled(plan.size)
 
     def sync_directory(self, ident: int) -> None:
-        self._durable[ident] = dict(self._live[ident])
+        if self._journaled:
+            self.sync_directories()
+        else:
+            self._durable[ident] = dict(self._live[ident])
 
     def sync_directories(self) -> None:
         for ident, entries in self._live.items():
@@ -189,9 +207,10 @@ class Durability:
 
     def plan_loss(self, torn: bool, seed: int) -> LossPlan:
         tree = self.durable_tree()
-        survivors = {entry.ident for _, entry in tree if entry.kind == FILE}
-        tears = self._tears(survivors, random.Random(seed)) if torn else []
         live = self.live_tree()
+        survivors = {entry.ident for _, entry in tree if entry.kind == FILE}
+        readable = survivors & {entry.ident for _, entry in live}  # where the last write can be read
+        tears = self._tears(readable, random.Random(seed)) if torn else []
         report = LossReport(
             files=self._file_losses(live, {tear.ident: tear for tear in tears}, survivors),
             entries=entry_changes(live, tree))
@@ -217,9 +236,9 @@ class Durability:
             del self._files[ident]
         return dropped
 
-    def _tears(self, survivors: set[int], rng: random.Random) -> list[Tear]:
+    def _tears(self, idents: set[int], rng: random.Random) -> list[Tear]:
         tears = []
-        for ident in sorted(survivors):
+        for ident in sorted(idents):
             state = self._files[ident]
             if state.last_write is not None:
                 offset, length = state.last_write

@@ -22,6 +22,7 @@ from cluster.faultfs.daemon import CONTROL_NAME, LOG_NAME
 from cluster.faultfs.errors import FaultFSError
 from cluster.faultfs.facility import fuse_unavailable
 from cluster.faultfs.mountinfo import fault_mounts, is_fault_mount
+from cluster.faultfs.durability import STRICT
 from cluster.faultfs.record import PID_NAME, RECORD_NAME, DaemonRecord
 
 _SOURCE_ROOT = Path(__file__).resolve().parents[2]
@@ -29,10 +30,12 @@ _DAEMON_EXIT_WAIT = 5.0
 
 
 class FaultMount:
-    def __init__(self, mountpoint: Path, state_dir: Path, owner: str) -> None:
+    def __init__(self, mountpoint: Path, state_dir: Path, owner: str, entries: str = STRICT) -> None:
         self.mountpoint = Path(os.path.abspath(mountpoint))
         self.state_dir = Path(os.path.abspath(state_dir))
         self.owner = owner
+        self.entries = entries
+        """When directory entries become durable (durability.ENTRY_MODELS)."""
         self._control = DiskControl(self.state_dir / CONTROL_NAME)
         self._daemon: subprocess.Popen | None = None
 
@@ -88,7 +91,8 @@ class FaultMount:
         with open(self.state_dir / LOG_NAME, "ab") as log:
             return subprocess.Popen(
                 [sys.executable, "-m", "cluster.faultfs", "serve", "--mountpoint", str(self.mountpoint),
-                 "--state", str(self.state_dir), "--owner", self.owner, "--harness-pid", str(os.getpid())],
+                 "--state", str(self.state_dir), "--owner", self.owner, "--harness-pid", str(os.getpid()),
+                 "--entries", self.entries],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
                 env={**os.environ, "PYTHONPATH": python_path})
 

@@ -3,21 +3,24 @@
 Attribute and entry timeouts are 0 and the kernel keeps no page cache across opens (no
 keep_cache, no writeback cache), so every process sees the disk's current state, also after a
 simulated power loss. With nullpath_ok, operations on open files get no path (libfuse need not
-build one) and work on our handles, so they keep working after a rename or an unlink; with
-hard_remove, unlinking an open file removes it instead of renaming it to a hidden name.
+build one) and work on our handles, so they keep working after a rename. A file unlinked while
+open is renamed by libfuse to a hidden name until its last close (so that fstat still works on
+it); listings leave those names out and the durability model counts the rename as the unlink.
 """
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import os
+import threading
 import time
 from typing import Any
 
 os.environ["FUSE_LIBRARY_NAME"] = "fuse3"  # mfusepy prefers libfuse2 when both are installed
 import mfusepy  # noqa: E402  (needs the variable above when it loads the library)
 
-from cluster.faultfs.disk import Disk  # noqa: E402
+from cluster.faultfs.disk import HIDDEN_PREFIX, Disk  # noqa: E402
 from cluster.faultfs.faults import FaultGate  # noqa: E402
 
 SUBTYPE = "logquake-faultfs"
@@ -25,6 +28,7 @@ _UTIME_NOW = (1 << 30) - 1
 _UTIME_OMIT = (1 << 30) - 2
 _STAT_FIELDS = ("st_mode", "st_ino", "st_nlink", "st_uid", "st_gid", "st_size", "st_blocks", "st_blksize")
 _RENAME_NOREPLACE = 1
+_worker = threading.local()
 
 
 class FaultOperations(mfusepy.Operations):
@@ -38,7 +42,6 @@ class FaultOperations(mfusepy.Operations):
         config_3.entry_timeout = 0
         config_3.attr_timeout = 0
         config_3.negative_timeout = 0
-        config_3.hard_remove = 1
         config_3.nullpath_ok = 1
         config_3.kernel_cache = 0
         config_3.auto_cache = 0
@@ -123,7 +126,8 @@ class FaultOperations(mfusepy.Operations):
         return self._disk.opendir(path)
 
     def readdir(self, path: str | None, fh: int) -> list[str]:
-        return [".", "..", *os.listdir(self._disk.handle(fh).fd)]
+        return [".", "..", *(name for name in os.listdir(self._disk.handle(fh).fd)
+                             if not name.startswith(HIDDEN_PREFIX))]
 
     def releasedir(self, path: str | None, fh: int) -> int:
         self._disk.release(fh)
@@ -196,7 +200,17 @@ class FaultOperations(mfusepy.Operations):
 class _Fuse(mfusepy.FUSE):
     """mfusepy's adapter, passing on what its libfuse3 wrappers drop or garble: the file handle
     of a truncate (ftruncate of an open, maybe unlinked, file), the flags of a rename, and
-    utimensat's UTIME_NOW and UTIME_OMIT."""
+    utimensat's UTIME_NOW and UTIME_OMIT.
+
+    libfuse's worker threads are not Python's: a ctypes callback on such a thread creates and
+    destroys a Python thread state each time, which cost most of a write's time. Each worker
+    keeps the first one it gets (an extra PyGILState_Ensure never released)."""
+
+    def _wrapper(self, func: Any, *args: Any, **kwargs: Any) -> Any:
+        if not getattr(_worker, "pinned", False):
+            ctypes.pythonapi.PyGILState_Ensure()
+            _worker.pinned = True
+        return super()._wrapper(func, *args, **kwargs)
 
     def truncate_fuse_3(self, path: bytes | None, length: int, fip: Any) -> int:
         fh = fip.contents.fh if fip else None
@@ -227,5 +241,4 @@ def _nanoseconds(spec: Any, now: int) -> int | None:
 
 def serve(operations: FaultOperations, mountpoint: str, fsname: str) -> None:
     """Runs the file system in this thread until it is unmounted (or the process told to stop)."""
-    _Fuse(operations, mountpoint, foreground=True, allow_other=True, fsname=fsname, subtype=SUBTYPE,
-          max_threads=16)
+    _Fuse(operations, mountpoint, foreground=True, allow_other=True, fsname=fsname, subtype=SUBTYPE)

@@ -15,15 +15,16 @@ from pathlib import Path
 import click
 
 from cluster.keeper.config import KeeperConfig
+from cluster.keeper.server.disk_errors import DiskFailure, StorageCorrupt
 from cluster.keeper.server.service import KeeperService
-from cluster.keeper.server.storage import StorageCorrupt
 from cluster.properties import PropertiesError
 
 _log = logging.getLogger(__name__)
 
 
 async def serve(config: KeeperConfig) -> int:
-    """Runs until a signal (exit status 0) or a disk failure (exit status 1)."""
+    """Runs until a signal (exit status 0) or a failed write or fsync of the raft log (exit status 1,
+    as soon as the failure is seen: the write's clients lose their connections, never hear success)."""
     service = KeeperService(config)
     await service.start()
     stop = asyncio.Event()
@@ -37,7 +38,10 @@ async def serve(config: KeeperConfig) -> int:
     await asyncio.wait([stopped, failed], return_when=asyncio.FIRST_COMPLETED)
     stopped.cancel()
     failed.cancel()
-    _log.info("shutting down: closing client connections, finishing the raft log write in progress")
+    if service.failed.is_set():
+        _log.critical("exiting with status 1: closing client connections, acknowledging nothing more")
+    else:
+        _log.info("shutting down: closing client connections, finishing the raft log write in progress")
     await service.stop()
     return 1 if service.failed.is_set() else 0
 
@@ -56,7 +60,7 @@ def keeper_command(config_file: Path, log_level: str) -> None:
         raise click.UsageError(str(error)) from None
     try:
         status = asyncio.run(serve(config))
-    except StorageCorrupt as error:
+    except (StorageCorrupt, DiskFailure) as error:
         raise click.ClickException(f"refusing to start: {error}") from None
     except OSError as error:
         raise click.ClickException(f"cannot serve on {config.client_host}:{config.client_port}: {error}") from None

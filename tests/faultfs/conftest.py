@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,3 +34,22 @@ def mounted(tmp_path: Path) -> Iterator[Mounted]:
         yield Mounted(mount.mountpoint, control, mount)
     finally:
         mount.unmount()
+
+
+def fsync_path(path: Path) -> None:
+    """fsync of a file or a directory, as a process makes its changes durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_file(path: Path, data: bytes, sync: bool) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        os.write(fd, data)
+        if sync:
+            os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -3,32 +3,32 @@
 from __future__ import annotations
 
 import errno
+import threading
 import os
 import time
 from pathlib import Path
 
 import pytest
 
-from cluster.faultfs import DiskFaults
-from tests.faultfs.conftest import Mounted
+from cluster.faultfs import DiskFaults, FaultMount
+from tests.faultfs.conftest import Mounted, fsync_path, require_fuse, write_file
 
 
-def write_file(path: Path, data: bytes, sync: bool) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+def test_files_in_the_mountpoint_before_the_mount_are_durable(tmp_path: Path) -> None:
+    require_fuse()
+    mountpoint = tmp_path / "data"
+    (mountpoint / "version-2").mkdir(parents=True)
+    (mountpoint / "myid").write_bytes(b"3")
+    mount = FaultMount(mountpoint, tmp_path / "faultfs", owner="test")
+    control = mount.mount()
     try:
-        os.write(fd, data)
-        if sync:
-            os.fsync(fd)
+        (mountpoint / "myid").write_bytes(b"unsynced")
+        control.lose_unsynced()
+        assert sorted(os.listdir(mountpoint)) == ["myid", "version-2"]
+        assert (mountpoint / "myid").read_bytes() == b"3"
     finally:
-        os.close(fd)
-
-
-def fsync_directory(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        mount.unmount()
+    assert (mountpoint / "myid").read_bytes() == b"3"
 
 
 def test_enospc_comes_exactly_at_the_budget_and_overwrites_still_fit(mounted: Mounted) -> None:
@@ -104,7 +104,7 @@ def test_delays_are_added_to_fsyncs_and_writes(mounted: Mounted) -> None:
 def test_power_loss_keeps_what_was_fsynced_and_drops_the_rest(mounted: Mounted) -> None:
     write_file(mounted.path / "synced", b"s" * 5000, sync=True)
     write_file(mounted.path / "unsynced", b"u" * 5000, sync=False)
-    fsync_directory(mounted.path)
+    fsync_path(mounted.path)
     with open(mounted.path / "synced", "ab") as appended:
         appended.write(b"more")
     report = mounted.control.lose_unsynced()
@@ -115,7 +115,7 @@ def test_power_loss_keeps_what_was_fsynced_and_drops_the_rest(mounted: Mounted) 
 
 def test_entries_need_a_directory_fsync(mounted: Mounted) -> None:
     (mounted.path / "sub").mkdir()
-    fsync_directory(mounted.path)
+    fsync_path(mounted.path)
     write_file(mounted.path / "never-in-a-synced-directory", b"data", sync=True)
     write_file(mounted.path / "sub" / "inner", b"inner", sync=True)
     report = mounted.control.lose_unsynced()
@@ -127,7 +127,7 @@ def test_entries_need_a_directory_fsync(mounted: Mounted) -> None:
 
 def test_a_torn_write_keeps_a_proper_prefix_of_the_last_write(mounted: Mounted) -> None:
     write_file(mounted.path / "f", b"a" * 100, sync=True)
-    fsync_directory(mounted.path)
+    fsync_path(mounted.path)
     with open(mounted.path / "f", "ab") as appended:
         appended.write(b"b" * 1000)
     report = mounted.control.lose_unsynced(torn=True, seed=3)
@@ -156,6 +156,36 @@ def test_unmount_leaves_no_mount_and_no_daemon_and_puts_the_files_back(mounted: 
     mounted.mount.unmount()
     mounted.mount.unmount()
     assert not mounted.mount.is_mounted()
-    assert "logquake-faultfs" not in Path("/proc/self/mountinfo").read_text()
+    assert f" {mounted.path} " not in Path("/proc/self/mountinfo").read_text()
     assert not Path(f"/proc/{pid}").exists()
     assert (mounted.path / "kept").read_bytes() == b"page cache"
+
+
+def test_concurrent_writers_keep_every_fsynced_append_through_a_loss(mounted: Mounted) -> None:
+    (mounted.path / "logs").mkdir()
+    fsync_path(mounted.path)
+    acknowledged: dict[str, int] = {}
+
+    def writer(name: str) -> None:
+        fd = os.open(mounted.path / "logs" / name, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            fsync_path(mounted.path / "logs")
+            for record in range(200):
+                os.write(fd, f"{name}:{record:05d}\n".encode())
+                if record % 3 == 0:
+                    os.fsync(fd)
+                    acknowledged[name] = record + 1
+        finally:
+            os.close(fd)
+
+    threads = [threading.Thread(target=writer, args=(f"writer-{index}",)) for index in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    mounted.control.lose_unsynced(torn=True, seed=5)
+    for name, records in acknowledged.items():
+        content = (mounted.path / "logs" / name).read_bytes()
+        expected = b"".join(f"{name}:{record:05d}\n".encode() for record in range(200))
+        assert len(content) >= records * len(f"{name}:00000\n")
+        assert expected.startswith(content)

@@ -58,8 +58,10 @@ class KeeperProcess:
     def address(self) -> str:
         return f"127.0.0.1:{self.client_port}"
 
-    def start(self) -> None:
-        self.process.start([sys.executable, "-m", "cluster.keeper.main", "--config", str(self.config_path)])
+    def start(self, *launcher: str) -> None:
+        """Runs keeper, or a `launcher` (a script and its arguments) that runs keeper given --config."""
+        program = list(launcher) or ["-m", "cluster.keeper.main"]
+        self.process.start([sys.executable, *program, "--config", str(self.config_path)])
 
     def stop(self, sig: int = signal.SIGTERM) -> int | None:
         """SIGTERM (the graceful path) or SIGKILL (a crash); the exit code."""

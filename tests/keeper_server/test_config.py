@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from cluster.deploy.configs import zoo_cfg
+from cluster.deploy.node import NodePlan
 from cluster.keeper.config import IGNORED, KeeperConfig, Peer
 
 
@@ -79,3 +81,15 @@ def test_an_ensemble_without_a_matching_myid_is_refused(tmp_path: Path) -> None:
         _config(tmp_path, "clientPort=1\nserver.1=h:1:2\n")
     with pytest.raises(ValueError, match="no server.N line declares"):
         _config(tmp_path, "clientPort=1\nserver.1=h:1:2\n", myid=2)
+
+
+def test_a_deployments_force_sync_override_reaches_zoo_cfg_and_keeper(tmp_path: Path) -> None:
+    """`--keeper-override forceSync=no` ends up in the zoo.cfg that either keeper kind runs on
+    (Apache ZooKeeper reads it as the system property zookeeper.forceSync); keeper then never fsyncs."""
+    plan = NodePlan("k1", "keeper", 1, "127.0.0.1")
+    (tmp_path / "myid").write_text("1\n")
+    for overrides, force_sync in (({}, True), ({"forceSync": "no"}, False)):
+        text = zoo_cfg(plan, [plan], str(tmp_path), overrides)
+        assert ("forceSync=no\n" in text) is not force_sync
+        (tmp_path / "zoo.cfg").write_text(text)
+        assert KeeperConfig.load(tmp_path / "zoo.cfg").force_sync is force_sync

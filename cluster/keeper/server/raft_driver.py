@@ -76,7 +76,7 @@ class RaftDriver:
             try:
                 if ready.must_sync:
                     self._storage.persist(ready)  # a commit index: written now, synced by a later Ready
-            except OSError as error:
+            except Exception as error:
                 self._fail(error)
                 return
             self._finish(ready)
@@ -89,12 +89,11 @@ class RaftDriver:
 
     def _persisted(self, ready: Ready, done: asyncio.Future[None]) -> None:
         self._persisting = False
-        if self._stopped:
-            return
         if done.cancelled() or done.exception() is not None:
             self._fail(done.exception() or RuntimeError("persisting the raft log was cancelled"))
             return
-        self._finish(ready)
+        if not self._stopped:
+            self._finish(ready)
 
     def _send_replication_early(self, ready: Ready) -> Ready:
         """A leader's appends leave while its own write is in progress, so the leader's fsync and
@@ -110,7 +109,9 @@ class RaftDriver:
 
     def _fail(self, error: BaseException) -> None:
         """A disk that cannot write, or a state machine that cannot apply: this server must stop,
-        not limp on with a core that waits forever for advance()."""
+        not limp on with a core that waits forever for advance(). The failed Ready's messages are
+        never sent and its entries never applied, so nothing it promised is acknowledged, and
+        nothing later is processed: an fsync retried after a failure may claim data it lost."""
         self._stopped = True
         self._on_fatal(error)
 

@@ -71,7 +71,8 @@ class KeeperService:
         self.node.receive(src, message)
 
     def _fatal(self, error: BaseException) -> None:
-        _log.critical("stopping: the raft log cannot be persisted or applied: %s", error, exc_info=error)
+        _log.critical("fail-stop: %s; the server exits without acknowledging anything that depended on it",
+                      error, exc_info=error)
         self.failed.set()
 
     def opened(self, connection: Connection) -> None:

@@ -1,19 +1,20 @@
 """Raft's durable state on disk: a snapshot file and an append-only log, one fsync per Ready.
 
-The log file is a run of checksummed records: a base record first (the index and
-term just before the first entry, i.e. the snapshot the log continues), then
-entries and hard-state records in the order they were persisted; the last hard
-state wins. Keeping the hard state in the same file makes a Ready one write and
-one fsync however many entries it carries (group commit). The file only grows:
-an entry whose index is already in the log replaces that entry and everything
-after it (Raft's truncation) when the file is read back, so no cut can take an
-earlier hard state with it.
+The log (format and recovery in log_file) holds entries and hard-state records in the order
+they were persisted, so a Ready is one write and one fsync however many entries it carries
+(group commit). The file only grows: an entry whose index is already in the log replaces that
+entry and everything after it when the file is read back, so no cut can take an earlier hard
+state with it.
 
-A snapshot is written whole to its own file (durable_file) before the log is
-rewritten to continue from it, so a crash between the two leaves a log that
-starts before the snapshot, which loading reconciles by Raft's own rule.
-Recovery cuts the log at the first torn or corrupt record: that tail was never
-acknowledged as durable.
+A snapshot is written whole to its own file (durable_file) before the log is rewritten to
+continue from it, so a crash between the two leaves a log that starts before the snapshot,
+which loading reconciles by Raft's own rule.
+
+With `sync` (zoo.cfg forceSync=yes, the default) every Ready that promises something is durable
+before `persist` returns: the log is fdatasynced, and each file or directory keeper creates or
+renames is followed by an fsync of its directory, since only that makes a new name durable.
+With forceSync=no keeper does what ZooKeeper does with it: it writes, and never fsyncs. Any
+failed read, write or fsync raises DiskFailure naming the file; the server then stops.
 """
 
 from __future__ import annotations
@@ -22,35 +23,21 @@ import logging
 import os
 import struct
 import zlib
-from dataclasses import dataclass
 from pathlib import Path
 
-from cluster.durable_file import write_atomically
+from cluster.durable_file import fsync_directory, write_atomically
 from cluster.keeper.raft import EMPTY_SNAPSHOT, DurableState, Entry, HardState, Ready, Snapshot
+from cluster.keeper.server.disk_errors import StorageCorrupt, failing_as
+from cluster.keeper.server.log_file import base_record, entry_record, hard_record, read_log
 
 LOG_NAME = "raft.log"
 SNAPSHOT_NAME = "raft.snapshot"
 
-_RECORD = struct.Struct(">II")  # payload length, CRC-32 of the payload
-_ENTRY = struct.Struct(">cQQ")  # b"E", term, index, then data
-_HARD = struct.Struct(">cQQQ")  # b"H", term, vote, commit
-_BASE = struct.Struct(">cQQ")  # b"B", index, term
-_SNAPSHOT_HEADER = struct.Struct(">8sQQI")  # magic, index, term, CRC-32 of data
-_SNAPSHOT_MAGIC = b"KEEPSNAP"
+_SNAPSHOT_HEADER = struct.Struct(">8sQQQ")  # magic, index, term, length of the data that follows
+_SNAPSHOT_CRC = struct.Struct(">I")  # CRC-32 of header and data, last
+_SNAPSHOT_MAGIC = b"KEEPSNP2"
 
 _log = logging.getLogger(__name__)
-
-
-class StorageCorrupt(Exception):
-    """Damage that is not a torn tail: the operator must look before the server trusts this disk."""
-
-
-@dataclass
-class _Loaded:
-    base: Snapshot
-    entries: list[Entry]
-    hard: HardState
-    valid_bytes: int
 
 
 class RaftStorage:
@@ -70,20 +57,30 @@ class RaftStorage:
 
     def load(self) -> DurableState:
         """Reads what survived, cutting a torn tail; creates empty storage on first start."""
-        self._log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._snapshot_path.parent.mkdir(parents=True, exist_ok=True)
+        with failing_as("loading", self._log_path):
+            return self._load()
+
+    def _load(self) -> DurableState:
+        self._make_directory(self._log_path.parent)
+        self._make_directory(self._snapshot_path.parent)
         self._snapshot = self._read_snapshot()
         if not self._log_path.exists():
+            if self._snapshot != EMPTY_SNAPSHOT:
+                raise StorageCorrupt(f"{self._snapshot_path} exists but {self._log_path}, which holds the term "
+                                     "and vote, does not")
             self._rewrite_log([])
             return self.durable_state()
-        loaded = _read_log(self._log_path.read_bytes(), self._log_path)
+        with failing_as("reading", self._log_path):
+            raw = self._log_path.read_bytes()
+        loaded = read_log(raw, self._log_path)
         self._hard = loaded.hard
         base, snapshot = loaded.base, self._snapshot
         if base.index > snapshot.index:
             raise StorageCorrupt(f"{self._log_path} continues snapshot {base.index}, newer than {self._snapshot_path}")
         if (base.index, base.term) == (snapshot.index, snapshot.term):
-            self._fd = os.open(self._log_path, os.O_RDWR)
-            os.ftruncate(self._fd, loaded.valid_bytes)
+            with failing_as("cutting the torn tail of", self._log_path):
+                self._fd = os.open(self._log_path, os.O_RDWR)
+                os.ftruncate(self._fd, loaded.valid_bytes)
             self._entries, self._size = loaded.entries, loaded.valid_bytes
         else:
             # A crash between writing a snapshot and rewriting the log: keep the entries after
@@ -99,18 +96,31 @@ class RaftStorage:
         hard = HardState(self._hard.term, self._hard.vote, commit)
         return DurableState(hard, self._snapshot, tuple(self._entries))
 
+    def _make_directory(self, directory: Path) -> None:
+        missing = []
+        while not directory.exists():
+            missing.append(directory)
+            directory = directory.parent
+        for created in reversed(missing):
+            with failing_as("creating", created):
+                created.mkdir(exist_ok=True)
+                if self._sync:
+                    fsync_directory(created.parent)
+
     def _read_snapshot(self) -> Snapshot:
-        try:
-            raw = self._snapshot_path.read_bytes()
-        except FileNotFoundError:
+        path = self._snapshot_path
+        if not path.exists():
             return EMPTY_SNAPSHOT
-        if len(raw) < _SNAPSHOT_HEADER.size:
-            raise StorageCorrupt(f"{self._snapshot_path} is truncated")
-        magic, index, term, crc = _SNAPSHOT_HEADER.unpack_from(raw)
-        data = raw[_SNAPSHOT_HEADER.size :]
-        if magic != _SNAPSHOT_MAGIC or zlib.crc32(data) != crc:
-            raise StorageCorrupt(f"{self._snapshot_path} is damaged (bad magic or checksum)")
-        return Snapshot(index, term, data)
+        with failing_as("reading", path):
+            raw = path.read_bytes()
+        if len(raw) < _SNAPSHOT_HEADER.size + _SNAPSHOT_CRC.size:
+            raise StorageCorrupt(f"{path} is truncated ({len(raw)} bytes)")
+        magic, index, term, length = _SNAPSHOT_HEADER.unpack_from(raw)
+        (crc,) = _SNAPSHOT_CRC.unpack_from(raw, len(raw) - _SNAPSHOT_CRC.size)
+        body = raw[: -_SNAPSHOT_CRC.size]
+        if magic != _SNAPSHOT_MAGIC or len(body) != _SNAPSHOT_HEADER.size + length or zlib.crc32(body) != crc:
+            raise StorageCorrupt(f"{path} is damaged (bad magic, length or checksum)")
+        return Snapshot(index, term, body[_SNAPSHOT_HEADER.size :])
 
     # ---------------------------------------------------------------- Ready step 1
 
@@ -125,7 +135,7 @@ class RaftStorage:
 
     def persist(self, ready: Ready) -> None:
         """Makes the snapshot, entries and hard state of `ready` durable, with one log fsync
-        (none when `needs_fsync` says the Ready promises nothing)."""
+        (none when `needs_fsync` says the Ready promises nothing, or without forceSync)."""
         sync = self._sync and self.needs_fsync(ready)
         if ready.snapshot is not None:
             self._install_snapshot(ready.snapshot)
@@ -134,10 +144,10 @@ class RaftStorage:
             self._truncate_before(ready.entries[0].index)
             for entry in ready.entries:
                 self._entries.append(entry)
-                _append_record(out, _ENTRY.pack(b"E", entry.term, entry.index) + entry.data)
+                out += entry_record(entry)
         if ready.hard_state is not None:
             self._hard = ready.hard_state
-            _append_record(out, _hard_record(self._hard))
+            out += hard_record(self._hard)
         if out:
             self._write(out, sync)
 
@@ -150,8 +160,9 @@ class RaftStorage:
         del self._entries[first - base - 1 :]
 
     def _install_snapshot(self, snapshot: Snapshot) -> None:
-        header = _SNAPSHOT_HEADER.pack(_SNAPSHOT_MAGIC, snapshot.index, snapshot.term, zlib.crc32(snapshot.data))
-        write_atomically(self._snapshot_path, header + snapshot.data)
+        body = _SNAPSHOT_HEADER.pack(_SNAPSHOT_MAGIC, snapshot.index, snapshot.term, len(snapshot.data)) + snapshot.data
+        with failing_as("writing", self._snapshot_path):
+            write_atomically(self._snapshot_path, body + _SNAPSHOT_CRC.pack(zlib.crc32(body)), sync=self._sync)
         kept: list[Entry] = []
         if self._entries and self._entries[0].index <= snapshot.index <= self._entries[-1].index:
             at = snapshot.index - self._entries[0].index
@@ -162,73 +173,35 @@ class RaftStorage:
 
     def _rewrite_log(self, entries: list[Entry]) -> None:
         """A fresh log file continuing the current snapshot, swapped in atomically."""
-        out = bytearray()
-        _append_record(out, _BASE.pack(b"B", self._snapshot.index, self._snapshot.term))
+        out = bytearray(base_record(self._snapshot.index, self._snapshot.term))
         for entry in entries:
-            _append_record(out, _ENTRY.pack(b"E", entry.term, entry.index) + entry.data)
-        _append_record(out, _hard_record(self._hard))
-        write_atomically(self._log_path, bytes(out))
-        if self._fd >= 0:
-            os.close(self._fd)
-        self._fd = os.open(self._log_path, os.O_RDWR)
+            out += entry_record(entry)
+        out += hard_record(self._hard)
+        with failing_as("writing", self._log_path):
+            write_atomically(self._log_path, bytes(out), sync=self._sync)
+            self.close()
+            self._fd = os.open(self._log_path, os.O_RDWR)
         self._entries, self._size = list(entries), len(out)
 
     def _write(self, data: bytearray, sync: bool) -> None:
         view = memoryview(data)
         position = self._size
-        while view:
-            written = os.pwrite(self._fd, view, position)
-            view, position = view[written:], position + written
+        with failing_as("writing", self._log_path):
+            while view:
+                written = os.pwrite(self._fd, view, position)
+                view, position = view[written:], position + written
         self._size = position
         if sync:
-            os.fdatasync(self._fd)
+            with failing_as("fsyncing", self._log_path):
+                os.fdatasync(self._fd)
 
     def close(self) -> None:
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
-
-
-def _hard_record(hard: HardState) -> bytes:
-    return _HARD.pack(b"H", hard.term, hard.vote, hard.commit)
-
-
-def _append_record(out: bytearray, payload: bytes) -> None:
-    out += _RECORD.pack(len(payload), zlib.crc32(payload))
-    out += payload
-
-
-def _read_log(raw: bytes, path: Path) -> _Loaded:
-    """Every record up to the first that is torn, corrupt or out of sequence."""
-    loaded = _Loaded(EMPTY_SNAPSHOT, [], HardState(), 0)
-    position = 0
-    seen_base = False
-    while position + _RECORD.size <= len(raw):
-        length, crc = _RECORD.unpack_from(raw, position)
-        start = position + _RECORD.size
-        payload = raw[start : start + length]
-        if len(payload) != length or zlib.crc32(payload) != crc or not payload:
-            break
-        kind = payload[:1]
-        if kind == b"B" and not seen_base and length == _BASE.size:
-            _, index, term = _BASE.unpack(payload)
-            loaded.base, seen_base = Snapshot(index, term), True
-        elif kind == b"E" and seen_base and length >= _ENTRY.size:
-            _, term, index = _ENTRY.unpack_from(payload)
-            if not loaded.base.index < index <= loaded.base.index + len(loaded.entries) + 1:
-                break
-            del loaded.entries[index - loaded.base.index - 1 :]
-            loaded.entries.append(Entry(term, index, payload[_ENTRY.size :]))
-        elif kind == b"H" and seen_base and length == _HARD.size:
-            _, term, vote, commit = _HARD.unpack(payload)
-            loaded.hard = HardState(term, vote, commit)
-        else:
-            break
-        position = start + length
-    if not seen_base:
-        raise StorageCorrupt(f"{path} does not start with a base record")
-    if position != len(raw):
-        _log.warning("%s: cut a torn or corrupt tail of %d bytes at offset %d", path, len(raw) - position, position)
-    loaded.valid_bytes = position
-    return loaded
-
+        """Everything that matters was fsynced (or, without forceSync, is forceSync's to lose), so
+        an error from close changes nothing; it is logged, not raised, so a stop always finishes."""
+        if self._fd < 0:
+            return
+        fd, self._fd = self._fd, -1
+        try:
+            os.close(fd)
+        except OSError as error:
+            _log.warning("closing %s: %s", self._log_path, error)
