@@ -46,7 +46,8 @@ def deploy(spec: TestSpec, work_dir: Path) -> Deployment:
     """The run's cluster; every node's data directory on a fault filesystem when a fault needs one."""
     cluster = ClusterSpec(keepers=spec.keepers, brokers=spec.brokers, broker_overrides=spec.broker_overrides,
                           keeper_overrides=spec.keeper_overrides, keeper_kind=spec.target,
-                          fault_disks=nemesis.needs_fault_disks(spec.nemesis))
+                          fault_disks=nemesis.needs_fault_disks(spec.nemesis),
+                          fault_disk_entries=nemesis.disk_entries(spec.nemesis, spec.nemesis_options))
     return deploy_cluster(cluster, spec.backend, work_dir)
 
 

@@ -35,7 +35,7 @@ from nemesis.net import NetworkPartition
 from nemesis.process import FAULTS as PROCESS_FAULTS
 from nemesis.process import Claims, ProcessFault, kinds
 
-__all__ = ["DISK_FAULTS", "FAULTS", "FUSE_FAULTS", "NemesisError", "build", "check_run", "needs_fault_disks",
+__all__ = ["DISK_FAULTS", "FAULTS", "FUSE_FAULTS", "NemesisError", "build", "check_run", "disk_entries", "needs_fault_disks",
            "unavailable"]
 
 FAULTS = (*PROCESS_FAULTS, PARTITION, LEADER_ISOLATION, *DISK_FAULTS)
@@ -46,6 +46,11 @@ DATA_DIRECTORY_SETTINGS = ("log.dirs", "log.dir", "dataDir", "dataLogDir")
 
 def needs_fault_disks(names: Sequence[str]) -> bool:
     return any(name in FUSE_FAULTS for name in names)
+
+
+def disk_entries(names: Sequence[str], options: Mapping[str, str]) -> str:
+    """The entry model the fault disks are mounted with (the disk-entries option; strict by default)."""
+    return DiskOptions.parse(options, tuple(names)).disk_entries
 
 
 def check_run(names: Sequence[str], options: Mapping[str, str], overrides: Mapping[str, str]) -> None:

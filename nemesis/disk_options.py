@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cluster.faultfs import DiskFaults
+from cluster.faultfs import ENTRY_MODELS, STRICT, DiskFaults
 from harness.spec import SpecError
 from nemesis.corruption import DEFAULT_KINDS, KINDS, MODES
 
@@ -52,23 +52,24 @@ def _error_ops(text: str) -> tuple[str, ...]:
 @dataclass(frozen=True)
 class _Key:
     field: str
-    fault: str
+    faults: tuple[str, ...]
     parse: Callable[[str], Any]
 
 
 KEYS = {
-    "read-delay-ms": _Key("read_delay_ms", "slow-disk", _number(0)),
-    "write-delay-ms": _Key("write_delay_ms", "slow-disk", _number(0)),
-    "fsync-delay-ms": _Key("fsync_delay_ms", "slow-disk", _number(0)),
-    "error-probability": _Key("error_probability", "disk-error", _number(0, 1)),
-    "error-ops": _Key("error_ops", "disk-error", _error_ops),
-    "disk-budget-bytes": _Key("disk_budget_bytes", "disk-full", _number(0, kind=int)),
-    "corrupt-file": _Key("corrupt_file", "corrupt-file", _choice(KINDS)),
-    "corrupt-mode": _Key("corrupt_mode", "corrupt-file", _choice(MODES)),
-    "bitflips": _Key("bitflips", "corrupt-file", _number(1, kind=int)),
-    "truncate-bytes": _Key("truncate_bytes", "corrupt-file", _number(1, kind=int)),
+    "read-delay-ms": _Key("read_delay_ms", ("slow-disk",), _number(0)),
+    "write-delay-ms": _Key("write_delay_ms", ("slow-disk",), _number(0)),
+    "fsync-delay-ms": _Key("fsync_delay_ms", ("slow-disk",), _number(0)),
+    "error-probability": _Key("error_probability", ("disk-error",), _number(0, 1)),
+    "error-ops": _Key("error_ops", ("disk-error",), _error_ops),
+    "disk-budget-bytes": _Key("disk_budget_bytes", ("disk-full",), _number(0, kind=int)),
+    "corrupt-file": _Key("corrupt_file", ("corrupt-file",), _choice(KINDS)),
+    "corrupt-mode": _Key("corrupt_mode", ("corrupt-file",), _choice(MODES)),
+    "bitflips": _Key("bitflips", ("corrupt-file",), _number(1, kind=int)),
+    "truncate-bytes": _Key("truncate_bytes", ("corrupt-file",), _number(1, kind=int)),
+    "disk-entries": _Key("disk_entries", ("lose-unsynced", "torn-write"), _choice(ENTRY_MODELS)),
 }
-"""Each option key: the field it sets, the one fault it is for, and how its value is read."""
+"""Each option key: the field it sets, the faults it is for, and how its value is read."""
 
 _MODE_KEYS = {"bitflips": "bitflip", "truncate-bytes": "truncate"}
 
@@ -86,6 +87,8 @@ class DiskOptions:
     corrupt_mode: str = "bitflip"
     bitflips: int = 8
     truncate_bytes: int = 64
+    disk_entries: str = STRICT
+    """When directory entries survive a power loss: at their directory's fsync (strict), or at any fsync."""
 
     @classmethod
     def parse(cls, options: Mapping[str, str], faults: tuple[str, ...]) -> DiskOptions:
@@ -95,9 +98,9 @@ class DiskOptions:
             spec = KEYS.get(key)
             if spec is None:
                 raise SpecError(f"nemesis_options: unknown key {key!r}; known: {', '.join(KEYS)}")
-            if spec.fault not in faults:
-                raise SpecError(f"nemesis_options: {key} is an option of the {spec.fault} fault, "
-                                f"which this run does not inject")
+            if not set(spec.faults) & set(faults):
+                raise SpecError(f"nemesis_options: {key} is an option of the {' and '.join(spec.faults)} "
+                                f"fault{'s' if len(spec.faults) > 1 else ''}, which this run does not inject")
             try:
                 values[spec.field] = spec.parse(str(text).strip())
             except ValueError as error:

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import uuid
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
-from cluster import properties
-from cluster.durable_file import write_atomically
+from cluster import durable_file, properties
 from cluster.broker.config import MAX_BROKER_ID, BrokerConfig
 from cluster.broker.controller.view import ClusterView, TopicInfo
 from cluster.broker.controller.znodes import BrokerRegistration
@@ -34,6 +34,8 @@ from cluster.broker.groups.offsets import (
     partition_for_group,
 )
 from cluster.broker.log.clock import Clock, wall_clock_ms
+from cluster.broker.log.errors import StorageError
+from cluster.broker.log_dir_failure import LogDirFailure
 from cluster.broker.membership import Membership
 from cluster.broker.metadata.partition_state import PartitionState
 from cluster.broker.partition import Partition
@@ -61,10 +63,12 @@ _log = logging.getLogger(__name__)
 
 
 class Broker:
-    def __init__(self, config: BrokerConfig, clock: Clock = wall_clock_ms) -> None:
+    def __init__(self, config: BrokerConfig, clock: Clock = wall_clock_ms, halt: Callable[[int], object] = os._exit) -> None:
+        """`halt` ends the process when the log dir fails (log_dir_failure.py)."""
         self.config = config
         self.clock = clock
-        self.topics = TopicRegistry(config, clock)
+        self.log_dir_failure = LogDirFailure(config.log_dir, halt)
+        self.topics = TopicRegistry(config, clock, self.log_dir_failure)
         self.groups = GroupCoordinator(GroupConfig(
             min_session_timeout_ms=config.group_min_session_timeout_ms,
             max_session_timeout_ms=config.group_max_session_timeout_ms,
@@ -128,9 +132,11 @@ class Broker:
         return self.clock()
 
     def allocate_producer_id(self) -> int:
-        """Unique in the cluster too: members interleave their ids by broker id."""
+        """Unique in the cluster too: members interleave their ids by broker id. A full disk that
+        keeps the next block from being reserved raises LogDirFullError."""
         assert self._producer_ids is not None, "load() first"
-        local = self._producer_ids.allocate()
+        with self.log_dir_failure.guarding("reserving producer ids", self.config.log_dir):
+            local = self._producer_ids.allocate()
         if self.membership is None:
             return local
         return local * (MAX_BROKER_ID + 1) + self.config.broker_id
@@ -291,6 +297,9 @@ class Broker:
         try:
             appended = self.replicas.produce(partition, build_batch(records), ACKS_ALL,
                                              self.config.offsets_commit_timeout_ms)
+        except StorageError as error:
+            _log.warning("%s: could not append offset commits: %s", partition.name, error)
+            return ErrorCode.NOT_COORDINATOR  # Kafka's answer to a commit its log could not store
         except Exception as error:
             _log.error("%s: could not append offset commits: %s", partition.name, error)
             return ErrorCode.UNKNOWN_SERVER_ERROR
@@ -360,7 +369,7 @@ class Broker:
     def _load_meta_properties(self) -> str:
         """Kafka's meta.properties: the cluster id and broker id this log directory belongs to."""
         directory = self.config.log_dir
-        directory.mkdir(parents=True, exist_ok=True)
+        durable_file.make_directory(directory)
         path = directory / META_PROPERTIES
         if path.exists():
             meta = properties.load(path)
@@ -372,7 +381,7 @@ class Broker:
             if meta.get("cluster.id"):
                 return meta["cluster.id"]
         cluster_id = uuid.uuid4().hex[:22]
-        write_atomically(path, f"version=0\nbroker.id={self.config.broker_id}\ncluster.id={cluster_id}\n".encode())
+        durable_file.write_atomically(path, f"version=0\nbroker.id={self.config.broker_id}\ncluster.id={cluster_id}\n".encode())
         return cluster_id
 
     async def _run_group_timers(self) -> None:

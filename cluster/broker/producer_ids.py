@@ -4,22 +4,26 @@ A reused producer id would make a new producer's first batches look like
 retries of an old producer's batches still in the log, and they would be
 dropped as duplicates. Ids are therefore handed out from blocks whose upper
 end is made durable before the first id of the block is used: after a crash
-some ids are skipped, never repeated.
+some ids are skipped, never repeated. The block end is a checkpoint file with
+a checksum: a flipped digit could lower it and repeat ids. A corrupt file
+cannot say how far earlier blocks went, so ids then restart at the current
+time in milliseconds, far above any block handed out before (each broker start
+takes one block of a thousand), rather than trust it or refuse to start.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import time
 from pathlib import Path
 
-from cluster.durable_file import write_atomically
+from cluster.broker.log import checkpoint
 
 BLOCK_SIZE = 1000
 FILE_NAME = "producer-id-block"
 
-
-class ProducerIdError(RuntimeError):
-    """The reservation file is unreadable or cannot be written; ids cannot be handed out safely."""
+_log = logging.getLogger(__name__)
 
 
 class ProducerIdAllocator:
@@ -30,6 +34,7 @@ class ProducerIdAllocator:
         self._block_end = self._next
 
     def allocate(self) -> int:
+        """The next id; raises OSError if its block cannot be reserved (nothing is handed out then)."""
         if self._next >= self._block_end:
             self._reserve(self._next + BLOCK_SIZE)
         allocated = self._next
@@ -38,18 +43,14 @@ class ProducerIdAllocator:
 
     def _reserved_up_to(self) -> int:
         try:
-            text = self._path.read_text(encoding="ascii").strip()
-        except FileNotFoundError:
-            return 0
-        except (OSError, UnicodeDecodeError) as error:
-            raise ProducerIdError(f"cannot read {self._path}: {error}") from None
-        if not text.isdigit():
-            raise ProducerIdError(f"{self._path} holds {text[:40]!r}, expected a non-negative integer")
-        return int(text)
+            entries = checkpoint.read(self._path, 1)
+        except checkpoint.CheckpointError as error:
+            restart = time.time_ns() // 1_000_000
+            _log.error("%s is corrupt (%s) and not trusted: producer ids restart at %d, the time in milliseconds",
+                       self._path, error, restart)
+            return restart
+        return max(entries[0][0], 0) if entries else 0
 
     def _reserve(self, block_end: int) -> None:
-        try:
-            write_atomically(self._path, f"{block_end}\n".encode("ascii"))
-        except OSError as error:
-            raise ProducerIdError(f"cannot reserve producer ids in {self._path}: {error}") from None
+        checkpoint.write(self._path, [(block_end,)])
         self._block_end = block_end

@@ -86,27 +86,30 @@ class ReplicaDriver(Generic[Log]):
         rest: list[Action] = []
         while pending:
             action = pending.popleft()
-            if isinstance(action, AdvanceLogStart):
-                self.log.advance_log_start(action.offset)
-            elif isinstance(action, (AppendAsFollower, TruncateTo, TruncateFullyAndStartAt)):
-                if self._change_log(action):
-                    pending.extend(self.replica.log_changed(now))
+            if isinstance(action, (AdvanceLogStart, AppendAsFollower, TruncateTo, TruncateFullyAndStartAt)):
+                pending.extend(self._change_log(action, now))
             elif isinstance(action, AppendAsLeader):
                 raise ValueError(f"{self.name}: {action!r} answers a produce request, which `produce` carries out")
             else:
                 rest.append(action)
         return rest
 
-    def _change_log(self, change: AppendAsFollower | TruncateTo | TruncateFullyAndStartAt) -> bool:
-        """Applies a follower's log change; False when the log refused it (the core, told nothing, fetches again)."""
+    def _change_log(self, change: AdvanceLogStart | AppendAsFollower | TruncateTo | TruncateFullyAndStartAt,
+                    now: int) -> list[Action]:
+        """Applies a follower's log change, and tells the core how it went: a log that refused it (a
+        gap, a full disk) has changed nothing, and the core fetches again after a backoff."""
         try:
+            if isinstance(change, AdvanceLogStart):
+                self.log.advance_log_start(change.offset)
+                return []
             if isinstance(change, AppendAsFollower):
                 self.log.append_as_follower(change.records)
             elif isinstance(change, TruncateTo):
                 self.log.truncate_to(change.offset)
             else:
                 self.log.truncate_fully_and_start_at(change.offset)
-        except Exception:
-            _log.exception("%s: could not apply %s; fetching again", self.name, type(change).__name__)
-            return False
-        return True
+        except Exception as error:
+            _log.error("%s: could not apply %s (%s); fetching again after a backoff", self.name,
+                       type(change).__name__, error, exc_info=not isinstance(error, ValueError))
+            return self.replica.log_change_failed(now)
+        return self.replica.log_changed(now)

@@ -15,13 +15,15 @@ import re
 import shutil
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Mapping
 
-from cluster import properties
-from cluster.durable_file import write_atomically
+from cluster import durable_file, properties
 from cluster.broker.config import BrokerConfig
-from cluster.broker.log.clock import Clock, wall_clock_ms
+from cluster.broker.log.clock import Clock
+from cluster.broker.log.errors import StorageError
 from cluster.broker.log.partition_log import PartitionLog
+from cluster.broker.log_dir_failure import LogDirFailure
 from cluster.broker.partition import Partition
 from cluster.broker.protocol.errors import ErrorCode
 from cluster.broker.replication import ReplicationConfig
@@ -102,16 +104,20 @@ def validated_configs(config: BrokerConfig, configs: Mapping[str, str | None]) -
 
 
 class TopicRegistry:
-    def __init__(self, config: BrokerConfig, clock: Clock = wall_clock_ms) -> None:
+    """Every change to the log dir's names is made durable (its directory fsynced), and goes through
+    `failure`: a full disk refuses it, any other I/O error halts the broker."""
+
+    def __init__(self, config: BrokerConfig, clock: Clock, failure: LogDirFailure) -> None:
         self._config = config
         self._clock = clock
+        self._failure = failure
         self._directory = config.log_dir
         self._topics: dict[str, Topic] = {}
 
     def load(self) -> None:
         """Opens every partition found on disk and finishes deletions a crash interrupted."""
-        self._directory.mkdir(parents=True, exist_ok=True)
-        (self._directory / CONFIGS_DIRECTORY).mkdir(exist_ok=True)
+        with self._failure.guarding("creating the log dir", self._directory):
+            durable_file.make_directory(self._directory / CONFIGS_DIRECTORY)
         found: dict[str, list[int]] = {}
         for entry in sorted(self._directory.iterdir()):
             if entry.is_dir() and entry.name.endswith(_DELETED_SUFFIX):
@@ -148,18 +154,33 @@ class TopicRegistry:
         topic_configs = validated_configs(self._config, configs or {})
         if validate_only:
             return None
-        self._write_configs(name, topic_configs)
-        topic = self._open_topic(name, partitions, topic_configs)
+        try:
+            self._write_configs(name, topic_configs)
+            topic = self._open_topic(name, partitions, topic_configs)
+        except StorageError as error:
+            self._undo_create(name, partitions)
+            raise TopicError(ErrorCode.KAFKA_STORAGE_ERROR, f"topic {name!r} was not created: {error}") from None
         _log.info("created topic %s with %d partition(s) %s", name, partitions, topic_configs or "")
         return topic
+
+    def _undo_create(self, name: str, partitions: int) -> None:
+        """A full disk stopped a creation midway: what it made goes, or the next start would load half a topic."""
+        topic = self._topics.pop(name, None)
+        for partition in topic.partitions.values() if topic is not None else ():
+            partition.log.close()
+        for index in range(partitions):
+            if (self._directory / f"{name}-{index}").exists():
+                self._remove_directory(self._directory / f"{name}-{index}")
+        self._delete_configs(name)
 
     def delete(self, name: str) -> None:
         topic = self._topics.pop(name, None)
         if topic is None:
             raise TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, f"topic {name!r} does not exist")
         for partition in topic.partitions.values():
-            self._remove_directory(partition)
-        (self._directory / CONFIGS_DIRECTORY / f"{name}.properties").unlink(missing_ok=True)
+            partition.log.close()
+            self._remove_directory(self._directory / partition.name)
+        self._delete_configs(name)
         _log.info("deleted topic %s", name)
 
     def open_partition(self, topic: str, index: int, configs: Mapping[str, str]) -> Partition:
@@ -180,7 +201,8 @@ class TopicRegistry:
             return
         if not found.partitions:
             del self._topics[topic]
-        self._remove_directory(partition)
+        partition.log.close()
+        self._remove_directory(self._directory / partition.name)
         _log.info("deleted replica %s", partition.name)
 
     def remove_unassigned(self, assigned: set[tuple[str, int]]) -> None:
@@ -189,32 +211,42 @@ class TopicRegistry:
             match = _PARTITION_DIRECTORY.fullmatch(entry.name)
             if entry.is_dir() and match and (match["topic"], int(match["index"])) not in assigned:
                 _log.info("deleting %s: this broker no longer replicates it", entry.name)
-                shutil.rmtree(entry, ignore_errors=True)
+                self._remove_directory(entry)
 
     def close(self) -> None:
         for partition in self.partitions():
             partition.log.close()
 
     def _open_topic(self, name: str, partitions: int, configs: dict[str, str]) -> Topic:
-        opened = {index: self._open_partition(name, index, configs) for index in range(partitions)}
-        topic = self._topics[name] = Topic(name, opened, configs)
+        topic = self._topics[name] = Topic(name, {}, configs)
+        for index in range(partitions):
+            topic.partitions[index] = self._open_partition(name, index, configs)
         return topic
 
     def _open_partition(self, topic: str, index: int, configs: Mapping[str, str]) -> Partition:
         log_config = self._config.log_config_for({k: v for k, v in configs.items() if k in _TOPIC_LOG_CONFIGS})
-        log = PartitionLog.open(self._directory / f"{topic}-{index}", log_config, self._clock)
+        log = PartitionLog.open(self._directory / f"{topic}-{index}", log_config, self._clock, on_failure=self._failure)
         return Partition(topic, index, log, self._config.broker_id, _replication_config(self._config, configs))
 
-    def _remove_directory(self, partition: Partition) -> None:
-        partition.log.close()
-        directory = self._directory / partition.name
+    def _remove_directory(self, directory: Path) -> None:
+        """Renamed away durably first (as Kafka's asyncDelete), so a crash or power loss midway
+        cannot bring back half a partition; a leftover is removed at the next load."""
         doomed = directory.with_name(f"{directory.name}.{uuid.uuid4().hex}{_DELETED_SUFFIX}")
-        os.replace(directory, doomed)
-        shutil.rmtree(doomed)
+        with self._failure.guarding(f"deleting {directory.name}", directory):
+            os.replace(directory, doomed)
+            durable_file.fsync_directory(self._directory)
+        shutil.rmtree(doomed, ignore_errors=True)
 
     def _write_configs(self, name: str, configs: dict[str, str]) -> None:
         text = "".join(f"{key}={value}\n" for key, value in sorted(configs.items()))
-        write_atomically(self._directory / CONFIGS_DIRECTORY / f"{name}.properties", text.encode("utf-8"))
+        path = self._directory / CONFIGS_DIRECTORY / f"{name}.properties"
+        with self._failure.guarding(f"writing the configs of topic {name}", path.parent):
+            durable_file.write_atomically(path, text.encode("utf-8"))
+
+    def _delete_configs(self, name: str) -> None:
+        with self._failure.guarding(f"deleting the configs of topic {name}", self._directory / CONFIGS_DIRECTORY):
+            (self._directory / CONFIGS_DIRECTORY / f"{name}.properties").unlink(missing_ok=True)
+            durable_file.fsync_directory(self._directory / CONFIGS_DIRECTORY)
 
     def _read_configs(self, name: str) -> dict[str, str]:
         path = self._directory / CONFIGS_DIRECTORY / f"{name}.properties"

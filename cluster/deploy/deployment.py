@@ -27,6 +27,7 @@ from cluster.deploy.image import docker_unavailable
 from cluster.deploy.local import LocalBackend
 from cluster.deploy.node import DATA_DIR, KEEPER_KINDS, KeeperKind, Node, NodePlan
 from cluster.durable_file import write_atomically
+from cluster.faultfs import STRICT
 
 _log = logging.getLogger(__name__)
 
@@ -43,6 +44,8 @@ class ClusterSpec:
     """What the keeper nodes run: our keeper, or Apache ZooKeeper on the same zoo.cfg."""
     fault_disks: bool = False
     """Every node's data directory on a fault filesystem (cluster.faultfs), for the disk nemeses."""
+    fault_disk_entries: str = STRICT
+    """When the fault disks make directory entries durable (cluster.faultfs.ENTRY_MODELS)."""
 
     def __post_init__(self) -> None:
         if self.brokers < 0 or self.keepers < 0:
@@ -64,7 +67,7 @@ def deploy(spec: ClusterSpec, backend: str, work_dir: Path, run_id: str | None =
         require_fuse()
     remove_stale()
     run_id = run_id or new_run_id()
-    disks = FaultDisks(run_id) if spec.fault_disks else None
+    disks = FaultDisks(run_id, spec.fault_disk_entries) if spec.fault_disks else None
     chosen = _backend(resolve_backend(backend), run_id)
     try:
         nodes = _create_nodes(spec, chosen, work_dir, disks)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from cluster.deploy.backend import DeployError
 from cluster.deploy.node import DATA_DIR
-from cluster.faultfs import DiskControl, FaultFSError, FaultMount, fuse_unavailable, remove_stale_mounts
+from cluster.faultfs import STRICT, DiskControl, FaultFSError, FaultMount, fuse_unavailable, remove_stale_mounts
 
 STATE_DIR = "faultfs"
 """The daemon's own files beside the node's data/: the backing store, the control socket, its log."""
@@ -49,14 +49,15 @@ def remove_stale() -> list[str]:
 class FaultDisks:
     """One run's mounts, one per node, kept so that teardown unmounts every one of them."""
 
-    def __init__(self, owner: str) -> None:
+    def __init__(self, owner: str, entries: str = STRICT) -> None:
         self.owner = owner
         """The run id, recorded by each mount's daemon."""
+        self.entries = entries
         self._mounts: dict[str, FaultMount] = {}
 
     def mount(self, name: str, node_directory: Path) -> DiskControl:
         """Mounts node_directory/data; whatever is there already moves into the filesystem, durable."""
-        mount = FaultMount(node_directory / DATA_DIR, node_directory / STATE_DIR, self.owner)
+        mount = FaultMount(node_directory / DATA_DIR, node_directory / STATE_DIR, self.owner, self.entries)
         self._mounts[name] = mount  # kept before mounting: a half-made mount is unmounted at teardown too
         try:
             return mount.mount()

@@ -1,9 +1,11 @@
 
+import logging
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cluster.broker.producer_ids import ProducerIdAllocator, ProducerIdError
+from cluster.broker.producer_ids import ProducerIdAllocator
 from cluster.broker.producer_state import ProducerStateTable, SequenceError
 from cluster.broker.protocol.errors import ErrorCode
 from cluster.broker.protocol.record_batch import BatchHeader, HEADER
@@ -106,7 +108,14 @@ def test_producer_ids_are_never_reused_across_restarts(tmp_path):
     assert ProducerIdAllocator(tmp_path, at_least=10**6).allocate() == 10**6
 
 
-def test_a_damaged_reservation_file_is_reported(tmp_path):
-    (tmp_path / "producer-id-block").write_text("garbage")
-    with pytest.raises(ProducerIdError, match="expected a non-negative integer"):
-        ProducerIdAllocator(tmp_path)
+@pytest.mark.parametrize("damage", ["garbage", "flipped digit", "cut"])
+def test_a_damaged_reservation_file_is_reported_and_ids_restart_above_any_handed_out(tmp_path, caplog, damage):
+    used = [ProducerIdAllocator(tmp_path).allocate() for _ in range(3)]  # three starts, three blocks
+    path = tmp_path / "producer-id-block"
+    good = path.read_bytes()
+    path.write_bytes({"garbage": b"garbage", "flipped digit": good.replace(b"3000", b"1000"), "cut": good[:-4]}[damage])
+
+    with caplog.at_level(logging.ERROR, logger="cluster.broker.producer_ids"):
+        allocated = ProducerIdAllocator(tmp_path).allocate()
+
+    assert allocated > max(used) + 1_000_000_000 and "producer-id-block is corrupt" in caplog.text

@@ -78,6 +78,16 @@ def test_containers_see_the_fault_disks_the_host_mounted(fuse, tmp_path):
     check_nodes_on_fault_disks("docker", tmp_path)
 
 
+def test_fault_disks_are_mounted_with_the_entry_model_asked_for(fuse, tmp_path):
+    deployment = deploy(ClusterSpec(keepers=1, brokers=0, fault_disks=True, fault_disk_entries="journaled"),
+                        "local", tmp_path)
+    try:
+        (keeper,) = deployment.keepers
+        assert keeper.disk is not None and keeper.disk.status()["entries"] == "journaled"
+    finally:
+        deployment.down()
+
+
 def test_a_deployment_without_fault_disks_mounts_nothing(tmp_path):
     deployment = deploy(ClusterSpec(keepers=1, brokers=0), "local", tmp_path)
     try:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import errno
+import logging
+import os
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cluster.broker.log import UNDEFINED_EPOCH, UNDEFINED_OFFSET, LeaderEpochCache
+from cluster.broker.log import UNDEFINED_EPOCH, UNDEFINED_OFFSET, LeaderEpochCache, checkpoint
+from cluster.broker.log.epoch_cache import FILE_NAME
 
 
 def cache_with(tmp_path, entries: list[tuple[int, int]]) -> LeaderEpochCache:
-    cache, _ = LeaderEpochCache.load(tmp_path)
+    cache = LeaderEpochCache(tmp_path / FILE_NAME, [])
     cache.assign_all(entries)
     return cache
 
@@ -49,22 +54,58 @@ def test_truncation_from_either_end(tmp_path) -> None:
     assert cache.entries == [(3, 15)]
 
 
-def test_the_checkpoint_is_kafkas_text_format_and_survives_reloading(tmp_path) -> None:
+def test_the_checkpoint_is_kafkas_text_format_with_a_checksum_line(tmp_path) -> None:
     cache_with(tmp_path, [(0, 0), (2, 17)])
 
-    assert (tmp_path / "leader-epoch-checkpoint").read_text() == "0\n2\n0 0\n2 17\n"
-    reloaded, usable = LeaderEpochCache.load(tmp_path)
-    assert usable and reloaded.entries == [(0, 0), (2, 17)]
+    lines = (tmp_path / FILE_NAME).read_text().splitlines()
+    assert lines[:4] == ["1", "2", "0 0", "2 17"] and lines[4].startswith("checksum ")
+    assert checkpoint.read(tmp_path / FILE_NAME, 2) == [(0, 0), (2, 17)]
     assert not list(tmp_path.glob("*.tmp"))
 
 
-@pytest.mark.parametrize("text", ["", "1\n0\n", "0\n2\n1 5\n", "0\n1\n1 x\n", "0\n2\n3 5\n2 9\n", "\xff"])
-def test_unreadable_checkpoints_are_reported_as_unusable(tmp_path, text: str) -> None:
-    (tmp_path / "leader-epoch-checkpoint").write_bytes(text.encode("latin-1"))
+def test_opening_rebuilds_the_cache_from_the_batches_and_trims_it_to_the_log(tmp_path, caplog) -> None:
+    starts = [(0, 0), (0, 5), (2, 10), (2, 14), (4, 20)]  # one pair per segment scanned, repeats included
 
-    cache, usable = LeaderEpochCache.load(tmp_path)
+    with caplog.at_level(logging.WARNING, logger="cluster.broker.log"):
+        cache = LeaderEpochCache.rebuilt(tmp_path, starts, log_start=7, log_end=20)
 
-    assert not usable and cache.entries == []
+    assert cache.entries == [(0, 7), (2, 10)]
+    assert checkpoint.read(tmp_path / FILE_NAME, 2) == [(0, 7), (2, 10)]
+    assert not caplog.records, "a missing checkpoint (a new log) is written without a warning"
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [b"", b"1\n0\n", b"0\n2\n1 5\n", b"0\n1\n1 x\n", b"\xff", b"0\n2\n0 0\n2 71\n", b"0\n1\n3 5\n"],
+    ids=["empty", "no checksum", "count wrong", "not a number", "not text", "flipped digit", "other epochs"],
+)
+def test_a_checkpoint_that_disagrees_with_the_batches_is_never_trusted(tmp_path, caplog, stored: bytes) -> None:
+    (tmp_path / FILE_NAME).write_bytes(stored)
+
+    with caplog.at_level(logging.WARNING, logger="cluster.broker.log"):
+        cache = LeaderEpochCache.rebuilt(tmp_path, [(0, 0), (2, 17)], log_start=0, log_end=30)
+
+    assert cache.entries == [(0, 0), (2, 17)]
+    assert checkpoint.read(tmp_path / FILE_NAME, 2) == [(0, 0), (2, 17)], "rewritten from the batches"
+    [warning] = [record.getMessage() for record in caplog.records]
+    assert "leader-epoch checkpoint" in warning and "batches" in warning
+
+
+def test_a_checkpoint_write_refused_by_a_full_disk_keeps_the_old_file_and_is_retried(tmp_path, monkeypatch) -> None:
+    cache = cache_with(tmp_path, [(0, 0)])
+    before = (tmp_path / FILE_NAME).read_bytes()
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "fsync", full)
+        cache.assign(3, 40)
+    assert cache.entries == [(0, 0), (3, 40)] and not cache.saved
+    assert (tmp_path / FILE_NAME).read_bytes() == before and not list(tmp_path.glob("*.tmp"))
+
+    cache.retry()
+    assert cache.saved and checkpoint.read(tmp_path / FILE_NAME, 2) == [(0, 0), (3, 40)]
 
 
 @given(st.lists(st.tuples(st.integers(0, 20), st.integers(0, 200)), max_size=30))

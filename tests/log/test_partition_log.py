@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import resource
-import signal
 import socket
 import tempfile
 import threading
@@ -16,6 +14,7 @@ from hypothesis import strategies as st
 
 from cluster.broker.log import (
     BatchTooLargeError,
+    checkpoint,
     InvalidBatchError,
     LogConfig,
     NonContiguousAppendError,
@@ -481,7 +480,7 @@ def test_flush_interval_messages_advances_the_recovery_point(tmp_path) -> None:
     log.append(make_batch(3, 0), leader_epoch=0)
 
     assert log.recovery_point == 6
-    assert (tmp_path / "recovery-point-offset-checkpoint").read_text() == "0\n1\n6\n"
+    assert checkpoint.read(tmp_path / "recovery-point-offset-checkpoint", 1) == [(6,)]
 
 
 def test_flush_interval_ms_flushes_once_the_interval_has_passed(tmp_path) -> None:
@@ -509,25 +508,3 @@ def test_flushing_is_off_by_default_until_a_roll_or_close(tmp_path) -> None:
     assert (tmp_path / ".kafka_cleanshutdown").exists()
     assert open_log(tmp_path).recovery_point == 3
     assert not (tmp_path / ".kafka_cleanshutdown").exists(), "the marker goes as soon as the log is open"
-
-
-def test_a_failed_write_leaves_the_log_as_it_was(tmp_path) -> None:
-    log = open_log(tmp_path)
-    log.append(make_batch(2, 0), leader_epoch=0)
-    segment = segment_files(tmp_path)[0]
-    before = segment.read_bytes()
-    big = make_batch(50, 0, value_size=200)
-    previous_handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (len(before) + len(big) // 2, hard))
-    try:
-        with pytest.raises(OSError):
-            log.append(big, leader_epoch=1)
-    finally:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
-        signal.signal(signal.SIGXFSZ, previous_handler)
-
-    assert segment.read_bytes() == before, "the partial write was rolled back"
-    assert log.log_end_offset == 2 and log.epoch_cache.entries == [(0, 0)]
-    assert log.append(make_batch(1, 0), leader_epoch=1).first_offset == 2
-    assert len(split_batches(read_all(log))) == 2

@@ -28,52 +28,66 @@ def flip_byte(path: Path, position: int) -> None:
         file.write(bytes([byte ^ 0x40]))
 
 
-def test_corruption_inside_a_closed_segment_is_reported_and_nothing_after_it_is_served(tmp_path, caplog) -> None:
+@pytest.mark.parametrize("where", ["records", "header", "length"])
+def test_corruption_in_a_closed_segment_cuts_the_log_there_on_open_and_deletes_later_segments(tmp_path, caplog, where) -> None:
     log, batches = filled_log(tmp_path)
     log.close()
     middle = segment_files(tmp_path)[1]
     first_offset = int(middle.stem)
     batch_size = len(batches[0])
-    flip_byte(middle, 2 * batch_size + 100)  # inside the third batch's records
+    flip_byte(middle, 2 * batch_size + {"records": 100, "header": 40, "length": 10}[where])  # in the third batch
     corrupt_offset = first_offset + 2 * 2
 
-    log = PartitionLog.open(tmp_path, SMALL)
     with caplog.at_level(logging.ERROR, logger="cluster.broker.log"):
-        region = log.read(first_offset, 10_000)
+        log = PartitionLog.open(tmp_path, SMALL)
 
-    assert split_batches(region.read_bytes()) == batches[first_offset // 2 : corrupt_offset // 2]
-    assert region.next_offset == corrupt_offset
-    assert log.corruption is not None
-    assert (log.corruption.segment, log.corruption.position, log.corruption.offset) == (middle.name, 2 * batch_size, corrupt_offset)
-    assert "CRC" in log.corruption.reason
-    for offset in (corrupt_offset, corrupt_offset + 1, log.log_end_offset - 1):
-        with pytest.raises(CorruptLogError, match=f"offset {corrupt_offset}"):
-            log.read(offset, 10_000)
-    [line] = [r.getMessage() for r in caplog.records]
-    assert middle.name in line and f"byte {2 * batch_size}" in line and f"offset {corrupt_offset}" in line
-    assert log.read(0, 10_000).length > 0, "batches before the damage are still served"
-    assert log.offset_for_timestamp(1_000) == 0
-    with pytest.raises(CorruptLogError):
-        log.offset_for_timestamp(1_029)
+    assert log.log_end_offset == corrupt_offset and log.corruption is None
+    assert split_batches(read_all(log)) == batches[: corrupt_offset // 2]
+    assert segment_files(tmp_path) == segment_files(tmp_path)[:2] and middle.stat().st_size == 2 * batch_size
+    assert log.epoch_cache.entries == [(0, 0)]
+    [line] = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert middle.name in line and f"byte {2 * batch_size}" in line and f"dropping offsets from {corrupt_offset}" in line
+    assert "later segment(s)" in line
+    assert log.append(make_batch(2, 9_000), leader_epoch=7).first_offset == corrupt_offset, "appends go on from the cut"
     log.close()
 
 
-def test_truncating_below_detected_corruption_clears_it(tmp_path) -> None:
+def test_a_lost_middle_segment_cuts_the_log_where_the_gap_starts(tmp_path, caplog) -> None:
     log, batches = filled_log(tmp_path)
     log.close()
-    middle = segment_files(tmp_path)[1]
-    flip_byte(middle, len(batches[0]) + 70)
-    log = PartitionLog.open(tmp_path, SMALL)
-    with pytest.raises(CorruptLogError):
-        read_all(log)
-    corrupt_offset = log.corruption.offset
+    first, middle = segment_files(tmp_path)[:2]
+    for path in middle.parent.glob(middle.stem + ".*"):
+        path.unlink()
+
+    with caplog.at_level(logging.ERROR, logger="cluster.broker.log"):
+        log = PartitionLog.open(tmp_path, SMALL)
+
+    assert log.log_end_offset == int(middle.stem) and segment_files(tmp_path) == [first]
+    assert split_batches(read_all(log)) == batches[: int(middle.stem) // 2]
+    assert any("next one starts at" in r.getMessage() for r in caplog.records)
+    log.close()
+
+
+def test_bits_rotting_under_a_running_log_are_found_by_a_truncation_and_not_served(tmp_path, caplog) -> None:
+    log, batches = filled_log(tmp_path)
+    segment = segment_files(tmp_path)[-2]
+    base = int(segment.stem)
+    flip_byte(segment, len(batches[0]) + 70)  # the segment's second batch
+    corrupt_offset = base + 2
+
+    with caplog.at_level(logging.ERROR, logger="cluster.broker.log"):
+        log.truncate_to(base + 8)
+
+    assert log.corruption is not None and log.corruption.offset == corrupt_offset
+    with pytest.raises(CorruptLogError, match=f"offset {corrupt_offset}"):
+        log.read(corrupt_offset, 10_000)
+    assert log.read(base, 10_000).next_offset == corrupt_offset, "the batches before the damage are still served"
+    assert any(segment.name in r.getMessage() for r in caplog.records)
 
     log.truncate_to(corrupt_offset)
 
     assert log.corruption is None and log.log_end_offset == corrupt_offset
     assert split_batches(read_all(log)) == batches[: corrupt_offset // 2]
-    log.append(make_batch(2, 9_000), leader_epoch=5)
-    assert log.log_end_offset == corrupt_offset + 2
     log.close()
 
 
@@ -100,7 +114,7 @@ def test_crash_recovery_truncates_a_damaged_tail_and_logs_the_dropped_offsets(tm
     assert log.log_end_offset == last_offset_kept
     assert split_batches(read_all(log)) == batches[: last_offset_kept // 2]
     [line] = [r.getMessage() for r in caplog.records]
-    assert "recovery truncates" in line and active.name in line and f"dropping offsets from {last_offset_kept}" in line
+    assert "truncated there" in line and active.name in line and f"dropping offsets from {last_offset_kept}" in line
     assert log.epoch_cache.entries == [(0, 0), (1, 20)]
     log.close()
 
@@ -178,4 +192,28 @@ def test_an_empty_directory_is_an_empty_log(tmp_path) -> None:
 
     assert (log.log_start_offset, log.log_end_offset) == (0, 0)
     assert log.read(0, 100).length == 0
+    log.close()
+
+
+@pytest.mark.parametrize("name", ["log-start-offset-checkpoint", "recovery-point-offset-checkpoint", "leader-epoch-checkpoint"])
+@pytest.mark.parametrize("damage", ["flipped digit", "cut tail"])
+def test_a_damaged_checkpoint_is_reported_and_never_trusted(tmp_path, caplog, name: str, damage: str) -> None:
+    log, batches = filled_log(tmp_path)
+    log.advance_log_start(3)  # inside the first segment, so the log start has a checkpoint of its own
+    log.close()
+    path = tmp_path / name
+    text = path.read_bytes()
+    first_digit = text.index(b"\n", text.index(b"\n") + 1) + 1  # the first digit of the first entry
+    damaged = text[:first_digit] + bytes([text[first_digit] ^ 0x01]) + text[first_digit + 1 :]
+    path.write_bytes(damaged if damage == "flipped digit" else text[: len(text) // 2])
+
+    with caplog.at_level(logging.WARNING, logger="cluster.broker.log"):
+        log = PartitionLog.open(tmp_path, SMALL)
+
+    assert any(name in r.getMessage() and "not trusted" in r.getMessage() for r in caplog.records)
+    assert log.log_start_offset == (0 if name == "log-start-offset-checkpoint" else 3)
+    assert split_batches(read_all(log, start=4)) == batches[2:]
+    assert log.epoch_cache.entries == [(0, log.log_start_offset), (1, 20), (2, 40)]
+    if name == "recovery-point-offset-checkpoint":
+        assert log.recovery_point == 0, "everything is flushed again at the next flush"
     log.close()

@@ -55,6 +55,16 @@ def test_a_bad_key_or_value_is_refused_by_name(options, message):
     assert message in str(refused.value)
 
 
+def test_the_entry_model_is_an_option_of_both_power_losses():
+    for fault in ("lose-unsynced", "torn-write"):
+        assert DiskOptions.parse({"disk-entries": "journaled"}, (fault,)).disk_entries == "journaled"
+    assert DiskOptions.parse({}, ("lose-unsynced",)).disk_entries == "strict"
+    with pytest.raises(SpecError, match="disk-entries is an option of the lose-unsynced and torn-write faults"):
+        DiskOptions.parse({"disk-entries": "journaled"}, ("slow-disk",))
+    with pytest.raises(SpecError, match="must be one of strict, journaled"):
+        DiskOptions.parse({"disk-entries": "ext4"}, ("lose-unsynced",))
+
+
 @pytest.mark.parametrize(("key", "value", "fault"), [
     ("read-delay-ms", "1", "slow-disk"), ("error-ops", "write", "disk-error"), ("disk-budget-bytes", "1", "disk-full"),
     ("bitflips", "1", "corrupt-file")])
@@ -62,5 +72,5 @@ def test_an_option_of_a_fault_the_run_does_not_inject_is_refused(key, value, fau
     others = tuple(name for name in FAULTS if name != fault) + ("kill",)
     with pytest.raises(SpecError, match=f"{key} is an option of the {fault} fault, which this run does not inject"):
         DiskOptions.parse({key: value}, others)
-    assert KEYS[key].fault == fault
+    assert KEYS[key].faults == (fault,)
     DiskOptions.parse({key: value}, (fault,))

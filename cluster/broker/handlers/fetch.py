@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from cluster.broker.broker import Broker
-from cluster.broker.log.errors import CorruptLogError, OffsetOutOfRangeError
+from cluster.broker.log.errors import OffsetOutOfRangeError, StorageError
 from cluster.broker.partition import Partition
 from cluster.broker.pinned_region import pin
 from cluster.broker.protocol.apis.fetch import FetchableTopicResponse, FetchResponse, PartitionData
@@ -140,7 +140,7 @@ def _read_partition(broker: Broker, partition: Partition, wanted: Any, replica_i
         region = partition.read(answer.read_from, limit, answer.read_to)
     except OffsetOutOfRangeError:
         return _partition_data(wanted.partition, ErrorCode.OFFSET_OUT_OF_RANGE, partition)
-    except CorruptLogError:
+    except StorageError:
         return _partition_data(wanted.partition, ErrorCode.KAFKA_STORAGE_ERROR, partition)
     data = _partition_data(wanted.partition, ErrorCode.NONE, partition)
     if region.length:
@@ -205,7 +205,7 @@ def _list_offset(broker: Broker, topic: str, wanted: Any, replica_id: int) -> An
     else:
         try:
             answer.offset, answer.timestamp = _first_at_or_after(partition, wanted.timestamp)
-        except CorruptLogError:
+        except StorageError:
             answer.error_code = ErrorCode.KAFKA_STORAGE_ERROR
     return answer
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, NamedTuple
 
 from cluster.broker.broker import Broker
 from cluster.broker.handlers.outcomes import CLOSE_CONNECTION, NO_RESPONSE
-from cluster.broker.log.errors import BatchTooLargeError, CorruptLogError, InvalidBatchError
+from cluster.broker.log.errors import BatchTooLargeError, InvalidBatchError, LogDirFullError, StorageError
 from cluster.broker.protocol.messages import Request
 from cluster.broker.partition import SingleBatchRequired
 from cluster.broker.producer_state import SequenceError
@@ -28,16 +28,18 @@ def handle_produce(broker: Broker, request: Request, client_host: str) -> Any:
 
     acks=0 and 1 are answered at once; acks=all waits until the high watermark passes the batch
     (or NOT_ENOUGH_REPLICAS_AFTER_APPEND, REQUEST_TIMED_OUT, NOT_LEADER_OR_FOLLOWER say why not).
+    A log that cannot store the batch (a full disk: nothing was written) answers
+    KAFKA_STORAGE_ERROR, which producers retry, with the reason in error_message (v8+).
     """
     body = request.body
     refusal = _refusal(request.version, body.acks)
     outcomes: list[tuple[str, int, Outcome]] = []
     for topic_data in body.topic_data:
         for data in topic_data.partition_data:
-            outcome = refusal if refusal is not None else _append(broker, topic_data.name, data.index, data.records,
-                                                                   body.acks, body.timeout_ms)
+            outcome = Refused(refusal) if refusal is not None else _append(
+                broker, topic_data.name, data.index, data.records, body.acks, body.timeout_ms)
             outcomes.append((topic_data.name, data.index, outcome))
-    if any(not isinstance(outcome, ErrorCode) for _, _, outcome in outcomes):
+    if any(not isinstance(outcome, Refused) for _, _, outcome in outcomes):
         broker.data_appended()
     if body.acks == 0:
         failed = any(_answer(outcome)[0] != ErrorCode.NONE for _, _, outcome in outcomes if _settled(outcome))
@@ -47,34 +49,41 @@ def handle_produce(broker: Broker, request: Request, client_host: str) -> Any:
     return _respond_when_committed(broker, outcomes)
 
 
-Outcome = ErrorCode | asyncio.Future[CompleteProduce]
-"""An error before anything was appended, or the append's answer (done at once unless acks=all)."""
+class Refused(NamedTuple):
+    """A partition's answer when nothing was appended."""
+
+    error: ErrorCode
+    message: str | None = None
+
+
+Outcome = Refused | asyncio.Future[CompleteProduce]
+"""A refusal before anything was appended, or the append's answer (done at once unless acks=all)."""
 
 
 def _settled(outcome: Outcome) -> bool:
-    return isinstance(outcome, ErrorCode) or outcome.done()
+    return isinstance(outcome, Refused) or outcome.done()
 
 
-def _answer(outcome: Outcome) -> tuple[ErrorCode, int]:
-    if isinstance(outcome, ErrorCode):
-        return outcome, -1
+def _answer(outcome: Outcome) -> tuple[ErrorCode, int, str | None]:
+    if isinstance(outcome, Refused):
+        return outcome.error, -1, outcome.message
     completion = outcome.result()
-    return completion.error, completion.base_offset
+    return completion.error, completion.base_offset, None
 
 
 async def _respond_when_committed(broker: Broker, outcomes: list[tuple[str, int, Outcome]]) -> Any:
-    await asyncio.gather(*(outcome for _, _, outcome in outcomes if not isinstance(outcome, ErrorCode)))
+    await asyncio.gather(*(outcome for _, _, outcome in outcomes if not isinstance(outcome, Refused)))
     return _response(broker, outcomes)
 
 
 def _response(broker: Broker, outcomes: list[tuple[str, int, Outcome]]) -> Any:
     topics: dict[str, list[Any]] = {}
     for topic, index, outcome in outcomes:
-        error, base_offset = _answer(outcome)
+        error, base_offset, message = _answer(outcome)
         partition = broker.topics.partition(topic, index)
         topics.setdefault(topic, []).append(PartitionProduceResponse(
             index=index, error_code=error, base_offset=base_offset if error is ErrorCode.NONE else -1,
-            log_start_offset=partition.log.log_start_offset if partition else -1,
+            log_start_offset=partition.log.log_start_offset if partition else -1, error_message=message,
         ))
     return ProduceResponse(responses=[
         TopicProduceResponse(name=name, partition_responses=partitions) for name, partitions in topics.items()
@@ -92,24 +101,24 @@ def _refusal(version: int, acks: int) -> ErrorCode | None:
 def _append(broker: Broker, topic: str, index: int, records: Any, acks: int, timeout_ms: int) -> Outcome:
     partition = broker.topics.partition(topic, index)
     if partition is None:
-        return broker.missing_partition_error(topic, index)
+        return Refused(broker.missing_partition_error(topic, index))
     if records is None:
-        return ErrorCode.CORRUPT_MESSAGE
+        return Refused(ErrorCode.CORRUPT_MESSAGE)
     try:
         return broker.replicas.produce(partition, records, acks, timeout_ms)
     except (CorruptBatchError, InvalidBatchError) as error:
         _log.info("%s: refused a corrupt batch: %s", partition.name, error)
-        return ErrorCode.CORRUPT_MESSAGE
-    except BatchTooLargeError:
-        return ErrorCode.MESSAGE_TOO_LARGE
-    except SingleBatchRequired:
-        return ErrorCode.INVALID_RECORD
+        return Refused(ErrorCode.CORRUPT_MESSAGE, str(error))
+    except BatchTooLargeError as error:
+        return Refused(ErrorCode.MESSAGE_TOO_LARGE, str(error))
+    except SingleBatchRequired as error:
+        return Refused(ErrorCode.INVALID_RECORD, str(error))
     except SequenceError as error:
         _log.info("%s: %s", partition.name, error)
-        return error.code
-    except CorruptLogError as error:
-        _log.error("%s: %s", partition.name, error)
-        return ErrorCode.KAFKA_STORAGE_ERROR
+        return Refused(error.code, str(error))
+    except StorageError as error:
+        (_log.warning if isinstance(error, LogDirFullError) else _log.error)("%s: %s", partition.name, error)
+        return Refused(ErrorCode.KAFKA_STORAGE_ERROR, str(error))
 
 
 def handle_init_producer_id(broker: Broker, request: Request, client_host: str) -> Any:
@@ -117,4 +126,9 @@ def handle_init_producer_id(broker: Broker, request: Request, client_host: str) 
         return InitProducerIdResponse(
             error_code=ErrorCode.INVALID_REQUEST, producer_id=-1, producer_epoch=-1,
         )
-    return InitProducerIdResponse(error_code=ErrorCode.NONE, producer_id=broker.allocate_producer_id(), producer_epoch=0)
+    try:
+        producer_id = broker.allocate_producer_id()
+    except LogDirFullError as error:
+        _log.warning("no producer id handed out: %s", error)  # clients retry this code
+        return InitProducerIdResponse(error_code=ErrorCode.COORDINATOR_NOT_AVAILABLE, producer_id=-1, producer_epoch=-1)
+    return InitProducerIdResponse(error_code=ErrorCode.NONE, producer_id=producer_id, producer_epoch=0)

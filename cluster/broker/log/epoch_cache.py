@@ -3,7 +3,12 @@
 A follower that rejoins asks the leader where its latest epoch ended and
 truncates there instead of at its high watermark; this cache answers that
 question on both sides. It is checkpointed on every change in Kafka's
-leader-epoch-checkpoint format ("epoch startOffset" lines).
+leader-epoch-checkpoint format ("epoch startOffset" lines, plus a checksum).
+
+Every entry is the epoch of a stored batch, so opening a log rebuilds the
+cache from the batches' headers, which the loader reads anyway, and only
+compares the checkpoint with it: a checkpoint that a crash left behind, that a
+full disk kept from being rewritten, or whose digits flipped, is never trusted.
 """
 
 from __future__ import annotations
@@ -29,26 +34,35 @@ class LeaderEpochCache:
         self._path = path
         self._epochs = [epoch for epoch, _ in entries]
         self._starts = [start for _, start in entries]
+        self.saved = True
+        """False while the checkpoint is behind these entries: a full disk refused the last write."""
 
     @classmethod
-    def load(cls, directory: Path) -> tuple[LeaderEpochCache, bool]:
-        """The cache from its checkpoint, and whether the checkpoint was usable as found."""
-        path = directory / FILE_NAME
+    def rebuilt(cls, directory: Path, epoch_starts: Iterable[tuple[int, int]], log_start: int, log_end: int) -> LeaderEpochCache:
+        """The cache the log's batches imply (their (epoch, base offset) pairs in order), for the
+        log between `log_start` and `log_end`; the checkpoint is rewritten if it says otherwise."""
+        cache = cls(directory / FILE_NAME, [])
+        for epoch, start in epoch_starts:
+            if epoch > cache.latest_epoch:
+                cache._assign_in_memory(epoch, start)
+        cache._cut_below(log_start)
+        cache._cut_from(log_end)
+        stored = cache._stored_entries()
+        if stored != cache.entries:
+            if stored is not None:
+                _log.warning("%s: the leader-epoch checkpoint says %s but the batches say %s; rewritten from the batches",
+                             directory, stored, cache.entries)
+            cache.persist()
+        return cache
+
+    def _stored_entries(self) -> list[tuple[int, int]] | None:
         try:
-            entries = checkpoint.read(path, 2)
+            entries = checkpoint.read(self._path, 2)
         except checkpoint.CheckpointError as error:
-            _log.warning("%s: ignoring unreadable leader-epoch checkpoint (%s); rebuilding from the log", directory, error)
-            return cls(path, []), False
-        if entries is None:
-            return cls(path, []), False
-        cache = cls(path, [])
-        for epoch, start in entries:
-            if epoch < 0 or start < 0 or (cache._epochs and (epoch <= cache._epochs[-1] or start < cache._starts[-1])):
-                _log.warning("%s: leader-epoch checkpoint entries are not increasing; rebuilding from the log", directory)
-                return cls(path, []), False
-            cache._epochs.append(epoch)
-            cache._starts.append(start)
-        return cache, True
+            _log.warning("%s: the leader-epoch checkpoint is corrupt (%s) and not trusted; it is rebuilt from the batches",
+                         self._path.parent, error)
+            return None
+        return None if entries is None else [(epoch, start) for epoch, start in entries]
 
     @property
     def entries(self) -> list[tuple[int, int]]:
@@ -91,20 +105,13 @@ class LeaderEpochCache:
 
     def truncate_from_end(self, end_offset: int) -> None:
         """Forgets epochs that start at or after `end_offset` (the log was truncated there)."""
-        keep = bisect.bisect_left(self._starts, end_offset)
-        if keep == len(self._starts):
-            return
-        del self._epochs[keep:], self._starts[keep:]
-        self.persist()
+        if self._cut_from(end_offset):
+            self.persist()
 
     def truncate_from_start(self, start_offset: int) -> None:
         """Drops epochs wholly below `start_offset`; the epoch covering it now starts there."""
-        covering = bisect.bisect_right(self._starts, start_offset) - 1
-        if covering < 0 or (covering == 0 and self._starts[0] == start_offset):
-            return
-        del self._epochs[:covering], self._starts[:covering]
-        self._starts[0] = start_offset
-        self.persist()
+        if self._cut_below(start_offset):
+            self.persist()
 
     def clear(self) -> None:
         self._epochs.clear()
@@ -112,7 +119,28 @@ class LeaderEpochCache:
         self.persist()
 
     def persist(self) -> None:
-        checkpoint.write(self._path, self.entries)
+        """Checkpoints the entries; a full disk keeps the old file, and retry() writes it later."""
+        self.saved = checkpoint.write_or_keep_old(self._path, self.entries)
+
+    def retry(self) -> None:
+        """Writes the checkpoint if a full disk refused its last write."""
+        if not self.saved:
+            self.persist()
+
+    def _cut_from(self, end_offset: int) -> bool:
+        keep = bisect.bisect_left(self._starts, end_offset)
+        if keep == len(self._starts):
+            return False
+        del self._epochs[keep:], self._starts[keep:]
+        return True
+
+    def _cut_below(self, start_offset: int) -> bool:
+        covering = bisect.bisect_right(self._starts, start_offset) - 1
+        if covering < 0 or (covering == 0 and self._starts[0] == start_offset):
+            return False
+        del self._epochs[:covering], self._starts[:covering]
+        self._starts[0] = start_offset
+        return True
 
     def _assign_in_memory(self, epoch: int, start_offset: int) -> bool:
         if self._epochs and epoch == self._epochs[-1] and start_offset >= self._starts[-1]:

@@ -7,7 +7,9 @@ parsing messages.
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +50,12 @@ class NonContiguousAppendError(LogError):
     """A follower append whose offsets do not continue the log (Kafka UNEXPECTED / OUT_OF_ORDER)."""
 
 
-class CorruptLogError(LogError):
-    """Stored data failed validation; nothing at or after `offset` is served (Kafka KAFKA_STORAGE_ERROR, 56)."""
+class StorageError(LogError):
+    """The log's files cannot do what was asked (Kafka KAFKA_STORAGE_ERROR, 56, which clients retry)."""
+
+
+class CorruptLogError(StorageError):
+    """Stored data failed validation; nothing at or after `offset` is served."""
 
     def __init__(self, corruption: Corruption) -> None:
         super().__init__(
@@ -57,3 +63,37 @@ class CorruptLogError(LogError):
             f"{corruption.reason}"
         )
         self.corruption = corruption
+
+
+class LogDirFullError(StorageError):
+    """The disk was full (ENOSPC, EDQUOT): the operation was undone, and the same request may succeed
+    once space returns."""
+
+
+class LogDirFailedError(StorageError):
+    """Any other I/O error: the files may no longer be what the log believes (a write may be torn, a
+    failed fsync may have dropped dirty pages), so the log is offline from then on, as Kafka takes
+    the whole log dir offline."""
+
+    def __init__(self, directory: Path, doing: str, error: OSError) -> None:
+        super().__init__(f"{doing} in {directory} failed: {error.strerror or error}")
+        self.directory = directory
+        self.doing = doing
+        self.error = error
+
+
+def is_disk_full(error: OSError) -> bool:
+    return error.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+def storage_error(directory: Path, doing: str, error: OSError) -> StorageError:
+    """The log's error for an OSError met while `doing` something in the partition `directory`."""
+    if is_disk_full(error):
+        return LogDirFullError(f"the log dir is full ({error.strerror or error}): {doing} in {directory} was undone")
+    return LogDirFailedError(directory, doing, error)
+
+
+def failed_fsync(error: OSError, what: str) -> OSError:
+    """A failed fsync is an I/O error whatever its errno (ENOSPC included): the kernel may have
+    dropped the dirty pages it could not write, so what is on disk is no longer known."""
+    return OSError(errno.EIO, f"fsync of {what} failed: {error.strerror or error}")

@@ -1,10 +1,12 @@
 """Sparse .index and .timeindex files in Kafka's formats.
 
-They are hints, not truth: Kafka does not checksum them and rebuilds them
-after a crash, and so does this log. Entries live in memory (arrays) and are
-written to the file in batches when the segment is flushed, rolled or closed,
-so an append costs no extra system call; a crash loses only entries that
-recovery rebuilds anyway.
+They are hints, not truth: Kafka does not checksum them, and this log
+recomputes them from the batches every time it opens a segment, rewriting a
+file only when it differs from what the batches imply. So they are never
+fsynced, and a full disk costs only the entries it could not take: they are
+written at the next attempt. Entries live in memory (arrays) and are appended
+to the file in batches when the segment is flushed, rolled or closed, so an
+append costs no extra system call.
 """
 
 from __future__ import annotations
@@ -15,11 +17,9 @@ import struct
 from array import array
 from pathlib import Path
 
+from cluster.broker.log.errors import is_disk_full
+
 INT32_MAX = 2**31 - 1
-
-
-class IndexCorruptError(ValueError):
-    """An index file that cannot be trusted; the segment rebuilds it from the log."""
 
 
 class SparseIndex:
@@ -34,55 +34,67 @@ class SparseIndex:
         self.keys = array("q")
         self.values = array("q")
         self._written = 0
+        """Entries at the start of the file that match the ones in memory."""
 
     def __len__(self) -> int:
         return len(self.keys)
-
-    def load(self, log_size: int) -> None:
-        """Reads the file, raising IndexCorruptError unless every entry is plausible."""
-        try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
-            raise IndexCorruptError(f"{self.path.name} is missing") from None
-        if len(raw) % self.ENTRY.size:
-            raise IndexCorruptError(f"{self.path.name} has {len(raw)} bytes, not a multiple of {self.ENTRY.size}")
-        keys, values = array("q"), array("q")
-        for fields in self.ENTRY.iter_unpack(raw):
-            key, value = self._decode(*fields)
-            self._check(keys, values, key, value, log_size)
-            keys.append(key)
-            values.append(value)
-        self.keys, self.values, self._written = keys, values, len(keys)
 
     def append(self, key: int, value: int) -> None:
         self.keys.append(key)
         self.values.append(value)
 
     def clear(self) -> None:
-        """Forgets every entry in memory (before a rebuild); the file keeps them until rewrite()."""
+        """Forgets every entry in memory (before a rebuild); the file keeps them until store()."""
         self.keys, self.values = array("q"), array("q")
 
-    def rewrite(self) -> None:
-        """Replaces the file with the entries in memory."""
-        self.path.write_bytes(b"")
-        self._written = 0
-        self.persist(fsync=False)
+    def truncate_entries(self, count: int) -> None:
+        """Keeps the first `count` entries, in memory and in the file (an append that was undone)."""
+        del self.keys[count:], self.values[count:]
+        if self._written > count:
+            os.truncate(self.path, count * self.ENTRY.size)
+            self._written = count
 
-    def persist(self, fsync: bool) -> None:
-        """Writes entries not yet in the file (and fsyncs it if asked)."""
-        pending = b"".join(
-            self.ENTRY.pack(*self._encode(self.keys[i], self.values[i])) for i in range(self._written, len(self.keys))
-        )
-        if not pending and not fsync:
+    def store(self) -> bool:
+        """Makes the file hold exactly the entries in memory; True if it had to be rewritten."""
+        wanted = self._encoded(0)
+        try:
+            found = self.path.read_bytes()
+        except FileNotFoundError:
+            found = None
+        if found == wanted or (found is None and not wanted):
+            self._written = len(self.keys)
+            return False
+        if found:
+            os.truncate(self.path, 0)
+        self._written = 0
+        self.persist()
+        return True
+
+    def persist(self) -> None:
+        """Appends the entries not yet in the file; on a full disk the file is cut back to the
+        entries it held, and the rest are written at the next persist."""
+        pending = self._encoded(self._written)
+        if not pending:
             return
+        try:
+            self._append_to_file(pending)
+        except OSError as error:
+            if not is_disk_full(error):
+                raise
+            return
+        self._written = len(self.keys)
+
+    def _append_to_file(self, data: bytes) -> None:
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         try:
-            os.write(fd, pending)
-            if fsync:
-                os.fsync(fd)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        except OSError:
+            os.ftruncate(fd, self._written * self.ENTRY.size)
+            raise
         finally:
             os.close(fd)
-        self._written = len(self.keys)
 
     def floor(self, key: int) -> int:
         """Position in the arrays of the last entry with key <= `key`, or -1."""
@@ -91,13 +103,11 @@ class SparseIndex:
     def delete(self) -> None:
         self.path.unlink(missing_ok=True)
 
+    def _encoded(self, first: int) -> bytes:
+        pack, encode = self.ENTRY.pack, self._encode
+        return b"".join(pack(*encode(self.keys[i], self.values[i])) for i in range(first, len(self.keys)))
+
     def _encode(self, key: int, value: int) -> tuple[int, int]:
-        raise NotImplementedError
-
-    def _decode(self, first: int, second: int) -> tuple[int, int]:
-        raise NotImplementedError
-
-    def _check(self, keys: array, values: array, key: int, value: int, log_size: int) -> None:
         raise NotImplementedError
 
 
@@ -115,15 +125,6 @@ class OffsetIndex(SparseIndex):
     def _encode(self, key: int, value: int) -> tuple[int, int]:
         return key - self.base_offset, value
 
-    def _decode(self, first: int, second: int) -> tuple[int, int]:
-        return first + self.base_offset, second
-
-    def _check(self, keys: array, values: array, key: int, value: int, log_size: int) -> None:
-        if key < self.base_offset or not 0 <= value < log_size:
-            raise IndexCorruptError(f"{self.path.name}: entry ({key}, {value}) outside the segment")
-        if keys and (key <= keys[-1] or value <= values[-1]):
-            raise IndexCorruptError(f"{self.path.name}: entry ({key}, {value}) does not increase")
-
 
 class TimeIndex(SparseIndex):
     """Largest timestamp so far -> offset of the batch that reached it (timestamp i64, relative offset i32)."""
@@ -133,12 +134,3 @@ class TimeIndex(SparseIndex):
 
     def _encode(self, key: int, value: int) -> tuple[int, int]:
         return key, value - self.base_offset
-
-    def _decode(self, first: int, second: int) -> tuple[int, int]:
-        return first, second + self.base_offset
-
-    def _check(self, keys: array, values: array, key: int, value: int, log_size: int) -> None:
-        if value < self.base_offset or key < 0:
-            raise IndexCorruptError(f"{self.path.name}: entry ({key}, {value}) outside the segment")
-        if keys and (key <= keys[-1] or value < values[-1]):
-            raise IndexCorruptError(f"{self.path.name}: entry ({key}, {value}) does not increase")

@@ -15,6 +15,7 @@ from pathlib import Path
 from cluster import durable_file
 from cluster.broker.log import checkpoint
 from cluster.broker.log.epoch_cache import FILE_NAME as EPOCH_CHECKPOINT
+from cluster.broker.log.errors import is_disk_full
 from cluster.broker.log.segment import LOG_SUFFIX
 
 RECOVERY_POINT_CHECKPOINT = "recovery-point-offset-checkpoint"
@@ -56,8 +57,9 @@ def read_recovery_point(directory: Path) -> int:
     return _read_offset(directory, RECOVERY_POINT_CHECKPOINT, "recovering every segment")
 
 
-def write_recovery_point(directory: Path, offset: int) -> None:
-    checkpoint.write(directory / RECOVERY_POINT_CHECKPOINT, [(offset,)])
+def write_recovery_point(directory: Path, offset: int) -> bool:
+    """False if a full disk kept the old checkpoint (a lower point, so still true)."""
+    return checkpoint.write_or_keep_old(directory / RECOVERY_POINT_CHECKPOINT, [(offset,)])
 
 
 def read_log_start_offset(directory: Path) -> int:
@@ -73,7 +75,7 @@ def _read_offset(directory: Path, name: str, fallback: str) -> int:
     try:
         entries = checkpoint.read(directory / name, 1)
     except checkpoint.CheckpointError as error:
-        _log.warning("%s: ignoring unreadable %s (%s); %s", directory, name, error, fallback)
+        _log.warning("%s: %s is corrupt (%s) and not trusted; %s", directory, name, error, fallback)
         return 0
     if not entries:
         return 0
@@ -85,7 +87,14 @@ def has_clean_shutdown_marker(directory: Path) -> bool:
 
 
 def write_clean_shutdown_marker(directory: Path) -> None:
-    (directory / CLEAN_SHUTDOWN_MARKER).touch()
+    """Without it (a full disk) the next open only does more work: it flushes the log, as after a crash."""
+    try:
+        (directory / CLEAN_SHUTDOWN_MARKER).touch()
+    except OSError as error:
+        if not is_disk_full(error):
+            raise
+        _log.warning("%s: cannot mark the shutdown clean, the disk is full", directory)
+        return
     durable_file.fsync_directory(directory)
 
 

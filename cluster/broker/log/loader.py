@@ -1,10 +1,15 @@
-"""Opening a partition's log (Kafka's LogLoader): recovery from the recovery point after a crash.
+"""Opening a partition's log (Kafka's LogLoader), which checks every batch of every segment.
 
-Segments below the recovery point were fsynced before the crash, so only their
-indexes are checked; everything from the recovery point on is validated batch
-by batch and cut at the first bad one. A clean shutdown marker skips the
-validation entirely. The leader-epoch cache comes from its checkpoint, or from
-the batches when the checkpoint is unusable.
+Kafka validates only what lies past the recovery point, trusting that what was
+fsynced is still intact. Disks flip bits and files get cut, so here every
+batch's framing, CRC and offsets are checked on every open (compiled, over
+chunks of each file), and the log ends at the first batch that fails, wherever
+it is: the rest of that segment and every later segment are deleted, and what
+was cut and why is logged. A replica then fetches what it lost from its
+leader. A gap or an overlap between segments cuts the log the same way. Index
+files are recomputed and rewritten when they differ; the leader-epoch cache is
+rebuilt from the batches. After a crash (no clean shutdown marker) or a cut,
+the log is flushed, so what it now holds is what is on disk.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from cluster.broker.log import layout, retention
 from cluster.broker.log.clock import Clock
 from cluster.broker.log.config import LogConfig
 from cluster.broker.log.epoch_cache import LeaderEpochCache
+from cluster.broker.log.errors import Corruption
 from cluster.broker.log.segment import Segment
 from cluster.broker.log.segment_list import SegmentList
 
@@ -23,67 +29,56 @@ _log = logging.getLogger(__name__)
 
 
 def load(directory: Path, config: LogConfig, clock: Clock) -> tuple[SegmentList, LeaderEpochCache]:
-    """The segments in `directory` and their leader epochs, recovered if the log was not closed cleanly."""
+    """The segments in `directory`, checked and cut at the first bad batch, and their leader epochs."""
     segments = SegmentList.open(directory, config, clock)
     clean = layout.has_clean_shutdown_marker(directory)
-    epoch_cache, epoch_checkpoint_usable = LeaderEpochCache.load(directory)
-    epoch_starts = _check_or_recover(segments, clean)
-    segments.check_contiguity()
-    if epoch_checkpoint_usable:
-        epoch_cache.assign_newer(epoch_starts)
-    else:
-        epoch_cache.clear()
-        epoch_cache.assign_newer((header.partition_leader_epoch, header.base_offset) for header in segments.batch_headers())
-    retention.truncate_epochs_to_log(segments, epoch_cache)
+    epoch_starts, cut = _check_every_segment(segments)
+    epoch_cache = LeaderEpochCache.rebuilt(directory, epoch_starts, segments.log_start_offset, segments.log_end_offset)
     retention.keep_checkpointed_start(segments, epoch_cache)
-    if not clean:
+    if cut and segments.recovery_point > segments.log_end_offset:
+        segments.advance_recovery_point(segments.log_end_offset)
+    if cut or not clean:
         segments.flush()
-    segments.refresh_corruption()
     layout.remove_clean_shutdown_marker(directory)
     return segments, epoch_cache
 
 
-def _check_or_recover(segments: SegmentList, clean: bool) -> list[tuple[int, int]]:
-    """Checks the indexes of flushed segments and recovers the rest; returns the (epoch, start
-    offset) pairs the recovered batches carry."""
-    first_unflushed = (
-        len(segments.segments) if clean else segments.index_at(max(segments.recovery_point, segments.log_start_offset))
-    )
-    for segment in segments.segments[:first_unflushed]:
-        if not segment.load_indexes():
-            _log.warning("%s: index files of %s are missing or inconsistent; rebuilding them", segments.directory, segment.name)
-            _rebuild_closed_or_recover(segments, segment)
+def _check_every_segment(segments: SegmentList) -> tuple[list[tuple[int, int]], bool]:
+    """Scans the segments in order; returns the (epoch, start offset) pairs of the batches kept,
+    and whether the log was cut."""
     epoch_starts: list[tuple[int, int]] = []
-    at = first_unflushed
-    while at < len(segments.segments):
-        epoch_starts += _recover(segments, segments.segments[at])
-        at += 1
-    return epoch_starts
+    for at, segment in enumerate(segments.segments):
+        result = segment.scan()
+        if result.indexes_rewritten:
+            _log.warning("%s: the index files of %s did not match its batches; rewritten", segments.directory, segment.name)
+        epoch_starts += result.epoch_starts
+        problem = result.problem or _gap_after(segments, at)
+        if problem is not None:
+            _cut(segments, segment, problem)
+            return epoch_starts, True
+    return epoch_starts, False
 
 
-def _rebuild_closed_or_recover(segments: SegmentList, segment: Segment) -> None:
-    """A flushed segment whose indexes failed: rebuild them; damage is reported, not cut,
-    except in the last segment, where appends continue and garbage cannot stay in the middle."""
-    if segment is segments.active:
-        _recover(segments, segment)
-        return
-    result = segment.scan()
-    if result.problem:
-        segment.next_offset = segments.segments[segments.segments.index(segment) + 1].base_offset
-        segments.report(result.problem)
+def _gap_after(segments: SegmentList, at: int) -> Corruption | None:
+    """A problem if the next segment does not start where this one ends (a lost or stray file)."""
+    segment = segments.segments[at]
+    if at + 1 == len(segments.segments) or segments.segments[at + 1].base_offset == segment.next_offset:
+        return None
+    return Corruption(
+        segment.name, segment.size, segment.next_offset,
+        f"the segment ends at offset {segment.next_offset} but the next one starts at {segments.segments[at + 1].base_offset}",
+    )
 
 
-def _recover(segments: SegmentList, segment: Segment) -> list[tuple[int, int]]:
-    """Crash recovery of one segment: validate everything, cut at the first bad batch."""
-    result = segment.scan()
-    problem = result.problem
-    if problem:
-        _log.error(
-            "%s: recovery truncates %s at byte %d, dropping offsets from %d (%d bytes): %s",
-            segments.directory, segment.name, problem.position, problem.offset, segment.size - problem.position, problem.reason,
-        )
-        segment.truncate_at(problem.position)
-        segment.corruption = None
-        segment.next_offset = problem.offset
-        segments.delete_after(segment, "after a truncated segment")
-    return result.epoch_starts
+def _cut(segments: SegmentList, segment: Segment, problem: Corruption) -> None:
+    later = segments.segments[segments.segments.index(segment) + 1 :]
+    dropped_bytes = segment.size - problem.position + sum(other.size for other in later)
+    _log.error(
+        "%s: %s at byte %d (offset %d): %s; the log is truncated there, dropping offsets from %d (%d bytes%s)",
+        segments.directory, segment.name, problem.position, problem.offset, problem.reason, problem.offset,
+        dropped_bytes, f" and {len(later)} later segment(s)" if later else "",
+    )
+    segment.truncate_at(problem.position)
+    segment.corruption = None
+    segment.next_offset = problem.offset
+    segments.delete_after(segment, "it lies after the corrupt batch")

@@ -7,6 +7,12 @@ the log ever changes inside a batch are baseOffset and partitionLeaderEpoch,
 which lie outside the CRC. The work is split as Kafka splits it: loader opens
 and recovers the segments, segment_list writes and reads them, retention cuts
 them; this class checks appends and keeps the leader epochs beside them.
+
+I/O errors become the log's own (errors.storage_error): a full disk undoes
+the operation and raises LogDirFullError; any other error takes the log
+offline for good (every later call raises LogDirFailedError, so nothing it
+may have torn is ever served) and is reported to `on_failure` first, which
+is how a broker learns that its log dir failed.
 """
 
 from __future__ import annotations
@@ -14,14 +20,23 @@ from __future__ import annotations
 import functools
 import os
 from pathlib import Path
-from typing import Iterator, NamedTuple
+from typing import Any, Callable, Iterator, NamedTuple, TypeVar
 
+from cluster import durable_file
 from cluster.broker.log import loader, retention
 from cluster.broker.log.batch_scan import BatchRejected, check_batches, stamp_batches
 from cluster.broker.log.clock import Clock, wall_clock_ms
 from cluster.broker.log.config import LogConfig
 from cluster.broker.log.epoch_cache import LeaderEpochCache
-from cluster.broker.log.errors import BatchTooLargeError, Corruption, InvalidBatchError, NonContiguousAppendError
+from cluster.broker.log.errors import (
+    BatchTooLargeError,
+    Corruption,
+    InvalidBatchError,
+    LogDirFailedError,
+    NonContiguousAppendError,
+    StorageError,
+    storage_error,
+)
 from cluster.broker.log.region import FileRegion
 from cluster.broker.log.retention import DeletedSegment
 from cluster.broker.log.segment import Placement
@@ -40,20 +55,71 @@ class AppendInfo(NamedTuple):
 _append_info = functools.partial(tuple.__new__, AppendInfo)
 """AppendInfo from a tuple without NamedTuple's Python-level __new__: made on every append."""
 
+OnFailure = Callable[[LogDirFailedError], None]
+"""Told of an I/O error that took a log offline, before it is raised (a broker halts there)."""
+
+Method = TypeVar("Method", bound=Callable[..., Any])
+
+
+def _touches_disk(doing: str) -> Callable[[Method], Method]:
+    """Refuses the call on an offline log, and turns the OSErrors it raises into the log's errors."""
+
+    def wrap(method: Method) -> Method:
+        @functools.wraps(method)
+        def guarded(self: PartitionLog, *args: Any, **kwargs: Any) -> Any:
+            if self.failure is not None:
+                raise self._offline()
+            try:
+                return method(self, *args, **kwargs)
+            except OSError as error:
+                raise self._storage_error(error, doing) from error
+
+        return guarded  # type: ignore[return-value]
+
+    return wrap
+
 
 class PartitionLog:
     """One partition's replica of the log: its segments and the leader epochs of their batches."""
 
-    def __init__(self, segments: SegmentList, epoch_cache: LeaderEpochCache) -> None:
+    def __init__(self, segments: SegmentList, epoch_cache: LeaderEpochCache, on_failure: OnFailure | None = None) -> None:
         self._segments = segments
         self.epoch_cache = epoch_cache
+        self._on_failure = on_failure
+        self.failure: LogDirFailedError | None = None
+        """The I/O error that took the log offline, if one did."""
 
     @classmethod
-    def open(cls, directory: str | os.PathLike[str], config: LogConfig | None = None, clock: Clock = wall_clock_ms) -> PartitionLog:
-        """Opens (or creates) the log in `directory`, recovering it if it was not closed cleanly."""
+    def open(
+        cls, directory: str | os.PathLike[str], config: LogConfig | None = None, clock: Clock = wall_clock_ms,
+        on_failure: OnFailure | None = None,
+    ) -> PartitionLog:
+        """Opens (or creates, durably) the log in `directory`, checking every batch and cutting it at the first bad one."""
         path = Path(directory)
-        path.mkdir(parents=True, exist_ok=True)
-        return cls(*loader.load(path, config or LogConfig(), clock))
+        try:
+            durable_file.make_directory(path)
+            return cls(*loader.load(path, config or LogConfig(), clock), on_failure)
+        except OSError as error:
+            failure = storage_error(path, "opening the log", error)
+            if isinstance(failure, LogDirFailedError) and on_failure is not None:
+                on_failure(failure)
+            raise failure from error
+
+    @property
+    def directory(self) -> Path:
+        return self._segments.directory
+
+    def _offline(self) -> LogDirFailedError:
+        assert self.failure is not None
+        return LogDirFailedError(self.failure.directory, f"{self.failure.doing} (earlier)", self.failure.error)
+
+    def _storage_error(self, error: OSError, doing: str) -> StorageError:
+        failure = storage_error(self.directory, doing, error)
+        if isinstance(failure, LogDirFailedError):
+            self.failure = failure
+            if self._on_failure is not None:
+                self._on_failure(failure)
+        return failure
 
     # --- offsets -------------------------------------------------------------------------------
 
@@ -90,7 +156,10 @@ class PartitionLog:
 
         A bytearray (or writable memoryview) is stamped in place; immutable
         bytes are copied once. Nothing is written unless every batch is valid.
+        (The hot path: it does _touches_disk's work inline.)
         """
+        if self.failure is not None:
+            raise self._offline()
         if leader_epoch < 0:
             raise ValueError(f"leader epoch must be non-negative, got {leader_epoch}")
         view = memoryview(
@@ -103,11 +172,15 @@ class PartitionLog:
             placed, next_offset, max_timestamp = stamp_batches(_nonempty(view), first_offset, leader_epoch, max_batch_bytes)
         except BatchRejected as rejected:
             raise _why_rejected(view, rejected.args[0], max_batch_bytes) from None
-        segments.write(view, placed, max_timestamp)
-        if leader_epoch != self.epoch_cache.latest_epoch:
-            self.epoch_cache.assign(leader_epoch, first_offset)
+        try:
+            segments.write(view, placed, max_timestamp)
+            if leader_epoch != self.epoch_cache.latest_epoch:
+                self.epoch_cache.assign(leader_epoch, first_offset)
+        except OSError as error:
+            raise self._storage_error(error, "appending") from error
         return _append_info((first_offset, next_offset - 1, max_timestamp))
 
+    @_touches_disk("appending as follower")
     def append_as_follower(self, batches: Batches) -> AppendInfo:
         """Appends batches fetched from the leader, keeping their offsets and epochs."""
         view = memoryview(batches)
@@ -128,30 +201,53 @@ class PartitionLog:
         self.epoch_cache.assign_all((epoch, base_offset) for _, base_offset, _, epoch, _, _ in found if epoch >= 0)
         return AppendInfo(first_offset, expected - 1, max_timestamp)
 
+    @_touches_disk("rolling a segment")
     def roll(self) -> None:
         self._segments.roll()
 
     # --- durability ----------------------------------------------------------------------------
 
+    @_touches_disk("flushing")
     def maybe_flush(self) -> None:
+        """Flushes if the flush policy says so, and writes checkpoints a full disk refused earlier."""
         self._segments.maybe_flush()
+        self.epoch_cache.retry()
 
+    @_touches_disk("flushing")
     def flush(self) -> None:
         self._segments.flush()
 
     def close(self) -> None:
-        self._segments.close()
+        """Flushes and closes the files; an offline log only closes them."""
+        if self.failure is not None:
+            self._segments.close_files()
+            return
+        try:
+            self._segments.close()
+        except OSError as error:
+            self._segments.close_files()
+            raise self._storage_error(error, "closing") from error
 
     # --- reading -------------------------------------------------------------------------------
 
     def read(self, offset: int, max_bytes: int, upper_bound: int | None = None) -> FileRegion:
-        return self._segments.read(offset, max_bytes, upper_bound)
+        """(The hot path: it does _touches_disk's work inline.)"""
+        if self.failure is not None:
+            raise self._offline()
+        try:
+            return self._segments.read(offset, max_bytes, upper_bound)
+        except OSError as error:
+            raise self._storage_error(error, "reading") from error
 
+    @_touches_disk("finding an offset by timestamp")
     def offset_for_timestamp(self, timestamp: int) -> int | None:
         return self._segments.offset_for_timestamp(timestamp)
 
     def batch_headers(self) -> Iterator[BatchHeader]:
-        return self._segments.batch_headers()
+        try:
+            yield from self._segments.batch_headers()
+        except OSError as error:
+            raise self._storage_error(error, "reading batch headers") from error
 
     # --- leader epochs -------------------------------------------------------------------------
 
@@ -161,15 +257,19 @@ class PartitionLog:
 
     # --- retention and truncation --------------------------------------------------------------
 
+    @_touches_disk("applying retention")
     def apply_retention(self) -> list[DeletedSegment]:
         return retention.apply_retention(self._segments, self.epoch_cache)
 
+    @_touches_disk("truncating")
     def truncate_to(self, offset: int) -> None:
         retention.truncate_to(self._segments, self.epoch_cache, offset)
 
+    @_touches_disk("restarting the log")
     def truncate_fully_and_start_at(self, offset: int) -> None:
         retention.truncate_fully_and_start_at(self._segments, self.epoch_cache, offset)
 
+    @_touches_disk("advancing the log start")
     def advance_log_start(self, offset: int) -> None:
         retention.advance_log_start(self._segments, self.epoch_cache, offset)
 

@@ -82,11 +82,13 @@ def truncate_to(segments: SegmentList, epochs: LeaderEpochCache, offset: int) ->
     if segments.corruption is not None:
         offset = min(offset, segments.corruption.offset)
     segment = segments.segments[segments.index_at(offset)]
-    segments.delete_after(segment, f"truncation to offset {offset}")
     if offset < segment.valid_next_offset:
         position, end = segment.locate(offset)
     else:
         position, end = segment.valid_end, offset
+    if segments.log_start_offset > end:
+        segments.checkpoint_log_start(end)  # before anything is cut: a full disk then changes nothing
+    segments.delete_after(segment, f"truncation to offset {offset}")
     _log.info("%s: truncating %s at byte %d, log end %d -> %d", segments.directory, segment.name, position, segment.next_offset, end)
     segment.truncate_at(position)
     result = segment.scan()
@@ -94,8 +96,6 @@ def truncate_to(segments: SegmentList, epochs: LeaderEpochCache, offset: int) ->
     if result.problem:
         segments.report(result.problem)
     epochs.truncate_from_end(segments.log_end_offset)
-    if segments.log_start_offset > segments.log_end_offset:
-        segments.checkpoint_log_start(segments.log_end_offset)
     if segments.recovery_point > segments.log_end_offset:
         segments.advance_recovery_point(segments.log_end_offset)
     segments.refresh_corruption()

@@ -11,10 +11,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
-from cluster.broker.log.errors import Corruption
-from cluster.broker.log.index import INT32_MAX, IndexCorruptError, OffsetIndex, TimeIndex
+from cluster.broker.log.batch_scan import BatchRejected, check_batches
+from cluster.broker.log.errors import Corruption, failed_fsync
+from cluster.broker.log.index import INT32_MAX, OffsetIndex, TimeIndex
 from cluster.broker.protocol.record_batch import (
     HEADER,
     HEADER_SIZE,
@@ -30,6 +31,8 @@ from cluster.broker.protocol.record_batch import (
 LOG_SUFFIX = ".log"
 NO_TIMESTAMP = -1
 _SCAN_CHUNK = 8 << 20
+_ANY_SIZE = INT32_MAX
+"""Stored batches are checked whatever max.message.bytes now says: it may have been lowered since."""
 
 
 def file_stem(base_offset: int) -> str:
@@ -47,10 +50,25 @@ class ScanResult:
 
     problem: Corruption | None
     epoch_starts: list[tuple[int, int]]
+    indexes_rewritten: bool
+    """The index files did not hold what the batches imply (missing, damaged, or behind after a crash)."""
+
+
+class SegmentMark(NamedTuple):
+    """A segment's state before an append, to undo the append with (a full disk)."""
+
+    size: int
+    next_offset: int
+    max_timestamp: int
+    offset_of_max_timestamp: int
+    first_batch_timestamp: int | None
+    bytes_since_index_entry: int
+    offset_entries: int
+    time_entries: int
 
 
 class Segment:
-    """A .log file and its indexes, named by base offset; `verified` once every batch was checked."""
+    """A .log file and its indexes, named by base offset."""
 
     def __init__(self, directory: Path, base_offset: int, index_interval_bytes: int, created_ms: int) -> None:
         self.directory = directory
@@ -66,7 +84,6 @@ class Segment:
         self.offset_of_max_timestamp = base_offset
         self.first_batch_timestamp: int | None = None
         self.created_ms = created_ms
-        self.verified = self.size == 0
         self.corruption: Corruption | None = None
         self._bytes_since_index_entry = 0
 
@@ -92,13 +109,9 @@ class Segment:
     def append(self, run: memoryview, begin: int, batches: list[Placement]) -> None:
         """Writes `run`, the bytes of validated, stamped batches whose positions count from `begin`, in one write."""
         start = self.size
-        try:
-            written = os.write(self.fd, run)
-            while written < len(run):
-                written += os.write(self.fd, run[written:])
-        except OSError:
-            os.ftruncate(self.fd, start)
-            raise
+        written = os.write(self.fd, run)
+        while written < len(run):
+            written += os.write(self.fd, run[written:])
         self.size = start + len(run)
         self._note(start - begin, batches)
         self.next_offset = batches[-1][1] + 1
@@ -109,13 +122,31 @@ class Segment:
         if self.max_timestamp > last:
             self.time_index.append(self.max_timestamp, self.offset_of_max_timestamp)
 
-    def persist_indexes(self, fsync: bool) -> None:
-        self.offset_index.persist(fsync)
-        self.time_index.persist(fsync)
+    def persist_indexes(self) -> None:
+        self.offset_index.persist()
+        self.time_index.persist()
 
     def flush(self) -> None:
-        os.fsync(self.fd)
-        self.persist_indexes(fsync=True)
+        """fsyncs the .log file (the indexes are hints, written but never fsynced)."""
+        try:
+            os.fsync(self.fd)
+        except OSError as error:
+            raise failed_fsync(error, self.name) from error
+        self.persist_indexes()
+
+    def mark(self) -> SegmentMark:
+        return SegmentMark(
+            self.size, self.next_offset, self.max_timestamp, self.offset_of_max_timestamp, self.first_batch_timestamp,
+            self._bytes_since_index_entry, len(self.offset_index), len(self.time_index),
+        )
+
+    def undo(self, mark: SegmentMark) -> None:
+        """Returns to `mark`: the file cut back (a partial write included) and the indexes with it."""
+        os.ftruncate(self.fd, mark.size)
+        (self.size, self.next_offset, self.max_timestamp, self.offset_of_max_timestamp, self.first_batch_timestamp,
+         self._bytes_since_index_entry) = mark[:6]
+        self.offset_index.truncate_entries(mark.offset_entries)
+        self.time_index.truncate_entries(mark.time_entries)
 
     def truncate_at(self, position: int) -> None:
         """Drops bytes from `position` on; the caller rebuilds the indexes with scan()."""
@@ -133,98 +164,62 @@ class Segment:
 
     # --- opening and checking ------------------------------------------------------------------
 
-    def load_indexes(self) -> bool:
-        """Trusts the index files if they are plausible and agree with the tail of the log.
-
-        Reads only the batches after the last offset-index entry, so opening a
-        cleanly closed gigabyte segment costs a few reads, not a scan.
-        """
-        try:
-            self.offset_index.load(self.size)
-            self.time_index.load(self.size)
-        except IndexCorruptError:
-            return False
-        entries = len(self.offset_index)
-        position = self.offset_index.values[-1] if entries else 0
-        expected = None if entries else self.base_offset
-        self._bytes_since_index_entry = 0
-        while position < self.size:
-            header = self._structural_header(position)
-            if header is None or (expected is not None and header.base_offset != expected):
-                return False
-            if expected is None and header.last_offset != self.offset_index.keys[-1]:
-                return False
-            self._track_timestamp(header.last_offset, header.max_timestamp)
-            expected = header.next_offset
-            position += header.size
-            self._bytes_since_index_entry += header.size
-        if position != self.size:
-            return False
-        self.next_offset = expected if expected is not None else self.base_offset
-        if len(self.time_index):
-            if self.time_index.values[-1] >= self.next_offset:
-                return False
-            self._track_timestamp(self.time_index.values[-1], self.time_index.keys[-1])
-        if len(self.offset_index) and not len(self.time_index) and self.max_timestamp > NO_TIMESTAMP:
-            return False  # an offset entry is always paired with a time entry once timestamps exist
-        first = self._structural_header(0) if self.size else None
-        self.first_batch_timestamp = first.max_timestamp if first else None
-        return True
-
     def scan(self) -> ScanResult:
-        """Validates every batch (framing, magic, CRC, offsets) and rewrites both indexes from scratch.
+        """Validates every batch (framing, magic, CRC, offsets) and recomputes both indexes.
 
-        Stops at the first bad batch and reports it with its byte position and
-        the offset that was expected there; the indexes then cover only the
-        batches before it, and next_offset is left for the caller to decide
-        (truncate there, or keep serving the intact prefix).
+        The checks are batch_scan's, compiled, over chunks of the file. Stops at
+        the first bad batch and reports it with its byte position and the offset
+        that was expected there; the indexes then cover only the batches before
+        it, and next_offset is left for the caller to decide (truncate there, or
+        keep serving the intact prefix). Index files are rewritten only if they
+        differ from what the batches imply.
         """
         self.offset_index.clear()
         self.time_index.clear()
         self.max_timestamp, self.offset_of_max_timestamp = NO_TIMESTAMP, self.base_offset
         self.first_batch_timestamp = None
         self._bytes_since_index_entry = 0
-        self.corruption = None
         expected, epoch, epoch_starts = self.base_offset, None, []
-        problem = None
-        chunk_start, chunk = 0, b""
-        position = 0
-        while position < self.size:
-            in_chunk = position - chunk_start
-            size = peek_size(chunk, in_chunk)
-            if size is None or in_chunk + size > len(chunk):
-                remaining = self.size - position
-                wanted = size if size is not None and _SCAN_CHUNK < size <= remaining else _SCAN_CHUNK
-                chunk_start, chunk = position, os.pread(self.fd, min(wanted, remaining), position)
-                in_chunk = 0
-            try:
-                header = validate(chunk, in_chunk)
-            except CorruptBatchError as error:
-                problem = Corruption(self.name, position, expected, error.reason)
-                break
-            if header.base_offset != expected:
-                problem = Corruption(self.name, position, expected, f"batch claims offset {header.base_offset}")
-                break
-            if header.last_offset - self.base_offset > INT32_MAX:
-                problem = Corruption(self.name, position, expected, "offset beyond the segment's int32 range")
-                break
-            if header.partition_leader_epoch != epoch and header.partition_leader_epoch >= 0:
-                epoch = header.partition_leader_epoch
-                epoch_starts.append((epoch, header.base_offset))
-            self._note(0, ((position, header.last_offset, header.max_timestamp, header.size),))
-            expected = header.next_offset
-            position += header.size
+        problem, position, wanted = None, 0, 0
+        while position < self.size and problem is None:
+            chunk = os.pread(self.fd, min(max(wanted, _SCAN_CHUNK), self.size - position), position)
+            wanted = 0
+            found, bad = _valid_prefix(chunk)
+            placed = []
+            for at, base_offset, last_offset, leader_epoch, max_timestamp, size in found:
+                if base_offset != expected:
+                    problem = Corruption(self.name, position + at, expected, f"batch claims offset {base_offset}")
+                    break
+                if last_offset - self.base_offset > INT32_MAX:
+                    problem = Corruption(self.name, position + at, expected, "offset beyond the segment's int32 range")
+                    break
+                if leader_epoch != epoch and leader_epoch >= 0:
+                    epoch = leader_epoch
+                    epoch_starts.append((epoch, base_offset))
+                placed.append((position + at, last_offset, max_timestamp, size))
+                expected = last_offset + 1
+            if placed:
+                self._note(0, placed)
+            if problem is not None or bad is None:
+                position += len(chunk)
+                continue
+            size = peek_size(chunk, bad)
+            if position + len(chunk) < self.size and (size is None or bad + size > len(chunk)) and (
+                size is None or position + bad + size <= self.size
+            ):
+                position, wanted = position + bad, size or 0  # the batch runs past this chunk: read it whole
+                continue
+            problem = Corruption(self.name, position + bad, expected, _why_invalid(chunk, bad, size))
         if problem is None:
             self.next_offset = expected
-        self.verified = True
         self.corruption = problem
         self.finish_time_index()
-        self.offset_index.rewrite()
-        self.time_index.rewrite()
-        return ScanResult(problem, epoch_starts)
+        rewritten = self.offset_index.store()
+        rewritten |= self.time_index.store()
+        return ScanResult(problem, epoch_starts, rewritten)
 
     def headers(self) -> list[BatchHeader]:
-        """Every batch header, read by hopping over lengths (for rebuilding the epoch cache)."""
+        """Every batch header, read by hopping over lengths (for rebuilding a leader's producer state)."""
         found, position = [], 0
         while position < self.valid_end:
             header = self._structural_header(position)
@@ -323,3 +318,21 @@ class Segment:
         ):
             return None
         return header
+
+
+def _valid_prefix(chunk: bytes) -> tuple[list[tuple[int, int, int, int, int, int]], int | None]:
+    """The batches batch_scan accepts from the start of `chunk`, and where it stopped (None: at the end)."""
+    try:
+        return check_batches(chunk, _ANY_SIZE), None
+    except BatchRejected as rejected:
+        bad = rejected.args[0]
+    return (check_batches(memoryview(chunk)[:bad], _ANY_SIZE) if bad else []), bad
+
+
+def _why_invalid(chunk: bytes, position: int, size: int | None) -> str:
+    """validate()'s reason for the batch batch_scan rejected, the reference for the rules' wording."""
+    try:
+        validate(chunk, position)
+    except CorruptBatchError as error:
+        return error.reason
+    return f"torn batch: its header says {size} bytes, more than the file holds"

@@ -20,14 +20,24 @@ from cluster import durable_file
 from cluster.broker.log import layout
 from cluster.broker.log.clock import Clock
 from cluster.broker.log.config import NEVER, LogConfig
-from cluster.broker.log.errors import Corruption, CorruptLogError, InvalidBatchError, OffsetOutOfRangeError
+from cluster.broker.log.errors import (
+    Corruption,
+    CorruptLogError,
+    InvalidBatchError,
+    OffsetOutOfRangeError,
+    failed_fsync,
+    is_disk_full,
+)
 from cluster.broker.log.index import INT32_MAX
 from cluster.broker.log.region import FileRegion
-from cluster.broker.log.segment import Placement, Segment
+from cluster.broker.log.segment import Placement, Segment, SegmentMark
 from cluster.broker.protocol.record_batch import BatchHeader, CorruptBatchError
 from cluster.broker.protocol.records import decode_records
 
 _log = logging.getLogger(__name__)
+
+AppendMark = tuple[int, SegmentMark, int]
+"""(segments, the active segment's mark, recovery point) before an append, to undo it with."""
 
 
 class SegmentList:
@@ -55,6 +65,10 @@ class SegmentList:
         self._last_flush_ms = clock()
         self._flushes_by_policy = config.flush_interval_messages != NEVER or config.flush_interval_ms != NEVER
         """False with Kafka's default policy (leave flushing to the OS): appends then skip maybe_flush."""
+        self._directory_synced = True
+        """False while a segment file was created or deleted since the directory was last fsynced."""
+        self._recovery_point_saved = True
+        """False while the recovery-point checkpoint is behind: a full disk refused the last write."""
 
     @classmethod
     def open(cls, directory: Path, config: LogConfig, clock: Clock) -> SegmentList:
@@ -65,7 +79,9 @@ class SegmentList:
         segments = [Segment(directory, base, config.index_interval_bytes, now) for base in bases]
         if not segments:
             segments = [Segment(directory, 0, config.index_interval_bytes, now)]
-        return cls(directory, config, clock, segments, layout.read_recovery_point(directory), layout.read_log_start_offset(directory))
+        opened = cls(directory, config, clock, segments, layout.read_recovery_point(directory), layout.read_log_start_offset(directory))
+        opened._directory_synced = bool(bases)
+        return opened
 
     # --- offsets -------------------------------------------------------------------------------
 
@@ -113,16 +129,43 @@ class SegmentList:
         timestamp. Only when that fails are the batches taken one by one.
         """
         active = self._segments[-1]
-        if (
+        rolling = not (
             active.size + len(data) <= self.config.segment_bytes
             and placed[-1][1] - active.base_offset <= INT32_MAX
             and (not active.size or self._waited_for_roll(active, max_timestamp) <= self.config.segment_ms)
-        ):
-            active.append(data, 0, placed)
-        else:
-            self._write_rolling(data, placed)
+        )
+        mark = self._mark() if rolling else None
+        try:
+            if rolling:
+                self._write_rolling(data, placed)
+            else:
+                active.append(data, 0, placed)
+        except OSError as error:
+            if is_disk_full(error):
+                self._undo(mark or self._mark())  # a lone write that failed has changed nothing in memory yet
+            raise
         if self._flushes_by_policy:
             self.maybe_flush()
+
+    def _mark(self) -> AppendMark:
+        return len(self._segments), self._segments[-1].mark(), self.recovery_point
+
+    def _undo(self, mark: AppendMark) -> None:
+        """Returns to the log as it was before a failed append: segments it created deleted, the
+        active one cut back. A roll midway fsynced part of the append, and a power loss must not
+        bring back records nobody was told of, so the undo is made durable too (a full disk is
+        rare: the fsyncs cost nothing that matters)."""
+        count, active_mark, recovery_point = mark
+        while len(self._segments) > count:
+            self._bases.pop()
+            self._segments.pop().delete()
+        active = self._segments[-1]
+        active.undo(active_mark)
+        active.flush()
+        self._sync_directory()
+        self.advance_recovery_point(min(recovery_point, active.next_offset))
+        _log.warning("%s: an append found the disk full and was undone; the log ends at %d again", self.directory,
+                     self.log_end_offset)
 
     def _write_rolling(self, data: memoryview, placed: list[Placement]) -> None:
         first = 0
@@ -166,13 +209,16 @@ class SegmentList:
         segment = Segment(self.directory, active.next_offset, self.config.index_interval_bytes, self.clock())
         self._segments.append(segment)
         self._bases.append(segment.base_offset)
-        durable_file.fsync_directory(self.directory)
+        self._sync_directory()
         self.advance_recovery_point(max(self.recovery_point, segment.base_offset))
 
     # --- durability ----------------------------------------------------------------------------
 
     def maybe_flush(self) -> None:
-        """Flushes if log.flush.interval.messages or log.flush.interval.ms says it is time."""
+        """Flushes if log.flush.interval.messages or log.flush.interval.ms says it is time, and
+        writes a recovery-point checkpoint a full disk refused earlier."""
+        if not self._recovery_point_saved:
+            self.advance_recovery_point(self.recovery_point)
         unflushed = self._segments[-1].next_offset - self.recovery_point
         if unflushed <= 0:
             return
@@ -182,22 +228,40 @@ class SegmentList:
             self.flush()
 
     def flush(self) -> None:
-        """fsyncs every segment holding data past the recovery point, then moves the point to the log end."""
+        """fsyncs every segment holding data past the recovery point, and the directory if segment
+        files came or went since it was last fsynced (a new file's name is durable only then), then
+        moves the point to the log end."""
         for segment in self._segments[self.index_at(self.recovery_point) :]:
             segment.flush()
-        durable_file.fsync_directory(self.directory)
+        if not self._directory_synced:
+            self._sync_directory()
         self._last_flush_ms = self.clock()
         self.advance_recovery_point(self.log_end_offset)
 
+    def _sync_directory(self) -> None:
+        """Makes the names of created and deleted segment files durable."""
+        try:
+            durable_file.fsync_directory(self.directory)
+        except OSError as error:
+            raise failed_fsync(error, f"directory {self.directory.name}") from error
+        self._directory_synced = True
+
     def advance_recovery_point(self, offset: int) -> None:
+        """Moves the point and checkpoints it; a full disk leaves the old checkpoint, which is lower
+        and so still true, and maybe_flush writes it again."""
+        if offset == self.recovery_point and self._recovery_point_saved:
+            return
         self.recovery_point = offset
-        layout.write_recovery_point(self.directory, offset)
+        self._recovery_point_saved = layout.write_recovery_point(self.directory, offset)
 
     def close(self) -> None:
-        """Flushes everything and marks the shutdown clean, so the next open skips recovery."""
+        """Flushes everything and marks the shutdown clean, so the next open need not flush."""
         self.active.finish_time_index()
         self.flush()
         layout.write_clean_shutdown_marker(self.directory)
+        self.close_files()
+
+    def close_files(self) -> None:
         for segment in self._segments:
             segment.close()
 
@@ -218,8 +282,6 @@ class SegmentList:
         if offset >= limit:
             return FileRegion(self.active.fd, self.active.size, 0, offset)
         segment = self._segments[self.index_at(offset)]
-        self._ensure_verified(segment)
-        self._refuse_corrupt(offset)
         if self.corruption is not None:
             limit = min(limit, self.corruption.offset)
         first, last, next_offset = segment.slice(offset, max_bytes, limit)
@@ -231,7 +293,6 @@ class SegmentList:
             self._refuse_corrupt(segment.base_offset)
             if segment.max_timestamp < timestamp:
                 continue
-            self._ensure_verified(segment)
             found = self._offset_in_segment(segment, timestamp)
             if found is not None:
                 return found
@@ -257,28 +318,9 @@ class SegmentList:
 
     # --- corruption ----------------------------------------------------------------------------
 
-    def _ensure_verified(self, segment: Segment) -> None:
-        """Validates a segment nobody has checked since it was written, once, before serving from it."""
-        if segment.verified:
-            return
-        result = segment.scan()
-        if result.problem:
-            self.report(result.problem)
-        self.check_contiguity()
-        self.refresh_corruption()
-
     def _refuse_corrupt(self, offset: int) -> None:
         if self.corruption is not None and offset >= self.corruption.offset:
             raise CorruptLogError(self.corruption)
-
-    def check_contiguity(self) -> None:
-        for before, after in zip(self._segments, self._segments[1:]):
-            if before.corruption is None and before.next_offset != after.base_offset:
-                before.corruption = Corruption(
-                    before.name, before.size, before.next_offset,
-                    f"segment ends at offset {before.next_offset} but the next one starts at {after.base_offset}",
-                )
-                self.report(before.corruption)
 
     def report(self, corruption: Corruption) -> None:
         _log.error(
@@ -292,8 +334,9 @@ class SegmentList:
     # --- removing segments ---------------------------------------------------------------------
 
     def checkpoint_log_start(self, offset: int) -> None:
-        self._log_start_offset = offset
+        """The checkpoint first, then the start: if the disk is full, nothing changes."""
         layout.write_log_start_offset(self.directory, offset)
+        self._log_start_offset = offset
 
     def delete_first(self) -> None:
         """The log start and the recovery point move up to the new first segment: neither may lie in a deleted file."""
@@ -307,19 +350,34 @@ class SegmentList:
         while self._segments[-1] is not keep:
             segment = self._segments.pop()
             self._bases.pop()
-            _log.warning(
-                "%s: deleting %s (offsets %d..%d, %d bytes): %s",
-                self.directory, segment.name, segment.base_offset, segment.next_offset - 1, segment.size, why,
-            )
+            self._directory_synced = False
+            _log.warning("%s: deleting %s (%d bytes from offset %d): %s", self.directory, segment.name, segment.size,
+                         segment.base_offset, why)
             segment.delete()
 
     def restart_at(self, offset: int) -> None:
         """Deletes every segment and starts an empty one at `offset`, which becomes the log start;
-        the caller moves the recovery point there once the leader epochs are cleared."""
+        the caller moves the recovery point there once the leader epochs are cleared.
+
+        The empty segment exists and the start is checkpointed before anything is deleted, so a
+        full disk changes nothing, and a crash midway leaves a log ending before its checkpointed
+        start, which opens as this empty one.
+        """
+        reused = next((segment for segment in self._segments if segment.base_offset == offset), None)
+        fresh = reused or Segment(self.directory, offset, self.config.index_interval_bytes, self.clock())
+        try:
+            self.checkpoint_log_start(offset)
+        except OSError:
+            if reused is None:
+                fresh.delete()
+            raise
         for segment in self._segments:
-            segment.delete()
-        self._segments = [Segment(self.directory, offset, self.config.index_interval_bytes, self.clock())]
+            if segment is not fresh:
+                segment.delete()
+        if reused is not None:
+            reused.truncate_at(0)
+            reused.scan()
+        self._segments = [fresh]
         self._bases = [offset]
-        durable_file.fsync_directory(self.directory)
-        self.checkpoint_log_start(offset)
+        self._sync_directory()
         self.corruption = None

@@ -18,6 +18,7 @@ Rules (KIP-101, KIP-279; Kafka's `AbstractFetcherThread`):
 - FENCED_LEADER_EPOCH: this replica's view is stale; it stops and waits for the next state.
   Other errors (NOT_LEADER_OR_FOLLOWER, UNKNOWN_LEADER_EPOCH: the leader has not heard yet)
   are retried after replica.fetch.backoff.ms; unanswered requests after replica.socket.timeout.ms.
+- A change the log refuses (a full disk) is retried the same way: fetch again after the backoff.
 """
 
 from __future__ import annotations
@@ -156,6 +157,11 @@ class Following:
         """The driver applied our truncation or append; carry on from the log as it now is."""
         self._learn_high_watermark()
         return self._continue(now)
+
+    def log_change_failed(self, now: int) -> list[Action]:
+        """The log refused our change (a full disk, a gap): fetch again from it as it is, after a backoff."""
+        self._next_at = max(self._next_at, now + self._config.replica_fetch_backoff_ms)
+        return []
 
     def tick(self, now: int) -> list[Action]:
         if self.phase == Phase.FENCED:

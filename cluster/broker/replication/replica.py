@@ -200,6 +200,10 @@ class PartitionReplica:
         """After the driver applied `AppendAsFollower`, `TruncateTo` or `TruncateFullyAndStartAt`."""
         return self._following.log_changed(now) if self._following is not None else []
 
+    def log_change_failed(self, now: int) -> list[Action]:
+        """The driver's log refused one of those (or `AdvanceLogStart`): nothing changed."""
+        return self._following.log_change_failed(now) if self._following is not None else []
+
     # --- time ----------------------------------------------------------------------------------
 
     def tick(self, now: int) -> list[Action]:
