@@ -126,22 +126,23 @@ def _print_spent(pooled: dict[tuple[str, str], dict[str, Pooled]]) -> None:
 
 
 def _limit(usage: Usage, daemon: DaemonCost, states: ThreadStates) -> str:
-    """A thread near a full core; else a broker serving thread that was never free to take the next request; else,
-    on a full machine, the process kind spending the most CPU; else waiting."""
+    """A thread near a full core; else, on a full machine, the process kind spending the most CPU; else waiting. Then
+    how busy the brokers' serving threads were, and on what they waited: a thread blocked in a write is not free to
+    take the next request, and that wait is nobody's CPU time."""
     threads = {"client": usage.client_peak, "broker": usage.server_peak, "daemon": daemon.peak_thread}
     name, peak = max(threads.items(), key=lambda item: item[1])
     if usage.cores(peak) >= SATURATED:
-        return f"{name} thread at {usage.cores(peak):.2f} cores"
-    if states.busy >= SATURATED:
-        waits = [f"{100 * states.share(state):.0f}% {what}"
-                 for state, what in (("fuse", "on the daemon"), ("disk", "on the disk")) if states.share(state) >= 0.05]
-        return f"broker serving thread {100 * states.busy:.0f}% busy" + (f" ({', '.join(waits)})" if waits else "")
-    if usage.cores(usage.machine) >= SATURATED * (psutil.cpu_count() or 1):
+        cpu = f"{name} thread at {usage.cores(peak):.2f} cores"
+    elif usage.cores(usage.machine) >= SATURATED * (psutil.cpu_count() or 1):
         spent = {"client": usage.client, "brokers": usage.server, "daemons": daemon.cpu,
                  "others": max(usage.others - daemon.cpu, 0.0)}
         name = max(spent, key=lambda kind: spent[kind])
-        return f"full machine, the {name} spending most ({usage.cores(spent[name]):.2f} cores)"
-    return "waiting (no thread or machine saturated)"
+        cpu = f"full machine, {name} most ({usage.cores(spent[name]):.2f} cores)"
+    else:
+        cpu = "no thread or machine saturated"
+    waits = [f"{100 * states.share(state):.0f}% {what}"
+             for state, what in (("fuse", "on the daemon"), ("disk", "on the disk")) if states.share(state) >= 0.05]
+    return f"{cpu}; broker thread {100 * states.busy:.0f}% busy" + (f", {', '.join(waits)}" if waits else "")
 
 
 def _print_requests(pooled: dict[tuple[str, str], dict[str, Pooled]]) -> None:
