@@ -9,8 +9,8 @@ INSTALLED := $(VENV)/.installed
 # reference the keeper is checked against; fuse3 (fusermount3 and libfuse3) serves the fault
 # filesystem that disk faults mount under the nodes' data directories.
 APT_PACKAGES := openjdk-17-jdk-headless kcat zookeeper fuse3
-# Only the benchmarks' side-by-side peers.
-BENCH_APT_PACKAGES := rabbitmq-server
+# Only the benchmarks' side-by-side peers, and perf, which counts the FUSE requests in disk_faults.
+BENCH_APT_PACKAGES := rabbitmq-server linux-perf
 
 .PHONY: install apt test bench sim chaos image clean
 
