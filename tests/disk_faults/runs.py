@@ -28,15 +28,24 @@ REGISTER = ["--workload", "register", "--brokers", "0", "--keepers", "3", "--reg
 POWER_LOSS = ["--nemesis", "lose-unsynced", "--nemesis-interval", "8"]
 
 
-def disk_run(store: Path, arguments: list[str]) -> WatchedRun:
-    """A run that must complete (exit 0 valid or 1 invalid, never 2) and leave no process or mount behind."""
+def require_fuse() -> None:
     reason = fuse_unavailable()
     require(reason is None, "FUSE", reason or "")
+
+
+def mounts_under(store: Path) -> list[str]:
+    """Mount points below the store: what a run that ended must not have left."""
+    return [line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()
+            if line.split()[4].startswith(str(store.resolve()))]
+
+
+def disk_run(store: Path, arguments: list[str]) -> WatchedRun:
+    """A run that must complete (exit 0 valid or 1 invalid, never 2) and leave no process or mount behind."""
+    require_fuse()
     watched = logquake_run(store, arguments)
     assert watched.code in (0, 1), watched.output
     assert not leftovers(watched)
-    assert not any(line.split()[4].startswith(str(store.resolve()))
-                   for line in Path("/proc/self/mountinfo").read_text().splitlines()), "a fault mount outlived the run"
+    assert mounts_under(store) == []
     return watched
 
 

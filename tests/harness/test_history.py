@@ -52,7 +52,8 @@ def test_a_torn_last_line_is_dropped(tmp_path_factory, written, data):
     writer.close()
     text = path.read_text()
     last_line_start = text.rstrip("\n").rfind("\n") + 1
-    cut = data.draw(st.integers(last_line_start, len(text) - 2))
+    # The text's length varies with the times written, so the draw must not depend on it (hypothesis replays).
+    cut = last_line_start + data.draw(st.integers(0, 10**6)) % (len(text) - 1 - last_line_start)
     path.write_text(text[:cut])
     assert read_history(path) == [json.loads(line) for line in text.splitlines()[:-1]]
 

@@ -3,9 +3,10 @@
 `invoke(op)` performs a send, poll, assign or subscribe and returns its completion
 {"type", "value", "error"?}. What matters most is the outcome of a send: `ok` only with a
 delivery report, `fail` only when the broker definitely refused it before appending and no
-earlier attempt can have been appended (retries off, no idempotent retries), `info` for
-everything else: timeouts, lost connections, NOT_ENOUGH_REPLICAS_AFTER_APPEND, refusals after
-retries. No send is ever retried here; connecting and metadata are the only retried steps.
+earlier attempt can have been appended (retries off, no idempotent retries, and a client that does
+not resend on its own: librdkafka resends after a leader change whatever `retries` says, so its
+broker refusals are `info`), `info` for everything else: timeouts, lost connections,
+NOT_ENOUGH_REPLICAS_AFTER_APPEND, refusals after retries. No send is ever retried here; connecting and metadata are the only retried steps.
 """
 
 from __future__ import annotations
@@ -147,8 +148,11 @@ class ConfluentClient(QueueClient):
         if delivery_error is None:
             return self.acknowledged(value, report["message"].offset())
         name = delivery_error.name()
-        if delivery_error.code() in REFUSED_BEFORE_APPEND.values() or name in ("_UNKNOWN_TOPIC", "_UNKNOWN_PARTITION"):
-            return self.refusal(name)
+        if name in ("_UNKNOWN_TOPIC", "_UNKNOWN_PARTITION"):
+            return self.refusal(name)  # refused by librdkafka itself: no broker ever saw it
+        if delivery_error.code() in REFUSED_BEFORE_APPEND.values():
+            return unknown(f"{name} (librdkafka resends after NOT_LEADER_OR_FOLLOWER whatever `retries` says, so "
+                           f"an earlier attempt may have been appended)")
         return unknown(name)
 
     def poll(self, value: None) -> Completion:
