@@ -101,8 +101,9 @@ class _Control:
 
     def _command(self, command: str) -> None:
         os.write(self._control, f"{command}\n".encode())
-        ready, _, _ = select.select([self._ack], [], [], _ANSWER_TIMEOUT)
-        if not ready or not os.read(self._ack, 16).startswith(b"ack"):
+        answer = select.poll()  # not select(): a test process may hold descriptors past FD_SETSIZE
+        answer.register(self._ack, select.POLLIN)
+        if not answer.poll(_ANSWER_TIMEOUT * 1000) or not os.read(self._ack, 16).startswith(b"ack"):
             raise RuntimeError(f"perf stat did not acknowledge {command!r}")
 
 

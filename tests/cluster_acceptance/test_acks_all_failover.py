@@ -73,8 +73,9 @@ def test_two_of_three_brokers_down_refuses_acks_all_and_accepts_acks_one(cluster
 
     assert refused.error is not None and refused.error.code() == KafkaError.NOT_ENOUGH_REPLICAS, refused
     assert accepted.acknowledged and accepted.offset >= 0, accepted
-    for client in ("confluent-kafka", "kafka-python"):
-        assert _queue_send_outcomes(cluster.bootstrap, topic, client) == {0: "fail", 2: "info"}, client
+    assert _queue_send_outcomes(cluster.bootstrap, topic, "kafka-python") == {0: "fail", 2: "info"}
+    # librdkafka resends after a leader change whatever `retries` says: a refusal never proves nothing landed.
+    assert _queue_send_outcomes(cluster.bootstrap, topic, "confluent-kafka") == {0: "info", 2: "info"}
     cluster.restore()
     cluster.wait_view(lambda v: len(cluster.state(v, topic, 0).isr) == 3, f"{topic}-0 fully in sync again")
     assert [value for _, value in read_partition(cluster.bootstrap, topic, 0, must_hold={"acks-one"})] == ["acks-one"]
@@ -84,7 +85,8 @@ def _queue_send_outcomes(bootstrap: str, topic: str, client: str) -> dict[int, s
     """What the queue client records for a send refused with NOT_ENOUGH_REPLICAS, by producer retries.
 
     A refusal before appending is a definite failure only when no earlier attempt of the send can
-    have been appended; with client retries one may have been (an earlier NOT_ENOUGH_REPLICAS_AFTER_APPEND)."""
+    have been appended; with client retries one may have been (an earlier NOT_ENOUGH_REPLICAS_AFTER_APPEND),
+    and with librdkafka always (it resends after NOT_LEADER_OR_FOLLOWER without counting a retry)."""
     outcomes = {}
     for retries in (0, 2):
         spec = WORKLOADS.spec(brokers=3, keepers=3, partitions=1, topic=topic, client=client, retries=retries,
