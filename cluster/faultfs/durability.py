@@ -87,6 +87,9 @@ class Durability:
         if entries not in ENTRY_MODELS:
             raise ValueError(f"unknown entry model {entries!r}: choose {' or '.join(ENTRY_MODELS)}")
         self._journaled = entries == JOURNALED
+        self._unlinked_files = False
+        """Whether some file may have lost its last live name since forget_unreachable last ran: only
+        then can a collection find anything, so directory fsyncs skip the walk otherwise."""
         self._live: Directories = {ROOT: {}}
         self._durable: Directories = {ROOT: {}}
         self._files: dict[int, FileState] = {}
@@ -129,6 +132,7 @@ class Durability:
 
     def remove(self, path: str) -> None:
         directory, name = self._parent(path)
+        self._unlinked_files = True
         removed = self._live[directory].pop(name, None)
         if removed is not None and removed.kind == DIRECTORY:
             del self._live[removed.ident]
@@ -141,6 +145,7 @@ class Durability:
         if self.lookup(new) == entry:
             return
         del self._live[directory][name]
+        self._unlinked_files = True
         self._place(new, entry)
 
     def wrote(self, ident: int, offset: int, length: int) -> None:
@@ -225,15 +230,20 @@ class Durability:
         survivors = {entry.ident for _, entry in plan.tree if entry.kind == FILE}
         self._files = {ident: _settled(kept.get(ident, self._files[ident].durable_size))
                        for ident in survivors}
+        self._unlinked_files = True
 
     def forget_unreachable(self, still_open: set[int]) -> list[int]:
         """Drops files and directory records neither tree reaches; returns the dropped file ids."""
-        reachable = {entry.ident for _, entry in self.live_tree() + self.durable_tree()}
+        if not self._unlinked_files:
+            return []
+        live = {entry.ident for _, entry in self.live_tree()}
+        reachable = live | {entry.ident for _, entry in self.durable_tree()}
         self._durable = {ident: entries for ident, entries in self._durable.items()
                          if ident == ROOT or ident in reachable}
         dropped = [ident for ident in self._files if ident not in reachable and ident not in still_open]
         for ident in dropped:
             del self._files[ident]
+        self._unlinked_files = any(ident not in live for ident in self._files)
         return dropped
 
     def _tears(self, idents: set[int], rng: random.Random) -> list[Tear]:
@@ -278,8 +288,10 @@ class Durability:
     def _place(self, path: str, entry: Entry) -> None:
         directory, name = self._parent(path)
         replaced = self._live[directory].get(name)
-        if replaced is not None and replaced.kind == DIRECTORY and replaced.ident != entry.ident:
-            del self._live[replaced.ident]
+        if replaced is not None and replaced.ident != entry.ident:
+            self._unlinked_files = True
+            if replaced.kind == DIRECTORY:
+                del self._live[replaced.ident]
         self._live[directory][name] = entry
 
 

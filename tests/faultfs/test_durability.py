@@ -157,3 +157,23 @@ def test_a_new_file_fsynced_without_its_directory_survives_only_a_journaled_loss
         disk.lose_unsynced(torn=False, seed=0)
         expected = {"/version-2": None, "/version-2/log.1": b"acknowledged"} if survives else {}
         assert tree(disk.live) == expected
+
+
+def test_a_removed_file_keeps_its_durable_copy_exactly_while_a_durable_name_or_a_handle_reaches_it() -> None:
+    with tempfile.TemporaryDirectory() as state:
+        disk = Disk(Path(state))
+        disk.adopt()
+        fh = disk.create("/segment", 0o644)
+        disk.write(fh, b"synced", 0)
+        disk.fsync(fh)
+        root = disk.opendir("/")
+        disk.fsync_directory(root)
+        copies = Path(state, "durable")
+        assert len(list(copies.iterdir())) == 1
+        disk.remove("/segment", directory=False)
+        disk.fsync_directory(root)
+        assert len(list(copies.iterdir())) == 1, "an open handle still reaches it"
+        disk.release(fh)
+        disk.fsync_directory(root)
+        assert list(copies.iterdir()) == []
+        disk.release(root)
