@@ -8,12 +8,15 @@ import random
 import shlex
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
 import nemesis
-from cluster.deploy import netfilter, node_cgroups
+from cluster.deploy import claims, netfilter, node_cgroups
 from cluster.deploy.deployment import ClusterSpec, deploy
+from cluster.deploy.local import BLOCK_CLAIMS
 from tests.facilities import require
 from tests.nemesis.partition_checks import check_group_talks_within_itself_until_heal, check_partition_cuts_both_ways_until_stopped
 
@@ -70,9 +73,23 @@ def test_what_a_crashed_run_left_on_its_block_is_removed_when_the_block_is_claim
     left = subprocess.run(netfilter.isolate_command(chain, ("OUTPUT",), a.name, netfilter.address_drops(a.host, [b.host])),
                           capture_output=True, text=True)
     assert left.returncode == 0 and _rules(chain), left.stderr  # what a crashed run leaves behind
-    with deploy(ClusterSpec(keepers=0, brokers=2), "local", tmp_path / "second") as second:
-        assert second.brokers[0].partition_chain == chain, "the block is free again, so the next run claims it"
-        assert _rules(chain) == []
+    with _lower_blocks_held(a.host):
+        with deploy(ClusterSpec(keepers=0, brokers=2), "local", tmp_path / "second") as second:
+            assert second.brokers[0].partition_chain == chain, "the block is free again, so the next run claims it"
+            assert _rules(chain) == []
+
+
+@contextmanager
+def _lower_blocks_held(host: str) -> Iterator[None]:
+    """Holds every free block below `host`'s, as other runs might: tests on other workers release blocks all
+    the time, and the next deployment must come to this one rather than to a lower block freed meanwhile."""
+    block = int(host.split(".")[2])
+    held = [claim for n in range(block) if (claim := claims.claim(BLOCK_CLAIMS, f"127.0.{n}")) is not None]
+    try:
+        yield
+    finally:
+        for claim in held:
+            claim.close()
 
 
 def test_without_root_local_nodes_cannot_be_partitioned_and_say_why(tmp_path, monkeypatch):
