@@ -14,12 +14,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cluster.faultfs import ENTRY_MODELS, STRICT, DiskFaults
+from cluster.faultfs import ENTRY_MODELS, OP_CLASSES, STRICT, DiskFaults
 from harness.spec import SpecError
 from nemesis.corruption import DEFAULT_KINDS, KINDS, MODES
-
-ERROR_OPS = ("read", "write", "fsync")
-
 
 def _number(minimum: float, maximum: float | None = None, kind: type = float) -> Callable[[str], Any]:
     def parse(text: str) -> Any:
@@ -44,8 +41,8 @@ def _choice(choices: tuple[str, ...]) -> Callable[[str], str]:
 
 def _error_ops(text: str) -> tuple[str, ...]:
     ops = tuple(dict.fromkeys(op.strip() for op in text.split(",") if op.strip()))
-    if not ops or any(op not in ERROR_OPS for op in ops):
-        raise ValueError(f"must be a comma-separated list of {', '.join(ERROR_OPS)}")
+    if not ops or any(op not in OP_CLASSES for op in ops):
+        raise ValueError(f"must be a comma-separated list of {', '.join(OP_CLASSES)}")
     return ops
 
 
