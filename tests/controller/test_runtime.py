@@ -188,7 +188,8 @@ def test_a_deleted_topic_disappears_and_its_replicas_are_told(brokers: Brokers) 
     assert member.client.exists(znodes.topic_config_path("t")) is None
     loop.run_until_complete(asyncio.sleep(0))
     loop.close()
-    assert [change[:2] for change in heard if change[2] is not None][:2] == [("t", 0), ("t", 1)]
+    # Each partition's state znode has its own watch, so which partition is told first is up to the keeper.
+    assert {change[:2] for change in heard if change[2] is not None} == {("t", 0), ("t", 1)}
     assert sorted(change[:2] for change in heard if change[2] is None) == [("t", 0), ("t", 1)]
     with pytest.raises(admin.UnknownTopicError):
         admin.delete_topic(member.client, "t")
