@@ -27,6 +27,7 @@ from harness.spec import SpecError
 from nemesis.base import Composite, NemesisError
 from nemesis.disk import FAULTS as DISK_FAULTS
 from nemesis.disk import FUSE_FAULTS, disk_fault
+from nemesis import disk_options, options
 from nemesis.disk_options import DiskOptions
 from nemesis.leader_isolation import NAME as LEADER_ISOLATION
 from nemesis.leader_isolation import LeaderIsolation
@@ -39,6 +40,9 @@ __all__ = ["DISK_FAULTS", "FAULTS", "FUSE_FAULTS", "NemesisError", "build", "che
            "unavailable"]
 
 FAULTS = (*PROCESS_FAULTS, PARTITION, LEADER_ISOLATION, *DISK_FAULTS)
+
+OPTION_FAMILIES = (disk_options.KEYS,)
+"""The keys of every family of nemesis options (options.py)."""
 
 DATA_DIRECTORY_SETTINGS = ("log.dirs", "log.dir", "dataDir", "dataLogDir")
 """Where a node keeps its data: the deployment chooses it, since disk faults act on exactly that directory."""
@@ -53,11 +57,12 @@ def disk_entries(names: Sequence[str], options: Mapping[str, str]) -> str:
     return DiskOptions.parse(options, tuple(names)).disk_entries
 
 
-def check_run(names: Sequence[str], options: Mapping[str, str], overrides: Mapping[str, str]) -> None:
+def check_run(names: Sequence[str], given: Mapping[str, str], overrides: Mapping[str, str]) -> None:
     """Refuses (SpecError) unknown or bad nemesis options, and node settings (`overrides`, the brokers' and the
     keepers' alike) that move a data directory away from where disk faults act; a run is checked with this
     before any cluster is deployed."""
-    DiskOptions.parse(options, tuple(names))
+    options.check(given, names, OPTION_FAMILIES)
+    DiskOptions.parse(given, tuple(names))
     moved = [key for key in DATA_DIRECTORY_SETTINGS if key in overrides]
     if moved and any(name in DISK_FAULTS for name in names):
         raise SpecError(f"{', '.join(moved)}: disk faults act on the data directory the deployment gives each "
@@ -78,13 +83,13 @@ def build(names: list[str], deployment: Deployment, options: dict[str, Any]) -> 
     if unknown:
         raise ValueError(f"unknown fault(s) {', '.join(unknown)}: choose from {', '.join(FAULTS)}")
     claims = Claims()
-    disk_options = DiskOptions.parse(options.get("nemesis_options") or {}, tuple(names))
+    disk_settings = DiskOptions.parse(options.get("nemesis_options") or {}, tuple(names))
     process_kinds = kinds(float(options.get("stop_timeout", 30)))
     special = {LEADER_ISOLATION: LeaderIsolation, PARTITION: NetworkPartition}
     parts: list[Nemesis] = []
     for name in dict.fromkeys(names):
         if name in DISK_FAULTS:
-            parts.append(disk_fault(name, deployment, options, claims, disk_options))
+            parts.append(disk_fault(name, deployment, options, claims, disk_settings))
         elif name in special:
             parts.append(special[name](deployment, options, claims))
         else:

@@ -7,6 +7,7 @@ import pytest
 
 from cluster.faultfs import DiskFaults
 from harness.spec import SpecError
+from nemesis import check_run
 from nemesis.disk import FAULTS
 from nemesis.disk_options import KEYS, DiskOptions
 
@@ -51,7 +52,7 @@ def test_every_key_sets_what_it_names():
 ])
 def test_a_bad_key_or_value_is_refused_by_name(options, message):
     with pytest.raises(SpecError, match="nemesis_options: ") as refused:
-        DiskOptions.parse(options, FAULTS)
+        check_run(FAULTS, options, {})
     assert message in str(refused.value)
 
 
