@@ -1,5 +1,7 @@
 """Fault intervals from the nemesis's ops, so plots and the timeline can show when faults were on.
 
+A start op's value names the nodes it acted on ("nodes") and, for faults with settings, those
+settings ("parameters", e.g. a latency and its jitter), which the label shows beside the fault.
 An interval runs from the invoke of start-<fault> (it may take effect any time after) to the
 completion of the next stop-<fault> (it is surely over then), or to the end of the history when
 no stop came. A start that definitely failed opened nothing.
@@ -35,10 +37,17 @@ class FaultInterval:
 
     @property
     def label(self) -> str:
-        nodes = self.detail.get("nodes") if isinstance(self.detail, dict) else None
+        """The fault, its nodes and its parameters, e.g. "latency b1,b2 (latency_ms=500, jitter_ms=50)"."""
+        detail = self.detail if isinstance(self.detail, dict) else {}
+        nodes = detail.get("nodes")
         if nodes:
-            return f"{self.fault} {','.join(map(str, nodes))}"
-        return self.fault if self.target is None else f"{self.fault} {self.target}"
+            label = f"{self.fault} {','.join(map(str, nodes))}"
+        else:
+            label = self.fault if self.target is None else f"{self.fault} {self.target}"
+        parameters = detail.get("parameters")
+        if isinstance(parameters, dict) and parameters:
+            label += f" ({', '.join(f'{key}={value}' for key, value in parameters.items())})"
+        return label
 
 
 def fault_intervals(ops: list[Op]) -> list[FaultInterval]:

@@ -59,3 +59,11 @@ def test_fault_intervals_run_from_start_invoke_to_stop_completion() -> None:
         ("kill", h.events[start - 1]["time"], h.events[stop]["time"], "kill b2"),
         ("pause", h.events[pause - 1]["time"], None, "pause b1,b3"),
     ]
+
+
+def test_a_fault_label_names_its_parameters() -> None:
+    h = History()
+    h.op("nemesis", "start-latency", "one", "ok",
+         {"nodes": ["b1"], "parameters": {"latency_ms": 500, "jitter_ms": 50, "links": "replication"}})
+    [interval] = fault_intervals(pair(h.events))
+    assert interval.label == "latency b1 (latency_ms=500, jitter_ms=50, links=replication)"
