@@ -1,8 +1,8 @@
 """Nemeses: the faults a run injects, as ops of process "nemesis" in the history.
 
 `build(names, deployment, options)` gives one nemesis handling every named fault: kill, pause and
-restart (process.py), partition (net.py: iptables cuts between the targets and the rest of the
-cluster), isolate-leader (leader_isolation.py: acknowledged writes the next leader lacks, the
+restart (process.py), partition (net.py: iptables cuts, Jepsen's partition shapes and explicit
+grudges, one-way cuts included, grudges.py), isolate-leader (leader_isolation.py: acknowledged writes the next leader lacks, the
 fault that must find loss under acks=1), and the disk faults (disk.py: slow-disk, disk-error,
 disk-full, lose-unsynced, torn-write through each node's fault filesystem, and corrupt-file).
 Options: "rng" (a random.Random, or "seed"), "roles" (which nodes shares draw from; brokers by
@@ -32,12 +32,13 @@ from nemesis.disk_options import DiskOptions
 from nemesis.leader_isolation import NAME as LEADER_ISOLATION
 from nemesis.leader_isolation import LeaderIsolation
 from nemesis.net import NAME as PARTITION
-from nemesis.net import NetworkPartition
+from nemesis.net import NetworkPartition, is_partition_target
+from nemesis.net import check_targets as check_partition_targets
 from nemesis.process import FAULTS as PROCESS_FAULTS
 from nemesis.process import Claims, ProcessFault, kinds
 
-__all__ = ["DISK_FAULTS", "FAULTS", "FUSE_FAULTS", "NemesisError", "build", "check_run", "disk_entries", "needs_fault_disks",
-           "unavailable"]
+__all__ = ["DISK_FAULTS", "FAULTS", "FUSE_FAULTS", "NemesisError", "build", "check_partition_targets", "check_run",
+           "disk_entries", "is_partition_target", "needs_fault_disks", "unavailable"]
 
 FAULTS = (*PROCESS_FAULTS, PARTITION, LEADER_ISOLATION, *DISK_FAULTS)
 

@@ -55,15 +55,16 @@ class LocalNode(Node):
     def partition_chain(self) -> str:
         return local_chain(self.host)
 
-    def partition_drops(self, peers: Sequence[Node]) -> list[netfilter.Match]:
-        """By cgroup: what this node sends to a peer's address, and what each peer sends to this node's."""
-        assert self._cgroups is not None and self._cgroup is not None, "isolate() checks cannot_partition first"
-        mine = ("-m", "cgroup", "--path", self._cgroups.relative(self._cgroup))
-        drops = [(*mine, "-d", peer.host) for peer in peers]
-        for peer in peers:
-            assert isinstance(peer, LocalNode) and peer._cgroup is not None, f"{peer.name} is not a local node"
-            drops.append(("-m", "cgroup", "--path", self._cgroups.relative(peer._cgroup), "-d", self.host))
-        return drops
+    def partition_drops(self, inbound_from: Sequence[Node], outbound_to: Sequence[Node]) -> list[netfilter.Match]:
+        """By cgroup: what each of inbound_from sends to this node's address, and what this node sends to the
+        address of each of outbound_to."""
+        drops = [(*self._sent_by(peer), "-d", self.host) for peer in inbound_from]
+        return drops + [(*self._sent_by(self), "-d", peer.host) for peer in outbound_to]
+
+    def _sent_by(self, node: Node) -> netfilter.Match:
+        assert self._cgroups is not None, "drop_packets() checks cannot_partition first"
+        assert isinstance(node, LocalNode) and node._cgroup is not None, f"{node.name} is not a local node"
+        return ("-m", "cgroup", "--path", self._cgroups.relative(node._cgroup))
 
     @property
     def log_path(self) -> Path:

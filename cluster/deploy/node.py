@@ -148,16 +148,18 @@ class Node(ABC):
         """The iptables chain, where exec() runs, that holds this node's partition rules."""
         return netfilter.CONTAINER_CHAIN
 
-    def partition_drops(self, peers: Sequence[Node]) -> list[netfilter.Match]:
-        """The packets to drop to cut this node off from `peers`: in a namespace of its own, by address."""
-        return netfilter.address_drops(self.host, [peer.host for peer in peers])
+    def partition_drops(self, inbound_from: Sequence[Node], outbound_to: Sequence[Node]) -> list[netfilter.Match]:
+        """The packets to drop: in a namespace of its own, told apart by address."""
+        return netfilter.address_drops(self.host, [peer.host for peer in inbound_from],
+                                       [peer.host for peer in outbound_to])
 
-    def isolate(self, peers: Sequence[Node]) -> None:
-        """Drop every packet between this node and each of `peers`, both ways, until reconnect()."""
+    def drop_packets(self, inbound_from: Sequence[Node] = (), outbound_to: Sequence[Node] = ()) -> None:
+        """Drop every packet this node receives from `inbound_from` and sends to `outbound_to`, until
+        reconnect(): the same peers in both is a clean cut, one of them a one-way cut."""
         if self.cannot_partition:
             raise NodeError(f"{self.name} cannot be cut off from its peers: {self.cannot_partition}")
-        command = netfilter.isolate_command(self.partition_chain, self.partition_hooks, self.name,
-                                            self.partition_drops(peers))
+        command = netfilter.drop_command(self.partition_chain, self.partition_hooks, self.name,
+                                         self.partition_drops(inbound_from, outbound_to))
         self._netfilter(command, "cutting off")
 
     def reconnect(self) -> None:
