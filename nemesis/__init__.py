@@ -27,8 +27,9 @@ from harness.spec import SpecError
 from nemesis.base import Composite, NemesisError
 from nemesis.disk import FAULTS as DISK_FAULTS
 from nemesis.disk import FUSE_FAULTS, disk_fault
-from nemesis import disk_options, options
+from nemesis import disk_options, options, partition_options
 from nemesis.disk_options import DiskOptions
+from nemesis.partition_options import PartitionOptions
 from nemesis.leader_isolation import NAME as LEADER_ISOLATION
 from nemesis.leader_isolation import LeaderIsolation
 from nemesis.net import NAME as PARTITION
@@ -42,7 +43,7 @@ __all__ = ["DISK_FAULTS", "FAULTS", "FUSE_FAULTS", "NemesisError", "build", "che
 
 FAULTS = (*PROCESS_FAULTS, PARTITION, LEADER_ISOLATION, *DISK_FAULTS)
 
-OPTION_FAMILIES = (disk_options.KEYS,)
+OPTION_FAMILIES = (disk_options.KEYS, partition_options.KEYS)
 """The keys of every family of nemesis options (options.py)."""
 
 DATA_DIRECTORY_SETTINGS = ("log.dirs", "log.dir", "dataDir", "dataLogDir")
@@ -64,6 +65,7 @@ def check_run(names: Sequence[str], given: Mapping[str, str], overrides: Mapping
     before any cluster is deployed."""
     options.check(given, names, OPTION_FAMILIES)
     DiskOptions.parse(given, tuple(names))
+    PartitionOptions.parse(given, tuple(names))
     moved = [key for key in DATA_DIRECTORY_SETTINGS if key in overrides]
     if moved and any(name in DISK_FAULTS for name in names):
         raise SpecError(f"{', '.join(moved)}: disk faults act on the data directory the deployment gives each "

@@ -143,6 +143,11 @@ def links(grudge: Mapping[str, Collection[str]]) -> set[Link]:
     return {(sender, receiver) for receiver, senders in grudge.items() for sender in senders}
 
 
+def from_links(dropped: Iterable[Link]) -> Grudge:
+    """The grudge that drops exactly these (sender, receiver) links: links() undone, and how grudges add up."""
+    return explicit(([receiver], [sender]) for sender, receiver in dropped)
+
+
 def sees(grudge: Mapping[str, Collection[str]], node: str, nodes: Collection[str]) -> frozenset[str]:
     """The nodes whose packets `node` receives (itself included)."""
     return frozenset(nodes) - frozenset(grudge.get(node, ()))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import random
 import re
+import time
 from collections.abc import Sequence
 from operator import methodcaller
 from typing import Any
@@ -28,18 +29,21 @@ from nemesis import grudges
 from harness.spec import SpecError
 from nemesis.base import NemesisError
 from nemesis.grudges import Grudge, GrudgeError
+from nemesis.partition_options import PartitionOptions
 from nemesis.process import Action, Claims, FaultKind, ProcessFault
 from nemesis.targets import ROLE_GROUPS, ROLE_HOLDERS
 
 NAME = "partition"
 PRIMARIES = "primaries"
+ESCALATION = ">"
+"""Between the stages of an escalating partition: `A>B` cuts A's links, then also B's."""
 NODE_NAME = re.compile(r"(?P<prefix>[bk])(?P<number>[1-9][0-9]*)")
 """The deployment's node names: brokers b1..bN, keepers k1..kN."""
 
 
 def is_partition_target(target: str) -> bool:
-    """Targets only the partition fault understands: its shapes and explicit grudges."""
-    return target in (*grudges.SHAPES, PRIMARIES) or grudges.is_explicit(target)
+    """Targets only the partition fault understands: its shapes, explicit grudges, and escalations of them."""
+    return all(stage in (*grudges.SHAPES, PRIMARIES) or grudges.is_explicit(stage) for stage in target.split(ESCALATION))
 
 
 def check_targets(faults: Sequence[str], targets: Sequence[str], brokers: int, keepers: int) -> None:
@@ -59,11 +63,11 @@ def check_targets(faults: Sequence[str], targets: Sequence[str], brokers: int, k
     names = [f"k{i}" for i in range(1, keepers + 1)] + [f"b{i}" for i in range(1, brokers + 1)]
     counts = {"b": brokers, "k": keepers}
     try:
-        for target in shaped:
-            if target in grudges.SHAPES:
-                grudges.SHAPES[target](names, random.Random(0))
-            elif grudges.is_explicit(target):
-                for clause in grudges.parse_explicit(target):
+        for stage in (stage for target in shaped for stage in target.split(ESCALATION)):
+            if stage in grudges.SHAPES:
+                grudges.SHAPES[stage](names, random.Random(0))
+            elif grudges.is_explicit(stage):
+                for clause in grudges.parse_explicit(stage):
                     for term in (*clause.droppers, *clause.senders):
                         _check_term(term, counts)
     except GrudgeError as error:
@@ -83,6 +87,7 @@ class NetworkPartition(ProcessFault):
     def __init__(self, deployment: Deployment, options: dict[str, Any], claims: Claims) -> None:
         kind = FaultKind(NAME, Action("drop", self._drop), Action("reconnect", methodcaller("reconnect")))
         super().__init__(kind, deployment, options, claims)
+        self.settings = PartitionOptions.parse(options.get("nemesis_options") or {}, (NAME,))
         self._plan: dict[str, tuple[list[Node], list[Node]]] = {}
         """Per node holding rules: the peers it drops packets from, and those it drops packets to."""
         reasons = {node.cannot_partition for node in deployment.nodes if node.cannot_partition}
@@ -92,19 +97,36 @@ class NetworkPartition(ProcessFault):
     def _start(self, value: Any) -> dict[str, Any]:
         if self.held:
             raise NemesisError(f"{NAME} is already active on {', '.join(n.name for n in self.held)}")
-        try:
-            grudge, described = self._grudge(value)
-        except GrudgeError as error:
-            raise NemesisError(str(error)) from None
-        free = {node.name for node in self.claims.free(list(self.deployment.nodes))}
-        held = grudges.cover(grudge, preferred=free)
+        stages = value.split(ESCALATION) if isinstance(value, str) and ESCALATION in value else [value]
+        grudge: Grudge = {}
+        described: dict[str, Any] = {}
+        for number, stage in enumerate(stages):
+            if number:
+                time.sleep(self.settings.escalate_after_s)
+            try:
+                added, described = self._grudge(stage)
+            except GrudgeError as error:
+                raise NemesisError(str(error)) from None
+            self._cut(grudges.links(added) - grudges.links(grudge))
+            grudge = grudges.from_links(grudges.links(grudge) | grudges.links(added))
+        if len(stages) > 1:
+            described = {"parameters": {"grudge": value, "escalate_after_s": self.settings.escalate_after_s}}
+        return {"nodes": [node.name for node in self.held], "action": self.kind.start.name, **described,
+                "grudge": {node: sorted(dropped) for node, dropped in sorted(grudge.items())}}
+
+    def _cut(self, links: set[grudges.Link]) -> None:
+        """Drops `links` with rules on the fewest nodes (those this fault already holds or no fault does first)."""
+        free = {node.name for node in (*self.claims.free(list(self.deployment.nodes)), *self.held)}
+        held = grudges.cover(grudges.from_links(links), preferred=free)
         self._plan = {name: ([self.deployment.node(sender) for sender, receiver in sorted(links) if receiver == name],
                              [self.deployment.node(receiver) for sender, receiver in sorted(links) if sender == name])
                       for name, links in held.items()}
-        for name in held:
-            self._free(self.deployment.node(name))
-        done = super()._start(sorted(held))
-        return {**done, **described, "grudge": {node: sorted(dropped) for node, dropped in sorted(grudge.items())}}
+        nodes = [self.deployment.node(name) for name in sorted(held)]
+        for node in nodes:
+            if node not in self.held:
+                self._free(node)
+        for node in nodes:
+            self._start_on(node)
 
     def _grudge(self, value: Any) -> tuple[Grudge, dict[str, Any]]:
         """The grudge a target names, and how the history describes it beside the grudge itself."""

@@ -21,22 +21,24 @@ CONTAINER_CHAIN = "logquake-partition"
 """The chain in each container's own namespace, where nothing else of ours lives."""
 _NO_CHAIN = "No chain/target/match by that name"
 
-Match = tuple[str, ...]
-"""The iptables match of one DROP rule, e.g. ("-s", "10.0.0.2", "-d", "10.0.0.3")."""
+Rule = tuple[str, ...]
+"""The iptables match and target of one rule, e.g. ("-s", "10.0.0.2", "-d", "10.0.0.3", "-j", "DROP")."""
+DROP = ("-j", "DROP")
 
 
-def address_drops(host: str, inbound_from: Sequence[str], outbound_to: Sequence[str]) -> list[Match]:
+def address_drops(host: str, inbound_from: Sequence[str], outbound_to: Sequence[str]) -> list[Rule]:
     """Packets host receives from each of inbound_from and sends to each of outbound_to, told apart by address."""
-    return [("-s", peer, "-d", host) for peer in inbound_from] + [("-s", host, "-d", peer) for peer in outbound_to]
+    return ([("-s", peer, "-d", host, *DROP) for peer in inbound_from]
+            + [("-s", host, "-d", peer, *DROP) for peer in outbound_to])
 
 
-def drop_command(chain: str, hooks: Sequence[str], owner: str, drops: Sequence[Match]) -> list[str]:
-    """One shell command that creates and hooks the chain if needed and appends owner's DROP rules."""
+def drop_command(chain: str, hooks: Sequence[str], owner: str, rules: Sequence[Rule]) -> list[str]:
+    """One shell command that creates and hooks the chain if needed and appends owner's rules."""
     lines = [
         "set -e",
         f"iptables -w -N {chain} 2>/dev/null || iptables -w -S {chain} >/dev/null",
         *(f"iptables -w -C {hook} -j {chain} 2>/dev/null || iptables -w -I {hook} -j {chain}" for hook in hooks),
-        *(f"iptables -w -A {chain} {' '.join(match)} -m comment --comment {_tag(owner)} -j DROP" for match in drops),
+        *(f"iptables -w -A {chain} -m comment --comment {_tag(owner)} {' '.join(rule)}" for rule in rules),
     ]
     return ["sh", "-c", "\n".join(lines)]
 

@@ -148,8 +148,8 @@ class Node(ABC):
         """The iptables chain, where exec() runs, that holds this node's partition rules."""
         return netfilter.CONTAINER_CHAIN
 
-    def partition_drops(self, inbound_from: Sequence[Node], outbound_to: Sequence[Node]) -> list[netfilter.Match]:
-        """The packets to drop: in a namespace of its own, told apart by address."""
+    def partition_drops(self, inbound_from: Sequence[Node], outbound_to: Sequence[Node]) -> list[netfilter.Rule]:
+        """The rules that drop those packets: in a namespace of its own, packets are told apart by address."""
         return netfilter.address_drops(self.host, [peer.host for peer in inbound_from],
                                        [peer.host for peer in outbound_to])
 

@@ -129,10 +129,14 @@ def check_grudges_are_applied_exactly_and_healed(deployment, python: str) -> Non
     assert done["grudge"] == {broker.name: keepers} and done["nodes"] == [broker.name]
     assert done["parameters"] == {"grudge": f"{broker.name}:all-keepers"}
     assert observed_grudge(deployment, python) == done["grudge"]
-    faults.invoke("start-pause", [deployment.keepers[0].name])
+    keeper = deployment.keepers[0]
+    assert not reaches(broker, keeper, python), "the keeper's answers to a connection the broker opens are dropped"
+    assert not reaches(keeper, broker, python), "what the keeper sends to the broker's listener is dropped"
+    faults.invoke("start-pause", [keeper.name])
     faults.invoke("stop-pause", None)
     faults.invoke("stop-partition", None)
     assert observed_grudge(deployment, python) == {}
+    assert reaches(broker, keeper, python) and reaches(keeper, broker, python)
     done = faults.invoke("start-partition", "majorities-ring")
     assert observed_grudge(deployment, python) == done["grudge"] != {}
     faults.heal()

@@ -113,6 +113,12 @@ def test_an_explicit_grudge_drops_exactly_the_links_written_except_a_node_to_its
     assert grudges.links(grudge) == written
 
 
+@given(st.sets(st.tuples(st.sampled_from(["b1", "b2", "k1"]), st.sampled_from(["b1", "b2", "k1"]))
+               .filter(lambda link: link[0] != link[1])))
+def test_a_grudge_is_its_links(dropped):
+    assert grudges.links(grudges.from_links(dropped)) == dropped
+
+
 @given(node_lists, seeds, st.data())
 def test_the_cover_puts_every_link_on_one_of_its_ends_exactly_once(nodes, seed, data):
     shape = data.draw(st.sampled_from([grudges.majorities_ring, grudges.bridge]))
