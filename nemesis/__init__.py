@@ -33,8 +33,9 @@ from nemesis.partition_options import PartitionOptions
 from nemesis.leader_isolation import NAME as LEADER_ISOLATION
 from nemesis.leader_isolation import LeaderIsolation
 from nemesis.net import NAME as PARTITION
-from nemesis.net import NetworkPartition, is_partition_target
-from nemesis.net import check_targets as check_partition_targets
+from nemesis.net import NetworkPartition
+from nemesis.partition_targets import check_targets as check_partition_targets
+from nemesis.partition_targets import is_partition_target
 from nemesis.process import FAULTS as PROCESS_FAULTS
 from nemesis.process import Claims, ProcessFault, kinds
 

@@ -5,9 +5,11 @@ shape: a share of the run's pool ("one", "minority", "majority"), a role group o
 ("all-keepers", "partition-leader", "controller") or a list of names is a group cut off, as one,
 from every other node of the cluster; "majorities-ring", "bridge", "minority-third" and
 "primaries" (each partition leader of the run's topic alone) are Jepsen's shapes over every node
-of the cluster; `DROPPERS:SENDERS[;...]` is a grudge written out
-(grudges.py), e.g. "partition-leader:all-keepers", a leader that sends to the keepers but hears
-nothing back. Clients run on the host and still reach every node, as in Jepsen's Kafka test.
+of the cluster; `DROPPERS:SENDERS[;...]` is a grudge written out (grudges.py), e.g.
+"partition-leader:all-keepers", a leader that sends to the keepers but hears nothing back; `A>B`
+escalates: A's links are cut, and "escalate-after-s" later B's too (partition_options.py). Clients
+run on the host and still reach every node, as in Jepsen's Kafka test. Targets are checked before a
+run in partition_targets.py.
 
 Each dropped link gets one rule, on its receiving or its sending end: the fewest nodes that way
 (grudges.cover, nodes free of other faults first). Those nodes are held until stop-partition
@@ -17,70 +19,18 @@ restart would take its namespace's rules with it).
 
 from __future__ import annotations
 
-import random
-import re
 import time
-from collections.abc import Sequence
 from operator import methodcaller
 from typing import Any
 
 from harness.seams import Deployment, Node
 from nemesis import grudges
-from harness.spec import SpecError
 from nemesis.base import NemesisError
 from nemesis.grudges import Grudge, GrudgeError
 from nemesis.partition_options import PartitionOptions
+from nemesis.partition_targets import ESCALATION, PARTITION as NAME, PRIMARIES, is_partition_target
 from nemesis.process import Action, Claims, FaultKind, ProcessFault
 from nemesis.targets import ROLE_GROUPS, ROLE_HOLDERS
-
-NAME = "partition"
-PRIMARIES = "primaries"
-ESCALATION = ">"
-"""Between the stages of an escalating partition: `A>B` cuts A's links, then also B's."""
-NODE_NAME = re.compile(r"(?P<prefix>[bk])(?P<number>[1-9][0-9]*)")
-"""The deployment's node names: brokers b1..bN, keepers k1..kN."""
-
-
-def is_partition_target(target: str) -> bool:
-    """Targets only the partition fault understands: its shapes, explicit grudges, and escalations of them."""
-    return all(stage in (*grudges.SHAPES, PRIMARIES) or grudges.is_explicit(stage) for stage in target.split(ESCALATION))
-
-
-def check_targets(faults: Sequence[str], targets: Sequence[str], brokers: int, keepers: int) -> None:
-    """SpecError, before anything is deployed, for a shape the cluster is too small for, a malformed grudge, a
-    grudge naming nodes the cluster lacks, or shapes in a run whose other faults would be aimed at them too."""
-    shaped = [target for target in targets if is_partition_target(target)]
-    if not shaped:
-        return
-    stray = [target for target in targets if NODE_NAME.fullmatch(target)]
-    if stray and any(map(grudges.is_explicit, shaped)):
-        raise SpecError(f"nemesis_targets: {', '.join(stray)} beside a grudge: targets are split at commas, so join "
-                        f"the nodes of a grudge with '+' (e.g. b1:b2+b3)")
-    others = [fault for fault in faults if fault != NAME]
-    if NAME not in faults or others:
-        raise SpecError(f"nemesis_targets: {', '.join(shaped)} can only be aimed at by the {NAME} fault alone "
-                        f"(this run injects {', '.join(faults) or 'no fault'})")
-    names = [f"k{i}" for i in range(1, keepers + 1)] + [f"b{i}" for i in range(1, brokers + 1)]
-    counts = {"b": brokers, "k": keepers}
-    try:
-        for stage in (stage for target in shaped for stage in target.split(ESCALATION)):
-            if stage in grudges.SHAPES:
-                grudges.SHAPES[stage](names, random.Random(0))
-            elif grudges.is_explicit(stage):
-                for clause in grudges.parse_explicit(stage):
-                    for term in (*clause.droppers, *clause.senders):
-                        _check_term(term, counts)
-    except GrudgeError as error:
-        raise SpecError(f"nemesis_targets: {error}") from None
-
-
-def _check_term(term: str, counts: dict[str, int]) -> None:
-    if term in (*ROLE_GROUPS, *ROLE_HOLDERS, PRIMARIES):
-        return
-    named = NODE_NAME.fullmatch(term)
-    if named is None or int(named["number"]) > counts[named["prefix"]]:
-        raise GrudgeError(f"grudge term {term!r} is no node of this cluster (b1..b{counts['b']}, k1..k{counts['k']}) "
-                          f"nor one of {', '.join((*ROLE_GROUPS, *ROLE_HOLDERS, PRIMARIES))}")
 
 
 class NetworkPartition(ProcessFault):
