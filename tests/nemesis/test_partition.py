@@ -17,10 +17,13 @@ import nemesis
 from cluster.deploy import claims, netfilter, node_cgroups
 from cluster.deploy.deployment import ClusterSpec, deploy
 from cluster.deploy.local import BLOCK_CLAIMS
+from nemesis.targets import Locator
 from tests.facilities import require
 from tests.nemesis.partition_checks import (check_grudges_are_applied_exactly_and_healed,
                                             check_group_talks_within_itself_until_heal,
-                                            check_partition_cuts_both_ways_until_stopped)
+                                            check_partition_cuts_both_ways_until_stopped, observed_grudge)
+from workloads.queue.admin import create_topic
+from workloads.queue.options import KafkaOptions
 
 
 def _partitions_possible() -> None:
@@ -105,3 +108,15 @@ def test_without_root_local_nodes_cannot_be_partitioned_and_say_why(tmp_path, mo
 
 def test_grudges_drop_exactly_what_they_name_until_healed(cluster):
     check_grudges_are_applied_exactly_and_healed(cluster, sys.executable)
+
+
+def test_primaries_cuts_off_the_leader_of_every_partition_alone(cluster):
+    create_topic(KafkaOptions(topic="primaries", partitions=3, replication_factor=1, min_insync=1),
+                 cluster.bootstrap_servers)
+    leaders = sorted(node.name for node in Locator(cluster, {"topic": "primaries"}).partition_leaders())
+    faults = nemesis.build(["partition"], cluster, {"rng": random.Random(1), "topic": "primaries"})
+    done = faults.invoke("start-partition", "primaries")
+    names = {node.name for node in cluster.nodes}
+    assert leaders and all(done["grudge"][leader] == sorted(names - {leader}) for leader in leaders)
+    assert observed_grudge(cluster, sys.executable) == done["grudge"]
+    faults.invoke("stop-partition", None)
