@@ -68,9 +68,9 @@ class NetworkPartition(ProcessFault):
         """Drops `links` with rules on the fewest nodes (those this fault already holds or no fault does first)."""
         free = {node.name for node in (*self.claims.free(list(self.deployment.nodes)), *self.held)}
         held = grudges.cover(grudges.from_links(links), preferred=free)
-        self._plan = {name: ([self.deployment.node(sender) for sender, receiver in sorted(links) if receiver == name],
-                             [self.deployment.node(receiver) for sender, receiver in sorted(links) if sender == name])
-                      for name, links in held.items()}
+        self._plan = {name: ([self.deployment.node(sender) for sender, receiver in sorted(own) if receiver == name],
+                             [self.deployment.node(receiver) for sender, receiver in sorted(own) if sender == name])
+                      for name, own in held.items()}
         nodes = [self.deployment.node(name) for name in sorted(held)]
         for node in nodes:
             if node not in self.held:
