@@ -4,23 +4,18 @@ came in on, and then use them."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient
 from kafka import KafkaAdminClient
 
-from cluster.broker.peer_client import PeerConnection
 from cluster.broker.protocol.apis.find_coordinator import FIND_COORDINATOR, FindCoordinatorRequest
-from cluster.broker.protocol.schema import Api
 from cluster.deploy.broker_process import BrokerProcess
+from tests.broker.raw_call import TIMEOUT, call
 from tests.keeper_ensemble.relay import Relay
-
-TIMEOUT = 30
 
 
 class TwoListenerBroker:
@@ -43,19 +38,6 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwoListenerBrok
             f"{name}://{address}" for name, address in running.advertised.items())
         with process:
             yield running
-
-
-def call(address: str, api: Api, version: int, body: Any) -> Any:
-    host, _, port = address.rpartition(":")
-
-    async def exchange() -> Any:
-        connection = PeerConnection(host, int(port), 1 << 20)
-        try:
-            return await connection.call(api, version, body, TIMEOUT)
-        finally:
-            connection.close()
-
-    return asyncio.run(exchange())
 
 
 @pytest.mark.parametrize("listener", ["CLIENT", "REPLICATION"])
