@@ -30,7 +30,7 @@ class Api:
     async def handle(self, request: Request) -> Response:
         if request.headers.get("user-agent", "").startswith("Mozilla/"):
             # As Toxiproxy does: a web page must not be able to drive a local proxy server from a browser.
-            return Response(HTTPStatus.FORBIDDEN, b"User agent not allowed\n", "text/plain")
+            return json_response(HTTPStatus.FORBIDDEN, {"error": "user agent not allowed", "status": 403})
         try:
             return await self._route(request, [unquote(part) for part in
                                                urlsplit(request.path).path.strip("/").split("/")])
