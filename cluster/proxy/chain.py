@@ -18,6 +18,7 @@ class LinkChain:
     def __init__(self, rng: random.Random) -> None:
         self._rng = rng
         self._effects: list[tuple[Toxic, Effect]] = []
+        self._cut = False
 
     def sync(self, toxics: Sequence[Toxic], now: float) -> None:
         """Follow the proxy's toxics for this link's stream: keep the state of those still there."""
@@ -43,8 +44,12 @@ class LinkChain:
         return min(cuts, key=lambda cut: cut.at, default=None)
 
     def _through(self, events: list[Event]) -> list[Event]:
+        """The events out of the last toxic; none once a cut has come out (the connection is gone then)."""
+        if self._cut:
+            return []
         for _, effect in self._effects:
             events = _until_cut([out for event in events for out in _apply(effect, event)])
+        self._cut = any(isinstance(event, Cut) for event in events)
         return events
 
 
@@ -57,7 +62,6 @@ def _apply(effect: Effect, event: Event) -> list[Event]:
 
 
 def _until_cut(events: list[Event]) -> list[Event]:
-    """Nothing after a cut can reach the other side: the connection is gone by then."""
     for index, event in enumerate(events):
         if isinstance(event, Cut):
             return events[:index + 1]

@@ -1,11 +1,13 @@
 """The server's proxies by name: creating, populating, updating, deleting and resetting them.
 
 Every change is checked before anything is touched, so a refused request (ApiError) leaves the
-proxies and their connections as they were.
+proxies and their connections as they were. Changes that wait (for a listener to bind) hold a lock,
+so two requests for the same name cannot both pass the check and both listen.
 """
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,6 +34,7 @@ class Registry:
     def __init__(self, rng: random.Random | None = None) -> None:
         self._proxies: dict[str, Proxy] = {}
         self._rng = rng or random.Random()
+        self._changing = asyncio.Lock()
 
     def __iter__(self) -> Iterator[Proxy]:
         return iter(list(self._proxies.values()))
@@ -44,9 +47,10 @@ class Registry:
 
     async def create(self, body: object) -> Proxy:
         fields = proxy_fields(body, defaults=None)
-        if fields.name in self._proxies:
-            raise proxy_exists(fields.name)
-        return await self._add(fields)
+        async with self._changing:
+            if fields.name in self._proxies:
+                raise proxy_exists(fields.name)
+            return await self._add(fields)
 
     async def populate(self, body: object) -> list[Proxy]:
         """Toxiproxy's /populate: each proxy is created, or replaced if its listen or upstream differ."""
@@ -58,22 +62,24 @@ class Registry:
         if duplicated:
             raise bad_request(f"duplicate proxy name(s) {', '.join(duplicated)}")
         populated = []
-        for fields in wanted:
-            existing = self._proxies.get(fields.name)
-            if existing is not None and (existing.listen, existing.upstream) == (fields.listen, fields.upstream):
-                populated.append(existing)
-                continue
-            if existing is not None:
-                self.delete(fields.name)
-            populated.append(await self._add(fields))
+        async with self._changing:
+            for fields in wanted:
+                existing = self._proxies.get(fields.name)
+                if existing is not None and (existing.listen, existing.upstream) == (fields.listen, fields.upstream):
+                    populated.append(existing)
+                    continue
+                if existing is not None:
+                    self.delete(fields.name)
+                populated.append(await self._add(fields))
         return populated
 
     async def update(self, name: str, body: object) -> Proxy:
-        proxy = self.get(name)
-        current = ProxyFields(proxy.name, proxy.listen, proxy.upstream, proxy.enabled)
-        fields = proxy_fields(body, defaults=current)
-        await proxy.update(fields.listen, fields.upstream, fields.enabled)
-        return proxy
+        async with self._changing:
+            proxy = self.get(name)
+            current = ProxyFields(proxy.name, proxy.listen, proxy.upstream, proxy.enabled)
+            fields = proxy_fields(body, defaults=current)
+            await proxy.update(fields.listen, fields.upstream, fields.enabled)
+            return proxy
 
     def delete(self, name: str) -> None:
         self.get(name).stop()
@@ -81,9 +87,10 @@ class Registry:
 
     async def reset(self) -> None:
         """Toxiproxy's /reset: every proxy enabled, every toxic removed."""
-        for proxy in self:
-            proxy.toxics.clear()
-            await proxy.start()
+        async with self._changing:
+            for proxy in self:
+                proxy.toxics.clear()
+                await proxy.start()
 
     def close(self) -> None:
         for proxy in self:

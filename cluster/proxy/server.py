@@ -92,6 +92,15 @@ def process_alive(pid: int) -> bool:
     return stat.rpartition(")")[2].split()[0] != "Z"
 
 
+async def _stop_everything(server: ProxyServer) -> None:
+    """The server, then whatever still runs on its loop (API connections kept alive by their clients)."""
+    await server.stop()
+    others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    for task in others:
+        task.cancel()
+    await asyncio.gather(*others, return_exceptions=True)
+
+
 @contextmanager
 def server_in_thread(host: str = "127.0.0.1", port: int = 0) -> Iterator[ProxyServer]:
     """A started server on a loop in a daemon thread, stopped (proxies and all) on leaving."""
@@ -103,7 +112,7 @@ def server_in_thread(host: str = "127.0.0.1", port: int = 0) -> Iterator[ProxySe
         asyncio.run_coroutine_threadsafe(server.start(), loop).result()
         yield server
     finally:
-        asyncio.run_coroutine_threadsafe(server.stop(), loop).result()
+        asyncio.run_coroutine_threadsafe(_stop_everything(server), loop).result()
         loop.call_soon_threadsafe(loop.stop)
         thread.join()
         loop.close()

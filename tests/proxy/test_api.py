@@ -210,5 +210,14 @@ def test_a_listen_address_in_use_answers_500_and_creates_nothing(toxiproxy: Toxi
     assert toxiproxy.get_proxy("echo").enabled is False
 
 
+def test_a_client_is_closed_when_the_upstream_cannot_be_reached(toxiproxy: Toxiproxy) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as closed:
+        nowhere = f"127.0.0.1:{closed.getsockname()[1]}"
+    proxy = toxiproxy.create(upstream=nowhere, name="nowhere")
+    with connect(proxy.listen) as client:
+        assert client.recv(10) == b""
+    assert toxiproxy.get_proxy("nowhere").enabled
+
+
 def test_browsers_are_turned_away(server: ProxyServer) -> None:
     assert raw(server, "GET", "/proxies", headers={"User-Agent": "Mozilla/5.0"})[0] == 403

@@ -14,8 +14,9 @@ from toxiproxy import Toxiproxy
 
 from tests.proxy.peers import connect, read_all, round_trip, talker, tcp_server
 
-FAR_BELOW = 0.5
-"""A round trip that should not be delayed finishes well inside this many seconds even on a busy machine."""
+FAR_BELOW = 0.4
+"""A round trip that should not be delayed finishes well inside this many seconds even on a busy machine
+(and inside the latencies these tests add)."""
 
 
 def test_latency_adds_its_delay_to_each_round_trip_of_an_open_connection(toxiproxy: Toxiproxy,
@@ -23,10 +24,10 @@ def test_latency_adds_its_delay_to_each_round_trip_of_an_open_connection(toxipro
     proxy = toxiproxy.create(upstream=echo_upstream, name="echo")
     with connect(proxy.listen) as client:
         round_trip(client)
-        proxy.add_toxic(type="latency", attributes={"latency": 300})
-        assert all(round_trip(client) >= 0.3 for _ in range(3))
+        proxy.add_toxic(type="latency", attributes={"latency": 500})
+        assert all(round_trip(client) >= 0.5 for _ in range(2))
         proxy.add_toxic(type="latency", stream="upstream", attributes={"latency": 200})
-        assert round_trip(client) >= 0.5
+        assert round_trip(client) >= 0.7
         proxy.destroy_toxic("latency_downstream")
         proxy.destroy_toxic("latency_upstream")
         assert round_trip(client) < FAR_BELOW
