@@ -64,7 +64,7 @@ class Connection:
         self._on_end(self)
 
     def pipe_finished(self) -> None:
-        """Both directions passed their EOF on: the connection is over."""
+        """A direction passed its EOF on; once both have, the connection is over."""
         if all(pipe.finished for pipe in self._pipes):
             self.terminate(reset=False)
 

@@ -7,6 +7,7 @@ machine); where a toxic must stop delaying, against a bound far above a loaded m
 from __future__ import annotations
 
 import socket
+import struct
 import time
 
 import pytest
@@ -109,6 +110,19 @@ def test_reset_peer_waits_its_timeout_after_data(toxiproxy: Toxiproxy, echo_upst
         with pytest.raises(ConnectionResetError):
             client.recv(10)
         assert time.monotonic() - started >= 0.3
+
+
+def test_a_reset_from_the_upstream_reaches_the_client_as_a_reset(toxiproxy: Toxiproxy) -> None:
+    def reset_at_once(connection: socket.socket) -> None:
+        connection.recv(10)
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+    with tcp_server(reset_at_once) as upstream:
+        proxy = toxiproxy.create(upstream=upstream, name="resetter")
+        with connect(proxy.listen) as client:
+            client.sendall(b"x")
+            with pytest.raises(ConnectionResetError):
+                client.recv(10)
 
 
 def test_slicer_delivers_the_same_bytes_in_pieces(toxiproxy: Toxiproxy) -> None:
