@@ -8,6 +8,8 @@ import json
 import socket
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from toxiproxy import Toxiproxy
 from toxiproxy.exceptions import InvalidToxic, NotFound, ProxyExists
 
@@ -221,3 +223,18 @@ def test_a_client_is_closed_when_the_upstream_cannot_be_reached(toxiproxy: Toxip
 
 def test_browsers_are_turned_away(server: ProxyServer) -> None:
     assert raw(server, "GET", "/proxies", headers={"User-Agent": "Mozilla/5.0"})[0] == 403
+
+
+@settings(max_examples=60)
+@given(st.binary(max_size=300) | st.builds(lambda head, tail: head + b"\r\n\r\n" + tail,
+                                           st.binary(max_size=100), st.binary(max_size=100)))
+def test_whatever_a_client_sends_the_server_keeps_answering(server: ProxyServer, sent: bytes) -> None:
+    with connect(server.address, timeout=5) as sock:
+        sock.sendall(sent)
+        sock.shutdown(socket.SHUT_WR)
+        try:
+            while sock.recv(4096):
+                pass
+        except ConnectionResetError:
+            pass
+    assert raw(server, "GET", "/version")[0] == 200

@@ -13,6 +13,7 @@ import time
 import pytest
 from toxiproxy import Toxiproxy
 
+from cluster.proxy.server import ProxyServer
 from tests.proxy.peers import connect, read_all, round_trip, talker, tcp_server
 
 FAR_BELOW = 0.4
@@ -182,3 +183,19 @@ def test_toxics_on_one_proxy_leave_another_alone(toxiproxy: Toxiproxy, echo_upst
         client.settimeout(0.3)
         with pytest.raises(socket.timeout):
             client.recv(1)
+
+
+def test_closed_connections_leave_nothing_behind(toxiproxy: Toxiproxy, server: ProxyServer,
+                                                 echo_upstream: str) -> None:
+    proxy = toxiproxy.create(upstream=echo_upstream, name="echo")
+    proxy.add_toxic(type="latency", attributes={"latency": 10})
+    clients = [connect(proxy.listen) for _ in range(20)]
+    for client in clients:
+        round_trip(client)
+    assert server.registry.get("echo").connections == 20
+    for client in clients:
+        client.close()
+    deadline = time.monotonic() + 10
+    while server.registry.get("echo").connections and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.registry.get("echo").connections == 0
