@@ -1,8 +1,9 @@
 """The server's proxies by name: creating, populating, updating, deleting and resetting them.
 
-Every change is checked before anything is touched, so a refused request (ApiError) leaves the
-proxies and their connections as they were. Changes that wait (for a listener to bind) hold a lock,
-so two requests for the same name cannot both pass the check and both listen.
+A request's fields are all checked before anything is touched, so a refused one (ApiError 400/404/409)
+leaves the proxies and their connections as they were. Only a listener that cannot bind fails part way
+(500, as in Toxiproxy): a new proxy is then not created, an updated one is left disabled. Changes that
+wait for a listener hold a lock, so two requests for one name cannot both pass the check and both listen.
 """
 
 from __future__ import annotations
