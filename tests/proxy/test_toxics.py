@@ -6,8 +6,10 @@ machine); where a toxic must stop delaying, against a bound far above a loaded m
 
 from __future__ import annotations
 
+import random
 import socket
 import struct
+import threading
 import time
 
 import pytest
@@ -199,3 +201,48 @@ def test_closed_connections_leave_nothing_behind(toxiproxy: Toxiproxy, server: P
     while server.registry.get("echo").connections and time.monotonic() < deadline:
         time.sleep(0.05)
     assert server.registry.get("echo").connections == 0
+
+
+def test_toxics_coming_and_going_on_busy_connections_never_lose_or_reorder_a_byte(toxiproxy: Toxiproxy,
+                                                                                 echo_upstream: str) -> None:
+    """Streams echo through the proxy while delaying, slicing, throttling and holding toxics are added and
+    removed under them: whatever path a chunk takes (straight through or queued for later), the bytes come
+    back whole and in order."""
+    proxy = toxiproxy.create(upstream=echo_upstream, name="echo")
+    toxics = [{"type": "latency", "attributes": {"latency": 20, "jitter": 15}},
+              {"type": "slicer", "stream": "upstream", "attributes": {"average_size": 300, "size_variation": 200,
+                                                                      "delay": 500}},
+              {"type": "bandwidth", "attributes": {"rate": 500}},
+              {"type": "timeout", "stream": "upstream", "attributes": {"timeout": 0}}]
+    outcomes: list[bool] = []
+    streams = [threading.Thread(target=lambda: outcomes.append(_echoes_intact(proxy.listen, 2_000_000)))
+               for _ in range(4)]
+    for stream in streams:
+        stream.start()
+    rng = random.Random(7)
+    toggles = 0
+    while any(stream.is_alive() for stream in streams):
+        toggles += 1
+        toxic = rng.choice(toxics)
+        proxy.add_toxic(**toxic)
+        time.sleep(rng.uniform(0.01, 0.08))
+        proxy.destroy_toxic(f"{toxic['type']}_{toxic.get('stream', 'downstream')}")
+        time.sleep(rng.uniform(0.01, 0.05))
+    assert outcomes == [True] * 4
+    assert toggles >= 10, "the streams ended before the toxics had come and gone often enough to mean anything"
+
+
+def _echoes_intact(listen: str, size: int) -> bool:
+    payload = random.Random(size).randbytes(size)
+    with connect(listen, timeout=60) as client:
+        sender = threading.Thread(target=lambda: [client.sendall(payload[offset:offset + 4096])
+                                                  for offset in range(0, size, 4096)])
+        sender.start()
+        received = bytearray()
+        while len(received) < size:
+            data = client.recv(65536)
+            if not data:
+                break
+            received += data
+        sender.join()
+    return bytes(received) == payload
