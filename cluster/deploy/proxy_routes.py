@@ -28,9 +28,7 @@ BROKER_LINKS = ("client", "replication")
 KEEPER_LINKS = ("client", "keeper", "quorum")
 
 FIRST_PROXY_PORT = 19000
-"""Proxies listen on the proxy host from here up, one port each, in the order the plan lists them."""
-API_PORT = 8474
-"""Toxiproxy's own default port for its HTTP API, on the proxy host."""
+"""The server's HTTP API and then its proxies listen on the proxy host from here up, one port each."""
 
 
 @dataclass(frozen=True)
@@ -58,20 +56,17 @@ def _targets(node: NodePlan) -> list[tuple[str, str, int]]:
 
 @dataclass(frozen=True)
 class ProxyRoutes:
-    host: str
-    """The proxy host: where the proxy server listens, reachable from the harness and from every node."""
+    api: str
+    """Where the proxy server's HTTP API listens: host:port on the proxy host, which the harness and every node reach."""
     routes: tuple[Route, ...]
 
     @classmethod
     def plan(cls, host: str, nodes: Sequence[NodePlan], ports: Iterator[int]) -> ProxyRoutes:
-        """A proxy per node and link, each on the next port `ports` yields."""
+        """The API on the first port `ports` yields, then a proxy per node and link, each on the next."""
+        api = f"{host}:{next(ports)}"
         routes = [Route(f"{node.name}-{suffix}", node.name, link, f"{host}:{next(ports)}", f"{node.host}:{port}")
                   for node in nodes for suffix, link, port in _targets(node)]
-        return cls(host, tuple(routes))
-
-    @property
-    def api(self) -> str:
-        return f"{self.host}:{API_PORT}"
+        return cls(api, tuple(routes))
 
     def route(self, name: str) -> Route:
         for route in self.routes:
