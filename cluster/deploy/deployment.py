@@ -12,7 +12,6 @@ nodes and stops after them; `bootstrap_servers` and `keeper_connect` then name t
 
 from __future__ import annotations
 
-import itertools
 import logging
 import secrets
 import time
@@ -29,8 +28,8 @@ from cluster.deploy.fault_disks import FaultDisks, remove_stale, require_fuse
 from cluster.deploy.image import docker_unavailable
 from cluster.deploy.local import LocalBackend
 from cluster.deploy.node import DATA_DIR, KEEPER_KINDS, KeeperKind, Node, NodePlan
-from cluster.deploy.ports import port_is_free
-from cluster.deploy.proxy_routes import FIRST_PROXY_PORT, ProxyRoutes
+from cluster.deploy.ports import free_port, port_is_free
+from cluster.deploy.proxy_routes import ProxyRoutes
 from cluster.deploy.proxy_server import ProxyServer
 from cluster.durable_file import write_atomically
 from cluster.faultfs import STRICT
@@ -118,8 +117,9 @@ def _create_nodes(spec: ClusterSpec, backend: Backend, work_dir: Path, disks: Fa
 
 
 def _free_ports(host: str) -> Iterator[int]:
-    """Ports for the proxies on the proxy host, skipping any that something else holds."""
-    return (port for port in itertools.count(FIRST_PROXY_PORT) if port_is_free(host, port))
+    """Ports for the proxy server on the proxy host: from this process's claimed blocks (ports.py), since the local
+    backend's first block has 127.0.0.1 as its proxy host, and free on that host too."""
+    return (port for port in iter(free_port, None) if port_is_free(host, port))
 
 
 def resolve_backend(backend: str) -> str:

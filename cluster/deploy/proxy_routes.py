@@ -27,9 +27,6 @@ LINKS = ("client", "replication", "keeper", "quorum")
 BROKER_LINKS = ("client", "replication")
 KEEPER_LINKS = ("client", "keeper", "quorum")
 
-FIRST_PROXY_PORT = 19000
-"""The server's HTTP API and then its proxies listen on the proxy host from here up, one port each."""
-
 
 @dataclass(frozen=True)
 class Route:

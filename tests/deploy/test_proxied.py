@@ -27,8 +27,8 @@ def cluster(request, tmp_path):
 
 
 def _servers_in(directory) -> list[int]:
-    return [process.pid for process in psutil.process_iter(["cwd"]) if str(process.info["cwd"] or "").startswith(
-        str(directory))]
+    """The proxy server works in its own directory of the deployment's (proxy_server.PROXY_DIR)."""
+    return [process.pid for process in psutil.process_iter(["cwd"]) if process.info["cwd"] == str(directory / "proxy")]
 
 
 def test_every_link_goes_through_the_proxies(cluster):

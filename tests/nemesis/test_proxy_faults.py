@@ -36,9 +36,17 @@ def _echo_forever(server: socket.socket) -> None:
             connection, _ = server.accept()
         except OSError:
             return
-        with connection:
+        threading.Thread(target=_echo, args=(connection,), daemon=True).start()
+
+
+def _echo(connection: socket.socket) -> None:
+    """Until the connection ends, reset ones too (the proxy resets them under the reset fault)."""
+    with connection:
+        try:
             while data := connection.recv(4096):
                 connection.sendall(data)
+        except OSError:
+            pass
 
 
 @pytest.fixture
