@@ -10,6 +10,7 @@ from pathlib import Path
 import psutil
 
 from checkers.faults import fault_intervals
+from harness.history import pair
 from tests.e2e.runs import THREE_NODES, leftovers, logquake_run
 
 LATENCY_MS = 1500
@@ -44,7 +45,7 @@ def test_followers_leave_the_isr_under_replication_latency_and_rejoin_losing_not
     assert any(after == 3 and before < 3 for before, after in changes), f"no follower rejoined: {changes}"
     assert watched.anomaly("lost-write")["count"] == 0
     assert watched.results["queue"]["final_reads"]["complete"] is True
-    labels = [interval.label for interval in fault_intervals(watched.history()) if interval.fault == "latency"]
+    labels = [interval.label for interval in fault_intervals(pair(watched.history())) if interval.fault == "latency"]
     assert labels and all(f"latency_ms={LATENCY_MS}" in label and "links=replication" in label for label in labels)
     assert (watched.run_dir / "latency-raw.png").stat().st_size > 0
     assert not leftovers(watched)
