@@ -5,10 +5,12 @@
 - timeout: a black hole, data held until the fault stops (timeout-ms 0) or the connection closed after it;
 - flaky: intermittent resets, a share (reset-probability) of the connections reset.
 
-start-X puts the fault's toxic on each stream (option stream) of every proxy in front of each target
-node, for the links chosen (option links: client, replication, keeper, quorum; all by default), so it
-acts on what is sent to the targets over those links, from every source; stop-X removes exactly
-those toxics. Targets, claims and heal are the process faults' (process.py). The ok value is
+start-X puts the fault's toxic on each stream (option stream) of the target nodes' proxies of the
+links chosen (option links: client, replication, keeper, quorum; all by default): by default (option
+direction=to) the proxies in front of each target, so it acts on the links to the targets from every
+source; with direction=from the proxies only the target dials (keeper and quorum links:
+cluster/deploy/proxy_routes.py), so it acts on what the targets send; both takes the two. stop-X
+removes exactly those toxics. Targets, claims and heal are the process faults' (process.py). The ok value is
 {"nodes", "action", "parameters", "proxies"}: the settings and the proxies the toxics went on.
 """
 
@@ -47,14 +49,18 @@ class ProxyFault(ProcessFault):
         routes = [route for node in nodes for route in self._routes(node)]
         if not routes:
             raise NemesisError(f"{', '.join(n.name for n in nodes)} has no proxy for the link(s) "
-                               f"{', '.join(self.settings.links)}: brokers have client and replication links, "
-                               f"keepers client, keeper and quorum")
+                               f"{', '.join(self.settings.links)} in direction {self.settings.direction}: "
+                               f"to a broker go client and replication links, to a keeper client, keeper and "
+                               f"quorum; from a broker go keeper links, from a keeper quorum links")
         done = super()._start([node.name for node in nodes])
         return {**done, "parameters": self.settings.parameters(self.kind.name),
                 "proxies": [route.name for route in routes]}
 
     def _routes(self, node: Node) -> list[Route]:
-        return self.proxies.routes.of(node.name, self.settings.links)
+        routes, links, direction = self.proxies.routes, self.settings.links, self.settings.direction
+        to = routes.of(node.name, links) if direction in ("to", "both") else []
+        sent = routes.sent_by(node.name, links) if direction in ("from", "both") else []
+        return to + sent
 
     def _toxic_name(self, stream: str) -> str:
         return f"{self.kind.name}-{stream}"

@@ -17,7 +17,9 @@ from nemesis.options import OptionKey, choice, number
 
 FAULTS = ("latency", "bandwidth", "slow-close", "reset", "timeout", "flaky")
 STREAMS = {"downstream": ("downstream",), "upstream": ("upstream",), "both": ("downstream", "upstream")}
-"""Toxiproxy's streams: downstream is what the node sends back, upstream what is sent to it."""
+"""Toxiproxy's streams: downstream is what the node behind the proxy sends back, upstream what is sent to it."""
+DIRECTIONS = ("to", "from", "both")
+"""Which proxies of a target: those in front of it (to), those only it dials (from: keeper and quorum links)."""
 
 
 def _links(text: str) -> tuple[str, ...]:
@@ -37,6 +39,7 @@ KEYS = {
     "reset-probability": OptionKey("reset_probability", ("flaky",), number(0, 1)),
     "links": OptionKey("links", FAULTS, _links),
     "stream": OptionKey("stream", FAULTS, choice(tuple(STREAMS))),
+    "direction": OptionKey("direction", FAULTS, choice(DIRECTIONS)),
 }
 """Each option key: the field it sets, the faults it is for, and how its value is read."""
 
@@ -64,6 +67,7 @@ class ProxyOptions:
     """flaky: the share of connections (each decided when it meets the toxic) that are reset."""
     links: tuple[str, ...] = LINKS
     stream: str = "both"
+    direction: str = "to"
 
     @classmethod
     def parse(cls, given: Mapping[str, str], faults: tuple[str, ...]) -> ProxyOptions:
@@ -86,6 +90,8 @@ class ProxyOptions:
         return toxics[fault]
 
     def parameters(self, fault: str) -> dict[str, Any]:
-        """The fault's settings as the history and the plots name them: its keys (in snake case), links, stream."""
+        """The fault's settings as the history and the plots name them: its keys (in snake case), links, stream,
+        direction."""
         own = [spec.field for spec in KEYS.values() if fault in spec.faults and spec.faults != FAULTS]
-        return {**{field: getattr(self, field) for field in own}, "links": ",".join(self.links), "stream": self.stream}
+        return {**{field: getattr(self, field) for field in own}, "links": ",".join(self.links), "stream": self.stream,
+                "direction": self.direction}

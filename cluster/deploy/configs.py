@@ -3,7 +3,8 @@
 Both backends write the same files; only the addresses and the data directory differ. In a proxied
 cluster (proxy_routes.py) every address a node is told of another node is that node's proxy: brokers
 advertise their proxies and reach the keepers through theirs, and each keeper's zoo.cfg lists its own
-real address (where it binds) and its peers' proxies (where it dials).
+real address (where it binds) and its peers' proxies (where it dials): each node dials proxies of its own,
+so that faults can single out what one node sends.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ CLIENT_LISTENER = "CLIENT"
 REPLICATION_LISTENER = "REPLICATION"
 
 
-def keeper_connect(keepers: Sequence[NodePlan], routes: ProxyRoutes | None = None, link: str = "client") -> str:
-    """The keepers' client ports, or (with routes) their proxies of `link`: client for clients, keeper for brokers."""
+def keeper_connect(keepers: Sequence[NodePlan], routes: ProxyRoutes | None = None, broker: str | None = None) -> str:
+    """The keepers' client ports, or (with routes) their proxies: the client ones, or those only `broker` dials."""
     if routes is None:
         return ",".join(f"{keeper.host}:{keeper.port}" for keeper in keepers)
-    return ",".join(routes.listen(keeper.name, link) for keeper in keepers)
+    suffix = "client" if broker is None else f"keeper-from-{broker}"
+    return ",".join(routes.listen(keeper.name, suffix) for keeper in keepers)
 
 
 def broker_properties(broker: NodePlan, keepers: Sequence[NodePlan], brokers: int, data_dir: str,
@@ -34,7 +36,7 @@ def broker_properties(broker: NodePlan, keepers: Sequence[NodePlan], brokers: in
         "offsets.topic.replication.factor": str(min(3, brokers)),
     }
     if keepers:
-        values["zookeeper.connect"] = keeper_connect(keepers, routes, "keeper")
+        values["zookeeper.connect"] = keeper_connect(keepers, routes, broker.name)
     return _render({**values, **overrides})
 
 
@@ -59,7 +61,8 @@ def zoo_cfg(keeper: NodePlan, keepers: Sequence[NodePlan], data_dir: str, overri
             routes: ProxyRoutes | None = None) -> str:
     """zoo.cfg's names (Apache ZooKeeper reads it too), with a server.N line per ensemble member; the client port is
     bound to the node's own address. A short tick keeps session expiry, and so broker failover, within seconds.
-    With routes, a peer's server.N line names its quorum proxies; the keeper's own line stays where it binds."""
+    With routes, a peer's server.N line names the quorum proxies this keeper dials it through; the keeper's own
+    line stays where it binds."""
     values = {
         "tickTime": "500",
         "initLimit": "10",
@@ -78,8 +81,9 @@ def zoo_cfg(keeper: NodePlan, keepers: Sequence[NodePlan], data_dir: str, overri
 def _server_line(member: NodePlan, keeper: NodePlan, routes: ProxyRoutes | None) -> str:
     if routes is None or member == keeper:
         return f"{member.host}:{KEEPER_PEER_PORT}:{KEEPER_ELECTION_PORT}"
-    peer, election = routes.route(f"{member.name}-quorum"), routes.route(f"{member.name}-quorum-election")
-    return f"{peer.listen}:{election.listen.rsplit(':', 1)[1]}"
+    peer = routes.listen(member.name, f"quorum-from-{keeper.name}")
+    election = routes.listen(member.name, f"quorum-election-from-{keeper.name}")
+    return f"{peer}:{election.rsplit(':', 1)[1]}"
 
 
 def _render(values: Mapping[str, str]) -> str:

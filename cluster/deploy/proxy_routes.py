@@ -1,18 +1,20 @@
 """Which proxy carries which link of a proxied cluster: a pure plan, made before anything runs.
 
-A proxied cluster (ClusterSpec.proxied) reaches every node only through a proxy per node and link,
-all served by one Toxiproxy-compatible server of the run (proxy_server.py). A proxy is named
-`<node>-<link>` and forwards to one listening port of its node, so a toxic on it acts on the traffic
-*to that node* over that link, from whichever node or client sends it (per destination):
+A proxied cluster (ClusterSpec.proxied) reaches every node only through proxies, all served by one
+Toxiproxy-compatible server of the run (proxy_server.py). Each proxy forwards to one listening port of
+one node (its destination) and, where the sender's config names the address it dials, carries the
+traffic of one sender only (its source):
 
-- client: clients on the host → a broker's CLIENT listener, or a keeper's client port;
+- client: clients on the host → a broker's CLIENT listener, or a keeper's client port: `<node>-client`;
 - replication: brokers → a broker's REPLICATION listener (the inter-broker listener: replica fetches
-  from that broker as leader, and the controller's requests to it);
-- keeper: brokers → a keeper's client port (the brokers' zookeeper.connect names these proxies);
-- quorum: keepers → a keeper's peer port (`<node>-quorum`) and election port (`<node>-quorum-election`).
+  from that broker as leader, the controller's requests to it): `<node>-replication`, from every broker,
+  since Kafka advertises one address per listener to all;
+- keeper: a broker → a keeper's client port, its zookeeper.connect: `<keeper>-keeper-from-<broker>`;
+- quorum: a keeper → a peer's peer and election ports, its zoo.cfg's server.N lines:
+  `<peer>-quorum-from-<keeper>` and `<peer>-quorum-election-from-<keeper>`.
 
-Kafka advertises one address per listener, so a broker's replication proxy is shared by all its
-fetchers: per-source faults are not possible there, and the plan offers none anywhere.
+So a toxic can act on what a node receives over a link (every link, per destination) and, on the keeper
+and quorum links, on what it sends (per source).
 """
 
 from __future__ import annotations
@@ -30,25 +32,33 @@ KEEPER_LINKS = ("client", "keeper", "quorum")
 
 @dataclass(frozen=True)
 class Route:
-    """One proxy: `listen` on the proxy host forwards to `upstream`, node's port for link."""
+    """One proxy: `listen` on the proxy host forwards to `upstream`, node's port for link; only `source` dials it,
+    or anyone when source is None."""
 
     name: str
     node: str
     link: str
     listen: str
     upstream: str
+    source: str | None = None
 
     def as_proxy(self) -> dict[str, object]:
         """The proxy as Toxiproxy's POST /populate takes it."""
         return {"name": self.name, "listen": self.listen, "upstream": self.upstream, "enabled": True}
 
 
-def _targets(node: NodePlan) -> list[tuple[str, str, int]]:
-    """(proxy name suffix, link, node port) of every proxy in front of the node."""
+def _targets(node: NodePlan, nodes: Sequence[NodePlan]) -> list[tuple[str, str, int, str | None]]:
+    """(proxy name suffix, link, node port, source) of every proxy in front of the node."""
     if node.role == "broker":
-        return [("client", "client", BROKER_PORT), ("replication", "replication", REPLICATION_PORT)]
-    return [("client", "client", KEEPER_CLIENT_PORT), ("keeper", "keeper", KEEPER_CLIENT_PORT),
-            ("quorum", "quorum", KEEPER_PEER_PORT), ("quorum-election", "quorum", KEEPER_ELECTION_PORT)]
+        return [("client", "client", BROKER_PORT, None), ("replication", "replication", REPLICATION_PORT, None)]
+    targets: list[tuple[str, str, int, str | None]] = [("client", "client", KEEPER_CLIENT_PORT, None)]
+    for source in nodes:
+        if source.role == "broker":
+            targets.append((f"keeper-from-{source.name}", "keeper", KEEPER_CLIENT_PORT, source.name))
+        elif source != node:
+            targets += [(f"quorum-from-{source.name}", "quorum", KEEPER_PEER_PORT, source.name),
+                        (f"quorum-election-from-{source.name}", "quorum", KEEPER_ELECTION_PORT, source.name)]
+    return targets
 
 
 @dataclass(frozen=True)
@@ -61,8 +71,8 @@ class ProxyRoutes:
     def plan(cls, host: str, nodes: Sequence[NodePlan], ports: Iterator[int]) -> ProxyRoutes:
         """The API on the first port `ports` yields, then a proxy per node and link, each on the next."""
         api = f"{host}:{next(ports)}"
-        routes = [Route(f"{node.name}-{suffix}", node.name, link, f"{host}:{next(ports)}", f"{node.host}:{port}")
-                  for node in nodes for suffix, link, port in _targets(node)]
+        routes = [Route(f"{node.name}-{suffix}", node.name, link, f"{host}:{next(ports)}", f"{node.host}:{port}", source)
+                  for node in nodes for suffix, link, port, source in _targets(node, nodes)]
         return cls(api, tuple(routes))
 
     def route(self, name: str) -> Route:
@@ -72,9 +82,13 @@ class ProxyRoutes:
         raise KeyError(f"no proxy {name!r} in this plan")
 
     def of(self, node: str, links: Sequence[str] = LINKS) -> list[Route]:
-        """The node's proxies for the given links (those of them it has)."""
+        """The proxies in front of the node, for the given links (those of them it has)."""
         return [route for route in self.routes if route.node == node and route.link in links]
 
+    def sent_by(self, node: str, links: Sequence[str] = LINKS) -> list[Route]:
+        """The proxies only the node dials, for the given links (keeper and quorum have them)."""
+        return [route for route in self.routes if route.source == node and route.link in links]
+
     def listen(self, node: str, suffix: str) -> str:
-        """Where the `<node>-<suffix>` proxy listens, e.g. listen("b1", "client")."""
+        """Where the `<node>-<suffix>` proxy listens, e.g. listen("b1", "client"), listen("k2", "keeper-from-b1")."""
         return self.route(f"{node}-{suffix}").listen

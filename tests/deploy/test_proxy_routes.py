@@ -36,21 +36,32 @@ def test_every_node_has_a_proxy_per_link_of_its_role_each_on_a_port_of_its_own(k
     assert len({route.name for route in routes.routes}) == len(routes.routes)
     for plan in keeper_plans + broker_plans:
         own = routes.of(plan.name)
-        assert {route.link for route in own} == set(BROKER_LINKS if plan.role == "broker" else KEEPER_LINKS)
+        senders = {"keeper": brokers, "quorum": keepers - 1}
+        expected = {link for link in (BROKER_LINKS if plan.role == "broker" else KEEPER_LINKS) if senders.get(link, 1)}
+        assert {route.link for route in own} == expected
         assert all(route.upstream.startswith(f"{plan.host}:") for route in own)
+        sent = routes.sent_by(plan.name)
+        assert len(sent) == (keepers if plan.role == "broker" else 2 * (keepers - 1))
+        assert {route.link for route in sent} <= {"keeper" if plan.role == "broker" else "quorum"}
     assert {route.link for route in routes.routes} <= set(LINKS)
 
 
 def test_a_link_filter_picks_the_nodes_proxies_of_those_links():
     keepers, brokers = _cluster(3, 3)
     routes = _routes(keepers, brokers)
-    assert [route.name for route in routes.of("k2", ("quorum",))] == ["k2-quorum", "k2-quorum-election"]
-    assert [route.upstream for route in routes.of("k2", ("quorum",))] == ["10.213.7.12:2888", "10.213.7.12:3888"]
+    assert [(route.name, route.upstream) for route in routes.of("k2", ("quorum",))] == [
+        ("k2-quorum-from-k1", "10.213.7.12:2888"), ("k2-quorum-election-from-k1", "10.213.7.12:3888"),
+        ("k2-quorum-from-k3", "10.213.7.12:2888"), ("k2-quorum-election-from-k3", "10.213.7.12:3888")]
     assert [route.name for route in routes.of("b1", ("replication", "quorum"))] == ["b1-replication"]
     assert routes.of("b1", ("keeper",)) == []
+    assert [route.name for route in routes.sent_by("b1")] == ["k1-keeper-from-b1", "k2-keeper-from-b1",
+                                                              "k3-keeper-from-b1"]
+    assert [route.name for route in routes.sent_by("k1", ("quorum",))] == [
+        "k2-quorum-from-k1", "k2-quorum-election-from-k1", "k3-quorum-from-k1", "k3-quorum-election-from-k1"]
+    assert routes.sent_by("b1", ("replication", "client")) == []
 
 
-def test_brokers_advertise_their_proxies_and_reach_keepers_through_the_keeper_link():
+def test_brokers_advertise_their_proxies_and_reach_keepers_through_keeper_proxies_of_their_own():
     keepers, brokers = _cluster(3, 3)
     routes = _routes(keepers, brokers)
     properties = parse(configs.broker_properties(brokers[1], keepers, 3, "/node/data", {}, routes))
@@ -59,7 +70,7 @@ def test_brokers_advertise_their_proxies_and_reach_keepers_through_the_keeper_li
                                                   f"REPLICATION://{routes.listen('b2', 'replication')}")
     assert properties["listener.security.protocol.map"] == "CLIENT:PLAINTEXT,REPLICATION:PLAINTEXT"
     assert properties["inter.broker.listener.name"] == "REPLICATION"
-    assert properties["zookeeper.connect"] == ",".join(routes.listen(k.name, "keeper") for k in keepers)
+    assert properties["zookeeper.connect"] == ",".join(routes.listen(k.name, "keeper-from-b2") for k in keepers)
     assert configs.keeper_connect(keepers, routes) == ",".join(routes.listen(k.name, "client") for k in keepers)
 
 
@@ -80,5 +91,5 @@ def test_keeper_reads_a_zoo_cfg_with_its_own_address_and_its_peers_proxies(tmp_p
     for peer in config.peers:
         if peer.id != 2:
             name = f"k{peer.id}"
-            assert f"{peer.host}:{peer.peer_port}" == routes.listen(name, "quorum")
-            assert f"{peer.host}:{peer.election_port}" == routes.listen(name, "quorum-election")
+            assert f"{peer.host}:{peer.peer_port}" == routes.listen(name, "quorum-from-k2")
+            assert f"{peer.host}:{peer.election_port}" == routes.listen(name, "quorum-election-from-k2")

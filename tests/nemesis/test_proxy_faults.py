@@ -79,7 +79,7 @@ def test_latency_goes_on_each_stream_of_the_targets_proxies_of_the_chosen_links_
     done = faults.invoke("start-latency", "all")
     assert done == {"nodes": ["b1", "b2", "b3"], "action": "add-toxics",
                     "parameters": {"latency_ms": 300, "jitter_ms": 20, "links": "replication,keeper",
-                                   "stream": "both"},
+                                   "stream": "both", "direction": "to"},
                     "proxies": ["b1-replication", "b2-replication", "b3-replication"]}
     attributes = {"latency": 300, "jitter": 20}
     assert _toxics(cluster) == {f"b{i}-replication": [("latency-downstream", "latency", attributes),
@@ -89,14 +89,29 @@ def test_latency_goes_on_each_stream_of_the_targets_proxies_of_the_chosen_links_
     assert _toxics(cluster) == {}
 
 
-def test_a_keeper_target_gets_every_link_it_has_and_heal_removes_them(cluster):
+def test_a_keeper_target_gets_every_link_to_it_and_heal_removes_them(cluster):
     faults = _build(cluster, ["timeout"], stream="upstream")
     done = faults.invoke("start-timeout", ["k2"])
-    assert done["proxies"] == ["k2-client", "k2-keeper", "k2-quorum", "k2-quorum-election"]
+    assert done["proxies"] == ["k2-client", "k2-quorum-from-k1", "k2-quorum-election-from-k1", "k2-quorum-from-k3",
+                               "k2-quorum-election-from-k3", "k2-keeper-from-b1", "k2-keeper-from-b2",
+                               "k2-keeper-from-b3"]
     assert {name: [toxic[0] for toxic in toxics] for name, toxics in _toxics(cluster).items()} == {
         name: ["timeout-upstream"] for name in done["proxies"]}
     assert faults.heal() == [{"fault": "timeout", "nodes": ["k2"], "action": "remove-toxics"}]
     assert _toxics(cluster) == {}
+
+
+def test_direction_from_picks_the_proxies_only_the_target_dials(cluster):
+    faults = _build(cluster, ["slow-close"], direction="from", stream="downstream")
+    assert faults.invoke("start-slow-close", ["b2"])["proxies"] == ["k1-keeper-from-b2", "k2-keeper-from-b2",
+                                                                   "k3-keeper-from-b2"]
+    assert set(_toxics(cluster)) == {"k1-keeper-from-b2", "k2-keeper-from-b2", "k3-keeper-from-b2"}
+    faults.invoke("stop-slow-close", None)
+    both = _build(cluster, ["slow-close"], direction="both", links="quorum,client")
+    assert both.invoke("start-slow-close", ["k3"])["proxies"] == [
+        "k3-client", "k3-quorum-from-k1", "k3-quorum-election-from-k1", "k3-quorum-from-k2",
+        "k3-quorum-election-from-k2", "k1-quorum-from-k3", "k1-quorum-election-from-k3", "k2-quorum-from-k3",
+        "k2-quorum-election-from-k3"]
 
 
 def test_links_a_target_does_not_have_are_refused_and_nothing_is_held(cluster):

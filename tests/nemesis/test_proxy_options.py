@@ -27,7 +27,7 @@ def test_each_fault_becomes_its_toxiproxy_toxic_with_the_given_settings():
 def test_parameters_name_the_faults_own_settings_its_links_and_stream():
     chosen = ProxyOptions.parse({"latency-ms": "500", "links": "replication", "stream": "downstream"}, ("latency",))
     assert chosen.parameters("latency") == {"latency_ms": 500, "jitter_ms": 0, "links": "replication",
-                                            "stream": "downstream"}
+                                            "stream": "downstream", "direction": "to"}
     assert chosen.streams == ("downstream",)
     assert ProxyOptions().streams == ("downstream", "upstream")
     assert ProxyOptions().links == ("client", "replication", "keeper", "quorum")
@@ -37,6 +37,7 @@ def test_parameters_name_the_faults_own_settings_its_links_and_stream():
     ("links", "replication,disk", "must be a comma-separated list of client, replication, keeper, quorum"),
     ("links", ",", "must be a comma-separated list"),
     ("stream", "sideways", "must be one of downstream, upstream, both"),
+    ("direction", "across", "must be one of to, from, both"),
     ("latency-ms", "-1", "must be at least 0"),
     ("latency-ms", "0.5", "must be a whole number"),
     ("reset-probability", "2", "must be between 0 and 1"),
