@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from cluster.deploy.proxy_server import ProxyServer
     from cluster.faultfs import DiskControl
 
 Completion = dict[str, Any]
@@ -114,6 +115,9 @@ class Deployment(Protocol):
 
     @property
     def keeper_connect(self) -> str: ...
+
+    proxies: ProxyServer | None
+    """The proxy server every node is reached through, when the deployment is proxied (the proxy faults' tool)."""
 
     def node(self, name: str) -> Node: ...
 

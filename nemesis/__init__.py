@@ -2,18 +2,22 @@
 
 `build(names, deployment, options)` gives one nemesis handling every named fault: kill, pause and
 restart (process.py), partition (net.py: iptables cuts, Jepsen's partition shapes and explicit
-grudges, one-way cuts included, grudges.py), isolate-leader (leader_isolation.py: acknowledged writes the next leader lacks, the
-fault that must find loss under acks=1), and the disk faults (disk.py: slow-disk, disk-error,
-disk-full, lose-unsynced, torn-write through each node's fault filesystem, and corrupt-file).
+grudges, one-way cuts included, grudges.py), isolate-leader (leader_isolation.py: acknowledged
+writes the next leader lacks, the fault that must find loss under acks=1), the disk faults (disk.py:
+slow-disk, disk-error, disk-full, lose-unsynced, torn-write through each node's fault filesystem,
+and corrupt-file), and the proxy faults (proxy_faults.py: latency, bandwidth, slow-close, reset,
+timeout, flaky as toxics on the proxies of a proxied deployment).
 Options: "rng" (a random.Random, or "seed"), "roles" (which nodes shares draw from; brokers by
 default), "topic" and "partition" (for the partition-leader target and isolate-leader),
 "stop_timeout" (graceful stops), "heal_timeout" (how long heal() waits for nodes to serve again),
 "lookup_timeout", "isolation_time" and "election_timeout" (isolate-leader's pause of the followers,
 and its wait for the next leader), "nemesis_options" (the run's KEY=VALUE strings: the disk
-faults' options, disk_options.py).
+faults' options, disk_options.py, the partition fault's, partition_options.py, and the proxy
+faults', proxy_options.py).
 
-A run that names a fault of FUSE_FAULTS must be deployed with fault disks; `check_run` says before
-anything is deployed whether its options are sound and this machine can mount them.
+A run that names a fault of FUSE_FAULTS must be deployed with fault disks, one that names a proxy
+fault with proxies (needs_proxies); `check_run` says before anything is deployed whether its options
+are sound and this machine can mount them.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from harness.spec import SpecError
 from nemesis.base import Composite, NemesisError
 from nemesis.disk import FAULTS as DISK_FAULTS
 from nemesis.disk import FUSE_FAULTS, disk_fault
-from nemesis import disk_options, options, partition_options
+from nemesis import disk_options, options, partition_options, proxy_options
 from nemesis.disk_options import DiskOptions
 from nemesis.partition_options import PartitionOptions
 from nemesis.leader_isolation import NAME as LEADER_ISOLATION
@@ -38,13 +42,16 @@ from nemesis.partition_targets import check_targets as check_partition_targets
 from nemesis.partition_targets import is_partition_target
 from nemesis.process import FAULTS as PROCESS_FAULTS
 from nemesis.process import Claims, ProcessFault, kinds
+from nemesis.proxy_faults import FAULTS as PROXY_FAULTS
+from nemesis.proxy_faults import NOT_WITH_PROXIES, ProxyFault
+from nemesis.proxy_options import ProxyOptions
 
-__all__ = ["DISK_FAULTS", "FAULTS", "FUSE_FAULTS", "NemesisError", "build", "check_partition_targets", "check_run",
-           "disk_entries", "is_partition_target", "needs_fault_disks", "unavailable"]
+__all__ = ["DISK_FAULTS", "FAULTS", "FUSE_FAULTS", "NemesisError", "PROXY_FAULTS", "build", "check_partition_targets",
+           "check_run", "disk_entries", "is_partition_target", "needs_fault_disks", "needs_proxies", "unavailable"]
 
-FAULTS = (*PROCESS_FAULTS, PARTITION, LEADER_ISOLATION, *DISK_FAULTS)
+FAULTS = (*PROCESS_FAULTS, PARTITION, LEADER_ISOLATION, *DISK_FAULTS, *PROXY_FAULTS)
 
-OPTION_FAMILIES = (disk_options.KEYS, partition_options.KEYS)
+OPTION_FAMILIES = (disk_options.KEYS, partition_options.KEYS, proxy_options.KEYS)
 """The keys of every family of nemesis options (options.py)."""
 
 DATA_DIRECTORY_SETTINGS = ("log.dirs", "log.dir", "dataDir", "dataLogDir")
@@ -53,6 +60,15 @@ DATA_DIRECTORY_SETTINGS = ("log.dirs", "log.dir", "dataDir", "dataLogDir")
 
 def needs_fault_disks(names: Sequence[str]) -> bool:
     return any(name in FUSE_FAULTS for name in names)
+
+
+def needs_proxies(names: Sequence[str]) -> bool:
+    return any(name in PROXY_FAULTS for name in names)
+
+
+def _proxy_options(given: Mapping[str, str], names: Sequence[str]) -> ProxyOptions:
+    """Read only in a run with proxy faults: a key the family shares with another (jitter-ms) is the other's then."""
+    return ProxyOptions.parse(given, tuple(names)) if needs_proxies(names) else ProxyOptions()
 
 
 def disk_entries(names: Sequence[str], options: Mapping[str, str]) -> str:
@@ -67,6 +83,12 @@ def check_run(names: Sequence[str], given: Mapping[str, str], overrides: Mapping
     options.check(given, names, OPTION_FAMILIES)
     DiskOptions.parse(given, tuple(names))
     PartitionOptions.parse(given, tuple(names))
+    _proxy_options(given, names)
+    routed_around = [name for name in names if name in NOT_WITH_PROXIES]
+    if routed_around and needs_proxies(names):
+        raise SpecError(f"{', '.join(routed_around)} cannot run beside proxy faults: with those, nodes reach each "
+                        f"other only through the run's proxy server on the host, where iptables rules between "
+                        f"node addresses never see their traffic; run them in separate runs")
     moved = [key for key in DATA_DIRECTORY_SETTINGS if key in overrides]
     if moved and any(name in DISK_FAULTS for name in names):
         raise SpecError(f"{', '.join(moved)}: disk faults act on the data directory the deployment gives each "
@@ -88,12 +110,15 @@ def build(names: list[str], deployment: Deployment, options: dict[str, Any]) -> 
         raise ValueError(f"unknown fault(s) {', '.join(unknown)}: choose from {', '.join(FAULTS)}")
     claims = Claims()
     disk_settings = DiskOptions.parse(options.get("nemesis_options") or {}, tuple(names))
+    proxy_settings = _proxy_options(options.get("nemesis_options") or {}, names)
     process_kinds = kinds(float(options.get("stop_timeout", 30)))
     special = {LEADER_ISOLATION: LeaderIsolation, PARTITION: NetworkPartition}
     parts: list[Nemesis] = []
     for name in dict.fromkeys(names):
         if name in DISK_FAULTS:
             parts.append(disk_fault(name, deployment, options, claims, disk_settings))
+        elif name in PROXY_FAULTS:
+            parts.append(ProxyFault(name, deployment, options, claims, proxy_settings))
         elif name in special:
             parts.append(special[name](deployment, options, claims))
         else:

@@ -219,6 +219,10 @@ class ReplicaManager:
             return
         stored = done.result()
         if stored is not None:
+            before = partition.replica.state
+            if before is None or before.isr != stored.isr:
+                _log.info("%s: ISR changed from %s to %s", partition.name, list(before.isr) if before else [],
+                          list(stored.isr))
             replicas = self._replicas[partition.key]
             self._changing_role(
                 partition, lambda: partition.replica.isr_update_result(change, stored, replicas, self._clock())

@@ -22,6 +22,11 @@ class Backend(ABC):
         """One address per node, reachable from this host, for nodes that listen on fixed ports."""
 
     @abstractmethod
+    def proxy_host(self) -> str:
+        """Where a proxied run's proxy server listens (after hosts()): an address of this host that the harness and
+        every node reach, and that no other run uses."""
+
+    @abstractmethod
     def data_dir(self, node_directory: Path) -> str:
         """Where a node sees its data directory (a path inside the container for docker)."""
 

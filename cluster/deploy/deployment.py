@@ -5,7 +5,9 @@ directories under the work directory and hands them to a backend; `Deployment.up
 keepers, waits until they serve, then the brokers; `down()` stops and removes everything, even after
 errors, collecting every node's log first. With `fault_disks` every node's data directory is on a
 fault filesystem of its own (fault_disks.py), mounted before anything is written into it and
-unmounted once the nodes are stopped and gone.
+unmounted once the nodes are stopped and gone. With `proxied` every node is reached only through its
+proxies (proxy_routes.py), served by the run's proxy server (proxy_server.py), which starts before the
+nodes and stops after them; `bootstrap_servers` and `keeper_connect` then name the client proxies.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -26,6 +28,9 @@ from cluster.deploy.fault_disks import FaultDisks, remove_stale, require_fuse
 from cluster.deploy.image import docker_unavailable
 from cluster.deploy.local import LocalBackend
 from cluster.deploy.node import DATA_DIR, KEEPER_KINDS, KeeperKind, Node, NodePlan
+from cluster.deploy.ports import free_port, port_is_free
+from cluster.deploy.proxy_routes import ProxyRoutes
+from cluster.deploy.proxy_server import ProxyServer
 from cluster.durable_file import write_atomically
 from cluster.faultfs import STRICT
 
@@ -46,6 +51,8 @@ class ClusterSpec:
     """Every node's data directory on a fault filesystem (cluster.faultfs), for the disk nemeses."""
     fault_disk_entries: str = STRICT
     """When the fault disks make directory entries durable (cluster.faultfs.ENTRY_MODELS)."""
+    proxied: bool = False
+    """Every node reached only through its proxies (proxy_routes.py), for the proxy nemeses."""
 
     def __post_init__(self) -> None:
         if self.brokers < 0 or self.keepers < 0:
@@ -61,26 +68,35 @@ def new_run_id() -> str:
 
 
 def deploy(spec: ClusterSpec, backend: str, work_dir: Path, run_id: str | None = None) -> Deployment:
-    """Plan the cluster and write its config files (on fault filesystems, with fault_disks); nothing runs until
-    `up()`. Mounts left by harnesses that are gone are removed first, whatever the spec."""
+    """Plan the cluster and write its config files (on fault filesystems, with fault_disks); no node runs until
+    `up()`, only a proxied cluster's proxy server. Mounts left by harnesses that are gone are removed first,
+    whatever the spec."""
     if spec.fault_disks:
         require_fuse()
     remove_stale()
     run_id = run_id or new_run_id()
     disks = FaultDisks(run_id, spec.fault_disk_entries) if spec.fault_disks else None
     chosen = _backend(resolve_backend(backend), run_id)
+    deployment = Deployment(chosen, [], run_id, work_dir, disks)
     try:
-        nodes = _create_nodes(spec, chosen, work_dir, disks)
+        deployment.nodes = _create_nodes(spec, chosen, work_dir, disks, deployment)
     except BaseException:
-        _undo(Deployment(chosen, [], run_id, work_dir, disks))
+        _undo(deployment)
         raise
-    return Deployment(chosen, nodes, run_id, work_dir, disks)
+    return deployment
 
 
-def _create_nodes(spec: ClusterSpec, backend: Backend, work_dir: Path, disks: FaultDisks | None) -> list[Node]:
+def _create_nodes(spec: ClusterSpec, backend: Backend, work_dir: Path, disks: FaultDisks | None,
+                  deployment: Deployment) -> list[Node]:
     hosts = backend.hosts(spec.keepers + spec.brokers)
     keepers = [NodePlan(f"k{i}", "keeper", i, hosts[i - 1], spec.keeper_kind) for i in range(1, spec.keepers + 1)]
     brokers = [NodePlan(f"b{i}", "broker", i, hosts[spec.keepers + i - 1]) for i in range(1, spec.brokers + 1)]
+    routes = None
+    if spec.proxied:
+        host = backend.proxy_host()
+        routes = ProxyRoutes.plan(host, keepers + brokers, _free_ports(host))
+        deployment.proxies = ProxyServer(routes, work_dir)
+        deployment.proxies.start()
     nodes = []
     for plan in keepers + brokers:
         directory = work_dir / plan.name
@@ -90,14 +106,20 @@ def _create_nodes(spec: ClusterSpec, backend: Backend, work_dir: Path, disks: Fa
         if plan.role == "keeper":
             # durable, as an installed node's myid is: a simulated power loss must not take it
             write_atomically(directory / DATA_DIR / "myid", f"{plan.node_id}\n".encode())
-            text = configs.zoo_cfg(plan, keepers, data_dir, spec.keeper_overrides)
+            text = configs.zoo_cfg(plan, keepers, data_dir, spec.keeper_overrides, routes)
         else:
-            text = configs.broker_properties(plan, keepers, spec.brokers, data_dir, spec.broker_overrides)
+            text = configs.broker_properties(plan, keepers, spec.brokers, data_dir, spec.broker_overrides, routes)
         (directory / plan.config_name).write_text(text)
         node = backend.create(plan, directory)
         node.disk = disk
         nodes.append(node)
     return nodes
+
+
+def _free_ports(host: str) -> Iterator[int]:
+    """Ports for the proxy server on the proxy host: from this process's claimed blocks (ports.py), since the local
+    backend's first block has 127.0.0.1 as its proxy host, and free on that host too."""
+    return (port for port in iter(free_port, None) if port_is_free(host, port))
 
 
 def resolve_backend(backend: str) -> str:
@@ -124,6 +146,8 @@ class Deployment:
         self.nodes = nodes
         self.run_id = run_id
         self.work_dir = work_dir
+        self.proxies: ProxyServer | None = None
+        """The run's proxy server and its proxies, in a proxied deployment."""
 
     @property
     def backend(self) -> str:
@@ -139,11 +163,15 @@ class Deployment:
 
     @property
     def bootstrap_servers(self) -> str:
+        """Where clients reach the brokers: their addresses, or their client proxies."""
+        if self.proxies is not None:
+            return ",".join(self.proxies.routes.listen(broker.name, "client") for broker in self.brokers)
         return ",".join(broker.address for broker in self.brokers)
 
     @property
     def keeper_connect(self) -> str:
-        return configs.keeper_connect([keeper.plan for keeper in self.keepers])
+        routes = self.proxies.routes if self.proxies is not None else None
+        return configs.keeper_connect([keeper.plan for keeper in self.keepers], routes)
 
     def node(self, name: str) -> Node:
         for node in self.nodes:
@@ -172,6 +200,8 @@ class Deployment:
             _attempt(errors, f"stopping {node.name}", partial(node.stop, timeout=10))
             if logs_to is not None:
                 _attempt(errors, f"collecting {node.name}'s log", partial(node.collect_logs, logs_to))
+        if self.proxies is not None:
+            _attempt(errors, "stopping the proxy server", self.proxies.stop)
         _attempt(errors, f"releasing the {self.backend} backend", self._backend.release)
         for name, mount in self._disks or ():
             _attempt(errors, f"unmounting the fault filesystem of {name}", mount.unmount)

@@ -104,11 +104,18 @@ class DockerBackend(Backend):
         self.client = client or docker.from_env()
         self.image = image.build(self.client, log=_log.info)
         self.network_name = f"logquake-{run_id}"
+        self._gateway = ""
 
     def hosts(self, count: int) -> list[str]:
         subnet = self._create_network()
         addresses = list(subnet.hosts())[FIRST_HOST:FIRST_HOST + count]
         return [str(address) for address in addresses]
+
+    def proxy_host(self) -> str:
+        """The run network's gateway: the host's own address on the bridge, which containers of the internal network
+        reach (verified on docker 20.10) and which no other run's network shares."""
+        assert self._gateway, "hosts() creates the network first"
+        return self._gateway
 
     def data_dir(self, node_directory: Path) -> str:
         return f"{NODE_MOUNT}/{node_directory.name}"
@@ -134,11 +141,13 @@ class DockerBackend(Backend):
         for subnet in SUBNET_POOL.subnets(new_prefix=24):
             if any(subnet.overlaps(other) for other in taken):
                 continue
-            pool = docker.types.IPAMPool(subnet=str(subnet), gateway=str(next(subnet.hosts())))
+            gateway = str(next(subnet.hosts()))
+            pool = docker.types.IPAMPool(subnet=str(subnet), gateway=gateway)
             try:
                 self.client.networks.create(self.network_name, driver="bridge", internal=True,
                                             labels={RUN_LABEL: self.run_id},
                                             ipam=docker.types.IPAMConfig(pool_configs=[pool]))
+                self._gateway = gateway
                 return subnet
             except APIError as error:
                 if "overlap" not in str(error).lower():

@@ -24,7 +24,8 @@ from typing import IO, Sequence
 
 from cluster.deploy import claims, netfilter, node_cgroups
 from cluster.deploy.backend import Backend, DeployError
-from cluster.deploy.node import BROKER_PORT, KEEPER_CLIENT_PORT, KEEPER_ELECTION_PORT, KEEPER_PEER_PORT, Node, NodePlan, NodeError
+from cluster.deploy.node import (BROKER_PORT, KEEPER_CLIENT_PORT, KEEPER_ELECTION_PORT, KEEPER_PEER_PORT,
+                                 REPLICATION_PORT, Node, NodeError, NodePlan)
 from cluster.deploy.node_cgroups import BlockCgroups
 from cluster.deploy.node_process import NodeProcess
 from cluster.deploy.ports import port_is_free
@@ -32,7 +33,7 @@ from cluster.deploy.ports import port_is_free
 PID_FILE = "node.pid"
 """Written while a node runs, so that a crashed run's processes can be found and ended (cleanup.py)."""
 
-_PORTS = (BROKER_PORT, KEEPER_CLIENT_PORT, KEEPER_PEER_PORT, KEEPER_ELECTION_PORT)
+_PORTS = (BROKER_PORT, REPLICATION_PORT, KEEPER_CLIENT_PORT, KEEPER_PEER_PORT, KEEPER_ELECTION_PORT)
 BLOCK_CLAIMS = claims.CLAIMS_DIR / "logquake-local-blocks"
 
 
@@ -132,6 +133,7 @@ class LocalBackend(Backend):
         self._claim: IO[bytes] | None = None
         self._cgroups: BlockCgroups | None = None
         self._chain = ""
+        self._block = ""
 
     def hosts(self, count: int) -> list[str]:
         for block in range(256):
@@ -141,6 +143,7 @@ class LocalBackend(Backend):
             hosts = [f"127.0.{block}.{2 + i}" for i in range(count)]
             if all(port_is_free(host, port) for host in hosts for port in _PORTS):
                 self._claim = held
+                self._block = f"127.0.{block}"
                 self._prepare_partitions(hosts[0])
                 return hosts
             held.close()
@@ -154,6 +157,11 @@ class LocalBackend(Backend):
         self._chain = local_chain(host)
         self._cgroups = BlockCgroups(root, self._chain)
         _remove_partitions(self._cgroups, self._chain)
+
+    def proxy_host(self) -> str:
+        """The block's .1, which no node uses: the block's claim keeps other runs off it too."""
+        assert self._block, "hosts() claims the block first"
+        return f"{self._block}.1"
 
     def data_dir(self, node_directory: Path) -> str:
         return str(node_directory.resolve())

@@ -23,6 +23,8 @@ KEEPER_KINDS: tuple[KeeperKind, ...] = ("keeper", "zookeeper")
 ZOOKEEPER_MODULE = "cluster.deploy.zookeeper_node"
 
 BROKER_PORT = 9092
+REPLICATION_PORT = 9093
+"""A proxied cluster's brokers serve other brokers on this second listener (REPLICATION), clients on BROKER_PORT."""
 KEEPER_CLIENT_PORT = 2181
 KEEPER_PEER_PORT = 2888
 KEEPER_ELECTION_PORT = 3888

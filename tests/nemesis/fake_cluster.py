@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from cluster.deploy.proxy_server import ProxyServer
 from cluster.faultfs import DiskFaults, LossReport
 
 
@@ -89,6 +90,7 @@ class FakeDeployment:
     backend = "fake"
     bootstrap_servers = ""
     keeper_connect = ""
+    proxies: ProxyServer | None = None
 
     def __init__(self, directory: Path, brokers: int = 3, keepers: int = 3, disks: bool = True) -> None:
         self.calls: list[tuple[Any, ...]] = []

@@ -12,6 +12,7 @@ import nemesis
 from cluster.deploy.deployment import ClusterSpec, deploy
 from harness.spec import SpecError
 from logquake.registry import WORKLOADS
+from nemesis.proxy_faults import NOT_WITH_PROXIES
 from nemesis.targets import Locator
 from workloads.queue.admin import create_topic
 from workloads.queue.options import KafkaOptions
@@ -82,7 +83,11 @@ def test_isolate_leader_of_a_partition_that_does_not_exist_is_an_honest_error(cl
 
 
 def test_a_run_may_name_every_fault_the_nemesis_builds():
-    assert WORKLOADS.spec(nemesis=nemesis.FAULTS).nemesis == nemesis.FAULTS
+    """All at once, but for the faults refused beside proxy faults (proxy_faults.NOT_WITH_PROXIES)."""
+    with_proxies = tuple(fault for fault in nemesis.FAULTS if fault not in NOT_WITH_PROXIES)
+    without_proxies = tuple(fault for fault in nemesis.FAULTS if fault not in nemesis.PROXY_FAULTS)
+    for faults in (with_proxies, without_proxies):
+        assert WORKLOADS.spec(nemesis=faults).nemesis == faults
     with pytest.raises(SpecError, match="unknown fault"):
         WORKLOADS.spec(nemesis=("isolate-everything",))
 
