@@ -17,7 +17,9 @@ from harness.history import NEMESIS, Op
 COLOURS = {"kill": "#E9A4A0", "pause": "#A0B1E9", "restart": "#C9A0E9", "partition": "#E9DCA0",
            "clock": "#A0E9E3",
            "slow-disk": "#9FD8A4", "disk-error": "#D9822B", "disk-full": "#8C6D46", "lose-unsynced": "#6A5ACD",
-           "torn-write": "#C2185B", "corrupt-file": "#2E7D7D"}
+           "torn-write": "#C2185B", "corrupt-file": "#2E7D7D",
+           "packet-loss": "#B0BEC5", "packet-delay": "#FFB74D", "packet-duplicate": "#81C784",
+           "packet-reorder": "#BA68C8", "packet-corrupt": "#E57373"}
 OTHER_COLOUR = "#CCCCCC"
 
 

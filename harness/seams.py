@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from cluster.faultfs import DiskControl
+    from cluster.packets.handling import PacketFault
 
 Completion = dict[str, Any]
 """{"type": "ok"|"fail"|"info", "value"?, "error"?}: what a client says happened to one op."""
@@ -88,6 +89,19 @@ class Node(Protocol):
     def isolate(self, peers: Sequence[Node]) -> None: ...
 
     def reconnect(self) -> None: ...
+
+    @property
+    def cannot_fault_packets(self) -> str | None:
+        """Why the packets this node receives cannot be dropped or handled, or None when they can."""
+        ...
+
+    def drop_packets_from(self, peers: Sequence[Node], probability: float) -> None: ...
+
+    def mangle_packets_from(self, peers: Sequence[Node], fault: PacketFault, seed: int) -> None:
+        """Pass what this node receives from peers through a packet handler (delay, duplicate, reorder, corrupt)."""
+        ...
+
+    def restore_packets(self) -> None: ...
 
     def wait_serving(self, timeout: float = 60) -> None: ...
 

@@ -10,7 +10,9 @@ default), "topic" and "partition" (for the partition-leader target and isolate-l
 "stop_timeout" (graceful stops), "heal_timeout" (how long heal() waits for nodes to serve again),
 "lookup_timeout", "isolation_time" and "election_timeout" (isolate-leader's pause of the followers,
 and its wait for the next leader), "nemesis_options" (the run's KEY=VALUE strings: the disk
-faults' options, disk_options.py).
+faults' options, disk_options.py, and the packet faults', packet_options.py). The packet faults
+(packet_faults.py): packet-loss (iptables statistic), packet-delay, packet-duplicate, packet-reorder
+and packet-corrupt (an NFQUEUE handler per target), on what the targets receive from their peers.
 
 A run that names a fault of FUSE_FAULTS must be deployed with fault disks; `check_run` says before
 anything is deployed whether its options are sound and this machine can mount them.
@@ -22,26 +24,30 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cluster.faultfs import fuse_unavailable
+from cluster.packets.process import unavailable_reason as packets_unavailable
 from harness.seams import Deployment, Nemesis
 from harness.spec import SpecError
 from nemesis.base import Composite, NemesisError
 from nemesis.disk import FAULTS as DISK_FAULTS
 from nemesis.disk import FUSE_FAULTS, disk_fault
-from nemesis import disk_options, options
+from nemesis import disk_options, options, packet_options
 from nemesis.disk_options import DiskOptions
 from nemesis.leader_isolation import NAME as LEADER_ISOLATION
 from nemesis.leader_isolation import LeaderIsolation
 from nemesis.net import NAME as PARTITION
 from nemesis.net import NetworkPartition
+from nemesis.packet_faults import PacketFaultNemesis
+from nemesis.packet_options import FAULTS as PACKET_FAULTS
+from nemesis.packet_options import PacketOptions
 from nemesis.process import FAULTS as PROCESS_FAULTS
 from nemesis.process import Claims, ProcessFault, kinds
 
-__all__ = ["DISK_FAULTS", "FAULTS", "FUSE_FAULTS", "NemesisError", "build", "check_run", "disk_entries", "needs_fault_disks",
-           "unavailable"]
+__all__ = ["DISK_FAULTS", "FAULTS", "FUSE_FAULTS", "NemesisError", "PACKET_FAULTS", "build", "check_run", "disk_entries",
+           "hits_whole_tiers", "needs_fault_disks", "unavailable"]
 
-FAULTS = (*PROCESS_FAULTS, PARTITION, LEADER_ISOLATION, *DISK_FAULTS)
+FAULTS = (*PROCESS_FAULTS, PARTITION, LEADER_ISOLATION, *DISK_FAULTS, *PACKET_FAULTS)
 
-OPTION_FAMILIES = (disk_options.KEYS,)
+OPTION_FAMILIES = (disk_options.KEYS, packet_options.KEYS)
 """The keys of every family of nemesis options (options.py)."""
 
 DATA_DIRECTORY_SETTINGS = ("log.dirs", "log.dir", "dataDir", "dataLogDir")
@@ -50,6 +56,12 @@ DATA_DIRECTORY_SETTINGS = ("log.dirs", "log.dir", "dataDir", "dataLogDir")
 
 def needs_fault_disks(names: Sequence[str]) -> bool:
     return any(name in FUSE_FAULTS for name in names)
+
+
+def hits_whole_tiers(names: Sequence[str]) -> bool:
+    """Whether the run's faults make sense on every node of a tier at once (all-brokers, all-keepers): a whole
+    tier's power loss, or every keeper receiving duplicated and reordered packets from the others."""
+    return needs_fault_disks(names) or any(name in PACKET_FAULTS for name in names)
 
 
 def disk_entries(names: Sequence[str], options: Mapping[str, str]) -> str:
@@ -63,6 +75,7 @@ def check_run(names: Sequence[str], given: Mapping[str, str], overrides: Mapping
     before any cluster is deployed."""
     options.check(given, names, OPTION_FAMILIES)
     DiskOptions.parse(given, tuple(names))
+    PacketOptions.parse(given, tuple(names))
     moved = [key for key in DATA_DIRECTORY_SETTINGS if key in overrides]
     if moved and any(name in DISK_FAULTS for name in names):
         raise SpecError(f"{', '.join(moved)}: disk faults act on the data directory the deployment gives each "
@@ -70,12 +83,17 @@ def check_run(names: Sequence[str], given: Mapping[str, str], overrides: Mapping
 
 
 def unavailable(names: Sequence[str]) -> str | None:
-    """Why this machine cannot inject the named faults (no FUSE for the disk faults), or None when it can."""
+    """Why this machine cannot inject the named faults (no FUSE for the disk faults, no NFQUEUE handler or iptables
+    for the packet faults), or None when it can."""
     fuse = [name for name in names if name in FUSE_FAULTS]
     reason = fuse_unavailable() if fuse else None
-    if reason is None:
-        return None
-    return f"the disk fault(s) {', '.join(fuse)} need FUSE, which this machine cannot mount: {reason}"
+    if reason is not None:
+        return f"the disk fault(s) {', '.join(fuse)} need FUSE, which this machine cannot mount: {reason}"
+    packets = [name for name in names if name in PACKET_FAULTS]
+    reason = packets_unavailable() if packets else None
+    if reason is not None:
+        return f"the packet fault(s) {', '.join(packets)} cannot run here: {reason}"
+    return None
 
 
 def build(names: list[str], deployment: Deployment, options: dict[str, Any]) -> Nemesis:
@@ -84,12 +102,15 @@ def build(names: list[str], deployment: Deployment, options: dict[str, Any]) -> 
         raise ValueError(f"unknown fault(s) {', '.join(unknown)}: choose from {', '.join(FAULTS)}")
     claims = Claims()
     disk_settings = DiskOptions.parse(options.get("nemesis_options") or {}, tuple(names))
+    packet_settings = PacketOptions.parse(options.get("nemesis_options") or {}, tuple(names))
     process_kinds = kinds(float(options.get("stop_timeout", 30)))
     special = {LEADER_ISOLATION: LeaderIsolation, PARTITION: NetworkPartition}
     parts: list[Nemesis] = []
     for name in dict.fromkeys(names):
         if name in DISK_FAULTS:
             parts.append(disk_fault(name, deployment, options, claims, disk_settings))
+        elif name in PACKET_FAULTS:
+            parts.append(PacketFaultNemesis(name, deployment, options, claims, packet_settings))
         elif name in special:
             parts.append(special[name](deployment, options, claims))
         else:

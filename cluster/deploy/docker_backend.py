@@ -76,6 +76,19 @@ class DockerNode(Node):
         if self.is_running():
             super().reconnect()
 
+    def namespace_prefix(self) -> list[str]:
+        """nsenter into the container's network namespace, from the host: the node image needs no packet handler."""
+        self.container.reload()
+        pid = self.container.attrs["State"]["Pid"]
+        if not pid:
+            raise NodeError(f"{self.name} is not running: its network namespace is gone")
+        return ["nsenter", "-t", str(pid), "-n"]
+
+    def restore_packets(self) -> None:
+        """A stopped container's namespace went away with its rules: only the handler may be left to end."""
+        if self._packets is not None:
+            self._packets.restore(rules=self.is_running())
+
     def exec(self, argv: list[str]) -> tuple[int, str]:
         result = self.container.exec_run(argv)
         return result.exit_code, result.output.decode(errors="replace")

@@ -34,11 +34,13 @@ PID_FILE = "node.pid"
 
 _PORTS = (BROKER_PORT, KEEPER_CLIENT_PORT, KEEPER_PEER_PORT, KEEPER_ELECTION_PORT)
 BLOCK_CLAIMS = claims.CLAIMS_DIR / "logquake-local-blocks"
+_PACKET_CHAIN_SUFFIX = "-packets"
 
 
 class LocalNode(Node):
     partition_hooks = ("OUTPUT",)
     """Loopback packets are all generated here, so OUTPUT sees every one of them."""
+    packet_hooks = partition_hooks
 
     def __init__(self, plan: NodePlan, directory: Path, claim: IO[bytes] | None = None,
                  cgroups: BlockCgroups | None = None) -> None:
@@ -59,11 +61,25 @@ class LocalNode(Node):
         """By cgroup: what this node sends to a peer's address, and what each peer sends to this node's."""
         assert self._cgroups is not None and self._cgroup is not None, "isolate() checks cannot_partition first"
         mine = ("-m", "cgroup", "--path", self._cgroups.relative(self._cgroup))
-        drops = [(*mine, "-d", peer.host) for peer in peers]
+        return [(*mine, "-d", peer.host) for peer in peers] + self.packets_from(peers)
+
+    @property
+    def packet_chain(self) -> str:
+        return local_packet_chain(self.host)
+
+    @property
+    def cannot_fault_packets(self) -> str | None:
+        """Peers' packets are told apart by cgroup here, as partitions tell them."""
+        return self.cannot_partition or super().cannot_fault_packets
+
+    def packets_from(self, peers: Sequence[Node]) -> list[netfilter.Match]:
+        """By cgroup: what each peer sends to this node's address (a client's packets are not a peer's)."""
+        assert self._cgroups is not None, "callers check cannot_partition or cannot_fault_packets first"
+        matches = []
         for peer in peers:
             assert isinstance(peer, LocalNode) and peer._cgroup is not None, f"{peer.name} is not a local node"
-            drops.append(("-m", "cgroup", "--path", self._cgroups.relative(peer._cgroup), "-d", self.host))
-        return drops
+            matches.append(("-m", "cgroup", "--path", self._cgroups.relative(peer._cgroup), "-d", self.host))
+        return matches
 
     @property
     def log_path(self) -> Path:
@@ -170,6 +186,14 @@ def local_chain(host: str) -> str:
     return "logquake-" + host.rsplit(".", 1)[0]
 
 
+def local_packet_chain(host: str) -> str:
+    """The host's packet-fault chain for the loopback block of `host` (packet_rules.py)."""
+    return local_chain(host) + _PACKET_CHAIN_SUFFIX
+
+
 def _remove_partitions(cgroups: BlockCgroups, chain: str) -> None:
+    """The block's partition and packet-fault chains go, then its cgroups."""
     subprocess.run(netfilter.remove_chain_command(chain, LocalNode.partition_hooks), check=False, capture_output=True)
+    subprocess.run(netfilter.remove_chain_command(chain + _PACKET_CHAIN_SUFFIX, LocalNode.packet_hooks), check=False,
+                   capture_output=True)
     cgroups.remove()

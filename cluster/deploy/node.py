@@ -11,8 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Sequence
 
-from cluster.deploy import netfilter
+from cluster.deploy import netfilter, packet_rules
+from cluster.deploy.packet_rules import NodePackets
 from cluster.deploy.probes import accepts_connections, keeper_mode
+from cluster.packets import process as packet_handlers
+from cluster.packets.handling import PacketFault
 
 if TYPE_CHECKING:
     from cluster.faultfs import DiskControl
@@ -71,6 +74,7 @@ class Node(ABC):
         """The node's own directory on the host: its config file and data/."""
         self.disk: DiskControl | None = None
         """The control of the fault filesystem under data/, when the deployment mounted one (fault_disks)."""
+        self._packets: NodePackets | None = None
 
     @property
     def name(self) -> str:
@@ -177,6 +181,49 @@ class Node(ABC):
         code, output = self.exec(command)
         if code != 0:
             raise NodeError(f"{doing} {self.name} with iptables failed (exit {code}): {output.strip()}")
+
+    packet_hooks: tuple[str, ...] = ("INPUT",)
+    """Where the packets this node receives pass, in the namespace exec() runs in."""
+
+    @property
+    def packet_chain(self) -> str:
+        """The iptables chain, where exec() runs, that holds this node's packet-fault rules (packet_rules.py)."""
+        return packet_rules.CONTAINER_CHAIN
+
+    @property
+    def cannot_fault_packets(self) -> str | None:
+        """Why the packets this node receives cannot be dropped or queued, or None when they can."""
+        return packet_handlers.unavailable_reason()
+
+    def packets_from(self, peers: Sequence[Node]) -> list[netfilter.Match]:
+        """The packets this node receives from each of `peers`: in a namespace of its own, by source address."""
+        return [("-s", peer.host) for peer in peers]
+
+    def namespace_prefix(self) -> list[str]:
+        """What runs a host command in this node's network namespace (nothing: the host's own)."""
+        return []
+
+    def drop_packets_from(self, peers: Sequence[Node], probability: float) -> None:
+        """Drop each packet this node receives from `peers` with `probability`, until restore_packets()."""
+        self._packet_faults().drop(self.packets_from(peers), probability)
+
+    def mangle_packets_from(self, peers: Sequence[Node], fault: PacketFault, seed: int) -> None:
+        """Pass what this node receives from `peers` through a packet handler applying `fault`, until restore_packets()."""
+        self._packet_faults().queue(self.packets_from(peers), fault, seed, self.namespace_prefix())
+
+    def restore_packets(self) -> None:
+        """Remove this node's packet-fault rules and end its packet handler, if any."""
+        if self._packets is not None:
+            self._packets.restore()
+
+    def _packet_faults(self) -> NodePackets:
+        reason = self.cannot_fault_packets
+        if reason:
+            raise NodeError(f"no packet faults on {self.name}: {reason}")
+        if self._packets is None:
+            self._packets = NodePackets(self.name, self.packet_chain, self.packet_hooks, self.exec,
+                                        self.directory / "packets.log")
+        return self._packets
 
     def collect_logs(self, dest: Path) -> Path:
         """Write the node's log and config into dest/<name>/ (the run's store keeps them)."""

@@ -1,0 +1,49 @@
+"""Packet faults on local processes: rules in the host's per-block chain, matching the sending peer's cgroup,
+and a handler per target on the host."""
+
+from __future__ import annotations
+
+import random
+import sys
+
+import pytest
+
+import nemesis
+from cluster.deploy.deployment import ClusterSpec, deploy
+from cluster.deploy.local import LocalNode
+from cluster.packets.process import unavailable_reason
+from tests.facilities import require
+from tests.packets import packet_checks
+from tests.packets.traffic import Client, udp_exchange
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    reason = unavailable_reason() or LocalNode.cannot_partition
+    require(reason is None, "root, iptables, cgroup v2 and netfilterqueue", reason or "")
+    with deploy(ClusterSpec(keepers=2, brokers=0), "local", tmp_path_factory.mktemp("packets")) as deployment:
+        reason = deployment.keepers[0].cannot_fault_packets
+        require(reason is None, "local packet faults", reason or "")
+        yield deployment
+
+
+@pytest.mark.parametrize("check", [packet_checks.check_delay, packet_checks.check_duplicate,
+                                   packet_checks.check_reorder, packet_checks.check_corrupt,
+                                   packet_checks.check_loss, packet_checks.check_fails_open_when_the_handler_dies],
+                         ids=lambda check: check.__name__.removeprefix("check_"))
+def test_packet_fault_on_real_traffic(cluster, check):
+    check(cluster, sys.executable)
+
+
+def test_a_clients_packets_are_not_touched(cluster):
+    """The rules match the peers' cgroups: the harness's own traffic to a faulted node passes unharmed."""
+    faults = nemesis.build(["packet-loss"], cluster, {"rng": random.Random(5), "roles": ("keeper",),
+                                                       "nemesis_options": {"loss-probability": "1"}})
+    receiver = cluster.keepers[1]
+    faults.invoke("start-packet-loss", [receiver.name])
+    try:
+        seen = udp_exchange(Client(), receiver, sys.executable, 50)
+        assert sorted(seen.intact) == list(range(50))
+        assert udp_exchange(cluster.keepers[0], receiver, sys.executable, 50).intact == []
+    finally:
+        faults.heal()
