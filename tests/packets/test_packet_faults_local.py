@@ -4,13 +4,14 @@ and a handler per target on the host."""
 from __future__ import annotations
 
 import random
+import subprocess
 import sys
 
 import pytest
 
 import nemesis
 from cluster.deploy.deployment import ClusterSpec, deploy
-from cluster.deploy.local import LocalNode
+from cluster.deploy.node_cgroups import unavailable_reason as cgroups_unavailable
 from cluster.packets.process import unavailable_reason
 from tests.facilities import require
 from tests.packets import packet_checks
@@ -19,11 +20,9 @@ from tests.packets.traffic import Client, udp_exchange
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    reason = unavailable_reason() or LocalNode.cannot_partition
+    reason = unavailable_reason() or cgroups_unavailable()
     require(reason is None, "root, iptables, cgroup v2 and netfilterqueue", reason or "")
     with deploy(ClusterSpec(keepers=2, brokers=0), "local", tmp_path_factory.mktemp("packets")) as deployment:
-        reason = deployment.keepers[0].cannot_fault_packets
-        require(reason is None, "local packet faults", reason or "")
         yield deployment
 
 
@@ -47,3 +46,20 @@ def test_a_clients_packets_are_not_touched(cluster):
         assert udp_exchange(cluster.keepers[0], receiver, sys.executable, 50).intact == []
     finally:
         faults.heal()
+
+
+def test_stop_removes_exactly_the_targets_rules(cluster):
+    """Rules of other owners in the block's chain (another node's, another fault's) outlive the stop."""
+    faults = nemesis.build(["packet-loss"], cluster, {"rng": random.Random(6), "roles": ("keeper",),
+                                                       "nemesis_options": {"loss-probability": "0.1"}})
+    target, other = cluster.keepers[1], cluster.keepers[0]
+    faults.invoke("start-packet-loss", [target.name])
+    foreign = ["-d", "127.0.0.1", "-p", "udp", "--dport", "9", "-m", "comment", "--comment",
+               f"logquake:packets:{other.name}", "-j", "DROP"]
+    subprocess.run(["iptables", "-w", "-A", target.packet_chain, *foreign], check=True)
+    try:
+        faults.invoke("stop-packet-loss", None)
+        assert packet_checks.packet_rules(target) == []
+        assert len(packet_checks.packet_rules(other)) == 1
+    finally:
+        subprocess.run(["iptables", "-w", "-D", target.packet_chain, *foreign], check=True)
