@@ -63,3 +63,15 @@ def test_stop_removes_exactly_the_targets_rules(cluster):
         assert len(packet_checks.packet_rules(other)) == 1
     finally:
         subprocess.run(["iptables", "-w", "-D", target.packet_chain, *foreign], check=True)
+
+
+def test_teardown_ends_a_running_handler_and_removes_the_blocks_packet_chain(tmp_path):
+    """A run torn down with a packet fault still on (an interrupted run) leaves no handler and no chain."""
+    with deploy(ClusterSpec(keepers=2, brokers=0), "local", tmp_path) as deployment:
+        faults = nemesis.build(["packet-duplicate"], deployment, {"rng": random.Random(7), "roles": ("keeper",)})
+        faults.invoke("start-packet-duplicate", [deployment.keepers[1].name])
+        assert packet_checks.handlers()
+        chain = deployment.keepers[1].packet_chain
+    assert packet_checks.handlers() == []
+    listing = subprocess.run(["iptables", "-w", "-S", chain], capture_output=True, text=True)
+    assert listing.returncode != 0, listing.stdout
