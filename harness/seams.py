@@ -92,13 +92,15 @@ class Node(Protocol):
 
     @property
     def cannot_fault_packets(self) -> str | None:
-        """Why the packets this node receives cannot be dropped or handled, or None when they can."""
+        """Why this node's packets cannot be dropped or handled, or None when they can."""
         ...
 
-    def drop_packets_from(self, peers: Sequence[Node], probability: float) -> None: ...
+    def drop_packets(self, peers: Sequence[Node], direction: str, probability: float) -> None:
+        """Drop a share of the packets this node receives from peers, sends to them, or both (direction)."""
+        ...
 
-    def mangle_packets_from(self, peers: Sequence[Node], fault: PacketFault, seed: int) -> None:
-        """Pass what this node receives from peers through a packet handler (delay, duplicate, reorder, corrupt)."""
+    def mangle_packets(self, peers: Sequence[Node], direction: str, fault: PacketFault, seed: int) -> None:
+        """Pass those packets through a packet handler (delay, duplicate, reorder, corrupt)."""
         ...
 
     def restore_packets(self) -> None: ...

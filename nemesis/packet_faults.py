@@ -1,7 +1,7 @@
 """Packet faults without netem: loss, delay, duplication, reordering and corruption of what the targets receive.
 
-Each target's packets from every other node of the cluster are touched, in the direction the target
-receives them (packets the cluster's clients send it are not, nor are its own packets to anyone):
+Each target's packets from every other node of the cluster are touched (with packet-direction=sent, its
+packets to them instead; with both, both ways); the cluster's clients' packets never are:
 - packet-loss: dropped with a probability, by an iptables statistic rule;
 - packet-delay, packet-duplicate, packet-reorder, packet-corrupt: queued (NFQUEUE) to a handler process
   per target (cluster.packets) that holds, repeats, reorders or flips a bit in them before accepting them.
@@ -38,14 +38,15 @@ class PacketFaultNemesis(ProcessFault):
 
     def _start(self, value: Any) -> dict[str, Any]:
         done = super()._start(value)
-        return {**done, "parameters": self.packet_options.parameters(self.kind.name), "direction": "received from peers"}
+        return {**done, "parameters": self.packet_options.parameters(self.kind.name)}
 
     def _impose(self, node: Node) -> None:
         peers = [peer for peer in self.deployment.nodes if peer.name != node.name]
         if self.kind.name == LOSS:
-            node.drop_packets_from(peers, self.packet_options.loss_probability)
+            node.drop_packets(peers, self.packet_options.direction, self.packet_options.loss_probability)
         else:
-            node.mangle_packets_from(peers, self.packet_options.handled(self.kind.name), self.rng.randrange(_SEED_RANGE))
+            node.mangle_packets(peers, self.packet_options.direction, self.packet_options.handled(self.kind.name),
+                                self.rng.randrange(_SEED_RANGE))
 
     @staticmethod
     def _restore(node: Node) -> None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from cluster.deploy.packet_rules import DIRECTIONS
 from cluster.packets.handling import PacketFault
 from nemesis import options
-from nemesis.options import OptionKey, number
+from nemesis.options import OptionKey, choice, number
 
 LOSS = "packet-loss"
 DELAY = "packet-delay"
@@ -30,6 +31,7 @@ KEYS = {
     "reorder-probability": OptionKey("reorder_probability", (REORDER,), number(0, 1)),
     "reorder-delay-ms": OptionKey("reorder_delay_ms", (REORDER,), number(0, 60_000)),
     "corrupt-probability": OptionKey("corrupt_probability", (CORRUPT,), number(0, 1)),
+    "packet-direction": OptionKey("direction", FAULTS, choice(DIRECTIONS)),
 }
 """Each option key: the field it sets, the faults it is for, and how its value is read."""
 
@@ -44,6 +46,8 @@ class PacketOptions:
     reorder_delay_ms: float = 20.0
     """How long a reordered packet is held while the packets after it overtake it."""
     corrupt_probability: float = 0.05
+    direction: str = "received"
+    """Which of a target's packets: received from its peers, sent to them, or both (packet_rules.DIRECTIONS)."""
 
     @classmethod
     def parse(cls, given: Mapping[str, str], faults: tuple[str, ...]) -> PacketOptions:
@@ -65,8 +69,8 @@ class PacketOptions:
     def parameters(self, fault: str) -> dict[str, float]:
         """What the start op's value shows of the fault's settings (the timeline's and plots' labels)."""
         if fault == LOSS:
-            return {"loss_probability": self.loss_probability}
+            return {"loss_probability": self.loss_probability, "direction": self.direction}
         handled = self.handled(fault)
         shown = {DELAY: {"delay_ms": handled.delay_ms, "jitter_ms": handled.jitter_ms},
                  REORDER: {"probability": handled.probability, "delay_ms": handled.delay_ms}}
-        return shown.get(fault, {"probability": handled.probability})
+        return {**shown.get(fault, {"probability": handled.probability}), "direction": self.direction}

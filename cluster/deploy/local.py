@@ -40,7 +40,7 @@ _PACKET_CHAIN_SUFFIX = "-packets"
 class LocalNode(Node):
     partition_hooks = ("OUTPUT",)
     """Loopback packets are all generated here, so OUTPUT sees every one of them."""
-    packet_hooks = partition_hooks
+    packet_hooks = ("OUTPUT",)
 
     def __init__(self, plan: NodePlan, directory: Path, claim: IO[bytes] | None = None,
                  cgroups: BlockCgroups | None = None) -> None:
@@ -59,9 +59,7 @@ class LocalNode(Node):
 
     def partition_drops(self, peers: Sequence[Node]) -> list[netfilter.Match]:
         """By cgroup: what this node sends to a peer's address, and what each peer sends to this node's."""
-        assert self._cgroups is not None and self._cgroup is not None, "isolate() checks cannot_partition first"
-        mine = ("-m", "cgroup", "--path", self._cgroups.relative(self._cgroup))
-        return [(*mine, "-d", peer.host) for peer in peers] + self.packets_from(peers)
+        return self.packets_to(peers) + self.packets_from(peers)
 
     @property
     def packet_chain(self) -> str:
@@ -80,6 +78,12 @@ class LocalNode(Node):
             assert isinstance(peer, LocalNode) and peer._cgroup is not None, f"{peer.name} is not a local node"
             matches.append(("-m", "cgroup", "--path", self._cgroups.relative(peer._cgroup), "-d", self.host))
         return matches
+
+    def packets_to(self, peers: Sequence[Node]) -> list[netfilter.Match]:
+        """By cgroup: what this node sends to each peer's address."""
+        assert self._cgroups is not None and self._cgroup is not None, "callers check cannot_partition first"
+        mine = ("-m", "cgroup", "--path", self._cgroups.relative(self._cgroup))
+        return [(*mine, "-d", peer.host) for peer in peers]
 
     @property
     def log_path(self) -> Path:

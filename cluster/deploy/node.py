@@ -182,8 +182,8 @@ class Node(ABC):
         if code != 0:
             raise NodeError(f"{doing} {self.name} with iptables failed (exit {code}): {output.strip()}")
 
-    packet_hooks: tuple[str, ...] = ("INPUT",)
-    """Where the packets this node receives pass, in the namespace exec() runs in."""
+    packet_hooks: tuple[str, ...] = ("INPUT", "OUTPUT")
+    """Where the packets this node receives and sends pass, in the namespace exec() runs in."""
 
     @property
     def packet_chain(self) -> str:
@@ -192,29 +192,40 @@ class Node(ABC):
 
     @property
     def cannot_fault_packets(self) -> str | None:
-        """Why the packets this node receives cannot be dropped or queued, or None when they can."""
+        """Why this node's packets cannot be dropped or handled, or None when they can."""
         return packet_handlers.unavailable_reason()
 
     def packets_from(self, peers: Sequence[Node]) -> list[netfilter.Match]:
         """The packets this node receives from each of `peers`: in a namespace of its own, by source address."""
         return [("-s", peer.host) for peer in peers]
 
+    def packets_to(self, peers: Sequence[Node]) -> list[netfilter.Match]:
+        """The packets this node sends to each of `peers`: in a namespace of its own, by destination address."""
+        return [("-d", peer.host) for peer in peers]
+
     def namespace_prefix(self) -> list[str]:
         """What runs a host command in this node's network namespace (nothing: the host's own)."""
         return []
 
-    def drop_packets_from(self, peers: Sequence[Node], probability: float) -> None:
-        """Drop each packet this node receives from `peers` with `probability`, until restore_packets()."""
-        self._packet_faults().drop(self.packets_from(peers), probability)
+    def drop_packets(self, peers: Sequence[Node], direction: str, probability: float) -> None:
+        """Drop each of this node's packets from (or to) `peers` with `probability`, until restore_packets()."""
+        self._packet_faults().drop(self._packet_matches(peers, direction), probability)
 
-    def mangle_packets_from(self, peers: Sequence[Node], fault: PacketFault, seed: int) -> None:
-        """Pass what this node receives from `peers` through a packet handler applying `fault`, until restore_packets()."""
-        self._packet_faults().queue(self.packets_from(peers), fault, seed, self.namespace_prefix())
+    def mangle_packets(self, peers: Sequence[Node], direction: str, fault: PacketFault, seed: int) -> None:
+        """Pass this node's packets from (or to) `peers` through a packet handler applying `fault`, until
+        restore_packets()."""
+        self._packet_faults().queue(self._packet_matches(peers, direction), fault, seed, self.namespace_prefix())
 
     def restore_packets(self) -> None:
         """Remove this node's packet-fault rules and end its packet handler, if any."""
         if self._packets is not None:
             self._packets.restore()
+
+    def _packet_matches(self, peers: Sequence[Node], direction: str) -> list[netfilter.Match]:
+        if direction not in packet_rules.DIRECTIONS:
+            raise ValueError(f"unknown direction {direction!r}: choose one of {', '.join(packet_rules.DIRECTIONS)}")
+        received = self.packets_from(peers) if direction in ("received", "both") else []
+        return received + (self.packets_to(peers) if direction in ("sent", "both") else [])
 
     def _packet_faults(self) -> NodePackets:
         reason = self.cannot_fault_packets

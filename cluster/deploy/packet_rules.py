@@ -1,9 +1,9 @@
-"""Packet faults on one node: iptables rules that drop or queue the packets it receives from its peers.
+"""Packet faults on one node: iptables rules that drop or queue the packets it receives from (or sends to) its peers.
 
 packet-loss is a rule alone (`-m statistic --mode random --probability p -j DROP`); the other packet
 faults queue the packets (`-j NFQUEUE --queue-bypass`) to a handler process (cluster.packets) that runs
 in the node's network namespace. The rules live in a chain of their own, hooked at the END of the
-chain that sees the node's incoming packets, so that a partition's DROP rules (hooked first,
+chains its packets pass, so that a partition's DROP rules (hooked first,
 netfilter.py) still drop what they cut: a queued packet, once accepted, skips the rest of the hook.
 The chain's first rule lets the handler's own copies (MARK) pass. Each rule is tagged with the node's
 name, so that removing one node's fault removes exactly its rules.
@@ -27,7 +27,9 @@ from cluster.packets.handling import PacketFault
 from cluster.packets.process import HandlerError, HandlerProcess
 
 CONTAINER_CHAIN = "logquake-packets"
-"""The chain in each container's own namespace, hooked from INPUT."""
+"""The chain in each container's own namespace, hooked from INPUT and OUTPUT."""
+DIRECTIONS = ("received", "sent", "both")
+"""Which of a node's packets a fault touches: those it receives from its peers, sends to them, or both."""
 QUEUE_CLAIMS = claims.CLAIMS_DIR / "logquake-nfqueues"
 FIRST_QUEUE = 4096
 """Queue numbers handed out from here up: below it, other users of NFQUEUE on the host are likelier."""

@@ -42,18 +42,20 @@ def packet_rules(node: Node) -> list[str]:
 
 
 def under_fault(deployment, fault: str, options: dict[str, str], python: str, count: int = COUNT) -> Seen:
-    """The exchange from the first keeper to the second while `fault` acts on the second; stopped afterwards."""
+    """The exchange from the first keeper to the second while `fault` acts on the second (on the first, with
+    packet-direction=sent); stopped afterwards."""
     sender, receiver = deployment.keepers[0], deployment.keepers[1]
+    target = sender if options.get("packet-direction") == "sent" else receiver
     faults = nemesis.build([fault], deployment, {"rng": random.Random(3), "roles": ("keeper",),
                                                  "nemesis_options": options})
-    done = faults.invoke(f"start-{fault}", [receiver.name])
-    assert done["nodes"] == [receiver.name] and done["parameters"], done
+    done = faults.invoke(f"start-{fault}", [target.name])
+    assert done["nodes"] == [target.name] and done["parameters"], done
     try:
-        assert packet_rules(receiver), "the fault added no rules"
+        assert packet_rules(target), "the fault added no rules"
         return udp_exchange(sender, receiver, python, count)
     finally:
         faults.invoke(f"stop-{fault}", None)
-        assert packet_rules(receiver) == [] and handlers() == [], "stop left rules or a handler behind"
+        assert packet_rules(target) == [] and handlers() == [], "stop left rules or a handler behind"
 
 
 def check_undisturbed(deployment, python: str) -> Seen:
@@ -67,6 +69,12 @@ def check_delay(deployment, python: str) -> None:
     assert len(seen.round_trips) == 50
     assert min(seen.round_trips.values()) > 0.15, "a 200 ms delay left a round trip under 150 ms"
     assert check_undisturbed(deployment, python).median_round_trip < 0.1, "the delay outlived its stop"
+
+
+def check_delay_of_what_a_target_sends(deployment, python: str) -> None:
+    seen = under_fault(deployment, "packet-delay", {"packet-delay-ms": "200", "packet-jitter-ms": "0",
+                                                    "packet-direction": "sent"}, python, 50)
+    assert len(seen.round_trips) == 50 and min(seen.round_trips.values()) > 0.15
 
 
 def check_duplicate(deployment, python: str) -> None:

@@ -22,7 +22,8 @@ def cluster(tmp_path_factory):
         yield deployment
 
 
-@pytest.mark.parametrize("check", [packet_checks.check_delay, packet_checks.check_duplicate,
+@pytest.mark.parametrize("check", [packet_checks.check_delay, packet_checks.check_delay_of_what_a_target_sends,
+                                   packet_checks.check_duplicate,
                                    packet_checks.check_reorder, packet_checks.check_corrupt,
                                    packet_checks.check_loss, packet_checks.check_fails_open_when_the_handler_dies],
                          ids=lambda check: check.__name__.removeprefix("check_"))
