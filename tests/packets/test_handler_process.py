@@ -8,7 +8,9 @@ import sys
 
 import pytest
 
+import nemesis
 from cluster.deploy.packet_rules import claim_queue
+from cluster.packets import process
 from cluster.packets.handler import READY
 from cluster.packets.process import unavailable_reason
 from tests.facilities import require
@@ -53,3 +55,12 @@ def test_bad_settings_end_it_with_a_clear_error(queue):
     done = subprocess.run([sys.executable, "-m", "cluster.packets", "--queue", str(queue), "--fault", "corrupt",
                            "--probability", "2"], capture_output=True, text=True, timeout=30)
     assert done.returncode == 2 and "probability must be between 0 and 1" in done.stderr
+
+
+def test_a_run_on_a_machine_without_netfilterqueue_is_told_what_to_install(monkeypatch):
+    monkeypatch.setattr(process.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(process.shutil, "which", lambda name: f"/usr/sbin/{name}")
+    monkeypatch.setattr(process.importlib.util, "find_spec", lambda name: None)
+    reason = nemesis.unavailable(["kill", "packet-reorder"])
+    assert reason is not None and "packet-reorder" in reason
+    assert "netfilterqueue" in reason and "libnetfilter-queue-dev" in reason and "make install" in reason
