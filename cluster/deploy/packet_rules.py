@@ -14,8 +14,6 @@ inherits the claim, so a number stays taken while its handler lives, whatever ha
 
 from __future__ import annotations
 
-import itertools
-import random
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO
@@ -71,10 +69,9 @@ def _owner(name: str) -> str:
 
 
 def claim_queue() -> tuple[int, IO[bytes]]:
-    """A queue number no other live handler on this host uses, and its claim (held until closed)."""
-    start = random.randrange(_QUEUES)
-    for offset in itertools.islice(itertools.count(), _QUEUES):
-        queue = FIRST_QUEUE + (start + offset) % _QUEUES
+    """The lowest queue number no other live handler on this host uses, and its claim (held until closed): the
+    claim files stay few, one per handler that ever ran at once."""
+    for queue in range(FIRST_QUEUE, FIRST_QUEUE + _QUEUES):
         held = claims.claim(QUEUE_CLAIMS, str(queue))
         if held is not None:
             return queue, held

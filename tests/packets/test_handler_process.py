@@ -9,7 +9,8 @@ import sys
 import pytest
 
 import nemesis
-from cluster.deploy.packet_rules import claim_queue
+from cluster.deploy import claims
+from cluster.deploy.packet_rules import QUEUE_CLAIMS, claim_queue
 from cluster.packets import process
 from cluster.packets.handler import READY
 from cluster.packets.process import unavailable_reason
@@ -64,3 +65,14 @@ def test_a_run_on_a_machine_without_netfilterqueue_is_told_what_to_install(monke
     reason = nemesis.unavailable(["kill", "packet-reorder"])
     assert reason is not None and "packet-reorder" in reason
     assert "netfilterqueue" in reason and "libnetfilter-queue-dev" in reason and "make install" in reason
+
+
+def test_queue_numbers_are_claimed_one_holder_at_a_time():
+    first, first_claim = claim_queue()
+    second, second_claim = claim_queue()
+    try:
+        assert first != second
+        assert claims.claim(QUEUE_CLAIMS, str(first)) is None, "a claimed number must not be claimed twice"
+    finally:
+        second_claim.close()
+        first_claim.close()
