@@ -92,10 +92,11 @@ def check_reorder(deployment, python: str) -> None:
 
 
 def check_corrupt(deployment, python: str) -> None:
-    """Every datagram gets a flipped bit: its checksum fails and the receiver's kernel drops it (or, had it no
-    checksum, the receiver would see it damaged): none arrives intact."""
+    """Every datagram gets a flipped bit: its UDP checksum fails and the receiver's kernel drops it, so none
+    arrives at all, intact or damaged (TCP's checksum does the same, and TCP retransmits)."""
     seen = under_fault(deployment, "packet-corrupt", {"corrupt-probability": "1"}, python)
     assert seen.intact == [], f"{len(seen.intact)} corrupted datagrams arrived intact"
+    assert seen.damaged == 0, f"{seen.damaged} damaged datagrams got past the checksum"
     check_undisturbed(deployment, python)
 
 
