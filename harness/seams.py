@@ -95,7 +95,7 @@ class Node(Protocol):
         """Why this node's packets cannot be dropped or handled, or None when they can."""
         ...
 
-    def drop_packets(self, peers: Sequence[Node], direction: str, probability: float) -> None:
+    def lose_packets(self, peers: Sequence[Node], direction: str, probability: float) -> None:
         """Drop a share of the packets this node receives from peers, sends to them, or both (direction)."""
         ...
 

@@ -43,7 +43,7 @@ class PacketFaultNemesis(ProcessFault):
     def _impose(self, node: Node) -> None:
         peers = [peer for peer in self.deployment.nodes if peer.name != node.name]
         if self.kind.name == LOSS:
-            node.drop_packets(peers, self.packet_options.direction, self.packet_options.loss_probability)
+            node.lose_packets(peers, self.packet_options.direction, self.packet_options.loss_probability)
         else:
             node.mangle_packets(peers, self.packet_options.direction, self.packet_options.handled(self.kind.name),
                                 self.rng.randrange(_SEED_RANGE))

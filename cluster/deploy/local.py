@@ -59,7 +59,13 @@ class LocalNode(Node):
 
     def partition_drops(self, peers: Sequence[Node]) -> list[netfilter.Match]:
         """By cgroup: what this node sends to a peer's address, and what each peer sends to this node's."""
-        return self.packets_to(peers) + self.packets_from(peers)
+        assert self._cgroups is not None and self._cgroup is not None, "isolate() checks cannot_partition first"
+        mine = ("-m", "cgroup", "--path", self._cgroups.relative(self._cgroup))
+        drops = [(*mine, "-d", peer.host) for peer in peers]
+        for peer in peers:
+            assert isinstance(peer, LocalNode) and peer._cgroup is not None, f"{peer.name} is not a local node"
+            drops.append(("-m", "cgroup", "--path", self._cgroups.relative(peer._cgroup), "-d", self.host))
+        return drops
 
     @property
     def packet_chain(self) -> str:

@@ -207,7 +207,7 @@ class Node(ABC):
         """What runs a host command in this node's network namespace (nothing: the host's own)."""
         return []
 
-    def drop_packets(self, peers: Sequence[Node], direction: str, probability: float) -> None:
+    def lose_packets(self, peers: Sequence[Node], direction: str, probability: float) -> None:
         """Drop each of this node's packets from (or to) `peers` with `probability`, until restore_packets()."""
         self._packet_faults().drop(self._packet_matches(peers, direction), probability)
 

@@ -28,6 +28,8 @@ CONTAINER_CHAIN = "logquake-packets"
 """The chain in each container's own namespace, hooked from INPUT and OUTPUT."""
 DIRECTIONS = ("received", "sent", "both")
 """Which of a node's packets a fault touches: those it receives from its peers, sends to them, or both."""
+MARK_MASK = 0xFFFF
+"""Only the low bits say "a handler's copy": partitions may keep connection marks in the high ones."""
 QUEUE_CLAIMS = claims.CLAIMS_DIR / "logquake-nfqueues"
 FIRST_QUEUE = 4096
 """Queue numbers handed out from here up: below it, other users of NFQUEUE on the host are likelier."""
@@ -51,7 +53,7 @@ def queue_target(queue: int) -> Match:
 def add_command(chain: str, hooks: Sequence[str], owner: str, matches: Sequence[Match], target: Match) -> list[str]:
     """Creates and hooks the chain if needed (its first rule passes the handler's copies), then appends one
     rule per match, all with `target`."""
-    passing = f"-m mark --mark {MARK:#x} -j RETURN"
+    passing = f"-m mark --mark {MARK:#x}/{MARK_MASK:#x} -j RETURN"
     lines = [
         "set -e",
         f"iptables -w -N {chain} 2>/dev/null || iptables -w -S {chain} >/dev/null",
