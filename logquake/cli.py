@@ -11,6 +11,7 @@ from cluster.deploy.image import image_command
 from cluster.deploy.status import status_command
 from cluster.deploy.up import up_command
 from cluster.keeper.main import keeper_command
+from cluster.proxy.main import proxy_command
 from logquake import __version__
 from logquake.commands import check_command, run_command
 
@@ -31,6 +32,7 @@ log.add_command(dump)
 
 main.add_command(broker_command)
 main.add_command(keeper_command)
+main.add_command(proxy_command)
 main.add_command(run_command)
 main.add_command(check_command)
 main.add_command(image_command, "image")

@@ -170,9 +170,8 @@ class Broker:
             return self.membership.view
         if self._own_view is None:
             me = self.config.broker_id
-            listener = self.config.advertised
             self._own_view = ClusterView(
-                brokers={me: BrokerRegistration(me, listener.host, listener.port)},
+                brokers={me: BrokerRegistration(me, self.config.listeners.registered())},
                 topics={topic.name: TopicInfo({index: (me,) for index in topic.partitions}, topic.configs)
                         for topic in self.topics.topics()},
                 states={p.key: p.replica.state for p in self.topics.partitions() if p.replica.state is not None},

@@ -2,7 +2,7 @@
 
 A user points `logquake broker --config` at a server.properties written for
 Kafka. Properties this broker implements are read with Kafka's meaning; log.*
-settings are handed to LogConfig; a property we do not implement is refused
+settings are handed to LogConfig, the listener settings to Listeners; a property we do not implement is refused
 by name rather than ignored, so nobody believes a setting is in force when it
 is not.
 
@@ -21,39 +21,11 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from cluster import config_values
+from cluster.broker.listeners import PROPERTY_NAMES as LISTENER_PROPERTY_NAMES
+from cluster.broker.listeners import Listeners
 from cluster.broker.log.config import PROPERTY_NAMES as LOG_PROPERTY_NAMES
 from cluster.broker.log.config import LogConfig
 from cluster.broker.protocol.framing import DEFAULT_MAX_FRAME_SIZE
-
-
-@dataclass(frozen=True)
-class Listener:
-    host: str
-    port: int
-
-    @classmethod
-    def parse(cls, spec: str) -> Listener:
-        """`PLAINTEXT://host:port`, the only security protocol this broker speaks."""
-        scheme, separator, address = spec.partition("://")
-        if not separator or scheme.upper() != "PLAINTEXT":
-            raise ValueError(f"listener {spec!r}: only PLAINTEXT://host:port is supported")
-        host, colon, port = address.rpartition(":")
-        if not colon or not port.isdigit() or not 0 <= int(port) <= 65535:
-            raise ValueError(f"listener {spec!r}: expected PLAINTEXT://host:port")
-        return cls(host.strip("[]") or "0.0.0.0", int(port))
-
-    def __str__(self) -> str:
-        return f"PLAINTEXT://{self.host}:{self.port}"
-
-
-def _listener(name: str, value: object) -> Listener:
-    listeners = config_values.comma_list(name, value)
-    if len(listeners) != 1:
-        raise ValueError(f"property {name}: exactly one listener is supported, got {len(listeners)}")
-    try:
-        return Listener.parse(listeners[0])
-    except ValueError as error:
-        raise ValueError(f"property {name}: {error}") from None
 
 
 def _log_dir(name: str, value: object) -> Path:
@@ -70,8 +42,6 @@ def _optional_text(name: str, value: object) -> str | None:
 # property -> (field, parser); later entries win when both are given (log.dirs over log.dir).
 _PROPERTIES: dict[str, tuple[str, Callable[[str, object], Any]]] = {
     "broker.id": ("broker_id", config_values.integer),
-    "listeners": ("listener", _listener),
-    "advertised.listeners": ("advertised_listener", _listener),
     "log.dir": ("log_dir", _log_dir),
     "log.dirs": ("log_dir", _log_dir),
     "num.partitions": ("num_partitions", config_values.integer),
@@ -110,8 +80,7 @@ MAX_BROKER_ID = 1023
 @dataclass(frozen=True)
 class BrokerConfig:
     broker_id: int = 0
-    listener: Listener = Listener("127.0.0.1", 9092)
-    advertised_listener: Listener | None = None
+    listeners: Listeners = field(default_factory=Listeners)
     log_dir: Path = Path("data")
     num_partitions: int = 1
     default_replication_factor: int = 1
@@ -152,7 +121,7 @@ class BrokerConfig:
 
     @classmethod
     def from_properties(cls, properties: Mapping[str, object]) -> BrokerConfig:
-        unknown = sorted(set(properties) - set(_PROPERTIES) - LOG_PROPERTY_NAMES)
+        unknown = sorted(set(properties) - set(_PROPERTIES) - LOG_PROPERTY_NAMES - LISTENER_PROPERTY_NAMES)
         if unknown:
             raise ValueError(f"unsupported broker propert{'y' if len(unknown) == 1 else 'ies'}: {', '.join(unknown)}")
         values: dict[str, Any] = {}
@@ -160,12 +129,8 @@ class BrokerConfig:
             if name in properties:
                 values[field_name] = parse(name, properties[name])
         log_properties = {k: str(v) for k, v in properties.items() if k in LOG_PROPERTY_NAMES}
-        return cls(**values, log=LogConfig.from_properties(log_properties), log_properties=log_properties)
-
-    @property
-    def advertised(self) -> Listener:
-        """Where clients are told to connect: advertised.listeners, else the listener itself."""
-        return self.advertised_listener or self.listener
+        return cls(**values, listeners=Listeners.from_properties(properties),
+                   log=LogConfig.from_properties(log_properties), log_properties=log_properties)
 
     def log_config_for(self, topic_configs: Mapping[str, str]) -> LogConfig:
         """The broker's log.* settings overridden by a topic's own configs, as in Kafka."""

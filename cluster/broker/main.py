@@ -40,14 +40,21 @@ async def serve(config: BrokerConfig) -> None:
         await broker.start()
         await server.start()
         broker.start_housekeeping()
-        host, port = server.address
-        print(f"broker {config.broker_id} serving on {host}:{port} with data in {config.log_dir}", flush=True)
+        print(f"broker {config.broker_id} serving on {_addresses(server)} with data in {config.log_dir}", flush=True)
         await stop.wait()
         _log.info("shutting down: moving leaderships away, closing connections, flushing and closing segments")
         await broker.leave()
     finally:
         await server.close()
         await broker.close()
+
+
+def _addresses(server: BrokerServer) -> str:
+    """host:port of a single listener (as before listeners had names), NAME host:port of each of several."""
+    addresses = server.addresses
+    if len(addresses) == 1:
+        return "{}:{}".format(*server.address)
+    return ", ".join(f"{name} {host}:{port}" for name, (host, port) in addresses.items())
 
 
 @click.command("broker")
@@ -61,7 +68,8 @@ def broker_command(config_file: Path | None, overrides: tuple[str, ...], log_lev
     """Run a Kafka-compatible broker (127.0.0.1:9092, data in ./data by default).
 
     With zookeeper.connect set (e.g. --override zookeeper.connect=127.0.0.1:2181) it joins a
-    replicated cluster through the keeper; give each broker its own broker.id and listener.
+    replicated cluster through the keeper; give each broker its own broker.id and listeners
+    (several named ones too, e.g. CLIENT and REPLICATION with inter.broker.listener.name).
     """
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
@@ -71,6 +79,6 @@ def broker_command(config_file: Path | None, overrides: tuple[str, ...], log_lev
     try:
         asyncio.run(serve(config))
     except OSError as error:
-        raise click.ClickException(f"cannot serve on {config.listener}: {error.strerror or error}") from None
+        raise click.ClickException(str(error.strerror or error)) from None
     except ValueError as error:
         raise click.ClickException(str(error)) from None

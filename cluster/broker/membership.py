@@ -44,10 +44,9 @@ class Membership:
     def __init__(self, config: BrokerConfig) -> None:
         assert config.zookeeper_connect is not None
         self._config = config
-        advertised = config.advertised
         self.member = ClusterMember(
             config.zookeeper_connect,
-            BrokerRegistration(config.broker_id, advertised.host, advertised.port),
+            BrokerRegistration(config.broker_id, config.listeners.registered()),
             controller_settings(config),
             session_timeout_s=config.zookeeper_session_timeout_ms / 1000,
         )
@@ -121,8 +120,11 @@ class Membership:
             return current
 
     def address_of(self, broker_id: int) -> tuple[str, int] | None:
+        """Where this broker reaches another: its endpoint on inter.broker.listener.name (None: not registered,
+        or registered without that listener)."""
         registration = self.view.brokers.get(broker_id)
-        return (registration.host, registration.port) if registration is not None else None
+        endpoint = registration.endpoint(self._config.listeners.inter_broker) if registration is not None else None
+        return (endpoint.host, endpoint.port) if endpoint is not None else None
 
     async def create_topic(self, name: str, partitions: int, replication_factor: int, configs: Mapping[str, str],
                            leaders_within_ms: int = 0) -> None:

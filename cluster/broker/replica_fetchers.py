@@ -145,7 +145,8 @@ class LeaderFetcher:
     async def _call(self, api: Any, version: int, body: Any) -> Any:
         address = self._address_of(self.leader)
         if address is None:
-            raise PeerError(f"broker {self.leader} is not registered")
+            raise PeerError(f"broker {self.leader} is not registered, or not with inter-broker listener "
+                            f"{self._config.listeners.inter_broker}")
         connection = self._connection
         if connection is None or (connection.host, connection.port) != address:
             if connection is not None:

@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+from functools import partial
 from typing import Any
 
 from cluster.broker.broker import Broker
-from cluster.broker.handlers import CLOSE_CONNECTION, HANDLERS, NO_RESPONSE
+from cluster.broker.handlers import CLOSE_CONNECTION, HANDLERS, NO_RESPONSE, Client
 from cluster.broker.pinned_region import PinnedRegion
 from cluster.broker.protocol.apis import ApiKey
 from cluster.broker.protocol.errors import ProtocolError
@@ -33,37 +34,50 @@ _CLOSE = object()
 
 
 class BrokerServer:
+    """One socket per listener in `listeners`; each connection remembers which one it came in on."""
+
     def __init__(self, broker: Broker) -> None:
         self.broker = broker
-        self._server: asyncio.Server | None = None
+        self._servers: dict[str, asyncio.Server] = {}
         self._connections: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
-        listener = self.broker.config.listener
-        self._server = await asyncio.start_server(self._accept, listener.host, listener.port, reuse_address=True)
-        _log.info("broker %d listening on %s", self.broker.config.broker_id, self.address)
+        """Binds every listener; OSError naming the listener that could not be bound."""
+        for endpoint in self.broker.config.listeners.bound:
+            try:
+                self._servers[endpoint.listener] = await asyncio.start_server(
+                    partial(self._accept, endpoint.listener), endpoint.host or None, endpoint.port, reuse_address=True,
+                )
+            except OSError as error:
+                raise OSError(error.errno, f"cannot serve on {endpoint}: {error.strerror or error}") from None
+        _log.info("broker %d listening on %s", self.broker.config.broker_id,
+                  ", ".join(f"{name} {host}:{port}" for name, (host, port) in self.addresses.items()))
+
+    @property
+    def addresses(self) -> dict[str, tuple[str, int]]:
+        """Each listener's bound address (its port, when the configured one is 0)."""
+        return {name: server.sockets[0].getsockname()[:2] for name, server in self._servers.items()}
 
     @property
     def address(self) -> tuple[str, int]:
-        assert self._server is not None
-        host, port = self._server.sockets[0].getsockname()[:2]
-        return host, port
+        """The first listener's address: a single-listener broker's only one."""
+        return next(iter(self.addresses.values()))
 
     async def close(self) -> None:
-        if self._server is not None:
-            self._server.close()
+        for server in self._servers.values():
+            server.close()
         for task in list(self._connections):
             task.cancel()
         await asyncio.gather(*self._connections, return_exceptions=True)
-        if self._server is not None:
-            await self._server.wait_closed()
+        for server in self._servers.values():
+            await server.wait_closed()
 
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _accept(self, listener: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
         self._connections.add(task)
         try:
-            await Connection(self.broker, reader, writer).serve()
+            await Connection(self.broker, listener, reader, writer).serve()
         except asyncio.CancelledError:
             pass  # close() ends connections; a task ending cancelled makes asyncio's stream callback log an error
         finally:
@@ -71,12 +85,13 @@ class BrokerServer:
 
 
 class Connection:
-    def __init__(self, broker: Broker, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(self, broker: Broker, listener: str, reader: asyncio.StreamReader,
+                 writer: asyncio.StreamWriter) -> None:
         self.broker = broker
         self.reader = reader
         self.writer = writer
         peer = writer.get_extra_info("peername")
-        self.client_host = peer[0] if peer else "unknown"
+        self.client = Client(peer[0] if peer else "unknown", listener)
         self.peer = f"{peer[0]}:{peer[1]}" if peer else "unknown"
         self._frames = FrameDecoder(broker.config.socket_request_max_bytes)
         self._pending: asyncio.Queue[Any] = asyncio.Queue(PIPELINE_DEPTH)
@@ -128,7 +143,7 @@ class Connection:
         request = Request(header, api, body)
         if _log.isEnabledFor(logging.DEBUG):
             _log.debug("%s %s v%d correlation %d", self.peer, api.name, request.version, request.correlation_id)
-        outcome = HANDLERS[ApiKey(api.key)](self.broker, request, self.client_host)
+        outcome = HANDLERS[ApiKey(api.key)](self.broker, request, self.client)
         if outcome is NO_RESPONSE:
             return True
         if outcome is CLOSE_CONNECTION:

@@ -10,18 +10,25 @@ import socket
 import sys
 import time
 from pathlib import Path
+from typing import Sequence
 
+from cluster.broker.endpoints import PLAINTEXT
 from cluster.deploy.node_process import NodeProcess
 from cluster.deploy.ports import HOST, free_port
 
 
 class BrokerProcess:
-    def __init__(self, data_dir: Path, **overrides: object) -> None:
+    def __init__(self, data_dir: Path, listener_names: Sequence[str] = (PLAINTEXT,), **overrides: object) -> None:
+        """One listener per name, each on a free port of 127.0.0.1 (`ports`); the first is the bootstrap."""
         self.data_dir = data_dir
-        self.port = free_port()
+        self.ports = {name: free_port() for name in listener_names}
+        self.port = self.ports[listener_names[0]]
+        listeners = {"listeners": ",".join(f"{name}://{HOST}:{port}" for name, port in self.ports.items())}
+        if tuple(listener_names) != (PLAINTEXT,):
+            listeners["listener.security.protocol.map"] = ",".join(f"{name}:{PLAINTEXT}" for name in listener_names)
         self.overrides = {
             "log.dirs": str(data_dir),
-            "listeners": f"PLAINTEXT://{HOST}:{self.port}",
+            **listeners,
             "group.initial.rebalance.delay.ms": 0,
             "offsets.topic.num.partitions": 5,
             **overrides,
@@ -33,12 +40,15 @@ class BrokerProcess:
     def bootstrap(self) -> str:
         return f"{HOST}:{self.port}"
 
+    def address(self, listener: str) -> str:
+        return f"{HOST}:{self.ports[listener]}"
+
     @property
     def pid(self) -> int | None:
         return self._process.pid
 
     def start(self, timeout: float = 30) -> BrokerProcess:
-        """Starts the broker and waits until it accepts connections."""
+        """Starts the broker and waits until it accepts connections on every listener."""
         command = [sys.executable, "-m", "logquake", "broker"]
         for key, value in self.overrides.items():
             command += ["--override", f"{key}={value}"]
@@ -48,11 +58,9 @@ class BrokerProcess:
             code = self._process.exit_code()
             if code is not None:
                 raise RuntimeError(f"broker exited with {code}:\n{self.log_text()}")
-            try:
-                socket.create_connection((HOST, self.port), timeout=1).close()
+            if all(map(_accepts, self.ports.values())):
                 return self
-            except OSError:
-                time.sleep(0.05)
+            time.sleep(0.05)
         raise RuntimeError(f"broker did not listen within {timeout}s:\n{self.log_text()}")
 
     def stop(self, timeout: float = 30) -> int | None:
@@ -71,3 +79,11 @@ class BrokerProcess:
 
     def __exit__(self, *exc: object) -> None:
         self._process.kill()
+
+
+def _accepts(port: int) -> bool:
+    try:
+        socket.create_connection((HOST, port), timeout=1).close()
+        return True
+    except OSError:
+        return False

@@ -42,7 +42,7 @@ def describe(view: ClusterView) -> list[str]:
     lines = [f"controller: {controller} (controller epoch {view.controller_epoch})", "brokers:"]
     for broker_id, registration in sorted(view.brokers.items()):
         shutting = " (controlled shutdown)" if broker_id in view.shutting_down else ""
-        lines.append(f"  {broker_id}  {registration.endpoint}{shutting}")
+        lines.append(f"  {broker_id}  {registration.describe()}{shutting}")
     rows = [["topic", "partition", "leader", "epoch", "replicas", "isr", "offline"]]
     for topic, info in sorted(view.topics.items()):
         for partition, replicas in sorted(info.assignment.items()):

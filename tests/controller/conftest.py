@@ -54,7 +54,7 @@ class Brokers:
         self.members: dict[int, ClusterMember] = {}
 
     def start(self, broker_id: int, settings: ControllerSettings = ControllerSettings()) -> ClusterMember:
-        member = ClusterMember(self.hosts, BrokerRegistration(broker_id, "127.0.0.1", 9000 + broker_id), settings)
+        member = ClusterMember(self.hosts, BrokerRegistration.plaintext(broker_id, "127.0.0.1", 9000 + broker_id), settings)
         member.start(WAIT_S)
         self.members[broker_id] = member
         return member

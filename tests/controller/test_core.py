@@ -78,7 +78,7 @@ class Cluster:
 
     def view(self) -> ClusterView:
         return ClusterView(
-            brokers={broker: BrokerRegistration(broker, "127.0.0.1", 9000 + broker) for broker in self.brokers},
+            brokers={broker: BrokerRegistration.plaintext(broker, "127.0.0.1", 9000 + broker) for broker in self.brokers},
             broker_epochs={broker: self.broker_epochs[broker] for broker in self.brokers},
             topics=dict(self.topics), states=dict(self.store.states), deleting=self.deleting,
             shutting_down=self.shutting_down, controller_epoch=self.controller_epoch,

@@ -46,7 +46,7 @@ def test_exactly_one_of_brokers_starting_together_becomes_controller_and_moves_t
     assert data == b"1"
     assert znodes.controller_id(controller.client.get(znodes.CONTROLLER)[0]) == controller.broker_id
     view = controller.wait_for(lambda view: view.live == {1, 2, 3}, WAIT_S)
-    assert view.brokers[2] == znodes.BrokerRegistration(2, "127.0.0.1", 9002)
+    assert view.brokers[2] == znodes.BrokerRegistration.plaintext(2, "127.0.0.1", 9002)
 
 
 def test_a_new_topic_gets_round_robin_replicas_and_first_states_from_the_controller(brokers: Brokers) -> None:
@@ -235,7 +235,7 @@ def test_an_asyncio_broker_hears_its_leadership_on_its_own_loop(brokers: Brokers
             on_loop.append(asyncio.get_running_loop() is loop)
             heard.put_nowait(state)
 
-        member = ClusterMember(hosts, znodes.BrokerRegistration(1, "127.0.0.1", 9001))
+        member = ClusterMember(hosts, znodes.BrokerRegistration.plaintext(1, "127.0.0.1", 9001))
         member.subscribe(RoleChangeNotifier(1, on_state, loop))
         await asyncio.to_thread(member.start, WAIT_S)
         try:

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cluster.broker.controller import znodes
+from cluster.broker.endpoints import Endpoint
 from cluster.broker.metadata.znode_json import ZnodeError
 
 broker_ids = st.integers(0, 2**31 - 1)
@@ -18,17 +19,35 @@ assignments = st.dictionaries(
 )
 
 
-@given(broker_ids, st.sampled_from(["127.0.0.1", "broker-1.example", "::1"]), st.integers(0, 65535))
-def test_broker_registration_round_trip(broker_id: int, host: str, port: int) -> None:
-    registration = znodes.BrokerRegistration(broker_id, host, port)
-    assert znodes.BrokerRegistration.from_json(broker_id, registration.to_json(1700000000000)) == registration
+listener_names = st.from_regex(r"[A-Z][A-Z0-9_]{0,11}", fullmatch=True)
+endpoints = st.builds(Endpoint, listener_names, st.sampled_from(["127.0.0.1", "broker-1.example", "::1"]),
+                      st.integers(0, 65535))
 
 
-def test_reads_a_registration_kafka_wrote() -> None:
-    data = (b'{"features":{},"listener_security_protocol_map":{"PLAINTEXT":"PLAINTEXT","SSL":"SSL"},'
-            b'"endpoints":["SSL://h:9093","PLAINTEXT://h:9092"],"jmx_port":-1,"port":9092,"host":"h",'
-            b'"version":5,"timestamp":"1700000000000"}')
-    assert znodes.BrokerRegistration.from_json(3, data) == znodes.BrokerRegistration(3, "h", 9092)
+@given(broker_ids, st.lists(endpoints, min_size=1, max_size=4, unique_by=lambda endpoint: endpoint.listener))
+def test_broker_registration_round_trip_keeps_every_endpoint_in_order(broker_id: int, listed: list[Endpoint]) -> None:
+    registration = znodes.BrokerRegistration(broker_id, tuple(listed))
+    data = registration.to_json(1700000000000)
+    assert znodes.BrokerRegistration.from_json(broker_id, data) == registration
+    stored = json.loads(data)
+    assert stored["version"] == 5
+    assert stored["listener_security_protocol_map"] == {endpoint.listener: "PLAINTEXT" for endpoint in listed}
+    assert (stored["host"], stored["port"]) == (listed[0].host, listed[0].port)
+
+
+def test_reads_a_registration_kafka_wrote_keeping_its_plaintext_listeners() -> None:
+    data = (b'{"features":{},"listener_security_protocol_map":{"CLIENT":"PLAINTEXT","SSL":"SSL",'
+            b'"REPLICATION":"PLAINTEXT"},"endpoints":["CLIENT://h:9092","SSL://h:9093","REPLICATION://[::1]:9094"],'
+            b'"jmx_port":-1,"port":9092,"host":"h","version":5,"timestamp":"1700000000000"}')
+    registration = znodes.BrokerRegistration.from_json(3, data)
+    assert registration.endpoints == (Endpoint("CLIENT", "h", 9092), Endpoint("REPLICATION", "::1", 9094))
+    assert registration.endpoint("REPLICATION") == Endpoint("REPLICATION", "::1", 9094)
+    assert registration.endpoint("SSL") is None
+
+
+def test_reads_a_version_2_registration_whose_listeners_are_named_by_protocol() -> None:
+    data = b'{"version":2,"host":"h","port":9092,"endpoints":["PLAINTEXT://h:9092","SSL://h:9093"]}'
+    assert znodes.BrokerRegistration.from_json(1, data) == znodes.BrokerRegistration.plaintext(1, "h", 9092)
 
 
 @given(assignments)
@@ -58,6 +77,11 @@ def test_controller_and_epoch_znodes_hold_what_kafka_writes() -> None:
     [
         (lambda data: znodes.BrokerRegistration.from_json(1, data), b'{"endpoints":["SSL://h:1"]}'),
         (lambda data: znodes.BrokerRegistration.from_json(1, data), b'{"host":"h","port":1}'),
+        (lambda data: znodes.BrokerRegistration.from_json(1, data), b'{"endpoints":["CLIENT://h:x"]}'),
+        (lambda data: znodes.BrokerRegistration.from_json(1, data),
+         b'{"endpoints":["A://h:1"],"listener_security_protocol_map":{"A":"SSL"}}'),
+        (lambda data: znodes.BrokerRegistration.from_json(1, data),
+         b'{"endpoints":["A://h:1"],"listener_security_protocol_map":[]}'),
         (znodes.assignment_from_json, b'{"partitions":{"x":[1]}}'),
         (znodes.assignment_from_json, '{"partitions":{"²":[1]}}'.encode()),
         (znodes.assignment_from_json, b'{"partitions":{"0":[]}}'),

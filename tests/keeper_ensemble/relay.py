@@ -25,6 +25,8 @@ class Relay:
         self._closed = threading.Event()
         self._lock = threading.Lock()
         self._connections: list[socket.socket] = []
+        self.relayed = 0
+        """Connections relayed so far: whether clients came this way at all."""
         self._threads = [threading.Thread(target=self._accept, name="relay-accept", daemon=True)]
         self._threads[0].start()
 
@@ -73,6 +75,7 @@ class Relay:
                 sock.settimeout(None)
             with self._lock:
                 self._connections += [client, server]
+                self.relayed += 1
             for source, sink in ((client, server), (server, client)):
                 pump = threading.Thread(target=_pump, args=(source, sink), name="relay-pump", daemon=True)
                 self._threads.append(pump)

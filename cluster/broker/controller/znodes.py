@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from cluster.broker.controller.election import Assignment
+from cluster.broker.endpoints import PLAINTEXT, Endpoint, normalised
 from cluster.broker.metadata.znode_json import ZnodeError, dump, is_int, load
 
 BROKER_IDS = "/brokers/ids"
@@ -60,40 +61,61 @@ def controlled_shutdown_path(broker_id: int) -> str:
 
 @dataclass(frozen=True)
 class BrokerRegistration:
-    """/brokers/ids/<id>: where clients and other brokers reach a broker (Kafka's version 5 layout)."""
+    """/brokers/ids/<id>: where clients and other brokers reach a broker (Kafka's version 5 layout).
+
+    One endpoint per advertised listener: a client is told the endpoints of the listener its
+    connection came in on, a replica fetcher dials the leader's inter-broker listener.
+    """
 
     broker_id: int
-    host: str
-    port: int
+    endpoints: tuple[Endpoint, ...]
 
-    @property
-    def endpoint(self) -> str:
-        return f"PLAINTEXT://{self.host}:{self.port}"
+    @classmethod
+    def plaintext(cls, broker_id: int, host: str, port: int) -> BrokerRegistration:
+        """A broker with one listener named PLAINTEXT, Kafka's default."""
+        return cls(broker_id, (Endpoint(PLAINTEXT, host, port),))
+
+    def endpoint(self, listener: str) -> Endpoint | None:
+        return next((endpoint for endpoint in self.endpoints if endpoint.listener == listener), None)
+
+    def describe(self) -> str:
+        return ",".join(map(str, self.endpoints))
 
     def to_json(self, timestamp_ms: int) -> bytes:
+        """Kafka's host and port (for clients older than listeners) are the first PLAINTEXT endpoint's, as
+        Kafka's; every endpoint this broker registers is PLAINTEXT."""
+        first = self.endpoints[0]
         return dump({
-            "listener_security_protocol_map": {"PLAINTEXT": "PLAINTEXT"},
-            "endpoints": [self.endpoint],
+            "listener_security_protocol_map": {endpoint.listener: PLAINTEXT for endpoint in self.endpoints},
+            "endpoints": [str(endpoint) for endpoint in self.endpoints],
             "jmx_port": -1,
             "features": {},
-            "host": self.host,
+            "host": first.host,
             "timestamp": str(timestamp_ms),
-            "port": self.port,
+            "port": first.port,
             "version": 5,
         })
 
     @classmethod
     def from_json(cls, broker_id: int, data: bytes) -> BrokerRegistration:
-        """Reads the PLAINTEXT endpoint, which is what Kafka's brokers register too (host/port are legacy)."""
-        endpoints = load(data).get("endpoints")
-        if not isinstance(endpoints, list):
+        """The endpoints whose security protocol is PLAINTEXT, the only one this broker speaks (host/port are
+        legacy). Before version 4 there is no protocol map: a listener was named after its protocol."""
+        registration = load(data)
+        endpoints, protocols = registration.get("endpoints"), registration.get("listener_security_protocol_map", {})
+        if not isinstance(endpoints, list) or not isinstance(protocols, dict):
             raise ZnodeError(f"broker {broker_id} registration has no endpoints list")
-        for endpoint in endpoints:
-            scheme, _, address = str(endpoint).partition("://")
-            host, _, port = address.rpartition(":")
-            if scheme == "PLAINTEXT" and port.isdigit():
-                return cls(broker_id, host.strip("[]"), int(port))
-        raise ZnodeError(f"broker {broker_id} registration has no PLAINTEXT endpoint: {endpoints!r}")
+        protocols = {normalised(str(name)): protocol for name, protocol in protocols.items()}
+        plaintext = []
+        for text in endpoints:
+            try:
+                endpoint = Endpoint.parse(str(text))
+            except ValueError as error:
+                raise ZnodeError(f"broker {broker_id} registration: {error}") from None
+            if protocols.get(endpoint.listener, endpoint.listener) == PLAINTEXT:
+                plaintext.append(endpoint)
+        if not plaintext:
+            raise ZnodeError(f"broker {broker_id} registration has no PLAINTEXT endpoint: {endpoints!r}")
+        return cls(broker_id, tuple(plaintext))
 
 
 def controller_json(broker_id: int, timestamp_ms: int) -> bytes:

@@ -1,6 +1,7 @@
 """Request handlers, one module per area, and the table the server dispatches on.
 
-A handler takes the broker, the decoded request and the client's host, and
+A handler takes the broker, the decoded request and the Client (its host and
+the listener its connection came in on), and
 returns the response body, an awaitable of it (when the answer must wait: a
 long-poll fetch, a rebalance), NO_RESPONSE (acks=0) or CLOSE_CONNECTION.
 Handlers change broker state before their first await, so requests pipelined
@@ -12,6 +13,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from cluster.broker.handlers import admin, fetch, groups, produce
+from cluster.broker.handlers.client import Client
 from cluster.broker.handlers.outcomes import CLOSE_CONNECTION, NO_RESPONSE
 from cluster.broker.protocol.apis import ApiKey
 
@@ -38,4 +40,4 @@ HANDLERS: dict[ApiKey, Handler] = {
     ApiKey.LIST_GROUPS: groups.handle_list_groups,
 }
 
-__all__ = ["CLOSE_CONNECTION", "HANDLERS", "NO_RESPONSE", "Handler"]
+__all__ = ["CLOSE_CONNECTION", "HANDLERS", "NO_RESPONSE", "Client", "Handler"]

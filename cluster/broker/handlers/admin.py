@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any
 
 from cluster.broker.broker import Broker
+from cluster.broker.handlers.client import Client
 from cluster.broker.controller.view import ClusterView
 from cluster.broker.protocol.apis.create_topics import CreatableTopicResult, CreateTopicsResponse
 from cluster.broker.protocol.apis.delete_topics import DeletableTopicResult, DeleteTopicsResponse
@@ -21,32 +23,37 @@ from cluster.broker.protocol.negotiation import api_versions_response
 from cluster.broker.topics import TopicError, validate_name
 
 _AUTO_CREATE_FLAG_VERSION = 4
+_LISTENER_NOT_FOUND_VERSION = 6
 
 
-def handle_api_versions(broker: Broker, request: Request, client_host: str) -> Any:
+def handle_api_versions(broker: Broker, request: Request, client: Client) -> Any:
     return api_versions_response()
 
 
-def handle_metadata(broker: Broker, request: Request, client_host: str) -> Any:
+def handle_metadata(broker: Broker, request: Request, client: Client) -> Any:
     """Brokers, controller, and each partition's leader, replicas, ISR and offline replicas, from the view.
 
-    Topics auto-created here are described once the creation is stored; in a cluster their
-    leaders follow shortly (LEADER_NOT_AVAILABLE until then, which clients retry on).
+    Brokers are named by their endpoints on the listener the request came in on, as Kafka does: a
+    broker without that listener is left out, and a partition whose leader lacks it has no leader
+    to offer (LISTENER_NOT_FOUND from v6, LEADER_NOT_AVAILABLE before). Topics auto-created here are
+    described once the creation is stored; in a cluster their leaders follow shortly
+    (LEADER_NOT_AVAILABLE until then, which clients retry on).
     """
     body = request.body
+    answer = _MetadataAnswer(broker, client.listener, request.version)
     if body.topics is None:
-        return _metadata(broker, list(broker.view().topics), {})
+        return answer.describe(list(broker.view().topics), {})
     names = [wanted.name for wanted in body.topics]
     may_create = broker.config.auto_create_topics and (
         request.version < _AUTO_CREATE_FLAG_VERSION or body.allow_auto_topic_creation
     )
     missing = [name for name in dict.fromkeys(names) if name not in broker.view().topics]
     if not (may_create and missing):
-        return _metadata(broker, names, {})
-    return _create_then_describe(broker, names, missing)
+        return answer.describe(names, {})
+    return _create_then_describe(broker, answer, names, missing)
 
 
-async def _create_then_describe(broker: Broker, names: list[str], missing: list[str]) -> Any:
+async def _create_then_describe(broker: Broker, answer: _MetadataAnswer, names: list[str], missing: list[str]) -> Any:
     outcomes: dict[str, ErrorCode] = {}
     for name in missing:
         try:
@@ -54,40 +61,52 @@ async def _create_then_describe(broker: Broker, names: list[str], missing: list[
             outcomes[name] = ErrorCode.LEADER_NOT_AVAILABLE
         except TopicError as error:
             outcomes[name] = ErrorCode.LEADER_NOT_AVAILABLE if error.code == ErrorCode.TOPIC_ALREADY_EXISTS else error.code
-    return _metadata(broker, names, outcomes)
+    return answer.describe(names, outcomes)
 
 
-def _metadata(broker: Broker, names: list[str], outcomes: dict[str, ErrorCode]) -> Any:
-    """`outcomes`: what to say of topics just created (or refused) that the view does not show yet."""
-    view = broker.view()
-    return MetadataResponse(
-        brokers=[MetadataResponseBroker(node_id=b.broker_id, host=b.host, port=b.port)
-                 for b in sorted(view.brokers.values(), key=lambda b: b.broker_id)],
-        cluster_id=broker.cluster_id,
-        controller_id=view.controller if view.controller is not None else -1,
-        topics=[_describe(view, name, outcomes.get(name)) for name in names],
-    )
+@dataclass(frozen=True)
+class _MetadataAnswer:
+    broker: Broker
+    listener: str
+    version: int
 
+    def describe(self, names: list[str], outcomes: dict[str, ErrorCode]) -> Any:
+        """`outcomes`: what to say of topics just created (or refused) that the view does not show yet."""
+        view = self.broker.view()
+        brokers = [(registration.broker_id, registration.endpoint(self.listener))
+                   for registration in sorted(view.brokers.values(), key=lambda b: b.broker_id)]
+        return MetadataResponse(
+            brokers=[MetadataResponseBroker(node_id=broker_id, host=endpoint.host, port=endpoint.port)
+                     for broker_id, endpoint in brokers if endpoint is not None],
+            cluster_id=self.broker.cluster_id,
+            controller_id=view.controller if view.controller is not None else -1,
+            topics=[self._topic(view, name, outcomes.get(name)) for name in names],
+        )
 
-def _describe(view: ClusterView, name: str, outcome: ErrorCode | None) -> Any:
-    info = view.topics.get(name)
-    if info is None:
-        return _missing(name, outcome if outcome is not None else _unknown_topic_error(name))
-    partitions = []
-    for index, replicas in sorted(info.assignment.items()):
+    def _topic(self, view: ClusterView, name: str, outcome: ErrorCode | None) -> Any:
+        info = view.topics.get(name)
+        if info is None:
+            return _missing(name, outcome if outcome is not None else _unknown_topic_error(name))
+        partitions = [self._partition(view, name, index, replicas) for index, replicas in sorted(info.assignment.items())]
+        return MetadataResponseTopic(error_code=ErrorCode.NONE, name=name, is_internal=name.startswith("__"),
+                                     partitions=partitions)
+
+    def _partition(self, view: ClusterView, name: str, index: int, replicas: tuple[int, ...]) -> Any:
         state = view.states.get((name, index))
         leader = state.leader if state is not None and state.leader in view.live else -1
-        partitions.append(MetadataResponsePartition(
-            error_code=ErrorCode.NONE if leader >= 0 else ErrorCode.LEADER_NOT_AVAILABLE,
+        error = ErrorCode.NONE if leader >= 0 else ErrorCode.LEADER_NOT_AVAILABLE
+        if leader >= 0 and view.brokers[leader].endpoint(self.listener) is None:
+            leader = -1
+            error = ErrorCode.LISTENER_NOT_FOUND if self.version >= _LISTENER_NOT_FOUND_VERSION else ErrorCode.LEADER_NOT_AVAILABLE
+        return MetadataResponsePartition(
+            error_code=error,
             partition_index=index,
             leader_id=leader,
             leader_epoch=state.leader_epoch if state is not None else -1,
             replica_nodes=list(replicas),
             isr_nodes=list(state.isr) if state is not None else [],
             offline_replicas=[replica for replica in replicas if replica not in view.live],
-        ))
-    return MetadataResponseTopic(error_code=ErrorCode.NONE, name=name, is_internal=name.startswith("__"),
-                                 partitions=partitions)
+        )
 
 
 def _unknown_topic_error(name: str) -> ErrorCode:
@@ -102,7 +121,7 @@ def _missing(name: str, error: ErrorCode) -> Any:
     return MetadataResponseTopic(error_code=error, name=name, is_internal=False, partitions=[])
 
 
-def handle_create_topics(broker: Broker, request: Request, client_host: str) -> Any:
+def handle_create_topics(broker: Broker, request: Request, client: Client) -> Any:
     return _create_topics(broker, request.body)
 
 
@@ -149,7 +168,7 @@ def _created(name: str, error: ErrorCode, message: str | None) -> Any:
     return CreatableTopicResult(name=name, error_code=error, error_message=message)
 
 
-def handle_delete_topics(broker: Broker, request: Request, client_host: str) -> Any:
+def handle_delete_topics(broker: Broker, request: Request, client: Client) -> Any:
     return _delete_topics(broker, request.body.topic_names)
 
 

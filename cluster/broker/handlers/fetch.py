@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from cluster.broker.broker import Broker
+from cluster.broker.handlers.client import Client
 from cluster.broker.log.errors import OffsetOutOfRangeError, StorageError
 from cluster.broker.partition import Partition
 from cluster.broker.pinned_region import pin
@@ -48,7 +49,7 @@ class _FetchResult:
         return self.failed or self.news or self.bytes_found >= min_bytes
 
 
-def handle_fetch(broker: Broker, request: Request, client_host: str) -> Any:
+def handle_fetch(broker: Broker, request: Request, client: Client) -> Any:
     """Answers at once with data or an error, else long-polls for max_wait_ms.
 
     A follower that heard of a new leadership before its leader did (both learn it from the
@@ -177,7 +178,7 @@ def _release_regions(data: Any) -> None:
         region.close()
 
 
-def handle_list_offsets(broker: Broker, request: Request, client_host: str) -> Any:
+def handle_list_offsets(broker: Broker, request: Request, client: Client) -> Any:
     topics = []
     for topic in request.body.topics:
         partitions = [_list_offset(broker, topic.name, wanted, request.body.replica_id) for wanted in topic.partitions]
@@ -241,7 +242,7 @@ def _first_at_or_after(partition: Partition, timestamp: int) -> tuple[int, int]:
     return -1, -1
 
 
-def handle_offset_for_leader_epoch(broker: Broker, request: Request, client_host: str) -> Any:
+def handle_offset_for_leader_epoch(broker: Broker, request: Request, client: Client) -> Any:
     """Where an epoch ends in the leader's log (KIP-101/279): followers truncate there, consumers validate.
 
     As for fetches, a follower that names an epoch its leader has not taken up yet waits for it

@@ -12,6 +12,7 @@ import asyncio
 from typing import Any
 
 from cluster.broker.broker import Broker
+from cluster.broker.handlers.client import Client
 from cluster.broker.groups.coordinator import JoinRequest, JoinResponse, SyncResponse
 from cluster.broker.groups.offsets import CommittedOffset
 from cluster.broker.protocol.apis.describe_groups import DescribedGroup, DescribedGroupMember, DescribeGroupsResponse
@@ -41,24 +42,29 @@ MAX_METADATA_BYTES = 4096
 _MEMBER_ID_REQUIRED_VERSION = 4
 
 
-def handle_find_coordinator(broker: Broker, request: Request, client_host: str) -> Any:
+def handle_find_coordinator(broker: Broker, request: Request, client: Client) -> Any:
     key_type = getattr(request.body, "key_type", GROUP_KEY)
     if key_type != GROUP_KEY:
         return FindCoordinatorResponse(error_code=ErrorCode.COORDINATOR_NOT_AVAILABLE,
                                        error_message="transactions are not supported", node_id=-1, host="", port=-1)
-    return _find_coordinator(broker, request.body.key)
+    return _find_coordinator(broker, request.body.key, client.listener)
 
 
-async def _find_coordinator(broker: Broker, group_id: str) -> Any:
+async def _find_coordinator(broker: Broker, group_id: str, listener: str) -> Any:
+    """The coordinator's endpoint on the listener the request came in on; none there: not available (Kafka's)."""
     coordinator = await broker.find_coordinator(group_id)
     if coordinator is None:
         return FindCoordinatorResponse(error_code=ErrorCode.COORDINATOR_NOT_AVAILABLE, node_id=-1, host="", port=-1,
                                        error_message="the group's offsets partition has no leader yet")
+    endpoint = coordinator.endpoint(listener)
+    if endpoint is None:
+        return FindCoordinatorResponse(error_code=ErrorCode.COORDINATOR_NOT_AVAILABLE, node_id=-1, host="", port=-1,
+                                       error_message=f"the coordinator has no {listener} listener")
     return FindCoordinatorResponse(error_code=ErrorCode.NONE, node_id=coordinator.broker_id,
-                                   host=coordinator.host, port=coordinator.port)
+                                   host=endpoint.host, port=endpoint.port)
 
 
-def handle_join_group(broker: Broker, request: Request, client_host: str) -> Any:
+def handle_join_group(broker: Broker, request: Request, client: Client) -> Any:
     body = request.body
     if not broker.coordinates(body.group_id):
         return JoinGroupResponse(error_code=ErrorCode.NOT_COORDINATOR, generation_id=-1, protocol_name=None,
@@ -72,7 +78,7 @@ def handle_join_group(broker: Broker, request: Request, client_host: str) -> Any
         rebalance_timeout_ms=body.rebalance_timeout_ms if body.rebalance_timeout_ms >= 0 else body.session_timeout_ms,
         group_instance_id=body.group_instance_id,
         client_id=request.header.client_id or "",
-        client_host=client_host,
+        client_host=client.host,
         require_known_member_id=request.version >= _MEMBER_ID_REQUIRED_VERSION,
     )
     reply: asyncio.Future[JoinResponse] = asyncio.get_running_loop().create_future()
@@ -93,7 +99,7 @@ async def _join_response(reply: asyncio.Future[JoinResponse]) -> Any:
     )
 
 
-def handle_sync_group(broker: Broker, request: Request, client_host: str) -> Any:
+def handle_sync_group(broker: Broker, request: Request, client: Client) -> Any:
     body = request.body
     if not broker.coordinates(body.group_id):
         return SyncGroupResponse(error_code=ErrorCode.NOT_COORDINATOR, assignment=b"")
@@ -109,7 +115,7 @@ async def _sync_response(reply: asyncio.Future[SyncResponse]) -> Any:
     return SyncGroupResponse(error_code=result.error, assignment=result.assignment)
 
 
-def handle_heartbeat(broker: Broker, request: Request, client_host: str) -> Any:
+def handle_heartbeat(broker: Broker, request: Request, client: Client) -> Any:
     body = request.body
     if not broker.coordinates(body.group_id):
         return HeartbeatResponse(error_code=ErrorCode.NOT_COORDINATOR)
@@ -118,7 +124,7 @@ def handle_heartbeat(broker: Broker, request: Request, client_host: str) -> Any:
     )
 
 
-def handle_leave_group(broker: Broker, request: Request, client_host: str) -> Any:
+def handle_leave_group(broker: Broker, request: Request, client: Client) -> Any:
     body = request.body
     if not broker.coordinates(body.group_id):
         return LeaveGroupResponse(error_code=ErrorCode.NOT_COORDINATOR, members=[])
@@ -134,7 +140,7 @@ def handle_leave_group(broker: Broker, request: Request, client_host: str) -> An
     )
 
 
-def handle_offset_commit(broker: Broker, request: Request, client_host: str) -> Any:
+def handle_offset_commit(broker: Broker, request: Request, client: Client) -> Any:
     body = request.body
     now = broker.now_ms()
     group_error = broker.groups.validate_offset_commit(body.group_id, body.generation_id_or_member_epoch,
@@ -184,7 +190,7 @@ def _commit_error(broker: Broker, group_error: ErrorCode, topic: str, partition:
     return ErrorCode.NONE
 
 
-def handle_offset_fetch(broker: Broker, request: Request, client_host: str) -> Any:
+def handle_offset_fetch(broker: Broker, request: Request, client: Client) -> Any:
     body = request.body
     error = ErrorCode.NONE if broker.coordinates(body.group_id) else ErrorCode.NOT_COORDINATOR
     if body.topics is None:
@@ -211,7 +217,7 @@ def handle_offset_fetch(broker: Broker, request: Request, client_host: str) -> A
     return OffsetFetchResponse(topics=topics, error_code=error)
 
 
-def handle_describe_groups(broker: Broker, request: Request, client_host: str) -> Any:
+def handle_describe_groups(broker: Broker, request: Request, client: Client) -> Any:
     groups = []
     for group_id in request.body.groups:
         described = broker.groups.describe(group_id)
@@ -229,7 +235,7 @@ def handle_describe_groups(broker: Broker, request: Request, client_host: str) -
     return DescribeGroupsResponse(groups=groups)
 
 
-def handle_list_groups(broker: Broker, request: Request, client_host: str) -> Any:
+def handle_list_groups(broker: Broker, request: Request, client: Client) -> Any:
     return ListGroupsResponse(
         error_code=ErrorCode.NONE,
         groups=[ListedGroup(group_id=group_id, protocol_type=protocol_type)

@@ -7,6 +7,7 @@ import logging
 from typing import Any, NamedTuple
 
 from cluster.broker.broker import Broker
+from cluster.broker.handlers.client import Client
 from cluster.broker.handlers.outcomes import CLOSE_CONNECTION, NO_RESPONSE
 from cluster.broker.log.errors import BatchTooLargeError, InvalidBatchError, LogDirFullError, StorageError
 from cluster.broker.protocol.messages import Request
@@ -23,7 +24,7 @@ _VALID_ACKS = (-1, 0, 1)
 _FIRST_RECORD_BATCH_VERSION = 3
 
 
-def handle_produce(broker: Broker, request: Request, client_host: str) -> Any:
+def handle_produce(broker: Broker, request: Request, client: Client) -> Any:
     """Appends each partition's batch as its leader; answers when every partition has its answer.
 
     acks=0 and 1 are answered at once; acks=all waits until the high watermark passes the batch
@@ -121,7 +122,7 @@ def _append(broker: Broker, topic: str, index: int, records: Any, acks: int, tim
         return Refused(ErrorCode.KAFKA_STORAGE_ERROR, str(error))
 
 
-def handle_init_producer_id(broker: Broker, request: Request, client_host: str) -> Any:
+def handle_init_producer_id(broker: Broker, request: Request, client: Client) -> Any:
     if request.body.transactional_id is not None:
         return InitProducerIdResponse(
             error_code=ErrorCode.INVALID_REQUEST, producer_id=-1, producer_epoch=-1,
