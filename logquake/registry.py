@@ -88,8 +88,10 @@ def _check_faults(spec: TestSpec, workload: Workload) -> None:
     for target in spec.nemesis_targets:
         if target in ROLE_GROUPS and counts[ROLE_GROUPS[target]] == 0:
             raise SpecError(f"nemesis_targets: {target} is every {ROLE_GROUPS[target]} node, and this run has none")
+    nemesis.check_partition_targets(spec.nemesis, spec.nemesis_targets, spec.brokers, spec.keepers)
     offered = workload.fault_targets(spec)
-    unoffered = [target for target in spec.nemesis_targets if target not in offered]
+    unoffered = [target for target in spec.nemesis_targets
+                 if target not in offered and not nemesis.is_partition_target(target)]
     if unoffered:
         raise SpecError(f"nemesis_targets: {', '.join(unoffered)} not offered by the {workload.name} workload here; "
                         f"choose from {', '.join(offered)}")

@@ -1,8 +1,8 @@
 """Nemeses: the faults a run injects, as ops of process "nemesis" in the history.
 
 `build(names, deployment, options)` gives one nemesis handling every named fault: kill, pause and
-restart (process.py), partition (net.py: iptables cuts between the targets and the rest of the
-cluster), isolate-leader (leader_isolation.py: acknowledged writes the next leader lacks, the
+restart (process.py), partition (net.py: iptables cuts, Jepsen's partition shapes and explicit
+grudges, one-way cuts included, grudges.py), isolate-leader (leader_isolation.py: acknowledged writes the next leader lacks, the
 fault that must find loss under acks=1), and the disk faults (disk.py: slow-disk, disk-error,
 disk-full, lose-unsynced, torn-write through each node's fault filesystem, and corrupt-file).
 Options: "rng" (a random.Random, or "seed"), "roles" (which nodes shares draw from; brokers by
@@ -30,8 +30,9 @@ from harness.spec import SpecError
 from nemesis.base import Composite, NemesisError
 from nemesis.disk import FAULTS as DISK_FAULTS
 from nemesis.disk import FUSE_FAULTS, disk_fault
-from nemesis import disk_options, options, packet_options
+from nemesis import disk_options, options, packet_options, partition_options
 from nemesis.disk_options import DiskOptions
+from nemesis.partition_options import PartitionOptions
 from nemesis.leader_isolation import NAME as LEADER_ISOLATION
 from nemesis.leader_isolation import LeaderIsolation
 from nemesis.net import NAME as PARTITION
@@ -39,15 +40,17 @@ from nemesis.net import NetworkPartition
 from nemesis.packet_faults import PacketFaultNemesis
 from nemesis.packet_options import FAULTS as PACKET_FAULTS
 from nemesis.packet_options import PacketOptions
+from nemesis.partition_targets import check_targets as check_partition_targets
+from nemesis.partition_targets import is_partition_target
 from nemesis.process import FAULTS as PROCESS_FAULTS
 from nemesis.process import Claims, ProcessFault, kinds
 
-__all__ = ["DISK_FAULTS", "FAULTS", "FUSE_FAULTS", "NemesisError", "PACKET_FAULTS", "build", "check_run", "disk_entries",
-           "hits_whole_tiers", "needs_fault_disks", "unavailable"]
+__all__ = ["DISK_FAULTS", "FAULTS", "FUSE_FAULTS", "NemesisError", "PACKET_FAULTS", "build", "check_partition_targets",
+           "check_run", "disk_entries", "hits_whole_tiers", "is_partition_target", "needs_fault_disks", "unavailable"]
 
 FAULTS = (*PROCESS_FAULTS, PARTITION, LEADER_ISOLATION, *DISK_FAULTS, *PACKET_FAULTS)
 
-OPTION_FAMILIES = (disk_options.KEYS, packet_options.KEYS)
+OPTION_FAMILIES = (disk_options.KEYS, partition_options.KEYS, packet_options.KEYS)
 """The keys of every family of nemesis options (options.py)."""
 
 DATA_DIRECTORY_SETTINGS = ("log.dirs", "log.dir", "dataDir", "dataLogDir")
@@ -75,6 +78,7 @@ def check_run(names: Sequence[str], given: Mapping[str, str], overrides: Mapping
     before any cluster is deployed."""
     options.check(given, names, OPTION_FAMILIES)
     DiskOptions.parse(given, tuple(names))
+    PartitionOptions.parse(given, tuple(names))
     PacketOptions.parse(given, tuple(names))
     moved = [key for key in DATA_DIRECTORY_SETTINGS if key in overrides]
     if moved and any(name in DISK_FAULTS for name in names):

@@ -117,10 +117,15 @@ class ProcessFault(Nemesis):
             raise NemesisError(f"{self.kind.name} is already active on {', '.join(n.name for n in self.held)}")
         nodes = self.targets(value)
         for node in nodes:
-            self._do(self.kind.start, node, [n.name for n in self.held])
+            self._start_on(node)
+        return {"nodes": [node.name for node in nodes], "action": self.kind.start.name}
+
+    def _start_on(self, node: Node) -> None:
+        """The fault's start action on one node, which it then holds (once, however often it is started)."""
+        self._do(self.kind.start, node, [n.name for n in self.held])
+        if node not in self.held:
             self.held.append(node)
             self.claims.holder[node.name] = self.kind.name
-        return {"nodes": [node.name for node in nodes], "action": self.kind.start.name}
 
     def _stop(self) -> dict[str, Any]:
         undone: list[str] = []

@@ -83,15 +83,7 @@ class Locator:
 
     def partition_leader_and_followers(self) -> tuple[Node, list[Node]]:
         """The partition's leader and its in-sync followers (the replicas a clean election may choose)."""
-        if not self.topic:
-            raise NemesisError("partition-leader needs the option 'topic'")
-        # librdkafka's complaints about brokers this very nemesis has stopped go to the harness log, not the terminal.
-        admin = AdminClient({"bootstrap.servers": self.deployment.bootstrap_servers, "logger": _log})
-        try:
-            metadata = admin.list_topics(topic=self.topic, timeout=self.timeout)
-        except KafkaException as error:
-            raise NemesisError(f"no metadata for {self.topic}: {error}") from None
-        topic = metadata.topics.get(self.topic)
+        topic = self._topic_metadata("partition-leader")
         partition = topic.partitions.get(self.partition) if topic and not topic.error else None
         if partition is None or partition.leader < 0:
             raise NemesisError(f"{self.topic}-{self.partition} has no leader now")
@@ -99,6 +91,27 @@ class Locator:
         followers = sorted((self._broker(replica, f"in-sync follower of {name}")
                             for replica in partition.isrs if replica != partition.leader), key=lambda node: node.name)
         return self._broker(partition.leader, f"leader of {name}"), followers
+
+    def partition_leaders(self) -> list[Node]:
+        """The leaders of every partition of the topic that has one now, each broker once (Jepsen's primaries)."""
+        topic = self._topic_metadata("primaries")
+        if topic is None or topic.error:
+            raise NemesisError(f"no metadata for {self.topic}: {topic.error if topic else 'no such topic'}")
+        ids = {partition.leader for partition in topic.partitions.values() if partition.leader >= 0}
+        return sorted((self._broker(broker_id, f"a leader of {self.topic}") for broker_id in ids),
+                      key=lambda node: node.name)
+
+    def _topic_metadata(self, wanted_by: str) -> Any:
+        """The topic's metadata (confluent_kafka's TopicMetadata), or None when the brokers do not know it."""
+        if not self.topic:
+            raise NemesisError(f"{wanted_by} needs the option 'topic'")
+        # librdkafka's complaints about brokers this very nemesis has stopped go to the harness log, not the terminal.
+        admin = AdminClient({"bootstrap.servers": self.deployment.bootstrap_servers, "logger": _log})
+        try:
+            metadata = admin.list_topics(topic=self.topic, timeout=self.timeout)
+        except KafkaException as error:
+            raise NemesisError(f"no metadata for {self.topic}: {error}") from None
+        return metadata.topics.get(self.topic)
 
     def controller(self) -> Node:
         if not self.deployment.keepers:

@@ -57,15 +57,27 @@ class LocalNode(Node):
     def partition_chain(self) -> str:
         return local_chain(self.host)
 
-    def partition_drops(self, peers: Sequence[Node]) -> list[netfilter.Match]:
-        """By cgroup: what this node sends to a peer's address, and what each peer sends to this node's."""
-        assert self._cgroups is not None and self._cgroup is not None, "isolate() checks cannot_partition first"
-        mine = ("-m", "cgroup", "--path", self._cgroups.relative(self._cgroup))
-        drops = [(*mine, "-d", peer.host) for peer in peers]
-        for peer in peers:
-            assert isinstance(peer, LocalNode) and peer._cgroup is not None, f"{peer.name} is not a local node"
-            drops.append(("-m", "cgroup", "--path", self._cgroups.relative(peer._cgroup), "-d", self.host))
-        return drops
+    def partition_drops(self, inbound_from: Sequence[Node], outbound_to: Sequence[Node]) -> list[netfilter.Rule]:
+        return self.link_rules(inbound_from, outbound_to, netfilter.DROP)
+
+    def link_rules(self, inbound_from: Sequence[Node], outbound_to: Sequence[Node],
+                   target: netfilter.Rule) -> list[netfilter.Rule]:
+        """Per link (sender S, receiver R), two rules, as the host's OUTPUT sees every loopback packet:
+        what S's cgroup sends to R's address (connections S opens to R's listeners), and what leaves S's
+        address on a connection R opened. R's own connections leave from 127.0.0.1 like every client's, so
+        their replies are told apart by a connection mark R's cgroup sets on them (its first rule here)."""
+        links = [(peer, self) for peer in inbound_from] + [(self, peer) for peer in outbound_to]
+        receivers = list(dict.fromkeys(receiver for _, receiver in links))
+        marks = [(*self._sent_by(receiver), "-j", "CONNMARK", "--set-xmark", _connection_mark(receiver.host))
+                 for receiver in receivers]
+        return marks + [rule for sender, receiver in links for rule in (
+            (*self._sent_by(sender), "-d", receiver.host, *target),
+            ("-s", sender.host, "-m", "connmark", "--mark", _connection_mark(receiver.host), *target))]
+
+    def _sent_by(self, node: Node) -> netfilter.Rule:
+        assert self._cgroups is not None, "drop_packets() and the packet faults check cannot_partition first"
+        assert isinstance(node, LocalNode) and node._cgroup is not None, f"{node.name} is not a local node"
+        return ("-m", "cgroup", "--path", self._cgroups.relative(node._cgroup))
 
     @property
     def packet_chain(self) -> str:
@@ -75,21 +87,6 @@ class LocalNode(Node):
     def cannot_fault_packets(self) -> str | None:
         """Peers' packets are told apart by cgroup here, as partitions tell them."""
         return self.cannot_partition or super().cannot_fault_packets
-
-    def packets_from(self, peers: Sequence[Node]) -> list[netfilter.Match]:
-        """By cgroup: what each peer sends to this node's address (a client's packets are not a peer's)."""
-        assert self._cgroups is not None, "callers check cannot_partition or cannot_fault_packets first"
-        matches = []
-        for peer in peers:
-            assert isinstance(peer, LocalNode) and peer._cgroup is not None, f"{peer.name} is not a local node"
-            matches.append(("-m", "cgroup", "--path", self._cgroups.relative(peer._cgroup), "-d", self.host))
-        return matches
-
-    def packets_to(self, peers: Sequence[Node]) -> list[netfilter.Match]:
-        """By cgroup: what this node sends to each peer's address."""
-        assert self._cgroups is not None and self._cgroup is not None, "callers check cannot_partition first"
-        mine = ("-m", "cgroup", "--path", self._cgroups.relative(self._cgroup))
-        return [(*mine, "-d", peer.host) for peer in peers]
 
     @property
     def log_path(self) -> Path:
@@ -189,6 +186,17 @@ class LocalBackend(Backend):
         if self._claim is not None:
             self._claim.close()
             self._claim = None
+
+
+CONNECTION_MARK_MASK = 0x7FFF0000
+"""The bits of a connection's mark that say which local node opened it: 8 for the block, 7 for the node."""
+
+
+def _connection_mark(host: str) -> str:
+    """The mark, unique on this host, of connections the node at `host` (127.0.N.M) opened: --set-xmark's form,
+    so that marks other software sets outside the mask are left alone."""
+    _, _, block, node = (int(part) for part in host.split("."))
+    return f"{hex((block << 23) | (node << 16))}/{hex(CONNECTION_MARK_MASK)}"
 
 
 def local_chain(host: str) -> str:

@@ -1,9 +1,10 @@
 """Network partitions with iptables, Jepsen's way: DROP rules where a node's packets pass.
 
-A node is cut off from its peers by rules in one chain, each rule tagged with the node's name in a
-comment, so that reconnecting removes exactly that node's rules. Only the isolated node's rules are
-ever added, and they drop packets both ways, so a peer that is killed or paused meanwhile is never
-touched and nodes cut off together still talk among themselves. Where the rules live depends on
+A node drops packets it receives from some peers and packets it sends to others (both for a clean
+cut, one of them for a one-way cut) by rules in one chain, each rule tagged with the node's name in
+a comment, so that reconnecting removes exactly that node's rules. Rules are only ever added on the
+node that holds them, so a peer that is killed or paused meanwhile is never touched and nodes cut
+off together still talk among themselves. Where the rules live depends on
 the backend: a container has a namespace of its own, with a chain hooked from INPUT and OUTPUT and
 rules by address; local nodes share the host's, where a connection a node opens leaves from
 127.0.0.1 like every client's, so its rules match the node's cgroup instead (node_cgroups.py).
@@ -20,22 +21,24 @@ CONTAINER_CHAIN = "logquake-partition"
 """The chain in each container's own namespace, where nothing else of ours lives."""
 _NO_CHAIN = "No chain/target/match by that name"
 
-Match = tuple[str, ...]
-"""The iptables match of one DROP rule, e.g. ("-s", "10.0.0.2", "-d", "10.0.0.3")."""
+Rule = tuple[str, ...]
+"""The iptables match and target of one rule, e.g. ("-s", "10.0.0.2", "-d", "10.0.0.3", "-j", "DROP")."""
+DROP = ("-j", "DROP")
 
 
-def address_drops(host: str, peers: Sequence[str]) -> list[Match]:
-    """Packets between host and each peer, both ways, told apart by their addresses."""
-    return [match for peer in peers for match in (("-s", host, "-d", peer), ("-s", peer, "-d", host))]
+def address_drops(host: str, inbound_from: Sequence[str], outbound_to: Sequence[str]) -> list[Rule]:
+    """Packets host receives from each of inbound_from and sends to each of outbound_to, told apart by address."""
+    return ([("-s", peer, "-d", host, *DROP) for peer in inbound_from]
+            + [("-s", host, "-d", peer, *DROP) for peer in outbound_to])
 
 
-def isolate_command(chain: str, hooks: Sequence[str], owner: str, drops: Sequence[Match]) -> list[str]:
-    """One shell command that creates and hooks the chain if needed and appends owner's DROP rules."""
+def drop_command(chain: str, hooks: Sequence[str], owner: str, rules: Sequence[Rule]) -> list[str]:
+    """One shell command that creates and hooks the chain if needed and appends owner's rules."""
     lines = [
         "set -e",
         f"iptables -w -N {chain} 2>/dev/null || iptables -w -S {chain} >/dev/null",
         *(f"iptables -w -C {hook} -j {chain} 2>/dev/null || iptables -w -I {hook} -j {chain}" for hook in hooks),
-        *(f"iptables -w -A {chain} {' '.join(match)} -m comment --comment {_tag(owner)} -j DROP" for match in drops),
+        *(f"iptables -w -A {chain} -m comment --comment {_tag(owner)} {' '.join(rule)}" for rule in rules),
     ]
     return ["sh", "-c", "\n".join(lines)]
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
+from functools import partial
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Sequence
@@ -152,16 +153,18 @@ class Node(ABC):
         """The iptables chain, where exec() runs, that holds this node's partition rules."""
         return netfilter.CONTAINER_CHAIN
 
-    def partition_drops(self, peers: Sequence[Node]) -> list[netfilter.Match]:
-        """The packets to drop to cut this node off from `peers`: in a namespace of its own, by address."""
-        return netfilter.address_drops(self.host, [peer.host for peer in peers])
+    def partition_drops(self, inbound_from: Sequence[Node], outbound_to: Sequence[Node]) -> list[netfilter.Rule]:
+        """The rules that drop those packets: in a namespace of its own, packets are told apart by address."""
+        return netfilter.address_drops(self.host, [peer.host for peer in inbound_from],
+                                       [peer.host for peer in outbound_to])
 
-    def isolate(self, peers: Sequence[Node]) -> None:
-        """Drop every packet between this node and each of `peers`, both ways, until reconnect()."""
+    def drop_packets(self, inbound_from: Sequence[Node] = (), outbound_to: Sequence[Node] = ()) -> None:
+        """Drop every packet this node receives from `inbound_from` and sends to `outbound_to`, until
+        reconnect(): the same peers in both is a clean cut, one of them a one-way cut."""
         if self.cannot_partition:
             raise NodeError(f"{self.name} cannot be cut off from its peers: {self.cannot_partition}")
-        command = netfilter.isolate_command(self.partition_chain, self.partition_hooks, self.name,
-                                            self.partition_drops(peers))
+        command = netfilter.drop_command(self.partition_chain, self.partition_hooks, self.name,
+                                         self.partition_drops(inbound_from, outbound_to))
         self._netfilter(command, "cutting off")
 
     def reconnect(self) -> None:
@@ -195,13 +198,11 @@ class Node(ABC):
         """Why this node's packets cannot be dropped or handled, or None when they can."""
         return packet_handlers.unavailable_reason()
 
-    def packets_from(self, peers: Sequence[Node]) -> list[netfilter.Match]:
-        """The packets this node receives from each of `peers`: in a namespace of its own, by source address."""
-        return [("-s", peer.host) for peer in peers]
-
-    def packets_to(self, peers: Sequence[Node]) -> list[netfilter.Match]:
-        """The packets this node sends to each of `peers`: in a namespace of its own, by destination address."""
-        return [("-d", peer.host) for peer in peers]
+    def link_rules(self, inbound_from: Sequence[Node], outbound_to: Sequence[Node],
+                   target: netfilter.Rule) -> list[netfilter.Rule]:
+        """Rules giving `target` to what this node receives from `inbound_from` and sends to `outbound_to`: in a
+        namespace of its own, by the peer's address."""
+        return [("-s", peer.host, *target) for peer in inbound_from] + [("-d", peer.host, *target) for peer in outbound_to]
 
     def namespace_prefix(self) -> list[str]:
         """What runs a host command in this node's network namespace (nothing: the host's own)."""
@@ -209,23 +210,24 @@ class Node(ABC):
 
     def lose_packets(self, peers: Sequence[Node], direction: str, probability: float) -> None:
         """Drop each of this node's packets from (or to) `peers` with `probability`, until restore_packets()."""
-        self._packet_faults().drop(self._packet_matches(peers, direction), probability)
+        self._packet_faults().drop(self._packet_rules(peers, direction), probability)
 
     def mangle_packets(self, peers: Sequence[Node], direction: str, fault: PacketFault, seed: int) -> None:
         """Pass this node's packets from (or to) `peers` through a packet handler applying `fault`, until
         restore_packets()."""
-        self._packet_faults().queue(self._packet_matches(peers, direction), fault, seed, self.namespace_prefix())
+        self._packet_faults().queue(self._packet_rules(peers, direction), fault, seed, self.namespace_prefix())
 
     def restore_packets(self) -> None:
         """Remove this node's packet-fault rules and end its packet handler, if any."""
         if self._packets is not None:
             self._packets.restore()
 
-    def _packet_matches(self, peers: Sequence[Node], direction: str) -> list[netfilter.Match]:
+    def _packet_rules(self, peers: Sequence[Node], direction: str) -> packet_rules.RulesFor:
         if direction not in packet_rules.DIRECTIONS:
             raise ValueError(f"unknown direction {direction!r}: choose one of {', '.join(packet_rules.DIRECTIONS)}")
-        received = self.packets_from(peers) if direction in ("received", "both") else []
-        return received + (self.packets_to(peers) if direction in ("sent", "both") else [])
+        inbound_from = peers if direction in ("received", "both") else []
+        outbound_to = peers if direction in ("sent", "both") else []
+        return partial(self.link_rules, inbound_from, outbound_to)
 
     def _packet_faults(self) -> NodePackets:
         reason = self.cannot_fault_packets

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO
 
 from cluster.deploy import claims, netfilter
-from cluster.deploy.netfilter import Match
+from cluster.deploy.netfilter import Rule
 from cluster.packets.handler import MARK
 from cluster.packets.handling import PacketFault
 from cluster.packets.process import HandlerError, HandlerProcess
@@ -36,31 +36,32 @@ FIRST_QUEUE = 4096
 _QUEUES = 16384
 
 Exec = Callable[[list[str]], tuple[int, str]]
+RulesFor = Callable[[Rule], list[Rule]]
+"""A node's rules that give a target (`-j ...` and its options) to the packets a fault touches."""
 
 
 class PacketRuleError(RuntimeError):
     """Rules could not be added or removed, or no handler could be started; the message says why."""
 
 
-def loss_target(probability: float) -> Match:
+def loss_target(probability: float) -> Rule:
     return ("-m", "statistic", "--mode", "random", "--probability", f"{probability:.6f}", "-j", "DROP")
 
 
-def queue_target(queue: int) -> Match:
+def queue_target(queue: int) -> Rule:
     return ("-j", "NFQUEUE", "--queue-num", str(queue), "--queue-bypass")
 
 
-def add_command(chain: str, hooks: Sequence[str], owner: str, matches: Sequence[Match], target: Match) -> list[str]:
-    """Creates and hooks the chain if needed (its first rule passes the handler's copies), then appends one
-    rule per match, all with `target`."""
+def add_command(chain: str, hooks: Sequence[str], owner: str, rules: Sequence[Rule]) -> list[str]:
+    """Creates and hooks the chain if needed (its first rule passes the handler's copies), then appends the rules,
+    each tagged with its owner."""
     passing = f"-m mark --mark {MARK:#x}/{MARK_MASK:#x} -j RETURN"
     lines = [
         "set -e",
         f"iptables -w -N {chain} 2>/dev/null || iptables -w -S {chain} >/dev/null",
         f"iptables -w -C {chain} {passing} 2>/dev/null || iptables -w -I {chain} {passing}",
         *(f"iptables -w -C {hook} -j {chain} 2>/dev/null || iptables -w -A {hook} -j {chain}" for hook in hooks),
-        *(f"iptables -w -A {chain} {' '.join(match)} -m comment --comment logquake:{_owner(owner)} {' '.join(target)}"
-          for match in matches),
+        *(f"iptables -w -A {chain} -m comment --comment logquake:{_owner(owner)} {' '.join(rule)}" for rule in rules),
     ]
     return ["sh", "-c", "\n".join(lines)]
 
@@ -92,15 +93,16 @@ class NodePackets:
         self._handler: HandlerProcess | None = None
         self._claim: IO[bytes] | None = None
 
-    def drop(self, matches: Sequence[Match], probability: float) -> None:
-        self._add(matches, loss_target(probability))
+    def drop(self, rules_for: RulesFor, probability: float) -> None:
+        """Adds the rules that drop a share of the packets (rules_for gives the node's rules for a target)."""
+        self._add(rules_for(loss_target(probability)))
 
-    def queue(self, matches: Sequence[Match], fault: PacketFault, seed: int, prefix: Sequence[str]) -> None:
-        """Starts the handler (in the namespace `prefix` enters), then queues the matched packets to it."""
+    def queue(self, rules_for: RulesFor, fault: PacketFault, seed: int, prefix: Sequence[str]) -> None:
+        """Starts the handler (in the namespace `prefix` enters), then queues the packets to it."""
         queue, self._claim = claim_queue()
         try:
             self._handler = HandlerProcess(prefix, queue, fault, seed, self.log_path, keep_fds=[self._claim.fileno()])
-            self._add(matches, queue_target(queue))
+            self._add(rules_for(queue_target(queue)))
         except (HandlerError, PacketRuleError) as error:
             self.restore()
             raise PacketRuleError(f"{fault.kind} on {self.name}: {error}") from error
@@ -119,12 +121,8 @@ class NodePackets:
                 self._claim.close()
                 self._claim = None
 
-    @property
-    def handler_pid(self) -> int | None:
-        return self._handler.pid if self._handler is not None and self._handler.is_running() else None
-
-    def _add(self, matches: Sequence[Match], target: Match) -> None:
-        code, output = self.run(add_command(self.chain, self.hooks, self.name, matches, target))
+    def _add(self, rules: Sequence[Rule]) -> None:
+        code, output = self.run(add_command(self.chain, self.hooks, self.name, rules))
         if code != 0:
             raise PacketRuleError(f"adding packet rules for {self.name} failed (exit {code}): {output.strip()}")
 

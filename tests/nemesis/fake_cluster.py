@@ -74,11 +74,11 @@ class FakeNode:
     def is_paused(self) -> bool:
         return self.paused
 
-    def isolate(self, peers: Sequence[FakeNode]) -> None:
-        raise AssertionError("no disk fault partitions")
+    def drop_packets(self, inbound_from: Sequence[FakeNode] = (), outbound_to: Sequence[FakeNode] = ()) -> None:
+        self.calls.append(("drop_packets", self.name, [n.name for n in inbound_from], [n.name for n in outbound_to]))
 
     def reconnect(self) -> None:
-        raise AssertionError("no disk fault partitions")
+        self.calls.append(("reconnect", self.name))
 
     def wait_serving(self, timeout: float = 60) -> None:
         assert self.running, f"{self.name} waited on while stopped"

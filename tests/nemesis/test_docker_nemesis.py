@@ -11,7 +11,9 @@ import nemesis
 from cluster.deploy.deployment import ClusterSpec, Deployment, deploy, docker_unavailable
 from tests.deploy.kafka_io import answers_metadata
 from tests.facilities import require
-from tests.nemesis.partition_checks import check_group_talks_within_itself_until_heal, check_partition_cuts_both_ways_until_stopped
+from tests.nemesis.partition_checks import (check_grudges_are_applied_exactly_and_healed,
+                                            check_group_talks_within_itself_until_heal,
+                                            check_partition_cuts_both_ways_until_stopped)
 
 
 def _containers(tmp_path_factory, spec: ClusterSpec) -> Deployment:
@@ -55,10 +57,14 @@ def test_a_group_of_containers_keeps_talking_within_itself_until_heal(cluster_wi
     check_group_talks_within_itself_until_heal(cluster_with_keeper, "python")
 
 
+def test_grudges_in_containers_drop_exactly_what_they_name_until_healed(cluster_with_keeper):
+    check_grudges_are_applied_exactly_and_healed(cluster_with_keeper, "python")
+
+
 def test_a_killed_container_has_no_rules_left_to_remove(cluster_with_keeper):
     """Docker gives a restarted container a fresh network namespace: reconnecting a stopped one is a no-op."""
     victim = cluster_with_keeper.brokers[2]
-    victim.isolate([cluster_with_keeper.brokers[0]])
+    victim.drop_packets([cluster_with_keeper.brokers[0]], [cluster_with_keeper.brokers[0]])
     victim.kill()
     victim.reconnect()
     victim.start()

@@ -18,7 +18,9 @@ from cluster.deploy import claims, netfilter, node_cgroups
 from cluster.deploy.deployment import ClusterSpec, deploy
 from cluster.deploy.local import BLOCK_CLAIMS
 from tests.facilities import require
-from tests.nemesis.partition_checks import check_group_talks_within_itself_until_heal, check_partition_cuts_both_ways_until_stopped
+from tests.nemesis.partition_checks import (check_grudges_are_applied_exactly_and_healed,
+                                            check_group_talks_within_itself_until_heal,
+                                            check_partition_cuts_both_ways_until_stopped)
 
 
 def _partitions_possible() -> None:
@@ -51,7 +53,8 @@ def test_only_the_cut_off_nodes_rules_exist_and_reconnect_removes_them(cluster):
     victim = cluster.brokers[1]
     faults.invoke("start-partition", [victim.name])
     rules = _rules(victim.partition_chain)
-    assert len(rules) == 2 * (len(cluster.nodes) - 1)
+    drops = [rule for rule in rules if rule.endswith("-j DROP")]
+    assert len(drops) == 2 * 2 * (len(cluster.nodes) - 1), "two rules per link, each way, to every other node"
     assert all(f"logquake:{victim.name}" in shlex.split(rule) for rule in rules)
     faults.invoke("stop-partition", None)
     assert _rules(victim.partition_chain) == []
@@ -70,7 +73,8 @@ def test_what_a_crashed_run_left_on_its_block_is_removed_when_the_block_is_claim
         a, b = first.brokers
     chain = a.partition_chain
     assert subprocess.run(netfilter.listing_command(chain), capture_output=True).returncode != 0, "release removes the chain"
-    left = subprocess.run(netfilter.isolate_command(chain, ("OUTPUT",), a.name, netfilter.address_drops(a.host, [b.host])),
+    left = subprocess.run(netfilter.drop_command(chain, ("OUTPUT",), a.name,
+                                                 netfilter.address_drops(a.host, [b.host], [b.host])),
                           capture_output=True, text=True)
     assert left.returncode == 0 and _rules(chain), left.stderr  # what a crashed run leaves behind
     with _lower_blocks_held(a.host):
@@ -97,3 +101,7 @@ def test_without_root_local_nodes_cannot_be_partitioned_and_say_why(tmp_path, mo
     with deploy(ClusterSpec(keepers=0, brokers=2), "local", tmp_path) as deployment:
         with pytest.raises(nemesis.NemesisError, match="cannot run on this cluster: local partitions need root"):
             nemesis.build(["partition"], deployment, {"rng": random.Random(1)})
+
+
+def test_grudges_drop_exactly_what_they_name_until_healed(cluster):
+    check_grudges_are_applied_exactly_and_healed(cluster, sys.executable)
