@@ -7,14 +7,15 @@ INSTALLED := $(VENV)/.installed
 # a JDK runs java.util.Properties as the oracle for our properties parser; kcat is a
 # real librdkafka command-line client for the broker tests; Apache ZooKeeper 3.8 is the
 # reference the keeper is checked against; fuse3 (fusermount3 and libfuse3) serves the fault
-# filesystem that disk faults mount under the nodes' data directories.
-APT_PACKAGES := openjdk-17-jdk-headless kcat zookeeper fuse3
+# filesystem that disk faults mount under the nodes' data directories; libnetfilter-queue-dev (and a C
+# compiler) is what pip builds netfilterqueue against, the packet faults' NFQUEUE handler.
+APT_PACKAGES := openjdk-17-jdk-headless kcat zookeeper fuse3 libnetfilter-queue-dev gcc python3-dev
 # Only the benchmarks' side-by-side peers, and perf, which counts the FUSE requests in disk_faults.
 BENCH_APT_PACKAGES := rabbitmq-server linux-perf
 
 .PHONY: install apt test bench sim chaos image clean
 
-install: $(INSTALLED) apt
+install: apt $(INSTALLED)
 
 apt:
 	@scripts/ensure-apt-packages.sh $(APT_PACKAGES)
@@ -29,12 +30,13 @@ NATIVE_SOURCES := native/Cargo.toml native/Cargo.lock $(wildcard native/src/*.rs
 # rustup installs cargo here; a non-login shell may not have it on PATH yet.
 export PATH := $(PATH):$(HOME)/.cargo/bin
 
-$(INSTALLED): pyproject.toml $(NATIVE_SOURCES) | $(BIN)/python
+# apt first: pip compiles netfilterqueue against libnetfilter-queue-dev.
+$(INSTALLED): pyproject.toml $(NATIVE_SOURCES) | apt $(BIN)/python
 	@command -v cargo >/dev/null \
 	  || { echo "error: logquake compiles its batch scan (native/) with Rust's cargo, which is not installed: install a Rust toolchain (rustup) and run make again" >&2; exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]' \
-	  || { echo "error: pip could not install logquake (is PyPI reachable? is crates.io, for the Rust crate's dependencies?)" >&2; exit 1; }
+	$(BIN)/python -m pip install --quiet -e '.[dev,packets]' \
+	  || { echo "error: pip could not install logquake (is PyPI reachable? is crates.io, for the Rust crate's dependencies? did netfilterqueue fail to compile: is libnetfilter-queue-dev installed?)" >&2; exit 1; }
 	@touch $@
 
 # The node image for the docker backend, cached by content (under a second when nothing changed).

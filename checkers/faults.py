@@ -19,7 +19,9 @@ COLOURS = {"kill": "#E9A4A0", "pause": "#A0B1E9", "restart": "#C9A0E9", "partiti
            "slow-disk": "#9FD8A4", "disk-error": "#D9822B", "disk-full": "#8C6D46", "lose-unsynced": "#6A5ACD",
            "torn-write": "#C2185B", "corrupt-file": "#2E7D7D",
            "latency": "#F4B183", "bandwidth": "#B4C7E7", "slow-close": "#C5E0B4", "reset": "#FF8080",
-           "timeout": "#7F7F7F", "flaky": "#FFD966"}
+           "timeout": "#7F7F7F", "flaky": "#FFD966",
+           "packet-loss": "#B0BEC5", "packet-delay": "#FFB74D", "packet-duplicate": "#81C784",
+           "packet-reorder": "#BA68C8", "packet-corrupt": "#E57373"}
 OTHER_COLOUR = "#CCCCCC"
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from cluster.deploy.proxy_server import ProxyServer
     from cluster.faultfs import DiskControl
+    from cluster.packets.handling import PacketFault
 
 Completion = dict[str, Any]
 """{"type": "ok"|"fail"|"info", "value"?, "error"?}: what a client says happened to one op."""
@@ -91,6 +92,21 @@ class Node(Protocol):
         ...
 
     def reconnect(self) -> None: ...
+
+    @property
+    def cannot_fault_packets(self) -> str | None:
+        """Why this node's packets cannot be dropped or handled, or None when they can."""
+        ...
+
+    def lose_packets(self, peers: Sequence[Node], direction: str, probability: float) -> None:
+        """Drop a share of the packets this node receives from peers, sends to them, or both (direction)."""
+        ...
+
+    def mangle_packets(self, peers: Sequence[Node], direction: str, fault: PacketFault, seed: int) -> None:
+        """Pass those packets through a packet handler (delay, duplicate, reorder, corrupt)."""
+        ...
+
+    def restore_packets(self) -> None: ...
 
     def wait_serving(self, timeout: float = 60) -> None: ...
 

@@ -1,23 +1,28 @@
 """Nemeses: the faults a run injects, as ops of process "nemesis" in the history.
 
-`build(names, deployment, options)` gives one nemesis handling every named fault: kill, pause and
-restart (process.py), partition (net.py: iptables cuts, Jepsen's partition shapes and explicit
-grudges, one-way cuts included, grudges.py), isolate-leader (leader_isolation.py: acknowledged
-writes the next leader lacks, the fault that must find loss under acks=1), the disk faults (disk.py:
-slow-disk, disk-error, disk-full, lose-unsynced, torn-write through each node's fault filesystem,
-and corrupt-file), and the proxy faults (proxy_faults.py: latency, bandwidth, slow-close, reset,
-timeout, flaky as toxics on the proxies of a proxied deployment).
+`build(names, deployment, options)` gives one nemesis handling every named fault:
+- kill, pause and restart (process.py);
+- partition (net.py): iptables cuts, Jepsen's partition shapes and explicit grudges, one-way cuts
+  included (grudges.py);
+- isolate-leader (leader_isolation.py): acknowledged writes the next leader lacks, the fault that
+  must find loss under acks=1;
+- the disk faults (disk.py): slow-disk, disk-error, disk-full, lose-unsynced, torn-write through
+  each node's fault filesystem, and corrupt-file;
+- the proxy faults (proxy_faults.py): latency, bandwidth, slow-close, reset, timeout, flaky as
+  toxics on the proxies of a proxied deployment;
+- the packet faults (packet_faults.py): packet-loss (iptables statistic), packet-delay,
+  packet-duplicate, packet-reorder and packet-corrupt (an NFQUEUE handler per target).
+
 Options: "rng" (a random.Random, or "seed"), "roles" (which nodes shares draw from; brokers by
 default), "topic" and "partition" (for the partition-leader target and isolate-leader),
 "stop_timeout" (graceful stops), "heal_timeout" (how long heal() waits for nodes to serve again),
 "lookup_timeout", "isolation_time" and "election_timeout" (isolate-leader's pause of the followers,
-and its wait for the next leader), "nemesis_options" (the run's KEY=VALUE strings: the disk
-faults' options, disk_options.py, the partition fault's, partition_options.py, and the proxy
-faults', proxy_options.py).
+and its wait for the next leader), "nemesis_options" (the run's KEY=VALUE strings, in one family
+per kind of fault: disk_options.py, partition_options.py, proxy_options.py, packet_options.py).
 
 A run that names a fault of FUSE_FAULTS must be deployed with fault disks, one that names a proxy
 fault with proxies (needs_proxies); `check_run` says before anything is deployed whether its options
-are sound and this machine can mount them.
+are sound and this machine can inject its faults.
 """
 
 from __future__ import annotations
@@ -26,18 +31,22 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cluster.faultfs import fuse_unavailable
+from cluster.packets.process import unavailable_reason as packets_unavailable
 from harness.seams import Deployment, Nemesis
 from harness.spec import SpecError
 from nemesis.base import Composite, NemesisError
 from nemesis.disk import FAULTS as DISK_FAULTS
 from nemesis.disk import FUSE_FAULTS, disk_fault
-from nemesis import disk_options, options, partition_options, proxy_options
+from nemesis import disk_options, options, packet_options, partition_options, proxy_options
 from nemesis.disk_options import DiskOptions
 from nemesis.partition_options import PartitionOptions
 from nemesis.leader_isolation import NAME as LEADER_ISOLATION
 from nemesis.leader_isolation import LeaderIsolation
 from nemesis.net import NAME as PARTITION
 from nemesis.net import NetworkPartition
+from nemesis.packet_faults import PacketFaultNemesis
+from nemesis.packet_options import FAULTS as PACKET_FAULTS
+from nemesis.packet_options import PacketOptions
 from nemesis.partition_targets import check_targets as check_partition_targets
 from nemesis.partition_targets import is_partition_target
 from nemesis.process import FAULTS as PROCESS_FAULTS
@@ -46,12 +55,13 @@ from nemesis.proxy_faults import FAULTS as PROXY_FAULTS
 from nemesis.proxy_faults import NOT_WITH_PROXIES, ProxyFault
 from nemesis.proxy_options import ProxyOptions
 
-__all__ = ["DISK_FAULTS", "FAULTS", "FUSE_FAULTS", "NemesisError", "PROXY_FAULTS", "build", "check_partition_targets",
-           "check_run", "disk_entries", "is_partition_target", "needs_fault_disks", "needs_proxies", "unavailable"]
+__all__ = ["DISK_FAULTS", "FAULTS", "FUSE_FAULTS", "NemesisError", "PACKET_FAULTS", "PROXY_FAULTS", "build",
+           "check_partition_targets", "check_run", "disk_entries", "hits_whole_tiers", "is_partition_target",
+           "needs_fault_disks", "needs_proxies", "unavailable"]
 
-FAULTS = (*PROCESS_FAULTS, PARTITION, LEADER_ISOLATION, *DISK_FAULTS, *PROXY_FAULTS)
+FAULTS = (*PROCESS_FAULTS, PARTITION, LEADER_ISOLATION, *DISK_FAULTS, *PROXY_FAULTS, *PACKET_FAULTS)
 
-OPTION_FAMILIES = (disk_options.KEYS, partition_options.KEYS, proxy_options.KEYS)
+OPTION_FAMILIES = (disk_options.KEYS, partition_options.KEYS, proxy_options.KEYS, packet_options.KEYS)
 """The keys of every family of nemesis options (options.py)."""
 
 DATA_DIRECTORY_SETTINGS = ("log.dirs", "log.dir", "dataDir", "dataLogDir")
@@ -66,9 +76,10 @@ def needs_proxies(names: Sequence[str]) -> bool:
     return any(name in PROXY_FAULTS for name in names)
 
 
-def _proxy_options(given: Mapping[str, str], names: Sequence[str]) -> ProxyOptions:
-    """Read only in a run with proxy faults: a key the family shares with another (jitter-ms) is the other's then."""
-    return ProxyOptions.parse(given, tuple(names)) if needs_proxies(names) else ProxyOptions()
+def hits_whole_tiers(names: Sequence[str]) -> bool:
+    """Whether the run's faults make sense on every node of a tier at once (all-brokers, all-keepers): a whole
+    tier's power loss, or every keeper receiving duplicated and reordered packets from the others."""
+    return needs_fault_disks(names) or any(name in PACKET_FAULTS for name in names)
 
 
 def disk_entries(names: Sequence[str], options: Mapping[str, str]) -> str:
@@ -83,7 +94,8 @@ def check_run(names: Sequence[str], given: Mapping[str, str], overrides: Mapping
     options.check(given, names, OPTION_FAMILIES)
     DiskOptions.parse(given, tuple(names))
     PartitionOptions.parse(given, tuple(names))
-    _proxy_options(given, names)
+    ProxyOptions.parse(given, tuple(names))
+    PacketOptions.parse(given, tuple(names))
     routed_around = [name for name in names if name in NOT_WITH_PROXIES]
     if routed_around and needs_proxies(names):
         raise SpecError(f"{', '.join(routed_around)} cannot run beside proxy faults: with those, nodes reach each "
@@ -96,12 +108,17 @@ def check_run(names: Sequence[str], given: Mapping[str, str], overrides: Mapping
 
 
 def unavailable(names: Sequence[str]) -> str | None:
-    """Why this machine cannot inject the named faults (no FUSE for the disk faults), or None when it can."""
+    """Why this machine cannot inject the named faults (no FUSE for the disk faults, no NFQUEUE handler or iptables
+    for the packet faults), or None when it can."""
     fuse = [name for name in names if name in FUSE_FAULTS]
     reason = fuse_unavailable() if fuse else None
-    if reason is None:
-        return None
-    return f"the disk fault(s) {', '.join(fuse)} need FUSE, which this machine cannot mount: {reason}"
+    if reason is not None:
+        return f"the disk fault(s) {', '.join(fuse)} need FUSE, which this machine cannot mount: {reason}"
+    packets = [name for name in names if name in PACKET_FAULTS]
+    reason = packets_unavailable() if packets else None
+    if reason is not None:
+        return f"the packet fault(s) {', '.join(packets)} cannot run here: {reason}"
+    return None
 
 
 def build(names: list[str], deployment: Deployment, options: dict[str, Any]) -> Nemesis:
@@ -110,7 +127,8 @@ def build(names: list[str], deployment: Deployment, options: dict[str, Any]) -> 
         raise ValueError(f"unknown fault(s) {', '.join(unknown)}: choose from {', '.join(FAULTS)}")
     claims = Claims()
     disk_settings = DiskOptions.parse(options.get("nemesis_options") or {}, tuple(names))
-    proxy_settings = _proxy_options(options.get("nemesis_options") or {}, names)
+    proxy_settings = ProxyOptions.parse(options.get("nemesis_options") or {}, tuple(names))
+    packet_settings = PacketOptions.parse(options.get("nemesis_options") or {}, tuple(names))
     process_kinds = kinds(float(options.get("stop_timeout", 30)))
     special = {LEADER_ISOLATION: LeaderIsolation, PARTITION: NetworkPartition}
     parts: list[Nemesis] = []
@@ -119,6 +137,8 @@ def build(names: list[str], deployment: Deployment, options: dict[str, Any]) -> 
             parts.append(disk_fault(name, deployment, options, claims, disk_settings))
         elif name in PROXY_FAULTS:
             parts.append(ProxyFault(name, deployment, options, claims, proxy_settings))
+        elif name in PACKET_FAULTS:
+            parts.append(PacketFaultNemesis(name, deployment, options, claims, packet_settings))
         elif name in special:
             parts.append(special[name](deployment, options, claims))
         else:

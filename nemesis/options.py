@@ -52,18 +52,15 @@ def choice(choices: tuple[str, ...]) -> Callable[[str], str]:
 
 def check(options: Mapping[str, str], faults: Iterable[str], families: Iterable[Keys]) -> None:
     """SpecError for the first key no family knows, or whose faults the run does not inject."""
-    known: dict[str, tuple[str, ...]] = {}
-    for keys in families:  # a key two families share (jitter-ms) is for the faults of both
-        for key, spec in keys.items():
-            known[key] = (*known.get(key, ()), *spec.faults)
+    known = {key: spec for keys in families for key, spec in keys.items()}
     injected = set(faults)
     for key in options:
-        for_faults = known.get(key)
-        if for_faults is None:
+        spec = known.get(key)
+        if spec is None:
             raise SpecError(f"nemesis_options: unknown key {key!r}; known: {', '.join(known)}")
-        if not set(for_faults) & injected:
-            raise SpecError(f"nemesis_options: {key} is an option of the {' and '.join(for_faults)} "
-                            f"fault{'s' if len(for_faults) > 1 else ''}, which this run does not inject")
+        if not set(spec.faults) & injected:
+            raise SpecError(f"nemesis_options: {key} is an option of the {' and '.join(spec.faults)} "
+                            f"fault{'s' if len(spec.faults) > 1 else ''}, which this run does not inject")
 
 
 def parse(family: Callable[..., T], keys: Keys, options: Mapping[str, str], faults: Iterable[str]) -> T:

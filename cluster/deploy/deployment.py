@@ -191,12 +191,14 @@ class Deployment:
         return self
 
     def down(self, logs_to: Path | None = None) -> None:
-        """Stop every node, collect its log, remove everything; every step is tried even when one fails.
+        """Stop every node (its packet faults first), collect its log, remove everything; every step is tried even
+        when one fails.
 
         Fault filesystems go last: no node process, and no container holding a view of a mount, is left then.
         """
         errors: list[str] = []
         for node in reversed(self.nodes):
+            _attempt(errors, f"ending {node.name}'s packet faults", node.restore_packets)
             _attempt(errors, f"stopping {node.name}", partial(node.stop, timeout=10))
             if logs_to is not None:
                 _attempt(errors, f"collecting {node.name}'s log", partial(node.collect_logs, logs_to))

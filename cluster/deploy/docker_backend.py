@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import shutil
 from pathlib import Path
 
 import docker
@@ -75,6 +76,25 @@ class DockerNode(Node):
         """A stopped container's network namespace went away with its rules: only a running one has any."""
         if self.is_running():
             super().reconnect()
+
+    @property
+    def cannot_fault_packets(self) -> str | None:
+        if shutil.which("nsenter") is None:
+            return "packet faults on containers need nsenter (util-linux) on the host, to run the handler there"
+        return super().cannot_fault_packets
+
+    def namespace_prefix(self) -> list[str]:
+        """nsenter into the container's network namespace, from the host: the node image needs no packet handler."""
+        self.container.reload()
+        pid = self.container.attrs["State"]["Pid"]
+        if not pid:
+            raise NodeError(f"{self.name} is not running: its network namespace is gone")
+        return ["nsenter", "-t", str(pid), "-n"]
+
+    def restore_packets(self) -> None:
+        """A stopped container's namespace went away with its rules: only the handler may be left to end."""
+        if self._packets is not None:
+            self._packets.restore(rules=self.is_running())
 
     def exec(self, argv: list[str]) -> tuple[int, str]:
         result = self.container.exec_run(argv)

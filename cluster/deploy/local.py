@@ -35,11 +35,13 @@ PID_FILE = "node.pid"
 
 _PORTS = (BROKER_PORT, REPLICATION_PORT, KEEPER_CLIENT_PORT, KEEPER_PEER_PORT, KEEPER_ELECTION_PORT)
 BLOCK_CLAIMS = claims.CLAIMS_DIR / "logquake-local-blocks"
+_PACKET_CHAIN_SUFFIX = "-packets"
 
 
 class LocalNode(Node):
     partition_hooks = ("OUTPUT",)
     """Loopback packets are all generated here, so OUTPUT sees every one of them."""
+    packet_hooks = ("OUTPUT",)
 
     def __init__(self, plan: NodePlan, directory: Path, claim: IO[bytes] | None = None,
                  cgroups: BlockCgroups | None = None) -> None:
@@ -57,7 +59,11 @@ class LocalNode(Node):
         return local_chain(self.host)
 
     def partition_drops(self, inbound_from: Sequence[Node], outbound_to: Sequence[Node]) -> list[netfilter.Rule]:
-        """Per dropped link (sender S, receiver R), two rules, as the host's OUTPUT sees every loopback packet:
+        return self.link_rules(inbound_from, outbound_to, netfilter.DROP)
+
+    def link_rules(self, inbound_from: Sequence[Node], outbound_to: Sequence[Node],
+                   target: netfilter.Rule) -> list[netfilter.Rule]:
+        """Per link (sender S, receiver R), two rules, as the host's OUTPUT sees every loopback packet:
         what S's cgroup sends to R's address (connections S opens to R's listeners), and what leaves S's
         address on a connection R opened. R's own connections leave from 127.0.0.1 like every client's, so
         their replies are told apart by a connection mark R's cgroup sets on them (its first rule here)."""
@@ -66,13 +72,22 @@ class LocalNode(Node):
         marks = [(*self._sent_by(receiver), "-j", "CONNMARK", "--set-xmark", _connection_mark(receiver.host))
                  for receiver in receivers]
         return marks + [rule for sender, receiver in links for rule in (
-            (*self._sent_by(sender), "-d", receiver.host, *netfilter.DROP),
-            ("-s", sender.host, "-m", "connmark", "--mark", _connection_mark(receiver.host), *netfilter.DROP))]
+            (*self._sent_by(sender), "-d", receiver.host, *target),
+            ("-s", sender.host, "-m", "connmark", "--mark", _connection_mark(receiver.host), *target))]
 
     def _sent_by(self, node: Node) -> netfilter.Rule:
-        assert self._cgroups is not None, "drop_packets() checks cannot_partition first"
+        assert self._cgroups is not None, "drop_packets() and the packet faults check cannot_partition first"
         assert isinstance(node, LocalNode) and node._cgroup is not None, f"{node.name} is not a local node"
         return ("-m", "cgroup", "--path", self._cgroups.relative(node._cgroup))
+
+    @property
+    def packet_chain(self) -> str:
+        return local_packet_chain(self.host)
+
+    @property
+    def cannot_fault_packets(self) -> str | None:
+        """Peers' packets are told apart by cgroup here, as partitions tell them."""
+        return self.cannot_partition or super().cannot_fault_packets
 
     @property
     def log_path(self) -> Path:
@@ -197,6 +212,14 @@ def local_chain(host: str) -> str:
     return "logquake-" + host.rsplit(".", 1)[0]
 
 
+def local_packet_chain(host: str) -> str:
+    """The host's packet-fault chain for the loopback block of `host` (packet_rules.py)."""
+    return local_chain(host) + _PACKET_CHAIN_SUFFIX
+
+
 def _remove_partitions(cgroups: BlockCgroups, chain: str) -> None:
+    """The block's partition and packet-fault chains go, then its cgroups."""
     subprocess.run(netfilter.remove_chain_command(chain, LocalNode.partition_hooks), check=False, capture_output=True)
+    subprocess.run(netfilter.remove_chain_command(chain + _PACKET_CHAIN_SUFFIX, LocalNode.packet_hooks), check=False,
+                   capture_output=True)
     cgroups.remove()

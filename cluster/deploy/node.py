@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
+from functools import partial
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Sequence
 
-from cluster.deploy import netfilter
+from cluster.deploy import netfilter, packet_rules
+from cluster.deploy.packet_rules import NodePackets
 from cluster.deploy.probes import accepts_connections, keeper_mode
+from cluster.packets import process as packet_handlers
+from cluster.packets.handling import PacketFault
 
 if TYPE_CHECKING:
     from cluster.faultfs import DiskControl
@@ -73,6 +77,7 @@ class Node(ABC):
         """The node's own directory on the host: its config file and data/."""
         self.disk: DiskControl | None = None
         """The control of the fault filesystem under data/, when the deployment mounted one (fault_disks)."""
+        self._packets: NodePackets | None = None
 
     @property
     def name(self) -> str:
@@ -181,6 +186,59 @@ class Node(ABC):
         code, output = self.exec(command)
         if code != 0:
             raise NodeError(f"{doing} {self.name} with iptables failed (exit {code}): {output.strip()}")
+
+    packet_hooks: tuple[str, ...] = ("INPUT", "OUTPUT")
+    """Where the packets this node receives and sends pass, in the namespace exec() runs in."""
+
+    @property
+    def packet_chain(self) -> str:
+        """The iptables chain, where exec() runs, that holds this node's packet-fault rules (packet_rules.py)."""
+        return packet_rules.CONTAINER_CHAIN
+
+    @property
+    def cannot_fault_packets(self) -> str | None:
+        """Why this node's packets cannot be dropped or handled, or None when they can."""
+        return packet_handlers.unavailable_reason()
+
+    def link_rules(self, inbound_from: Sequence[Node], outbound_to: Sequence[Node],
+                   target: netfilter.Rule) -> list[netfilter.Rule]:
+        """Rules giving `target` to what this node receives from `inbound_from` and sends to `outbound_to`: in a
+        namespace of its own, by the peer's address."""
+        return [("-s", peer.host, *target) for peer in inbound_from] + [("-d", peer.host, *target) for peer in outbound_to]
+
+    def namespace_prefix(self) -> list[str]:
+        """What runs a host command in this node's network namespace (nothing: the host's own)."""
+        return []
+
+    def lose_packets(self, peers: Sequence[Node], direction: str, probability: float) -> None:
+        """Drop each of this node's packets from (or to) `peers` with `probability`, until restore_packets()."""
+        self._packet_faults().drop(self._packet_rules(peers, direction), probability)
+
+    def mangle_packets(self, peers: Sequence[Node], direction: str, fault: PacketFault, seed: int) -> None:
+        """Pass this node's packets from (or to) `peers` through a packet handler applying `fault`, until
+        restore_packets()."""
+        self._packet_faults().queue(self._packet_rules(peers, direction), fault, seed, self.namespace_prefix())
+
+    def restore_packets(self) -> None:
+        """Remove this node's packet-fault rules and end its packet handler, if any."""
+        if self._packets is not None:
+            self._packets.restore()
+
+    def _packet_rules(self, peers: Sequence[Node], direction: str) -> packet_rules.RulesFor:
+        if direction not in packet_rules.DIRECTIONS:
+            raise ValueError(f"unknown direction {direction!r}: choose one of {', '.join(packet_rules.DIRECTIONS)}")
+        inbound_from = peers if direction in ("received", "both") else []
+        outbound_to = peers if direction in ("sent", "both") else []
+        return partial(self.link_rules, inbound_from, outbound_to)
+
+    def _packet_faults(self) -> NodePackets:
+        reason = self.cannot_fault_packets
+        if reason:
+            raise NodeError(f"no packet faults on {self.name}: {reason}")
+        if self._packets is None:
+            self._packets = NodePackets(self.name, self.packet_chain, self.packet_hooks, self.exec,
+                                        self.directory / "packets.log")
+        return self._packets
 
     def collect_logs(self, dest: Path) -> Path:
         """Write the node's log and config into dest/<name>/ (the run's store keeps them)."""

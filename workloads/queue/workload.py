@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from checkers.queue import check_queue
-from nemesis import needs_fault_disks
+from nemesis import hits_whole_tiers
 from harness.generator import Generator
 from harness.history import Event
 from harness.seams import Client, Deployment
@@ -47,10 +47,10 @@ class KafkaWorkload(Workload):
     def fault_targets(self, spec: TestSpec) -> tuple[str, ...]:
         """A minority of fewer than three brokers would be no node at all; the controller needs keepers. With a
         fault of the fault filesystem, a whole tier too: power lost by every broker (or every keeper) at once is
-        the case durability claims are about."""
+        the case durability claims are about; with a packet fault, a whole tier's traffic from its peers."""
         targets = ("one", "majority", "partition-leader") + (("minority",) if spec.brokers >= 3 else ()) + (
             ("controller",) if spec.keepers else ())
-        if needs_fault_disks(spec.nemesis):
+        if hits_whole_tiers(spec.nemesis):
             targets += ("all-brokers", "all-keepers") if spec.keepers else ("all-brokers",)
         return targets
 

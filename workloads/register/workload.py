@@ -8,7 +8,7 @@ from typing import Any
 from tenacity import retry, stop_after_delay, wait_fixed
 
 from checkers.register import check_register
-from nemesis import needs_fault_disks
+from nemesis import hits_whole_tiers
 from harness.generator import Generator
 from harness.history import Event
 from harness.seams import Client, Deployment
@@ -58,9 +58,10 @@ class RegisterWorkload(Workload):
 
     def fault_targets(self, spec: TestSpec) -> tuple[str, ...]:
         """Shares of the keepers and their leader; a minority of fewer than three would be no node at all. With a
-        fault of the fault filesystem, every keeper at once too: a whole ensemble's power loss."""
+        fault of the fault filesystem, every keeper at once too: a whole ensemble's power loss; with a packet fault,
+        every keeper receiving its peers' packets lost, late, doubled or out of order."""
         return ("one", "majority", "keeper-leader") + (("minority",) if spec.keepers >= 3 else ()) + (
-            ("all-keepers",) if needs_fault_disks(spec.nemesis) else ())
+            ("all-keepers",) if hits_whole_tiers(spec.nemesis) else ())
 
     def check(self, test: dict[str, Any], history: list[Event], out_dir: Path) -> Results:
         return check_register(test, history, out_dir)
