@@ -1,7 +1,7 @@
 """Who a daemon serves: the record in its state directory that stale-mount cleanup reads.
 
-A process is named by its pid and its start time (field 22 of /proc/PID/stat, in clock ticks
-since boot), so that a pid reused by another process never passes for the one recorded.
+Each process is named by its pid and its start time (cluster/process_identity.py), so that a pid
+reused by another process never passes for the one recorded.
 """
 
 from __future__ import annotations
@@ -11,23 +11,10 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from cluster.process_identity import is_running, start_time
+
 RECORD_NAME = "daemon.json"
 PID_NAME = "daemon.pid"
-
-
-def start_time(pid: int) -> int | None:
-    """The process's start time, or None when no such process runs (a zombie has ended)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
-        return None
-    fields = stat[stat.rindex(")") + 2:].split()
-    return None if fields[0] == "Z" else int(fields[19])
-
-
-def is_running(pid: int, started: int | None) -> bool:
-    now = start_time(pid)
-    return now is not None and now == started
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from cluster.packets.handling import KINDS, HeldPackets, PacketFault, flip_bit, segment_bits
+from cluster.process_identity import is_running, start_time
 
 MARK = 0x10CA
 """The firewall mark of the handler's own copies: the queueing rules RETURN on it."""
@@ -75,16 +76,6 @@ class Handler:
             pass  # a copy that cannot be sent is a duplicate that did not happen, as on a real network
 
 
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def serve(queue: int, fault: PacketFault, seed: int | None, exit_with: int | None) -> int:
     from netfilterqueue import NetfilterQueue  # only the handler process needs the C extension
 
@@ -100,8 +91,9 @@ def serve(queue: int, fault: PacketFault, seed: int | None, exit_with: int | Non
     nfqueue = NetfilterQueue()
     nfqueue.bind(queue, handler, max_len=QUEUE_LENGTH)
     print(READY, flush=True)
+    harness_started = None if exit_with is None else start_time(exit_with)
     try:
-        while not stopping and (exit_with is None or alive(exit_with)):
+        while not stopping and (exit_with is None or is_running(exit_with, harness_started)):
             ready, _, _ = select.select([nfqueue.get_fd(), wake_read], [], [], _timeout(handler.held.next_due()))
             if nfqueue.get_fd() in ready:
                 nfqueue.run(block=False)

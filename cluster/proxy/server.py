@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
+from cluster.process_identity import is_running, start_time
 from cluster.proxy.addresses import join_address
 from cluster.proxy.api import Api
 from cluster.proxy.http import start_http_server
@@ -71,25 +70,11 @@ async def serve(host: str, port: int, exit_with: int | None = None) -> None:
 
 
 async def _wait_for_exit(pid: int, stop: asyncio.Event) -> None:
-    while process_alive(pid):
+    started = start_time(pid)
+    while is_running(pid, started):
         await asyncio.sleep(EXIT_WITH_POLL_SECONDS)
     _log.info("process %d is gone: stopping", pid)
     stop.set()
-
-
-def process_alive(pid: int) -> bool:
-    """Whether `pid` runs (a zombie, exited but not yet reaped, counts as gone)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat.rpartition(")")[2].split()[0] != "Z"
 
 
 async def _stop_everything(server: ProxyServer) -> None:
