@@ -136,7 +136,9 @@ class Run:
                             f"preparing the {spec.workload} workload")
         self.phase("setup", self.workload.setup(spec, deployment))
         if spec.nemesis:
-            self.nemesis = self.build_nemesis(spec, self.workload, deployment, self.rng)
+            # a Random of its own: the nemesis thread alone draws from it, so its draws (which nodes a share
+            # names) follow from the seed, not from how client ops interleaved with them
+            self.nemesis = self.build_nemesis(spec, self.workload, deployment, random.Random(f"nemesis/{spec.seed}"))
         return deployment
 
     def final_phase(self, deployment: Deployment) -> None:
@@ -154,7 +156,8 @@ class Run:
         if self.nemesis is None:
             return phases()
         targets = self.spec.nemesis_targets or self.workload.fault_targets(self.spec)
-        return fault_schedule(self.spec.nemesis, tuple(targets), round(self.spec.nemesis_interval * SECOND), limit)
+        return fault_schedule(self.spec.nemesis, tuple(targets), round(self.spec.nemesis_interval * SECOND), limit,
+                              self.spec.seed)
 
     def drive(self, gen: Generator) -> None:
         assert self.pool is not None, "operations need the workers"

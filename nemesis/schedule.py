@@ -2,12 +2,15 @@
 
 Quiet for an interval, start a random fault on a random target, an interval later stop it, repeat
 until the time limit; then a stop for every fault kind at once, whether or not it is active, while
-client operations still drain. Choices come from the interpreter's seeded Random, so a seed
-repeats a run's faults.
+client operations still drain. The n-th choice of fault and target comes from a random stream of
+its own, seeded with the run's seed and n, not from the interpreter's Random, which client ops draw
+from too, in an order the cluster's timing decides: so a seed repeats a run's faults whatever the
+clients did meanwhile.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
@@ -21,8 +24,11 @@ class FaultSchedule(Generator):
     faults: tuple[str, ...]
     targets: tuple[str, ...]
     interval: int
+    seed: int = 0
     active: str | None = None
     next_time: int | None = None
+    started: int = 0
+    """How many faults were started so far: the n of the next draw."""
 
     def op(self, ctx: Context) -> Emission | None:
         if not self.faults:
@@ -36,9 +42,10 @@ class FaultSchedule(Generator):
             return Pending(self.next_time), self
         following_time = ctx.time + self.interval
         if self.active is None:
-            fault = ctx.rng.choice(self.faults)
-            item: Invocation = {"f": f"start-{fault}", "value": ctx.rng.choice(self.targets)}
-            following = replace(self, active=fault, next_time=following_time)
+            draw = random.Random(f"{self.seed}/{self.started}")
+            fault = draw.choice(self.faults)
+            item: Invocation = {"f": f"start-{fault}", "value": draw.choice(self.targets)}
+            following = replace(self, active=fault, next_time=following_time, started=self.started + 1)
         else:
             item = {"f": f"stop-{self.active}", "value": None}
             following = replace(self, active=None, next_time=following_time)
@@ -50,6 +57,7 @@ def heal_all(faults: Iterable[str]) -> Generator:
     return phases(*(once(f"stop-{fault}") for fault in faults))
 
 
-def fault_schedule(faults: tuple[str, ...], targets: tuple[str, ...], interval: int, limit: int) -> Generator:
+def fault_schedule(faults: tuple[str, ...], targets: tuple[str, ...], interval: int, limit: int,
+                   seed: int) -> Generator:
     """Faults for `limit` ns, then every kind stopped: the whole run's nemesis generator, on its thread alone."""
-    return nemesis(phases(TimeLimit(limit, FaultSchedule(faults, targets, interval)), heal_all(faults)))
+    return nemesis(phases(TimeLimit(limit, FaultSchedule(faults, targets, interval, seed)), heal_all(faults)))

@@ -144,6 +144,19 @@ def test_fault_schedule_alternates_start_and_stop(seed):
     assert ops[0]["time"] >= SECOND
 
 
+@settings(max_examples=25)
+@given(seeds, seeds, seeds)
+def test_a_seed_repeats_the_faults_whatever_the_clients_drew(seed, one_run, another_run):
+    def faults(interpreter_seed):
+        schedule = FaultSchedule(("pause", "kill", "partition"), ("one", "majority", "all"), SECOND, seed)
+        gen = TimeLimit(20 * SECOND, any_of(clients(Fn(lambda rng: {"f": "send", "value": rng.random()})),
+                                            nemesis(schedule)))
+        return [(op["f"], op["value"]) for op in invokes(simulate(gen, 3, interpreter_seed, random_latency(
+            interpreter_seed))) if op["thread"] == NEMESIS]
+
+    assert faults(one_run) == faults(another_run)
+
+
 def test_heal_stops_every_fault_kind():
     ops = invokes(simulate(nemesis(heal_all(["kill", "pause"])), 1, 0))
     assert [(op["f"], op["thread"]) for op in ops] == [("stop-kill", NEMESIS), ("stop-pause", NEMESIS)]
