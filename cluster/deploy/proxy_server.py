@@ -2,10 +2,11 @@
 
 The server speaks Toxiproxy's API, so the client below is a plain JSON-over-HTTP one that works with
 Shopify's Toxiproxy as well. It is not toxiproxy-python (which the proxy's own tests drive it with):
-that client keeps the server's address in a class attribute, shared by every instance in the process,
-and runs in one process (pytest-xdist workers, benchmarks) each talk to a server of their own. The server is started with `--exit-with` the harness's pid: if the
-harness crashes or is killed, the server ends by itself and takes every proxy with it, so nothing
-the run routed through it lingers; `stop()` ends it at teardown. Its log and pid file live in its
+that client keeps the server's address in a class attribute, shared by every instance in the
+process, and runs in one process (pytest-xdist workers, benchmarks) each talk to a server of their
+own. The server is started with `--exit-with` the harness's pid: if the harness crashes or is
+killed, the server ends by itself and takes every proxy with it, so nothing the run routed through
+it lingers; `stop()` ends it at teardown. Its log and pid file live in its
 own directory of the run's work directory, beside the nodes'.
 """
 
