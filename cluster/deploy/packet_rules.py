@@ -92,6 +92,9 @@ class NodePackets:
         self.log_path = log_path
         self._handler: HandlerProcess | None = None
         self._claim: IO[bytes] | None = None
+        self._has_rules = False
+        """Whether this node's rules may have been added and are not removed yet: only then is its chain listed,
+        since iptables-nft may answer the listing of a chain never made with "incompatible" rather than "no chain"."""
 
     def drop(self, rules_for: RulesFor, probability: float) -> None:
         """Adds the rules that drop a share of the packets (rules_for gives the node's rules for a target)."""
@@ -111,8 +114,9 @@ class NodePackets:
         """Removes this node's rules (unless they went with their namespace), then ends its handler, which lets
         every packet it holds go."""
         try:
-            if rules:
+            if rules and self._has_rules:
                 self._remove_rules()
+            self._has_rules = False
         finally:
             if self._handler is not None:
                 self._handler.stop()
@@ -122,6 +126,7 @@ class NodePackets:
                 self._claim = None
 
     def _add(self, rules: Sequence[Rule]) -> None:
+        self._has_rules = True  # from here on: a command that fails half-way may have added some
         code, output = self.run(add_command(self.chain, self.hooks, self.name, rules))
         if code != 0:
             raise PacketRuleError(f"adding packet rules for {self.name} failed (exit {code}): {output.strip()}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import select
+import selectors
 import shutil
 import subprocess
 import sys
@@ -48,7 +48,11 @@ class HandlerProcess:
         self._log: IO[bytes] = open(log_path, "ab")
         self._process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self._log, pass_fds=tuple(keep_fds),
                                          start_new_session=True)
-        self._wait_ready()
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
 
     @property
     def pid(self) -> int:
@@ -71,16 +75,17 @@ class HandlerProcess:
         self._log.close()
 
     def _wait_ready(self) -> None:
-        assert self._process.stdout is not None
+        """Until the handler says it is bound; a selector, not select(), since a harness that has run many
+        tests holds descriptors above select's limit of 1024."""
+        stdout = self._process.stdout
+        assert stdout is not None
         deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            readable, _, _ = select.select([self._process.stdout], [], [], 0.1)
-            if readable:
-                line = self._process.stdout.readline().decode(errors="replace").strip()
-                if line == READY:
+        with selectors.DefaultSelector() as selector:
+            selector.register(stdout, selectors.EVENT_READ)
+            while time.monotonic() < deadline:
+                if selector.select(0.1) and stdout.readline().decode(errors="replace").strip() == READY:
                     return
-            if self._process.poll() is not None:
-                break
-        self.stop()
+                if self._process.poll() is not None:
+                    break
         said = self.log_path.read_text(errors="replace").strip()
         raise HandlerError(f"the packet handler did not start (exit {self._process.returncode}): {said}")

@@ -3,6 +3,7 @@ settings by name. Its queue gets no packets here (no rule sends any), which is a
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -10,9 +11,10 @@ import pytest
 
 import nemesis
 from cluster.deploy import claims
-from cluster.deploy.packet_rules import QUEUE_CLAIMS, claim_queue
+from cluster.deploy.packet_rules import QUEUE_CLAIMS, NodePackets, PacketRuleError, claim_queue
 from cluster.packets import process
 from cluster.packets.handler import READY
+from cluster.packets.handling import PacketFault
 from cluster.packets.process import unavailable_reason
 from tests.facilities import require
 
@@ -50,6 +52,30 @@ def test_the_handler_ends_when_told(queue):
     handler = start_handler(queue)
     handler.terminate()
     assert handler.wait(5) == 0
+
+
+def test_a_harness_holding_descriptors_above_select_s_limit_starts_its_handler(queue, tmp_path):
+    """A harness that has run many tests holds descriptors beyond 1024, which select() refuses."""
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        handler = process.HandlerProcess([], queue, PacketFault("delay", delay_ms=10), 1, tmp_path / "handler.log")
+        assert handler.is_running()
+        handler.stop()
+        assert not handler.is_running()
+    finally:
+        for descriptor in held:
+            os.close(descriptor)
+
+
+def test_a_handler_that_does_not_start_leaves_nothing_to_remove(tmp_path):
+    """No rule was added, so restoring lists no chain (iptables-nft may call a chain never made "incompatible")."""
+    commands: list[list[str]] = []
+    packets = NodePackets("k1", "logquake-test-packets", ("OUTPUT",), lambda argv: commands.append(argv) or (0, ""),
+                          tmp_path / "handler.log")
+    with pytest.raises(PacketRuleError, match="did not start"):
+        packets.queue(lambda target: [("-j", *target)], PacketFault("delay"), 1, prefix=["false"])
+    packets.restore()
+    assert commands == []
 
 
 def test_bad_settings_end_it_with_a_clear_error(queue):
