@@ -10,7 +10,8 @@ from logquake.interpreter import simulate
 from logquake.registry import WORKLOADS
 from workloads.log.operations import final_reads
 from workloads.log.operations import main_phase as log_phase
-from workloads.register.operations import VALUES, RegisterOps
+from workloads.register.operations import FINAL_READS_PER_SECOND, VALUES, RegisterOps, touched_keys
+from workloads.register.operations import final_reads as register_final_reads
 from workloads.register.operations import main_phase as register_phase
 
 seeds = st.integers(0, 2**32)
@@ -49,6 +50,32 @@ def test_the_same_seed_gives_the_same_ops():
     runs = [[(op["f"], op["value"]) for op in invokes(simulate(TimeLimit(SECOND, register_phase(spec)), 3, 7))]
             for _ in range(2)]
     assert runs[0] == runs[1]
+
+
+@settings(max_examples=10)
+@given(seeds, st.integers(1, 4), st.frozensets(st.integers(0, 50), max_size=12), st.integers(0, 3))
+def test_register_final_reads_read_each_register_until_one_read_of_it_succeeds(seed, workers, keys, failures):
+    attempts: dict[int, int] = {}
+
+    def complete(op):
+        key = op["value"]["key"]
+        attempts[key] = attempts.get(key, 0) + 1
+        return ("fail" if attempts[key] <= failures else "ok"), op["value"]
+
+    history = simulate(register_final_reads(keys), workers, seed, complete=complete)
+    oks = [op["value"]["key"] for op in history if op["type"] == "ok"]
+    assert sorted(oks) == sorted(keys)
+    assert {op["f"] for op in history} <= {"read"}
+    assert all(attempts[key] == failures + 1 for key in keys)
+    starts = [op["time"] for op in invokes(history)]
+    assert all(later - earlier >= SECOND // FINAL_READS_PER_SECOND for earlier, later in zip(starts, starts[1:]))
+
+
+def test_the_registers_to_read_at_the_end_are_those_the_main_phase_named():
+    spec = WORKLOADS.spec(workload="register", brokers=0, rate=300, register_keys=2)
+    history = [{**op, "process": op["thread"]} for op in simulate(TimeLimit(SECOND, register_phase(spec)), 3, 5)]
+    nemesis = {"process": "nemesis", "type": "invoke", "f": "start-kill", "value": {"key": 99}}
+    assert touched_keys([*history, nemesis]) == {op["value"]["key"] for op in invokes(history)}
 
 
 @settings(max_examples=10)

@@ -1,9 +1,10 @@
-"""The register workload as the runner sees it: a parent znode, one kazoo client per process, faults on keepers."""
+"""The register workload as the runner sees it: a parent znode, one kazoo client per process, faults on keepers,
+then a final read of every register."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from tenacity import retry, stop_after_delay, wait_fixed
 
@@ -13,9 +14,9 @@ from harness.generator import Generator
 from harness.history import Event
 from harness.seams import Client, Deployment
 from harness.spec import SpecError, TestSpec
-from harness.workload import Results, Workload
+from harness.workload import FinalPhase, Results, Workload
 from workloads.register.client import ROOT, RegisterClient, connect
-from workloads.register.operations import main_phase
+from workloads.register.operations import final_reads, main_phase, touched_keys
 from workloads.register.options import RegisterOptions
 
 SETUP_TIMEOUT = 60
@@ -26,6 +27,7 @@ class RegisterWorkload(Workload):
     summary = "register: read/write/cas on znodes (keepers only, --brokers 0)"
     options = RegisterOptions
     roles = ("keeper",)
+    has_final_phase = True
 
     def validate(self, spec: TestSpec) -> None:
         if spec.keepers < 1:
@@ -55,6 +57,11 @@ class RegisterWorkload(Workload):
 
     def generator(self, spec: TestSpec) -> Generator:
         return main_phase(spec)
+
+    def final_phase(self, spec: TestSpec, deployment: Deployment, history: list[Event],
+                    say: Callable[[str], None]) -> FinalPhase:
+        keys = touched_keys(history)
+        return FinalPhase(f"a final read of each of the {len(keys)} registers", final_reads(keys))
 
     def fault_targets(self, spec: TestSpec) -> tuple[str, ...]:
         """Shares of the keepers and their leader; a minority of fewer than three would be no node at all. With a
