@@ -34,7 +34,7 @@ _PARTITION_DIRECTORY = re.compile(r"(?P<topic>.+)-(?P<index>\d+)")
 _DELETED_SUFFIX = "-delete"
 _TOPIC_LOG_CONFIGS = frozenset(
     {"segment.bytes", "segment.ms", "retention.ms", "retention.bytes", "index.interval.bytes", "max.message.bytes",
-     "flush.messages", "flush.ms"}
+     "flush.messages", "flush.ms", "message.timestamp.type"}
 )
 TOPIC_CONFIG_NAMES = _TOPIC_LOG_CONFIGS | {"min.insync.replicas", "cleanup.policy", "unclean.leader.election.enable"}
 

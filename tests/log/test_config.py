@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cluster.broker.log import LogConfig
-from cluster.broker.log.config import NEVER, PROPERTY_NAMES
+from cluster.broker.log.config import NEVER, PROPERTY_NAMES, TimestampType
 
 
 def test_defaults_are_kafkas() -> None:
@@ -87,5 +87,21 @@ def test_every_documented_property_is_understood() -> None:
         "log.retention.ms", "log.retention.minutes", "log.retention.hours", "retention.ms",
         "log.retention.bytes", "retention.bytes", "log.index.interval.bytes", "index.interval.bytes",
         "message.max.bytes", "max.message.bytes", "log.flush.interval.messages", "flush.messages",
-        "log.flush.interval.ms", "flush.ms",
+        "log.flush.interval.ms", "flush.ms", "log.message.timestamp.type", "message.timestamp.type",
     }
+
+
+def test_the_timestamp_type_is_create_time_unless_a_topic_or_the_broker_says_log_append_time() -> None:
+    assert LogConfig().timestamp_type is TimestampType.CREATE_TIME
+    assert LogConfig.from_properties({"log.message.timestamp.type": " LogAppendTime "}).timestamp_type is TimestampType.LOG_APPEND_TIME
+    topic_wins = LogConfig.from_properties({"log.message.timestamp.type": "LogAppendTime", "message.timestamp.type": "CreateTime"})
+    assert topic_wins.timestamp_type is TimestampType.CREATE_TIME
+
+
+@pytest.mark.parametrize("name", ["log.message.timestamp.type", "message.timestamp.type"])
+@pytest.mark.parametrize("value", ["logappendtime", "Append", "", 1])
+def test_a_timestamp_type_is_one_of_kafkas_two_names_exactly(name: str, value: object) -> None:
+    expected = f"Invalid value {str(value).strip()} for configuration {name}: String must be one of: CreateTime, LogAppendTime"
+    with pytest.raises(ValueError) as raised:
+        LogConfig.from_properties({name: value})
+    assert str(raised.value) == expected

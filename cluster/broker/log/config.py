@@ -7,8 +7,9 @@ and topic-level values win, exactly as in Kafka.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Any, Mapping
 
 from cluster import config_values
 from cluster.broker.protocol.record_batch import HEADER_SIZE
@@ -18,6 +19,15 @@ NEVER = 2**63 - 1
 UNLIMITED = -1
 MAX_SEGMENT_BYTES = 2**31 - 1
 """Index entries store file positions as int32."""
+
+
+
+class TimestampType(enum.Enum):
+    """Whose clock a record's timestamp is: the producer's (CreateTime) or the leader's at append (LogAppendTime)."""
+
+    CREATE_TIME = "CreateTime"
+    LOG_APPEND_TIME = "LogAppendTime"
+
 
 _HOUR_MS = 3_600_000
 _MINUTE_MS = 60_000
@@ -51,7 +61,10 @@ _RANGES: dict[str, tuple[int, int]] = {
     "flush_interval_ms": (0, NEVER),
 }
 
-PROPERTY_NAMES = frozenset(name for sources in _SOURCES.values() for name, _ in sources)
+_TIMESTAMP_TYPE_SOURCES = ("log.message.timestamp.type", "message.timestamp.type")
+"""Broker, then topic: the topic's wins."""
+
+PROPERTY_NAMES = frozenset(name for sources in _SOURCES.values() for name, _ in sources) | frozenset(_TIMESTAMP_TYPE_SOURCES)
 """Every property from_properties understands; a broker passes the subset it holds."""
 
 
@@ -65,10 +78,13 @@ class LogConfig:
     max_message_bytes: int = 1_048_588
     flush_interval_messages: int = NEVER
     flush_interval_ms: int = NEVER
+    timestamp_type: TimestampType = TimestampType.CREATE_TIME
 
     def __post_init__(self) -> None:
         for field_name, (low, high) in _RANGES.items():
             _check_range(field_name, getattr(self, field_name), low, high)
+        if not isinstance(self.timestamp_type, TimestampType):
+            raise ValueError(f"timestamp_type must be a TimestampType, got {self.timestamp_type!r}")
 
     @classmethod
     def from_properties(cls, properties: Mapping[str, object]) -> LogConfig:
@@ -76,14 +92,27 @@ class LogConfig:
         unknown = sorted(set(properties) - PROPERTY_NAMES)
         if unknown:
             raise ValueError(f"unknown log propert{'y' if len(unknown) == 1 else 'ies'}: {', '.join(unknown)}")
-        values: dict[str, int] = {}
+        values: dict[str, Any] = {}
         for field_name, sources in _SOURCES.items():
             for name, unit_ms in sources:
                 if name in properties:
                     value = _scaled(name, config_values.integer(name, properties[name]), unit_ms)
                     _check_range(f"property {name}", value, *_RANGES[field_name])
                     values[field_name] = value
+        for name in _TIMESTAMP_TYPE_SOURCES:
+            if name in properties:
+                values["timestamp_type"] = _timestamp_type(name, properties[name])
         return cls(**values)
+
+
+def _timestamp_type(name: str, value: object) -> TimestampType:
+    """Kafka's ValidString: the value trimmed, then exactly one of the names (case counts), in Kafka's words."""
+    text = value.strip() if isinstance(value, str) else value
+    for choice in TimestampType:
+        if text == choice.value:
+            return choice
+    names = ", ".join(choice.value for choice in TimestampType)
+    raise ValueError(f"Invalid value {text} for configuration {name}: String must be one of: {names}")
 
 
 def _scaled(name: str, value: int, unit_ms: int) -> int:
