@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Iterator
 
+from cluster.broker.log.config import TimestampType
 from cluster.broker.log.partition_log import PartitionLog
 from cluster.broker.log.region import FileRegion
 from cluster.broker.producer_state import ProducerStateTable
@@ -60,7 +61,8 @@ class Partition:
         """Appends one producer batch as leader; a retried idempotent batch is not written twice.
 
         Kafka takes exactly one batch per partition from Produce v3 on, which
-        is what makes the retry check well defined. Raises the log's errors
+        is what makes the retry check well defined. A retry of a LogAppendTime
+        batch is answered with the time the original was stamped with. Raises the log's errors
         (invalid batch, too large), SingleBatchRequired, and SequenceError for
         idempotence violations; nothing is written then. The CRC is checked once:
         by the log as it appends, or here for a duplicate, which is answered
@@ -74,10 +76,11 @@ class Partition:
         if duplicate is not None:
             validate(records)
             _log.debug("%s: duplicate of offsets %d-%d", self.name, duplicate.first_offset, duplicate.last_offset)
-            return AppendResult(duplicate.first_offset, duplicate.last_offset, duplicate=True)
+            append_time = duplicate.max_timestamp if self.log.timestamp_type is TimestampType.LOG_APPEND_TIME else -1
+            return AppendResult(duplicate.first_offset, duplicate.last_offset, duplicate=True, log_append_time=append_time)
         info = self.log.append(records, leader_epoch)
-        self.producers.record(header._replace(base_offset=info.first_offset))
-        return AppendResult(info.first_offset, info.last_offset)
+        self.producers.record(header._replace(base_offset=info.first_offset, max_timestamp=info.max_timestamp))
+        return AppendResult(info.first_offset, info.last_offset, log_append_time=info.log_append_time)
 
     def append_as_follower(self, records: bytes | bytearray | memoryview) -> None:
         """Appends the leader's batches as they are, remembering idempotent producers' batches too."""

@@ -34,6 +34,8 @@ class BatchRecord:
     last_sequence: int
     first_offset: int
     last_offset: int
+    max_timestamp: int
+    """As stored: a retry of a LogAppendTime batch is answered with the time the original got."""
 
 
 @dataclass
@@ -91,7 +93,8 @@ class ProducerStateTable:
         return None
 
     def record(self, header: BatchHeader) -> None:
-        """After an append (or while replaying the log): remember the batch with its assigned offsets."""
+        """After an append (or while replaying the log): remember the batch with its assigned offsets
+        and its max timestamp as stored."""
         if not header.is_idempotent:
             return
         producer = self._producers.get(header.producer_id)
@@ -100,7 +103,8 @@ class ProducerStateTable:
         elif header.producer_epoch < producer.epoch:
             return
         producer.batches.append(
-            BatchRecord(header.base_sequence, last_sequence_of(header), header.base_offset, header.last_offset)
+            BatchRecord(header.base_sequence, last_sequence_of(header), header.base_offset, header.last_offset,
+                        header.max_timestamp)
         )
 
     def forget_from(self, offset: int) -> None:

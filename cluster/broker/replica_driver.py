@@ -32,11 +32,13 @@ _log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class AppendResult:
-    """Where a leader's append landed; `duplicate`: an idempotent retry the log already held, not written again."""
+    """Where a leader's append landed; `duplicate`: an idempotent retry the log already held, not written again;
+    `log_append_time`: the time a LogAppendTime log stamped it with (-1: CreateTime), for the producer's answer."""
 
     base_offset: int
     last_offset: int
     duplicate: bool = False
+    log_append_time: int = -1
 
 
 class ReplicaLog(Protocol):
@@ -77,7 +79,8 @@ class ReplicaDriver(Generic[Log]):
         if actions and isinstance(actions[-1], AppendAsLeader):
             append = actions.pop()
             appended = self.log.append_as_leader(records, append.leader_epoch)
-            actions += self.replica.appended_as_leader(append, appended.base_offset, appended.last_offset, now)
+            actions += self.replica.appended_as_leader(append, appended.base_offset, appended.last_offset, now,
+                                                       appended.log_append_time)
         return self.run(actions, now)
 
     def run(self, actions: Iterable[Action], now: int) -> list[Action]:

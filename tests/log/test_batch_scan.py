@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from cluster.broker.log import batch_scan
 from cluster.broker.log.batch_scan import BatchRejected, check_batches, stamp_batches
-from cluster.broker.protocol.record_batch import BatchHeader, CorruptBatchError, crc_of, stamp, validate
-from cluster.broker.protocol.records import Record, build_batch
+from cluster.broker.protocol.record_batch import BatchHeader, CorruptBatchError, crc_of, stamp, stamp_log_append_time, validate
+from cluster.broker.protocol.records import Record, build_batch, decode_records
 
 NO_LIMIT = 1 << 31
 NO_TIMESTAMP = -1
@@ -85,13 +85,17 @@ def test_check_agrees_with_validate_on_intact_and_damaged_batches(data, max_batc
     assert scanned(bytes(buffer), max_batch_bytes) == reference(buffer, max_batch_bytes)
 
 
-@given(data=st.data(), base_offset=st.integers(0, 2**62), epoch=st.integers(0, 2**31 - 1))
-def test_stamping_a_run_matches_stamping_each_batch(data, base_offset, epoch):
+@given(
+    data=st.data(), base_offset=st.integers(0, 2**62), epoch=st.integers(0, 2**31 - 1),
+    log_append_time=st.one_of(st.just(NO_TIMESTAMP), st.integers(0, 2**62)),
+)
+def test_stamping_a_run_matches_stamping_each_batch(data, base_offset, epoch, log_append_time):
+    """With a log append time, every batch is also marked LogAppendTime at that time, its CRC made anew."""
     buffer = data.draw(damaged(data.draw(batch_runs())))
     expected = reference(buffer, NO_LIMIT)
     original = bytes(buffer)
     try:
-        placements, next_offset, max_timestamp = stamp_batches(buffer, base_offset, epoch, NO_LIMIT)
+        placements, next_offset, max_timestamp = stamp_batches(buffer, base_offset, epoch, NO_LIMIT, log_append_time)
     except BatchRejected as rejected:
         assert rejected.args[0] == expected
         assert buffer == original, "a rejected run must not be stamped"
@@ -99,20 +103,34 @@ def test_stamping_a_run_matches_stamping_each_batch(data, base_offset, epoch):
     by_hand, offset = bytearray(original), base_offset
     for position, base, last, _, timestamp, size in expected:
         stamp(by_hand, position, offset, epoch)
+        if log_append_time >= 0:
+            stamp_log_append_time(by_hand, position, log_append_time)
+            timestamp = log_append_time
         offset += last - base
         assert placements.pop(0) == (position, offset, timestamp, size)
         offset += 1
     assert buffer == by_hand
     assert next_offset == offset
-    assert max_timestamp == max(NO_TIMESTAMP, *(batch[4] for batch in expected))
+    assert max_timestamp == max(NO_TIMESTAMP, *(batch[4] for batch in reference(by_hand, NO_LIMIT)))
+
+
+def test_a_log_append_time_batch_is_valid_and_every_record_reads_the_stamped_time():
+    batch = build_batch([Record(i, 1_000 + i, value=b"v") for i in range(3)])
+    stamp_batches(batch, 7, 1, NO_LIMIT, 555)
+    header = validate(batch)
+    assert header.uses_log_append_time and (header.max_timestamp, header.base_timestamp) == (555, 1_000)
+    assert [(r.offset, r.timestamp) for r in decode_records(batch)] == [(7, 555), (8, 555), (9, 555)]
 
 
 def test_a_run_past_the_gil_threshold_is_checked_the_same():
-    """Large runs are scanned without the GIL; the answer must not change."""
+    """Large runs are scanned (and stamped with a log append time) without the GIL; the answer must not change."""
     batch = build_batch([Record(i, 1_700_000_000_000, value=b"x" * 1000) for i in range(8)])
     run = batch * (batch_scan.DETACH_BYTES // len(batch) + 2)
     assert len(run) > batch_scan.DETACH_BYTES
     assert scanned(bytes(run), NO_LIMIT) == reference(run, NO_LIMIT)
+    stamped = bytearray(run)
+    stamp_batches(stamped, 0, 0, NO_LIMIT, 42)
+    assert {batch[4] for batch in reference(stamped, NO_LIMIT)} == {42}
     run[-1] ^= 0xFF
     assert scanned(bytes(run), NO_LIMIT) == reference(run, NO_LIMIT) == len(run) - len(batch)
 

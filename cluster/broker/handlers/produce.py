@@ -29,6 +29,7 @@ def handle_produce(broker: Broker, request: Request, client: Client) -> Any:
 
     acks=0 and 1 are answered at once; acks=all waits until the high watermark passes the batch
     (or NOT_ENOUGH_REPLICAS_AFTER_APPEND, REQUEST_TIMED_OUT, NOT_LEADER_OR_FOLLOWER say why not).
+    log_append_time_ms is the time a LogAppendTime topic's leader stamped the batch with, -1 for CreateTime.
     A log that cannot store the batch (a full disk: nothing was written) answers
     KAFKA_STORAGE_ERROR, which producers retry, with the reason in error_message (v8+).
     """
@@ -65,11 +66,14 @@ def _settled(outcome: Outcome) -> bool:
     return isinstance(outcome, Refused) or outcome.done()
 
 
-def _answer(outcome: Outcome) -> tuple[ErrorCode, int, str | None]:
+def _answer(outcome: Outcome) -> tuple[ErrorCode, int, int, str | None]:
+    """(error, base offset, log append time, message): -1 for the offset and time when there is an error."""
     if isinstance(outcome, Refused):
-        return outcome.error, -1, outcome.message
+        return outcome.error, -1, -1, outcome.message
     completion = outcome.result()
-    return completion.error, completion.base_offset, None
+    if completion.error != ErrorCode.NONE:
+        return completion.error, -1, -1, None
+    return completion.error, completion.base_offset, completion.log_append_time, None
 
 
 async def _respond_when_committed(broker: Broker, outcomes: list[tuple[str, int, Outcome]]) -> Any:
@@ -80,10 +84,10 @@ async def _respond_when_committed(broker: Broker, outcomes: list[tuple[str, int,
 def _response(broker: Broker, outcomes: list[tuple[str, int, Outcome]]) -> Any:
     topics: dict[str, list[Any]] = {}
     for topic, index, outcome in outcomes:
-        error, base_offset, message = _answer(outcome)
+        error, base_offset, log_append_time, message = _answer(outcome)
         partition = broker.topics.partition(topic, index)
         topics.setdefault(topic, []).append(PartitionProduceResponse(
-            index=index, error_code=error, base_offset=base_offset if error is ErrorCode.NONE else -1,
+            index=index, error_code=error, base_offset=base_offset, log_append_time_ms=log_append_time,
             log_start_offset=partition.log.log_start_offset if partition else -1, error_message=message,
         ))
     return ProduceResponse(responses=[

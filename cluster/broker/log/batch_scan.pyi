@@ -14,12 +14,14 @@ class BatchRejected(ValueError):
     """args[0] is the byte position of the first batch that breaks a rule."""
 
 def stamp_batches(
-    buffer: bytearray | memoryview, base_offset: int, leader_epoch: int, max_batch_bytes: int
+    buffer: bytearray | memoryview, base_offset: int, leader_epoch: int, max_batch_bytes: int, log_append_time: int = -1
 ) -> tuple[list[Placement], int, int]:
     """Checks every batch, then stamps consecutive offsets from base_offset and leader_epoch.
 
-    Returns (placements, next offset, largest max timestamp). Nothing is stamped
-    unless every batch is valid; raises TypeError for a read-only buffer.
+    A non-negative log_append_time also makes each a LogAppendTime batch of that
+    time (record_batch.stamp_log_append_time, CRC recomputed). Returns (placements,
+    next offset, largest max timestamp). Nothing is stamped unless every batch is
+    valid; raises TypeError for a read-only buffer.
     """
 
 def check_batches(

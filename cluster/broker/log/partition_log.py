@@ -4,7 +4,9 @@ Used from one thread (the broker's event loop), with time injected as a
 clock returning epoch milliseconds, so the simulator can drive it
 deterministically. Batches are stored exactly as they travel; the only bytes
 the log ever changes inside a batch are baseOffset and partitionLeaderEpoch,
-which lie outside the CRC. The work is split as Kafka splits it: loader opens
+which lie outside the CRC, and, for a LogAppendTime topic, the leader's
+timestamp type and max timestamp (with the CRC made anew), as Kafka's
+LogValidator does. The work is split as Kafka splits it: loader opens
 and recovers the segments, segment_list writes and reads them, retention cuts
 them; this class checks appends and keeps the leader epochs beside them.
 
@@ -26,7 +28,7 @@ from cluster import durable_file
 from cluster.broker.log import loader, retention
 from cluster.broker.log.batch_scan import BatchRejected, check_batches, stamp_batches
 from cluster.broker.log.clock import Clock, wall_clock_ms
-from cluster.broker.log.config import LogConfig
+from cluster.broker.log.config import LogConfig, TimestampType
 from cluster.broker.log.epoch_cache import LeaderEpochCache
 from cluster.broker.log.errors import (
     BatchTooLargeError,
@@ -50,6 +52,8 @@ class AppendInfo(NamedTuple):
     first_offset: int
     last_offset: int
     max_timestamp: int
+    log_append_time: int = -1
+    """The time a LogAppendTime log stamped the batches with; -1 for CreateTime (Kafka's LogAppendInfo)."""
 
 
 _append_info = functools.partial(tuple.__new__, AppendInfo)
@@ -149,10 +153,15 @@ class PartitionLog:
     def segment_base_offsets(self) -> list[int]:
         return self._segments.base_offsets
 
+    @property
+    def timestamp_type(self) -> TimestampType:
+        return self._segments.config.timestamp_type
+
     # --- appending -----------------------------------------------------------------------------
 
     def append(self, batches: Batches, leader_epoch: int) -> AppendInfo:
-        """Appends one or more producer batches as the leader: assigns offsets and stamps the epoch.
+        """Appends one or more producer batches as the leader: assigns offsets and stamps the epoch
+        (and, under LogAppendTime, the clock's time: a clock that went back stamps an earlier time).
 
         A bytearray (or writable memoryview) is stamped in place; immutable
         bytes are copied once. Nothing is written unless every batch is valid.
@@ -168,8 +177,10 @@ class PartitionLog:
         segments = self._segments
         first_offset = segments.active.next_offset
         max_batch_bytes = segments.config.max_message_bytes
+        append_time = segments.clock() if segments.config.timestamp_type is TimestampType.LOG_APPEND_TIME else -1
         try:
-            placed, next_offset, max_timestamp = stamp_batches(_nonempty(view), first_offset, leader_epoch, max_batch_bytes)
+            placed, next_offset, max_timestamp = stamp_batches(
+                _nonempty(view), first_offset, leader_epoch, max_batch_bytes, append_time)
         except BatchRejected as rejected:
             raise _why_rejected(view, rejected.args[0], max_batch_bytes) from None
         try:
@@ -178,7 +189,7 @@ class PartitionLog:
                 self.epoch_cache.assign(leader_epoch, first_offset)
         except OSError as error:
             raise self._storage_error(error, "appending") from error
-        return _append_info((first_offset, next_offset - 1, max_timestamp))
+        return _append_info((first_offset, next_offset - 1, max_timestamp, append_time))
 
     @_touches_disk("appending as follower")
     def append_as_follower(self, batches: Batches) -> AppendInfo:

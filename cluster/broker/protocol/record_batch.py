@@ -26,8 +26,14 @@ MIN_BATCH_LENGTH = HEADER_SIZE - LOG_OVERHEAD
 _OFFSET_AND_LENGTH = struct.Struct(">qi")
 _BASE_OFFSET = struct.Struct(">q")
 _LEADER_EPOCH = struct.Struct(">i")
+_CRC = struct.Struct(">I")
+_ATTRIBUTES = struct.Struct(">h")
+_MAX_TIMESTAMP = struct.Struct(">q")
 _EPOCH_AT = 12
 _MAGIC_AT = 16
+_CRC_AT = 17
+_ATTRIBUTES_AT = 21
+_MAX_TIMESTAMP_AT = 35
 
 _COMPRESSION_MASK = 0x07
 _TIMESTAMP_TYPE_BIT = 0x08
@@ -198,6 +204,16 @@ def stamp(buf: bytearray | memoryview, position: int, base_offset: int, leader_e
     """Assigns the batch its offset and leader epoch in place; the CRC stays valid."""
     _BASE_OFFSET.pack_into(buf, position, base_offset)
     _LEADER_EPOCH.pack_into(buf, position + _EPOCH_AT, leader_epoch)
+
+
+def stamp_log_append_time(buf: bytearray | memoryview, position: int, timestamp: int) -> None:
+    """Kafka's setMaxTimestamp(LOG_APPEND_TIME, timestamp): a leader of a LogAppendTime topic marks
+    the batch and gives it its clock's time; both fields are checksummed, so the CRC is recomputed.
+    (The log does this in its compiled scan; this is the reference its tests compare with.)"""
+    attributes = _ATTRIBUTES.unpack_from(buf, position + _ATTRIBUTES_AT)[0] | _TIMESTAMP_TYPE_BIT
+    _ATTRIBUTES.pack_into(buf, position + _ATTRIBUTES_AT, attributes)
+    _MAX_TIMESTAMP.pack_into(buf, position + _MAX_TIMESTAMP_AT, timestamp)
+    _CRC.pack_into(buf, position + _CRC_AT, crc_of(buf, position))
 
 
 def magic_of(buf: bytes | bytearray | memoryview, position: int = 0) -> int:

@@ -36,6 +36,8 @@ class CompleteProduce:
     request_id: Hashable
     error: ErrorCode
     base_offset: int = -1
+    log_append_time: int = -1
+    """The time a LogAppendTime log stamped the batch with; -1 for CreateTime (Produce's log_append_time_ms)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,6 +60,7 @@ class WaitingProduce:
     base_offset: int
     last_offset: int
     deadline: int
+    log_append_time: int = -1
 
 
 class Leadership:
@@ -105,11 +106,14 @@ class Leadership:
         return ErrorCode.NONE
 
     def appended(
-        self, request_id: Hashable, acks: int, timeout_ms: int, base_offset: int, last_offset: int, now: int
+        self, request_id: Hashable, acks: int, timeout_ms: int, base_offset: int, last_offset: int, now: int,
+        log_append_time: int = -1,
     ) -> list[Action]:
         if acks != ACKS_ALL:
-            return [CompleteProduce(request_id, ErrorCode.NONE, base_offset), *self._advance_high_watermark()]
-        self._waiting[request_id] = WaitingProduce(request_id, base_offset, last_offset, now + timeout_ms)
+            return [CompleteProduce(request_id, ErrorCode.NONE, base_offset, log_append_time),
+                    *self._advance_high_watermark()]
+        self._waiting[request_id] = WaitingProduce(request_id, base_offset, last_offset, now + timeout_ms,
+                                                   log_append_time)
         return self._advance_high_watermark()
 
     def hand_over(self) -> dict[Hashable, WaitingProduce]:
@@ -257,7 +261,7 @@ class Leadership:
         done = [w for w in self._waiting.values() if w.last_offset < candidate]
         for waiting in done:
             del self._waiting[waiting.request_id]
-        return [CompleteProduce(w.request_id, ErrorCode.NONE, w.base_offset) for w in done]
+        return [CompleteProduce(w.request_id, ErrorCode.NONE, w.base_offset, w.log_append_time) for w in done]
 
     def _expire_waiting(self, now: int) -> list[Action]:
         expired = [w for w in self._waiting.values() if now >= w.deadline]

@@ -152,11 +152,15 @@ class PartitionReplica:
             return [CompleteProduce(request_id, error)]
         return [AppendAsLeader(request_id, self._leadership.epoch, acks, timeout_ms)]
 
-    def appended_as_leader(self, append: AppendAsLeader, base_offset: int, last_offset: int, now: int) -> list[Action]:
+    def appended_as_leader(
+        self, append: AppendAsLeader, base_offset: int, last_offset: int, now: int, log_append_time: int = -1
+    ) -> list[Action]:
+        """`log_append_time` (-1 for CreateTime) goes back to the producer with the answer."""
         leadership = self._leadership
         if leadership is None or leadership.epoch != append.leader_epoch:
             return [CompleteProduce(append.request_id, ErrorCode.NOT_LEADER_OR_FOLLOWER)]
-        return leadership.appended(append.request_id, append.acks, append.timeout_ms, base_offset, last_offset, now)
+        return leadership.appended(append.request_id, append.acks, append.timeout_ms, base_offset, last_offset, now,
+                                   log_append_time)
 
     def fetch(self, request: FetchRequest, now: int) -> tuple[FetchAnswer, list[Action]]:
         """A follower's fetch (replica_id >= 0): read to the log end; its offset is its log end."""
