@@ -401,7 +401,7 @@ class Broker:
 
     def _apply_retention(self) -> None:
         for partition in self.topics.partitions():
-            for deleted in partition.log.apply_retention():
+            for deleted in partition.log.apply_retention(partition.high_watermark):
                 _log.info("%s: retention deleted %s", partition.name, deleted)
 
     def _flush_due_logs(self) -> None:

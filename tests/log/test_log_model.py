@@ -90,15 +90,19 @@ class LogModel(RuleBasedStateMachine):
     def flush(self) -> None:
         self.log.flush()
 
-    @rule()
-    def apply_retention(self) -> None:
+    @rule(data=st.data())
+    def apply_retention(self, data: st.DataObject) -> None:
+        """Whole segments below the high watermark; the active one too once breached (the log then starts at its end)."""
+        high_watermark = data.draw(st.none() | st.integers(self.start, self.end), label="high watermark")
         active_base = self.log.segment_base_offsets[-1]
-        deleted = self.log.apply_retention()
-        assert self.log.segment_base_offsets[-1] == active_base, "the active segment was deleted"
+        deleted = self.log.apply_retention(high_watermark)
         if deleted:
-            assert deleted[0].base_offset <= self.start < deleted[0].next_offset
+            assert deleted[0].base_offset <= self.start <= deleted[0].next_offset
             assert all(a.next_offset == b.base_offset for a, b in zip(deleted, deleted[1:]))
+            assert deleted[-1].next_offset <= (self.end if high_watermark is None else high_watermark)
             self._drop_before(max(self.start, deleted[-1].next_offset))
+        if self.log.segment_base_offsets[-1] != active_base:
+            assert self.log.segment_base_offsets == [self.end] and self.start == self.end, "the active segment went last"
 
     @rule(data=st.data())
     def advance_log_start(self, data: st.DataObject) -> None:

@@ -309,7 +309,7 @@ def test_offset_for_timestamp_finds_the_first_record_at_or_after_it(tmp_path) ->
 # --- retention ----------------------------------------------------------------------------------
 
 
-def test_time_retention_deletes_old_closed_segments_but_never_the_active_one(tmp_path) -> None:
+def test_time_retention_deletes_segments_whose_newest_record_is_older_than_retention_ms(tmp_path) -> None:
     clock = Clock(now=100_000)
     batch_size = len(make_batch(1, 0))
     log = open_log(tmp_path, clock, segment_bytes=2 * batch_size, retention_ms=10_000)
@@ -320,11 +320,59 @@ def test_time_retention_deletes_old_closed_segments_but_never_the_active_one(tmp
 
     assert [(d.base_offset, d.next_offset) for d in deleted] == [(0, 2)]
     assert log.log_start_offset == 2
-    clock.now = 1_000_000
-    assert [d.base_offset for d in log.apply_retention()] == [2]
-    assert log.segment_base_offsets == [4]
     with pytest.raises(OffsetOutOfRangeError):
-        log.read(3, 100)
+        log.read(1, 100)
+
+
+def test_a_clock_stepped_past_retention_ms_deletes_every_segment_the_active_one_rolled_first(tmp_path) -> None:
+    """Kafka's rule: a breached, non-empty active segment is rolled and deleted too; the log then
+    starts at its end, in an empty segment, and goes on from there."""
+    clock = Clock(now=100_000)
+    batch_size = len(make_batch(1, 0))
+    log = open_log(tmp_path, clock, segment_bytes=2 * batch_size, retention_ms=10_000)
+    for timestamp in (95_000, 96_000, 97_000):
+        log.append(make_batch(1, timestamp), leader_epoch=3)
+    assert log.apply_retention() == []
+
+    clock.now += 86_400_000
+    deleted = log.apply_retention()
+
+    assert [(d.base_offset, d.next_offset) for d in deleted] == [(0, 2), (2, 3)]
+    assert (log.log_start_offset, log.log_end_offset, log.segment_base_offsets) == (3, 3, [3])
+    with pytest.raises(OffsetOutOfRangeError):
+        log.read(2, 100)
+    assert log.read(3, 100).length == 0
+    assert log.apply_retention() == [], "an empty active segment is never deleted"
+    assert log.append(make_batch(1, clock.now), leader_epoch=3).first_offset == 3
+    log.close()
+    assert open_log(tmp_path, clock, retention_ms=10_000).log_start_offset == 3
+
+
+def test_a_clock_stepped_back_keeps_what_it_would_have_deleted(tmp_path) -> None:
+    clock = Clock(now=100_000)
+    batch_size = len(make_batch(1, 0))
+    log = open_log(tmp_path, clock, segment_bytes=2 * batch_size, retention_ms=10_000)
+    for timestamp in (50_000, 51_000, 52_000):
+        log.append(make_batch(1, timestamp), leader_epoch=0)
+
+    clock.now -= 86_400_000
+
+    assert log.apply_retention() == []
+    assert log.log_start_offset == 0
+
+
+def test_retention_deletes_no_segment_that_reaches_the_high_watermark(tmp_path) -> None:
+    clock = Clock(now=10_000_000)
+    batch_size = len(make_batch(1, 0))
+    log = open_log(tmp_path, clock, segment_bytes=2 * batch_size, retention_ms=10_000)
+    for timestamp in range(5):
+        log.append(make_batch(1, timestamp), leader_epoch=0)
+
+    assert [d.base_offset for d in log.apply_retention(high_watermark=3)] == [0]
+    assert [d.base_offset for d in log.apply_retention(high_watermark=4)] == [2]
+    assert log.apply_retention(high_watermark=4) == []
+    assert [d.base_offset for d in log.apply_retention(high_watermark=5)] == [4]
+    assert log.log_start_offset == log.log_end_offset == 5
 
 
 def test_size_retention_deletes_oldest_segments_until_under_retention_bytes(tmp_path) -> None:

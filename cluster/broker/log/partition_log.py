@@ -269,8 +269,10 @@ class PartitionLog:
     # --- retention and truncation --------------------------------------------------------------
 
     @_touches_disk("applying retention")
-    def apply_retention(self) -> list[DeletedSegment]:
-        return retention.apply_retention(self._segments, self.epoch_cache)
+    def apply_retention(self, high_watermark: int | None = None) -> list[DeletedSegment]:
+        """Deletes the segments retention.ms (by the log's clock) or retention.bytes no longer keeps,
+        only below `high_watermark` (None: the log end)."""
+        return retention.apply_retention(self._segments, self.epoch_cache, high_watermark)
 
     @_touches_disk("truncating")
     def truncate_to(self, offset: int) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from cluster import durable_file
 from cluster.broker.log.config import UNLIMITED
 from cluster.broker.log.epoch_cache import LeaderEpochCache
-from cluster.broker.log.segment import NO_TIMESTAMP, Segment
+from cluster.broker.log.segment import Segment
 from cluster.broker.log.segment_list import SegmentList
 
 _log = logging.getLogger(__name__)
@@ -29,38 +29,61 @@ class DeletedSegment:
     reason: str
 
 
-def apply_retention(segments: SegmentList, epochs: LeaderEpochCache) -> list[DeletedSegment]:
-    """Deletes whole closed segments, oldest first, while retention.ms or retention.bytes is breached."""
+def apply_retention(segments: SegmentList, epochs: LeaderEpochCache, high_watermark: int | None = None) -> list[DeletedSegment]:
+    """Deletes whole segments, oldest first, while retention.ms or retention.bytes is breached.
+
+    Kafka's deletableSegments: a segment goes only if every offset in it is below the high
+    watermark (None: the log end, every record committed), so the log start never passes
+    what is committed. retention.ms compares the newest timestamp in a segment with the log's
+    clock, so a clock stepped forward past retention.ms deletes early, and one stepped back
+    late. The active segment goes too when it is breached and not empty: it is rolled
+    first, so that the log keeps an empty segment at its end, where it then starts.
+    """
     config = segments.config
     now = segments.clock()
+    bound = segments.log_end_offset if high_watermark is None else high_watermark
+    if segments.corruption is not None:
+        bound = min(bound, segments.corruption.offset)
     excess = segments.size - config.retention_bytes if config.retention_bytes != UNLIMITED else None
-    deleted = []
-    while len(segments.segments) > 1:
-        segment = segments.segments[0]
+    listed = segments.segments
+    doomed: list[tuple[Segment, str]] = []
+    for at, segment in enumerate(listed):
+        last = at == len(listed) - 1
+        upper = segments.log_end_offset if last else listed[at + 1].base_offset
+        if (last and segment.is_empty) or upper > bound:
+            break
         reason = _retention_breach(segments, segment, now, excess)
         if reason is None:
             break
+        doomed.append((segment, reason))
+        if excess is not None:
+            excess -= segment.size
+    if not doomed:
+        return []
+    if len(doomed) == len(listed):
+        segments.roll()
+    deleted = []
+    for segment, reason in doomed:
         deleted.append(DeletedSegment(segment.base_offset, segment.next_offset, segment.size, reason))
         _log.info(
             "%s: retention deletes %s (offsets %d..%d, %d bytes): %s",
             segments.directory, segment.name, segment.base_offset, segment.next_offset - 1, segment.size, reason,
         )
-        if excess is not None:
-            excess -= segment.size
         segments.delete_first()
-    if deleted:
-        durable_file.fsync_directory(segments.directory)
-        truncate_epochs_to_log(segments, epochs)
-        segments.refresh_corruption()
+    durable_file.fsync_directory(segments.directory)
+    truncate_epochs_to_log(segments, epochs)
+    segments.refresh_corruption()
     return deleted
 
 
 def _retention_breach(segments: SegmentList, segment: Segment, now: int, excess: int | None) -> str | None:
+    """Kafka's rules: the newest timestamp (the file's mtime if it has none) older than retention.ms
+    by the clock, or the log larger than retention.bytes by at least this segment."""
     config = segments.config
     if config.retention_ms != UNLIMITED:
-        newest = segment.max_timestamp if segment.max_timestamp > NO_TIMESTAMP else os.stat(segment.path).st_mtime_ns // 1_000_000
+        newest = segment.max_timestamp if segment.max_timestamp >= 0 else os.stat(segment.path).st_mtime_ns // 1_000_000
         if now - newest > config.retention_ms:
-            return f"newest timestamp {newest} is more than retention.ms {config.retention_ms} old"
+            return f"newest timestamp {newest} is more than retention.ms {config.retention_ms} before {now}"
     if excess is not None and excess - segment.size >= 0:
         return f"log exceeds retention.bytes {config.retention_bytes}"
     return None
