@@ -205,7 +205,7 @@ def _list_offset(broker: Broker, topic: str, wanted: Any, replica_id: int) -> An
         answer.offset = partition.log.log_start_offset
     else:
         try:
-            answer.offset, answer.timestamp = _first_at_or_after(partition, wanted.timestamp)
+            answer.offset, answer.timestamp, answer.leader_epoch = _first_at_or_after(partition, wanted.timestamp)
         except StorageError:
             answer.error_code = ErrorCode.KAFKA_STORAGE_ERROR
     return answer
@@ -230,16 +230,18 @@ def _high_watermark_unsettled(partition: Partition) -> bool:
     return start is not None and partition.high_watermark < start
 
 
-def _first_at_or_after(partition: Partition, timestamp: int) -> tuple[int, int]:
-    """(offset, timestamp) of the first committed record stamped at or after `timestamp`, else (-1, -1)."""
+def _first_at_or_after(partition: Partition, timestamp: int) -> tuple[int, int, int]:
+    """(offset, timestamp, its batch's leader epoch) of the first record in offset order stamped at or
+    after `timestamp`, else (-1, -1, -1), as Kafka's fetchOffsetByTimestamp: an earlier record with a
+    later timestamp is found before a later record with an earlier one. An uncommitted one is not given."""
     offset = partition.log.offset_for_timestamp(timestamp)
     if offset is None or offset >= partition.high_watermark:
-        return -1, -1
+        return -1, -1, -1
     for batch, header in partition.batches(offset):
         for record in decode_records(batch):
             if record.offset >= offset:
-                return record.offset, record.timestamp
-    return -1, -1
+                return record.offset, record.timestamp, header.partition_leader_epoch
+    return -1, -1, -1
 
 
 def handle_offset_for_leader_epoch(broker: Broker, request: Request, client: Client) -> Any:
