@@ -33,7 +33,8 @@ from cluster.broker.groups.offsets import (
     encode_value,
     partition_for_group,
 )
-from cluster.broker.log.clock import Clock, wall_clock_ms
+from cluster.broker.log.clock import Clock, monotonic_ms, wall_clock_ms
+from cluster.broker.log.config import UNLIMITED
 from cluster.broker.log.errors import StorageError
 from cluster.broker.log_dir_failure import LogDirFailure
 from cluster.broker.membership import Membership
@@ -63,10 +64,13 @@ _log = logging.getLogger(__name__)
 
 
 class Broker:
-    def __init__(self, config: BrokerConfig, clock: Clock = wall_clock_ms, halt: Callable[[int], object] = os._exit) -> None:
-        """`halt` ends the process when the log dir fails (log_dir_failure.py)."""
+    def __init__(self, config: BrokerConfig, clock: Clock = wall_clock_ms, halt: Callable[[int], object] = os._exit,
+                 monotonic: Clock = monotonic_ms) -> None:
+        """`halt` ends the process when the log dir fails (log_dir_failure.py). `clock` is the wall
+        clock of the logs and record timestamps, `monotonic` the clock of every timeout (log/clock.py)."""
         self.config = config
         self.clock = clock
+        self.monotonic = monotonic
         self.log_dir_failure = LogDirFailure(config.log_dir, halt)
         self.topics = TopicRegistry(config, clock, self.log_dir_failure)
         self.groups = GroupCoordinator(GroupConfig(
@@ -75,7 +79,7 @@ class Broker:
             initial_rebalance_delay_ms=config.group_initial_rebalance_delay_ms,
         ))
         self.membership = Membership(config) if config.clustered else None
-        self.replicas = ReplicaManager(config, clock, self._address_of, self.data_appended, self._leadership_changed)
+        self.replicas = ReplicaManager(config, monotonic, self._address_of, self.data_appended, self._leadership_changed)
         self.cluster_id = ""
         self._producer_ids: ProducerIdAllocator | None = None
         self._data_arrived: asyncio.Future[None] | None = None
@@ -128,8 +132,9 @@ class Broker:
         self.topics.close()
         _log.info("broker %d closed its logs", self.config.broker_id)
 
-    def now_ms(self) -> int:
-        return self.clock()
+    def elapsed_ms(self) -> int:
+        """Group timers' time: session timeouts and rebalance delays, on the monotonic clock."""
+        return self.monotonic()
 
     def allocate_producer_id(self) -> int:
         """Unique in the cluster too: members interleave their ids by broker id. A full disk that
@@ -288,7 +293,7 @@ class Broker:
         partition = self._offsets_partition(group_id)
         if partition is None or partition.replica.role != Role.LEADER:
             return ErrorCode.NOT_COORDINATOR
-        now = self.now_ms()
+        now = self.clock()
         records = [
             Record(offset=i, timestamp=now, key=encode_key(group_id, topic, index), value=encode_value(committed))
             for i, ((topic, index), committed) in enumerate(offsets.items())
@@ -331,12 +336,13 @@ class Broker:
         await asyncio.shield(self._offsets_topic_creation)
 
     async def _create_offsets_topic(self) -> None:
+        """Kafka compacts __consumer_offsets, so no time retention (nor a clock stepped past it) deletes commits."""
         wanted = self.config.offsets_topic_replication_factor
         replication = min(wanted, len(self.view().live))
         if replication < wanted:
             _log.info("creating %s with replication factor %d: only %d broker(s) are live (offsets.topic."
                       "replication.factor=%d)", OFFSETS_TOPIC, replication, replication, wanted)
-        configs = {"segment.bytes": str(OFFSETS_SEGMENT_BYTES),
+        configs = {"segment.bytes": str(OFFSETS_SEGMENT_BYTES), "retention.ms": str(UNLIMITED),
                    "min.insync.replicas": str(min(OFFSETS_TOPIC_MIN_ISR, replication))}
         try:
             await self.create_topic(OFFSETS_TOPIC, self.config.offsets_topic_partitions, replication, configs)
@@ -385,11 +391,11 @@ class Broker:
 
     async def _run_group_timers(self) -> None:
         while True:
-            now = self.now_ms()
+            now = self.elapsed_ms()
             deadline = self.groups.next_deadline_ms()
             wait = GROUP_TICK_SECONDS if deadline is None else min(max(deadline - now, 0) / 1000, GROUP_TICK_SECONDS)
             await asyncio.sleep(wait)
-            self.deliver(self.groups.tick(self.now_ms()))
+            self.deliver(self.groups.tick(self.elapsed_ms()))
 
     async def _run_periodically(self, action: Any, interval_ms: int) -> None:
         while True:

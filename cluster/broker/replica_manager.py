@@ -12,6 +12,9 @@ The state znode is the one record of leadership either way; watching it spares t
 a request per broker and cannot deliver an older state after a newer one (the core ignores
 states it has passed). A broker alone is a cluster of one whose states it makes itself.
 
+The cores' `now` is the broker's monotonic clock: ISR lag (replica.lag.time.max.ms), acks=all
+timeouts and fetch backoffs are durations, which a step of the wall clock must not change.
+
 ISR changes (AlterIsr) are conditional keeper writes made on ONE worker thread, so this
 broker's writes reach the keeper in the order the cores asked for them; the stored state
 goes back to the core, and an unknown outcome goes back as nothing (the core asks again).
@@ -58,12 +61,12 @@ class ReplicaManager:
     def __init__(
         self,
         config: BrokerConfig,
-        clock: Clock,
+        monotonic: Clock,
         address_of: AddressOf,
         on_high_watermark: Callable[[], None],
         on_leadership: Callable[[Partition, bool], None],
     ) -> None:
-        self._clock = clock
+        self._clock = monotonic
         self._on_high_watermark = on_high_watermark
         self._on_leadership = on_leadership
         self._partitions: dict[TopicPartition, Partition] = {}

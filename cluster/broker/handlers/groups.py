@@ -82,7 +82,7 @@ def handle_join_group(broker: Broker, request: Request, client: Client) -> Any:
         require_known_member_id=request.version >= _MEMBER_ID_REQUIRED_VERSION,
     )
     reply: asyncio.Future[JoinResponse] = asyncio.get_running_loop().create_future()
-    broker.deliver(broker.groups.join(reply, join, broker.now_ms()))
+    broker.deliver(broker.groups.join(reply, join, broker.elapsed_ms()))
     return _join_response(reply)
 
 
@@ -106,7 +106,7 @@ def handle_sync_group(broker: Broker, request: Request, client: Client) -> Any:
     assignments = {a.member_id: bytes(a.assignment) for a in body.assignments}
     reply: asyncio.Future[SyncResponse] = asyncio.get_running_loop().create_future()
     broker.deliver(broker.groups.sync(reply, body.group_id, body.generation_id, body.member_id, assignments,
-                                      broker.now_ms()))
+                                      broker.elapsed_ms()))
     return _sync_response(reply)
 
 
@@ -120,7 +120,7 @@ def handle_heartbeat(broker: Broker, request: Request, client: Client) -> Any:
     if not broker.coordinates(body.group_id):
         return HeartbeatResponse(error_code=ErrorCode.NOT_COORDINATOR)
     return HeartbeatResponse(
-        error_code=broker.groups.heartbeat(body.group_id, body.generation_id, body.member_id, broker.now_ms())
+        error_code=broker.groups.heartbeat(body.group_id, body.generation_id, body.member_id, broker.elapsed_ms())
     )
 
 
@@ -129,7 +129,7 @@ def handle_leave_group(broker: Broker, request: Request, client: Client) -> Any:
     if not broker.coordinates(body.group_id):
         return LeaveGroupResponse(error_code=ErrorCode.NOT_COORDINATOR, members=[])
     members = [m.member_id for m in body.members] if request.version >= 3 else [body.member_id]
-    result = broker.groups.leave(body.group_id, members, broker.now_ms())
+    result = broker.groups.leave(body.group_id, members, broker.elapsed_ms())
     broker.deliver(result.replies)
     if request.version < 3:
         return LeaveGroupResponse(error_code=result.member_errors[0])
@@ -142,9 +142,9 @@ def handle_leave_group(broker: Broker, request: Request, client: Client) -> Any:
 
 def handle_offset_commit(broker: Broker, request: Request, client: Client) -> Any:
     body = request.body
-    now = broker.now_ms()
     group_error = broker.groups.validate_offset_commit(body.group_id, body.generation_id_or_member_epoch,
-                                                       body.member_id, now)
+                                                       body.member_id, broker.elapsed_ms())
+    committed_at = broker.clock()
     if group_error is ErrorCode.NONE and not broker.coordinates(body.group_id):
         group_error = ErrorCode.NOT_COORDINATOR
     errors: dict[tuple[str, int], ErrorCode] = {}
@@ -155,7 +155,7 @@ def handle_offset_commit(broker: Broker, request: Request, client: Client) -> An
             errors[key] = _commit_error(broker, group_error, topic.name, partition)
             if errors[key] is ErrorCode.NONE:
                 accepted[key] = CommittedOffset(partition.committed_offset, partition.committed_leader_epoch,
-                                                partition.committed_metadata, now)
+                                                partition.committed_metadata, committed_at)
     if not accepted:
         return _offset_commit_response(body, errors)
     written = broker.commit_offsets(body.group_id, accepted)
