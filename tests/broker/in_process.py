@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,7 +21,7 @@ from cluster.broker.server import BrokerServer
 from cluster.deploy.ports import HOST, free_port
 
 Result = TypeVar("Result")
-START_TIMEOUT_S = 60
+WAIT_S = 60
 
 
 class SteppedClock:
@@ -55,7 +56,7 @@ class BrokerThread:
     def bootstrap(self) -> str:
         return f"{HOST}:{self.port}"
 
-    def run(self, work: Callable[[Broker], Awaitable[Result]], timeout_s: float = START_TIMEOUT_S) -> Result:
+    def run(self, work: Callable[[Broker], Awaitable[Result]], timeout_s: float = WAIT_S) -> Result:
         """Runs a coroutine on the broker's loop (where its state may be touched) and returns its result."""
         return asyncio.run_coroutine_threadsafe(_awaited(work, self.broker), self._loop).result(timeout_s)
 
@@ -81,7 +82,7 @@ class BrokerThread:
             self.run(self._stop)
         finally:
             self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(START_TIMEOUT_S)
+            self._thread.join(WAIT_S)
             self._loop.close()
 
     async def _start(self, broker: Broker) -> None:
@@ -94,6 +95,15 @@ class BrokerThread:
         await broker.leave()
         await self._server.close()
         await broker.close()
+
+
+def wait_until(condition: Callable[[], Result], what: str) -> Result:
+    """Polls `condition` until it holds (a loaded machine makes every fixed sleep a flaky test)."""
+    deadline = time.monotonic() + WAIT_S
+    while not (result := condition()):
+        assert time.monotonic() < deadline, f"not within {WAIT_S} s: {what}"
+        time.sleep(0.1)
+    return result
 
 
 async def _awaited(work: Callable[[Broker], Awaitable[Any]], broker: Broker) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import time
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
@@ -21,20 +21,12 @@ from kafka.structs import OffsetAndMetadata
 from cluster.broker.peer_client import PeerConnection
 from cluster.broker.protocol.apis import fetch as wire_fetch
 from cluster.broker.protocol.errors import ErrorCode
-from tests.broker.in_process import BrokerThread, SteppedClock
+from tests.broker.in_process import WAIT_S, BrokerThread, SteppedClock, wait_until
+from tests.facilities import require_program
 
 HOUR_MS = 3_600_000
-WAIT_S = 30
 LOG_APPEND_TIME = 1
 """kafka-python's ConsumerRecord.timestamp_type for LogAppendTime."""
-
-
-def wait_until(condition: Callable[[], Any], what: str) -> Any:
-    deadline = time.monotonic() + WAIT_S
-    while not (result := condition()):
-        assert time.monotonic() < deadline, f"not within {WAIT_S} s: {what}"
-        time.sleep(0.1)
-    return result
 
 
 def create_topic(bootstrap: str, name: str, **configs: str) -> None:
@@ -70,7 +62,7 @@ def read_records(bootstrap: str, topic: str, count: int) -> list[Any]:
 def kcat_offset_for_time(bootstrap: str, topic: str, timestamp: int) -> int:
     """librdkafka's lookup by timestamp (kcat -o s@TS): the offset of the first record it then reads."""
     out = subprocess.run(
-        ["kcat", "-C", "-b", bootstrap, "-t", topic, "-p", "0", "-o", f"s@{timestamp}", "-c", "1", "-e", "-f", "%o\n"],
+        [require_program("kcat"), "-C", "-b", bootstrap, "-t", topic, "-p", "0", "-o", f"s@{timestamp}", "-c", "1", "-e", "-f", "%o\n"],
         capture_output=True, text=True, timeout=WAIT_S, check=True,
     )
     return int(out.stdout.split()[0])

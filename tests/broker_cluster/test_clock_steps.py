@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 from contextlib import ExitStack
-from typing import Any, Callable
 
 from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import NewTopic
@@ -14,10 +13,9 @@ from kafka.admin import NewTopic
 from cluster.broker.metadata.partition_state import PartitionState
 from cluster.deploy.keeper_ensemble import KeeperEnsemble
 from cluster.deploy.status import read_view
-from tests.broker.in_process import BrokerThread, SteppedClock
+from tests.broker.in_process import WAIT_S, BrokerThread, SteppedClock, wait_until
 
 HOUR_MS = 3_600_000
-WAIT_S = 60
 LAG_MS = 10_000
 """Far below the steps, far above what a loaded machine makes a follower lag."""
 STEADY_S = 1.5
@@ -57,11 +55,3 @@ def test_wall_clock_steps_on_both_brokers_shrink_no_isr_and_fail_no_acks_all_wri
 def in_sync(connect: str) -> PartitionState | None:
     state = read_view(connect).states.get(("steady", 0))
     return state if state is not None and state.leader >= 0 and len(state.isr) == 2 else None
-
-
-def wait_until(condition: Callable[[], Any], what: str) -> Any:
-    deadline = time.monotonic() + WAIT_S
-    while not (result := condition()):
-        assert time.monotonic() < deadline, f"not within {WAIT_S} s: {what}"
-        time.sleep(0.2)
-    return result
