@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from cluster.deploy.node_clocks import unavailable_reason as clock_unavailable
 from cluster.faultfs import fuse_unavailable
 from cluster.packets.process import unavailable_reason as packets_unavailable
 from harness.seams import Deployment, Nemesis
@@ -122,7 +123,7 @@ def check_run(names: Sequence[str], given: Mapping[str, str], overrides: Mapping
 
 def unavailable(names: Sequence[str]) -> str | None:
     """Why this machine cannot inject the named faults (no FUSE for the disk faults, no NFQUEUE handler or iptables
-    for the packet faults), or None when it can."""
+    for the packet faults, no preload library built for the clock faults), or None when it can."""
     fuse = [name for name in names if name in FUSE_FAULTS]
     reason = fuse_unavailable() if fuse else None
     if reason is not None:
@@ -131,6 +132,10 @@ def unavailable(names: Sequence[str]) -> str | None:
     reason = packets_unavailable() if packets else None
     if reason is not None:
         return f"the packet fault(s) {', '.join(packets)} cannot run here: {reason}"
+    clocks = [name for name in names if name in CLOCK_FAULTS]
+    reason = clock_unavailable() if clocks else None
+    if reason is not None:
+        return f"the clock fault(s) {', '.join(clocks)} cannot run here: {reason}"
     return None
 
 

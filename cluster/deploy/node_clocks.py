@@ -27,19 +27,23 @@ NodePath = Callable[[str], str]
 """A path relative to the node's directory, as the node's processes see it."""
 
 
-def require_library() -> Path:
-    """The built preload library, or DeployError saying how to build it."""
+def unavailable_reason() -> str | None:
+    """Why node clocks cannot be shifted here (the preload library is not built), or None when they can."""
     try:
-        return library_path()
+        library_path()
     except FileNotFoundError as error:
-        raise DeployError(f"clock faults preload a library into every node process: {error}") from None
+        return str(error)
+    return None
 
 
 class NodeClocks:
     """One run's clock directories, one per node, kept so that the release removes every one of them."""
 
     def __init__(self) -> None:
-        self.library = require_library()
+        reason = unavailable_reason()
+        if reason is not None:
+            raise DeployError(f"clock faults preload a library into every node process: {reason}")
+        self.library = library_path()
         self._controls: dict[Path, ClockControl] = {}
 
     def prepare(self, node_directory: Path, node_path: NodePath) -> tuple[ClockControl, dict[str, str]]:
