@@ -20,7 +20,7 @@ from cluster.deploy.deployment import ClusterSpec, deploy, docker_unavailable
 from cluster.deploy.docker_backend import DockerNode
 from cluster.deploy.keeper_ensemble import unavailable_reason as zookeeper_unavailable
 from cluster.deploy.local import PID_FILE
-from cluster.deploy.node_clocks import CLOCK_DIR, CONTROL_FILE, unavailable_reason
+from cluster.deploy.node_clocks import CLOCK_DIR, CONTROL_FILE
 from cluster.deploy.proxy_server import PID_FILE as PROXY_PID_FILE
 from cluster.deploy.proxy_server import PROXY_DIR
 from tests.facilities import require
@@ -29,15 +29,14 @@ DAY_NS = 86_400 * 10**9
 LOGGED_AT = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),\d{3} .*shutting down", re.MULTILINE)
 
 
-def _require(backend: str) -> None:
-    require(unavailable_reason() is None, "the clock preload library", unavailable_reason() or "")
-    if backend == "docker":
-        require(docker_unavailable() is None, "docker", docker_unavailable() or "")
+def _require_docker() -> None:
+    require(docker_unavailable() is None, "docker", docker_unavailable() or "")
 
 
 @pytest.fixture(scope="module", params=["local", "docker"])
 def cluster(request, tmp_path_factory):
-    _require(request.param)
+    if request.param == "docker":
+        _require_docker()
     spec = ClusterSpec(keepers=1, brokers=1, clocks=True)
     with deploy(spec, request.param, tmp_path_factory.mktemp(f"clocks-{request.param}")) as deployment:
         yield deployment
@@ -105,7 +104,6 @@ def test_the_harness_and_the_commands_it_runs_for_a_local_node_get_no_preload(cl
 
 
 def test_the_proxy_server_is_not_preloaded_and_the_control_files_go_with_the_cluster(tmp_path):
-    _require("local")
     spec = ClusterSpec(keepers=0, brokers=1, clocks=True, proxied=True)
     deployment = deploy(spec, "local", tmp_path)
     try:
@@ -121,7 +119,7 @@ def test_the_proxy_server_is_not_preloaded_and_the_control_files_go_with_the_clu
 
 
 def test_control_files_in_containers_go_with_the_cluster(tmp_path):
-    _require("docker")
+    _require_docker()
     deployment = deploy(ClusterSpec(keepers=0, brokers=1, clocks=True), "docker", tmp_path)
     (broker,) = deployment.nodes
     try:
@@ -135,7 +133,6 @@ def test_control_files_in_containers_go_with_the_cluster(tmp_path):
 
 
 def test_apache_zookeeper_started_by_its_launcher_follows_its_control_file(tmp_path):
-    _require("local")
     reason = zookeeper_unavailable("zookeeper")
     require(reason is None, "Apache ZooKeeper", reason or "")
     spec = ClusterSpec(keepers=1, brokers=0, keeper_kind="zookeeper", clocks=True)
