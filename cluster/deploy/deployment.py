@@ -5,10 +5,11 @@ directories under the work directory and hands them to a backend; `Deployment.up
 keepers, waits until they serve, then the brokers; `down()` stops and removes everything, even after
 errors, collecting every node's log first. With `fault_disks` every node's data directory is on a
 fault filesystem of its own (fault_disks.py), mounted before anything is written into it and
-unmounted once the nodes are stopped and gone. With `clocks` every node process runs with its wall clock
-under a control file of the node's own (node_clocks.py), removed when the cluster is. With `proxied` every node is reached only through its
-proxies (proxy_routes.py), served by the run's proxy server (proxy_server.py), which starts before the
-nodes and stops after them; `bootstrap_servers` and `keeper_connect` then name the client proxies.
+unmounted once the nodes are stopped and gone. With `clocks` every node process runs with its wall
+clock under a control file of the node's own (node_clocks.py), removed when the cluster is. With
+`proxied` every node is reached only through its proxies (proxy_routes.py), served by the run's proxy
+server (proxy_server.py), which starts before the nodes and stops after them; `bootstrap_servers` and
+`keeper_connect` then name the client proxies.
 """
 
 from __future__ import annotations

@@ -7,8 +7,10 @@ exactly those. Containers run with an init (signals reach the node, zombies are 
 NET_ADMIN for iptables partitions, and SYS_ADMIN with /dev/fuse for FUSE. A node's directory on
 the host (config and data) is bind-mounted at /node; bind mounts are recursive, so a fault
 filesystem the host mounted on its data/ before the container started (fault_disks.py) is what the
-node sees there, served by a daemon on the host. Everything the run creates is labelled with its
-run id, which is how `down()` and cleanup find it again.
+node sees there, served by a daemon on the host. What a node's processes get in their environment
+(the clock preload of node_clocks.py) is the container's, so every process in it has it, `exec`'s
+too, as every program on a machine shares its clock. Everything the run creates is labelled with
+its run id, which is how `down()` and cleanup find it again.
 """
 
 from __future__ import annotations
