@@ -25,15 +25,17 @@ $(BIN)/python:
 	  || { echo "error: logquake needs Python >= 3.11 as '$(PYTHON)' (set PYTHON=...)" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-# The compiled batch scan (native/, Rust): pip builds it with cargo, so a change there reinstalls.
-NATIVE_SOURCES := native/Cargo.toml native/Cargo.lock $(wildcard native/src/*.rs)
+# The compiled batch scan (native/) and the clock faults' preload library (native/clock_shift/), Rust:
+# pip builds them with cargo, so a change there reinstalls.
+NATIVE_SOURCES := native/Cargo.toml native/Cargo.lock $(wildcard native/src/*.rs) \
+  native/clock_shift/Cargo.toml native/clock_shift/Cargo.lock $(wildcard native/clock_shift/src/*.rs)
 # rustup installs cargo here; a non-login shell may not have it on PATH yet.
 export PATH := $(PATH):$(HOME)/.cargo/bin
 
 # apt first: pip compiles netfilterqueue against libnetfilter-queue-dev.
 $(INSTALLED): pyproject.toml $(NATIVE_SOURCES) | apt $(BIN)/python
 	@command -v cargo >/dev/null \
-	  || { echo "error: logquake compiles its batch scan (native/) with Rust's cargo, which is not installed: install a Rust toolchain (rustup) and run make again" >&2; exit 1; }
+	  || { echo "error: logquake compiles its batch scan and clock shift library (native/) with Rust's cargo, which is not installed: install a Rust toolchain (rustup) and run make again" >&2; exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev,packets]' \
 	  || { echo "error: pip could not install logquake (is PyPI reachable? is crates.io, for the Rust crate's dependencies? did netfilterqueue fail to compile: is libnetfilter-queue-dev installed?)" >&2; exit 1; }
@@ -71,4 +73,5 @@ sim: install
 	$(BIN)/python -m cluster.sim.replication.search --seeds $(SIM_SEEDS) --workers 2
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis native/target cluster/broker/log/*.so
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis native/target native/clock_shift/target \
+	  cluster/broker/log/*.so cluster/clock/*.so

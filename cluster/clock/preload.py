@@ -7,17 +7,18 @@ from pathlib import Path
 CONTROL_ENV = "LOGQUAKE_CLOCK_FILE"
 """The variable that names the control file to the library; unset, or naming no valid file, means true time."""
 
-LIBRARY_STEM = "clock_shift"
+LIBRARY_NAME = "clock_shift.abi3.so"
+"""The name pip gives the library: pyproject.toml builds it with the stable ABI's suffix, which does
+not depend on the Python that ran the build."""
 
 
 def library_path() -> Path:
     """The built preload library, beside this module (pip builds it there from native/clock_shift/)."""
-    here = Path(__file__).parent
-    built = sorted(here.glob(f"{LIBRARY_STEM}*.so"))
-    if not built:
-        raise FileNotFoundError(f"the clock shift library ({here}/{LIBRARY_STEM}*.so) is not built: "
-                                f"run `make install`, which compiles native/clock_shift/ with cargo")
-    return built[0]
+    built = Path(__file__).with_name(LIBRARY_NAME)
+    if not built.is_file():
+        raise FileNotFoundError(f"the clock shift library {built} is not built: run `make install`, "
+                                f"which compiles native/clock_shift/ with cargo")
+    return built
 
 
 def preload_environment(library: str, control_file: str) -> dict[str, str]:

@@ -10,7 +10,7 @@ no network) and committing it: one commit per layer, where every Dockerfile step
   dependencies, installed with --no-index from a wheelhouse downloaded on the host (image_recipe/install-deps.sh);
 - logquake-node:<hash of the deps layer and the project's files>: logquake itself, a wheel built on
   the host from a copy of this checkout's sources and pip-installed offline (image_recipe/install-node.sh).
-  The wheel is built here because it holds a compiled module (native/, Rust) and the image has no
+  The wheel is built here because it holds compiled modules (native/, Rust) and the image has no
   toolchain; it targets the stable ABI of CPython 3.11, which bookworm's python3 runs. Nodes
   therefore run exactly the code of the checkout that built the image.
 
@@ -45,7 +45,6 @@ IMAGE_PYTHON = "3.11"
 """bookworm's python3: the wheelhouse must match it, not the host's Python."""
 WHEEL_PLATFORMS = tuple(f"manylinux_2_{minor}_x86_64" for minor in range(36, 4, -1)) + ("any",)
 """Every manylinux tag bookworm's glibc 2.36 can run: pip does not infer older tags from a newer one."""
-NATIVE_CRATE = "native"
 DEPS_SCRIPT = "install-deps.sh"
 NODE_SCRIPT = "install-node.sh"
 BUILD_MOUNT = "/build"
@@ -103,14 +102,16 @@ def _pyproject() -> dict:
 
 def project_files() -> list[Path]:
     """What the project's wheel is built from: pyproject.toml, the README, its packages' modules
-    and the Rust crate of its compiled module."""
+    and the Rust crates of its compiled modules (pyproject.toml's setuptools-rust ext-modules)."""
     patterns = _pyproject()["tool"]["setuptools"]["packages"]["find"]["include"]
     top_levels = sorted(path for path in PROJECT_ROOT.iterdir()
                         if (path / "__init__.py").is_file() and any(fnmatch(path.name, p) for p in patterns))
     modules = sorted(module for package in top_levels for module in package.rglob("*.py")
                      if "__pycache__" not in module.parts)
-    crate = PROJECT_ROOT / NATIVE_CRATE
-    native = [crate / "Cargo.toml", crate / "Cargo.lock", *sorted((crate / "src").rglob("*.rs"))]
+    extensions = _pyproject()["tool"]["setuptools-rust"]["ext-modules"]
+    crates = [(PROJECT_ROOT / extension["path"]).parent for extension in extensions]
+    native = [file for crate in crates
+              for file in (crate / "Cargo.toml", crate / "Cargo.lock", *sorted((crate / "src").rglob("*.rs")))]
     return [PROJECT_ROOT / "pyproject.toml", PROJECT_ROOT / "README.md", *modules, *native]
 
 
