@@ -1,5 +1,5 @@
-"""A run's checks composed as Jepsen's checker/compose does: the workload's checker, stats, perf plots, the timeline.
-What disk faults did to the nodes' files goes along (under "disk") when there were any.
+"""A run's checks composed as Jepsen's checker/compose does: the workload's checker, stats, perf plots, the timeline,
+and the clock plot when clock faults ran. What disk faults did to the nodes' files goes along (under "disk") when there were any.
 
 The run is invalid if any checker says so, unknown if none does and one cannot tell, valid
 otherwise. A checker that crashes is "unknown" with its error recorded; it never hides the
@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from checkers.clock import plot_clock
 from checkers.disk import disk_effects
 from checkers.perf import plot_perf
 from checkers.stats import check_stats
@@ -35,6 +36,7 @@ def run_checks(test: dict[str, Any], history: list[Event], out_dir: Path, name: 
                                "stats": _guarded("stats", errors, lambda: check_stats(history))}
     files: list[Path] = []
     _guarded("perf", errors, lambda: files.extend(plot_perf(test, history, out_dir)))
+    _guarded("clock", errors, lambda: files.extend(plot_clock(test, history, out_dir)))
     _guarded("timeline", errors, lambda: files.append(write_timeline(test, history, out_dir)))
     visualization = results[name].get("visualization")
     if visualization:

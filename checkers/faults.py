@@ -15,7 +15,7 @@ from typing import Any
 from harness.history import NEMESIS, Op
 
 COLOURS = {"kill": "#E9A4A0", "pause": "#A0B1E9", "restart": "#C9A0E9", "partition": "#E9DCA0",
-           "clock": "#A0E9E3",
+           "clock-bump": "#4DB6AC", "clock-strobe": "#F06292", "clock-skew": "#9575CD",
            "slow-disk": "#9FD8A4", "disk-error": "#D9822B", "disk-full": "#8C6D46", "lose-unsynced": "#6A5ACD",
            "torn-write": "#C2185B", "corrupt-file": "#2E7D7D",
            "latency": "#F4B183", "bandwidth": "#B4C7E7", "slow-close": "#C5E0B4", "reset": "#FF8080",

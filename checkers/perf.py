@@ -51,11 +51,11 @@ def plot_perf(test: dict[str, Any], history: list[Event], out_dir: Path) -> list
         FigureCanvasAgg(figure)
         ax = figure.add_subplot()
         drew = draw(ax)
-        _shade(ax, faults, end_s)
+        shade_faults(ax, faults, end_s)
         ax.set_xlim(0, max(end_s, 1e-3))
         ax.set_xlabel("time since start (s)")
         ax.set_title(f"{name}: {title}")
-        handles = ax.get_legend_handles_labels()[0] + _fault_legend(faults)
+        handles = ax.get_legend_handles_labels()[0] + fault_legend(faults)
         if handles:
             ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
         if not drew:
@@ -127,7 +127,7 @@ def _log_latency_axis(ax: Axes, drew: bool) -> None:
         ax.set_yscale("log")
 
 
-def _shade(ax: Axes, faults: list[FaultInterval], end_s: float) -> None:
+def shade_faults(ax: Axes, faults: list[FaultInterval], end_s: float) -> None:
     for interval in faults:
         start = interval.start / 1e9
         stop = end_s if interval.end is None else interval.end / 1e9
@@ -136,6 +136,6 @@ def _shade(ax: Axes, faults: list[FaultInterval], end_s: float) -> None:
                 ha="left", fontsize="x-small", color="#444444")
 
 
-def _fault_legend(faults: list[FaultInterval]) -> list[Patch]:
+def fault_legend(faults: list[FaultInterval]) -> list[Patch]:
     colours = {interval.fault: interval.colour for interval in faults}
     return [Patch(color=colour, alpha=0.35, label=f"fault: {fault}") for fault, colour in colours.items()]

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from cluster.clock import ClockControl
     from cluster.deploy.proxy_server import ProxyServer
     from cluster.faultfs import DiskControl
     from cluster.packets.handling import PacketFault
@@ -44,8 +45,9 @@ class Client(Protocol):
 
 
 class Node(Protocol):
-    """One node of a deployment, as faults act on it: a process that can be crashed, hung, cut off, and whose
-    disk can fail (through `disk`, when the deployment put its data directory on a fault filesystem)."""
+    """One node of a deployment, as faults act on it: a process that can be crashed, hung, cut off, whose disk can
+    fail (through `disk`, when the deployment put its data directory on a fault filesystem) and whose wall clock can
+    be set wrong (through `clock`, when the deployment preloads the clock shift)."""
 
     @property
     def name(self) -> str: ...
@@ -67,6 +69,9 @@ class Node(Protocol):
 
     disk: DiskControl | None
     """The fault filesystem under its data directory, or None when the deployment mounted none."""
+
+    clock: ClockControl | None
+    """Its processes' wall clock, or None when the deployment does not shift clocks."""
 
     @property
     def data_directory(self) -> Path:

@@ -283,8 +283,8 @@ def _plots(run_dir: Path, results: dict[str, Any]) -> str:
                       f"<img alt='{html.escape(file)}' src='data:image/png;base64,{data}'></p>")
     if not images:
         return ""
-    return "<h2>Performance</h2><p>Shaded bands are fault intervals (from start to stop of each fault).</p>" + \
-        "".join(images)
+    return ("<h2>Plots</h2><p>Shaded bands are fault intervals (from start to stop of each fault); clock.png, when "
+            "clock faults ran, is each node's wall-clock offset from true time.</p>" + "".join(images))
 
 
 def _files(run_dir: Path) -> str:

@@ -44,11 +44,11 @@ NemesisFactory = Callable[[TestSpec, Workload, Deployment, random.Random], Nemes
 
 def deploy(spec: TestSpec, work_dir: Path) -> Deployment:
     """The run's cluster; every node's data directory on a fault filesystem when a fault needs one, every node
-    behind proxies when a proxy fault is named."""
+    behind proxies when a proxy fault is named, every node's wall clock under control when a clock fault is."""
     cluster = ClusterSpec(keepers=spec.keepers, brokers=spec.brokers, broker_overrides=spec.broker_overrides,
                           keeper_overrides=spec.keeper_overrides, keeper_kind=spec.target,
                           fault_disks=nemesis.needs_fault_disks(spec.nemesis),
-                          proxied=nemesis.needs_proxies(spec.nemesis),
+                          proxied=nemesis.needs_proxies(spec.nemesis), clocks=nemesis.needs_clocks(spec.nemesis),
                           fault_disk_entries=nemesis.disk_entries(spec.nemesis, spec.nemesis_options))
     return deploy_cluster(cluster, spec.backend, work_dir)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from pathlib import Path
 
 from cluster.deploy.node import Node, NodePlan
@@ -27,12 +28,12 @@ class Backend(ABC):
         every node reach, and that no other run uses."""
 
     @abstractmethod
-    def data_dir(self, node_directory: Path) -> str:
-        """Where a node sees its data directory (a path inside the container for docker)."""
+    def node_path(self, node_directory: Path, relative: str) -> str:
+        """Where a node's processes see `relative` of its directory (a path inside the container for docker)."""
 
     @abstractmethod
-    def create(self, plan: NodePlan, directory: Path) -> Node:
-        """The node's handle, ready to start."""
+    def create(self, plan: NodePlan, directory: Path, environment: Mapping[str, str] | None = None) -> Node:
+        """The node's handle, ready to start; its processes get `environment` on top of their usual one."""
 
     @abstractmethod
     def release(self) -> None:

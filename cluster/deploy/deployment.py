@@ -5,9 +5,11 @@ directories under the work directory and hands them to a backend; `Deployment.up
 keepers, waits until they serve, then the brokers; `down()` stops and removes everything, even after
 errors, collecting every node's log first. With `fault_disks` every node's data directory is on a
 fault filesystem of its own (fault_disks.py), mounted before anything is written into it and
-unmounted once the nodes are stopped and gone. With `proxied` every node is reached only through its
-proxies (proxy_routes.py), served by the run's proxy server (proxy_server.py), which starts before the
-nodes and stops after them; `bootstrap_servers` and `keeper_connect` then name the client proxies.
+unmounted once the nodes are stopped and gone. With `clocks` every node process runs with its wall
+clock under a control file of the node's own (node_clocks.py), removed when the cluster is. With
+`proxied` every node is reached only through its proxies (proxy_routes.py), served by the run's proxy
+server (proxy_server.py), which starts before the nodes and stops after them; `bootstrap_servers` and
+`keeper_connect` then name the client proxies.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from cluster.deploy.fault_disks import FaultDisks, remove_stale, require_fuse
 from cluster.deploy.image import docker_unavailable
 from cluster.deploy.local import LocalBackend
 from cluster.deploy.node import DATA_DIR, KEEPER_KINDS, KeeperKind, Node, NodePlan
+from cluster.deploy.node_clocks import NodeClocks
 from cluster.deploy.ports import free_port, port_is_free
 from cluster.deploy.proxy_routes import ProxyRoutes
 from cluster.deploy.proxy_server import ProxyServer
@@ -53,6 +56,9 @@ class ClusterSpec:
     """When the fault disks make directory entries durable (cluster.faultfs.ENTRY_MODELS)."""
     proxied: bool = False
     """Every node reached only through its proxies (proxy_routes.py), for the proxy nemeses."""
+    clocks: bool = False
+    """Every node process's wall clock shifted through a control file of its node's (node_clocks.py), for the clock
+    nemeses."""
 
     def __post_init__(self) -> None:
         if self.brokers < 0 or self.keepers < 0:
@@ -76,10 +82,11 @@ def deploy(spec: ClusterSpec, backend: str, work_dir: Path, run_id: str | None =
     remove_stale()
     run_id = run_id or new_run_id()
     disks = FaultDisks(run_id, spec.fault_disk_entries) if spec.fault_disks else None
+    clocks = NodeClocks() if spec.clocks else None
     chosen = _backend(resolve_backend(backend), run_id)
-    deployment = Deployment(chosen, [], run_id, work_dir, disks)
+    deployment = Deployment(chosen, [], run_id, work_dir, disks, clocks)
     try:
-        deployment.nodes = _create_nodes(spec, chosen, work_dir, disks, deployment)
+        deployment.nodes = _create_nodes(spec, chosen, work_dir, disks, clocks, deployment)
     except BaseException:
         _undo(deployment)
         raise
@@ -87,7 +94,7 @@ def deploy(spec: ClusterSpec, backend: str, work_dir: Path, run_id: str | None =
 
 
 def _create_nodes(spec: ClusterSpec, backend: Backend, work_dir: Path, disks: FaultDisks | None,
-                  deployment: Deployment) -> list[Node]:
+                  clocks: NodeClocks | None, deployment: Deployment) -> list[Node]:
     hosts = backend.hosts(spec.keepers + spec.brokers)
     keepers = [NodePlan(f"k{i}", "keeper", i, hosts[i - 1], spec.keeper_kind) for i in range(1, spec.keepers + 1)]
     brokers = [NodePlan(f"b{i}", "broker", i, hosts[spec.keepers + i - 1]) for i in range(1, spec.brokers + 1)]
@@ -102,7 +109,7 @@ def _create_nodes(spec: ClusterSpec, backend: Backend, work_dir: Path, disks: Fa
         directory = work_dir / plan.name
         (directory / DATA_DIR).mkdir(parents=True, exist_ok=True)
         disk = disks.mount(plan.name, directory) if disks is not None else None
-        data_dir = backend.data_dir(directory / DATA_DIR)
+        data_dir = backend.node_path(directory, DATA_DIR)
         if plan.role == "keeper":
             # durable, as an installed node's myid is: a simulated power loss must not take it
             write_atomically(directory / DATA_DIR / "myid", f"{plan.node_id}\n".encode())
@@ -110,8 +117,10 @@ def _create_nodes(spec: ClusterSpec, backend: Backend, work_dir: Path, disks: Fa
         else:
             text = configs.broker_properties(plan, keepers, spec.brokers, data_dir, spec.broker_overrides, routes)
         (directory / plan.config_name).write_text(text)
-        node = backend.create(plan, directory)
+        clock, environment = clocks.prepare(directory, partial(backend.node_path, directory)) if clocks else (None, {})
+        node = backend.create(plan, directory, environment)
         node.disk = disk
+        node.clock = clock
         nodes.append(node)
     return nodes
 
@@ -140,9 +149,10 @@ def _backend(name: str, run_id: str) -> Backend:
 
 class Deployment:
     def __init__(self, backend: Backend, nodes: list[Node], run_id: str, work_dir: Path,
-                 disks: FaultDisks | None = None) -> None:
+                 disks: FaultDisks | None = None, clocks: NodeClocks | None = None) -> None:
         self._backend = backend
         self._disks = disks
+        self._clocks = clocks
         self.nodes = nodes
         self.run_id = run_id
         self.work_dir = work_dir
@@ -191,8 +201,8 @@ class Deployment:
         return self
 
     def down(self, logs_to: Path | None = None) -> None:
-        """Stop every node (its packet faults first), collect its log, remove everything; every step is tried even
-        when one fails.
+        """Stop every node (its packet faults first), collect its log, remove everything (clock controls once no node
+        process is left to read them); every step is tried even when one fails.
 
         Fault filesystems go last: no node process, and no container holding a view of a mount, is left then.
         """
@@ -205,6 +215,8 @@ class Deployment:
         if self.proxies is not None:
             _attempt(errors, "stopping the proxy server", self.proxies.stop)
         _attempt(errors, f"releasing the {self.backend} backend", self._backend.release)
+        if self._clocks is not None:
+            _attempt(errors, "removing the nodes' clock controls", self._clocks.remove)
         for name, mount in self._disks or ():
             _attempt(errors, f"unmounting the fault filesystem of {name}", mount.unmount)
         if errors:

@@ -7,8 +7,10 @@ exactly those. Containers run with an init (signals reach the node, zombies are 
 NET_ADMIN for iptables partitions, and SYS_ADMIN with /dev/fuse for FUSE. A node's directory on
 the host (config and data) is bind-mounted at /node; bind mounts are recursive, so a fault
 filesystem the host mounted on its data/ before the container started (fault_disks.py) is what the
-node sees there, served by a daemon on the host. Everything the run creates is labelled with its
-run id, which is how `down()` and cleanup find it again.
+node sees there, served by a daemon on the host. What a node's processes get in their environment
+(the clock preload of node_clocks.py) is the container's, so every process in it has it, `exec`'s
+too, as every program on a machine shares its clock. Everything the run creates is labelled with
+its run id, which is how `down()` and cleanup find it again.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 
 import docker
@@ -137,10 +140,10 @@ class DockerBackend(Backend):
         assert self._gateway, "hosts() creates the network first"
         return self._gateway
 
-    def data_dir(self, node_directory: Path) -> str:
-        return f"{NODE_MOUNT}/{node_directory.name}"
+    def node_path(self, node_directory: Path, relative: str) -> str:
+        return f"{NODE_MOUNT}/{relative}"
 
-    def create(self, plan: NodePlan, directory: Path) -> Node:
+    def create(self, plan: NodePlan, directory: Path, environment: Mapping[str, str] | None = None) -> Node:
         api = self.client.api
         host_config = api.create_host_config(
             binds={str(directory.resolve()): {"bind": NODE_MOUNT, "mode": "rw"}},
@@ -150,6 +153,7 @@ class DockerBackend(Backend):
             self.image, command=["python", *plan.python_arguments(f"{NODE_MOUNT}/{plan.config_name}")],
             name=f"{self.network_name}-{plan.name}", hostname=plan.name, working_dir=NODE_MOUNT,
             labels={RUN_LABEL: self.run_id, NODE_LABEL: plan.name}, host_config=host_config,
+            environment=dict(environment or {}),
             networking_config=api.create_networking_config({self.network_name: endpoint}))
         return DockerNode(plan, directory, self.client.containers.get(created["Id"]))
 

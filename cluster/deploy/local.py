@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Sequence
 
@@ -44,8 +45,10 @@ class LocalNode(Node):
     packet_hooks = ("OUTPUT",)
 
     def __init__(self, plan: NodePlan, directory: Path, claim: IO[bytes] | None = None,
-                 cgroups: BlockCgroups | None = None) -> None:
+                 cgroups: BlockCgroups | None = None, environment: Mapping[str, str] | None = None) -> None:
         super().__init__(plan, directory)
+        self._environment = dict(environment or {})
+        """What the node's process gets on top of the harness's environment (the clock preload); exec() does not."""
         self._process = NodeProcess(directory / "node.log", cwd=directory, own_session=True, pid_file=directory / PID_FILE)
         self._claim = claim
         """The run's address block claim, passed on to the process (see the module docstring)."""
@@ -97,7 +100,8 @@ class LocalNode(Node):
         if self.is_running():
             raise NodeError(f"{self.name} is already running")
         command = self._in_cgroup([sys.executable, *self.plan.python_arguments(str(self.config_path.resolve()))])
-        self._process.start(command, pass_fds=() if self._claim is None else (self._claim.fileno(),))
+        self._process.start(command, pass_fds=() if self._claim is None else (self._claim.fileno(),),
+                            env=self._environment)
 
     def stop(self, timeout: float = 30) -> None:
         """SIGTERM, then SIGKILL if the node has not ended within timeout seconds (NodeProcess.stop kills it)."""
@@ -178,11 +182,11 @@ class LocalBackend(Backend):
         assert self._block, "hosts() claims the block first"
         return f"{self._block}.1"
 
-    def data_dir(self, node_directory: Path) -> str:
-        return str(node_directory.resolve())
+    def node_path(self, node_directory: Path, relative: str) -> str:
+        return str((node_directory / relative).resolve())
 
-    def create(self, plan: NodePlan, directory: Path) -> Node:
-        node = LocalNode(plan, directory, self._claim, self._cgroups)
+    def create(self, plan: NodePlan, directory: Path, environment: Mapping[str, str] | None = None) -> Node:
+        node = LocalNode(plan, directory, self._claim, self._cgroups, environment)
         self._nodes.append(node)
         return node
 

@@ -19,6 +19,7 @@ from cluster.packets import process as packet_handlers
 from cluster.packets.handling import PacketFault
 
 if TYPE_CHECKING:
+    from cluster.clock import ClockControl
     from cluster.faultfs import DiskControl
 
 Role = Literal["keeper", "broker"]
@@ -77,6 +78,8 @@ class Node(ABC):
         """The node's own directory on the host: its config file and data/."""
         self.disk: DiskControl | None = None
         """The control of the fault filesystem under data/, when the deployment mounted one (fault_disks)."""
+        self.clock: ClockControl | None = None
+        """The control of the node's wall clock, when the deployment preloads the clock shift (clocks)."""
         self._packets: NodePackets | None = None
 
     @property

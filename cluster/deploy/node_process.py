@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Sequence
 
@@ -35,11 +36,14 @@ class NodeProcess:
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None and self.is_running() else None
 
-    def start(self, command: Sequence[str], pass_fds: Sequence[int] = ()) -> None:
-        """Launches `command` with no input and its output appended to the log; returns without waiting for it to serve."""
+    def start(self, command: Sequence[str], pass_fds: Sequence[int] = (), env: Mapping[str, str] | None = None) -> None:
+        """Launches `command` with no input and its output appended to the log, its environment this process's plus
+        `env`; returns without waiting for it to serve."""
+        environment = {**os.environ, **env} if env else None
         with open(self.log_path, "ab") as log:
             self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                             cwd=self.cwd, start_new_session=self.own_session, pass_fds=tuple(pass_fds))
+                                             cwd=self.cwd, start_new_session=self.own_session, pass_fds=tuple(pass_fds),
+                                             env=environment)
         self._paused = False
         if self.pid_file is not None:
             self.pid_file.write_text(f"{self._process.pid}\n")

@@ -8,6 +8,7 @@ tests ask whether any of it outlived the run, the way an operator would: by pid 
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -127,6 +128,26 @@ def _docker_runs_under(store: Path) -> set[str]:
                 if any(mount.get("Source", "").startswith(root) for mount in container.attrs.get("Mounts", []))}
     finally:
         client.close()
+
+
+ISR_CHANGE = re.compile(r"ISR changed from \[([\d, ]*)\] to \[([\d, ]*)\]")
+SESSION_EXPIRY = re.compile(r".*(?:session 0x[0-9a-f]+ expired|Expiring session|resigns: keeper session lost).*")
+"""A session's end as each node kind logs it: keeper's and Apache ZooKeeper's expiry, a broker's loss of its own."""
+
+
+def isr_changes(run_dir: Path) -> list[tuple[int, int]]:
+    """(size before, size after) of every ISR change any broker made, from the brokers' logs."""
+    changes = []
+    for log in sorted((run_dir / "nodes").glob("b*/node.log")):
+        for before, after in ISR_CHANGE.findall(log.read_text(errors="replace")):
+            changes.append((len(before.split(",")) if before else 0, len(after.split(",")) if after else 0))
+    return changes
+
+
+def session_expiries(run_dir: Path) -> list[str]:
+    """Every log line of any node that says a keeper session expired or was lost."""
+    return [f"{log.parent.name}: {line}" for log in sorted((run_dir / "nodes").glob("*/node.log"))
+            for line in SESSION_EXPIRY.findall(log.read_text(errors="replace"))]
 
 
 def alive(pid: int) -> bool:

@@ -1,5 +1,6 @@
 """Nodes and a deployment that keep the harness.seams protocols in memory, with a disk control that records what it
-was told: for nemesis tests that check what a fault does to each node, in what order, without a cluster."""
+was told and, when asked, a real clock control file per node that no process reads: for nemesis tests that check what
+a fault does to each node, in what order, without a cluster."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from cluster.clock import ClockControl
 from cluster.deploy.proxy_server import ProxyServer
 from cluster.faultfs import DiskFaults, LossReport
 
@@ -37,7 +39,7 @@ class FakeNode:
     cannot_partition: str | None = None
 
     def __init__(self, name: str, role: str, node_id: int, directory: Path, calls: list[tuple[Any, ...]],
-                 disk: bool) -> None:
+                 disk: bool, clock: bool = False) -> None:
         self.name = name
         self.role = role
         self.node_id = node_id
@@ -47,6 +49,7 @@ class FakeNode:
         self.data_directory.mkdir(parents=True)
         self.calls = calls
         self.disk = RecordingDisk(name, calls) if disk else None
+        self.clock = ClockControl.create(directory / name / "clock") if clock else None
         self.running = True
         self.paused = False
 
@@ -92,10 +95,12 @@ class FakeDeployment:
     keeper_connect = ""
     proxies: ProxyServer | None = None
 
-    def __init__(self, directory: Path, brokers: int = 3, keepers: int = 3, disks: bool = True) -> None:
+    def __init__(self, directory: Path, brokers: int = 3, keepers: int = 3, disks: bool = True,
+                 clocks: bool = False) -> None:
         self.calls: list[tuple[Any, ...]] = []
-        self.nodes = [FakeNode(f"k{i}", "keeper", i, directory, self.calls, disks) for i in range(1, keepers + 1)]
-        self.nodes += [FakeNode(f"b{i}", "broker", i, directory, self.calls, disks) for i in range(1, brokers + 1)]
+        self.nodes = [FakeNode(f"k{i}", "keeper", i, directory, self.calls, disks, clocks) for i in range(1, keepers + 1)]
+        self.nodes += [FakeNode(f"b{i}", "broker", i, directory, self.calls, disks, clocks)
+                       for i in range(1, brokers + 1)]
 
     @property
     def brokers(self) -> list[FakeNode]:

@@ -4,14 +4,13 @@ run's plots name the latency with its parameters."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import psutil
 
 from checkers.faults import fault_intervals
 from harness.history import pair
-from tests.e2e.runs import THREE_NODES, leftovers, logquake_run
+from tests.e2e.runs import THREE_NODES, isr_changes, leftovers, logquake_run
 
 LATENCY_MS = 1500
 LAG_MS = 1000
@@ -24,23 +23,11 @@ SLOW_REPLICATION = ["--workload", "queue", "--nemesis", "latency", "--nemesis-ta
 """The one partition's leader gets 1.5 s each way on its replication proxy (every fetch from it) for 8 s of
 every 16: longer than the 1 s the brokers give a follower to catch up."""
 
-ISR_CHANGE = re.compile(r"ISR changed from \[([\d, ]*)\] to \[([\d, ]*)\]")
-
-
-def _isr_changes(run_dir: Path) -> list[tuple[int, int]]:
-    """(size before, size after) of every ISR change any broker made, from the brokers' logs."""
-    changes = []
-    for log in sorted((run_dir / "nodes").glob("b*/node.log")):
-        for before, after in ISR_CHANGE.findall(log.read_text(errors="replace")):
-            changes.append((len(before.split(",")) if before else 0, len(after.split(",")) if after else 0))
-    return changes
-
-
 def test_followers_leave_the_isr_under_replication_latency_and_rejoin_losing_nothing(tmp_path):
     watched = logquake_run(tmp_path / "store", SLOW_REPLICATION)
     assert watched.code == 0, watched.output
     assert {("start-latency", "ok"), ("stop-latency", "ok")} <= set(watched.nemesis_ops()), watched.output
-    changes = _isr_changes(watched.run_dir)
+    changes = isr_changes(watched.run_dir)
     assert any(after < before for before, after in changes), f"no ISR shrink: {changes}"
     assert any(after == 3 and before < 3 for before, after in changes), f"no follower rejoined: {changes}"
     assert watched.anomaly("lost-write")["count"] == 0
