@@ -30,18 +30,19 @@ def cluster(tmp_path_factory):
         yield deployment
 
 
-def _leader_and_followers(cluster):
-    """Once the partition has a leader and two in-sync followers again (a restarted broker catches up first)."""
-    locator = Locator(cluster, {"topic": TOPIC, "lookup_timeout": 5})
+def _leader_and_followers(cluster, topic=TOPIC, in_sync_followers=2):
+    """Once the partition has a leader and its in-sync followers again (a restarted broker catches up first), as
+    the broker the nemesis asks sees it: another may have known of the leader first."""
+    locator = Locator(cluster, {"topic": topic, "lookup_timeout": 5})
     deadline = time.monotonic() + 90
     while True:
         try:
             leader, followers = locator.partition_leader_and_followers()
-            if len(followers) == 2:
+            if len(followers) == in_sync_followers:
                 return leader.name, sorted(node.name for node in followers)
         except nemesis.NemesisError:
             pass
-        assert time.monotonic() < deadline, "the partition never had a leader and two in-sync followers"
+        assert time.monotonic() < deadline, f"{topic}-0 never had a leader and {in_sync_followers} in-sync followers"
         time.sleep(0.5)
 
 
@@ -95,6 +96,7 @@ def test_a_run_may_name_every_fault_the_nemesis_builds():
 def test_a_leader_without_followers_is_killed_and_no_one_is_elected(cluster):
     create_topic(KafkaOptions(topic="alone", partitions=1, replication_factor=1, min_insync=1),
                  cluster.bootstrap_servers)
+    _leader_and_followers(cluster, "alone", in_sync_followers=0)
     faults = nemesis.build(["isolate-leader"], cluster, {"topic": "alone", "isolation_time": 0.1,
                                                          "election_timeout": 3})
     done = faults.invoke("start-isolate-leader", None)
