@@ -14,13 +14,13 @@ All passes are linear in the history (plus sorting each partition's offsets).
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 from checkers.claim import Claim, Judge, Judgement
-from harness.history import COMPLETIONS, Event, HistoryError, Op, pair
+from checkers.queue_ops import Poll, Send, parse_poll, parse_send
+from harness.history import COMPLETIONS, Event, Op, pair
 
 EXAMPLES = 8
 """Examples kept per anomaly; counts are always complete."""
@@ -46,21 +46,6 @@ RULES = {
                          "earlier one; invalid under acks=all without unclean leader election",
 }
 ANOMALIES = tuple(RULES)
-
-
-@dataclass(frozen=True)
-class Send:
-    op: Op
-    partition: int
-    value: Any
-    offset: int | None
-    """Known only for acknowledged sends the broker gave an offset (acks=0 gives none)."""
-
-
-@dataclass(frozen=True)
-class Poll:
-    op: Op
-    reads: dict[int, list[tuple[int, Any]]]
 
 
 @dataclass
@@ -125,8 +110,8 @@ def check_queue(test: dict[str, Any], history: list[Event]) -> dict[str, Any]:
     claim = Claim.from_test(test)
     ops = pair(history)
     judge = Judge(claim, ops)
-    sends = [_send(op) for op in ops if op.f == "send"]
-    polls = {op.index: _poll(op) for op in ops if op.f == "poll" and op.type == "ok"}
+    sends = [parse_send(op) for op in ops if op.f == "send"]
+    polls = {op.index: parse_poll(op) for op in ops if op.f == "poll" and op.type == "ok"}
     order = _version_order(sends, polls.values())
     final_reads = _final_reads(ops, sends, order)
     findings = Findings()
@@ -136,67 +121,6 @@ def check_queue(test: dict[str, Any], history: list[Event]) -> dict[str, Any]:
     _poll_orders(ops, polls, order, judge, findings)
     _send_orders(sends, judge, findings)
     return _results(claim, findings, final_reads, sends, polls.values(), order)
-
-
-def _send(op: Op) -> Send:
-    asked = op.invoke.get("value")
-    if not isinstance(asked, dict) or "partition" not in asked or "value" not in asked:
-        raise HistoryError(f"op {op.invoke['index']}: a send's value must be {{partition, value}}, not {asked!r:.80}")
-    offset = None
-    if op.type == "ok":
-        done = op.completion["value"] if op.completion else None
-        if not isinstance(done, dict):
-            raise HistoryError(f"op {op.index}: an ok send's value must be {{partition, offset, value}}")
-        asked = {**asked, **{k: v for k, v in done.items() if v is not None}}
-        offset = _offset(done.get("offset"), op)
-    return Send(op, _partition(asked["partition"], op), _value(asked["value"]), offset)
-
-
-def _poll(op: Op) -> Poll:
-    value = op.completion["value"] if op.completion else None
-    if value is None:
-        return Poll(op, {})
-    if not isinstance(value, dict):
-        raise HistoryError(f"op {op.index}: an ok poll's value must map partitions to [[offset, value], ...]")
-    reads: dict[int, list[tuple[int, Any]]] = {}
-    for partition, records in value.items():
-        if not isinstance(records, list) or not all(isinstance(r, (list, tuple)) and len(r) == 2 for r in records):
-            raise HistoryError(f"op {op.index}: partition {partition!r} must hold [[offset, value], ...]")
-        reads[_partition(partition, op)] = [(_known_offset(o, op), _value(v)) for o, v in records]
-    return Poll(op, reads)
-
-
-def _partition(partition: Any, op: Op) -> int:
-    try:
-        return int(partition)
-    except (TypeError, ValueError):
-        raise HistoryError(f"op {op.index}: partition {partition!r} is not an integer") from None
-
-
-def _offset(offset: Any, op: Op) -> int | None:
-    """An acknowledgement's offset; None or negative (acks=0 gets -1) means the broker gave none."""
-    if offset is None:
-        return None
-    known = _known_offset(offset, op)
-    return known if known >= 0 else None
-
-
-def _known_offset(offset: Any, op: Op) -> int:
-    if isinstance(offset, bool) or not isinstance(offset, int):
-        raise HistoryError(f"op {op.index}: offset {offset!r} is not an integer")
-    return offset
-
-
-def _value(value: Any) -> Any:
-    """Values are unique ints; records carry them as decimal text. Anything else stays comparable."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        try:
-            return int(value)
-        except ValueError:
-            return value
-    return json.dumps(value, sort_keys=True)
 
 
 def _version_order(sends: list[Send], polls: Any) -> VersionOrder:
