@@ -1,4 +1,4 @@
-"""The queue workload's ops as the checker reads them: sends and polls, checked for shape.
+"""The queue workload's ops as the checker reads them: sends, polls and log starts, checked for shape.
 
 A history that breaks the shapes the queue client writes gets a HistoryError naming the op, not
 a crash somewhere inside a check.
@@ -54,6 +54,20 @@ def parse_poll(op: Op) -> Poll:
             raise HistoryError(f"op {op.index}: partition {partition!r} must hold [[offset, value], ...]")
         reads[_partition(partition, op)] = [(_known_offset(o, op), _value(v)) for o, v in records]
     return Poll(op, reads)
+
+
+def parse_log_starts(op: Op) -> dict[int, int]:
+    """An ok log-starts op's {"<partition>": offset}, by partition."""
+    value = op.completion["value"] if op.completion else None
+    if not isinstance(value, dict):
+        raise HistoryError(f"op {op.index}: an ok log-starts' value must map partitions to offsets, not {value!r:.80}")
+    starts = {}
+    for partition, offset in value.items():
+        known = _known_offset(offset, op)
+        if known < 0:
+            raise HistoryError(f"op {op.index}: partition {partition}'s log start {offset} is negative")
+        starts[_partition(partition, op)] = known
+    return starts
 
 
 def _partition(partition: Any, op: Op) -> int:
