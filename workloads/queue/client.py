@@ -1,6 +1,6 @@
 """The queue client: one real Kafka client per process, both producer and consumer (Jepsen's shape).
 
-`invoke(op)` performs a send, poll, assign or subscribe and returns its completion
+`invoke(op)` performs a send, poll, assign, subscribe or log-starts and returns its completion
 {"type", "value", "error"?}. What matters most is the outcome of a send: `ok` only with a
 delivery report, `fail` only when the broker definitely refused it before appending and no
 earlier attempt can have been appended (retries off, no idempotent retries, and a client that does
@@ -60,7 +60,8 @@ class QueueClient(ABC):
 
     def invoke(self, op: dict[str, Any]) -> Completion:
         handlers: dict[str, Callable[[Any], Completion]] = {
-            "send": self.send, "poll": self.poll, "assign": self.assign, "subscribe": self.subscribe}
+            "send": self.send, "poll": self.poll, "assign": self.assign, "subscribe": self.subscribe,
+            "log-starts": self.log_starts}
         handler = handlers.get(op["f"])
         if handler is None:
             return failed(f"the queue client has no operation {op['f']!r}")
@@ -92,6 +93,12 @@ class QueueClient(ABC):
 
     @abstractmethod
     def subscribe(self, topics: list[str]) -> Completion: ...
+
+    @abstractmethod
+    def log_starts(self, partitions: list[int]) -> Completion:
+        """Each partition's log start (ListOffsets EARLIEST) as {"<partition>": offset}: where retention has cut it.
+
+        Reading changes nothing, so a partition that gives no answer makes the op `fail`."""
 
     @abstractmethod
     def close(self) -> None: ...
@@ -203,6 +210,19 @@ class ConfluentClient(QueueClient):
         self.mode = "subscribe"
         return ok(topics)
 
+    def log_starts(self, partitions: list[int]) -> Completion:
+        starts = {}
+        try:
+            for partition in partitions:
+                offsets = self._consumer.get_watermark_offsets(TopicPartition(self.options.topic, partition),
+                                                               timeout=self.spec.op_timeout)
+                if offsets is None:
+                    return failed(f"no log start for partition {partition} within {self.spec.op_timeout:g}s")
+                starts[str(partition)] = offsets[0]
+        except KafkaException as error:
+            return failed(str(error))
+        return ok(starts)
+
     def close(self) -> None:
         self._producer.flush(0)
         self._consumer.close()
@@ -277,6 +297,14 @@ class KafkaPythonClient(QueueClient):
             return failed(f"{type(error).__name__}: {error}")
         self.mode = "subscribe"
         return ok(topics)
+
+    def log_starts(self, partitions: list[int]) -> Completion:
+        chosen = [KafkaPythonTopicPartition(self.options.topic, p) for p in partitions]
+        try:
+            starts = self._consumer.beginning_offsets(chosen, timeout_ms=int(self.spec.op_timeout * 1000))
+        except kafka.errors.KafkaError as error:
+            return failed(f"{type(error).__name__}: {error}")
+        return ok({str(tp.partition): offset for tp, offset in starts.items()})
 
     def close(self) -> None:
         self._producer.close(timeout=0)
