@@ -113,6 +113,19 @@ def test_a_send_to_a_partition_that_does_not_exist_fails(broker, name):
 
 
 @pytest.mark.parametrize("name", CLIENTS)
+def test_log_starts_of_a_partition_that_does_not_exist_fail(broker, name):
+    spec = spec_for(name, "nostart")
+    create_topic(spec.options, broker.bootstrap)
+    client = open_client(spec, broker.bootstrap, 0)
+    try:
+        assert client.invoke({"f": "log-starts", "value": [0, 1]}) == {"type": "ok", "value": {"0": 0, "1": 0}}
+        completion = client.invoke({"f": "log-starts", "value": [0, 7]})
+        assert completion["type"] == "fail" and completion["error"], completion
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize("name", CLIENTS)
 def test_a_send_to_a_stopped_broker_has_an_unknown_outcome(broker, name):
     spec = spec_for(name, "paused")
     create_topic(spec.options, broker.bootstrap)

@@ -76,6 +76,14 @@ class QueueClient(ABC):
         known = offset if self.options.acks != "0" and offset is not None and offset >= 0 else None
         return ok({"partition": value["partition"], "offset": known, "value": value["value"]})
 
+    @staticmethod
+    def found_log_starts(starts: dict[int, int]) -> Completion:
+        """A negative offset is a client's "unknown" (e.g. librdkafka's OFFSET_INVALID), not a log start."""
+        unknown = sorted(partition for partition, offset in starts.items() if offset < 0)
+        if unknown:
+            return failed(f"no log start for partition(s) {unknown}")
+        return ok({str(partition): offset for partition, offset in starts.items()})
+
     def refusal(self, error: str) -> Completion:
         """A broker's definite refusal is a fail only if no earlier attempt of this send can have landed."""
         if self.options.retries == 0 and not self.options.idempotence:
@@ -218,10 +226,10 @@ class ConfluentClient(QueueClient):
                                                                timeout=self.spec.op_timeout)
                 if offsets is None:
                     return failed(f"no log start for partition {partition} within {self.spec.op_timeout:g}s")
-                starts[str(partition)] = offsets[0]
+                starts[partition] = offsets[0]
         except KafkaException as error:
             return failed(str(error))
-        return ok(starts)
+        return self.found_log_starts(starts)
 
     def close(self) -> None:
         self._producer.flush(0)
@@ -302,9 +310,9 @@ class KafkaPythonClient(QueueClient):
         chosen = [KafkaPythonTopicPartition(self.options.topic, p) for p in partitions]
         try:
             starts = self._consumer.beginning_offsets(chosen, timeout_ms=int(self.spec.op_timeout * 1000))
-        except kafka.errors.KafkaError as error:
+        except (kafka.errors.KafkaError, KeyError) as error:  # KeyError: a partition without an answer in time
             return failed(f"{type(error).__name__}: {error}")
-        return ok({str(tp.partition): offset for tp, offset in starts.items()})
+        return self.found_log_starts({tp.partition: offset for tp, offset in starts.items()})
 
     def close(self) -> None:
         self._producer.close(timeout=0)
