@@ -7,20 +7,22 @@ outcome is unknown (info) are neither acknowledged nor failed: they enter the or
 the reads that saw them. Each anomaly case is marked forbidden or allowed by the test's claim
 (checkers.claim); the run is invalid only when a forbidden case exists. In runs that cut power, a
 case of lost or undone records also says which guarantee it broke, or which power loss the
-configuration lets take them.
+configuration lets take them. Records that retention deleted are neither lost nor skipped
+(checkers.retention): the final reads' log starts tell them apart.
 
 All passes are linear in the history (plus sorting each partition's offsets).
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 from checkers.claim import Claim, Judge, Judgement
-from harness.history import COMPLETIONS, Event, HistoryError, Op, pair
+from checkers.queue_ops import Poll, Send, parse_poll, parse_send
+from checkers.retention import Retention
+from harness.history import COMPLETIONS, Event, Op, pair
 
 EXAMPLES = 8
 """Examples kept per anomaly; counts are always complete."""
@@ -28,39 +30,26 @@ EXAMPLES = 8
 SKIPPED_SHOWN = 8
 
 RULES = {
-    "lost-write": "an acknowledged send, at or below the highest offset any poll read in its partition, "
-                  "that no poll ever read; invalid under acks=all without unclean leader election",
-    "unseen": "an acknowledged send that no poll ever read, above everything read (lost, or only late); "
-              "invalid under acks=all once final reads were attempted, unknown without them",
+    "lost-write": "an acknowledged send, at or below the highest offset any poll read in its partition and not "
+                  "below its log start (retention's), that no poll ever read; invalid under acks=all without unclean "
+                  "leader election",
+    "unseen": "an acknowledged send that no poll ever read, above everything read and not below its log start "
+              "(lost, or only late); invalid under acks=all once final reads were attempted, unknown without them",
     "duplicate": "one value at several offsets; invalid with an idempotent producer, or retries=0 on kafka-python",
     "inconsistent-offsets": "one offset of a partition with several values, from sends or polls; invalid when "
                             "two values were read there, or under acks=all when an acknowledgement disagrees",
     "G1a": "a poll read a value whose send definitely failed (aborted read); always invalid",
-    "poll-skip": "a consumer's next poll of a partition jumped over offsets that exist; invalid while assigned",
+    "poll-skip": "a consumer's next poll of a partition jumped over offsets that exist (not only ones below the log "
+                 "start); invalid while assigned",
     "nonmonotonic-poll": "a consumer's next poll of a partition went back or repeated; invalid while assigned",
-    "int-poll-skip": "one poll's records of a partition jump over offsets that exist; invalid unless unclean "
-                     "leader election",
+    "int-poll-skip": "one poll's records of a partition jump over offsets that exist (not only ones below the "
+                     "log start); invalid unless unclean leader election",
     "int-nonmonotonic-poll": "one poll's records of a partition go back or repeat; invalid unless unclean "
                              "leader election",
     "nonmonotonic-send": "a process's later send acknowledged at a lower offset of the same partition than its "
                          "earlier one; invalid under acks=all without unclean leader election",
 }
 ANOMALIES = tuple(RULES)
-
-
-@dataclass(frozen=True)
-class Send:
-    op: Op
-    partition: int
-    value: Any
-    offset: int | None
-    """Known only for acknowledged sends the broker gave an offset (acks=0 gives none)."""
-
-
-@dataclass(frozen=True)
-class Poll:
-    op: Op
-    reads: dict[int, list[tuple[int, Any]]]
 
 
 @dataclass
@@ -121,82 +110,23 @@ class Findings:
 
 
 def check_queue(test: dict[str, Any], history: list[Event]) -> dict[str, Any]:
-    """The queue workload's verdict: {"valid", "reasons", "claim", "anomalies", "final_reads", "summary"}."""
+    """The queue workload's verdict: {"valid", "reasons", "claim", "anomalies", "retention", "final_reads",
+    "summary"}."""
     claim = Claim.from_test(test)
     ops = pair(history)
     judge = Judge(claim, ops)
-    sends = [_send(op) for op in ops if op.f == "send"]
-    polls = {op.index: _poll(op) for op in ops if op.f == "poll" and op.type == "ok"}
+    sends = [parse_send(op) for op in ops if op.f == "send"]
+    polls = {op.index: parse_poll(op) for op in ops if op.f == "poll" and op.type == "ok"}
     order = _version_order(sends, polls.values())
-    final_reads = _final_reads(ops, sends, order)
+    retention = Retention.observed(ops, EXAMPLES)
+    final_reads = _final_reads(ops, sends, order, retention)
     findings = Findings()
     _offset_conflicts(order, claim, judge, findings)
     _aborted_reads(sends, polls.values(), findings)
-    _unread_sends(sends, order, judge, final_reads["attempted"], findings)
-    _poll_orders(ops, polls, order, judge, findings)
+    _unread_sends(sends, order, judge, final_reads["attempted"], retention, findings)
+    _poll_orders(ops, polls, order, judge, retention, findings)
     _send_orders(sends, judge, findings)
-    return _results(claim, findings, final_reads, sends, polls.values(), order)
-
-
-def _send(op: Op) -> Send:
-    asked = op.invoke.get("value")
-    if not isinstance(asked, dict) or "partition" not in asked or "value" not in asked:
-        raise HistoryError(f"op {op.invoke['index']}: a send's value must be {{partition, value}}, not {asked!r:.80}")
-    offset = None
-    if op.type == "ok":
-        done = op.completion["value"] if op.completion else None
-        if not isinstance(done, dict):
-            raise HistoryError(f"op {op.index}: an ok send's value must be {{partition, offset, value}}")
-        asked = {**asked, **{k: v for k, v in done.items() if v is not None}}
-        offset = _offset(done.get("offset"), op)
-    return Send(op, _partition(asked["partition"], op), _value(asked["value"]), offset)
-
-
-def _poll(op: Op) -> Poll:
-    value = op.completion["value"] if op.completion else None
-    if value is None:
-        return Poll(op, {})
-    if not isinstance(value, dict):
-        raise HistoryError(f"op {op.index}: an ok poll's value must map partitions to [[offset, value], ...]")
-    reads: dict[int, list[tuple[int, Any]]] = {}
-    for partition, records in value.items():
-        if not isinstance(records, list) or not all(isinstance(r, (list, tuple)) and len(r) == 2 for r in records):
-            raise HistoryError(f"op {op.index}: partition {partition!r} must hold [[offset, value], ...]")
-        reads[_partition(partition, op)] = [(_known_offset(o, op), _value(v)) for o, v in records]
-    return Poll(op, reads)
-
-
-def _partition(partition: Any, op: Op) -> int:
-    try:
-        return int(partition)
-    except (TypeError, ValueError):
-        raise HistoryError(f"op {op.index}: partition {partition!r} is not an integer") from None
-
-
-def _offset(offset: Any, op: Op) -> int | None:
-    """An acknowledgement's offset; None or negative (acks=0 gets -1) means the broker gave none."""
-    if offset is None:
-        return None
-    known = _known_offset(offset, op)
-    return known if known >= 0 else None
-
-
-def _known_offset(offset: Any, op: Op) -> int:
-    if isinstance(offset, bool) or not isinstance(offset, int):
-        raise HistoryError(f"op {op.index}: offset {offset!r} is not an integer")
-    return offset
-
-
-def _value(value: Any) -> Any:
-    """Values are unique ints; records carry them as decimal text. Anything else stays comparable."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        try:
-            return int(value)
-        except ValueError:
-            return value
-    return json.dumps(value, sort_keys=True)
+    return _results(claim, findings, retention, final_reads, sends, polls.values(), order)
 
 
 def _version_order(sends: list[Send], polls: Any) -> VersionOrder:
@@ -219,9 +149,10 @@ def _version_order(sends: list[Send], polls: Any) -> VersionOrder:
     return order
 
 
-def _final_reads(ops: list[Op], sends: list[Send], order: VersionOrder) -> dict[str, Any]:
+def _final_reads(ops: list[Op], sends: list[Send], order: VersionOrder, retention: Retention) -> dict[str, Any]:
     """Final reads were attempted when some process assigned after every send had completed and then
-    polled successfully; they are complete when each partition's highest acknowledged offset was read."""
+    polled successfully; they are complete when each partition's highest acknowledged offset was read,
+    or lies below the partition's log start."""
     last_send = max((s.op.end for s in sends if s.op.end is not None), default=-1)
     assigned_late: set[Any] = set()
     attempted = False
@@ -238,7 +169,8 @@ def _final_reads(ops: list[Op], sends: list[Send], order: VersionOrder) -> dict[
     unreached = [{"partition": p, "highest_acknowledged": top,
                   "highest_read": order.highest_read[p][0] if p in order.highest_read else None}
                  for p, top in sorted(highest_acknowledged.items())
-                 if p not in order.highest_read or order.highest_read[p][0] < top]
+                 if (p not in order.highest_read or order.highest_read[p][0] < top)
+                 and not retention.below_log_start(p, top)]
     return {"attempted": attempted, "complete": attempted and not unreached, "unreached": unreached}
 
 
@@ -283,14 +215,17 @@ def _aborted_reads(sends: list[Send], polls: Any, findings: Findings) -> None:
 
 
 def _unread_sends(sends: list[Send], order: VersionOrder, judge: Judge, final_reads_attempted: bool,
-                  findings: Findings) -> None:
-    """Without final reads an unseen send may be only late: it is counted, never judged."""
+                  retention: Retention, findings: Findings) -> None:
+    """Without final reads an unseen send may be only late: it is counted, never judged. One below its
+    partition's log start was deleted by retention."""
     for send in sends:
         if send.op.type != "ok" or send.value in order.read_by:
             continue
         case = {"partition": send.partition, "offset": send.offset, "value": send.value, "send": send.op.ref()}
         highest = order.highest_read.get(send.partition)
-        if send.offset is not None and highest is not None and send.offset <= highest[0]:
+        if send.offset is not None and retention.below_log_start(send.partition, send.offset):
+            retention.deleted_send(case)
+        elif send.offset is not None and highest is not None and send.offset <= highest[0]:
             findings.judged("lost-write", judge.acknowledged(send.op.end),
                             {**case, "highest_read": {"offset": highest[0], "poll": highest[1].ref()}})
         elif final_reads_attempted:
@@ -305,7 +240,7 @@ class _Consumer:
     last: dict[int, tuple[int, Op]] = field(default_factory=dict)
 
 
-def _poll_orders(ops: list[Op], polls: dict[int, Poll], order: VersionOrder, judge: Judge,
+def _poll_orders(ops: list[Op], polls: dict[int, Poll], order: VersionOrder, judge: Judge, retention: Retention,
                  findings: Findings) -> None:
     """Walks each consumer's polls. An assign or subscribe resets its positions; so does a poll that
     did not succeed, since it may have consumed records nobody saw."""
@@ -321,32 +256,36 @@ def _poll_orders(ops: list[Op], polls: dict[int, Poll], order: VersionOrder, jud
                 continue
             for partition, records in polls[op.index].reads.items():
                 if records:
-                    _check_poll(op, consumer, partition, [o for o, _ in records], order, judge, findings)
+                    _check_poll(op, consumer, partition, [o for o, _ in records], order, judge, retention, findings)
                     consumer.last[partition] = (records[-1][0], op)
 
 
 def _check_poll(op: Op, consumer: _Consumer, partition: int, offsets: list[int], order: VersionOrder,
-                judge: Judge, findings: Findings) -> None:
+                judge: Judge, retention: Retention, findings: Findings) -> None:
     rank = order.rank[partition]
     for before, after in zip(offsets, offsets[1:]):
         if rank[after] - rank[before] != 1:
-            _step(order, partition, before, after, findings, "int-", judge.read(op.end),
+            _step(order, partition, before, after, retention, findings, "int-", judge.read(op.end),
                   {"process": op.process, "partition": partition, "poll": op.ref()})
     if partition in consumer.last:
         last_offset, last_op = consumer.last[partition]
         if rank[offsets[0]] - rank[last_offset] != 1:
-            _step(order, partition, last_offset, offsets[0], findings, "",
+            _step(order, partition, last_offset, offsets[0], retention, findings, "",
                   judge.read(op.end) if consumer.mode == "assign" else Judgement(False),
                   {"process": op.process, "partition": partition, "mode": consumer.mode,
                    "previous_poll": last_op.ref(), "poll": op.ref()})
 
 
-def _step(order: VersionOrder, partition: int, before: int, after: int, findings: Findings, prefix: str,
-          judgement: Judgement, case: dict[str, Any]) -> None:
-    """Records a step between two reads that is not to the next offset: a skip or a step back."""
+def _step(order: VersionOrder, partition: int, before: int, after: int, retention: Retention, findings: Findings,
+          prefix: str, judgement: Judgement, case: dict[str, Any]) -> None:
+    """Records a step between two reads that is not to the next offset: a skip (or a step over deleted
+    records only, which retention explains) or a step back."""
     rank = order.rank[partition]
     if rank[after] > rank[before]:
         skipped = order.offsets[partition][rank[before] + 1:rank[after]]
+        if retention.below_log_start(partition, skipped[-1]):
+            retention.skipped_deleted({**case, "from_offset": before, "to_offset": after, "skipped": len(skipped)})
+            return
         findings.judged(prefix + "poll-skip", judgement, {**case, "from_offset": before, "to_offset": after,
                                                           "skipped": len(skipped),
                                                           "skipped_offsets": skipped[:SKIPPED_SHOWN]})
@@ -371,8 +310,8 @@ def _send_orders(sends: list[Send], judge: Judge, findings: Findings) -> None:
         last[key] = send
 
 
-def _results(claim: Claim, findings: Findings, final_reads: dict[str, Any], sends: list[Send], polls: Any,
-             order: VersionOrder) -> dict[str, Any]:
+def _results(claim: Claim, findings: Findings, retention: Retention, final_reads: dict[str, Any], sends: list[Send],
+             polls: Any, order: VersionOrder) -> dict[str, Any]:
     anomalies = {name: {"count": findings.count[name], "forbidden": findings.forbidden[name],
                         "allowed": findings.count[name] - findings.forbidden[name],
                         "rule": RULES[name], "examples": findings.examples[name]} for name in ANOMALIES}
@@ -386,8 +325,8 @@ def _results(claim: Claim, findings: Findings, final_reads: dict[str, Any], send
         "partitions": sorted(order.offsets),
     }
     valid, reasons = _verdict(claim, anomalies, findings.why, final_reads, outcomes["ok"])
-    return {"valid": valid, "reasons": reasons, "claim": claim.to_dict(), "anomalies": anomalies,
-            "final_reads": final_reads, "summary": summary}
+    return {"valid": valid, "reasons": reasons + retention.reasons(), "claim": claim.to_dict(),
+            "anomalies": anomalies, "retention": retention.to_dict(), "final_reads": final_reads, "summary": summary}
 
 
 def _verdict(claim: Claim, anomalies: dict[str, dict[str, Any]], why: dict[str, Counter[tuple[bool, str]]],

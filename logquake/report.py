@@ -3,8 +3,8 @@
 It reads test.json and results.json (history.jsonl only to link it), embeds the PNG plots, and
 links the timeline, the raw files, node logs and any other visualization (e.g. a pyporcupine
 linearizability page) found in the directory. Reading the page from top to bottom answers: what
-was tested, did the claim hold and why, which anomalies (with examples), what disk faults did to
-the nodes' files, how did the run perform.
+was tested, did the claim hold and why, which anomalies (with examples), what retention deleted
+(not counted as loss), what disk faults did to the nodes' files, how did the run perform.
 """
 
 from __future__ import annotations
@@ -73,6 +73,7 @@ def render_report(run_dir: Path, test: dict[str, Any], results: dict[str, Any]) 
         _reasons(checker),
         _claim(checker),
         _anomalies(checker),
+        _retention(checker),
         _final_reads(checker),
         _linearizability(checker),
         _disk(results.get("disk")),
@@ -173,6 +174,23 @@ def describe(example: Any) -> str:
     if isinstance(example, list):
         return "[" + "; ".join(describe(item) for item in example) + "]"
     return json.dumps(example)
+
+
+def _retention(checker: dict[str, Any]) -> str:
+    """What the log starts explain: acknowledged sends deleted by retention and consumer steps over them."""
+    retention = checker.get("retention")
+    if not isinstance(retention, dict):
+        return ""
+    moved = {p: start for p, start in retention.get("log_starts", {}).items() if start}
+    if not (moved or retention.get("deleted") or retention.get("skips")):
+        return ""
+    starts = ", ".join(f"partition {p} at {start}" for p, start in moved.items()) or "none above 0"
+    text = (f"Log starts seen by the final reads: {starts}. {retention.get('deleted', 0)} acknowledged send(s) "
+            f"never read lay below them: deleted by retention, not lost. {retention.get('skips', 0)} consumer "
+            "step(s) skipped only offsets below them: records retention deleted, not poll-skips.")
+    examples = [*retention.get("examples", []), *retention.get("skip_examples", [])]
+    shown = "".join(f"<div class='example'>{html.escape(describe(example))}</div>" for example in examples)
+    return f"<h2>Deleted by retention</h2><p>{html.escape(text)}</p>{shown}"
 
 
 def _final_reads(checker: dict[str, Any]) -> str:

@@ -58,6 +58,9 @@ def test_a_run_with_pauses_is_valid_and_stores_everything(tmp_path):
     assert results["valid"] is True
     assert results["queue"]["final_reads"]["complete"] is True
     assert results["queue"]["summary"]["sends"]["ok"] > 10
+    log_starts = [op for op in history if op["f"] == "log-starts" and op["type"] != "invoke"]
+    assert len(log_starts) == 3 and all(op["type"] == "ok" for op in log_starts), log_starts
+    assert results["queue"]["retention"]["log_starts"] == {"0": 0, "1": 0}
     assert not leftovers(run_dir)
 
     open_ops: dict = {}

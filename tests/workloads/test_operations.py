@@ -32,24 +32,32 @@ def test_main_phase_sends_unique_values_to_real_partitions(seed, workers, partit
     assert any(op["f"] == "poll" for op in invokes)
 
 
-def polls_returning(log: dict[int, list[int]], step: int):
-    """A consumer that reads `step` records per poll from each partition's log, from where it is."""
+def polls_returning(log: dict[int, list[int]], step: int, starts: dict[int, int] | None = None):
+    """A consumer that reads `step` records per poll from each partition's log (its offsets), from where it is: at
+    first its partition's log start (`starts`, 0 by default), which log-starts reports."""
+    starts = starts or {}
     positions: dict = {}
 
     def complete(op):
+        if op["f"] == "log-starts":
+            return "ok", {str(p): starts.get(p, 0) for p in op["value"]}
         if op["f"] == "assign":
             for p in op["value"]:
-                positions[(op["thread"], p)] = 0
+                positions[(op["thread"], p)] = starts.get(p, 0)
             return "ok", op["value"]
         reads = {}
         for p, offsets in log.items():
-            at = positions.get((op["thread"], p), 0)
-            if offsets[at:at + step]:
-                reads[str(p)] = [[o, o * 10] for o in offsets[at:at + step]]
-                positions[(op["thread"], p)] = at + step
+            read = [o for o in offsets if o >= positions.get((op["thread"], p), 0)][:step]
+            if read:
+                reads[str(p)] = [[o, o * 10] for o in read]
+                positions[(op["thread"], p)] = read[-1] + 1
         return "ok", reads
 
     return complete
+
+
+def outcomes(history) -> list[tuple[str, str]]:
+    return [(op["f"], op["type"]) for op in history if op["type"] != "invoke"]
 
 
 @given(st.integers(1, 4), st.integers(1, 7), st.dictionaries(st.integers(0, 3), st.integers(-1, 40)))
@@ -58,28 +66,58 @@ def test_final_reads_poll_until_every_worker_reached_every_target(workers, step,
     history = simulate(final_reads(4, targets), workers, 0, complete=polls_returning(log, step))
     for thread in range(workers):
         ops = [op for op in history if op["thread"] == thread and op["type"] == "ok"]
-        assert ops[0]["f"] == "assign" and ops[0]["value"] == [0, 1, 2, 3]
+        assert [(op["f"], op["value"]) for op in ops[:2]] == [
+            ("log-starts", {"0": 0, "1": 0, "2": 0, "3": 0}), ("assign", [0, 1, 2, 3])]
         reached = {}
-        for op in ops[1:]:
+        for op in ops[2:]:
+            assert op["f"] == "poll"
             for p, records in op["value"].items():
                 reached[int(p)] = max(o for o, _ in records)
         assert all(reached.get(p, -1) >= target for p, target in targets.items())
         # It stopped at the first poll that reached the last target.
         needed = max([-(-(t + 1) // step) for t in targets.values() if t >= 0], default=0)
-        assert len(ops) - 1 == max(needed, 1)
+        assert len(ops) - 2 == max(needed, 1)
+
+
+@given(st.integers(1, 3), st.integers(1, 40), st.data())
+def test_final_reads_stop_at_targets_that_retention_deleted(workers, start, data):
+    """Retention deleted all of partition 0 (it starts at its end): its target can never be read, and the
+    readers are done once they read partition 1's."""
+    target = data.draw(st.integers(0, start - 1))
+    log = {0: [], 1: list(range(5))}
+    reads = TimeLimit(10 * SECOND, final_reads(2, {0: target, 1: 4}))
+    history = simulate(reads, workers, 0, complete=polls_returning(log, 100, {0: start}))
+    for thread in range(workers):
+        ops = [op for op in history if op["thread"] == thread and op["type"] == "ok"]
+        assert [op["f"] for op in ops] == ["log-starts", "assign", "poll"]
+        assert ops[0]["value"] == {"0": start, "1": 0}
+
+
+def test_final_reads_poll_when_the_log_starts_are_not_known():
+    """A failed or unknown log-starts is not asked again (a cluster that cannot answer it must still be read)."""
+    for outcome in ("fail", "info"):
+        def complete(op):
+            if op["f"] == "log-starts":
+                return outcome, op["value"]
+            return "ok", op["value"] if op["f"] == "assign" else {"0": [[0, 0]]}
+
+        history = simulate(final_reads(1, {0: 0}), 1, 0, complete=complete)
+        assert outcomes(history) == [("log-starts", outcome), ("assign", "ok"), ("poll", "ok")]
 
 
 def test_final_reads_assign_again_after_an_unknown_outcome():
-    outcomes = iter(["info", "ok", "ok", "ok"])
+    polls = iter(["info", "ok", "ok", "ok"])
 
     def complete(op):
+        if op["f"] == "log-starts":
+            return "ok", {"0": 0}
         if op["f"] == "assign":
             return "ok", op["value"]
-        return next(outcomes), {"0": [[0, 0]]}
+        return next(polls), {"0": [[0, 0]]}
 
     history = simulate(final_reads(1, {0: 0}), 1, 0, complete=complete)
-    assert [(op["f"], op["type"]) for op in history if op["type"] != "invoke"] == [
-        ("assign", "ok"), ("poll", "info"), ("assign", "ok"), ("poll", "ok")]
+    assert outcomes(history) == [("log-starts", "ok"), ("assign", "ok"), ("poll", "info"), ("assign", "ok"),
+                                 ("poll", "ok")]
 
 
 def test_final_reads_give_up_at_their_time_limit():

@@ -1,6 +1,6 @@
 """The queue client: one real Kafka client per process, both producer and consumer (Jepsen's shape).
 
-`invoke(op)` performs a send, poll, assign or subscribe and returns its completion
+`invoke(op)` performs a send, poll, assign, subscribe or log-starts and returns its completion
 {"type", "value", "error"?}. What matters most is the outcome of a send: `ok` only with a
 delivery report, `fail` only when the broker definitely refused it before appending and no
 earlier attempt can have been appended (retries off, no idempotent retries, and a client that does
@@ -60,7 +60,8 @@ class QueueClient(ABC):
 
     def invoke(self, op: dict[str, Any]) -> Completion:
         handlers: dict[str, Callable[[Any], Completion]] = {
-            "send": self.send, "poll": self.poll, "assign": self.assign, "subscribe": self.subscribe}
+            "send": self.send, "poll": self.poll, "assign": self.assign, "subscribe": self.subscribe,
+            "log-starts": self.log_starts}
         handler = handlers.get(op["f"])
         if handler is None:
             return failed(f"the queue client has no operation {op['f']!r}")
@@ -74,6 +75,14 @@ class QueueClient(ABC):
         """Under acks=0 no broker answers, so whatever offset a client reports (None, -1, even 0) is invented."""
         known = offset if self.options.acks != "0" and offset is not None and offset >= 0 else None
         return ok({"partition": value["partition"], "offset": known, "value": value["value"]})
+
+    @staticmethod
+    def found_log_starts(starts: dict[int, int]) -> Completion:
+        """A negative offset is a client's "unknown" (e.g. librdkafka's OFFSET_INVALID), not a log start."""
+        unknown = sorted(partition for partition, offset in starts.items() if offset < 0)
+        if unknown:
+            return failed(f"no log start for partition(s) {unknown}")
+        return ok({str(partition): offset for partition, offset in starts.items()})
 
     def refusal(self, error: str) -> Completion:
         """A broker's definite refusal is a fail only if no earlier attempt of this send can have landed."""
@@ -92,6 +101,12 @@ class QueueClient(ABC):
 
     @abstractmethod
     def subscribe(self, topics: list[str]) -> Completion: ...
+
+    @abstractmethod
+    def log_starts(self, partitions: list[int]) -> Completion:
+        """Each partition's log start (ListOffsets EARLIEST) as {"<partition>": offset}: where retention has cut it.
+
+        Reading changes nothing, so a partition that gives no answer makes the op `fail`."""
 
     @abstractmethod
     def close(self) -> None: ...
@@ -203,6 +218,19 @@ class ConfluentClient(QueueClient):
         self.mode = "subscribe"
         return ok(topics)
 
+    def log_starts(self, partitions: list[int]) -> Completion:
+        starts = {}
+        try:
+            for partition in partitions:
+                offsets = self._consumer.get_watermark_offsets(TopicPartition(self.options.topic, partition),
+                                                               timeout=self.spec.op_timeout)
+                if offsets is None:
+                    return failed(f"no log start for partition {partition} within {self.spec.op_timeout:g}s")
+                starts[partition] = offsets[0]
+        except KafkaException as error:
+            return failed(str(error))
+        return self.found_log_starts(starts)
+
     def close(self) -> None:
         self._producer.flush(0)
         self._consumer.close()
@@ -277,6 +305,14 @@ class KafkaPythonClient(QueueClient):
             return failed(f"{type(error).__name__}: {error}")
         self.mode = "subscribe"
         return ok(topics)
+
+    def log_starts(self, partitions: list[int]) -> Completion:
+        chosen = [KafkaPythonTopicPartition(self.options.topic, p) for p in partitions]
+        try:
+            starts = self._consumer.beginning_offsets(chosen, timeout_ms=int(self.spec.op_timeout * 1000))
+        except (kafka.errors.KafkaError, KeyError) as error:  # KeyError: a partition without an answer in time
+            return failed(f"{type(error).__name__}: {error}")
+        return self.found_log_starts({tp.partition: offset for tp, offset in starts.items()})
 
     def close(self) -> None:
         self._producer.close(timeout=0)

@@ -2,8 +2,9 @@
 
 Main phase (Jepsen's queue workload): every worker first assigns all partitions (or subscribes),
 then draws sends of unique values to random partitions and polls, with an occasional
-re-assign to a random set of partitions (or re-subscribe). Final reads: every worker assigns
-all partitions from the beginning and polls until it has read each partition's target offset.
+re-assign to a random set of partitions (or re-subscribe). Final reads: every worker asks where
+each partition's log starts (retention may have cut its front), assigns all partitions from the
+beginning and polls until it has read each partition's target offset.
 """
 
 from __future__ import annotations
@@ -81,20 +82,25 @@ def main_phase(spec: TestSpec) -> Generator:
 
 @dataclass(frozen=True)
 class FinalReader(Generator):
-    """One worker's final reads: assign everything, then poll until every target offset was read.
+    """One worker's final reads: ask for the log starts once, assign everything, then poll until every
+    target offset was read or lies below its partition's log start (retention deleted it).
 
+    The log starts go into the history for the checker: records below them were deleted, not lost.
     After an `info` the worker continues as a fresh process with a fresh client, so it assigns again.
     """
 
     partitions: tuple[int, ...]
     targets: Mapping[int, int]
+    asked_log_starts: bool = False
     assigned: bool = False
     polled: bool = False
     reached: Mapping[int, int] = field(default_factory=dict)
+    log_starts: Mapping[int, int] = field(default_factory=dict)
 
     def done(self) -> bool:
-        """At least one successful poll (final reads were attempted), and every target reached."""
-        return self.polled and all(self.reached.get(p, -1) >= target for p, target in self.targets.items())
+        """At least one successful poll (final reads were attempted), and every target reached or deleted."""
+        return self.polled and all(self.reached.get(p, -1) >= target or self.log_starts.get(p, 0) > target
+                                   for p, target in self.targets.items())
 
     def op(self, ctx: Context) -> Emission | None:
         if self.done():
@@ -102,6 +108,9 @@ class FinalReader(Generator):
         thread = ctx.first_free()
         if thread is None:
             return Pending(), self
+        if not self.asked_log_starts:
+            return {"f": "log-starts", "value": list(self.partitions), "thread": thread, "time": ctx.time}, replace(
+                self, asked_log_starts=True)
         if not self.assigned:
             return {"f": "assign", "value": list(self.partitions), "thread": thread, "time": ctx.time}, replace(
                 self, assigned=True)
@@ -110,7 +119,11 @@ class FinalReader(Generator):
     def update(self, ctx: Context, event: Update) -> Generator:
         if event["type"] == "info" or (event["f"] == "assign" and event["type"] == "fail"):
             return replace(self, assigned=False)
-        if event["f"] != "poll" or event["type"] != "ok":
+        if event["type"] != "ok":
+            return self
+        if event["f"] == "log-starts":
+            return replace(self, log_starts={int(p): offset for p, offset in event["value"].items()})
+        if event["f"] != "poll":
             return self
         reached = dict(self.reached)
         for partition, records in event["value"].items():
@@ -120,7 +133,8 @@ class FinalReader(Generator):
 
 
 def final_reads(partitions: int, targets: Mapping[int, int]) -> Generator:
-    """Every worker reads every partition from the start up to its target (the highest offset known to exist).
+    """Every worker records the log starts, then reads every partition from its start up to its target (the
+    highest offset known to exist).
 
     At most ten ops per second per worker, so that a worker whose polls fail at once does not spin.
     """
