@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,9 +18,9 @@ from cluster.broker.config import BrokerConfig
 from cluster.broker.log.clock import wall_clock_ms
 from cluster.broker.server import BrokerServer
 from cluster.deploy.ports import HOST, free_port
+from tests.polling import WAIT_S
 
 Result = TypeVar("Result")
-WAIT_S = 60
 
 
 class SteppedClock:
@@ -96,14 +95,6 @@ class BrokerThread:
         await self._server.close()
         await broker.close()
 
-
-def wait_until(condition: Callable[[], Result], what: str) -> Result:
-    """Polls `condition` until it holds (a loaded machine makes every fixed sleep a flaky test)."""
-    deadline = time.monotonic() + WAIT_S
-    while not (result := condition()):
-        assert time.monotonic() < deadline, f"not within {WAIT_S} s: {what}"
-        time.sleep(0.1)
-    return result
 
 
 async def _awaited(work: Callable[[Broker], Awaitable[Any]], broker: Broker) -> Any:

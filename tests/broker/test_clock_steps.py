@@ -21,7 +21,8 @@ from kafka.structs import OffsetAndMetadata
 from cluster.broker.peer_client import PeerConnection
 from cluster.broker.protocol.apis import fetch as wire_fetch
 from cluster.broker.protocol.errors import ErrorCode
-from tests.broker.in_process import WAIT_S, BrokerThread, SteppedClock, wait_until
+from tests.broker.in_process import BrokerThread, SteppedClock
+from tests.polling import WAIT_S, wait_until
 from tests.facilities import require_program
 
 HOUR_MS = 3_600_000

@@ -13,7 +13,8 @@ from kafka.admin import NewTopic
 from cluster.broker.metadata.partition_state import PartitionState
 from cluster.deploy.keeper_ensemble import KeeperEnsemble
 from cluster.deploy.status import read_view
-from tests.broker.in_process import WAIT_S, BrokerThread, SteppedClock, wait_until
+from tests.broker.in_process import BrokerThread, SteppedClock
+from tests.polling import WAIT_S, wait_until
 
 HOUR_MS = 3_600_000
 LAG_MS = 10_000

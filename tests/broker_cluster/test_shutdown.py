@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import time
-from typing import Any, Callable
-
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from cluster.broker.controller.view import ClusterView
 from cluster.deploy.broker_process import BrokerProcess
 from cluster.deploy.keeper_ensemble import KeeperEnsemble
 from cluster.deploy.status import read_view
+from tests.polling import wait_until
 
 TIMEOUT = 60.0
-
-
-def wait_until(condition: Callable[[], Any], what: str) -> Any:
-    deadline = time.monotonic() + TIMEOUT
-    while not (result := condition()):
-        assert time.monotonic() < deadline, f"not within {TIMEOUT:g}s: {what}"
-        time.sleep(0.3)
-    return result
 
 
 def member(keeper: KeeperEnsemble, tmp_path, broker_id: int, **overrides: object) -> BrokerProcess:

@@ -8,7 +8,6 @@ import os
 import re
 import time
 from datetime import datetime
-from pathlib import Path
 
 import docker
 import psutil
