@@ -158,8 +158,8 @@ def _by_fault(windows: list[Window]) -> dict[str, dict[str, Any]]:
         kinds[window.interval.fault].append(window)
     summary = {}
     for kind, found in sorted(kinds.items()):
-        measured = sorted(w.window_ns / 1e9 for w in found if w.window_ns is not None)
-        recoveries = sorted(w.recovery_ns / 1e9 for w in found if w.recovery_ns is not None)
+        measured = sorted(_seconds(w.window_ns) for w in found if w.window_ns is not None)
+        recoveries = sorted(_seconds(w.recovery_ns) for w in found if w.recovery_ns is not None)
         summary[kind] = {"faults": len({id(w.interval) for w in found}),
                          "window_s": {"p50": quantile(measured, 0.5), "max": quantile(measured, 1.0)},
                          "recovery_s": {"p50": quantile(recoveries, 0.5), "max": quantile(recoveries, 1.0)},
@@ -168,5 +168,6 @@ def _by_fault(windows: list[Window]) -> dict[str, dict[str, Any]]:
     return summary
 
 
-def _seconds(ns: int | None) -> float | None:
+def _seconds(ns: int | None) -> Any:
+    """Seconds to the microsecond (Any: a float here whenever ns is an int)."""
     return None if ns is None else round(ns / 1e9, 6)
