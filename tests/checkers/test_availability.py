@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from checkers.availability import check_availability, partition_windows
+from logquake.report import write_report
 from logquake.runner import summary
 from tests.checkers.histories import checked
 
@@ -160,6 +162,11 @@ def test_run_checks_files_availability_and_it_decides_validity(tmp_path: Path) -
     text = summary(invalid, tmp_path / "invalid")
     assert "availability of sends per partition:" in text and "verdict: INVALID" in text
     assert "partition 0 unavailable for 2.00 s" in text
+    (tmp_path / "invalid" / "test.json").write_text(json.dumps({**TEST, "max_unavailable": 1.0}))
+    (tmp_path / "invalid" / "results.json").write_text(json.dumps(invalid))
+    report = write_report(tmp_path / "invalid").read_text()
+    assert "INVALID: a partition stayed unwritable longer than the availability claim allows" in report
+    assert "<h2>Availability</h2>" in report and "kill b1 *" in report
 
 
 def test_workloads_without_partition_writes_get_no_availability_section(tmp_path: Path) -> None:
