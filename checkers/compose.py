@@ -1,5 +1,7 @@
 """A run's checks composed as Jepsen's checker/compose does: the workload's checker, stats, perf plots, the timeline,
-and the clock plot when clock faults ran. What disk faults did to the nodes' files goes along (under "disk") when there were any.
+and the clock plot when clock faults ran. What disk faults did to the nodes' files goes along (under "disk") when there were any,
+and, for a workload that writes to partitions, the partitions' availability under each fault (under "availability",
+drawn on the timeline), whose optional claim (the test's max_unavailable) takes part in the verdict.
 
 The run is invalid if any checker says so, unknown if none does and one cannot tell, valid
 otherwise. A checker that crashes is "unknown" with its error recorded; it never hides the
@@ -12,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from checkers.availability import check_availability, partition_windows
 from checkers.clock import plot_clock
 from checkers.disk import disk_effects
 from checkers.perf import plot_perf
@@ -24,20 +27,25 @@ WorkloadChecker = Callable[[dict[str, Any], list[Event], Path], dict[str, Any]]
 
 
 def run_checks(test: dict[str, Any], history: list[Event], out_dir: Path, name: str,
-               checker: WorkloadChecker) -> dict[str, Any]:
-    """{"valid", name: {...}, "stats": {...}, "files": [names written in out_dir], "disk"?, "errors"?}.
+               checker: WorkloadChecker, writes: str | None = None) -> dict[str, Any]:
+    """{"valid", name: {...}, "stats": {...}, "availability"?, "files": [names written in out_dir], "disk"?, "errors"?}.
 
-    `name` is the workload's: its checker's results are filed under it.
+    `name` is the workload's: its checker's results are filed under it. `writes` is the f of its partition
+    writes (the workload's `partition_writes`); without one there is no availability section.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     errors: dict[str, str] = {}
     results: dict[str, Any] = {name: _guarded(name, errors, lambda: checker(test, history, out_dir)),
                                "stats": _guarded("stats", errors, lambda: check_stats(history))}
+    if writes is not None:
+        results["availability"] = _guarded("availability", errors,
+                                           lambda: check_availability(test, history, writes))
     files: list[Path] = []
     _guarded("perf", errors, lambda: files.extend(plot_perf(test, history, out_dir)))
     _guarded("clock", errors, lambda: files.extend(plot_clock(test, history, out_dir)))
-    _guarded("timeline", errors, lambda: files.append(write_timeline(test, history, out_dir)))
+    _guarded("timeline", errors, lambda: files.append(write_timeline(
+        test, history, out_dir, partition_windows(test, history, writes) if writes is not None else [])))
     visualization = results[name].get("visualization")
     if visualization:
         files.append(out_dir / visualization)

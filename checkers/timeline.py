@@ -1,5 +1,7 @@
 """timeline.html: every operation as a bar from invoke to completion, one row per process, coloured
-by outcome, with the op in a tooltip and the nemesis's fault intervals as bands behind.
+by outcome, with the op in a tooltip and the nemesis's fault intervals as bands behind. Above the
+processes, one row per partition shows its unavailability windows (checkers.availability): a bar
+from a fault's start to the first acknowledged write that answered it, hatched when none did.
 
 Self-contained (inline CSS, no scripts, no external files) so it opens from a copied store
 directory. Time runs left to right at a scale that keeps a 60 s run about 30,000 px wide.
@@ -9,9 +11,11 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from checkers.availability import NEVER_RECOVERED, Window
 from checkers.faults import fault_intervals
 from harness.history import NEMESIS, Event, Op, pair
 
@@ -34,23 +38,29 @@ body { font: 12px sans-serif; margin: 8px; }
 .fault { position: absolute; opacity: 0.35; }
 .faultlabel { position: absolute; font-size: 10px; white-space: nowrap; color: #444; }
 .tick { position: absolute; border-left: 1px solid #bbb; font-size: 10px; padding-left: 2px; color: #666; }
+.window { position: absolute; height: 14px; min-width: 2px; border: 1px solid #7a1f1f; background: #D1495B;
+  opacity: 0.6; }
+.window.never-recovered { background: repeating-linear-gradient(45deg, #D1495B, #D1495B 4px, #fff 4px, #fff 8px); }
 .legend span { display: inline-block; padding: 1px 6px; margin-right: 6px; color: #fff; border-radius: 2px; }
 """
 
 
-def write_timeline(test: dict[str, Any], history: list[Event], out_dir: Path) -> Path:
+def write_timeline(test: dict[str, Any], history: list[Event], out_dir: Path,
+                   windows: Sequence[Window] = ()) -> Path:
     path = out_dir / "timeline.html"
-    path.write_text(render_timeline(test, history), encoding="utf-8")
+    path.write_text(render_timeline(test, history, windows), encoding="utf-8")
     return path
 
 
-def render_timeline(test: dict[str, Any], history: list[Event]) -> str:
+def render_timeline(test: dict[str, Any], history: list[Event], windows: Sequence[Window] = ()) -> str:
+    """`windows`: the partitions' unavailability windows, one row per partition above the processes."""
     ops = pair(history)
     end_ns = max((event["time"] for event in history), default=0)
     scale = _px_per_ns(end_ns)
     lanes = _lanes(ops)
+    partitions = sorted({window.partition for window in windows})
     top = AXIS_PX
-    height = top + len(lanes) * ROW_PX
+    height = top + (len(partitions) + len(lanes)) * ROW_PX
     width = LABEL_PX + end_ns * scale + 20
     title = html.escape(f"{test.get('name', 'run')}: timeline of {len(ops)} operations")
     parts = [
@@ -59,7 +69,9 @@ def render_timeline(test: dict[str, Any], history: list[Event]) -> str:
         f"<h1>{title}</h1>",
         "<p class='legend'><span class='ok'>ok</span><span class='fail'>fail</span><span class='info'>info "
         "(unknown outcome)</span><span class='open'>&nbsp;never completed&nbsp;</span> "
-        "Hover over a bar for the operation; shaded bands are faults.</p>",
+        "Hover over a bar for the operation; shaded bands are faults"
+        + ("; red bars in the partition rows are unavailability windows (hatched: never recovered)" if windows else "")
+        + ".</p>",
         f"<div class='lane' style='width:{width:.0f}px;height:{height}px'>",
     ]
     parts += _ticks(end_ns, scale, height)
@@ -70,6 +82,12 @@ def render_timeline(test: dict[str, Any], history: list[Event]) -> str:
                      f"height:{height - top}px;background:{interval.colour}'></div>")
         parts.append(f"<div class='faultlabel' style='left:{left:.1f}px;top:{top - 12}px'>"
                      f"{html.escape(interval.label)}</div>")
+    for row, partition in enumerate(partitions):
+        y = top + row * ROW_PX
+        parts.append(f"<div class='label' style='top:{y}px'>partition {partition}</div>")
+        parts += [_window_bar(window, y, scale) for window in windows
+                  if window.partition == partition and window.closes_at is not None]
+    top += len(partitions) * ROW_PX
     for row, (process, lane_ops) in enumerate(lanes):
         y = top + row * ROW_PX
         parts.append(f"<div class='label' style='top:{y}px'>{html.escape(_process_name(process))}</div>")
@@ -112,6 +130,15 @@ def _bar(op: Op, y: int, scale: float, end_ns: int) -> str:
     css = "open" if op.completion is None else op.type
     return (f"<div class='op {css}' style='left:{left:.1f}px;top:{y + 1}px;width:{width:.1f}px' "
             f"title='{html.escape(_tooltip(op), quote=True)}'></div>")
+
+
+def _window_bar(window: Window, y: int, scale: float) -> str:
+    assert window.window_ns is not None and window.closes_at is not None, "only measured windows are drawn"
+    css = "window never-recovered" if window.outcome == NEVER_RECOVERED else "window"
+    tip = (f"partition {window.partition} under {window.interval.label}: {window.outcome}, "
+           f"unavailable {window.window_ns / 1e9:.3f} s from {window.start / 1e9:.3f} s")
+    return (f"<div class='{css}' style='left:{LABEL_PX + window.start * scale:.1f}px;top:{y + 1}px;"
+            f"width:{window.window_ns * scale:.1f}px' title='{html.escape(tip, quote=True)}'></div>")
 
 
 def _tooltip(op: Op) -> str:

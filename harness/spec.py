@@ -121,6 +121,9 @@ class TestSpec:
     final_time_limit: float = 60.0
     # One client operation may take this long before its outcome is declared unknown (info).
     op_timeout: float = 10.0
+    max_unavailable: float | None = None
+    """The availability claim: seconds a partition may stay unwritable under a fault the configuration should
+    survive (checkers.availability); None: windows are measured, not judged."""
     options: Options = field(default_factory=Options)
     """The workload's own options (its Options dataclass)."""
 
@@ -135,6 +138,10 @@ class TestSpec:
         for name in ("time_limit", "rate", "nemesis_interval", "op_timeout"):
             if getattr(self, name) <= 0:
                 raise SpecError(f"{name} must be positive, not {getattr(self, name)}")
+        if self.max_unavailable is not None and (isinstance(self.max_unavailable, bool) or
+                                                 not isinstance(self.max_unavailable, (int, float)) or
+                                                 self.max_unavailable <= 0):
+            raise SpecError(f"max_unavailable must be a positive number of seconds, not {self.max_unavailable!r}")
         if self.brokers < 0 or self.keepers < 0 or self.settle_time < 0 or self.final_time_limit < 0:
             raise SpecError("brokers, keepers, settle_time and final_time_limit cannot be negative")
         if self.target != "keeper" and self.keepers < 1:

@@ -43,6 +43,9 @@ class Workload(ABC):
     roles: tuple[str, ...]
     """Which nodes (by role) the nemesis draws its shares from."""
     has_final_phase = False
+    partition_writes: str | None = None
+    """The f of its ops that write one value to one partition (value {"partition": p, ...}): the ops whose
+    acknowledgements measure each partition's availability under faults (checkers.availability). None: not measured."""
     """True: after healing, the cluster settles for the spec's settle time and `final_phase` runs."""
 
     def validate(self, spec: TestSpec) -> None:

@@ -85,6 +85,10 @@ def _run_options(workloads: Registry) -> list[click.Option]:
         click.Option(["--target"], type=click.Choice(KEEPER_KINDS), default="keeper", show_default=True,
                      help="What the keeper nodes run: our keeper, or Apache ZooKeeper 3.8 (Debian's) on the same "
                           "zoo.cfg."),
+        click.Option(["--max-unavailable"], type=float, default=None,
+                     help="Seconds a partition may go without an acknowledged write under a fault the configuration "
+                          "should survive (a minority of brokers killed, paused, restarted or leader-isolated, RF >= 3, "
+                          "min ISR <= RF-1); longer is an availability violation: invalid, exit 1 (docs/chaos.md)."),
         click.Option(["--final-time-limit"], type=float, default=60.0, show_default=True,
                      help="Longest the final reads may take."),
     ]

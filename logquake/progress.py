@@ -84,6 +84,23 @@ class Progress:
             self._stream.flush()
 
 
+def availability_summary(availability: Any) -> list[str]:
+    """Per fault kind, p50 and max of the partitions' unavailability windows and recoveries; then any violations."""
+    if not isinstance(availability, dict) or not availability.get("by_fault"):
+        return []
+    rows = [[kind, int(s["faults"]), _seconds(s["window_s"]["p50"]), _seconds(s["window_s"]["max"]),
+             _seconds(s["recovery_s"]["p50"]), _seconds(s["recovery_s"]["max"]), int(s["never_recovered"])]
+            for kind, s in availability["by_fault"].items()]
+    headers = ["fault", "faults", "window p50 s", "window max s", "recovery p50 s", "recovery max s",
+               "never recovered"]
+    return [f"availability of {availability.get('writes')}s per partition:", table(headers, rows),
+            *availability.get("reasons", [])]
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
 def table(headers: list[str], rows: list[list[Any]]) -> str:
     cells = [headers] + [[f"{c:,}" if isinstance(c, int) else str(c) for c in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]

@@ -4,7 +4,8 @@ It reads test.json and results.json (history.jsonl only to link it), embeds the 
 links the timeline, the raw files, node logs and any other visualization (e.g. a pyporcupine
 linearizability page) found in the directory. Reading the page from top to bottom answers: what
 was tested, did the claim hold and why, which anomalies (with examples), what retention deleted
-(not counted as loss), what disk faults did to the nodes' files, how did the run perform.
+(not counted as loss), what disk faults did to the nodes' files, how long partitions were unwritable
+under each fault, how did the run perform.
 """
 
 from __future__ import annotations
@@ -70,13 +71,14 @@ def render_report(run_dir: Path, test: dict[str, Any], results: dict[str, Any]) 
         f"<style>{_STYLE}</style></head><body>",
         f"<h1>{name} <small>({html.escape(run_dir.name)})</small></h1>",
         _verdict(results, checker),
-        _reasons(checker),
+        _reasons([*checker.get("reasons", []), *_availability_of(results).get("reasons", [])]),
         _claim(checker),
         _anomalies(checker),
         _retention(checker),
         _final_reads(checker),
         _linearizability(checker),
         _disk(results.get("disk")),
+        _availability(_availability_of(results)),
         _stats(results.get("stats")),
         _plots(run_dir, results),
         _files(run_dir),
@@ -103,9 +105,12 @@ def _verdict(results: dict[str, Any], checker: dict[str, Any]) -> str:
             line += f" (allowed by the configuration: {', '.join(allowed)})"
     elif word == "invalid" and forbidden and checker.get("expected"):
         line = f"INVALID: {', '.join(forbidden)}, expected by this configuration ({'; '.join(checker['expected'])})"
+    elif word == "invalid" and forbidden:
+        line = f"INVALID: anomalies the configuration forbids: {', '.join(forbidden)}"
+    elif word == "invalid" and _availability_of(results).get("violations"):
+        line = "INVALID: a partition stayed unwritable longer than the availability claim allows (see below)"
     elif word == "invalid":
-        line = "INVALID: " + (f"anomalies the configuration forbids: {', '.join(forbidden)}" if forbidden else
-                              "a checker found the run invalid (see below)")
+        line = "INVALID: a checker found the run invalid (see below)"
     else:
         line = "UNKNOWN: " + ("; ".join(_undecided(results)) or "the checkers could not decide")
     if results.get("interrupted"):
@@ -123,9 +128,8 @@ def _undecided(results: dict[str, Any]) -> list[str]:
     return reasons
 
 
-def _reasons(checker: dict[str, Any]) -> str:
-    """The workload checker's reasons: which guarantee each kind of case broke, or what allowed it."""
-    reasons = checker.get("reasons")
+def _reasons(reasons: list[Any]) -> str:
+    """The checkers' reasons: which guarantee each kind of case broke, or what allowed it; availability violations."""
     if not reasons:
         return ""
     return "<ul class='reasons'>" + "".join(f"<li>{html.escape(str(r))}</li>" for r in reasons) + "</ul>"
@@ -224,6 +228,38 @@ def _linearizability(checker: dict[str, Any]) -> str:
     link = (f"<p>Each key's operations on a time axis, the longest linearization found and where it breaks: "
             f"<a href='{html.escape(page)}'>{html.escape(page)}</a></p>") if page else ""
     return f"<h2>Linearizability</h2><p>{html.escape(text)}</p>{table}{link}"
+
+
+def _availability_of(results: dict[str, Any]) -> dict[str, Any]:
+    availability = results.get("availability")
+    return availability if isinstance(availability, dict) else {}
+
+
+def _availability(availability: dict[str, Any]) -> str:
+    """Per fault kind the windows' and recoveries' p50 and max, then every fault's partitions."""
+    if not availability.get("faults"):
+        return ""
+    limit = availability.get("max_unavailable_s")
+    claim = (f"Availability claim: at most {limit:g} s on faults the configuration should survive (marked *)."
+             if limit is not None else "No availability claim (--max-unavailable): measured, not judged.")
+    kinds = "".join(f"<tr><td>{html.escape(kind)}</td>" + "".join(f"<td class='n'>{_number(c)}</td>" for c in (
+        s["faults"], s["window_s"]["p50"], s["window_s"]["max"], s["recovery_s"]["p50"], s["recovery_s"]["max"],
+        s["never_recovered"], s["no_sends"])) + "</tr>" for kind, s in availability["by_fault"].items())
+    faults = "".join(
+        f"<tr><td>{html.escape(fault['label'])}{' *' if fault['survivable'] else ''}</td>"
+        f"<td class='n'>{_number(fault['start_s'])}</td><td class='n'>{_number(fault['end_s'])}</td>"
+        f"<td class='n'>{html.escape(p)}</td><td>{html.escape(row['outcome'])}</td>"
+        f"<td class='n'>{_number(row['window_s'])}</td><td>{html.escape(row['recovery'])}</td>"
+        f"<td class='n'>{_number(row['recovery_s'])}</td></tr>"
+        for fault in availability["faults"] for p, row in fault["partitions"].items())
+    return (f"<h2>Availability</h2><p>How long each partition went without an acknowledged "
+            f"{html.escape(str(availability.get('writes')))} after each fault started (its unavailability window), "
+            f"and how soon after the fault ended one came (recovery), in seconds (docs/chaos.md). "
+            f"{html.escape(claim)}</p>"
+            "<table><tr><th>fault</th><th>faults</th><th>window p50</th><th>window max</th><th>recovery p50</th>"
+            f"<th>recovery max</th><th>never recovered</th><th>no sends</th></tr>{kinds}</table>"
+            "<table><tr><th>fault</th><th>start s</th><th>end s</th><th>partition</th><th>outcome</th>"
+            f"<th>window s</th><th>recovery</th><th>recovery s</th></tr>{faults}</table>")
 
 
 def _disk(disk: Any) -> str:

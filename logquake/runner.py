@@ -32,7 +32,7 @@ from harness.spec import TestSpec
 from harness.workload import Workload
 from logquake import store
 from logquake.interpreter import Pool, drive
-from logquake.progress import Progress, table
+from logquake.progress import Progress, availability_summary, table
 from logquake.registry import WORKLOADS, Registry
 from logquake.report import write_report
 from nemesis.schedule import fault_schedule
@@ -219,7 +219,8 @@ def check_run(run_dir: Path, problem: str | None = None, workloads: Registry = W
     test = store.read_json(run_dir / store.TEST)
     workload = workloads[workloads.spec_from_dict(test).workload]
     previous = store.read_json(run_dir / store.RESULTS) if (run_dir / store.RESULTS).exists() else {}
-    results = run_checks(test, read_history(run_dir / store.HISTORY), run_dir, workload.name, workload.check)
+    results = run_checks(test, read_history(run_dir / store.HISTORY), run_dir, workload.name, workload.check,
+                         workload.partition_writes)
     problem = problem or previous.get("problem")
     if problem:
         results["interrupted"] = True
@@ -233,13 +234,14 @@ def check_run(run_dir: Path, problem: str | None = None, workloads: Registry = W
 
 
 def summary(results: dict[str, Any], run_dir: Path) -> str:
-    """The end-of-run text: outcomes per operation, the verdict, where the report is."""
+    """The end-of-run text: outcomes per operation, availability under faults, the verdict, where the report is."""
     stats = results.get("stats", {})
     rows = []
     for f, outcomes in sorted((stats.get("by_f") or {}).items()):
         if isinstance(outcomes, dict):
             rows.append([f, *(int(outcomes.get(t, 0)) for t in ("ok", "fail", "info"))])
     lines = [table(["op", "ok", "fail", "info"], rows)] if rows else []
+    lines += availability_summary(results.get("availability"))
     verdict = "VALID" if results.get("valid") is True else "INVALID" if results.get("valid") is False else "UNKNOWN"
     if results.get("interrupted"):
         verdict += f" (partial: {results.get('problem', 'interrupted')})"

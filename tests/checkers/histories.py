@@ -16,7 +16,7 @@ TEST = {"name": "queue", "workload": "queue", "acks": "all", "idempotence": True
 def checked(test: dict[str, Any], events: list[dict[str, Any]], out_dir: Path) -> dict[str, Any]:
     """A run's results as `logquake check` composes them: the test's workload's checker, stats, plots, timeline."""
     workload = WORKLOADS[test["workload"]]
-    return run_checks(test, events, out_dir, workload.name, workload.check)
+    return run_checks(test, events, out_dir, workload.name, workload.check, workload.partition_writes)
 
 
 class History:

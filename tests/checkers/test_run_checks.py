@@ -59,7 +59,7 @@ def test_a_malformed_history_is_unknown_with_the_error_recorded(tmp_path: Path) 
     results = checked(TEST, h.events, tmp_path)
     assert results["valid"] == "unknown"
     assert results["errors"]["queue"] == f"HistoryError: op {len(h.events) - 1}: ok of process 7 completes nothing"
-    assert set(results["errors"]) == {"queue", "stats", "perf", "clock", "timeline", "disk"}
+    assert set(results["errors"]) == {"queue", "stats", "availability", "perf", "clock", "timeline", "disk"}
     assert results["files"] == []
 
 

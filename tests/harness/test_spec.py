@@ -38,6 +38,7 @@ RUN_VALUES = st.fixed_dictionaries({
                                         st.integers(1, 10**6).map(str)),
     "keeper_overrides": st.dictionaries(st.sampled_from(["forceSync", "snapCount"]), st.sampled_from(["no", "7"])),
     "time_limit": st.floats(1, 600),
+    "max_unavailable": st.none() | st.floats(0.1, 60),
     "seed": st.integers(0, 2**32),
 })
 values = st.builds(lambda run, own: {**run, **own}, RUN_VALUES, st.sampled_from(sorted(WORKLOAD_VALUES)).flatmap(
@@ -91,6 +92,8 @@ def test_default_names_tell_runs_apart_by_faults_and_the_setting_that_decides_th
      "log.dirs: disk faults act on the data directory the deployment gives each node"),
     ({"nemesis": ("kill",), "nemesis_targets": ("all-brokers",)},
      "nemesis_targets: all-brokers not offered by the queue workload"),
+    ({"max_unavailable": 0}, "max_unavailable must be a positive number of seconds, not 0"),
+    ({"max_unavailable": "5"}, "max_unavailable must be a positive number of seconds, not '5'"),
 ])
 def test_bad_specs_are_refused_naming_the_field(change: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=f"^{message}".replace("(", r"\(").replace(")", r"\)")):

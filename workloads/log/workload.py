@@ -22,6 +22,7 @@ class LogWorkload(KafkaWorkload):
     name = "log"
     summary = "log: Kafka appends and reads of committed offsets, checked for linearizability"
     has_final_phase = True
+    partition_writes = "append"
 
     def validate(self, spec: TestSpec) -> None:
         """Every acknowledged append must stay at its offset, exactly once: acks=all, and no duplicating retries."""

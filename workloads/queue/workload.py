@@ -63,6 +63,7 @@ class QueueWorkload(KafkaWorkload):
     name = "queue"
     summary = "queue: Kafka sends and polls"
     has_final_phase = True
+    partition_writes = "send"
 
     def open_client(self, spec: TestSpec, deployment: Deployment, process: int) -> Client:
         return open_client(spec, deployment.bootstrap_servers, process)
