@@ -63,6 +63,9 @@ class ClusterRequest:
 
     def check(self) -> None:
         """MarkerError for anything the cluster or its faults could not be built with, before a node starts."""
+        if isinstance(self.faults, str):
+            raise MarkerError(f"logquake_cluster: faults must be a list of fault names, not {self.faults!r}")
+        self.spec()
         if self.backend is not None and self.backend not in BACKENDS:
             raise MarkerError(f"logquake_cluster: backend must be one of {', '.join(BACKENDS)}, not {self.backend!r}")
         if self.target not in KEEPER_KINDS:
@@ -112,7 +115,8 @@ class LogquakeCluster:
         self.run_dir = run_dir
         roles = ("broker",) if request.brokers else ("keeper",)
         self.nemesis = ClusterNemesis(deployment, tuple(request.faults), roles,
-                                      {**request.broker_settings(), **request.keeper_settings()}, request.seed)
+                                      {**request.broker_settings(), **request.keeper_settings()}, request.seed,
+                                      request.options())
 
     @property
     def bootstrap_servers(self) -> str:

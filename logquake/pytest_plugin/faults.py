@@ -49,9 +49,11 @@ class ClusterNemesis:
     """Faults of one test's cluster; `heal()` undoes whatever is still active (teardown calls it)."""
 
     def __init__(self, deployment: Deployment, declared: tuple[str, ...], roles: tuple[str, ...],
-                 overrides: dict[str, str], seed: int) -> None:
+                 overrides: dict[str, str], seed: int, defaults: dict[str, str] | None = None) -> None:
         self.deployment = deployment
         self.declared = declared
+        self.defaults = defaults or {}
+        """The marker's nemesis options: each applies to calls of the faults it belongs to, unless a call sets it."""
         self.roles = roles
         self.overrides = overrides
         self.rng = random.Random(seed)
@@ -132,8 +134,9 @@ class ClusterNemesis:
             raise FaultError(f"{name} needs a cluster deployed for it: declare it in the marker, "
                              f"@pytest.mark.logquake_cluster(faults=[..., {name!r}])")
         tuning = {key: value for key, value in options.items() if key in BUILD_OPTIONS}
-        nemesis_options = {key.replace("_", "-"): str(value) for key, value in options.items()
-                           if key not in BUILD_OPTIONS}
+        nemesis_options = {key: value for key, value in self.defaults.items() if _option_of(key, name)}
+        nemesis_options.update({key.replace("_", "-"): str(value) for key, value in options.items()
+                                if key not in BUILD_OPTIONS})
         try:
             nemesis.check_run([name], nemesis_options, self.overrides)
         except SpecError as error:
@@ -162,3 +165,7 @@ class ClusterNemesis:
         if shared:
             raise FaultError(f"{held.name} chose {', '.join(shared)}, already held by the "
                              f"{', '.join(sorted({others[node] for node in shared}))} fault: aim it at other nodes")
+
+
+def _option_of(key: str, fault: str) -> bool:
+    return any(key in family and fault in family[key].faults for family in nemesis.OPTION_FAMILIES)
