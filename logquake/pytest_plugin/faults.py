@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import nemesis
-from harness.history import NEMESIS, Event
+from harness.history import Event
 from harness.seams import Deployment, Nemesis
 from harness.spec import SpecError
 from nemesis.base import NemesisError
@@ -60,26 +60,27 @@ class ClusterNemesis:
         self.recorder: Recorder | None = None
         self._held: list[Held] = []
 
-    def kill(self, target: Any = "one", **options: Any) -> Any:
+    def kill(self, target: Any = "one", **options: Any) -> AbstractContextManager[Any]:
         """SIGKILL the targets; start them again on exit."""
         return self.fault("kill", target, **options)
 
-    def pause(self, target: Any = "one", **options: Any) -> Any:
+    def pause(self, target: Any = "one", **options: Any) -> AbstractContextManager[Any]:
         """SIGSTOP (or docker pause) the targets; resume them on exit."""
         return self.fault("pause", target, **options)
 
-    def restart(self, target: Any = "one", **options: Any) -> Any:
+    def restart(self, target: Any = "one", **options: Any) -> AbstractContextManager[Any]:
         """Stop the targets gracefully (SIGTERM); start them again on exit."""
         return self.fault("restart", target, **options)
 
-    def partition(self, target: Any = "one", **options: Any) -> Any:
+    def partition(self, target: Any = "one", **options: Any) -> AbstractContextManager[Any]:
         """Cut the targets off (a share, a role, node names), or a shape or grudge ("majorities-ring", "b1:b2+b3");
         reconnect on exit."""
         return self.fault("partition", target, **options)
 
-    def isolate_leader(self, target: Any = "partition-leader", **options: Any) -> Any:
-        """Cut off the topic's partition leader until another leader is elected (needs topic=...)."""
-        return self.fault("isolate-leader", target, **options)
+    def isolate_leader(self, topic: str, partition: int = 0, **options: Any) -> AbstractContextManager[Any]:
+        """Pause the partition's in-sync followers, kill its leader, wait for a follower's election; start the old
+        leader again on exit."""
+        return self.fault("isolate-leader", None, topic=topic, partition=partition, **options)
 
     @contextmanager
     def fault(self, name: str, target: Any = "one", **options: Any) -> Iterator[Any]:
