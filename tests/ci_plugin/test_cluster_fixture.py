@@ -10,7 +10,9 @@ from pathlib import Path
 import psutil
 import pytest
 
+from cluster.deploy import node_cgroups
 from harness.history import NEMESIS, read_history
+from tests.facilities import require
 from tests.ci_plugin.plugin_runs import latest_run, run_user_tests
 from tests.e2e.runs import alive
 
@@ -121,6 +123,35 @@ def test_the_kill_context_manager_kills_a_broker_and_starts_it_again(pytester: p
     assert faults == [("start-kill", "invoke"), ("start-kill", "ok"), ("stop-kill", "invoke"), ("stop-kill", "ok")]
     assert [event["value"]["nodes"] for event in history if event["f"] == "start-kill" and event["type"] == "ok"] == [
         ["b1"]]
+
+
+CUT_OFF_BY_A_GRUDGE = '''
+import sys
+
+import pytest
+
+from tests.nemesis.partition_checks import reaches
+
+
+@pytest.mark.logquake_cluster(brokers=2, keepers=1, faults=["partition"])
+def test_a_grudge_cuts_one_way_until_the_block_ends(logquake_cluster, logquake_history):
+    b1, b2 = logquake_cluster.node("b1"), logquake_cluster.node("b2")
+    with logquake_cluster.nemesis.partition("b1:b2") as done:
+        assert done["grudge"] == {"b1": ["b2"]}
+        assert not reaches(b2, b1, sys.executable)
+    assert reaches(b2, b1, sys.executable)
+'''
+
+
+def test_the_partition_context_manager_applies_a_grudge_and_reconnects(pytester: pytest.Pytester,
+                                                                       tmp_path: Path) -> None:
+    reason = node_cgroups.unavailable_reason()
+    require(reason is None, "root, iptables and cgroup v2", reason or "")
+    result = run_user_tests(pytester, CUT_OFF_BY_A_GRUDGE, tmp_path / "store", "--logquake-backend", "local")
+    result.assert_outcomes(passed=1)
+    history = read_history(latest_run(tmp_path / "store") / "history.jsonl")
+    assert [(event["f"], event["type"]) for event in history] == [
+        ("start-partition", "invoke"), ("start-partition", "ok"), ("stop-partition", "invoke"), ("stop-partition", "ok")]
 
 
 @pytest.mark.parametrize("ending", ["RuntimeError('the user test broke')", "KeyboardInterrupt()"])
