@@ -25,12 +25,15 @@ from typing import Any
 from checkers.claim import UNCLEAN_ELECTION
 from checkers.compose import run_checks
 from harness.history import NEMESIS, Event, HistoryWriter, Process, read_history
+from harness.spec import SpecError
 from logquake import store
 from logquake.registry import WORKLOADS
 from logquake.report import write_report
 
-CLAIM_KEYS = ("acks", "idempotence", "retries", "unclean_election", "mode", "client", "replication_factor")
-"""What a claim may say; the rest of a test (the cluster) comes from the logquake_cluster fixture."""
+CLAIM_KEYS = ("acks", "idempotence", "retries", "unclean_election", "mode", "client", "replication_factor",
+              "min_insync")
+"""What a claim may say; the rest of a test (the cluster) comes from the logquake_cluster fixture. The topic's
+replication factor and min ISR default to what the cluster allows: min(3, brokers) and min(2, that)."""
 
 
 class ClaimBroken(AssertionError):
@@ -129,16 +132,24 @@ class HistoryRecorder:
         return results
 
     def test(self, workload: str, claim: Mapping[str, Any]) -> dict[str, Any]:
-        """test.json: the test's name, the workload, the cluster's facts and the claim, as Claim.from_test reads."""
+        """test.json: the test's name, the workload, the cluster's facts and the claim, as a stored run's spec (so
+        that `logquake check` re-checks it) and as Claim.from_test reads it."""
         unknown = sorted(set(claim) - set(CLAIM_KEYS))
         if unknown:
             raise ValueError(f"claim: unknown key(s) {', '.join(unknown)}; known: {', '.join(CLAIM_KEYS)}")
         test: dict[str, Any] = {"name": self.name, "workload": workload, **self.facts}
+        replicas = int(claim.get("replication_factor", min(3, int(test.get("brokers", 3)))))
+        test.update({"replication_factor": replicas, "min_insync": min(2, replicas)})
         test.update({key: value for key, value in claim.items() if key != "unclean_election"})
+        if "acks" in claim:
+            test["acks"] = str(claim["acks"])  # acks=1 as the client's config has it, "1" as the spec does
         if "unclean_election" in claim:
             test["broker_overrides"] = {**test.get("broker_overrides", {}),
                                         UNCLEAN_ELECTION: str(bool(claim["unclean_election"])).lower()}
-        return test
+        try:
+            return WORKLOADS.spec(**test).to_dict()
+        except SpecError as error:
+            raise ValueError(f"claim: {error}") from None
 
     def close(self) -> None:
         self.writer.close()

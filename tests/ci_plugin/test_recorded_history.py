@@ -4,6 +4,8 @@ queue checker; the claim it breaks fails the user's test with the anomalies and 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -20,8 +22,10 @@ def test_my_consumer(logquake_history):
         op = logquake_history.invoke(0, "send", {"partition": 0, "value": value})
         op.ok({"partition": 0, "offset": offset, "value": value})
     logquake_history.invoke(1, "assign", [0]).ok([0])
-    # the consumer read offsets 0 and 2: the acknowledged send at offset 1 is lost, and the poll skipped it
-    logquake_history.invoke(1, "poll", None).ok({"0": [[0, 1], [2, 3]]})
+    logquake_history.invoke(1, "poll", None).ok({"0": [[0, 1]]})
+    # a second consumer starts at offset 2: nobody reads the acknowledged send at offset 1, which is lost
+    logquake_history.invoke(2, "assign", [0]).ok([0])
+    logquake_history.invoke(2, "poll", None).ok({"0": [[2, 3]]})
     logquake_history.check("queue", claim={"acks": "all", "unclean_election": False, "idempotence": True})
 '''
 
@@ -44,13 +48,24 @@ def test_a_lost_acknowledged_send_fails_the_users_test_with_the_anomaly_and_the_
     output = result.stdout.str()
     assert "logquake: the queue claim broke (valid: False)" in output
     assert "1 lost-write: forbidden by this configuration" in output
-    assert "anomalies: lost-write 1 (1 forbidden), int-poll-skip 1 (1 forbidden)" in output
+    assert "anomalies: lost-write 1 (1 forbidden)\n" in output
     report = latest_run(tmp_path / "store") / "report.html"
     assert f"report: {report}" in output
     results = json.loads((report.parent / "results.json").read_text())
     assert results["valid"] is False
     assert results["queue"]["anomalies"]["lost-write"]["examples"][0]["value"] == 2
     assert json.loads((report.parent / "test.json").read_text())["acks"] == "all"
+    recheck = subprocess.run([sys.executable, "-m", "logquake", "check", str(report.parent)], cwd=ROOT,
+                             capture_output=True, text=True)
+    assert recheck.returncode == 1 and "verdict: INVALID" in recheck.stdout, recheck.stdout + recheck.stderr
+
+
+def test_the_same_loss_passes_under_acks_1_which_allows_it(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    source = LOST_ACKNOWLEDGED_SEND.replace('"acks": "all"', '"acks": 1').replace(', "idempotence": True', "")
+    result = run_user_tests(pytester, source, tmp_path / "store")
+    result.assert_outcomes(passed=1)
+    lost = json.loads((latest_run(tmp_path / "store") / "results.json").read_text())["queue"]["anomalies"]["lost-write"]
+    assert (lost["count"], lost["forbidden"]) == (1, 0)
 
 
 def test_a_history_that_keeps_the_claim_passes(pytester: pytest.Pytester, tmp_path: Path) -> None:
