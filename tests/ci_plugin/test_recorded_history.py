@@ -4,6 +4,7 @@ queue checker; the claim it breaks fails the user's test with the anomalies and 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tomllib
@@ -138,6 +139,19 @@ def test_unknown_argument(logquake_cluster):
     assert not list((tmp_path / "store").glob("*/*/cluster/*"))
 
 
-def test_the_entry_point_loads_the_plugin_in_any_pytest_where_logquake_is_installed() -> None:
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert project["entry-points"]["pytest11"] == {PLUGIN: PLUGIN}
+def test_the_entry_point_loads_the_plugin_in_any_pytest_where_logquake_is_installed(tmp_path: Path) -> None:
+    """pytest finds the plugin through an installed distribution's pytest11 entry points, declared as pyproject.toml
+    declares them; naming it with -p as well loads it once."""
+    entry_points = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["entry-points"]["pytest11"]
+    assert entry_points == {PLUGIN: PLUGIN}
+    installed = tmp_path / "site" / "logquake_plugin_check-0.dist-info"
+    installed.mkdir(parents=True)
+    (installed / "METADATA").write_text("Metadata-Version: 2.1\nName: logquake-plugin-check\nVersion: 0\n")
+    (installed / "entry_points.txt").write_text(
+        "[pytest11]\n" + "".join(f"{name} = {target}\n" for name, target in entry_points.items()))
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(installed.parent), str(ROOT)])}
+    for extra in ([], ["-p", PLUGIN]):
+        shown = subprocess.run([sys.executable, "-m", "pytest", *extra, "--help"], cwd=tmp_path, env=environment,
+                               capture_output=True, text=True)
+        assert shown.returncode == 0, shown.stderr
+        assert "--logquake-store" in shown.stdout and "--logquake-backend" in shown.stdout
