@@ -11,9 +11,10 @@ settings.register_profile("ci", parent=settings.get_profile("default"), print_bl
 settings.load_profile("ci" if os.environ.get("CI") == "true" else "default")
 
 TESTS = Path(__file__).parent
-ONE_WORKER_EACH = ("e2e", "disk_faults", "network_faults", "clock_faults", "cluster_acceptance", "keeper_ensemble")
+ONE_WORKER_EACH = ("e2e", "disk_faults", "network_faults", "clock_faults", "cluster_acceptance", "keeper_ensemble",
+                   "ci_plugin")
 """Folders whose tests run one after another on one worker: e2e, disk_faults, network_faults, clock_faults and
-cluster_acceptance each bring up three-node clusters (disk_faults with a filesystem daemon per node,
+cluster_acceptance each bring up three-node clusters, ci_plugin a pytest of its own around each cluster, (disk_faults with a filesystem daemon per node,
 network_faults with proxies or packet handlers) that, side by side on two cores, would test the
 machine's load rather than the cluster; keeper_ensemble shares its ensembles across the whole session."""
 FIRST = ("disk_faults", "network_faults", "e2e", "clock_faults", "harness", "cluster_acceptance", "keeper_server",
