@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import logging
 import random
-import signal
 import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +33,7 @@ from logquake.interpreter import Pool, drive
 from logquake.progress import Progress, availability_summary, table
 from logquake.registry import WORKLOADS, Registry
 from logquake.report import write_report
+from logquake.signals import sigint_ignored
 from nemesis.schedule import fault_schedule
 
 _log = logging.getLogger(__name__)
@@ -198,11 +197,8 @@ def run(spec: TestSpec, store_root: Path, build_nemesis: NemesisFactory = defaul
         _log.exception("the run failed")
         problem = f"the run failed: {type(error).__name__}: {error}"
     finally:
-        previous = _ignore_sigint()
-        try:
+        with sigint_ignored():
             execution.clean_up()
-        finally:
-            _restore_sigint(previous)
     if problem:
         execution.progress.say(problem)
     results = check_run(run_dir, problem, workloads)
@@ -260,13 +256,3 @@ def _log_to(path: Path) -> logging.Handler:
         root.setLevel(logging.INFO)
     return handler
 
-
-def _ignore_sigint() -> Any:
-    if threading.current_thread() is not threading.main_thread():
-        return None
-    return signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _restore_sigint(previous: Any) -> None:
-    if previous is not None:
-        signal.signal(signal.SIGINT, previous)

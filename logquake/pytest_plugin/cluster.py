@@ -10,10 +10,7 @@ run directory, with Ctrl-C ignored meanwhile, so that an interrupt cannot leave 
 
 from __future__ import annotations
 
-import signal
-import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +22,7 @@ from harness.seams import Node
 from harness.spec import SpecError
 from logquake import store
 from logquake.pytest_plugin.faults import ClusterNemesis
+from logquake.signals import sigint_ignored
 
 CLUSTER_DIR = "cluster"
 """Where the nodes' directories go inside the test's run directory (as a run keeps them)."""
@@ -176,14 +174,3 @@ def tear_down(cluster: LogquakeCluster) -> None:
         finally:
             cluster.deployment.down(logs_to=cluster.run_dir / store.NODE_LOGS)
 
-
-@contextmanager
-def sigint_ignored() -> Iterator[None]:
-    """Ctrl-C waits while the cluster is brought down (only the main thread can change signal handlers)."""
-    previous = (signal.signal(signal.SIGINT, signal.SIG_IGN)
-                if threading.current_thread() is threading.main_thread() else None)
-    try:
-        yield
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
