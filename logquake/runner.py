@@ -249,6 +249,18 @@ def summary(results: dict[str, Any], run_dir: Path) -> str:
     return "\n".join(lines)
 
 
+def verdict_reasons(results: dict[str, Any]) -> list[str]:
+    """Why the verdict is what it is: the run's problem, every checker's reasons, and checkers that crashed."""
+    reasons = [str(results["problem"])] if results.get("problem") else []
+    for part in results.values():
+        if isinstance(part, dict):
+            reasons += [str(line) for line in part.get("reasons") or ()]
+    errors = results.get("errors")
+    if isinstance(errors, dict):
+        reasons += [f"checker {name} failed: {error}" for name, error in errors.items()]
+    return reasons
+
+
 def _log_to(path: Path) -> logging.Handler:
     handler = logging.FileHandler(path)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"))
