@@ -39,6 +39,9 @@ from nemesis.schedule import fault_schedule
 
 _log = logging.getLogger(__name__)
 
+INTERRUPTED = "interrupted by the user (SIGINT)"
+"""The problem of a run Ctrl-C stopped: whoever runs several (logquake verify) stops there too."""
+
 NemesisFactory = Callable[[TestSpec, Workload, Deployment, random.Random], Nemesis]
 
 
@@ -193,7 +196,7 @@ def run(spec: TestSpec, store_root: Path, build_nemesis: NemesisFactory = defaul
     try:
         execution.execute()
     except KeyboardInterrupt:
-        problem = "interrupted by the user (SIGINT)"
+        problem = INTERRUPTED
     except Exception as error:
         _log.exception("the run failed")
         problem = f"the run failed: {type(error).__name__}: {error}"

@@ -150,7 +150,7 @@ def _cell(name: str, base: dict[str, Any], axes: tuple[Axis, ...], levels: tuple
         try:
             specs.append(registry.spec(**{"name": f"verify-{slug([name, *labels.values()])}", **values, "seed": seed}))
         except (SpecError, TypeError) as error:
-            where = f"{row} / {labels[columns]}" if row else labels[columns]
+            where = " ".join(f"{axis}={label}" for axis, label in labels.items())
             raise MatrixError(f"{name}: cell {where}: {error}") from None
     return Cell(labels, row, labels[columns], tuple(specs))
 
