@@ -87,22 +87,27 @@ def verify(matrix: Matrix, store_root: Path, run_spec: RunSpec, fail_on_unshown:
     (directory / RUNS).mkdir()
     verification = Verification(matrix, directory, fail_on_unshown, [CellRecord(cell) for cell in matrix.cells])
     total = sum(len(cell.specs) for cell in matrix.cells)
-    done = 0
     try:
-        for record in verification.cells:
-            for spec in record.cell.specs:
-                done += 1
-                say(f"[{done}/{total}] {record.cell.name} (seed {spec.seed})")
-                run = _run(record.cell, spec, store_root, directory, run_spec)
-                record.runs.append(run)
-                written(verification)
-                if INTERRUPTED in run.outcome.reasons:
-                    verification.interrupted = True
-                    return verification
+        _run_cells(verification, store_root, run_spec, written, say, total)
     except KeyboardInterrupt:
         verification.interrupted = True
     written(verification)
     return verification
+
+
+def _run_cells(verification: Verification, store_root: Path, run_spec: RunSpec,
+               written: Callable[[Verification], None], say: Callable[[str], None], total: int) -> None:
+    done = 0
+    for record in verification.cells:
+        for spec in record.cell.specs:
+            done += 1
+            say(f"[{done}/{total}] {record.cell.name} (seed {spec.seed})")
+            run = _run(record.cell, spec, store_root, verification.directory, run_spec)
+            record.runs.append(run)
+            if INTERRUPTED in run.outcome.reasons:
+                verification.interrupted = True
+                return
+            written(verification)
 
 
 def _run(cell: Cell, spec: TestSpec, store_root: Path, directory: Path, run_spec: RunSpec) -> RunRecord:

@@ -148,7 +148,7 @@ def _counts(forbidden: dict[str, int], allowed: dict[str, int]) -> str:
 
 def _first_reason(record: CellRecord, outcome: str) -> str:
     if outcome == UNSHOWN:
-        possible = sorted({name for run in record.runs for name in run.outcome.possible})
+        possible = dict.fromkeys(name for run in record.runs for name in run.outcome.possible)
         return f"the configuration allows {', '.join(possible)}, and no run found any"
     for run in record.runs:
         if run.outcome.outcome == outcome and run.outcome.reasons:
