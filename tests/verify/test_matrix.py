@@ -102,3 +102,14 @@ def test_the_built_in_matrices_load_by_name_and_a_file_by_path(tmp_path: Path) -
     assert load(str(path)).name == "mine"
     with pytest.raises(MatrixError, match="neither a built-in matrix"):
         load(str(tmp_path / "missing.toml"))
+
+
+def test_the_documented_example_is_a_matrix() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "verify.md").read_text()
+    example = docs.split("```toml\n", 1)[1].split("```", 1)[0]
+
+    matrix = parse(example, "doc")
+
+    assert len(matrix.cells) == 48 and matrix.column_labels == ["kill", "pause,kill", "leader-cut", "isolate-leader"]
+    cut = next(cell for cell in matrix.cells if cell.column == "leader-cut")
+    assert [(spec.seed, spec.time_limit) for spec in cut.specs] == [(2, 30), (3, 30), (4, 30)]
