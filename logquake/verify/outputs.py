@@ -16,13 +16,12 @@ from logquake import store
 from logquake.junit import JUnitCase
 from logquake.progress import table
 from logquake.verify.execute import CellRecord, Verification
-from logquake.verify.outcome import BROKEN, MEANINGS, OUTCOMES, SYMBOLS, UNDECIDED, UNSHOWN
+from logquake.verify.outcome import BROKEN, HOLDS, MEANINGS, OUTCOMES, SHOWN, SYMBOLS, UNDECIDED, UNSHOWN
 
 VERIFY_JSON = "verify.json"
 VERIFY_HTML = "verify.html"
 MATRIX_TEXT = "matrix.txt"
-_COLOURS = {"holds": "#dff0d8", "broken": "#f2dede", "weakness shown": "#fcf8e3", "weakness not shown": "#eef3fb",
-            "undecided": "#eeeeee"}
+_COLOURS = {HOLDS: "#dff0d8", BROKEN: "#f2dede", SHOWN: "#fcf8e3", UNSHOWN: "#eef3fb", UNDECIDED: "#eeeeee"}
 
 
 def cell_text(record: CellRecord) -> str:
@@ -42,7 +41,8 @@ def terminal_matrix(verification: Verification) -> str:
     rows = [[row or "-", *(cell_text(by_position[(row, column)]) if (row, column) in by_position else ""
                            for column in columns)] for row in matrix.rows]
     counts = Counter(record.outcome for record in verification.cells if record.runs)
-    lines = [f"matrix {matrix.name}: {matrix.description}".rstrip(": "), "",
+    title = f"matrix {matrix.name}: {matrix.description}" if matrix.description else f"matrix {matrix.name}"
+    lines = [title, "",
              table(["configuration", *columns], rows), "",
              *(f"  {SYMBOLS[outcome]} {outcome}: {MEANINGS[outcome]}" for outcome in OUTCOMES),
              "  - not run", "",
