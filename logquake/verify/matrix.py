@@ -237,6 +237,8 @@ def _seeds(name: str, where: str, seeds: Any) -> list[int]:
     if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and not isinstance(s, bool)
                                                           for s in seeds):
         raise MatrixError(f"{name}: {where}: seeds must be a non-empty list of integers, not {seeds!r}")
+    if len(set(seeds)) != len(seeds):
+        raise MatrixError(f"{name}: {where}: seeds {seeds} repeat one: the same seed makes the same run")
     return seeds
 
 

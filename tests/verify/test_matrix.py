@@ -77,6 +77,7 @@ def test_any_run_option_is_an_axis() -> None:
     ("[axes]\nnemesis = ['fire']\n", "unknown fault(s) fire"),
     ("[matrix]\ncolumns = 'x'\n[axes]\nacks = ['1']\n", "columns = 'x' is not an axis"),
     ("[matrix]\nseeds = 3\n[axes]\nacks = ['1']\n", "seeds must be a non-empty list of integers"),
+    ("[matrix]\nseeds = [1, 1]\n[axes]\nacks = ['1']\n", "repeat one"),
     ("[base]\nseed = 3\n[axes]\nacks = ['1']\n", "seeds are set by"),
     ("[axes]\nacks = ['1']\n[[exclude]]\nacks = '1'\n", "every cell is excluded"),
     ("[axes]\nacks = ['1']\n[[exclude]]\nacks = 'all'\n", "axis acks has no level all"),
