@@ -89,7 +89,10 @@ class Matrix:
 
     @property
     def column_labels(self) -> list[str]:
-        return list(dict.fromkeys(cell.column for cell in self.cells))
+        """The column axis's labels in its order, those of excluded cells only left out."""
+        present = {cell.column for cell in self.cells}
+        axis = next(axis for axis in self.axes if axis.name == self.columns)
+        return [level.label for level in axis.levels if level.label in present]
 
 
 def load(name_or_path: str, registry: Registry = WORKLOADS) -> Matrix:

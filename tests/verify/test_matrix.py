@@ -43,7 +43,11 @@ def test_excludes_leave_cells_out_and_cell_tables_set_seeds_and_time_limits() ->
     text = TINY + """
 [[exclude]]
 acks = "1"
-nemesis = ["leader-cut"]
+nemesis = ["kill"]
+
+[[exclude]]
+acks = "all"
+nemesis = "leader-cut"
 
 [[cell]]
 where = { nemesis = "kill" }
@@ -52,11 +56,12 @@ time_limit = 30
 """
     matrix = parse(text, "tiny")
 
-    assert [cell.name for cell in matrix.cells] == [
-        "acks=1 election=unclean / kill", "acks=all election=unclean / kill", "acks=all election=unclean / leader-cut"]
-    kill = matrix.cells[0]
+    assert [cell.name for cell in matrix.cells] == ["acks=1 election=unclean / leader-cut",
+                                                    "acks=all election=unclean / kill"]
+    assert matrix.column_labels == ["kill", "leader-cut"]  # the axis's order, whichever cell comes first
+    cut, kill = matrix.cells
     assert [(spec.seed, spec.time_limit) for spec in kill.specs] == [(1, 30), (2, 30)]
-    assert [spec.seed for spec in matrix.cells[2].specs] == [3]
+    assert [(spec.seed, spec.time_limit) for spec in cut.specs] == [(3, 10)]
 
 
 def test_any_run_option_is_an_axis() -> None:
