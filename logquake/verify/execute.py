@@ -58,7 +58,10 @@ class CellRecord:
 
     @property
     def outcome(self) -> str:
-        return cell_outcome(run.outcome.outcome for run in self.runs) if self.complete else UNDECIDED
+        """Runs that did not happen (the matrix was interrupted) leave the cell undecided, unless one that did
+        broke the claim or showed the weakness."""
+        missing = [] if self.complete else [UNDECIDED]
+        return cell_outcome([*(run.outcome.outcome for run in self.runs), *missing])
 
     @property
     def time_s(self) -> float:
