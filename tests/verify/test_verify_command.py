@@ -140,3 +140,21 @@ def test_a_bad_matrix_is_a_usage_error_before_anything_runs(tmp_path: Path) -> N
 
     assert result.exit_code == 2 and "acks must be one of 0, 1, all" in result.output
     assert run_spec.ran == [] and not any(tmp_path.glob("verify"))
+
+
+def test_a_cell_cut_short_keeps_what_its_finished_runs_showed(tmp_path: Path) -> None:
+    def broken_then_interrupted(spec: TestSpec) -> dict[str, Any]:
+        if spec.seed == 1:
+            return queue_results(False, forbidden={"duplicate": 1})
+        return queue_results(True, interrupted=True, problem=INTERRUPTED)
+
+    tmp_path.mkdir(exist_ok=True)
+    matrix = tmp_path / "mine.toml"
+    matrix.write_text(MATRIX.replace("[base]", "seeds = [1, 2, 3]\n\n[base]"))
+    result = CliRunner().invoke(make_verify_command(run_spec=stand_in(broken_then_interrupted)),
+                                [str(matrix), "--store", str(tmp_path / "store")])
+
+    assert result.exit_code == 1, result.output
+    (directory,) = (tmp_path / "store" / "verify").glob("2*")
+    first = json.loads((directory / "verify.json").read_text())["cells"][0]
+    assert (first["outcome"], first["ran"], first["seeds"]) == ("broken", 2, [1, 2, 3])
