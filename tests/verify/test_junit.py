@@ -24,7 +24,8 @@ def test_cases_parse_back_with_their_outcomes_and_the_suite_counts(tmp_path: Pat
     root = ElementTree.parse(path).getroot()
     assert root.tag == "testsuites"
     (suite,) = root.findall("testsuite")
-    assert (suite.get("tests"), suite.get("failures"), suite.get("errors"), suite.get("skipped")) == ("4", "1", "1", "1")
+    counts = [suite.get(name) for name in ("tests", "failures", "errors", "skipped")]
+    assert counts == ["4", "1", "1", "1"]
     parsed = suite.findall("testcase")
     assert [case.get("name") for case in parsed] == [case.name for case in cases]
     assert list(parsed[0]) == []

@@ -71,7 +71,8 @@ def test_every_cell_runs_and_is_judged_in_every_output(tmp_path: Path) -> None:
     code, output, report, directory = verify(tmp_path, run_spec)
 
     assert code == 0, output
-    assert run_spec.ran == ["verify-mine-1-kill", "verify-mine-1-pause", "verify-mine-all-kill", "verify-mine-all-pause"]
+    assert run_spec.ran == ["verify-mine-1-kill", "verify-mine-1-pause", "verify-mine-all-kill",
+                            "verify-mine-all-pause"]
     assert [(cell["name"], cell["outcome"]) for cell in report["cells"]] == [
         ("acks=1 / kill", "weakness shown"), ("acks=1 / pause", "weakness shown"),
         ("acks=all / kill", "holds"), ("acks=all / pause", "holds")]
