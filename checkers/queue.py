@@ -50,6 +50,24 @@ RULES = {
                          "earlier one; invalid under acks=all without unclean leader election",
 }
 ANOMALIES = tuple(RULES)
+LOSS = ("lost-write", "unseen", "inconsistent-offsets", "nonmonotonic-send")
+"""What losing acknowledged records looks like: the anomalies a configuration that may lose them allows."""
+TRUNCATION = ("int-poll-skip", "int-nonmonotonic-poll")
+"""What undoing read records (an unclean election's truncation) looks like inside one poll."""
+
+
+def allowed_anomalies(claim: Claim) -> tuple[str, ...]:
+    """The anomalies this configuration lets a run show, whatever the run does: those a fault could find without
+    breaking the claim (acks below all or an unclean election lose records, a power loss of unflushed replicas
+    may take them, retries without idempotence duplicate)."""
+    allowed: list[str] = []
+    if not claim.acknowledged_durable or (claim.power_loss and not claim.flush_each_message):
+        allowed += LOSS
+    if not claim.reads_durable:
+        allowed += TRUNCATION
+    if not claim.no_duplicates:
+        allowed.append("duplicate")
+    return tuple(name for name in ANOMALIES if name in allowed)
 
 
 @dataclass

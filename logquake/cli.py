@@ -14,6 +14,7 @@ from cluster.keeper.main import keeper_command
 from cluster.proxy.main import proxy_command
 from logquake import __version__
 from logquake.commands import check_command, run_command
+from logquake.verify.command import verify_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -35,6 +36,7 @@ main.add_command(keeper_command)
 main.add_command(proxy_command)
 main.add_command(run_command)
 main.add_command(check_command)
+main.add_command(verify_command)
 main.add_command(image_command, "image")
 
 

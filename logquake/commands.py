@@ -8,6 +8,7 @@ declared options are the run command's workload options. Exit codes follow Jepse
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,8 @@ from cluster.deploy.deployment import BACKENDS
 from cluster.deploy.node import KEEPER_KINDS
 from harness.spec import Option, SpecError
 from logquake import store
+from logquake.junit import write_junit
+from logquake.run_junit import run_case
 from logquake.registry import WORKLOADS, Registry
 from logquake.runner import check_run, exit_code, run, summary
 import nemesis
@@ -105,7 +108,7 @@ def _workload_option(option: Option) -> click.Option:
 
 
 def make_run_command(workloads: Registry) -> click.Command:
-    def run_test(name: str | None, store_root: Path, **values: Any) -> None:
+    def run_test(name: str | None, store_root: Path, junit: Path | None, **values: Any) -> None:
         """Run a chaos test: deploy, drive clients while the nemesis injects faults, heal, read, check."""
         try:
             spec = workloads.spec(name=name, **values)
@@ -114,13 +117,19 @@ def make_run_command(workloads: Registry) -> click.Command:
         missing = nemesis.unavailable(spec.nemesis)
         if missing:
             raise click.UsageError(missing)
+        started = time.monotonic()
         outcome = run(spec, store_root, workloads=workloads)
         click.echo(summary(outcome.results, outcome.run_dir))
+        if junit is not None:
+            case = run_case(spec.name, outcome.results, outcome.run_dir / store.REPORT, time.monotonic() - started)
+            click.echo(f"junit: {write_junit(junit, 'logquake run', [case])}")
         sys.exit(outcome.exit_code)
 
     store_option = click.Option(["--store", "store_root"], type=click.Path(file_okay=False, path_type=Path),
                                 default=Path("store"), show_default=True)
-    params = [*_run_options(workloads), *map(_workload_option, workloads.options), store_option]
+    junit_option = click.Option(["--junit"], type=click.Path(dir_okay=False, path_type=Path), default=None,
+                                help="Also write the verdict as JUnit XML (one test case) to this file, for CI.")
+    params = [*_run_options(workloads), *map(_workload_option, workloads.options), store_option, junit_option]
     return click.Command("run", callback=run_test, params=params, help=run_test.__doc__)
 
 

@@ -38,6 +38,9 @@ from nemesis.schedule import fault_schedule
 
 _log = logging.getLogger(__name__)
 
+INTERRUPTED = "interrupted by the user (SIGINT)"
+"""The problem of a run Ctrl-C stopped: whoever runs several (logquake verify) stops there too."""
+
 NemesisFactory = Callable[[TestSpec, Workload, Deployment, random.Random], Nemesis]
 
 
@@ -192,7 +195,7 @@ def run(spec: TestSpec, store_root: Path, build_nemesis: NemesisFactory = defaul
     try:
         execution.execute()
     except KeyboardInterrupt:
-        problem = "interrupted by the user (SIGINT)"
+        problem = INTERRUPTED
     except Exception as error:
         _log.exception("the run failed")
         problem = f"the run failed: {type(error).__name__}: {error}"
@@ -245,6 +248,18 @@ def summary(results: dict[str, Any], run_dir: Path) -> str:
     report = run_dir / store.REPORT
     lines.append(f"report: {report if report.exists() else run_dir}")
     return "\n".join(lines)
+
+
+def verdict_reasons(results: dict[str, Any]) -> list[str]:
+    """Why the verdict is what it is: the run's problem, every checker's reasons, and checkers that crashed."""
+    reasons = [str(results["problem"])] if results.get("problem") else []
+    for part in results.values():
+        if isinstance(part, dict):
+            reasons += [str(line) for line in part.get("reasons") or ()]
+    errors = results.get("errors")
+    if isinstance(errors, dict):
+        reasons += [f"checker {name} failed: {error}" for name, error in errors.items()]
+    return reasons
 
 
 def _log_to(path: Path) -> logging.Handler:

@@ -26,8 +26,9 @@ class StoreError(ValueError):
     """A directory that is not a stored run, or a run missing a file it needs."""
 
 
-def new_run_dir(store_root: Path, test_name: str) -> Path:
-    """Creates store_root/<test_name>/<timestamp>/ and points `latest` (store-wide and per test) at it."""
+def new_run_dir(store_root: Path, test_name: str, store_latest: bool = True) -> Path:
+    """Creates store_root/<test_name>/<timestamp>/ and points `latest` (store-wide, unless store_latest is false,
+    and per test) at it; what is not a run (a verification of many) leaves the store-wide one to runs."""
     test_dir = store_root / test_name
     test_dir.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S")
@@ -40,7 +41,8 @@ def new_run_dir(store_root: Path, test_name: str) -> Path:
             continue
     else:
         raise StoreError(f"no free run directory name under {test_dir}")
-    _point(store_root / LATEST, Path(test_name) / run_dir.name)
+    if store_latest:
+        _point(store_root / LATEST, Path(test_name) / run_dir.name)
     _point(test_dir / LATEST, Path(run_dir.name))
     return run_dir
 
