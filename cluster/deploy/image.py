@@ -101,18 +101,22 @@ def _pyproject() -> dict:
 
 
 def project_files() -> list[Path]:
-    """What the project's wheel is built from: pyproject.toml, the README, its packages' modules
-    and the Rust crates of its compiled modules (pyproject.toml's setuptools-rust ext-modules)."""
-    patterns = _pyproject()["tool"]["setuptools"]["packages"]["find"]["include"]
+    """What the project's wheel is built from: pyproject.toml, the README, its packages' modules and data
+    files (pyproject.toml's package-data) and the Rust crates of its compiled modules (its setuptools-rust
+    ext-modules)."""
+    setuptools = _pyproject()["tool"]["setuptools"]
+    patterns = setuptools["packages"]["find"]["include"]
     top_levels = sorted(path for path in PROJECT_ROOT.iterdir()
                         if (path / "__init__.py").is_file() and any(fnmatch(path.name, p) for p in patterns))
     modules = sorted(module for package in top_levels for module in package.rglob("*.py")
                      if "__pycache__" not in module.parts)
+    data = sorted(file for package, globs in setuptools.get("package-data", {}).items()
+                  for glob in globs for file in (PROJECT_ROOT / package.replace(".", "/")).glob(glob))
     extensions = _pyproject()["tool"]["setuptools-rust"]["ext-modules"]
     crates = [(PROJECT_ROOT / extension["path"]).parent for extension in extensions]
     native = [file for crate in crates
               for file in (crate / "Cargo.toml", crate / "Cargo.lock", *sorted((crate / "src").rglob("*.rs")))]
-    return [PROJECT_ROOT / "pyproject.toml", PROJECT_ROOT / "README.md", *modules, *native]
+    return [PROJECT_ROOT / "pyproject.toml", PROJECT_ROOT / "README.md", *modules, *data, *native]
 
 
 def base_tag() -> str:

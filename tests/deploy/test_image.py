@@ -39,6 +39,7 @@ def test_the_tag_follows_the_content():
     assert image.node_tag() == image.node_tag()
     assert Path(__file__).resolve() not in image.project_files()
     assert Path(image.__file__).resolve() in image.project_files()
+    assert image.PROJECT_ROOT / "logquake/verify/matrices/quick.toml" in image.project_files(), "package data"
 
 
 @pytest.mark.parametrize("recipe_file", ["packages.txt", image.DEPS_SCRIPT, image.NODE_SCRIPT])
