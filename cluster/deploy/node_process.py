@@ -10,12 +10,15 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Sequence
 
 KILL_TIMEOUT = 30.0
 """How long a SIGKILLed process may take to be reaped (it may be stuck in the kernel, writing to disk)."""
+PAUSE_TIMEOUT = 5.0
+"""How long a pause waits for a SIGSTOPped process to show as stopped."""
 
 
 class NodeProcess:
@@ -61,9 +64,15 @@ class NodeProcess:
         return None if self._process is None else self._process.poll()
 
     def pause(self) -> None:
-        """SIGSTOP: the process keeps its sockets, its peers hear nothing."""
+        """SIGSTOP: the process keeps its sockets, its peers hear nothing. Returns once the kernel shows it stopped
+        (a signal takes effect when the process is next scheduled, later on a loaded machine), so that a pause
+        the history calls done has frozen the node; one stuck in the kernel (uninterruptible I/O) is waited for
+        PAUSE_TIMEOUT at most, and stops when the I/O ends."""
         self.signal(signal.SIGSTOP)
         self._paused = True
+        deadline = time.monotonic() + PAUSE_TIMEOUT
+        while (pid := self.pid) is not None and not _is_stopped(pid) and time.monotonic() < deadline:
+            time.sleep(0.005)
 
     def resume(self) -> None:
         self.signal(signal.SIGCONT)
@@ -114,3 +123,12 @@ class NodeProcess:
         if self.pid_file is not None:
             self.pid_file.unlink(missing_ok=True)
         return code
+
+
+def _is_stopped(pid: int) -> bool:
+    """The process's state in /proc is T (stopped by a signal), or it is gone (nothing left to stop)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+    return stat[stat.rindex(")") + 2] in "Tt"
