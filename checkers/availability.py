@@ -125,9 +125,11 @@ def survivable(interval: FaultInterval, test: dict[str, Any]) -> bool:
     return replicated and set(nodes) <= brokers and 2 * len(nodes) < len(brokers)
 
 
-def check_availability(test: dict[str, Any], history: list[Event], writes: str) -> dict[str, Any]:
-    """{"valid", "writes", "max_unavailable_s", "faults": [...], "by_fault": {...}, "violations": [...], "reasons"}."""
-    windows = partition_windows(test, history, writes)
+def check_availability(test: dict[str, Any], windows: list[Window], writes: str) -> dict[str, Any]:
+    """{"valid", "writes", "max_unavailable_s", "faults": [...], "by_fault": {...}, "violations": [...], "reasons"}.
+
+    `windows` are partition_windows' of the history of sends named `writes`; the timeline draws the same ones.
+    """
     limit = test.get("max_unavailable")
     by_interval: dict[int, list[Window]] = defaultdict(list)
     for window in windows:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from checkers.availability import check_availability, partition_windows
+from checkers.availability import Window, check_availability, partition_windows
 from checkers.clock import plot_clock
 from checkers.disk import disk_effects
 from checkers.perf import plot_perf
@@ -38,14 +38,17 @@ def run_checks(test: dict[str, Any], history: list[Event], out_dir: Path, name: 
     errors: dict[str, str] = {}
     results: dict[str, Any] = {name: _guarded(name, errors, lambda: checker(test, history, out_dir)),
                                "stats": _guarded("stats", errors, lambda: check_stats(history))}
+    windows: list[Window] = []
     if writes is not None:
-        results["availability"] = _guarded("availability", errors,
-                                           lambda: check_availability(test, history, writes))
+        def availability() -> dict[str, Any]:
+            windows.extend(partition_windows(test, history, writes))
+            return check_availability(test, windows, writes)
+
+        results["availability"] = _guarded("availability", errors, availability)
     files: list[Path] = []
     _guarded("perf", errors, lambda: files.extend(plot_perf(test, history, out_dir)))
     _guarded("clock", errors, lambda: files.extend(plot_clock(test, history, out_dir)))
-    _guarded("timeline", errors, lambda: files.append(write_timeline(
-        test, history, out_dir, partition_windows(test, history, writes) if writes is not None else [])))
+    _guarded("timeline", errors, lambda: files.append(write_timeline(test, history, out_dir, windows)))
     visualization = results[name].get("visualization")
     if visualization:
         files.append(out_dir / visualization)

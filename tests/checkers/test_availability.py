@@ -103,7 +103,7 @@ def test_a_window_may_close_only_after_the_fault_ends() -> None:
 
 
 def test_summaries_per_fault_kind() -> None:
-    result = check_availability(TEST, killed_b1().events, "send")
+    result = _checked(TEST, killed_b1().events)
     kill = result["by_fault"]["kill"]
     assert kill["faults"] == 1 and kill["no_sends"] == 1 and kill["never_recovered"] == 0
     assert kill["window_s"] == {"p50": 0.015, "max": 2.0}
@@ -114,11 +114,11 @@ def test_summaries_per_fault_kind() -> None:
 
 
 def test_a_window_over_max_unavailable_on_a_survivable_fault_is_a_violation() -> None:
-    result = check_availability({**TEST, "max_unavailable": 1.5}, killed_b1().events, "send")
+    result = _checked({**TEST, "max_unavailable": 1.5}, killed_b1().events)
     assert result["valid"] is False
     assert result["violations"] == [{"fault": "kill b1", "partition": 0, "window_s": 2.0, "outcome": "recovered"}]
     assert "partition 0" in result["reasons"][0] and "kill b1" in result["reasons"][0]
-    assert check_availability({**TEST, "max_unavailable": 2.5}, killed_b1().events, "send")["valid"] is True
+    assert _checked({**TEST, "max_unavailable": 2.5}, killed_b1().events)["valid"] is True
 
 
 def test_never_recovered_on_a_survivable_fault_is_a_violation() -> None:
@@ -126,7 +126,7 @@ def test_never_recovered_on_a_survivable_fault_is_a_violation() -> None:
     h.fault("kill", ["b2"], 1000, 1010, 3000, 3010)
     h.send(0, 1100, 2000, "fail")
     h.send(0, 3100, 4000, "info")
-    result = check_availability({**TEST, "max_unavailable": 2.0}, h.events, "send")
+    result = _checked({**TEST, "max_unavailable": 2.0}, h.events)
     assert [v["outcome"] for v in result["violations"]] == ["never-recovered"], result
 
 
@@ -134,7 +134,7 @@ def survivable_under(test: dict[str, Any], fault: str, nodes: list[str]) -> bool
     h = Timed()
     h.fault(fault, nodes, 1000, 1010, 3000, 3010)
     h.send(0, 1100, 2900)
-    return check_availability({**test, "max_unavailable": 1.0}, h.events, "send")["valid"] is False
+    return _checked({**test, "max_unavailable": 1.0}, h.events)["valid"] is False
 
 
 def test_which_faults_the_claim_judges() -> None:
@@ -209,3 +209,7 @@ def test_sends_that_keep_succeeding_close_the_window_within_a_gap_and_a_latency_
     assert window.outcome == "recovered"
     assert window.window_ns <= (effect + gap + latency) * MS
     assert window.recovery_ns <= (gap + latency) * MS
+
+
+def _checked(test: dict, events: list) -> dict:
+    return check_availability(test, partition_windows(test, events, "send"), "send")
