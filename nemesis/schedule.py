@@ -1,11 +1,13 @@
 """When faults start and stop: the nemesis thread's generator (Jepsen's nemesis package schedules alike).
 
-Quiet for an interval, start a random fault on a random target, an interval later stop it, repeat
-until the time limit; then a stop for every fault kind at once, whether or not it is active, while
-client operations still drain. The n-th choice of fault and target comes from a random stream of
-its own, seeded with the run's seed and n, not from the interpreter's Random, which client ops draw
-from too, in an order the cluster's timing decides: so a seed repeats a run's faults whatever the
-clients did meanwhile.
+Quiet for an interval, start a fault on a random target, an interval later stop it, repeat until
+the time limit; then a stop for every fault kind at once, whether or not it is active, while client
+operations still drain. Faults come in cycles: each draw picks among the faults the current cycle
+has not started yet, so every fault named runs once per cycle, in a seeded shuffled order. Independent
+draws let a short run miss a fault altogether (a 60-second run of kill, pause and partition once drew
+kill three times). The n-th choice of fault and target comes from a random stream of its own, seeded
+with the run's seed and n, not from the interpreter's Random, which client ops draw from too, in an
+order the cluster's timing decides: so a seed repeats a run's faults whatever the clients did meanwhile.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from harness.generator import Context, Emission, Generator, Invocation, Pending,
 
 @dataclass(frozen=True)
 class FaultSchedule(Generator):
-    """Nemesis ops: quiet for `interval`, start a random fault on a random target, `interval` later stop it, repeat."""
+    """Nemesis ops: quiet for `interval`, start the cycle's next fault on a random target, `interval` later stop it."""
 
     faults: tuple[str, ...]
     targets: tuple[str, ...]
@@ -29,6 +31,8 @@ class FaultSchedule(Generator):
     next_time: int | None = None
     started: int = 0
     """How many faults were started so far: the n of the next draw."""
+    cycle_left: tuple[str, ...] = ()
+    """The faults this cycle has not started yet; empty when the next draw begins a new cycle."""
 
     def op(self, ctx: Context) -> Emission | None:
         if not self.faults:
@@ -43,9 +47,11 @@ class FaultSchedule(Generator):
         following_time = ctx.time + self.interval
         if self.active is None:
             draw = random.Random(f"{self.seed}/{self.started}")
-            fault = draw.choice(self.faults)
+            candidates = self.cycle_left or self.faults
+            fault = draw.choice(candidates)
             item: Invocation = {"f": f"start-{fault}", "value": draw.choice(self.targets)}
-            following = replace(self, active=fault, next_time=following_time, started=self.started + 1)
+            following = replace(self, active=fault, next_time=following_time, started=self.started + 1,
+                                cycle_left=tuple(other for other in candidates if other != fault))
         else:
             item = {"f": f"stop-{self.active}", "value": None}
             following = replace(self, active=None, next_time=following_time)

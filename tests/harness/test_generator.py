@@ -157,6 +157,28 @@ def test_a_seed_repeats_the_faults_whatever_the_clients_drew(seed, one_run, anot
     assert faults(one_run) == faults(another_run)
 
 
+@settings(max_examples=50)
+@given(seeds, st.lists(st.sampled_from(["kill", "pause", "partition", "slow-disk", "latency", "clock-bump"]),
+                       min_size=1, max_size=6, unique=True), st.integers(1, 4))
+def test_every_fault_starts_once_in_every_cycle(seed, faults, cycles):
+    starts = len(faults) * cycles
+    gen = TimeLimit(2 * starts * SECOND, nemesis(FaultSchedule(tuple(faults), ("one",), SECOND, seed)))
+    started = [op["f"].removeprefix("start-") for op in invokes(simulate(gen, 1, 0)) if op["f"].startswith("start-")]
+    assert len(started) == starts
+    for cycle in range(cycles):
+        assert sorted(started[cycle * len(faults):(cycle + 1) * len(faults)]) == sorted(faults)
+
+
+def test_cycles_run_their_faults_in_seeded_shuffled_orders():
+    def first_cycle(seed):
+        gen = TimeLimit(8 * SECOND, nemesis(FaultSchedule(("kill", "pause", "partition", "clock-bump"), ("one",),
+                                                          SECOND, seed)))
+        return tuple(op["f"] for op in invokes(simulate(gen, 1, 0)) if op["f"].startswith("start-"))
+
+    assert first_cycle(7) == first_cycle(7)
+    assert len({first_cycle(seed) for seed in range(20)}) > 1
+
+
 def test_heal_stops_every_fault_kind():
     ops = invokes(simulate(nemesis(heal_all(["kill", "pause"])), 1, 0))
     assert [(op["f"], op["thread"]) for op in ops] == [("stop-kill", NEMESIS), ("stop-pause", NEMESIS)]
