@@ -1,7 +1,8 @@
 """A run's checks composed as Jepsen's checker/compose does: the workload's checker, stats, perf plots, the timeline,
-and the clock plot when clock faults ran. What disk faults did to the nodes' files goes along (under "disk") when there were any,
-and, for a workload that writes to partitions, the partitions' availability under each fault (under "availability",
-drawn on the timeline), whose optional claim (the test's max_unavailable) takes part in the verdict.
+and the clock plot when clock faults ran. Which of the named faults ran goes along (under "faults"), what disk faults
+did to the nodes' files (under "disk") when there were any, and, for a workload that writes to partitions, the
+partitions' availability under each fault (under "availability", drawn on the timeline), whose optional claim (the
+test's max_unavailable) takes part in the verdict.
 
 The run is invalid if any checker says so, unknown if none does and one cannot tell, valid
 otherwise. A checker that crashes is "unknown" with its error recorded; it never hides the
@@ -17,6 +18,7 @@ from typing import Any
 from checkers.availability import Window, check_availability, partition_windows
 from checkers.clock import plot_clock
 from checkers.disk import disk_effects
+from checkers.fault_coverage import fault_coverage
 from checkers.perf import plot_perf
 from checkers.stats import check_stats
 from checkers.timeline import write_timeline
@@ -54,6 +56,8 @@ def run_checks(test: dict[str, Any], history: list[Event], out_dir: Path, name: 
         files.append(out_dir / visualization)
     composed: dict[str, Any] = {"valid": compose_validity([r["valid"] for r in results.values()]), **results,
                                 "files": [path.name for path in files]}
+    if test.get("nemesis"):
+        composed["faults"] = _guarded("faults", errors, lambda: fault_coverage(test, history))
     disk = _guarded("disk", errors, lambda: disk_effects(history))
     if any(disk.get(kind) for kind in ("corrupted", "power_losses")):
         composed["disk"] = disk

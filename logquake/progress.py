@@ -84,6 +84,18 @@ class Progress:
             self._stream.flush()
 
 
+def fault_summary(faults: Any) -> list[str]:
+    """Per named fault, how its starts ended and the nodes it hit; then the named faults that never ran."""
+    if not isinstance(faults, dict) or not faults.get("by_fault"):
+        return []
+    rows = [[fault, int(s["ok"]), int(s["fail"]), int(s["info"]), ",".join(s["nodes"]) or "-"]
+            for fault, s in faults["by_fault"].items()]
+    lines = ["faults started:", table(["fault", "ok", "fail", "info", "nodes hit"], rows)]
+    if faults.get("not_run"):
+        lines.append(f"never started: {', '.join(faults['not_run'])} (the run says nothing about them)")
+    return lines
+
+
 def availability_summary(availability: Any) -> list[str]:
     """Per fault kind, p50 and max of the partitions' unavailability windows and recoveries; then any violations."""
     if not isinstance(availability, dict) or not availability.get("by_fault"):

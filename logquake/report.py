@@ -77,6 +77,7 @@ def render_report(run_dir: Path, test: dict[str, Any], results: dict[str, Any]) 
         _retention(checker),
         _final_reads(checker),
         _linearizability(checker),
+        _faults(results.get("faults")),
         _disk(results.get("disk")),
         _availability(_availability_of(results)),
         _stats(results.get("stats")),
@@ -228,6 +229,21 @@ def _linearizability(checker: dict[str, Any]) -> str:
     link = (f"<p>Each key's operations on a time axis, the longest linearization found and where it breaks: "
             f"<a href='{html.escape(page)}'>{html.escape(page)}</a></p>") if page else ""
     return f"<h2>Linearizability</h2><p>{html.escape(text)}</p>{table}{link}"
+
+
+def _faults(faults: Any) -> str:
+    """Which named faults started, how often, on which nodes; a named fault that never ran is called out."""
+    if not isinstance(faults, dict) or not faults.get("by_fault"):
+        return ""
+    rows = "".join(f"<tr><td>{html.escape(fault)}</td>" + "".join(f"<td class='n'>{int(s[t])}</td>"
+                                                                for t in ("ok", "fail", "info"))
+                   + f"<td>{html.escape(', '.join(s['nodes']) or '-')}</td></tr>"
+                   for fault, s in faults["by_fault"].items())
+    missing = (f"<p class='unknown'>Named but never started: {html.escape(', '.join(faults['not_run']))}; "
+               "the run says nothing about them.</p>" if faults.get("not_run") else "")
+    return ("<h2>Faults</h2><p>How each fault's starts ended, and the nodes they hit.</p>"
+            "<table><tr><th>fault</th><th>ok</th><th>fail</th><th>info</th><th>nodes hit</th></tr>"
+            + rows + "</table>" + missing)
 
 
 def _availability_of(results: dict[str, Any]) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from harness.spec import TestSpec
 from harness.workload import Workload
 from logquake import store
 from logquake.interpreter import Pool, drive
-from logquake.progress import Progress, availability_summary, table
+from logquake.progress import Progress, availability_summary, fault_summary, table
 from logquake.registry import WORKLOADS, Registry
 from logquake.report import write_report
 from logquake.signals import sigint_ignored
@@ -233,13 +233,15 @@ def check_run(run_dir: Path, problem: str | None = None, workloads: Registry = W
 
 
 def summary(results: dict[str, Any], run_dir: Path) -> str:
-    """The end-of-run text: outcomes per operation, availability under faults, the verdict, where the report is."""
+    """The end-of-run text: outcomes per operation, the faults that ran, availability under them, the verdict, where the
+    report is."""
     stats = results.get("stats", {})
     rows = []
     for f, outcomes in sorted((stats.get("by_f") or {}).items()):
         if isinstance(outcomes, dict):
             rows.append([f, *(int(outcomes.get(t, 0)) for t in ("ok", "fail", "info"))])
     lines = [table(["op", "ok", "fail", "info"], rows)] if rows else []
+    lines += fault_summary(results.get("faults"))
     lines += availability_summary(results.get("availability"))
     verdict = "VALID" if results.get("valid") is True else "INVALID" if results.get("valid") is False else "UNKNOWN"
     if results.get("interrupted"):
