@@ -55,8 +55,11 @@ test: install
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder $(PYTEST_ARGS)
 
 # A representative 60-second chaos run on the default backend (docker when an engine answers):
-# 3 brokers, 3 keepers, replication factor 3, min ISR 2, acks=all, kills and pauses.
-CHAOS_ARGS ?= --workload queue --nemesis kill,pause --acks all --brokers 3 --keepers 3 \
+# 3 brokers, 3 keepers, replication factor 3, min ISR 2, acks=all, and a fault of every class, one after
+# another every 5 s in a seeded shuffled cycle: process (kill, pause), network partition, disk (slow-disk),
+# packet (packet-loss) and clock (clock-bump).
+CHAOS_FAULTS ?= kill,pause,partition,slow-disk,packet-loss,clock-bump
+CHAOS_ARGS ?= --workload queue --nemesis $(CHAOS_FAULTS) --nemesis-interval 5 --acks all --brokers 3 --keepers 3 \
   --replication-factor 3 --min-insync 2 --time-limit 60 --rate 200 --concurrency 6 --backend auto --seed 1
 chaos: install
 	$(BIN)/python -m cluster.deploy.image build --if-engine
