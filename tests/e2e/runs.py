@@ -55,6 +55,12 @@ class WatchedRun:
         return self.results["queue"]["anomalies"][name]
 
 
+def a_broker_is_down(run_dir: Path) -> bool:
+    """Whether the run has killed a broker: a condition to interrupt it on."""
+    history = run_dir / "history.jsonl"
+    return history.exists() and any(op["f"] == "start-kill" and op["type"] == "ok" for op in read_history(history))
+
+
 def heeding_sigint() -> None:
     """For a child that must take Ctrl-C: a shell that started the tests in the background (SIGINT ignored,
     as POSIX has it) would otherwise pass that on, and Python only turns SIGINT into KeyboardInterrupt when
@@ -63,11 +69,12 @@ def heeding_sigint() -> None:
 
 
 def logquake_run(store: Path, arguments: list[str], timeout: float = 300,
-                 interrupt_when: Condition | None = None) -> WatchedRun:
-    """Runs `python -m logquake run` to its end (SIGINT once interrupt_when(run_dir) holds, if given)."""
+                 interrupt_when: Condition | None = None, command: str = "run") -> WatchedRun:
+    """Runs `python -m logquake run` (or `verify`, whose runs go to the same store) to its end (SIGINT once
+    interrupt_when(run_dir) holds, if given, on the newest run)."""
     output_path = store.parent / f"{store.name}-output.txt"
     with open(output_path, "wb") as output:
-        child = subprocess.Popen([sys.executable, "-m", "logquake", "run", "--store", str(store), *arguments],
+        child = subprocess.Popen([sys.executable, "-m", "logquake", command, "--store", str(store), *arguments],
                                  cwd=ROOT, stdout=output, stderr=subprocess.STDOUT, preexec_fn=heeding_sigint)
     watched = WatchedRun(-1, "", store / "latest")
     deadline = time.monotonic() + timeout

@@ -3,15 +3,7 @@ healed, the cluster removed, and the partial results say the run was interrupted
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from harness.history import read_history
-from tests.e2e.runs import THREE_NODES, leftovers, logquake_run
-
-
-def a_broker_is_down(run_dir: Path) -> bool:
-    history = run_dir / "history.jsonl"
-    return history.exists() and any(op["f"] == "start-kill" and op["type"] == "ok" for op in read_history(history))
+from tests.e2e.runs import THREE_NODES, a_broker_is_down, leftovers, logquake_run
 
 
 def test_sigint_heals_removes_the_cluster_and_keeps_partial_results(tmp_path):

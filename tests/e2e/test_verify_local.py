@@ -1,6 +1,6 @@
 """`logquake verify` end to end on the local backend: a tiny matrix of two cells, a configuration that keeps its
 claim under kills and an acks=1 leader isolation that shows the loss acks=1 allows (tests/e2e/runs.py's
-ISOLATING run, shortened)."""
+ISOLATING run, shortened); and Ctrl-C in the middle of a matrix."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sys
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
-from tests.e2e.runs import ROOT, heeding_sigint
+from tests.e2e.runs import ROOT, a_broker_is_down, heeding_sigint, leftovers, logquake_run
 
 TINY = """
 [matrix]
@@ -69,3 +69,44 @@ def test_a_tiny_matrix_holds_where_it_must_and_shows_acks_1_loss(tmp_path: Path)
     assert sorted(case.get("name") for case in cases) == sorted(outcomes)
     assert all(list(case) == [] for case in cases)
     assert "~ 1/1" in done.stdout and "✓ 1/1" in done.stdout
+
+
+LONG = """
+[matrix]
+seeds = [2]
+
+[base]
+workload = "queue"
+brokers = 3
+keepers = 3
+replication_factor = 3
+min_insync = 2
+acks = "all"
+time_limit = 300
+nemesis_interval = 5
+rate = 50
+concurrency = 4
+backend = "local"
+
+[axes]
+nemesis = ["kill", "pause"]
+"""
+
+
+def test_ctrl_c_heals_the_running_cell_and_reports_the_rest_as_not_run(tmp_path: Path) -> None:
+    matrix = tmp_path / "long.toml"
+    matrix.write_text(LONG)
+
+    watched = logquake_run(tmp_path / "store", [str(matrix)], command="verify", interrupt_when=a_broker_is_down)
+
+    assert watched.code == 2, watched.output
+    assert "interrupted" in watched.output and "1 not run" in watched.output
+    (directory,) = (tmp_path / "store" / "verify").glob("2*")
+    report = json.loads((directory / "verify.json").read_text())
+    assert report["interrupted"] is True
+    assert [(cell["column"], cell["outcome"], cell["ran"]) for cell in report["cells"]] == [
+        ("kill", "undecided", 1), ("pause", "undecided", 0)]
+    assert "interrupted by the user (SIGINT)" in report["cells"][0]["runs"][0]["reasons"]
+    heal = [op for op in watched.history() if op["f"] == "heal"]
+    assert [op["type"] for op in heal] == ["invoke", "ok"] and heal[1]["value"][0]["fault"] == "kill"
+    assert len(watched.pids) >= 6 and not leftovers(watched)
