@@ -48,11 +48,12 @@ image: install
 # Builds the image when a Docker engine answers; without one the docker tests skip (or fail when CI=true).
 # Tests run on TEST_WORKERS processes (pytest-xdist): most of their time is spent waiting on clusters, so
 # more workers than cores overlap the waits. tests/conftest.py schedules a file (or a folder whose
-# clusters must not share the cores) as one unit of work, longest first.
+# clusters must not share the cores) as one unit of work, longest first. The 30 slowest tests are listed at
+# the end, to see what a new test costs the suite's wall time.
 TEST_WORKERS ?= 4
 test: install
 	$(BIN)/python -m cluster.deploy.image build --if-engine
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder --durations 30 $(PYTEST_ARGS)
 
 # A representative 60-second chaos run on the default backend (docker when an engine answers):
 # 3 brokers, 3 keepers, replication factor 3, min ISR 2, acks=all, and a fault of every class, one after
