@@ -12,25 +12,28 @@ from pathlib import Path
 
 from tests.e2e.runs import ROOT, a_broker_is_down, heeding_sigint, leftovers, logquake_run
 
-TINY = """
-[matrix]
-description = "a holds cell and a weakness-shown cell"
-seeds = [2]
-
-[base]
+CLUSTER = """
 workload = "queue"
 brokers = 3
 keepers = 3
 replication_factor = 3
 min_insync = 2
-partitions = 1
-broker_overrides = { "zookeeper.session.timeout.ms" = "6000" }
-time_limit = 15
 nemesis_interval = 5
-final_time_limit = 15
-rate = 100
 concurrency = 4
 backend = "local"
+"""
+"""The base settings both matrices share: three replicated brokers and three keepers, local processes."""
+
+TINY = """
+[matrix]
+description = "a holds cell and a weakness-shown cell"
+seeds = [2]
+
+[base]""" + CLUSTER + """partitions = 1
+broker_overrides = { "zookeeper.session.timeout.ms" = "6000" }
+time_limit = 15
+final_time_limit = 15
+rate = 100
 
 [axes]
 acks = ["1", { label = "all", acks = "all", idempotence = true }]
@@ -75,18 +78,9 @@ LONG = """
 [matrix]
 seeds = [2]
 
-[base]
-workload = "queue"
-brokers = 3
-keepers = 3
-replication_factor = 3
-min_insync = 2
-acks = "all"
+[base]""" + CLUSTER + """acks = "all"
 time_limit = 300
-nemesis_interval = 5
 rate = 50
-concurrency = 4
-backend = "local"
 
 [axes]
 nemesis = ["kill", "pause"]
