@@ -66,7 +66,7 @@ def _run_options(workloads: Registry) -> list[click.Option]:
                      help="Seconds between starting and stopping a fault."),
         click.Option(["--nemesis-targets"], default="", callback=_names,
                      help="Comma-separated targets the faults are aimed at, e.g. partition-leader or one,majority "
-                          "(default: every target the workload offers); partition alone also takes shapes "
+                          "or a node's name, e.g. b2 or k1 (default: every target the workload offers); partition alone also takes shapes "
                           "(majorities-ring, bridge, minority-third, primaries) and grudges DROPPERS:SENDERS[;...] "
                           "with '+'-joined nodes, e.g. 'partition-leader:all-keepers' (docs/partitions.md)."),
         click.Option(["--nemesis-option", "nemesis_options"], multiple=True, callback=_override,
