@@ -128,7 +128,8 @@ def test_the_kill_context_manager_kills_a_broker_and_starts_it_again(pytester: p
         ["b1"]]
 
 
-def test_the_docker_backend_serves_a_users_client_and_heals_a_kill(pytester: pytest.Pytester, tmp_path: Path) -> None:
+def test_the_docker_backend_serves_a_users_client_and_heals_a_kill(pytester: pytest.Pytester,
+                                                                   tmp_path: Path) -> None:
     reason = docker_unavailable()
     require(reason is None, "docker", reason or "")
     image.build(log=lambda line: None)  # here, since pytester's HOME hides the Rust toolchain a build needs

@@ -39,7 +39,8 @@ def test_runs_take_node_names_whatever_the_workload_offers(spec, targets):
 
 
 @pytest.mark.parametrize(("arguments", "message"), [
-    (["--nemesis", "kill", "--nemesis-targets", "b4"], "nemesis_targets: b4 is no node of this cluster (b1..b3, k1..k3)"),
+    (["--nemesis", "kill", "--nemesis-targets", "b4"],
+     "nemesis_targets: b4 is no node of this cluster (b1..b3, k1..k3)"),
     (["--workload", "register", "--brokers", "0", "--nemesis", "kill", "--nemesis-targets", "b1"],
      "nemesis_targets: b1 is no node of this cluster (k1..k3)"),
     (["--nemesis", "kill", "--nemesis-targets", "b0"], "b0 not offered by the queue workload here; choose from one, "
