@@ -128,11 +128,16 @@ def test_the_kill_context_manager_kills_a_broker_and_starts_it_again(pytester: p
         ["b1"]]
 
 
-def test_the_docker_backend_serves_a_users_client_and_heals_a_kill(pytester: pytest.Pytester,
-                                                                   tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def node_image() -> str:
+    """The node image, built before pytester gives the test a HOME of its own, where no Rust toolchain is found."""
     reason = docker_unavailable()
     require(reason is None, "docker", reason or "")
-    image.build(log=lambda line: None)  # here, since pytester's HOME hides the Rust toolchain a build needs
+    return image.build(log=lambda line: None)
+
+
+def test_the_docker_backend_serves_a_users_client_and_heals_a_kill(node_image: str, pytester: pytest.Pytester,
+                                                                   tmp_path: Path) -> None:
     source = CLIENT_CODE + '''
 
 @pytest.mark.logquake_cluster(brokers=1, keepers=1)
