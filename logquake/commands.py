@@ -65,8 +65,9 @@ def _run_options(workloads: Registry) -> list[click.Option]:
         click.Option(["--nemesis-interval"], type=float, default=10.0, show_default=True,
                      help="Seconds between starting and stopping a fault."),
         click.Option(["--nemesis-targets"], default="", callback=_names,
-                     help="Comma-separated targets the faults are aimed at, e.g. partition-leader or one,majority "
-                          "(default: every target the workload offers); partition alone also takes shapes "
+                     help="Comma-separated targets the faults are aimed at, e.g. partition-leader, one,majority "
+                          "or a node's name such as b2 or k1 (default: every target the workload offers); "
+                          "partition alone also takes shapes "
                           "(majorities-ring, bridge, minority-third, primaries) and grudges DROPPERS:SENDERS[;...] "
                           "with '+'-joined nodes, e.g. 'partition-leader:all-keepers' (docs/partitions.md)."),
         click.Option(["--nemesis-option", "nemesis_options"], multiple=True, callback=_override,

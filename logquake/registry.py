@@ -16,7 +16,7 @@ from harness.spec import Option, SpecError, TestSpec
 from harness.workload import Workload
 import nemesis
 from nemesis import FAULTS
-from nemesis.targets import ROLE_GROUPS
+from nemesis.targets import ROLE_GROUPS, node_names
 from workloads.log.workload import LogWorkload
 from workloads.queue.workload import QueueWorkload
 from workloads.register.workload import RegisterWorkload
@@ -89,12 +89,14 @@ def _check_faults(spec: TestSpec, workload: Workload) -> None:
         if target in ROLE_GROUPS and counts[ROLE_GROUPS[target]] == 0:
             raise SpecError(f"nemesis_targets: {target} is every {ROLE_GROUPS[target]} node, and this run has none")
     nemesis.check_partition_targets(spec.nemesis, spec.nemesis_targets, spec.brokers, spec.keepers)
+    nemesis.check_node_targets(spec.nemesis_targets, spec.brokers, spec.keepers)
     offered = workload.fault_targets(spec)
-    unoffered = [target for target in spec.nemesis_targets
-                 if target not in offered and not nemesis.is_partition_target(target)]
+    unoffered = [target for target in spec.nemesis_targets if target not in offered
+                 and not nemesis.is_partition_target(target) and not nemesis.is_node_name(target)]
     if unoffered:
         raise SpecError(f"nemesis_targets: {', '.join(unoffered)} not offered by the {workload.name} workload here; "
-                        f"choose from {', '.join(offered)}")
+                        f"choose from {', '.join(offered)} or a node's name "
+                        f"({node_names(spec.brokers, spec.keepers)})")
 
 
 WORKLOADS = Registry([

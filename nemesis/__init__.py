@@ -61,10 +61,12 @@ from nemesis.process import Claims, ProcessFault, kinds
 from nemesis.proxy_faults import FAULTS as PROXY_FAULTS
 from nemesis.proxy_faults import NOT_WITH_PROXIES, ProxyFault
 from nemesis.proxy_options import ProxyOptions
+from nemesis.targets import check_node_targets, is_node_name
 
 __all__ = ["CLOCK_FAULTS", "DISK_FAULTS", "FAULTS", "FUSE_FAULTS", "NemesisError", "PACKET_FAULTS", "PROXY_FAULTS",
-           "build", "check_partition_targets", "check_run", "disk_entries", "hits_whole_tiers", "is_partition_target",
-           "needs_clocks", "needs_fault_disks", "needs_proxies", "unavailable"]
+           "build", "check_node_targets", "check_partition_targets", "check_run", "disk_entries", "is_node_name",
+           "hits_whole_tiers", "is_partition_target", "needs_clocks", "needs_fault_disks", "needs_proxies",
+           "unavailable"]
 
 FAULTS = (*PROCESS_FAULTS, PARTITION, LEADER_ISOLATION, *DISK_FAULTS, *PROXY_FAULTS, *PACKET_FAULTS, *CLOCK_FAULTS)
 

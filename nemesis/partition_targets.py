@@ -9,20 +9,17 @@ k1..kN), so a typo fails the command rather than every start op of the run.
 from __future__ import annotations
 
 import random
-import re
 from collections.abc import Sequence
 
 from harness.spec import SpecError
 from nemesis import grudges
 from nemesis.grudges import GrudgeError
-from nemesis.targets import ROLE_GROUPS, ROLE_HOLDERS
+from nemesis.targets import ROLE_GROUPS, ROLE_HOLDERS, is_node_name, names_a_node, node_names
 
 PARTITION = "partition"
 PRIMARIES = "primaries"
 ESCALATION = ">"
 """Between the stages of an escalating partition: `A>B` cuts A's links, then also B's."""
-NODE_NAME = re.compile(r"(?P<prefix>[bk])(?P<number>[1-9][0-9]*)")
-"""The deployment's node names: brokers b1..bN, keepers k1..kN."""
 
 
 def is_partition_target(target: str) -> bool:
@@ -36,7 +33,7 @@ def check_targets(faults: Sequence[str], targets: Sequence[str], brokers: int, k
     shaped = [target for target in targets if is_partition_target(target)]
     if not shaped:
         return
-    stray = [target for target in targets if NODE_NAME.fullmatch(target)]
+    stray = [target for target in targets if is_node_name(target)]
     if stray and any(map(grudges.is_explicit, shaped)):
         raise SpecError(f"nemesis_targets: {', '.join(stray)} beside a grudge: targets are split at commas, so join "
                         f"the nodes of a grudge with '+' (e.g. b1:b2+b3)")
@@ -45,7 +42,6 @@ def check_targets(faults: Sequence[str], targets: Sequence[str], brokers: int, k
         raise SpecError(f"nemesis_targets: {', '.join(shaped)} can only be aimed at by the {PARTITION} fault alone "
                         f"(this run injects {', '.join(faults) or 'no fault'})")
     names = [f"k{i}" for i in range(1, keepers + 1)] + [f"b{i}" for i in range(1, brokers + 1)]
-    counts = {"b": brokers, "k": keepers}
     try:
         for stage in (stage for target in shaped for stage in target.split(ESCALATION)):
             if stage in grudges.SHAPES:
@@ -53,15 +49,13 @@ def check_targets(faults: Sequence[str], targets: Sequence[str], brokers: int, k
             elif grudges.is_explicit(stage):
                 for clause in grudges.parse_explicit(stage):
                     for term in (*clause.droppers, *clause.senders):
-                        _check_term(term, counts)
+                        _check_term(term, brokers, keepers)
     except GrudgeError as error:
         raise SpecError(f"nemesis_targets: {error}") from None
 
 
-def _check_term(term: str, counts: dict[str, int]) -> None:
-    if term in (*ROLE_GROUPS, *ROLE_HOLDERS, PRIMARIES):
+def _check_term(term: str, brokers: int, keepers: int) -> None:
+    if term in (*ROLE_GROUPS, *ROLE_HOLDERS, PRIMARIES) or names_a_node(term, brokers, keepers):
         return
-    named = NODE_NAME.fullmatch(term)
-    if named is None or int(named["number"]) > counts[named["prefix"]]:
-        raise GrudgeError(f"grudge term {term!r} is no node of this cluster (b1..b{counts['b']}, k1..k{counts['k']}) "
-                          f"nor one of {', '.join((*ROLE_GROUPS, *ROLE_HOLDERS, PRIMARIES))}")
+    raise GrudgeError(f"grudge term {term!r} is no node of this cluster ({node_names(brokers, keepers)}) "
+                      f"nor one of {', '.join((*ROLE_GROUPS, *ROLE_HOLDERS, PRIMARIES))}")

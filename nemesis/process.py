@@ -98,9 +98,11 @@ class ProcessFault(Nemesis):
 
     def targets(self, value: Any) -> list[Node]:
         """value: a share ("one", "minority", "majority", "all"), a role group ("all-brokers", "all-keepers"), a
-        role holder, or a list of node names."""
+        role holder, a node's name, or a list of node names."""
         if isinstance(value, list):
             return [self._free(self.deployment.node(name)) for name in value]
+        if any(node.name == value for node in self.deployment.nodes):
+            return [self._free(self.deployment.node(value))]
         if value in ROLE_HOLDERS:
             return [self._free(self.locator.find(value))]
         share, pool = share_of(value, self.deployment.nodes, self.roles)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,6 +23,7 @@ from kazoo.exceptions import NoNodeError
 
 from cluster.deploy.probes import keeper_mode
 from harness.seams import Deployment, Node
+from harness.spec import SpecError
 from nemesis.base import NemesisError
 
 _log = logging.getLogger(__name__)
@@ -29,6 +31,31 @@ _log = logging.getLogger(__name__)
 SHARES = ("one", "minority", "majority", "all")
 ROLE_GROUPS = {"all-brokers": "broker", "all-keepers": "keeper"}
 ROLE_HOLDERS = ("partition-leader", "controller", "keeper-leader")
+NODE_NAME = re.compile(r"(?P<prefix>[bk])(?P<number>[1-9][0-9]*)")
+"""The deployment's node names: brokers b1..bN, keepers k1..kN."""
+
+
+def is_node_name(target: str) -> bool:
+    return NODE_NAME.fullmatch(target) is not None
+
+
+def names_a_node(target: str, brokers: int, keepers: int) -> bool:
+    """Whether target is the name of a node a cluster of that size has."""
+    named = NODE_NAME.fullmatch(target)
+    return named is not None and int(named["number"]) <= {"b": brokers, "k": keepers}[named["prefix"]]
+
+
+def node_names(brokers: int, keepers: int) -> str:
+    """How an error names a cluster's nodes: "b1..b3, k1..k3" (a tier without nodes left out)."""
+    return ", ".join(f"{prefix}1..{prefix}{count}" for prefix, count in (("b", brokers), ("k", keepers)) if count)
+
+
+def check_node_targets(targets: Sequence[str], brokers: int, keepers: int) -> None:
+    """SpecError, before anything is deployed, for a node name the cluster will not have (b4 of three brokers)."""
+    missing = [target for target in targets if is_node_name(target) and not names_a_node(target, brokers, keepers)]
+    if missing:
+        raise SpecError(f"nemesis_targets: {', '.join(missing)} is no node of this cluster "
+                        f"({node_names(brokers, keepers) or 'no nodes'})")
 
 
 def share_size(share: str, pool_size: int) -> int:

@@ -61,7 +61,11 @@ def logquake_cluster(request: pytest.FixtureRequest, _logquake_run_dir: Path) ->
     try:
         wanted = ClusterRequest.from_marker(marker.args, marker.kwargs) if marker else ClusterRequest()
     except MarkerError as error:
-        pytest.fail(str(error), pytrace=False)
+        refused = str(error)
+    else:
+        refused = None
+    if refused is not None:  # failed outside the except, so the report does not chain the error to itself
+        pytest.fail(refused, pytrace=False)
     cluster = bring_up(wanted, request.config.getoption("--logquake-backend"), _logquake_run_dir)
     try:
         yield cluster

@@ -85,7 +85,9 @@ class ClusterRequest:
         return _settings(self.keeper_overrides)
 
     def options(self) -> dict[str, str]:
-        return _settings(self.nemesis_options)
+        """The nemesis options as the run spells them: `fsync_delay_ms` or `fsync-delay-ms`, as the fault calls
+        accept them, is the run's fsync-delay-ms."""
+        return {key.replace("_", "-"): value for key, value in _settings(self.nemesis_options).items()}
 
     def spec(self) -> ClusterSpec:
         faults = list(self.faults)

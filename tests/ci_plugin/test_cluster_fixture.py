@@ -7,10 +7,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import docker
 import psutil
 import pytest
 
-from cluster.deploy import node_cgroups
+from cluster.deploy import image, node_cgroups
+from cluster.deploy.deployment import docker_unavailable
+from cluster.deploy.docker_backend import RUN_LABEL
 from harness.history import NEMESIS, read_history
 from tests.facilities import require
 from tests.ci_plugin.plugin_runs import latest_run, run_user_tests
@@ -123,6 +126,42 @@ def test_the_kill_context_manager_kills_a_broker_and_starts_it_again(pytester: p
     assert faults == [("start-kill", "invoke"), ("start-kill", "ok"), ("stop-kill", "invoke"), ("stop-kill", "ok")]
     assert [event["value"]["nodes"] for event in history if event["f"] == "start-kill" and event["type"] == "ok"] == [
         ["b1"]]
+
+
+@pytest.fixture(scope="module")
+def node_image() -> str:
+    """The node image, built before pytester gives the test a HOME of its own, where no Rust toolchain is found."""
+    reason = docker_unavailable()
+    require(reason is None, "docker", reason or "")
+    return image.build(log=lambda line: None)
+
+
+def test_the_docker_backend_serves_a_users_client_and_heals_a_kill(node_image: str, pytester: pytest.Pytester,
+                                                                   tmp_path: Path) -> None:
+    source = CLIENT_CODE + '''
+
+@pytest.mark.logquake_cluster(brokers=1, keepers=1)
+def test_on_containers(logquake_cluster, logquake_history):
+    assert logquake_cluster.backend == "docker"
+    open("run_id", "w").write(logquake_cluster.deployment.run_id)
+    create_topic(logquake_cluster.bootstrap_servers)
+    client = producer(logquake_cluster)
+    send(logquake_history, client, 0)
+    with logquake_cluster.nemesis.kill("b1") as killed:
+        assert killed["nodes"] == ["b1"] and not logquake_cluster.node("b1").is_running()
+    send(logquake_history, client, 1)
+    read_all(logquake_history, logquake_cluster.bootstrap_servers, 2)
+    logquake_history.check("queue", claim={"acks": "all", "idempotence": True})
+'''
+    store = tmp_path / "store"
+    result = run_user_tests(pytester, source, store, "--logquake-backend", "docker")
+    result.assert_outcomes(passed=1)
+    results = json.loads((latest_run(store) / "results.json").read_text())
+    assert results["valid"] is True and results["queue"]["summary"]["acknowledged_read"] == 2
+    assert (latest_run(store) / "nodes" / "b1" / "node.log").stat().st_size > 0
+    label = {"label": f"{RUN_LABEL}={(pytester.path / 'run_id').read_text()}"}
+    engine = docker.from_env()
+    assert engine.containers.list(all=True, filters=label) == [] and engine.networks.list(filters=label) == []
 
 
 CUT_OFF_BY_A_GRUDGE = '''

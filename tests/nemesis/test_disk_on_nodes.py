@@ -4,9 +4,7 @@ acknowledged znodes, and a corrupted closed segment is a real file of the broker
 
 from __future__ import annotations
 
-import os
 import random
-import time
 
 import pytest
 from kazoo.client import KazooClient
@@ -16,6 +14,7 @@ from cluster.deploy.deployment import ClusterSpec, deploy
 from cluster.faultfs import fuse_unavailable
 from tests.deploy.kafka_io import produce
 from tests.facilities import require
+from tests.nemesis.disk_checks import fsync_seconds
 
 
 @pytest.fixture(scope="module")
@@ -33,27 +32,16 @@ def _build(deployment, names, **nemesis_options):
                                              "nemesis_options": nemesis_options})
 
 
-def _fsync_seconds(directory) -> float:
-    started = time.monotonic()
-    fd = os.open(directory / "probe", os.O_WRONLY | os.O_CREAT, 0o644)
-    try:
-        os.write(fd, b"x")
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    return time.monotonic() - started
-
-
 def test_a_slow_disk_slows_every_fsync_of_its_target_until_stopped(cluster):
     faults = _build(cluster, ["slow-disk"], **{"fsync-delay-ms": "300"})
     b1 = cluster.node("b1")
     faults.invoke("start-slow-disk", ["b1"])
     try:
-        assert _fsync_seconds(b1.data_directory) >= 0.3
-        assert _fsync_seconds(cluster.node("b2").data_directory) < 0.3
+        assert fsync_seconds(b1.data_directory) >= 0.3
+        assert fsync_seconds(cluster.node("b2").data_directory) < 0.3
     finally:
         assert faults.invoke("stop-slow-disk", None) == {"nodes": ["b1"], "action": "clear-faults", "restarted": []}
-    assert _fsync_seconds(b1.data_directory) < 0.3
+    assert fsync_seconds(b1.data_directory) < 0.3
 
 
 def test_a_power_loss_of_every_broker_throws_away_what_they_never_fsynced(cluster):
