@@ -293,8 +293,10 @@ class KafkaPythonClient(QueueClient):
         return ok(reads)
 
     def assign(self, partitions: list[int]) -> Completion:
+        deadline = time.monotonic() + self.spec.op_timeout  # position() without a timeout waits for a dead leader
         try:
-            kept = {tp.partition: self._consumer.position(tp) for tp in self._consumer.assignment()}
+            kept = {tp.partition: self._consumer.position(tp, timeout_ms=self._remaining_ms(deadline))
+                    for tp in self._consumer.assignment()}
             chosen = [KafkaPythonTopicPartition(self.options.topic, p) for p in partitions]
             self._consumer.assign(chosen)
             for tp in chosen:
@@ -306,6 +308,10 @@ class KafkaPythonClient(QueueClient):
             return failed(f"{type(error).__name__}: {error}")
         self.mode = "assign"
         return ok(partitions)
+
+    @staticmethod
+    def _remaining_ms(deadline: float) -> int:
+        return max(0, int((deadline - time.monotonic()) * 1000))
 
     def subscribe(self, topics: list[str]) -> Completion:
         try:
