@@ -157,7 +157,8 @@ def test_every_op_on_a_stopped_broker_ends_after_the_op_timeout(broker, name):
         os.kill(pid, signal.SIGSTOP)
         ended = []
         try:
-            for op in ({"f": "assign", "value": [0]}, {"f": "log-starts", "value": [0, 1]}, {"f": "poll", "value": None}):
+            for op in ({"f": "assign", "value": [0]}, {"f": "log-starts", "value": [0, 1]},
+                       {"f": "poll", "value": None}):
                 worker = threading.Thread(target=lambda op=op: ended.append(client.invoke(op)["type"]), daemon=True)
                 worker.start()
                 worker.join(spec.op_timeout + 10)

@@ -1,11 +1,12 @@
 """What the queue workload's workers do: the main mix of sends and polls, then the final reads.
 
 Main phase (Jepsen's queue workload): every worker first assigns all partitions (or subscribes),
-then draws sends of unique values and polls, each send to a random partition by a worker that owns it
-(workloads.queue.owners: a worker stuck on a faulted leader does not hold up the other partitions), with an occasional
-re-assign to a random set of partitions (or re-subscribe). Final reads: every worker asks where
-each partition's log starts (retention may have cut its front), assigns all partitions from the
-beginning and polls until it has read each partition's target offset.
+then draws sends of unique values and polls, with an occasional re-assign to a random set of
+partitions (or re-subscribe). Each send goes to a random partition, by a worker that owns it
+(workloads.queue.owners: a worker stuck on a faulted leader does not hold up the other partitions).
+Final reads: every worker asks where each partition's log starts (retention may have cut its
+front), assigns all partitions from the beginning and polls until it has read each partition's
+target offset.
 """
 
 from __future__ import annotations
