@@ -201,22 +201,35 @@ class Delay(Generator):
         item, following = result
         if isinstance(item, Pending):
             return item, replace(self, gen=following)
-        at = max(item["time"], ctx.time if self.next_time is None else self.next_time)
-        return {**item, "time": at}, replace(self, gen=following, next_time=at + self._gap(ctx))
+        scheduled = ctx.time if self.next_time is None else self.next_time
+        at = max(item["time"], scheduled)
+        return {**item, "time": at}, replace(self, gen=following, next_time=self._after(ctx, at, scheduled))
 
-    def _gap(self, ctx: Context) -> int:
-        return self.interval
+    def _after(self, ctx: Context, at: int, scheduled: int) -> int:
+        """When the next op is due: `interval` after this one went out, however late that was."""
+        return at + self.interval
 
     def update(self, ctx: Context, event: Update) -> Generator:
         return replace(self, gen=self.gen.update(ctx, event))
 
 
+CATCH_UP = SECOND // 4
+"""How far behind its schedule a Stagger may fall and still make the ops up."""
+
+
 @dataclass(frozen=True)
 class Stagger(Delay):
-    """Ops spaced by random gaps uniform in [0, 2*interval): `interval` is the average, over all threads."""
+    """Ops spaced by random gaps uniform in [0, 2*interval): `interval` is the average, over all threads.
 
-    def _gap(self, ctx: Context) -> int:
-        return int(ctx.rng.random() * 2 * self.interval)
+    The gaps count from when each op was due, not from when it went out: an op that waited for a free
+    thread (or for an interpreter the machine kept busy) does not push back every later one, so the
+    asked rate holds. At most CATCH_UP of lateness is made up, so that after a long stall (every
+    worker stuck on a fault) the ops missed are dropped rather than sent in one burst.
+    """
+
+    def _after(self, ctx: Context, at: int, scheduled: int) -> int:
+        due = at if at > ctx.time else max(scheduled, ctx.time - CATCH_UP)
+        return due + int(ctx.rng.random() * 2 * self.interval)
 
 
 def rate(ops_per_second: float, gen: Generator) -> Generator:

@@ -1,17 +1,22 @@
-"""Availability end to end: one broker of three killed under RF 3, min ISR 2, acks=all, on the local backend.
+"""Availability end to end: one broker of three killed or paused under RF 3, min ISR 2, acks=all, on the local backend.
 
 The partitions the killed broker led wait for the controller to elect a follower, which it does only
 once the broker's keeper session expires. The partitions other brokers led have it as a follower in
 their ISR, and acks=all waits for every ISR member: their sends wait until the leader drops the dead
 follower from the ISR (replica.lag.time.max.ms, made short here). So each partition shows a window,
 and the killed broker's partitions the longer ones: a session's length against a lag bound's.
+
+Under a pause the workers whose sends went to the paused leader's partitions wait for their op
+timeout; the others own other partitions, so those partitions keep getting acknowledged sends.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
+from harness.generator import SECOND
 from tests.e2e.runs import THREE_NODES, leftovers, logquake_run
 
 LEADERSHIP = re.compile(r"queue-(\d+): (?:leader|follower) at leader epoch (\d+) \(leader (\d+),")
@@ -57,3 +62,39 @@ def test_a_killed_broker_leaves_the_longest_windows_on_the_partitions_it_led(tmp
     assert min(led_windows) > SESSION_MS / 2000, kill   # no election before the session expires
     assert max(other_windows) < min(led_windows), kill
     assert availability["by_fault"]["kill"]["window_s"]["max"] == max(led_windows)
+
+
+PAUSING_THE_LEADER = ["--workload", "queue", "--nemesis", "pause", "--nemesis-targets", "partition-leader",
+                      "--nemesis-interval", "8", "--acks", "all", *THREE_NODES, "--partitions", "3",
+                      "--broker-override", f"replica.lag.time.max.ms={LAG_MS}", "--time-limit", "20",
+                      "--final-time-limit", "20", "--rate", "100", "--concurrency", "6", "--seed", "3",
+                      "--backend", "local"]
+"""Partition 0's leader paused from 8 s to 16 s: its followers' ISRs drop it within the pause; the op timeout (10 s)
+outlasts the pause, so a send to the paused leader's partitions waits the whole pause."""
+
+
+def test_partitions_a_paused_broker_does_not_lead_keep_getting_acknowledged_sends(tmp_path):
+    watched = logquake_run(tmp_path / "store", PAUSING_THE_LEADER)
+    assert watched.code == 0, watched.output
+    assert not leftovers(watched)
+    [pause] = watched.results["availability"]["faults"]
+    [paused] = [int(node[1:]) for node in pause["label"].split(" ", 1)[1].split(",")]
+    healthy = {p for p, leader in first_leaders(watched.run_dir).items() if leader != paused}
+    assert healthy and len(healthy) < 3, pause
+    middle = (pause["start_s"] + pause["end_s"]) / 2
+    assert healthy <= sent_and_acknowledged_between(watched.history(), middle, pause["end_s"]), pause
+
+
+def sent_and_acknowledged_between(history: list[dict[str, Any]], start_s: float, end_s: float) -> set[int]:
+    """The partitions of sends both invoked and acknowledged between the two times (seconds into the run)."""
+    start, end = start_s * SECOND, end_s * SECOND
+    invoked: dict[Any, int] = {}
+    partitions = set()
+    for op in history:
+        if op["f"] != "send":
+            continue
+        if op["type"] == "invoke":
+            invoked[op["process"]] = op["time"]
+        elif op["type"] == "ok" and start <= invoked[op["process"]] and op["time"] < end:
+            partitions.add(op["value"]["partition"])
+    return partitions

@@ -89,6 +89,28 @@ def test_stagger_averages_its_rate(seed):
     assert 0.8 * SECOND / 100 <= mean_gap <= 1.2 * SECOND / 100
 
 
+@settings(max_examples=10)
+@given(seeds, seeds)
+def test_stagger_keeps_its_rate_when_every_thread_is_sometimes_busy(seed, latency_seed):
+    """Two workers whose ops take up to 30 ms can do 100 a second, though often both are busy when one is due:
+    the ops that waited for a thread do not push back the later ones."""
+    gen = TimeLimit(20 * SECOND, clients(stagger(100, repeat_op("poll"))))
+    assert len(invokes(simulate(gen, 2, seed, random_latency(latency_seed, 30)))) >= 0.95 * 20 * 100
+
+
+@settings(max_examples=10)
+@given(seeds, workers)
+def test_stagger_drops_what_a_long_stall_missed_rather_than_bursting(seed, n):
+    """Every op due in [1 s, 1.1 s) takes 5 s: the workers are all stuck for about 5 s of the 10, and what was due
+    meanwhile is not sent afterwards (only CATCH_UP's worth is made up)."""
+    def latency(op):
+        return 5 * SECOND if SECOND <= op["time"] < SECOND + SECOND // 10 else MS
+
+    times = [op["time"] for op in invokes(simulate(TimeLimit(10 * SECOND, clients(stagger(100, repeat_op("poll")))),
+                                                   n, seed, latency))]
+    assert 0.8 * 100 * 5 < len(times) < 100 * 6
+
+
 @settings(max_examples=25)
 @given(seeds, seeds, workers)
 def test_time_limit_emits_nothing_at_or_after_its_deadline(seed, latency_seed, n):

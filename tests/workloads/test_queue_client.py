@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
-
+import threading
 import time
 
 import psutil
@@ -140,6 +140,31 @@ def test_a_send_to_a_stopped_broker_has_an_unknown_outcome(broker, name):
             os.kill(pid, signal.SIGCONT)
         assert completion["type"] == "info", completion
         assert completion["error"]
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize("name", CLIENTS)
+def test_every_op_on_a_stopped_broker_ends_after_the_op_timeout(broker, name):
+    """A worker must come back from a dead leader: an assign that has to look up where it is, and log-starts,
+    end (here within a 2 s op timeout) instead of waiting for the broker."""
+    spec = spec_for(name, "stopped")
+    create_topic(spec.options, broker.bootstrap)
+    client = open_client(spec, broker.bootstrap, 0)
+    pid = listener_pid(broker.port)
+    try:
+        assert client.invoke({"f": "assign", "value": [0, 1]})["type"] == "ok"
+        os.kill(pid, signal.SIGSTOP)
+        ended = []
+        try:
+            for op in ({"f": "assign", "value": [0]}, {"f": "log-starts", "value": [0, 1]},
+                       {"f": "poll", "value": None}):
+                worker = threading.Thread(target=lambda op=op: ended.append(client.invoke(op)["type"]), daemon=True)
+                worker.start()
+                worker.join(spec.op_timeout + 10)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        assert len(ended) == 3, ended
     finally:
         client.close()
 

@@ -34,6 +34,7 @@ class LogClient(ConfluentClient):
 
     def read(self, value: dict[str, Any]) -> Completion:
         partition = value["partition"]
+        deadline = time.monotonic() + self.spec.op_timeout  # for asking and reading together
         try:
             start, end = self._consumer.get_watermark_offsets(TopicPartition(self.options.topic, partition),
                                                               timeout=self.spec.op_timeout)
@@ -46,7 +47,6 @@ class LogClient(ConfluentClient):
             else:
                 offset = start + min(end - start - 1, int(value["fraction"] * (end - start)))
             self._consumer.assign([TopicPartition(self.options.topic, partition, offset)])
-            deadline = time.monotonic() + self.spec.op_timeout
             while time.monotonic() < deadline:
                 for message in self._consumer.consume(1, POLL_SECONDS):
                     if message.error() is None:

@@ -29,6 +29,7 @@ from workloads.queue.options import KafkaOptions
 
 LIBRDKAFKA_LOG = logging.getLogger("librdkafka")  # not stderr: the terminal shows progress
 POLL_SECONDS = 0.1
+"""How long a poll waits for a first record; it returns as soon as one is there (as Kafka's Java consumer does)."""
 POLL_RECORDS = 500
 # Refusals a broker gives before it appends anything (Kafka error codes).
 REFUSED_BEFORE_APPEND = {
@@ -172,7 +173,7 @@ class ConfluentClient(QueueClient):
 
     def poll(self, value: None) -> Completion:
         try:
-            messages = self._consumer.consume(POLL_RECORDS, POLL_SECONDS)
+            messages = self._received()
         except KafkaException as error:
             return failed(str(error))
         reads: dict[str, list[list[Any]]] = {}
@@ -192,6 +193,14 @@ class ConfluentClient(QueueClient):
         if errors:
             completion["error"] = ", ".join(errors)
         return completion
+
+    def _received(self) -> list[Any]:
+        """What the consumer has fetched, up to POLL_RECORDS: librdkafka's consume(n, timeout) would wait the
+        whole timeout for n records, so a poll cost POLL_SECONDS even when records were waiting."""
+        first = self._consumer.poll(POLL_SECONDS)
+        if first is None:
+            return []
+        return [first, *self._consumer.consume(POLL_RECORDS - 1, 0)]
 
     def _commit(self) -> None:
         try:
@@ -220,10 +229,11 @@ class ConfluentClient(QueueClient):
 
     def log_starts(self, partitions: list[int]) -> Completion:
         starts = {}
+        deadline = time.monotonic() + self.spec.op_timeout  # for all partitions together: the op is one op
         try:
             for partition in partitions:
                 offsets = self._consumer.get_watermark_offsets(TopicPartition(self.options.topic, partition),
-                                                               timeout=self.spec.op_timeout)
+                                                               timeout=max(0.0, deadline - time.monotonic()))
                 if offsets is None:
                     return failed(f"no log start for partition {partition} within {self.spec.op_timeout:g}s")
                 starts[partition] = offsets[0]
@@ -283,8 +293,10 @@ class KafkaPythonClient(QueueClient):
         return ok(reads)
 
     def assign(self, partitions: list[int]) -> Completion:
+        deadline = time.monotonic() + self.spec.op_timeout  # position() without a timeout waits for a dead leader
         try:
-            kept = {tp.partition: self._consumer.position(tp) for tp in self._consumer.assignment()}
+            kept = {tp.partition: self._consumer.position(tp, timeout_ms=self._remaining_ms(deadline))
+                    for tp in self._consumer.assignment()}
             chosen = [KafkaPythonTopicPartition(self.options.topic, p) for p in partitions]
             self._consumer.assign(chosen)
             for tp in chosen:
@@ -296,6 +308,10 @@ class KafkaPythonClient(QueueClient):
             return failed(f"{type(error).__name__}: {error}")
         self.mode = "assign"
         return ok(partitions)
+
+    @staticmethod
+    def _remaining_ms(deadline: float) -> int:
+        return max(0, int((deadline - time.monotonic()) * 1000))
 
     def subscribe(self, topics: list[str]) -> Completion:
         try:

@@ -1,10 +1,12 @@
 """What the queue workload's workers do: the main mix of sends and polls, then the final reads.
 
 Main phase (Jepsen's queue workload): every worker first assigns all partitions (or subscribes),
-then draws sends of unique values to random partitions and polls, with an occasional
-re-assign to a random set of partitions (or re-subscribe). Final reads: every worker asks where
-each partition's log starts (retention may have cut its front), assigns all partitions from the
-beginning and polls until it has read each partition's target offset.
+then draws sends of unique values and polls, with an occasional re-assign to a random set of
+partitions (or re-subscribe). Each send goes to a random partition, by a worker that owns it
+(workloads.queue.owners: a worker stuck on a faulted leader does not hold up the other partitions).
+Final reads: every worker asks where each partition's log starts (retention may have cut its
+front), assigns all partitions from the beginning and polls until it has read each partition's
+target offset.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from harness.generator import (
 from harness.history import Event
 from harness.spec import TestSpec
 from workloads.queue.options import KafkaOptions
+from workloads.queue.owners import free_owner
 
 REASSIGN_WEIGHT = 1 / 64
 FINAL_OPS_PER_WORKER_SECOND = 10
@@ -40,17 +43,19 @@ FINAL_OPS_PER_WORKER_SECOND = 10
 
 @dataclass(frozen=True)
 class Sends(Generator):
-    """Sends (ops named `f`) of values 0, 1, 2, ...: unique across the run, each to a random partition."""
+    """Sends (ops named `f`) of values 0, 1, 2, ...: unique across the run, each to a random partition among
+    those with a free owner, by that owner (workloads.queue.owners)."""
 
     partitions: int
     next_value: int = 0
     f: str = "send"
 
     def op(self, ctx: Context) -> Emission | None:
-        thread = ctx.first_free()
-        if thread is None:
+        chosen = free_owner(ctx, self.partitions)
+        if chosen is None:
             return Pending(), self
-        value = {"partition": ctx.rng.randrange(self.partitions), "value": self.next_value}
+        thread, partition = chosen
+        value = {"partition": partition, "value": self.next_value}
         return {"f": self.f, "value": value, "thread": thread, "time": ctx.time}, replace(
             self, next_value=self.next_value + 1)
 
