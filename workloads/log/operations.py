@@ -1,6 +1,6 @@
 """The log workload's schedule: appends of unique values and reads of committed offsets, on random partitions.
 
-Each op goes to a partition with a free owner, on that owner (workloads.queue.owners), so a worker
+Each op goes to a partition with a free owner, on that owner (harness.partition_owners), so a worker
 waiting on a faulted leader holds up only its own partitions.
 
 A read names its partition and a fraction in [0, 1); the client turns the fraction into an offset
@@ -19,7 +19,7 @@ from harness.generator import Generator, Mix, clients, once, phases, stagger
 from harness.history import Event
 from harness.spec import TestSpec
 from workloads.queue.operations import Sends, highest_acknowledged
-from workloads.queue.owners import OwnedFn
+from harness.partition_owners import OwnedFn
 from workloads.queue.options import KafkaOptions
 
 

@@ -3,7 +3,7 @@
 Main phase (Jepsen's queue workload): every worker first assigns all partitions (or subscribes),
 then draws sends of unique values and polls, with an occasional re-assign to a random set of
 partitions (or re-subscribe). Each send goes to a random partition, by a worker that owns it
-(workloads.queue.owners: a worker stuck on a faulted leader does not hold up the other partitions).
+(harness.partition_owners: a worker stuck on a faulted leader does not hold up the other partitions).
 Final reads: every worker asks where each partition's log starts (retention may have cut its
 front), assigns all partitions from the beginning and polls until it has read each partition's
 target offset.
@@ -35,7 +35,7 @@ from harness.generator import (
 from harness.history import Event
 from harness.spec import TestSpec
 from workloads.queue.options import KafkaOptions
-from workloads.queue.owners import free_owner
+from harness.partition_owners import free_owner
 
 REASSIGN_WEIGHT = 1 / 64
 FINAL_OPS_PER_WORKER_SECOND = 10
@@ -44,7 +44,7 @@ FINAL_OPS_PER_WORKER_SECOND = 10
 @dataclass(frozen=True)
 class Sends(Generator):
     """Sends (ops named `f`) of values 0, 1, 2, ...: unique across the run, each to a random partition among
-    those with a free owner, by that owner (workloads.queue.owners)."""
+    those with a free owner, by that owner (harness.partition_owners)."""
 
     partitions: int
     next_value: int = 0

@@ -6,11 +6,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.generator import SECOND, TimeLimit
+from harness.partition_owners import owned
 from logquake.interpreter import simulate
 from logquake.registry import WORKLOADS
 from workloads.log.operations import main_phase as log_phase
 from workloads.queue.operations import main_phase
-from workloads.queue.owners import owned
 
 seeds = st.integers(0, 2**32)
 MS = SECOND // 1000
