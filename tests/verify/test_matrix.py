@@ -119,3 +119,13 @@ def test_the_documented_example_is_a_matrix() -> None:
     assert len(matrix.cells) == 48 and matrix.column_labels == ["kill", "pause,kill", "leader-cut", "isolate-leader"]
     cut = next(cell for cell in matrix.cells if cell.column == "leader-cut")
     assert [(spec.seed, spec.time_limit) for spec in cut.specs] == [(2, 30), (3, 30), (4, 30)]
+
+
+def test_the_availability_claim_is_an_axis_like_any_run_option() -> None:
+    text = TINY.replace('nemesis = ["kill"', 'max_unavailable = [{ label = "unjudged" }, 5, 12.5]\nnemesis = ["kill"')
+    matrix = parse(text, "tiny")
+
+    killing = [cell for cell in matrix.cells if cell.column == "kill"][:3]
+    assert [spec.max_unavailable for cell in killing for spec in cell.specs] == [None, 5, 12.5]
+    assert [cell.name for cell in killing] == [
+        f"acks=1 election=unclean max_unavailable={label} / kill" for label in ("unjudged", "5", "12.5")]
