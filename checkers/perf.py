@@ -1,32 +1,48 @@
 """Performance plots (PNG): latency of every op, latency quantiles and throughput over time, with
 the nemesis's fault intervals shaded and named on each, as in Jepsen's perf checker.
 
+Bounded at any size: the latency scatter draws every op up to RAW_OK_CAP ok ops and, beyond, a
+sample spread over time plus every fail and info op (its title says how many of how many); the
+quantile and rate plots bucket time, from columns built in one pass over the ops.
+
 Uses matplotlib's object API with the Agg canvas directly, so importing this never changes the
 process-wide backend and nothing needs a display.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from itertools import cycle
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from checkers.faults import FaultInterval, fault_intervals
-from harness.history import NEMESIS, Event, Op, pair
+from checkers.sampling import stratified_sample
 from checkers.stats import QUANTILES, quantile
+from harness.history import NEMESIS, Event, Op, pair
 
 OUTCOME_COLOURS = {"ok": "#4C9A2A", "fail": "#D1495B", "info": "#EDAE49"}
+OUTCOMES = tuple(OUTCOME_COLOURS)
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f")
 LINE_STYLES = {"p50": ":", "p95": "-.", "p99": "--", "max": "-"}
 BUCKETS = 60
 """Quantile and rate plots divide the run into about this many windows (at least 1 s each)."""
+
+RAW_OK_CAP = 20_000
+"""The latency scatter draws at most this many ok ops, sampled over time; beyond a few thousand
+points a scatter shows density, not ops, and matplotlib's time grows with every point."""
+RAW_FAILED_CAP = 100_000
+"""Fail and info ops are all drawn up to this many, so a pathological history stays bounded too."""
+SEED = 0
+"""The sample is seeded: the same history gives the same plot."""
 
 FILES = ("latency-raw.png", "latency-quantiles.png", "rate.png")
 
@@ -39,22 +55,23 @@ def plot_perf(test: dict[str, Any], history: list[Event], out_dir: Path) -> list
     bucket_s = max(1.0, end_s / BUCKETS)
     name = test.get("name", "run")
     fs = sorted({op.f for op in client})
+    done = Completed.of(client, fs)
     paths = []
-    plots = (
-        ("latency of every operation", lambda ax: _latency_raw(ax, client, fs)),
-        (f"latency quantiles per {bucket_s:.3g} s", lambda ax: _latency_quantiles(ax, client, fs, bucket_s)),
-        (f"throughput per {bucket_s:.3g} s", lambda ax: _rate(ax, client, fs, bucket_s)),
+    plots: tuple[Callable[[Axes], tuple[bool, str]], ...] = (
+        lambda ax: _latency_raw(ax, done, fs),
+        lambda ax: _latency_quantiles(ax, done, fs, bucket_s),
+        lambda ax: _rate(ax, done, fs, bucket_s),
     )
-    for file, (title, draw) in zip(FILES, plots):
+    for file, draw in zip(FILES, plots):
         figure = Figure(figsize=(11, 5), dpi=100)
         figure.subplots_adjust(left=0.07, right=0.84, top=0.92, bottom=0.1)
         FigureCanvasAgg(figure)
         ax = figure.add_subplot()
-        drew = draw(ax)
+        drew, title = draw(ax)
         shade_faults(ax, faults, end_s)
         ax.set_xlim(0, max(end_s, 1e-3))
         ax.set_xlabel("time since start (s)")
-        ax.set_title(f"{name}: {title}")
+        ax.set_title(f"{name}: {title}", fontsize="medium")
         handles = ax.get_legend_handles_labels()[0] + fault_legend(faults)
         if handles:
             ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
@@ -66,59 +83,93 @@ def plot_perf(test: dict[str, Any], history: list[Event], out_dir: Path) -> list
     return paths
 
 
-def _latency_ms(op: Op) -> float:
-    assert op.end is not None
-    return max((op.end - op.start) / 1e6, 1e-3)
+@dataclass(frozen=True)
+class Completed:
+    """The completed client ops as columns, built in one pass: each plot selects and buckets them
+    with array operations instead of rescanning the ops per f and outcome."""
+
+    start_s: np.ndarray
+    end_s: np.ndarray
+    latency_ms: np.ndarray
+    f: np.ndarray
+    """Positions in the plot's sorted list of fs."""
+    outcome: np.ndarray
+    """Positions in OUTCOMES."""
+
+    @staticmethod
+    def of(ops: list[Op], fs: list[str]) -> Completed:
+        f_code = {f: code for code, f in enumerate(fs)}
+        outcome_code = {outcome: code for code, outcome in enumerate(OUTCOMES)}
+        rows = np.array([(op.invoke["time"], op.completion["time"], f_code[op.invoke["f"]],
+                          outcome_code[op.completion["type"]]) for op in ops if op.completion is not None],
+                        dtype=np.int64).reshape(-1, 4)
+        latency_ms = np.maximum((rows[:, 1] - rows[:, 0]) / 1e6, 1e-3)
+        return Completed(rows[:, 0] / 1e9, rows[:, 1] / 1e9, latency_ms, rows[:, 2], rows[:, 3])
+
+    def where(self, f: int, outcome: int | None = None) -> np.ndarray:
+        chosen = self.f == f
+        return chosen if outcome is None else chosen & (self.outcome == outcome)
 
 
-def _latency_raw(ax: Axes, ops: list[Op], fs: list[str]) -> bool:
+def _latency_raw(ax: Axes, done: Completed, fs: list[str]) -> tuple[bool, str]:
+    """Every op up to the caps; beyond, a sample spread over time, with fail and info ops kept
+    (sampled only past their own, larger cap) since they are where a run went wrong."""
+    ok = done.outcome == OUTCOMES.index("ok")
+    shown = np.concatenate([np.flatnonzero(ok)[stratified_sample(done.start_s[ok], RAW_OK_CAP, SEED)],
+                            np.flatnonzero(~ok)[stratified_sample(done.start_s[~ok], RAW_FAILED_CAP, SEED)]])
     drew = False
-    for f, marker in zip(fs, cycle(MARKERS)):
+    for code, (f, marker) in enumerate(zip(fs, cycle(MARKERS))):
         for outcome, colour in OUTCOME_COLOURS.items():
-            done = [op for op in ops if op.f == f and op.type == outcome and op.end is not None]
-            if done:
-                ax.scatter([op.start / 1e9 for op in done], [_latency_ms(op) for op in done], s=6, marker=marker,
-                           color=colour, alpha=0.6, linewidths=0, label=f"{f} {outcome}")
+            total = int(done.where(code, OUTCOMES.index(outcome)).sum())
+            chosen = shown[done.where(code, OUTCOMES.index(outcome))[shown]]
+            if total:
+                label = f"{f} {outcome}" + (f"\n({len(chosen):,} of {total:,} shown)" if len(chosen) < total else "")
+                ax.scatter(done.start_s[chosen], done.latency_ms[chosen], s=6, marker=marker, color=colour,
+                           alpha=0.6, linewidths=0, label=label)
                 drew = True
     _log_latency_axis(ax, drew)
-    return drew
+    if len(shown) == len(done.f):
+        return drew, "latency of every operation"
+    kept = ("every fail and info op kept" if (~ok).sum() <= RAW_FAILED_CAP
+            else f"fail and info ops sampled too, being over {RAW_FAILED_CAP:,}")
+    return drew, f"latency of {len(shown):,} of {len(done.f):,} operations (sampled over time; {kept})"
 
 
-def _latency_quantiles(ax: Axes, ops: list[Op], fs: list[str], bucket_s: float) -> bool:
+def _latency_quantiles(ax: Axes, done: Completed, fs: list[str], bucket_s: float) -> tuple[bool, str]:
+    """Sorted once by (bucket, latency): each bucket's quantiles are then positions in its slice."""
     drew = False
-    for f, colour in zip(fs, cycle(PALETTE)):
-        buckets: dict[int, list[float]] = defaultdict(list)
-        for op in ops:
-            if op.f == f and op.end is not None:
-                buckets[int(op.start / 1e9 // bucket_s)].append(_latency_ms(op))
-        if not buckets:
+    for code, (f, colour) in enumerate(zip(fs, cycle(PALETTE))):
+        chosen = done.where(code)
+        if not chosen.any():
             continue
         drew = True
-        times = [(b + 0.5) * bucket_s for b in sorted(buckets)]
+        buckets = (done.start_s[chosen] // bucket_s).astype(np.int64)
+        latencies = done.latency_ms[chosen]
+        order = np.lexsort((latencies, buckets))
+        keys, firsts = np.unique(buckets[order], return_index=True)
+        ordered = latencies[order].tolist()
+        slices = [ordered[first:last] for first, last in zip(firsts, [*firsts[1:], len(ordered)])]
+        times = (keys + 0.5) * bucket_s
         for name, q in QUANTILES.items():
-            values = [quantile(sorted(buckets[b]), q) for b in sorted(buckets)]
-            ax.plot(times, values, LINE_STYLES[name], color=colour, marker=".", label=f"{f} {name}")
+            ax.plot(times, [quantile(values, q) for values in slices], LINE_STYLES[name], color=colour, marker=".",
+                    label=f"{f} {name}")
     _log_latency_axis(ax, drew)
-    return drew
+    return drew, f"latency quantiles per {bucket_s:.3g} s"
 
 
-def _rate(ax: Axes, ops: list[Op], fs: list[str], bucket_s: float) -> bool:
+def _rate(ax: Axes, done: Completed, fs: list[str], bucket_s: float) -> tuple[bool, str]:
     drew = False
-    for f, marker in zip(fs, cycle(MARKERS)):
+    for code, (f, marker) in enumerate(zip(fs, cycle(MARKERS))):
         for outcome, colour in OUTCOME_COLOURS.items():
-            buckets: dict[int, int] = defaultdict(int)
-            for op in ops:
-                if op.f == f and op.type == outcome and op.end is not None:
-                    buckets[int(op.end / 1e9 // bucket_s)] += 1
-            if buckets:
+            chosen = done.where(code, OUTCOMES.index(outcome))
+            if chosen.any():
                 drew = True
-                last = max(buckets)
-                ax.plot([(b + 0.5) * bucket_s for b in range(last + 1)],
-                        [buckets.get(b, 0) / bucket_s for b in range(last + 1)],
-                        marker=marker, markersize=3, color=colour, label=f"{f} {outcome}")
+                counts = np.bincount((done.end_s[chosen] // bucket_s).astype(np.int64))
+                ax.plot((np.arange(len(counts)) + 0.5) * bucket_s, counts / bucket_s, marker=marker, markersize=3,
+                        color=colour, label=f"{f} {outcome}")
     ax.set_ylabel("completions per second")
     ax.set_ylim(bottom=0)
-    return drew
+    return drew, f"throughput per {bucket_s:.3g} s"
 
 
 def _log_latency_axis(ax: Axes, drew: bool) -> None:
