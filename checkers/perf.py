@@ -123,7 +123,7 @@ def _latency_raw(ax: Axes, done: Completed, fs: list[str]) -> tuple[bool, str]:
             total = int(done.where(code, OUTCOMES.index(outcome)).sum())
             chosen = shown[done.where(code, OUTCOMES.index(outcome))[shown]]
             if total:
-                label = f"{f} {outcome}" + (f"\n({len(chosen):,} of {total:,} shown)" if len(chosen) < total else "")
+                label = f"{f} {outcome}" + (f"\n{len(chosen):,} of {total:,}" if len(chosen) < total else "")
                 ax.scatter(done.start_s[chosen], done.latency_ms[chosen], s=6, marker=marker, color=colour,
                            alpha=0.6, linewidths=0, label=label)
                 drew = True

@@ -3,6 +3,10 @@ by outcome, with the op in a tooltip and the nemesis's fault intervals as bands 
 processes, one row per partition shows its unavailability windows (checkers.availability): a bar
 from a fault's start to the first acknowledged write that answered it, hatched when none did.
 
+Bounded at any size: beyond DETAILED_UP_TO ops the processes' rows give way to a summary, one row
+per worker thread counting its ops per time bucket, and below it the real ops around each fault's
+start and each fail and info op, at most DETAIL_CAP of them; a timeline stays within a few MB.
+
 Self-contained (inline CSS, no scripts, no external files) so it opens from a copied store
 directory. Time runs left to right at a scale that keeps a 60 s run about 30,000 px wide.
 """
@@ -11,13 +15,14 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from checkers.availability import NEVER_RECOVERED, Window
 from checkers.faults import fault_intervals
-from harness.history import NEMESIS, Event, Op, pair
+from checkers.timeline_summary import Cell, around_trouble, cells, worker_of
+from harness.history import NEMESIS, Event, Op, Process, pair
 
 PX_PER_S = 500.0
 MAX_WIDTH_PX = 60_000
@@ -26,6 +31,19 @@ ROW_PX = 18
 LABEL_PX = 90
 AXIS_PX = 40
 TOOLTIP_CHARS = 240
+DETAILED_UP_TO = 3_000
+"""Histories of up to this many ops are drawn one bar per op; larger ones are summarised (_summary)."""
+CELL_CAP = 12_000
+"""At most about this many count cells (worker x time bucket) in a summarised timeline."""
+MIN_CELL_PX = 4
+DETAIL_CAP = 2_000
+"""At most this many ops drawn one by one in a summarised timeline: with CELL_CAP, a few MB at most."""
+CONTEXT = 5
+"""Ops invoked on either side of a fault's start or of a fail or info op that are drawn with it."""
+
+Drawer = Callable[[int], list[str]]
+"""What draws a row's contents at a height."""
+Row = tuple[str, Drawer]
 
 _STYLE = """
 body { font: 12px sans-serif; margin: 8px; }
@@ -41,6 +59,9 @@ body { font: 12px sans-serif; margin: 8px; }
 .window { position: absolute; height: 14px; min-width: 2px; border: 1px solid #7a1f1f; background: #D1495B;
   opacity: 0.6; }
 .window.never-recovered { background: repeating-linear-gradient(45deg, #D1495B, #D1495B 4px, #fff 4px, #fff 8px); }
+.cell { position: absolute; height: 14px; opacity: 0.85; }
+.cell:hover { outline: 2px solid #000; opacity: 1; }
+.section { position: absolute; left: 0; font-style: italic; white-space: nowrap; color: #444; }
 .legend span { display: inline-block; padding: 1px 6px; margin-right: 6px; color: #fff; border-radius: 2px; }
 """
 
@@ -57,10 +78,18 @@ def render_timeline(test: dict[str, Any], history: list[Event], windows: Sequenc
     ops = pair(history)
     end_ns = max((event["time"] for event in history), default=0)
     scale = _px_per_ns(end_ns)
-    lanes = _lanes(ops)
     partitions = sorted({window.partition for window in windows})
+    rows: list[Row] = [(f"partition {partition}", _windows_drawer([w for w in windows if w.partition == partition
+                                                                      and w.closes_at is not None], scale))
+                       for partition in partitions]
+    if len(ops) <= DETAILED_UP_TO:
+        rows += [(_process_name(process), _bars_drawer(lane_ops, scale, end_ns)) for process, lane_ops in _lanes(ops)]
+        summary = ""
+    else:
+        summary, summary_rows = _summary(test, history, ops, scale, end_ns)
+        rows += summary_rows
     top = AXIS_PX
-    height = top + (len(partitions) + len(lanes)) * ROW_PX
+    height = top + len(rows) * ROW_PX
     width = LABEL_PX + end_ns * scale + 20
     title = html.escape(f"{test.get('name', 'run')}: timeline of {len(ops)} operations")
     parts = [
@@ -71,7 +100,7 @@ def render_timeline(test: dict[str, Any], history: list[Event], windows: Sequenc
         "(unknown outcome)</span><span class='open'>&nbsp;never completed&nbsp;</span> "
         "Hover over a bar for the operation; shaded bands are faults"
         + ("; red bars in the partition rows are unavailability windows (hatched: never recovered)" if windows else "")
-        + ".</p>",
+        + ".</p>" + summary,
         f"<div class='lane' style='width:{width:.0f}px;height:{height}px'>",
     ]
     parts += _ticks(end_ns, scale, height)
@@ -82,18 +111,74 @@ def render_timeline(test: dict[str, Any], history: list[Event], windows: Sequenc
                      f"height:{height - top}px;background:{interval.colour}'></div>")
         parts.append(f"<div class='faultlabel' style='left:{left:.1f}px;top:{top - 12}px'>"
                      f"{html.escape(interval.label)}</div>")
-    for row, partition in enumerate(partitions):
+    for row, (label, draw) in enumerate(rows):
         y = top + row * ROW_PX
-        parts.append(f"<div class='label' style='top:{y}px'>partition {partition}</div>")
-        parts += [_window_bar(window, y, scale) for window in windows
-                  if window.partition == partition and window.closes_at is not None]
-    top += len(partitions) * ROW_PX
-    for row, (process, lane_ops) in enumerate(lanes):
-        y = top + row * ROW_PX
-        parts.append(f"<div class='label' style='top:{y}px'>{html.escape(_process_name(process))}</div>")
-        parts += [_bar(op, y, scale, end_ns) for op in lane_ops]
+        if label:
+            parts.append(f"<div class='label' style='top:{y}px'>{html.escape(label)}</div>")
+        parts += draw(y)
     parts.append("</div></body></html>")
     return "\n".join(parts)
+
+
+def _windows_drawer(windows: list[Window], scale: float) -> Drawer:
+    return lambda y: [_window_bar(window, y, scale) for window in windows]
+
+
+def _bars_drawer(ops: list[Op], scale: float, end_ns: int) -> Drawer:
+    return lambda y: [_bar(op, y, scale, end_ns) for op in ops]
+
+
+def _summary(test: dict[str, Any], history: list[Event], ops: list[Op], scale: float,
+             end_ns: int) -> tuple[str, list[Row]]:
+    """Beyond DETAILED_UP_TO ops, bars per op would outgrow any browser: the nemesis's ops as bars,
+    then per worker thread the count of ops per time bucket, then the real ops around faults and
+    failures (checkers.timeline_summary), at most DETAIL_CAP of them."""
+    worker = worker_of(test, history)
+    workers = sorted({worker(op.process) for op in ops if op.process != NEMESIS}, key=_lane_key)
+    buckets = max(1, min(int(end_ns * scale / MIN_CELL_PX), CELL_CAP // max(1, len(workers))))
+    bucket_ns = max(end_ns, 1) / buckets
+    counted: dict[Process, list[tuple[int, Cell]]] = {}
+    for (lane, bucket), cell in cells(ops, worker, bucket_ns).items():
+        counted.setdefault(lane, []).append((bucket, cell))
+    detail = around_trouble(ops, DETAIL_CAP, CONTEXT)
+    detailed: dict[Process, list[Op]] = {}
+    for op in detail:
+        detailed.setdefault(worker(op.process), []).append(op)
+    nemesis = [op for op in ops if op.process == NEMESIS]
+    rows: list[Row] = [(NEMESIS, _bars_drawer(nemesis, scale, end_ns))] if nemesis else []
+    rows.append(("", _section(f"all {len(ops) - len(nemesis):,} client operations, counted per worker and "
+                              f"{bucket_ns / 1e9:.3g} s (hover for the counts)")))
+    rows += [(_worker_name(lane), _cells_drawer(lane, counted.get(lane, []), bucket_ns, scale)) for lane in workers]
+    rows.append(("", _section(f"{len(detail):,} operations around fault starts and fail and info operations "
+                              "(hover for the operation)")))
+    rows += [(_worker_name(lane), _bars_drawer(detailed[lane], scale, end_ns)) for lane in workers if lane in detailed]
+    summary = (f"<p>{len(ops):,} operations are more than the {DETAILED_UP_TO:,} drawn one by one, so the rows "
+               f"count each worker's operations per {bucket_ns / 1e9:.3g} s, coloured by the worst outcome among "
+               f"them (info, then fail, then ok), and below them {len(detail):,} operations are drawn one by one: "
+               f"those invoked around each fault's start and around fail and info operations (at most "
+               f"{DETAIL_CAP:,}). history.jsonl has every operation.</p>")
+    return summary, rows
+
+
+def _section(text: str) -> Drawer:
+    return lambda y: [f"<div class='section' style='top:{y}px'>{html.escape(text)}</div>"]
+
+
+def _cells_drawer(lane: Process, counted: list[tuple[int, Cell]], bucket_ns: float, scale: float) -> Drawer:
+    def draw(y: int) -> list[str]:
+        parts = []
+        for bucket, cell in counted:
+            start = bucket * bucket_ns
+            counts = ", ".join(f"{count} {outcome}" for outcome, count in cell.counts.items())
+            tip = f"{_worker_name(lane)}, {start / 1e9:.3f}-{(start + bucket_ns) / 1e9:.3f} s: {counts}"
+            parts.append(f"<div class='cell {cell.worst}' style='left:{LABEL_PX + start * scale:.1f}px;top:{y + 1}px;"
+                         f"width:{bucket_ns * scale:.1f}px' title='{html.escape(tip, quote=True)}'></div>")
+        return parts
+    return draw
+
+
+def _worker_name(lane: Process) -> str:
+    return f"worker {lane}" if isinstance(lane, int) else str(lane)
 
 
 def _px_per_ns(end_ns: int) -> float:
@@ -107,8 +192,11 @@ def _lanes(ops: list[Op]) -> list[tuple[Any, list[Op]]]:
     by_process: dict[Any, list[Op]] = {}
     for op in ops:
         by_process.setdefault(op.process, []).append(op)
-    order = sorted(by_process, key=lambda p: (p != NEMESIS, not isinstance(p, int), p if isinstance(p, int) else str(p)))
-    return [(process, by_process[process]) for process in order]
+    return [(process, by_process[process]) for process in sorted(by_process, key=_lane_key)]
+
+
+def _lane_key(process: Process) -> tuple[bool, bool, Any]:
+    return process != NEMESIS, not isinstance(process, int), process if isinstance(process, int) else str(process)
 
 
 def _process_name(process: Any) -> str:
