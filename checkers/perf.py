@@ -58,7 +58,7 @@ def plot_perf(test: dict[str, Any], history: list[Event], out_dir: Path) -> list
     done = Completed.of(client, fs)
     paths = []
     plots: tuple[Callable[[Axes], tuple[bool, str]], ...] = (
-        lambda ax: _latency_raw(ax, done, fs),
+        lambda ax: latency_raw(ax, done, fs),
         lambda ax: _latency_quantiles(ax, done, fs, bucket_s),
         lambda ax: _rate(ax, done, fs, bucket_s),
     )
@@ -111,7 +111,7 @@ class Completed:
         return chosen if outcome is None else chosen & (self.outcome == outcome)
 
 
-def _latency_raw(ax: Axes, done: Completed, fs: list[str]) -> tuple[bool, str]:
+def latency_raw(ax: Axes, done: Completed, fs: list[str]) -> tuple[bool, str]:
     """Every op up to the caps; beyond, a sample spread over time, with fail and info ops kept
     (sampled only past their own, larger cap) since they are where a run went wrong."""
     ok = done.outcome == OUTCOMES.index("ok")
