@@ -37,8 +37,9 @@ BUCKETS = 60
 """Quantile and rate plots divide the run into about this many windows (at least 1 s each)."""
 
 RAW_OK_CAP = 20_000
-"""The latency scatter draws at most this many ok ops, sampled over time; beyond a few thousand
-points a scatter shows density, not ops, and matplotlib's time grows with every point."""
+"""The latency scatter draws about this many ok ops at most, sampled over time, each f its share
+but at least a twentieth (so a rare f stays visible); beyond a few thousand points a scatter shows
+density, not ops, and matplotlib's time grows with every point."""
 RAW_FAILED_CAP = 100_000
 """Fail and info ops are all drawn up to this many, so a pathological history stays bounded too."""
 SEED = 0
@@ -115,8 +116,12 @@ def latency_raw(ax: Axes, done: Completed, fs: list[str]) -> tuple[bool, str]:
     """Every op up to the caps; beyond, a sample spread over time, with fail and info ops kept
     (sampled only past their own, larger cap) since they are where a run went wrong."""
     ok = done.outcome == OUTCOMES.index("ok")
-    shown = np.concatenate([np.flatnonzero(ok)[stratified_sample(done.start_s[ok], RAW_OK_CAP, SEED)],
-                            np.flatnonzero(~ok)[stratified_sample(done.start_s[~ok], RAW_FAILED_CAP, SEED)]])
+    total_ok = max(1, int(ok.sum()))
+    parts = [_sample(~ok, RAW_FAILED_CAP, done)]
+    for code in range(len(fs)):
+        chosen = ok & done.where(code)
+        parts.append(_sample(chosen, max(RAW_OK_CAP * int(chosen.sum()) // total_ok, RAW_OK_CAP // 20), done))
+    shown = np.concatenate(parts)
     drew = False
     for code, (f, marker) in enumerate(zip(fs, cycle(MARKERS))):
         for outcome, colour in OUTCOME_COLOURS.items():
@@ -133,6 +138,10 @@ def latency_raw(ax: Axes, done: Completed, fs: list[str]) -> tuple[bool, str]:
     kept = ("every fail and info op kept" if (~ok).sum() <= RAW_FAILED_CAP
             else f"fail and info ops sampled too, being over {RAW_FAILED_CAP:,}")
     return drew, f"latency of {len(shown):,} of {len(done.f):,} operations (sampled over time; {kept})"
+
+
+def _sample(chosen: np.ndarray, cap: int, done: Completed) -> np.ndarray:
+    return np.flatnonzero(chosen)[stratified_sample(done.start_s[chosen], cap, SEED)]
 
 
 def _latency_quantiles(ax: Axes, done: Completed, fs: list[str], bucket_s: float) -> tuple[bool, str]:

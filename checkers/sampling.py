@@ -2,7 +2,8 @@
 few thousand without losing any stretch of the run.
 
 Time is cut into strata; each keeps all its points up to a common quota, and the quota is the
-largest that keeps the total within the cap (water-filling): a quiet stretch, say during a fault
+largest that keeps the total within the cap (water-filling), the rest of the cap going one each
+to crowded strata: a quiet stretch, say during a fault
 when throughput collapses, keeps every point it has, and only crowded stretches are thinned.
 """
 
@@ -14,7 +15,7 @@ STRATA = 500
 
 
 def stratified_sample(times: np.ndarray, cap: int, seed: int = 0, strata: int = STRATA) -> np.ndarray:
-    """Sorted indices into `times` of at most `cap` points; all of them when there are no more than `cap`."""
+    """Sorted indices into `times` of min(cap, len(times)) points."""
     count = len(times)
     if count <= cap:
         return np.arange(count)
@@ -24,12 +25,15 @@ def stratified_sample(times: np.ndarray, cap: int, seed: int = 0, strata: int = 
     low, high = float(times.min()), float(times.max())
     span = (high - low) or 1.0
     stratum = np.minimum(((times - low) / span * strata).astype(np.int64), strata - 1)
-    quota = _quota(np.bincount(stratum, minlength=strata), cap)
+    counts = np.bincount(stratum, minlength=strata)
+    quota = _quota(counts, cap)
+    quotas = np.minimum(counts, quota)
+    quotas[np.flatnonzero(counts > quota)[:cap - int(quotas.sum())]] += 1
     key = np.random.default_rng(seed).random(count)
     order = np.lexsort((key, stratum))
     firsts = np.searchsorted(stratum[order], np.arange(strata))
     rank = np.arange(count) - firsts[stratum[order]]
-    return np.sort(order[rank < quota])
+    return np.sort(order[rank < quotas[stratum[order]]])
 
 
 def _quota(counts: np.ndarray, cap: int) -> int:

@@ -62,7 +62,8 @@ def test_the_latency_scatter_samples_ok_ops_keeps_every_failed_one_and_says_so(
     assert failed
     points, title, ax = scattered(history, (500, 10_000), monkeypatch)
     assert failed <= points
-    assert len(points) <= 500 + len(failed)
+    assert len(points) <= 500 + 25 * 3 + len(failed)
+    assert "assign ok" in ax.get_legend_handles_labels()[1]
     assert f"latency of {len(points):,} of {completed:,} operations" in title
     assert "every fail and info op kept" in title
     assert any(re.search(r"\n[\d,]+ of [\d,]+$", label) for label in ax.get_legend_handles_labels()[1])
