@@ -9,6 +9,7 @@ worker stay few however long the run, where rows per process would grow with eve
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,16 +50,23 @@ def _most_in_flight(history: list[Event]) -> int:
 
 
 def cells(ops: list[Op], worker: Callable[[Process], Process], bucket_ns: float) -> dict[tuple[Process, int], Cell]:
-    """Client ops counted per (worker, bucket of their invocation) in one pass."""
-    counted: dict[tuple[Process, int], Cell] = {}
+    """Client ops counted per (worker, bucket of their invocation) in one pass. The counting keys are
+    plain ints: a container per op would wake the garbage collector to rescan a big history's events."""
+    lanes: dict[Process, int] = {}
+    counted: Counter[int] = Counter()
+    outcomes = {outcome: code for code, outcome in enumerate(SEVERITY)}
     for op in ops:
-        if op.process != NEMESIS:
-            key = (worker(op.process), int(op.start // bucket_ns))
-            cell = counted.get(key)
-            if cell is None:
-                cell = counted[key] = Cell()
-            cell.counts[op.type] += 1
-    return counted
+        process = op.invoke["process"]
+        if process != NEMESIS:
+            lane = lanes.setdefault(worker(process), len(lanes))
+            counted[(int(op.invoke["time"] // bucket_ns) * len(SEVERITY) + outcomes[op.type]) * (1 << 20) + lane] += 1
+    names = {code: lane for lane, code in lanes.items()}
+    result: dict[tuple[Process, int], Cell] = {}
+    for key, count in counted.items():
+        rest, lane = divmod(key, 1 << 20)
+        bucket, outcome = divmod(rest, len(SEVERITY))
+        result.setdefault((names[lane], bucket), Cell()).counts[SEVERITY[outcome]] += count
+    return result
 
 
 def around_trouble(ops: list[Op], cap: int, context: int) -> list[Op]:
