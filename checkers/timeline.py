@@ -134,17 +134,18 @@ def _summary(test: dict[str, Any], history: list[Event], ops: list[Op], scale: f
     then per worker thread the count of ops per time bucket, then the real ops around faults and
     failures (checkers.timeline_summary), at most DETAIL_CAP of them."""
     worker = worker_of(test, history)
-    workers = sorted({worker(op.process) for op in ops if op.process != NEMESIS}, key=_lane_key)
-    buckets = max(1, min(int(end_ns * scale / MIN_CELL_PX), CELL_CAP // max(1, len(workers))))
+    threads = len({worker(process) for process in {event["process"] for event in history} if process != NEMESIS})
+    buckets = max(1, min(int(end_ns * scale / MIN_CELL_PX), CELL_CAP // max(1, threads)))
     bucket_ns = max(end_ns, 1) / buckets
     counted: dict[Process, list[tuple[int, Cell]]] = {}
     for (lane, bucket), cell in cells(ops, worker, bucket_ns).items():
         counted.setdefault(lane, []).append((bucket, cell))
+    workers = sorted(counted, key=_lane_key)
     detail = around_trouble(ops, DETAIL_CAP, CONTEXT)
     detailed: dict[Process, list[Op]] = {}
     for op in detail:
         detailed.setdefault(worker(op.process), []).append(op)
-    nemesis = [op for op in ops if op.process == NEMESIS]
+    nemesis = [op for op in ops if op.invoke["process"] == NEMESIS]
     rows: list[Row] = [(NEMESIS, _bars_drawer(nemesis, scale, end_ns))] if nemesis else []
     rows.append(("", _section(f"all {len(ops) - len(nemesis):,} client operations, counted per worker and "
                               f"{bucket_ns / 1e9:.3g} s (hover for the counts)")))
