@@ -44,7 +44,7 @@ from typing import Any
 from checkers.claim import Claim
 from checkers.faults import FaultInterval, fault_intervals
 from checkers.stats import quantile
-from harness.history import NEMESIS, Event, Op, pair
+from harness.history import NEMESIS, Op
 
 SURVIVABLE_FAULTS = ("kill", "pause", "restart", "isolate-leader")
 """Faults that take nodes down: survived, given enough replicas, by electing a leader elsewhere."""
@@ -73,10 +73,10 @@ class Window:
         return None if self.window_ns is None else self.interval.start + self.window_ns
 
 
-def partition_windows(test: dict[str, Any], history: list[Event], writes: str) -> list[Window]:
-    """Every fault's window on every partition: the topic's (the test's "partitions") and any a send names."""
+def partition_windows(test: dict[str, Any], ops: list[Op], writes: str) -> list[Window]:
+    """Every fault's window on every partition: the topic's (the test's "partitions") and any a send names; `ops`
+    is the paired history (harness.history.pair)."""
     partitions = test.get("partitions") if isinstance(test.get("partitions"), int) else 0
-    ops = pair(history)
     sends: dict[int, list[Op]] = defaultdict(list)
     for op in ops:
         if op.process != NEMESIS and op.f == writes and isinstance(op.invoke.get("value"), dict):
@@ -84,7 +84,7 @@ def partition_windows(test: dict[str, Any], history: list[Event], writes: str) -
             if isinstance(partition, int):
                 sends[partition].append(op)
     every = sorted(set(sends) | set(range(partitions)))
-    history_end = max((event["time"] for event in history), default=0)
+    history_end = max((op.start if op.end is None else op.end for op in ops), default=0)
     return [_window(interval, partition, sends.get(partition, []), history_end)
             for interval in fault_intervals(ops) for partition in every]
 
