@@ -223,7 +223,7 @@ def check_run(run_dir: Path, problem: str | None = None, workloads: Registry = W
     previous = store.read_json(run_dir / store.RESULTS) if (run_dir / store.RESULTS).exists() else {}
     started = time.perf_counter()
     history = read_history(run_dir / store.HISTORY)
-    _log.debug("check stage read took %.3f s", time.perf_counter() - started)
+    _log.debug("check stage %s took %.3f s", "read", time.perf_counter() - started)
     checked = check_verdict(test, history, run_dir, workload.name, workload.check, workload.partition_writes)
     results = checked.results
     problem = problem or previous.get("problem")
@@ -242,7 +242,7 @@ def check_run(run_dir: Path, problem: str | None = None, workloads: Registry = W
         write_report(run_dir)
     except Exception:
         _log.exception("writing report.html failed")
-    _log.debug("check stage report took %.3f s", time.perf_counter() - started)
+    _log.debug("check stage %s took %.3f s", "report", time.perf_counter() - started)
     return results
 
 
