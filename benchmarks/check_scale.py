@@ -3,7 +3,7 @@
 For every size (--ops) a correct run is generated (benchmarks._queue_history) and checked twice, each
 check in a fresh process (benchmarks._check_child): with the plots, the timeline and the report, and
 with --no-plots. Runs with one injected anomaly each (a lost acknowledged write, a duplicate, a
-reorder) are checked without plots at the smallest size (every size with --verdicts-at-every-size):
+reorder) are checked without plots at the smallest size (--verdicts every: at every size; none: never):
 the benchmark fails loudly if a verdict is not the one expected. --code DIR measures another checkout
 (e.g. an older version, for before/after figures) with the same histories; an older logquake that
 logs no stages shows only its total. The goals are issue 18's: a 1,000,000-op history decided in at
@@ -81,7 +81,8 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--code", type=Path, default=Path(__file__).resolve().parent.parent,
                         help="the checkout whose logquake is measured (default: this one)")
     parser.add_argument("--plots-only", action="store_true", help="skip the --no-plots checks (an older logquake)")
-    parser.add_argument("--verdicts-at-every-size", action="store_true")
+    parser.add_argument("--verdicts", choices=("smallest", "every", "none"), default="smallest",
+                        help="at which sizes the runs with injected anomalies are checked")
     parser.add_argument("--dir", type=Path, default=None, help="where the runs are written (default: a temporary "
                                                                 "directory, removed afterwards)")
     args = parser.parse_args(argv)
@@ -91,7 +92,8 @@ def main(argv: list[str]) -> None:
     timings, goal_rows, verdicts = [], [], []
     try:
         for ops in sizes:
-            kinds = [None, *ANOMALIES] if args.verdicts_at_every_size or ops == sizes[0] else [None]
+            injected = args.verdicts == "every" or (args.verdicts == "smallest" and ops == sizes[0])
+            kinds = [None, *ANOMALIES] if injected else [None]
             for anomaly in kinds:
                 run_dir = write_run(work / f"{ops}-{anomaly or 'valid'}", ops, anomaly)
                 modes = [("plots", True)] if anomaly is None or args.plots_only else []
