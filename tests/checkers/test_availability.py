@@ -199,6 +199,23 @@ def test_windows_and_recoveries_are_never_negative_nor_closed_before_the_fault_t
 
 
 @settings(max_examples=200, deadline=None)
+@given(sends, st.integers(0, 8_000), st.integers(0, 500))
+def test_a_window_closes_at_the_earliest_acknowledgement_invoked_after_the_start_and_after_the_effect(
+        drawn: list[tuple[int, int, int, str]], start: int, effect: int) -> None:
+    h = Timed()
+    h.fault("kill", ["b1"], start, start + effect)
+    for partition, invoked, latency, outcome in drawn:
+        h.send(partition, invoked, invoked + latency, outcome)
+    for window in partition_windows(TEST, pair(h.events), "send"):
+        mine = [(invoked, invoked + latency, outcome) for p, invoked, latency, outcome in drawn
+                if p == window.partition and invoked >= start]
+        answers = [done for _, done, outcome in mine if outcome == "ok" and done >= start + effect]
+        assert window.outcome == ("recovered" if answers else "never-recovered" if mine else "no-sends")
+        history_end = max(event["time"] for event in h.events)
+        assert window.closes_at == (min(answers) * MS if answers else history_end if mine else None)
+
+
+@settings(max_examples=200, deadline=None)
 @given(st.integers(20, 200), st.integers(1, 50), st.integers(0, 100), st.integers(0, 2_000))
 def test_sends_that_keep_succeeding_close_the_window_within_a_gap_and_a_latency_of_the_fault_taking_effect(
         gap: int, latency: int, effect: int, start: int) -> None:
