@@ -21,7 +21,7 @@ from logquake import store
 from logquake.junit import write_junit
 from logquake.run_junit import run_case
 from logquake.registry import WORKLOADS, Registry
-from logquake.runner import check_run, exit_code, run, verdict_summary, where
+from logquake.runner import check_run, exit_code, run, summary, verdict_summary, where
 import nemesis
 from nemesis import FAULTS
 
@@ -120,7 +120,7 @@ def make_run_command(workloads: Registry) -> click.Command:
             raise click.UsageError(missing)
         started = time.monotonic()
         outcome = run(spec, store_root, workloads=workloads, plots=plots)
-        click.echo(f"{verdict_summary(outcome.results)}\n{where(outcome.run_dir, plots)}")
+        click.echo(summary(outcome.results, outcome.run_dir, plots))
         if junit is not None:
             case = run_case(spec.name, outcome.results, outcome.run_dir / store.REPORT, time.monotonic() - started)
             click.echo(f"junit: {write_junit(junit, 'logquake run', [case])}")

@@ -246,9 +246,9 @@ def check_run(run_dir: Path, problem: str | None = None, workloads: Registry = W
     return results
 
 
-def summary(results: dict[str, Any], run_dir: Path) -> str:
-    """The end-of-run text: verdict_summary's, then where the report is."""
-    return f"{verdict_summary(results)}\n{where(run_dir)}"
+def summary(results: dict[str, Any], run_dir: Path, drawn: bool = True) -> str:
+    """The end-of-run text: verdict_summary's, then where the report is (`drawn`: whether this check drew one)."""
+    return f"{verdict_summary(results)}\n{where(run_dir, drawn)}"
 
 
 def where(run_dir: Path, drawn: bool = True) -> str:
