@@ -57,8 +57,8 @@ def timing_row(ops: int, history: Path, mode: str, figures: dict[str, Any]) -> l
 
 def verdict_row(ops: int, anomaly: str | None, figures: dict[str, Any]) -> list[object]:
     expected = ANOMALIES.get(anomaly or "")
-    right = (figures["valid"] is True and not figures["anomalies"]) if expected is None else (
-        figures["valid"] is False and expected in figures["anomalies"])
+    right = (figures["valid"] is True and not figures["anomalies"] and figures["exit_code"] == 0) if expected is None \
+        else (figures["valid"] is False and expected in figures["anomalies"] and figures["exit_code"] == 1)
     found = ", ".join(f"{name} {count}" for name, count in sorted(figures["anomalies"].items())) or "none"
     return [f"{ops:,}", anomaly or "none", expected or "valid", str(figures["valid"]), found,
             "as expected" if right else "WRONG"]
