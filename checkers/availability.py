@@ -37,6 +37,8 @@ clock faults are measured but never judged.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -44,7 +46,7 @@ from typing import Any
 from checkers.claim import Claim
 from checkers.faults import FaultInterval, fault_intervals
 from checkers.stats import quantile
-from harness.history import NEMESIS, Event, Op, pair
+from harness.history import NEMESIS, Op
 
 SURVIVABLE_FAULTS = ("kill", "pause", "restart", "isolate-leader")
 """Faults that take nodes down: survived, given enough replicas, by electing a leader elsewhere."""
@@ -73,10 +75,10 @@ class Window:
         return None if self.window_ns is None else self.interval.start + self.window_ns
 
 
-def partition_windows(test: dict[str, Any], history: list[Event], writes: str) -> list[Window]:
-    """Every fault's window on every partition: the topic's (the test's "partitions") and any a send names."""
+def partition_windows(test: dict[str, Any], ops: list[Op], writes: str) -> list[Window]:
+    """Every fault's window on every partition: the topic's (the test's "partitions") and any a send names; `ops`
+    is the paired history (harness.history.pair)."""
     partitions = test.get("partitions") if isinstance(test.get("partitions"), int) else 0
-    ops = pair(history)
     sends: dict[int, list[Op]] = defaultdict(list)
     for op in ops:
         if op.process != NEMESIS and op.f == writes and isinstance(op.invoke.get("value"), dict):
@@ -84,17 +86,39 @@ def partition_windows(test: dict[str, Any], history: list[Event], writes: str) -
             if isinstance(partition, int):
                 sends[partition].append(op)
     every = sorted(set(sends) | set(range(partitions)))
-    history_end = max((event["time"] for event in history), default=0)
-    return [_window(interval, partition, sends.get(partition, []), history_end)
+    history_end = max((op.start if op.end is None else op.end for op in ops), default=0)
+    by_start = {partition: _Sends(sorted(sends.get(partition, []), key=lambda op: op.start)) for partition in every}
+    return [_window(interval, by_start[partition], history_end, partition)
             for interval in fault_intervals(ops) for partition in every]
 
 
-def _window(interval: FaultInterval, partition: int, sends: list[Op], history_end: int) -> Window:
+class _Sends:
+    """One partition's sends by invocation time: the first acknowledgement after a moment is found without scanning
+    them all for every fault."""
+
+    def __init__(self, ops: list[Op]) -> None:
+        self.ops = ops
+        self.starts = [op.start for op in ops]
+
+    def first_ack(self, since: int, not_before: int) -> tuple[bool, int | None]:
+        """Whether a send was invoked at or after `since`, and the earliest acknowledgement, at or after `not_before`,
+        of one of them. The scan stops at a send invoked after the earliest found: its acknowledgement comes later."""
+        first = bisect.bisect_left(self.starts, since)
+        earliest: int | None = None
+        for op in itertools.islice(self.ops, first, None):
+            if earliest is not None and op.start > earliest:
+                break
+            end = op.end
+            if op.type == "ok" and end is not None and end >= not_before and (earliest is None or end < earliest):
+                earliest = end
+        return first < len(self.ops), earliest
+
+
+def _window(interval: FaultInterval, sends: _Sends, history_end: int, partition: int) -> Window:
     effect = interval.opened_by.end if interval.opened_by.end is not None else interval.start
-    tried = [op for op in sends if op.start >= interval.start]
-    acks = [op.end for op in tried if op.type == "ok" and op.end is not None and op.end >= effect]
-    if acks:
-        outcome, window = RECOVERED, min(acks) - interval.start
+    tried, ack = sends.first_ack(interval.start, effect)
+    if ack is not None:
+        outcome, window = RECOVERED, ack - interval.start
     elif tried:
         outcome, window = NEVER_RECOVERED, history_end - interval.start
     else:
@@ -103,13 +127,12 @@ def _window(interval: FaultInterval, partition: int, sends: list[Op], history_en
     return Window(interval, partition, outcome, window, recovery, recovery_ns)
 
 
-def _recovery(end: int | None, sends: list[Op]) -> tuple[str, int | None]:
+def _recovery(end: int | None, sends: _Sends) -> tuple[str, int | None]:
     if end is None:
         return NOT_STOPPED, None
-    after = [op for op in sends if op.start >= end]
-    acks = [op.end for op in after if op.type == "ok" and op.end is not None]
-    if acks:
-        return RECOVERED, min(acks) - end
+    after, ack = sends.first_ack(end, end)
+    if ack is not None:
+        return RECOVERED, ack - end
     return (NEVER_RECOVERED if after else NO_SENDS), None
 
 

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.history import COMPLETIONS, NEMESIS, Event, pair
+from harness.history import COMPLETIONS, NEMESIS, Op
 
 START = "start-"
 
 
-def fault_coverage(test: dict[str, Any], history: list[Event]) -> dict[str, Any]:
-    """{"named": [...], "by_fault": {fault: {"ok", "fail", "info", "nodes"}}, "not_run": [...]}."""
+def fault_coverage(test: dict[str, Any], ops: list[Op]) -> dict[str, Any]:
+    """{"named": [...], "by_fault": {fault: {"ok", "fail", "info", "nodes"}}, "not_run": [...]}, from the paired
+    history (harness.history.pair)."""
     named = [str(fault) for fault in test.get("nemesis") or ()]
     by_fault = {fault: {**dict.fromkeys(COMPLETIONS, 0), "nodes": set()} for fault in named}
-    for op in pair(history):
+    for op in ops:
         if op.process != NEMESIS or not op.f.startswith(START) or op.type not in COMPLETIONS:
             continue
         counts = by_fault.setdefault(op.f.removeprefix(START), {**dict.fromkeys(COMPLETIONS, 0), "nodes": set()})

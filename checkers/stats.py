@@ -10,15 +10,15 @@ import math
 from collections import defaultdict
 from typing import Any
 
-from harness.history import COMPLETIONS, NEMESIS, Event, Op, pair
+from harness.history import COMPLETIONS, NEMESIS, Op
 
 QUANTILES = {"p50": 0.5, "p95": 0.95, "p99": 0.99, "max": 1.0}
 
 
-def check_stats(history: list[Event]) -> dict[str, Any]:
-    """{"valid", "duration_s", "total": {...}, "by_f": {f: {...}}, "nemesis": {f: {outcome: n}}}."""
-    ops = pair(history)
-    duration_s = _duration_s(history)
+def check_stats(ops: list[Op]) -> dict[str, Any]:
+    """{"valid", "duration_s", "total": {...}, "by_f": {f: {...}}, "nemesis": {f: {outcome: n}}}, from the paired
+    history (harness.history.pair)."""
+    duration_s = _duration_s(ops)
     client = [op for op in ops if op.process != NEMESIS]
     by_f: dict[str, list[Op]] = defaultdict(list)
     for op in client:
@@ -42,11 +42,12 @@ def check_stats(history: list[Event]) -> dict[str, Any]:
     return result
 
 
-def _duration_s(history: list[Event]) -> float:
-    if not history:
+def _duration_s(ops: list[Op]) -> float:
+    """From the first invocation to the last event (an invocation without a completion counts)."""
+    if not ops:
         return 0.0
-    times = [event["time"] for event in history]
-    return (max(times) - min(times)) / 1e9
+    last = max(op.start if op.end is None else op.end for op in ops)
+    return (last - min(op.start for op in ops)) / 1e9
 
 
 def _summary(ops: list[Op], duration_s: float) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from logquake import store
 from logquake.junit import write_junit
 from logquake.run_junit import run_case
 from logquake.registry import WORKLOADS, Registry
-from logquake.runner import check_run, exit_code, run, summary
+from logquake.runner import check_run, exit_code, run, summary, verdict_summary, where
 import nemesis
 from nemesis import FAULTS
 
@@ -109,7 +109,7 @@ def _workload_option(option: Option) -> click.Option:
 
 
 def make_run_command(workloads: Registry) -> click.Command:
-    def run_test(name: str | None, store_root: Path, junit: Path | None, **values: Any) -> None:
+    def run_test(name: str | None, store_root: Path, junit: Path | None, plots: bool, **values: Any) -> None:
         """Run a chaos test: deploy, drive clients while the nemesis injects faults, heal, read, check."""
         try:
             spec = workloads.spec(name=name, **values)
@@ -119,8 +119,8 @@ def make_run_command(workloads: Registry) -> click.Command:
         if missing:
             raise click.UsageError(missing)
         started = time.monotonic()
-        outcome = run(spec, store_root, workloads=workloads)
-        click.echo(summary(outcome.results, outcome.run_dir))
+        outcome = run(spec, store_root, workloads=workloads, plots=plots)
+        click.echo(summary(outcome.results, outcome.run_dir, plots))
         if junit is not None:
             case = run_case(spec.name, outcome.results, outcome.run_dir / store.REPORT, time.monotonic() - started)
             click.echo(f"junit: {write_junit(junit, 'logquake run', [case])}")
@@ -130,23 +130,32 @@ def make_run_command(workloads: Registry) -> click.Command:
                                 default=Path("store"), show_default=True)
     junit_option = click.Option(["--junit"], type=click.Path(dir_okay=False, path_type=Path), default=None,
                                 help="Also write the verdict as JUnit XML (one test case) to this file, for CI.")
-    params = [*_run_options(workloads), *map(_workload_option, workloads.options), store_option, junit_option]
+    params = [*_run_options(workloads), *map(_workload_option, workloads.options), store_option, junit_option,
+              _plots_option()]
     return click.Command("run", callback=run_test, params=params, help=run_test.__doc__)
 
 
+def _plots_option() -> click.Option:
+    return click.Option(["--plots/--no-plots", "plots"], default=True, show_default=True,
+                        help="Draw the perf and clock plots, the timeline and report.html after results.json "
+                             "(--no-plots: the verdict and results.json only, at checker speed).")
+
+
 def make_check_command(workloads: Registry) -> click.Command:
-    def check(run_dir: Path) -> None:
-        """Re-check a stored run (or the latest under a store directory); rewrites results.json and report.html."""
+    def check(run_dir: Path, plots: bool) -> None:
+        """Re-check a stored run (or the latest under a store directory); rewrites results.json, then the plots, the
+        timeline and report.html. The verdict is printed as soon as results.json is written."""
         try:
             resolved = store.resolve_run_dir(run_dir)
-            results = check_run(resolved, workloads=workloads)
+            results = check_run(resolved, workloads=workloads, plots=plots,
+                                on_verdict=lambda verdict: click.echo(verdict_summary(verdict)))
         except (store.StoreError, SpecError, ValueError) as error:
             raise click.ClickException(str(error)) from None
-        click.echo(summary(results, resolved))
+        click.echo(where(resolved, plots))
         sys.exit(exit_code(results))
 
     argument = click.Argument(["run_dir"], type=click.Path(exists=True, file_okay=False, path_type=Path))
-    return click.Command("check", callback=check, params=[argument], help=check.__doc__)
+    return click.Command("check", callback=check, params=[argument, _plots_option()], help=check.__doc__)
 
 
 run_command = make_run_command(WORKLOADS)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import nemesis
-from checkers.compose import run_checks
+from checkers.compose import check_verdict, draw
 from cluster.deploy.deployment import ClusterSpec
 from cluster.deploy.deployment import deploy as deploy_cluster
 from harness.generator import SECOND, Generator, TimeLimit, any_of, phases
@@ -183,8 +183,9 @@ class Run:
 
 
 def run(spec: TestSpec, store_root: Path, build_nemesis: NemesisFactory = default_nemesis,
-        stream: IO[str] | None = None, workloads: Registry = WORKLOADS) -> RunOutcome:
-    """Runs the test and checks it; Ctrl-C or an error anywhere still heals, tears down and checks what exists."""
+        stream: IO[str] | None = None, workloads: Registry = WORKLOADS, plots: bool = True) -> RunOutcome:
+    """Runs the test and checks it; Ctrl-C or an error anywhere still heals, tears down and checks what exists.
+    Without `plots`, the check writes results.json only (check_run)."""
     workload = workloads[spec.workload]
     stream = stream or sys.stderr
     run_dir = store.new_run_dir(store_root, spec.name)
@@ -204,37 +205,60 @@ def run(spec: TestSpec, store_root: Path, build_nemesis: NemesisFactory = defaul
             execution.clean_up()
     if problem:
         execution.progress.say(problem)
-    results = check_run(run_dir, problem, workloads)
+    results = check_run(run_dir, problem, workloads, plots)
     logging.getLogger().removeHandler(log_handler)
     log_handler.close()
     return RunOutcome(run_dir, results, exit_code(results))
 
 
-def check_run(run_dir: Path, problem: str | None = None, workloads: Registry = WORKLOADS) -> dict[str, Any]:
-    """(Re)checks a stored run: results.json and report.html from test.json and history.jsonl.
+def check_run(run_dir: Path, problem: str | None = None, workloads: Registry = WORKLOADS, plots: bool = True,
+              on_verdict: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """(Re)checks a stored run from test.json and history.jsonl: results.json first (then `on_verdict` is told),
+    then, unless `plots` is false, the plots, the timeline and report.html, and results.json again with their files.
 
     A run that was interrupted stays marked so when re-checked.
     """
     test = store.read_json(run_dir / store.TEST)
     workload = workloads[workloads.spec_from_dict(test).workload]
     previous = store.read_json(run_dir / store.RESULTS) if (run_dir / store.RESULTS).exists() else {}
-    results = run_checks(test, read_history(run_dir / store.HISTORY), run_dir, workload.name, workload.check,
-                         workload.partition_writes)
+    started = time.perf_counter()
+    history = read_history(run_dir / store.HISTORY)
+    _log.debug("check stage %s took %.3f s", "read", time.perf_counter() - started)
+    checked = check_verdict(test, history, run_dir, workload.name, workload.check, workload.partition_writes)
+    results = checked.results
     problem = problem or previous.get("problem")
     if problem:
         results["interrupted"] = True
         results["problem"] = problem
     store.write_json(run_dir / store.RESULTS, results)
+    if on_verdict is not None:
+        on_verdict(results)
+    if not plots:
+        return results
+    draw(test, history, run_dir, checked)
+    store.write_json(run_dir / store.RESULTS, results)
+    started = time.perf_counter()
     try:
         write_report(run_dir)
     except Exception:
         _log.exception("writing report.html failed")
+    _log.debug("check stage %s took %.3f s", "report", time.perf_counter() - started)
     return results
 
 
-def summary(results: dict[str, Any], run_dir: Path) -> str:
-    """The end-of-run text: outcomes per operation, the faults that ran, availability under them, the verdict, where the
-    report is."""
+def summary(results: dict[str, Any], run_dir: Path, drawn: bool = True) -> str:
+    """The end-of-run text: verdict_summary's, then where the report is (`drawn`: whether this check drew one)."""
+    return f"{verdict_summary(results)}\n{where(run_dir, drawn)}"
+
+
+def where(run_dir: Path, drawn: bool = True) -> str:
+    """report.html when it was drawn, or else the run directory (its results.json)."""
+    report = run_dir / store.REPORT
+    return f"report: {report if drawn and report.exists() else run_dir}"
+
+
+def verdict_summary(results: dict[str, Any]) -> str:
+    """Outcomes per operation, the faults that ran, availability under them, the verdict."""
     stats = results.get("stats", {})
     rows = []
     for f, outcomes in sorted((stats.get("by_f") or {}).items()):
@@ -247,8 +271,6 @@ def summary(results: dict[str, Any], run_dir: Path) -> str:
     if results.get("interrupted"):
         verdict += f" (partial: {results.get('problem', 'interrupted')})"
     lines.append(f"verdict: {verdict}")
-    report = run_dir / store.REPORT
-    lines.append(f"report: {report if report.exists() else run_dir}")
     return "\n".join(lines)
 
 

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from checkers.availability import check_availability, partition_windows
+from harness.history import pair
 from logquake.report import write_report
 from logquake.runner import summary
 from tests.checkers.histories import checked
@@ -66,7 +67,7 @@ def killed_b1() -> Timed:
 
 
 def by_partition(test: dict[str, Any], events: list[dict[str, Any]]) -> dict[int, Any]:
-    return {w.partition: w for w in partition_windows(test, events, "send")}
+    return {w.partition: w for w in partition_windows(test, pair(events), "send")}
 
 
 def test_the_killed_leaders_partition_is_unavailable_until_the_election_and_the_others_barely() -> None:
@@ -190,11 +191,28 @@ def test_windows_and_recoveries_are_never_negative_nor_closed_before_the_fault_t
                                                        (start + effect + duration, start + effect + duration + 1)))
     for partition, invoked, latency, outcome in drawn:
         h.send(partition, invoked, invoked + latency, outcome)
-    for window in partition_windows(TEST, h.events, "send"):
+    for window in partition_windows(TEST, pair(h.events), "send"):
         assert window.window_ns is None or window.window_ns >= 0
         assert window.recovery_ns is None or window.recovery_ns >= 0
         if window.outcome == "recovered":
             assert window.window_ns >= effect * MS
+
+
+@settings(max_examples=200, deadline=None)
+@given(sends, st.integers(0, 8_000), st.integers(0, 500))
+def test_a_window_closes_at_the_earliest_acknowledgement_invoked_after_the_start_and_after_the_effect(
+        drawn: list[tuple[int, int, int, str]], start: int, effect: int) -> None:
+    h = Timed()
+    h.fault("kill", ["b1"], start, start + effect)
+    for partition, invoked, latency, outcome in drawn:
+        h.send(partition, invoked, invoked + latency, outcome)
+    for window in partition_windows(TEST, pair(h.events), "send"):
+        mine = [(invoked, invoked + latency, outcome) for p, invoked, latency, outcome in drawn
+                if p == window.partition and invoked >= start]
+        answers = [done for _, done, outcome in mine if outcome == "ok" and done >= start + effect]
+        assert window.outcome == ("recovered" if answers else "never-recovered" if mine else "no-sends")
+        history_end = max(event["time"] for event in h.events)
+        assert window.closes_at == (min(answers) * MS if answers else history_end if mine else None)
 
 
 @settings(max_examples=200, deadline=None)
@@ -212,4 +230,4 @@ def test_sends_that_keep_succeeding_close_the_window_within_a_gap_and_a_latency_
 
 
 def _checked(test: dict, events: list) -> dict:
-    return check_availability(test, partition_windows(test, events, "send"), "send")
+    return check_availability(test, partition_windows(test, pair(events), "send"), "send")

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from checkers.fault_coverage import fault_coverage
+from harness.history import pair
 from logquake.report import render_report
 from logquake.runner import summary
 from tests.checkers.histories import TEST, History, checked
@@ -55,7 +56,7 @@ def test_every_named_fault_that_started_ok_is_not_listed_as_unrun(started):
     for n, fault in enumerate(started):
         h.nemesis(f"start-{fault}", "one", [f"b{n % 3 + 1}"])
         h.nemesis(f"stop-{fault}", None, [f"b{n % 3 + 1}"])
-    coverage = fault_coverage({"nemesis": ["kill", "pause", "partition", "clock-bump"]}, h.events)
+    coverage = fault_coverage({"nemesis": ["kill", "pause", "partition", "clock-bump"]}, pair(h.events))
     assert set(coverage["not_run"]) == {"kill", "pause", "partition", "clock-bump"} - set(started)
     assert {fault: s["ok"] for fault, s in coverage["by_fault"].items() if s["ok"]} == {
         fault: started.count(fault) for fault in set(started)}

@@ -16,7 +16,7 @@ def test_counts_rates_and_latencies_per_f_and_outcome() -> None:
     h.poll(1, {0: [(0, 1)]})
     h.send(2, 0, 4, type=None)         # never completes
     h.nemesis("start-kill", "one", ["b1"])
-    stats = check_stats(h.events)
+    stats = check_stats(pair(h.events))
     assert stats["valid"] is True
     assert stats["duration_s"] == (len(h.events) - 1) / 1000
     send = stats["by_f"]["send"]
@@ -34,7 +34,7 @@ def test_quantiles_are_nearest_rank() -> None:
         h.event(0, "invoke", "poll", None)
         h.now_ns += (latency_ms - 1) * 1_000_000
         h.event(0, "ok", "poll", {})
-    latency = check_stats(h.events)["by_f"]["poll"]["latency_ms"]
+    latency = check_stats(pair(h.events))["by_f"]["poll"]["latency_ms"]
     assert latency == {"p50": 50.0, "p95": 95.0, "p99": 99.0, "max": 100.0}
 
 
@@ -42,7 +42,7 @@ def test_a_kind_of_op_that_never_succeeded_makes_stats_unknown() -> None:
     h = History()
     h.send(0, 0, 1, 0)
     h.poll(1, {}, type="fail")
-    stats = check_stats(h.events)
+    stats = check_stats(pair(h.events))
     assert stats["valid"] == "unknown"
     assert stats["reason"] == "no poll ever succeeded"
     assert check_stats([])["valid"] == "unknown"

@@ -39,6 +39,14 @@ def leftovers(run_dir: Path) -> list[psutil.Process]:
     return [p for p in psutil.process_iter(["cmdline"]) if str(run_dir) in " ".join(p.info["cmdline"] or [])]
 
 
+def test_a_run_without_plots_stores_the_verdict_and_draws_nothing(tmp_path):
+    code, output, run_dir = logquake_run(tmp_path, "--name", "quick", "--time-limit", "3", "--no-plots")
+    assert code == 0, output
+    assert "verdict: VALID" in output and f"report: {run_dir}" in output
+    assert json.loads((run_dir / "results.json").read_text())["files"] == []
+    assert not [path.name for path in run_dir.iterdir() if path.suffix in (".png", ".html")]
+
+
 def test_a_run_with_pauses_is_valid_and_stores_everything(tmp_path):
     code, output, run_dir = logquake_run(tmp_path, "--name", "pauses", "--nemesis", "pause",
                                          "--nemesis-interval", "2", "--time-limit", "10", "--seed", "3")
