@@ -116,9 +116,10 @@ def test_the_documented_example_is_a_matrix() -> None:
 
     matrix = parse(example, "doc")
 
-    assert len(matrix.cells) == 48 and matrix.column_labels == ["kill", "pause,kill", "leader-cut", "isolate-leader"]
+    assert len(matrix.cells) == 96 and matrix.column_labels == ["kill", "pause,kill", "leader-cut", "isolate-leader"]
     cut = next(cell for cell in matrix.cells if cell.column == "leader-cut")
     assert [(spec.seed, spec.time_limit) for spec in cut.specs] == [(2, 30), (3, 30), (4, 30)]
+    assert {spec.max_unavailable for cell in matrix.cells for spec in cell.specs} == {None, 10}
 
 
 def test_the_availability_claim_is_an_axis_like_any_run_option() -> None:
