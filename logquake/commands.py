@@ -122,7 +122,9 @@ def make_run_command(workloads: Registry) -> click.Command:
         outcome = run(spec, store_root, workloads=workloads, plots=plots)
         click.echo(summary(outcome.results, outcome.run_dir, plots))
         if junit is not None:
-            case = run_case(spec.name, outcome.results, outcome.run_dir / store.REPORT, time.monotonic() - started)
+            report = outcome.run_dir / store.REPORT
+            case = run_case(spec.name, outcome.results, report if report.exists() else outcome.run_dir,
+                            time.monotonic() - started)
             click.echo(f"junit: {write_junit(junit, 'logquake run', [case])}")
         sys.exit(outcome.exit_code)
 
