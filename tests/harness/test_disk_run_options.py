@@ -63,7 +63,7 @@ def test_the_runner_mounts_fault_disks_exactly_when_a_fault_needs_them(monkeypat
 def test_the_command_line_carries_nemesis_options_and_keeper_overrides_into_the_spec(monkeypatch, tmp_path):
     ran = []
 
-    def run(spec, store_root, workloads):
+    def run(spec, store_root, workloads, plots=True):
         ran.append(spec)
         return RunOutcome(tmp_path, {"valid": True}, 0)
 

@@ -41,7 +41,7 @@ def test_make_chaos_names_a_fault_of_every_class() -> None:
 def test_logquake_run_takes_the_chaos_arguments_and_every_fault(monkeypatch, tmp_path: Path) -> None:
     ran = []
 
-    def run(spec, store_root, workloads):
+    def run(spec, store_root, workloads, plots=True):
         ran.append(spec)
         return RunOutcome(tmp_path, {"valid": True}, 0)
 
