@@ -93,16 +93,34 @@ def test_final_reads_stop_at_targets_that_retention_deleted(workers, start, data
         assert ops[0]["value"] == {"0": start, "1": 0}
 
 
-def test_final_reads_poll_when_the_log_starts_are_not_known():
-    """A failed or unknown log-starts is not asked again (a cluster that cannot answer it must still be read)."""
+def test_final_reads_ask_for_the_log_starts_again_between_reads_until_they_are_known():
+    """A leader just restarted may be slow to answer ListOffsets: the worker reads meanwhile, and is not done
+    before it has the log starts the checker needs. An unknown outcome also means a fresh client: assign again."""
     for outcome in ("fail", "info"):
+        answers = iter([outcome, outcome, "ok"])
+
         def complete(op):
             if op["f"] == "log-starts":
-                return outcome, op["value"]
+                answer = next(answers)
+                return answer, {"0": 0} if answer == "ok" else op["value"]
             return "ok", op["value"] if op["f"] == "assign" else {"0": [[0, 0]]}
 
         history = simulate(final_reads(1, {0: 0}), 1, 0, complete=complete)
-        assert outcomes(history) == [("log-starts", outcome), ("assign", "ok"), ("poll", "ok")]
+        then = [("assign", "ok"), ("log-starts", "ok"), ("poll", "ok")] if outcome == "info" else [
+            ("poll", "ok"), ("log-starts", "ok")]
+        assert outcomes(history) == [("log-starts", outcome), ("assign", "ok"), ("log-starts", outcome), *then]
+
+
+def test_final_reads_keep_reading_while_the_log_starts_never_come():
+    def complete(op):
+        if op["f"] == "log-starts":
+            return "fail", op["value"]
+        return "ok", op["value"] if op["f"] == "assign" else {"0": [[0, 0]]}
+
+    history = simulate(TimeLimit(SECOND, final_reads(1, {0: 0})), 1, 0, complete=complete)
+    fs = [f for f, _ in outcomes(history)]
+    assert fs[:4] == ["log-starts", "assign", "log-starts", "poll"]
+    assert fs[3::2] == ["poll"] * len(fs[3::2]) and fs[2::2] == ["log-starts"] * len(fs[2::2])
 
 
 def test_final_reads_assign_again_after_an_unknown_outcome():

@@ -87,25 +87,30 @@ def main_phase(spec: TestSpec) -> Generator:
 
 @dataclass(frozen=True)
 class FinalReader(Generator):
-    """One worker's final reads: ask for the log starts once, assign everything, then poll until every
-    target offset was read or lies below its partition's log start (retention deleted it).
+    """One worker's final reads: ask for the log starts, assign everything, then poll until every target offset
+    was read or lies below its partition's log start (retention deleted it), and the log starts are known.
 
-    The log starts go into the history for the checker: records below them were deleted, not lost.
+    The log starts go into the history for the checker: records below them were deleted, not lost. A failed or
+    unknown log-starts is asked again after the next op, so a cluster slow to answer it (a leader just restarted)
+    is still read meanwhile, and still answers it before the worker is done.
     After an `info` the worker continues as a fresh process with a fresh client, so it assigns again.
     """
 
     partitions: tuple[int, ...]
     targets: Mapping[int, int]
-    asked_log_starts: bool = False
+    ask_log_starts: bool = True
     assigned: bool = False
     polled: bool = False
     reached: Mapping[int, int] = field(default_factory=dict)
-    log_starts: Mapping[int, int] = field(default_factory=dict)
+    log_starts: Mapping[int, int] | None = None
 
     def done(self) -> bool:
-        """At least one successful poll (final reads were attempted), and every target reached or deleted."""
-        return self.polled and all(self.reached.get(p, -1) >= target or self.log_starts.get(p, 0) > target
-                                   for p, target in self.targets.items())
+        """At least one successful poll (final reads were attempted), the log starts known, and every target
+        reached or deleted."""
+        if not self.polled or self.log_starts is None:
+            return False
+        return all(self.reached.get(p, -1) >= target or self.log_starts.get(p, 0) > target
+                   for p, target in self.targets.items())
 
     def op(self, ctx: Context) -> Emission | None:
         if self.done():
@@ -113,28 +118,32 @@ class FinalReader(Generator):
         thread = ctx.first_free()
         if thread is None:
             return Pending(), self
-        if not self.asked_log_starts:
+        if self.log_starts is None and self.ask_log_starts:
             return {"f": "log-starts", "value": list(self.partitions), "thread": thread, "time": ctx.time}, replace(
-                self, asked_log_starts=True)
+                self, ask_log_starts=False)
         if not self.assigned:
             return {"f": "assign", "value": list(self.partitions), "thread": thread, "time": ctx.time}, replace(
                 self, assigned=True)
         return {"f": "poll", "value": None, "thread": thread, "time": ctx.time}, self
 
     def update(self, ctx: Context, event: Update) -> Generator:
-        if event["type"] == "info" or (event["f"] == "assign" and event["type"] == "fail"):
-            return replace(self, assigned=False)
-        if event["type"] != "ok":
-            return self
         if event["f"] == "log-starts":
-            return replace(self, log_starts={int(p): offset for p, offset in event["value"].items()})
-        if event["f"] != "poll":
-            return self
-        reached = dict(self.reached)
+            return self._log_starts_answered(event)
+        reader = self if self.log_starts is not None else replace(self, ask_log_starts=True)
+        if event["type"] == "info" or (event["f"] == "assign" and event["type"] == "fail"):
+            return replace(reader, assigned=False)
+        if event["type"] != "ok" or event["f"] != "poll":
+            return reader
+        reached = dict(reader.reached)
         for partition, records in event["value"].items():
             if records:
                 reached[int(partition)] = max(reached.get(int(partition), -1), max(o for o, _ in records))
-        return replace(self, polled=True, reached=reached)
+        return replace(reader, polled=True, reached=reached)
+
+    def _log_starts_answered(self, event: Update) -> FinalReader:
+        if event["type"] == "ok":
+            return replace(self, log_starts={int(p): offset for p, offset in event["value"].items()})
+        return replace(self, assigned=self.assigned and event["type"] != "info")
 
 
 def final_reads(partitions: int, targets: Mapping[int, int]) -> Generator:
