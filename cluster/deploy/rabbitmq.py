@@ -32,6 +32,8 @@ EPMD_PORT = 4369
 """epmd's usual port: a container's own epmd listens there; the local backend gives each run another."""
 PARTITION_HANDLING = ("ignore", "pause_minority", "autoheal")
 """RabbitMQ's cluster_partition_handling modes (pause_if_all_down needs a node list, and is left out)."""
+EPMD_LOG = "epmd.log"
+"""In the deployment's work directory: what the local backend's epmd wrote."""
 IDENTITY_FILE = "rabbitmq-node.json"
 """Beside a node's rabbitmq.conf: who the node is (NodeIdentity), read by the launcher (rabbitmq_node.py)."""
 
@@ -145,11 +147,24 @@ def epmd_command(port: int) -> list[str]:
     return [path, "-port", str(port)]
 
 
-def stop_epmd(port: int) -> None:
-    """Ends whatever epmd listens on `port`: one daemonized by a node (the benchmark's) has no parent to ask."""
-    for connection in psutil.net_connections("tcp"):
-        if connection.status == psutil.CONN_LISTEN and connection.laddr.port == port and connection.pid:
-            try:
-                psutil.Process(connection.pid).terminate()
-            except psutil.NoSuchProcess:
-                pass
+def stop_epmd(port: int) -> list[str]:
+    """Ends the epmd that listens on `port`: one daemonized by a node (the benchmark's), or a run's whose harness
+    is gone (`cluster up` returned, or crashed), has no parent left to ask. Returns what it ended."""
+    ended = []
+    listeners = {connection.pid for connection in psutil.net_connections("tcp")
+                 if connection.status == psutil.CONN_LISTEN and connection.laddr.port == port and connection.pid}
+    for pid in sorted(listeners):
+        try:
+            process = psutil.Process(pid)
+            if process.name() == "epmd":
+                process.terminate()
+                ended.append(f"epmd {pid} (port {port})")
+        except psutil.NoSuchProcess:
+            pass
+    return ended
+
+
+def local_epmd_ports(directory: Path) -> set[int]:
+    """The private epmd ports of the RabbitMQ nodes under `directory` (not a container's usual one)."""
+    identities = (NodeIdentity.load(path.parent) for path in directory.rglob(IDENTITY_FILE))
+    return {identity.epmd_port for identity in identities if identity.epmd_port != EPMD_PORT}

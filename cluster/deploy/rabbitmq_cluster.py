@@ -25,8 +25,8 @@ from cluster.deploy.node import AMQP_PORT, DATA_DIR, Node, NodePlan
 from cluster.deploy.node_process import NodeProcess
 from cluster.deploy.ports import free_port
 from cluster.deploy.probes import accepts_connections
-from cluster.deploy.rabbitmq import (DIST_PORT, EPMD_PORT, NodeIdentity, config_text, ctl_command, epmd_command,
-                                     members)
+from cluster.deploy.rabbitmq import (DIST_PORT, EPMD_LOG, EPMD_PORT, NodeIdentity, config_text, ctl_command,
+                                     epmd_command, members)
 
 CTL_TIMEOUT_S = 60
 """How long one rabbitmqctl step of forming the cluster may take."""
@@ -41,7 +41,7 @@ class RabbitCluster:
         self.epmd_port = free_port() if self.local else EPMD_PORT
         self._dist_ports: dict[str, int] = {}
         """Each node's distribution port on the local backend: RabbitMQ checks it is free on every address."""
-        self._epmd = NodeProcess(work_dir / "epmd.log", cwd=work_dir) if backend == "local" else None
+        self._epmd = NodeProcess(work_dir / EPMD_LOG, cwd=work_dir) if backend == "local" else None
         """The run's own epmd on the local backend; None in containers, where each node has its own."""
 
     @staticmethod
