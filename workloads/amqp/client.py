@@ -75,7 +75,8 @@ class AmqpClient:
         except pika.exceptions.NackError:
             return failed("nacked by the broker")
         except pika.exceptions.UnroutableError:
-            return failed("returned unroutable: no queue took it (none by that name, or a classic queue whose node is down)")
+            return failed("returned unroutable: no queue took it (none by that name, or a classic queue whose node "
+                          "is down)")
         except CONNECTION_ERRORS as error:
             return unknown(self._why(error))
         return ok(value)
