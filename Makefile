@@ -4,14 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 # Debian packages the tests and benchmarks use (installed with apt when running as root):
-# a JDK runs java.util.Properties as the oracle for our properties parser; kcat is a
+# RabbitMQ 3.10 is the second system under test (--system rabbitmq); a JDK runs java.util.Properties as the oracle for our properties parser; kcat is a
 # real librdkafka command-line client for the broker tests; Apache ZooKeeper 3.8 is the
 # reference the keeper is checked against; fuse3 (fusermount3 and libfuse3) serves the fault
 # filesystem that disk faults mount under the nodes' data directories; libnetfilter-queue-dev (and a C
 # compiler) is what pip builds netfilterqueue against, the packet faults' NFQUEUE handler.
-APT_PACKAGES := openjdk-17-jdk-headless kcat zookeeper fuse3 libnetfilter-queue-dev gcc python3-dev
-# Only the benchmarks' side-by-side peers, and perf, which counts the FUSE requests in disk_faults.
-BENCH_APT_PACKAGES := rabbitmq-server linux-perf
+APT_PACKAGES := openjdk-17-jdk-headless kcat zookeeper rabbitmq-server fuse3 libnetfilter-queue-dev gcc python3-dev
+# Only perf, which counts the FUSE requests in disk_faults.
+BENCH_APT_PACKAGES := linux-perf
 
 .PHONY: install apt test bench sim chaos image clean
 

@@ -287,3 +287,40 @@ def _flushes_each_message(value: Any) -> bool:
         return value is not None and int(str(value).strip()) == 1
     except ValueError:
         return False
+
+
+@dataclass(frozen=True)
+class AmqpClaim:
+    """What a RabbitMQ queue promises a publisher that waits for confirms and a consumer that acknowledges.
+
+    Quorum queues replicate every message through Raft and confirm it once a majority of the queue's
+    members has written it to disk: a confirmed message survives as long as a majority survives.
+    A durable classic queue lives on one node, which confirms a persistent message once it is on its
+    disk: it survives crashes of that node. Neither promises exactly-once delivery: a message whose
+    ack was lost with its connection is delivered again (at-least-once), so duplicates are allowed.
+    """
+
+    queue_type: str
+    partition_handling: str = "ignore"
+
+    @classmethod
+    def from_test(cls, test: dict[str, Any]) -> AmqpClaim:
+        return cls(str(test.get("queue_type", "quorum")), str(test.get("partition_handling", "ignore")))
+
+    @property
+    def confirmed_durable(self) -> bool:
+        """Confirmed messages are never lost: quorum queues while a majority survives, classic through crashes."""
+        return self.queue_type in ("quorum", "classic")
+
+    def guarantees(self) -> list[str]:
+        durable = ("confirmed messages are never lost while a majority of the queue's nodes survives (quorum queue, "
+                   "Raft)" if self.queue_type == "quorum" else
+                   "confirmed persistent messages survive crashes of the classic queue's node (on its disk before the "
+                   "confirm)")
+        return [durable, "no message is delivered that was never published",
+                "a message may be delivered more than once (at-least-once: an ack lost with its connection)",
+                f"cluster_partition_handling = {self.partition_handling}"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"queue_type": self.queue_type, "partition_handling": self.partition_handling,
+                "guarantees": self.guarantees()}

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any, Self, TypeVar
 
 from cluster.deploy.deployment import BACKENDS
-from cluster.deploy.node import KEEPER_KINDS
+from cluster.deploy.node import KEEPER_KINDS, SYSTEMS
+from cluster.deploy.rabbitmq import PARTITION_HANDLING
 
 _INFO = "option"
 O = TypeVar("O", bound="Options")
@@ -112,6 +113,10 @@ class TestSpec:
     target: str = "keeper"
     """What the keeper nodes run: our keeper, or Apache ZooKeeper 3.8 (Debian's) on the same zoo.cfg."""
     backend: str = "auto"
+    system: str = "logquake"
+    """The system under test: our Kafka-compatible cluster, or a RabbitMQ cluster (its nodes are the brokers)."""
+    partition_handling: str = "ignore"
+    """A RabbitMQ cluster's cluster_partition_handling."""
     time_limit: float = 60.0
     rate: float = 200.0
     concurrency: int = 6
@@ -130,7 +135,8 @@ class TestSpec:
     __test__ = False  # not a pytest test class, despite the name
 
     def __post_init__(self) -> None:
-        for name, allowed in (("backend", BACKENDS), ("target", KEEPER_KINDS)):
+        for name, allowed in (("backend", BACKENDS), ("target", KEEPER_KINDS), ("system", SYSTEMS),
+                              ("partition_handling", PARTITION_HANDLING)):
             if getattr(self, name) not in allowed:
                 raise SpecError(f"{name} must be one of {', '.join(allowed)}, not {getattr(self, name)!r}")
         if self.concurrency < 1:
@@ -144,6 +150,8 @@ class TestSpec:
             raise SpecError(f"max_unavailable must be a positive number of seconds, not {self.max_unavailable!r}")
         if self.brokers < 0 or self.keepers < 0 or self.settle_time < 0 or self.final_time_limit < 0:
             raise SpecError("brokers, keepers, settle_time and final_time_limit cannot be negative")
+        if self.system == "rabbitmq" and self.keepers:
+            raise SpecError(f"a RabbitMQ cluster has no keepers: keepers must be 0, not {self.keepers}")
         if self.target != "keeper" and self.keepers < 1:
             raise SpecError(f"target {self.target} runs on the keeper nodes: keepers must be at least 1")
         if not self.name or "/" in self.name or self.name.startswith("."):

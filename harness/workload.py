@@ -42,6 +42,8 @@ class Workload(ABC):
     """Its options, declared (see harness.spec); the spec holds an instance."""
     roles: tuple[str, ...]
     """Which nodes (by role) the nemesis draws its shares from."""
+    systems: tuple[str, ...] = ("logquake",)
+    """The systems under test (cluster.deploy.node.SYSTEMS) its clients speak to."""
     has_final_phase = False
     partition_writes: str | None = None
     """The f of its ops that write one value to one partition (value {"partition": p, ...}): the ops whose

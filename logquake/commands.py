@@ -15,7 +15,8 @@ from typing import Any
 import click
 
 from cluster.deploy.deployment import BACKENDS
-from cluster.deploy.node import KEEPER_KINDS
+from cluster.deploy.node import KEEPER_KINDS, SYSTEMS
+from cluster.deploy.rabbitmq import PARTITION_HANDLING
 from harness.spec import Option, SpecError
 from logquake import store
 from logquake.junit import write_junit
@@ -58,8 +59,13 @@ def _run_options(workloads: Registry) -> list[click.Option]:
     return [
         click.Option(["--name"], default=None, help="Test name (the store directory); default: "
                      "workload-nemesis-variant, e.g. queue-kill-acksall or register-kill-keeper."),
-        click.Option(["--workload"], type=click.Choice(workloads.names), default="queue", show_default=True,
-                     help=f"{summaries}."),
+        click.Option(["--workload"], type=click.Choice(workloads.names), default=None,
+                     help=f"{summaries} (default: queue, or amqp for --system rabbitmq)."),
+        click.Option(["--system"], type=click.Choice(SYSTEMS), default="logquake", show_default=True,
+                     help="The system under test: our Kafka-compatible cluster, or RabbitMQ 3.10 (Debian's "
+                          "rabbitmq-server; its nodes are the brokers, b1..bN)."),
+        click.Option(["--partition-handling"], type=click.Choice(PARTITION_HANDLING), default="ignore",
+                     show_default=True, help="RabbitMQ's cluster_partition_handling (--system rabbitmq)."),
         click.Option(["--nemesis"], default="none", callback=_faults, show_default=True,
                      help=f"Comma-separated faults: {', '.join(FAULTS)} (or none)."),
         click.Option(["--nemesis-interval"], type=float, default=10.0, show_default=True,
@@ -74,7 +80,8 @@ def _run_options(workloads: Registry) -> list[click.Option]:
                      metavar="KEY=VALUE", help="A fault's option, e.g. fsync-delay-ms=100 for slow-disk "
                                                "(repeatable; docs/chaos.md lists them)."),
         click.Option(["--brokers"], type=int, default=3, show_default=True),
-        click.Option(["--keepers"], type=int, default=3, show_default=True),
+        click.Option(["--keepers"], type=int, default=None, help="Keeper nodes (default: 3, or 0 for --system "
+                                                                     "rabbitmq, which has none)."),
         click.Option(["--broker-override", "broker_overrides"], multiple=True, callback=_override,
                      metavar="KEY=VALUE", help="A broker property for every broker (repeatable)."),
         click.Option(["--keeper-override", "keeper_overrides"], multiple=True, callback=_override,

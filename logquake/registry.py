@@ -17,6 +17,7 @@ from harness.workload import Workload
 import nemesis
 from nemesis import FAULTS
 from nemesis.targets import ROLE_GROUPS, node_names
+from workloads.amqp.workload import AmqpWorkload
 from workloads.log.workload import LogWorkload
 from workloads.queue.workload import QueueWorkload
 from workloads.register.workload import RegisterWorkload
@@ -54,6 +55,7 @@ class Registry:
         workload and no run knows is refused; a missing one takes its default. Without a name, the
         workload names the test.
         """
+        values = _system_defaults(values)
         workload = self[values.get("workload", TestSpec.workload)]
         unknown = sorted(set(values) - set(TestSpec.run_fields()) - {option.name for option in self.options})
         if unknown:
@@ -61,6 +63,9 @@ class Registry:
         run = {key: value for key, value in values.items() if key != "name"} | {"workload": workload.name}
         spec = TestSpec.from_values(run, workload.options.from_values(values))
         spec = dataclasses.replace(spec, name=values.get("name") or workload.default_name(spec))
+        if spec.system not in workload.systems:
+            raise SpecError(f"the {workload.name} workload runs against {', '.join(workload.systems)}, "
+                            f"not system {spec.system}")
         _check_faults(spec, workload)
         workload.validate(spec)
         return spec
@@ -68,6 +73,15 @@ class Registry:
     def spec_from_dict(self, data: Mapping[str, Any]) -> TestSpec:
         """A stored test.json's spec."""
         return self.spec(**data)
+
+
+SYSTEM_DEFAULTS = {"logquake": {"workload": "queue", "keepers": 3}, "rabbitmq": {"workload": "amqp", "keepers": 0}}
+"""What a run of each system gets when the workload or the keepers are not given (None on the command line)."""
+
+
+def _system_defaults(values: Mapping[str, Any]) -> dict[str, Any]:
+    defaults = SYSTEM_DEFAULTS.get(values.get("system") or TestSpec.system, {})
+    return {**values, **{name: value for name, value in defaults.items() if values.get(name, None) is None}}
 
 
 def _options_once(workloads: Iterable[Workload]) -> tuple[Option, ...]:
@@ -103,4 +117,5 @@ WORKLOADS = Registry([
     QueueWorkload(),
     RegisterWorkload(),
     LogWorkload(),
+    AmqpWorkload(),
 ])

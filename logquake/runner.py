@@ -51,7 +51,8 @@ def deploy(spec: TestSpec, work_dir: Path) -> Deployment:
                           keeper_overrides=spec.keeper_overrides, keeper_kind=spec.target,
                           fault_disks=nemesis.needs_fault_disks(spec.nemesis),
                           proxied=nemesis.needs_proxies(spec.nemesis), clocks=nemesis.needs_clocks(spec.nemesis),
-                          fault_disk_entries=nemesis.disk_entries(spec.nemesis, spec.nemesis_options))
+                          fault_disk_entries=nemesis.disk_entries(spec.nemesis, spec.nemesis_options),
+                          system=spec.system, partition_handling=spec.partition_handling)
     return deploy_cluster(cluster, spec.backend, work_dir)
 
 
@@ -129,8 +130,9 @@ class Run:
 
     def set_up(self) -> Deployment:
         spec = self.spec
-        self.phase("setup", f"deploying {spec.brokers} broker(s), {spec.keepers} {spec.target}(s) "
-                            f"on backend {spec.backend}")
+        cluster = (f"{spec.brokers} RabbitMQ node(s), partition handling {spec.partition_handling}"
+                   if spec.system == "rabbitmq" else f"{spec.brokers} broker(s), {spec.keepers} {spec.target}(s)")
+        self.phase("setup", f"deploying {cluster} on backend {spec.backend}")
         self.deployment = deployment = deploy(spec, self.run_dir / "cluster")
         deployment.up()
         self.phase("setup", f"cluster up ({deployment.backend}): "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from cluster.deploy.node import Node, NodePlan
@@ -19,8 +19,9 @@ class Backend(ABC):
     name: str
 
     @abstractmethod
-    def hosts(self, count: int) -> list[str]:
-        """One address per node, reachable from this host, for nodes that listen on fixed ports."""
+    def hosts(self, count: int, ports: Sequence[int] | None = None) -> list[str]:
+        """One address per node, reachable from this host, for nodes that listen on fixed ports: `ports`, or else
+        those of our brokers and keepers."""
 
     @abstractmethod
     def proxy_host(self) -> str:

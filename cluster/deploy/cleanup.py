@@ -25,6 +25,7 @@ from cluster.deploy.image import docker_unavailable
 from cluster.deploy.docker_backend import remove_runs
 from cluster.deploy.fault_disks import remove_stale
 from cluster.deploy.local import PID_FILE
+from cluster.deploy.rabbitmq import EPMD_LOG, local_epmd_ports, stop_epmd
 from cluster.deploy.record import DEFAULT_WORK_DIR, RECORD_FILE, ClusterRecord, RecordError
 
 
@@ -35,6 +36,8 @@ def remove_leftovers(local_dirs: list[Path] | None = None, docker_runs: bool = T
     removed = []
     for directory in local_dirs or []:
         removed += _end_local_nodes(directory)
+        for port in local_epmd_ports(directory):
+            removed += stop_epmd(port)
     if docker_runs:
         removed += _remove_docker_runs(run_id)
     return removed
@@ -90,6 +93,7 @@ def remove_recorded_cluster(work_dir: Path) -> list[str]:
             shutil.rmtree(node_dir)
             removed.append(f"directory {node_dir}")
     (work_dir / RECORD_FILE).unlink()
+    (work_dir / EPMD_LOG).unlink(missing_ok=True)
     if not any(work_dir.iterdir()):
         work_dir.rmdir()
     return removed

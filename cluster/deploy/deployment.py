@@ -29,11 +29,14 @@ from cluster.deploy.docker_backend import DockerBackend
 from cluster.deploy.fault_disks import FaultDisks, remove_stale, require_fuse
 from cluster.deploy.image import docker_unavailable
 from cluster.deploy.local import LocalBackend
-from cluster.deploy.node import DATA_DIR, KEEPER_KINDS, KeeperKind, Node, NodePlan
+from cluster.deploy.node import DATA_DIR, KEEPER_KINDS, SYSTEMS, KeeperKind, Node, NodePlan, System
 from cluster.deploy.node_clocks import NodeClocks
 from cluster.deploy.ports import free_port, port_is_free
 from cluster.deploy.proxy_routes import ProxyRoutes
 from cluster.deploy.proxy_server import ProxyServer
+from cluster.deploy.rabbitmq import PARTITION_HANDLING
+from cluster.deploy.rabbitmq import unavailable_reason as rabbitmq_unavailable
+from cluster.deploy.rabbitmq_cluster import RabbitCluster
 from cluster.durable_file import write_atomically
 from cluster.faultfs import STRICT
 
@@ -59,6 +62,10 @@ class ClusterSpec:
     clocks: bool = False
     """Every node process's wall clock shifted through a control file of its node's (node_clocks.py), for the clock
     nemeses."""
+    system: System = "logquake"
+    """What the brokers run: ours (with keepers), or RabbitMQ (brokers only: RabbitMQ's nodes)."""
+    partition_handling: str = "ignore"
+    """A RabbitMQ cluster's cluster_partition_handling (RabbitMQ's default: ignore)."""
 
     def __post_init__(self) -> None:
         if self.brokers < 0 or self.keepers < 0:
@@ -67,6 +74,13 @@ class ClusterSpec:
             raise ValueError("a cluster needs at least one node")
         if self.keeper_kind not in KEEPER_KINDS:
             raise ValueError(f"keeper_kind must be one of {', '.join(KEEPER_KINDS)}, not {self.keeper_kind!r}")
+        if self.system not in SYSTEMS:
+            raise ValueError(f"system must be one of {', '.join(SYSTEMS)}, not {self.system!r}")
+        if self.partition_handling not in PARTITION_HANDLING:
+            raise ValueError(f"partition_handling must be one of {', '.join(PARTITION_HANDLING)}, "
+                             f"not {self.partition_handling!r}")
+        if self.system == "rabbitmq" and (self.keepers or self.proxied):
+            raise ValueError("a RabbitMQ cluster has no keepers and no proxies: its nodes are the brokers")
 
 
 def new_run_id() -> str:
@@ -79,12 +93,16 @@ def deploy(spec: ClusterSpec, backend: str, work_dir: Path, run_id: str | None =
     whatever the spec."""
     if spec.fault_disks:
         require_fuse()
+    if spec.system == "rabbitmq" and (reason := rabbitmq_unavailable()) is not None:
+        raise DeployError(f"cannot deploy RabbitMQ: {reason}")
     remove_stale()
     run_id = run_id or new_run_id()
     disks = FaultDisks(run_id, spec.fault_disk_entries) if spec.fault_disks else None
     clocks = NodeClocks() if spec.clocks else None
     chosen = _backend(resolve_backend(backend), run_id)
     deployment = Deployment(chosen, [], run_id, work_dir, disks, clocks)
+    if spec.system == "rabbitmq":
+        deployment.rabbitmq = RabbitCluster(chosen.name, spec.partition_handling, work_dir)
     try:
         deployment.nodes = _create_nodes(spec, chosen, work_dir, disks, clocks, deployment)
     except BaseException:
@@ -95,9 +113,11 @@ def deploy(spec: ClusterSpec, backend: str, work_dir: Path, run_id: str | None =
 
 def _create_nodes(spec: ClusterSpec, backend: Backend, work_dir: Path, disks: FaultDisks | None,
                   clocks: NodeClocks | None, deployment: Deployment) -> list[Node]:
-    hosts = backend.hosts(spec.keepers + spec.brokers)
+    rabbitmq = deployment.rabbitmq
+    hosts = backend.hosts(spec.keepers + spec.brokers, rabbitmq.ports() if rabbitmq else None)
     keepers = [NodePlan(f"k{i}", "keeper", i, hosts[i - 1], spec.keeper_kind) for i in range(1, spec.keepers + 1)]
-    brokers = [NodePlan(f"b{i}", "broker", i, hosts[spec.keepers + i - 1]) for i in range(1, spec.brokers + 1)]
+    brokers = [NodePlan(f"b{i}", "broker", i, hosts[spec.keepers + i - 1], system=spec.system)
+               for i in range(1, spec.brokers + 1)]
     routes = None
     if spec.proxied:
         host = backend.proxy_host()
@@ -110,13 +130,16 @@ def _create_nodes(spec: ClusterSpec, backend: Backend, work_dir: Path, disks: Fa
         (directory / DATA_DIR).mkdir(parents=True, exist_ok=True)
         disk = disks.mount(plan.name, directory) if disks is not None else None
         data_dir = backend.node_path(directory, DATA_DIR)
-        if plan.role == "keeper":
+        if rabbitmq is not None:
+            rabbitmq.write_node(plan, directory)
+        elif plan.role == "keeper":
             # durable, as an installed node's myid is: a simulated power loss must not take it
             write_atomically(directory / DATA_DIR / "myid", f"{plan.node_id}\n".encode())
-            text = configs.zoo_cfg(plan, keepers, data_dir, spec.keeper_overrides, routes)
+            (directory / plan.config_name).write_text(configs.zoo_cfg(plan, keepers, data_dir, spec.keeper_overrides,
+                                                                      routes))
         else:
             text = configs.broker_properties(plan, keepers, spec.brokers, data_dir, spec.broker_overrides, routes)
-        (directory / plan.config_name).write_text(text)
+            (directory / plan.config_name).write_text(text)
         clock, environment = clocks.prepare(directory, partial(backend.node_path, directory)) if clocks else (None, {})
         node = backend.create(plan, directory, environment)
         node.disk = disk
@@ -158,6 +181,8 @@ class Deployment:
         self.work_dir = work_dir
         self.proxies: ProxyServer | None = None
         """The run's proxy server and its proxies, in a proxied deployment."""
+        self.rabbitmq: RabbitCluster | None = None
+        """What a RabbitMQ deployment shares between its nodes (cookie, epmd) and how they join one cluster."""
 
     @property
     def backend(self) -> str:
@@ -190,12 +215,17 @@ class Deployment:
         raise KeyError(f"no node {name!r} in this deployment ({', '.join(n.name for n in self.nodes)})")
 
     def up(self, timeout: float = 90) -> Deployment:
-        """Keepers first (all of them, so that they can form a quorum), then brokers; each role waits until it serves."""
+        """Keepers first (all of them, so that they can form a quorum), then brokers; each role waits until it serves.
+        RabbitMQ's nodes then join one cluster."""
+        if self.rabbitmq is not None:
+            self.rabbitmq.start()
         for group in (self.keepers, self.brokers):
             for node in group:
                 node.start()
             for node in group:
                 node.wait_serving(timeout)
+        if self.rabbitmq is not None:
+            self.rabbitmq.form(self.brokers)
         _log.info("cluster up on %s: brokers %s, keepers %s", self.backend, self.bootstrap_servers,
                   self.keeper_connect or "none")
         return self
@@ -215,6 +245,8 @@ class Deployment:
         if self.proxies is not None:
             _attempt(errors, "stopping the proxy server", self.proxies.stop)
         _attempt(errors, f"releasing the {self.backend} backend", self._backend.release)
+        if self.rabbitmq is not None:
+            _attempt(errors, "removing RabbitMQ's epmd and node data", partial(self.rabbitmq.release, self.nodes))
         if self._clocks is not None:
             _attempt(errors, "removing the nodes' clock controls", self._clocks.remove)
         for name, mount in self._disks or ():

@@ -18,7 +18,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import docker
@@ -129,7 +129,7 @@ class DockerBackend(Backend):
         self.network_name = f"logquake-{run_id}"
         self._gateway = ""
 
-    def hosts(self, count: int) -> list[str]:
+    def hosts(self, count: int, ports: Sequence[int] | None = None) -> list[str]:
         subnet = self._create_network()
         addresses = list(subnet.hosts())[FIRST_HOST:FIRST_HOST + count]
         return [str(address) for address in addresses]

@@ -154,19 +154,20 @@ class LocalBackend(Backend):
         self._chain = ""
         self._block = ""
 
-    def hosts(self, count: int) -> list[str]:
+    def hosts(self, count: int, ports: Sequence[int] | None = None) -> list[str]:
         for block in range(256):
             held = claims.claim(BLOCK_CLAIMS, f"127.0.{block}")
             if held is None:
                 continue
             hosts = [f"127.0.{block}.{2 + i}" for i in range(count)]
-            if all(port_is_free(host, port) for host in hosts for port in _PORTS):
+            if all(port_is_free(host, port) for host in hosts for port in ports or _PORTS):
                 self._claim = held
                 self._block = f"127.0.{block}"
                 self._prepare_partitions(hosts[0])
                 return hosts
             held.close()
-        raise DeployError(f"no unclaimed block of {count} loopback addresses 127.0.N.2.. has ports {_PORTS} free")
+        raise DeployError(f"no unclaimed block of {count} loopback addresses 127.0.N.2.. has ports "
+                          f"{tuple(ports or _PORTS)} free")
 
     def _prepare_partitions(self, host: str) -> None:
         """Cgroups for the block's nodes, once what a crashed run left on the block (rules, cgroups) is gone."""

@@ -25,7 +25,12 @@ if TYPE_CHECKING:
 Role = Literal["keeper", "broker"]
 KeeperKind = Literal["keeper", "zookeeper"]
 KEEPER_KINDS: tuple[KeeperKind, ...] = ("keeper", "zookeeper")
+System = Literal["logquake", "rabbitmq"]
+SYSTEMS: tuple[System, ...] = ("logquake", "rabbitmq")
+"""The systems under test: our Kafka-compatible cluster (brokers and keepers), or a RabbitMQ cluster (its nodes are
+the deployment's brokers, so that every nemesis reaches them as it reaches ours)."""
 ZOOKEEPER_MODULE = "cluster.deploy.zookeeper_node"
+RABBITMQ_MODULE = "cluster.deploy.rabbitmq_node"
 
 BROKER_PORT = 9092
 REPLICATION_PORT = 9093
@@ -33,6 +38,7 @@ REPLICATION_PORT = 9093
 KEEPER_CLIENT_PORT = 2181
 KEEPER_PEER_PORT = 2888
 KEEPER_ELECTION_PORT = 3888
+AMQP_PORT = 5672
 DATA_DIR = "data"
 """The node's data directory under its own directory: the broker's log.dirs, the keeper's dataDir."""
 
@@ -52,19 +58,31 @@ class NodePlan:
     host: str
     kind: KeeperKind = "keeper"
     """What a keeper node runs (brokers ignore it): our keeper, or Apache ZooKeeper on the same zoo.cfg."""
+    system: System = "logquake"
+    """What a broker node runs: our broker, or a RabbitMQ node."""
+
+    @property
+    def runs_rabbitmq(self) -> bool:
+        return self.role == "broker" and self.system == "rabbitmq"
 
     @property
     def port(self) -> int:
+        if self.runs_rabbitmq:
+            return AMQP_PORT
         return BROKER_PORT if self.role == "broker" else KEEPER_CLIENT_PORT
 
     @property
     def config_name(self) -> str:
+        if self.runs_rabbitmq:
+            return "rabbitmq.conf"
         return "server.properties" if self.role == "broker" else "zoo.cfg"
 
     def python_arguments(self, config_path: str) -> list[str]:
         """What follows `python` to run this node: `logquake broker`, keeper's own module (the `logquake keeper`
-        command whether or not the CLI lists it), or the launcher that becomes Apache ZooKeeper."""
-        if self.role == "broker":
+        command whether or not the CLI lists it), or the launchers that become Apache ZooKeeper or RabbitMQ."""
+        if self.runs_rabbitmq:
+            module = [RABBITMQ_MODULE]
+        elif self.role == "broker":
             module = ["logquake", "broker"]
         else:
             module = [ZOOKEEPER_MODULE if self.kind == "zookeeper" else "cluster.keeper.main"]

@@ -8,6 +8,7 @@ control plane. Reading changes nothing in keeper.
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from cluster.broker.controller.watcher import ClusterWatcher
 from cluster.broker.metadata.partition_state import NO_LEADER
 from cluster.deploy.node import NodePlan
 from cluster.deploy.probes import accepts_connections, keeper_mode
+from cluster.deploy.rabbitmq import NodeIdentity, RabbitMQError, ctl_command, members
 from cluster.deploy.record import DEFAULT_WORK_DIR, ClusterRecord, RecordError
 
 
@@ -64,6 +66,7 @@ def describe_nodes(nodes: tuple[NodePlan, ...]) -> list[str]:
     rows = [["node", "role", "id", "address", "state"]]
     for node in nodes:
         role = f"keeper ({node.kind})" if node.role == "keeper" and node.kind != "keeper" else node.role
+        role = "rabbitmq" if node.runs_rabbitmq else role
         rows.append([node.name, role, str(node.node_id), f"{node.host}:{node.port}", _node_state(node)])
     return _aligned(rows)
 
@@ -73,6 +76,22 @@ def _node_state(node: NodePlan) -> str:
         mode = keeper_mode(node.host, node.port)
         return f"up ({mode})" if mode else "down"
     return "up" if accepts_connections(node.host, node.port) else "down"
+
+
+def rabbitmq_members(work_dir: Path, nodes: tuple[NodePlan, ...]) -> list[str]:
+    """Each RabbitMQ node's view of its cluster's running members, asked with rabbitmqctl from this host."""
+    lines = []
+    for node in nodes:
+        identity = NodeIdentity.load(work_dir / node.name)
+        result = subprocess.run(ctl_command(identity, "--timeout", "10", "cluster_status", "--formatter", "json"),
+                                capture_output=True, text=True, check=False)
+        try:
+            running = sorted(members(result.stdout)[1])
+        except RabbitMQError:
+            lines.append(f"{node.name}: cannot tell (rabbitmqctl exit {result.returncode})")
+            continue
+        lines.append(f"{node.name} sees running: {', '.join(running)}")
+    return lines
 
 
 def _aligned(rows: list[list[str]]) -> list[str]:
@@ -103,6 +122,10 @@ def status_command(work_dir: Path | None, zookeeper_connect: str | None, timeout
         for line in describe_nodes(record.nodes):
             click.echo(f"  {line}")
         zookeeper_connect = zookeeper_connect or record.keeper_connect
+        if any(node.runs_rabbitmq for node in record.nodes):
+            for line in rabbitmq_members(work_dir or DEFAULT_WORK_DIR, record.nodes):
+                click.echo(line)
+            return
         if not zookeeper_connect:
             click.echo("no keepers: each broker is a cluster of its own, with no controller")
             return

@@ -19,7 +19,8 @@ from kazoo.handlers.threading import KazooTimeoutError
 from cluster.broker.config import BrokerConfig
 from cluster.deploy.backend import DeployError
 from cluster.deploy.deployment import BACKENDS, ClusterSpec, Deployment, deploy
-from cluster.deploy.node import KEEPER_KINDS, KeeperKind, NodeError
+from cluster.deploy.node import KEEPER_KINDS, SYSTEMS, KeeperKind, NodeError, System
+from cluster.deploy.rabbitmq import PARTITION_HANDLING
 from cluster.deploy.record import DEFAULT_WORK_DIR, ClusterRecord
 from cluster.properties import PropertiesError, parse_override
 
@@ -93,9 +94,14 @@ def _overrides(_ctx: click.Context, _param: click.Parameter, values: tuple[str, 
 
 
 @click.command("up")
+@click.option("--system", type=click.Choice(SYSTEMS), default="logquake", show_default=True,
+              help="Our Kafka-compatible cluster, or RabbitMQ 3.10 (its nodes are the brokers b1..bN).")
+@click.option("--partition-handling", type=click.Choice(PARTITION_HANDLING), default="ignore", show_default=True,
+              help="RabbitMQ's cluster_partition_handling (--system rabbitmq).")
 @click.option("--brokers", type=click.IntRange(min=1), default=3, show_default=True)
-@click.option("--keepers", type=click.IntRange(min=0), default=3, show_default=True,
-              help="0 runs the brokers without keeper: each broker is then a cluster of its own.")
+@click.option("--keepers", type=click.IntRange(min=0), default=None,
+              help="0 runs the brokers without keeper: each broker is then a cluster of its own (default: 3, or 0 for "
+                   "--system rabbitmq).")
 @click.option("--keeper-kind", type=click.Choice(KEEPER_KINDS), default="keeper", show_default=True,
               help="What the keeper nodes run: our keeper, or Apache ZooKeeper 3.8 on the same zoo.cfg.")
 @click.option("--backend", type=click.Choice(BACKENDS), default="local", show_default=True,
@@ -108,20 +114,27 @@ def _overrides(_ctx: click.Context, _param: click.Parameter, values: tuple[str, 
               show_default=True, help="Where the nodes keep their configs, data and logs, and the cluster record.")
 @click.option("--timeout", type=click.FloatRange(min=1), default=120, show_default=True,
               help="Seconds to wait for each role to serve.")
-def up_command(brokers: int, keepers: int, keeper_kind: KeeperKind, backend: str, broker_overrides: dict[str, str],
-               keeper_overrides: dict[str, str], work_dir: Path, timeout: float) -> None:
+def up_command(system: System, partition_handling: str, brokers: int, keepers: int | None, keeper_kind: KeeperKind,
+               backend: str, broker_overrides: dict[str, str], keeper_overrides: dict[str, str], work_dir: Path,
+               timeout: float) -> None:
     """Start keepers, then brokers, wait until they serve, print where they are, and leave them running."""
     try:
         BrokerConfig.from_properties(broker_overrides)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--override") from None
-    spec = ClusterSpec(keepers=keepers, brokers=brokers, broker_overrides=broker_overrides,
-                       keeper_overrides=keeper_overrides, keeper_kind=keeper_kind)
+    if keepers is None:
+        keepers = 0 if system == "rabbitmq" else 3
+    try:
+        spec = ClusterSpec(keepers=keepers, brokers=brokers, broker_overrides=broker_overrides,
+                           keeper_overrides=keeper_overrides, keeper_kind=keeper_kind, system=system,
+                           partition_handling=partition_handling)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
     try:
         record = bring_up(spec, backend, work_dir, timeout)
     except (DeployError, NodeError, OSError) as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"bootstrap servers: {record.bootstrap_servers}")
+    click.echo(f"{'AMQP nodes' if system == 'rabbitmq' else 'bootstrap servers'}: {record.bootstrap_servers}")
     click.echo(f"keeper connect:    {record.keeper_connect or 'none (no keepers)'}")
     click.echo(f"backend {record.backend}, run {record.run_id}, nodes and logs in {work_dir}")
     click.echo(f"status: logquake cluster status --work-dir {work_dir}; stop: logquake cluster down --work-dir {work_dir}")

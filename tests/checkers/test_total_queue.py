@@ -1,0 +1,180 @@
+"""The total-queue checker: every anomaly kind found in a constructed history, nothing found in clean ones, and
+histories of a simulated at-least-once queue (hypothesis) judged as the simulation says."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from checkers.total_queue import check_total_queue
+from harness.history import HistoryError
+from tests.checkers.histories import History, checked
+
+TEST = {"name": "amqp", "workload": "amqp", "system": "rabbitmq", "brokers": 3, "keepers": 0,
+        "queue_type": "quorum", "partition_handling": "pause_minority"}
+
+
+class AmqpHistory(History):
+    def enqueue(self, process: Any, value: int, type: str = "ok") -> None:
+        self.op(process, "enqueue", value, type, value)
+
+    def dequeue(self, process: Any, value: int | None, type: str = "ok") -> None:
+        self.event(process, "invoke", "dequeue", None)
+        self.event(process, type, "dequeue", value, None if type == "ok" else "connection lost")
+
+    def drain(self, process: Any, values: list[int], type: str = "ok") -> None:
+        self.event(process, "invoke", "drain", None)
+        self.event(process, type, "drain", values, None if type == "ok" else "connection lost")
+
+
+def _counts(results: dict[str, Any]) -> dict[str, int]:
+    return {name: a["count"] for name, a in results["anomalies"].items() if a["count"]}
+
+
+def test_a_clean_history_is_valid_and_finds_nothing():
+    h = AmqpHistory()
+    for value in range(5):
+        h.enqueue(value % 2, value)
+    h.dequeue(0, 0)
+    h.dequeue(1, 1)
+    h.drain(0, [2, 3, 4])
+    results = check_total_queue(TEST, h.events)
+    assert results["valid"] is True and _counts(results) == {}
+    assert results["summary"]["enqueues"] == {"ok": 5, "fail": 0, "info": 0}
+    assert results["summary"]["drained"] is True
+
+
+def test_a_confirmed_message_never_got_is_lost_and_forbidden():
+    h = AmqpHistory()
+    h.enqueue(0, 1)
+    h.enqueue(0, 2)
+    h.drain(1, [1])
+    results = check_total_queue(TEST, h.events)
+    assert results["valid"] is False
+    assert results["anomalies"]["lost"] == {**results["anomalies"]["lost"], "count": 1, "forbidden": 1,
+                                            "examples": [{"value": 2, "forbidden": True}]}
+
+
+def test_a_message_nobody_enqueued_is_unexpected_and_forbidden():
+    h = AmqpHistory()
+    h.enqueue(0, 1)
+    h.dequeue(1, 1)
+    h.dequeue(1, 99)
+    h.drain(1, [])
+    results = check_total_queue(TEST, h.events)
+    assert results["valid"] is False
+    assert _counts(results) == {"unexpected": 1} and results["anomalies"]["unexpected"]["forbidden"] == 1
+
+
+def test_duplicates_recovered_and_nacked_deliveries_are_counted_and_allowed():
+    h = AmqpHistory()
+    h.enqueue(0, 1)
+    h.enqueue(0, 2, "info")
+    h.enqueue(0, 3, "fail")
+    h.dequeue(1, 1, "info")  # got, but its ack was lost with the connection: delivered again below
+    h.drain(2, [1, 2, 3])
+    results = check_total_queue(TEST, h.events)
+    assert results["valid"] is True
+    assert _counts(results) == {"duplicated": 1, "recovered": 1, "nacked-delivered": 1}
+    assert results["anomalies"]["duplicated"]["examples"] == [{"value": 1, "times": 2, "forbidden": False}]
+    assert all(a["forbidden"] == 0 for a in results["anomalies"].values())
+
+
+def test_without_a_drain_that_emptied_the_queue_missing_messages_make_the_verdict_unknown():
+    h = AmqpHistory()
+    h.enqueue(0, 1)
+    h.enqueue(0, 2)
+    h.drain(1, [1], "info")
+    results = check_total_queue(TEST, h.events)
+    assert results["valid"] == "unknown"
+    assert results["anomalies"]["lost"]["count"] == 1 and results["anomalies"]["lost"]["forbidden"] == 0
+    assert any("no drain emptied the queue" in reason for reason in results["reasons"])
+
+
+def test_a_run_without_a_confirmed_enqueue_cannot_be_judged():
+    h = AmqpHistory()
+    h.enqueue(0, 1, "info")
+    h.drain(1, [])
+    results = check_total_queue(TEST, h.events)
+    assert results["valid"] == "unknown" and "no enqueue was confirmed: nothing to check" in results["reasons"]
+
+
+def test_a_message_that_is_not_an_integer_is_a_history_error():
+    h = AmqpHistory()
+    h.enqueue(0, 1)
+    h.dequeue(1, "one")
+    with pytest.raises(HistoryError, match="an AMQP message is an integer"):
+        check_total_queue(TEST, h.events)
+
+
+def test_the_claim_says_what_quorum_queues_promise():
+    claim = check_total_queue(TEST, AmqpHistory().events)["claim"]
+    assert claim["queue_type"] == "quorum" and claim["partition_handling"] == "pause_minority"
+    assert claim["guarantees"][0].startswith("confirmed messages are never lost while a majority")
+
+
+def test_the_composed_check_gives_the_kafka_runs_verdict_and_files(tmp_path):
+    h = AmqpHistory()
+    h.enqueue(0, 1)
+    h.enqueue(0, 2)
+    h.drain(1, [1])
+    results = checked(TEST, h.events, tmp_path)
+    assert results["valid"] is False
+    assert results["amqp"]["anomalies"]["lost"]["forbidden"] == 1 and results["stats"]["valid"] is True
+    assert all((tmp_path / name).is_file() for name in results["files"])
+
+
+# A simulated RabbitMQ queue, at-least-once: steps are drawn, the queue does what a correct broker may do.
+STEPS = st.lists(st.sampled_from(["confirm", "nack", "unknown-taken", "unknown-dropped", "get", "get-ack-lost"]),
+                 max_size=60)
+
+
+def _simulate(steps: list[str], drop: int | None = None) -> tuple[AmqpHistory, set[int]]:
+    """The history a correct queue gives for `steps`, then a final drain; `drop` (a value) is lost by the queue
+    instead, a broken broker. Returns the history and the confirmed values."""
+    h, queue, confirmed = AmqpHistory(), [], set()
+    for value, step in enumerate(steps):
+        if step in ("confirm", "nack", "unknown-taken", "unknown-dropped"):
+            outcome = {"confirm": "ok", "nack": "fail"}.get(step, "info")
+            h.enqueue(value % 3, value, outcome)
+            if step in ("confirm", "unknown-taken"):
+                queue.append(value)
+            if outcome == "ok":
+                confirmed.add(value)
+        elif queue:
+            got = queue.pop(0)
+            h.dequeue(value % 3, got, "ok" if step == "get" else "info")
+            if step == "get-ack-lost":
+                queue.append(got)
+        else:
+            h.dequeue(value % 3, None)
+    h.drain(9, [value for value in queue if value != drop])
+    return h, confirmed
+
+
+@settings(max_examples=200, deadline=None)
+@given(STEPS)
+def test_a_correct_at_least_once_queue_is_always_valid_or_unjudged(steps):
+    h, confirmed = _simulate(steps)
+    results = check_total_queue(TEST, h.events)
+    assert results["valid"] == (True if confirmed else "unknown")
+    assert results["anomalies"]["lost"]["count"] == 0 and results["anomalies"]["unexpected"]["count"] == 0
+    redelivered = steps.count("get-ack-lost")
+    assert results["anomalies"]["duplicated"]["count"] <= redelivered
+
+
+@settings(max_examples=200, deadline=None)
+@given(STEPS, st.data())
+def test_a_queue_that_drops_a_confirmed_message_is_caught(steps, data):
+    _, confirmed = _simulate(steps)
+    waiting = sorted(confirmed)
+    if not waiting:
+        return
+    h, _ = _simulate(steps, drop=data.draw(st.sampled_from(waiting)))
+    results = check_total_queue(TEST, h.events)
+    dropped_still_queued = results["anomalies"]["lost"]["count"]
+    assert dropped_still_queued in (0, 1)  # 0: the dropped message had already been got before the drain
+    assert results["valid"] is (False if dropped_still_queued else True)

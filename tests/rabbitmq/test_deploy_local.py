@@ -1,0 +1,105 @@
+"""A RabbitMQ cluster on the local backend: three nodes joined into one, faulted through the same node handles as
+our brokers, and torn down with nothing left behind."""
+
+from __future__ import annotations
+
+import pika
+import psutil
+import pytest
+
+from cluster.deploy.deployment import ClusterSpec, deploy
+from cluster.deploy.node import NodeError
+from cluster.deploy.probes import accepts_connections
+from cluster.deploy.rabbitmq import unavailable_reason
+from tests.facilities import require
+
+
+@pytest.fixture(autouse=True)
+def rabbitmq_installed():
+    require(unavailable_reason() is None, "rabbitmq-server", str(unavailable_reason()))
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    if unavailable_reason() is not None:
+        yield None
+        return
+    deployment = deploy(ClusterSpec(keepers=0, brokers=3, system="rabbitmq", partition_handling="pause_minority"),
+                        "local", tmp_path_factory.mktemp("rabbitmq"))
+    try:
+        yield deployment.up(180)
+    finally:
+        deployment.down()
+
+
+def _names(cluster) -> set[str]:
+    return {cluster.rabbitmq.identity(node.plan).node_name for node in cluster.brokers}
+
+
+def test_three_nodes_with_their_own_names_addresses_and_directories_run_as_one_cluster(cluster):
+    identities = [cluster.rabbitmq.identity(node.plan) for node in cluster.brokers]
+    assert len({identity.node_name for identity in identities}) == 3
+    assert len({identity.dist_port for identity in identities}) == 3
+    assert len({node.data_directory for node in cluster.brokers}) == 3
+    assert len({identity.cookie for identity in identities}) == 1
+    assert cluster.bootstrap_servers == ",".join(f"{node.host}:5672" for node in cluster.brokers)
+    assert "cluster_partition_handling = pause_minority" in cluster.brokers[0].config_path.read_text()
+    for node in cluster.brokers:
+        assert cluster.rabbitmq.running_members(node) == _names(cluster)
+
+
+def test_a_message_confirmed_on_one_node_is_got_from_another_through_a_quorum_queue(cluster):
+    first, second = (pika.BlockingConnection(pika.ConnectionParameters(node.host, node.port))
+                     for node in cluster.brokers[:2])
+    try:
+        publisher = first.channel()
+        publisher.queue_declare("deploy-check", durable=True, arguments={"x-queue-type": "quorum"})
+        publisher.confirm_delivery()
+        publisher.basic_publish("", "deploy-check", b"42", pika.BasicProperties(delivery_mode=2), mandatory=True)
+        method, _, body = second.channel().basic_get("deploy-check", auto_ack=True)
+        assert method is not None and body == b"42"
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_killed_node_restarts_and_rejoins_the_cluster(cluster):
+    node = cluster.brokers[2]
+    node.kill()
+    assert not node.is_running()
+    assert not accepts_connections(node.host, node.port)
+    assert cluster.rabbitmq.running_members(cluster.brokers[0]) == _names(cluster) - {
+        cluster.rabbitmq.identity(node.plan).node_name}
+    node.start()
+    node.wait_serving(120)
+    assert cluster.rabbitmq.running_members(cluster.brokers[0]) == _names(cluster)
+
+
+def test_teardown_leaves_no_process_no_epmd_and_no_data(cluster):
+    pids = [pid for node in cluster.brokers
+            for pid in [int((node.directory / "node.pid").read_text())]]
+    epmd_port = cluster.rabbitmq.epmd_port
+    cluster.down()
+    assert not any(psutil.pid_exists(pid) for pid in pids)
+    assert not accepts_connections("127.0.0.1", epmd_port)
+    assert not any(node.data_directory.exists() for node in cluster.brokers)
+
+
+def test_a_node_that_fails_to_start_shows_its_log_before_anything_runs(tmp_path):
+    deployment = deploy(ClusterSpec(keepers=0, brokers=1, system="rabbitmq"), "local", tmp_path)
+    deployment.brokers[0].config_path.write_text("no_such_setting_here = 1\n")
+    with pytest.raises(NodeError, match="b1 exited before serving") as failure:
+        with deployment:
+            pass
+    assert "failed_to_prepare_configuration" in str(failure.value)
+    assert not deployment.brokers[0].is_running()
+
+
+def test_a_partition_handling_mode_rabbitmq_does_not_have_is_refused():
+    with pytest.raises(ValueError, match="partition_handling must be one of ignore, pause_minority, autoheal"):
+        ClusterSpec(keepers=0, brokers=3, system="rabbitmq", partition_handling="pause_majority")
+
+
+def test_a_rabbitmq_cluster_with_keepers_is_refused():
+    with pytest.raises(ValueError, match="no keepers"):
+        ClusterSpec(keepers=3, brokers=3, system="rabbitmq")
