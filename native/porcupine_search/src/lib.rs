@@ -1,0 +1,350 @@
+//! pyporcupine's linearization search (Wing & Gong with Lowe's cache), compiled, for the
+//! built-in models: the same walk as `pyporcupine/search.py`, move for move, so that verdicts
+//! and the longest partial linearizations found are the same whichever runs.
+//!
+//! Python builds the entry list (time order, interchangeable operations hidden behind their
+//! predecessor) and numbers the model's values; this module owns the walk. The cache holds
+//! (linearized set, state) pairs; the set is a bitset whose hash is kept up to date by XORing
+//! one random word per operation (Zobrist hashing), so a probe hashes in constant time and only
+//! a hit compares the bitsets. The walk runs without the GIL, a slice of moves at a time, so
+//! partitions can be searched in threads and stopped on a deadline or a memory budget.
+
+mod models;
+
+use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+
+use models::{Kv, Model, Register};
+
+/// A cache entry: the set of linearized operations and the state after them.
+#[derive(Clone, PartialEq, Eq)]
+struct Configuration {
+    hash: u64,
+    state: u32,
+    bits: Box<[u64]>,
+}
+
+impl Hash for Configuration {
+    fn hash<H: Hasher>(&self, hasher: &mut H) {
+        hasher.write_u64(self.hash);
+    }
+}
+
+/// Passes a configuration's own hash through: it is already a well-mixed word.
+#[derive(Default)]
+struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, _: &[u8]) {
+        unreachable!("configurations hash as one u64")
+    }
+    fn write_u64(&mut self, word: u64) {
+        self.0 = word;
+    }
+}
+
+fn mix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+fn state_word(state: u32) -> u64 {
+    mix(u64::from(state) ^ 0x5851_f42d_4c95_7f2d)
+}
+
+/// The entry list as flat arrays; see `_EntryList` in search.py.
+struct Entries {
+    tail: usize,
+    nxt: Vec<usize>,
+    prv: Vec<usize>,
+    matching: Vec<usize>,
+    op_of: Vec<usize>,
+    follower: Vec<usize>,
+    original_prev: Vec<usize>,
+}
+
+impl Entries {
+    fn unlink(&mut self, node: usize) {
+        let (before, after) = (self.prv[node], self.nxt[node]);
+        self.nxt[before] = after;
+        self.prv[after] = before;
+    }
+
+    fn relink(&mut self, node: usize) {
+        let (before, after) = (self.prv[node], self.nxt[node]);
+        self.nxt[before] = node;
+        self.prv[after] = node;
+    }
+
+    fn reveal(&mut self, call: usize) {
+        let mut before = self.original_prev[call];
+        while before != 0 && self.nxt[self.prv[before]] != before {
+            before = self.original_prev[before];
+        }
+        let after = self.nxt[before];
+        self.nxt[before] = call;
+        self.prv[call] = before;
+        self.nxt[call] = after;
+        self.prv[after] = call;
+    }
+}
+
+/// The longest linearizable prefixes seen, per operation, as in search.py's `_record_longest`.
+struct Longest {
+    prefixes: Vec<Vec<u32>>,
+    of: Vec<i64>,
+    length: Vec<usize>,
+}
+
+impl Longest {
+    fn record(&mut self, stack: &[(usize, u32)], op_of: &[usize]) {
+        let depth = stack.len();
+        let mut prefix: Option<i64> = None;
+        for &(entry, _) in stack {
+            let op = op_of[entry];
+            if self.length[op] < depth {
+                let id = *prefix.get_or_insert_with(|| {
+                    self.prefixes.push(stack.iter().map(|&(e, _)| op_of[e] as u32).collect());
+                    self.prefixes.len() as i64 - 1
+                });
+                self.of[op] = id;
+                self.length[op] = depth;
+            }
+        }
+    }
+}
+
+struct Walk<M: Model> {
+    model: M,
+    entries: Entries,
+    zobrist: Vec<u64>,
+    current: Configuration,
+    set_hash: u64,
+    cache: HashSet<Configuration, BuildHasherDefault<PassThrough>>,
+    stack: Vec<(usize, u32)>,
+    entry: usize,
+    longest: Option<Longest>,
+    verdict: Option<bool>,
+}
+
+impl<M: Model> Walk<M> {
+    fn new(model: M, entries: Entries, operations: usize, keep_longest: bool) -> Walk<M> {
+        let state = model.initial();
+        let entry = entries.nxt[0];
+        let verdict = (entry == entries.tail).then_some(true);
+        Walk {
+            model,
+            entries,
+            zobrist: (0..operations as u64).map(mix).collect(),
+            current: Configuration { hash: 0, state, bits: vec![0; operations.div_ceil(64)].into_boxed_slice() },
+            set_hash: 0,
+            cache: HashSet::default(),
+            stack: Vec::new(),
+            entry,
+            longest: keep_longest.then(|| Longest {
+                prefixes: Vec::new(),
+                of: vec![-1; operations],
+                length: vec![0; operations],
+            }),
+            verdict,
+        }
+    }
+
+    /// Up to `moves` lifts and backtracks; the verdict once there is one.
+    fn advance(&mut self, mut moves: usize) -> Option<bool> {
+        if self.verdict.is_some() {
+            return self.verdict;
+        }
+        let mut entry = self.entry;
+        while moves > 0 {
+            let ret = self.entries.matching[entry];
+            if ret != 0 {
+                let op = self.entries.op_of[entry];
+                let Some(next) = self.model.step(self.current.state, op) else {
+                    entry = self.entries.nxt[entry];
+                    continue;
+                };
+                if !self.lift(entry, op, next) {
+                    entry = self.entries.nxt[entry];
+                    continue;
+                }
+                entry = self.entries.nxt[0];
+                if entry == self.entries.tail {
+                    if let Some(longest) = self.longest.as_mut() {
+                        longest.record(&self.stack, &self.entries.op_of);
+                    }
+                    self.verdict = Some(true);
+                    return self.verdict;
+                }
+            } else {
+                let Some(resumed) = self.backtrack() else {
+                    self.verdict = Some(false);
+                    return self.verdict;
+                };
+                entry = resumed;
+            }
+            moves -= 1;
+        }
+        self.entry = entry;
+        None
+    }
+
+    /// Takes call `entry` (operation `op`, leading to state `next`) unless that configuration is
+    /// cached; says whether it did.
+    fn lift(&mut self, entry: usize, op: usize, next: u32) -> bool {
+        let (word, bit) = (op / 64, 1u64 << (op % 64));
+        let before = self.current.state;
+        self.current.bits[word] |= bit;
+        self.current.state = next;
+        self.current.hash = self.set_hash ^ self.zobrist[op] ^ state_word(next);
+        if self.cache.contains(&self.current) {
+            self.current.bits[word] &= !bit;
+            self.current.state = before;
+            return false;
+        }
+        self.cache.insert(self.current.clone());
+        self.set_hash ^= self.zobrist[op];
+        self.stack.push((entry, before));
+        let entries = &mut self.entries;
+        entries.unlink(entry);
+        entries.unlink(entries.matching[entry]);
+        if entries.follower[entry] != 0 {
+            entries.reveal(entries.follower[entry]);
+        }
+        true
+    }
+
+    /// Undoes the last lift; the entry to try next, or None if there was nothing to undo.
+    fn backtrack(&mut self) -> Option<usize> {
+        if let Some(longest) = self.longest.as_mut() {
+            if !self.stack.is_empty() {
+                longest.record(&self.stack, &self.entries.op_of);
+            }
+        }
+        let (entry, state) = self.stack.pop()?;
+        let op = self.entries.op_of[entry];
+        self.current.bits[op / 64] &= !(1u64 << (op % 64));
+        self.current.state = state;
+        self.set_hash ^= self.zobrist[op];
+        let entries = &mut self.entries;
+        let hidden = entries.follower[entry];
+        if hidden != 0 {
+            entries.unlink(hidden);
+        }
+        entries.relink(entries.matching[entry]);
+        entries.relink(entry);
+        Some(entries.nxt[entry])
+    }
+
+    fn held_bytes(&self) -> usize {
+        let entry = 8 * self.current.bits.len() + 48;
+        self.cache.capacity() * 8 / 7 * entry + self.model.held_bytes()
+    }
+
+    fn longest(&self) -> (Vec<Vec<u32>>, Vec<i64>) {
+        self.longest.as_ref().map_or((Vec::new(), Vec::new()), |l| (l.prefixes.clone(), l.of.clone()))
+    }
+}
+
+enum AnyWalk {
+    Register(Walk<Register>),
+    Kv(Walk<Kv>),
+}
+
+/// One partition's search. `advance(moves)` runs without the GIL and returns the verdict
+/// (True: linearizable) once there is one, None while the search goes on.
+#[pyclass(module = "pyporcupine.search_core")]
+struct Search {
+    walk: AnyWalk,
+}
+
+type EntryLists = (Vec<usize>, Vec<usize>, Vec<usize>, Vec<usize>, Vec<usize>, Vec<usize>);
+
+fn entries_of(lists: EntryLists, operations: usize) -> PyResult<Entries> {
+    let (nxt, prv, matching, op_of, follower, original_prev) = lists;
+    let nodes = nxt.len();
+    let lengths_agree = [&prv, &matching, &op_of, &follower, &original_prev].iter().all(|l| l.len() == nodes);
+    let in_range = nxt.iter().chain(&prv).chain(&matching).chain(&follower).chain(&original_prev).all(|&n| n < nodes)
+        && op_of.iter().all(|&op| op < operations.max(1));
+    if nodes < 2 || !lengths_agree || !in_range {
+        return Err(PyValueError::new_err("the entry lists do not describe an entry list"));
+    }
+    Ok(Entries { tail: nodes - 1, nxt, prv, matching, op_of, follower, original_prev })
+}
+
+fn same_length(lengths: &[usize]) -> PyResult<usize> {
+    if lengths.windows(2).any(|pair| pair[0] != pair[1]) {
+        return Err(PyValueError::new_err("every operation needs each of its fields"));
+    }
+    Ok(lengths[0])
+}
+
+#[pymethods]
+impl Search {
+    /// RegisterModel / CasRegisterModel over value numbers.
+    #[staticmethod]
+    #[allow(clippy::too_many_arguments)]
+    fn register(entries: EntryLists, initial: u32, f: Vec<u8>, a: Vec<u32>, b: Vec<u32>, out: Vec<i64>,
+                keep_longest: bool) -> PyResult<Search> {
+        let operations = same_length(&[f.len(), a.len(), b.len(), out.len()])?;
+        let entries = entries_of(entries, operations)?;
+        let model = Register { initial, f, a, b, out };
+        Ok(Search { walk: AnyWalk::Register(Walk::new(model, entries, operations, keep_longest)) })
+    }
+
+    /// KvModel, one key's operations.
+    #[staticmethod]
+    fn kv(entries: EntryLists, f: Vec<u8>, arg: Vec<String>, unknown: Vec<bool>, keep_longest: bool)
+          -> PyResult<Search> {
+        let operations = same_length(&[f.len(), arg.len(), unknown.len()])?;
+        let entries = entries_of(entries, operations)?;
+        Ok(Search { walk: AnyWalk::Kv(Walk::new(Kv::new(f, arg, unknown), entries, operations, keep_longest)) })
+    }
+
+    fn advance(&mut self, py: Python<'_>, moves: usize) -> Option<bool> {
+        let walk = &mut self.walk;
+        py.detach(|| match walk {
+            AnyWalk::Register(w) => w.advance(moves),
+            AnyWalk::Kv(w) => w.advance(moves),
+        })
+    }
+
+    /// Bytes the search holds (cache and states), an estimate that errs high.
+    fn held_bytes(&self) -> usize {
+        match &self.walk {
+            AnyWalk::Register(w) => w.held_bytes(),
+            AnyWalk::Kv(w) => w.held_bytes(),
+        }
+    }
+
+    /// (prefixes, of): operation i's longest linearizable prefix is prefixes[of[i]] (none if -1).
+    fn longest(&self) -> (Vec<Vec<u32>>, Vec<i64>) {
+        match &self.walk {
+            AnyWalk::Register(w) => w.longest(),
+            AnyWalk::Kv(w) => w.longest(),
+        }
+    }
+}
+
+#[pymodule]
+fn search_core(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_class::<Search>()?;
+    module.add("READ", models::READ)?;
+    module.add("WRITE", models::WRITE)?;
+    module.add("CAS", models::CAS)?;
+    module.add("GET", models::GET)?;
+    module.add("PUT", models::PUT)?;
+    module.add("APPEND", models::APPEND)?;
+    module.add("UNKNOWN_VALUE", models::UNKNOWN_VALUE)?;
+    module.add("CAS_SWAPPED", models::CAS_SWAPPED)?;
+    module.add("CAS_FAILED", models::CAS_FAILED)?;
+    Ok(())
+}

@@ -1,0 +1,104 @@
+"""The compiled search (native/porcupine_search, Rust) for the built-in models, and their operations
+numbered for it.
+
+The compiled walk is search.py's walk move for move, so verdicts and partial linearizations are the
+same whichever runs; what it needs is a model it can step without Python. The registers' values
+are numbered here with a dict, so Python's equality (and hashing) still decides which values are
+the same, and the string store's strings are copied as they are. A model that is not exactly one
+of these classes (a subclass may step differently), or a history whose values cannot be numbered
+(unhashable, or unequal to themselves, like NaN) or are not strings where the model expects them,
+gets None: the Python walk then searches it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Hashable, Sequence
+
+from pyporcupine import search_core
+from pyporcupine.history import Operation
+from pyporcupine.model import Model
+from pyporcupine.models import UNKNOWN, CasRegisterModel, Independent, KvModel, RegisterModel
+
+EntryLists = tuple[list[int], list[int], list[int], list[int], list[int], list[int]]
+"""The entry list's next, previous, matching return, operation, follower and original previous."""
+
+
+class _NotCompilable(Exception):
+    """A value the compiled models cannot stand for."""
+
+
+def compiled_search(model: Model, operations: Sequence[Operation], entries: EntryLists,
+                    keep_longest: bool) -> search_core.Search | None:
+    """The compiled search of this partition, or None if its model or values need Python."""
+    inner, inputs = model, [op.input for op in operations]
+    if type(model) is Independent:
+        inner, inputs = model.model, [input[1] for input in inputs]
+    outputs = [op.output for op in operations]
+    try:
+        if type(inner) in (RegisterModel, CasRegisterModel):
+            return _register_search(inner, inputs, outputs, entries, keep_longest)
+        if type(inner) is KvModel:
+            return _kv_search(inputs, outputs, entries, keep_longest)
+    except _NotCompilable:
+        pass
+    return None
+
+
+class _Numbers(dict):
+    """Values numbered in order of appearance; equal values share a number."""
+
+    def of(self, value: Hashable) -> int:
+        try:
+            number = self.setdefault(value, len(self))
+        except TypeError:
+            raise _NotCompilable from None
+        if value != value:
+            raise _NotCompilable
+        return number
+
+
+def _register_search(model: RegisterModel, inputs: list[Any], outputs: list[Any], entries: EntryLists,
+                     keep_longest: bool) -> search_core.Search:
+    """RegisterModel reads ("read") and writes (anything else); CasRegisterModel reads, writes and
+    compare-and-sets (anything else)."""
+    numbers = _Numbers()
+    initial = numbers.of(model.initial)
+    with_cas = type(model) is CasRegisterModel
+    f, a, b, out = [], [], [], []
+    for input, output in zip(inputs, outputs):
+        name = input[0]
+        if name == "read":
+            f.append(search_core.READ)
+            a.append(0)
+            out.append(search_core.UNKNOWN_VALUE if output is UNKNOWN else numbers.of(output))
+        elif name == "write" or not with_cas:
+            f.append(search_core.WRITE)
+            a.append(numbers.of(input[1]))
+            out.append(0)
+        else:
+            f.append(search_core.CAS)
+            a.append(numbers.of(input[1]))
+            b.append(numbers.of(input[2]))
+            out.append(search_core.CAS_SWAPPED if output is True else
+                       search_core.CAS_FAILED if output is False else search_core.UNKNOWN_VALUE)
+            continue
+        b.append(0)
+    return search_core.Search.register(entries, initial, f, a, b, out, keep_longest)
+
+
+def _kv_search(inputs: list[Any], outputs: list[Any], entries: EntryLists, keep_longest: bool) -> search_core.Search:
+    """get compares its output with the string; put replaces it; anything else appends."""
+    f, arg, unknown = [], [], []
+    for input, output in zip(inputs, outputs):
+        name = input[0]
+        code = search_core.GET if name == "get" else search_core.PUT if name == "put" else search_core.APPEND
+        is_get = code == search_core.GET
+        value = output if is_get else input[2]
+        f.append(code)
+        unknown.append(is_get and output is UNKNOWN)
+        if unknown[-1]:
+            value = ""
+        if type(value) is not str:
+            raise _NotCompilable
+        arg.append(value)
+    return search_core.Search.kv(entries, f, arg, unknown, keep_longest)
