@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import sys
+from collections import Counter
 from dataclasses import dataclass
 from typing import Generator, Sequence
 
@@ -32,7 +33,7 @@ from pyporcupine.model import Model
 MOVES_PER_SLICE = 256
 """Lifts plus backtracks between pauses. Each move tries only the calls before the first pending
 return, so its cost is bounded by the history's concurrency, not its length."""
-COMPILED_MOVES_PER_SLICE = 16384
+COMPILED_MOVES_PER_SLICE = 4096
 """The same for the compiled walk, which is about a hundred times faster a move."""
 
 _SET_SLOT_BYTES = 54
@@ -293,11 +294,14 @@ def _interchangeable_pairs(operations: Sequence[Operation]) -> list[tuple[int, i
     keeps it valid (the earlier-called one can only gain room), so it is enough to try them in
     call order: k of them then cost k + 1 configurations instead of 2**k. Unknown outcomes
     repeated by retrying clients are the common case, and the costliest. Operations whose input
-    or output cannot be hashed are left alone.
+    or output cannot be hashed are left alone, and so are those whose return time no other has
+    (most of them), without hashing their inputs.
     """
+    returns = Counter(op.return_time for op in operations)
+    candidates = [i for i, op in enumerate(operations) if returns[op.return_time] > 1]
     last_of: dict[object, int] = {}
     pairs = []
-    for i in sorted(range(len(operations)), key=lambda i: operations[i].call):
+    for i in sorted(candidates, key=lambda i: operations[i].call):
         op = operations[i]
         identity = (op.input, op.output, op.return_time)
         try:
