@@ -44,46 +44,48 @@ def compiled_search(model: Model, operations: Sequence[Operation], entries: Entr
     return None
 
 
-class _Numbers(dict):
-    """Values numbered in order of appearance; equal values share a number."""
-
-    def of(self, value: Hashable) -> int:
-        try:
-            number = self.setdefault(value, len(self))
-        except TypeError:
-            raise _NotCompilable from None
-        if value != value:
-            raise _NotCompilable
-        return number
-
-
 def _register_search(model: RegisterModel, inputs: list[Any], outputs: list[Any], entries: EntryLists,
                      keep_longest: bool) -> search_core.Search:
     """RegisterModel reads ("read") and writes (anything else); CasRegisterModel reads, writes and
-    compare-and-sets (anything else)."""
-    numbers = _Numbers()
-    initial = numbers.of(model.initial)
+    compare-and-sets (anything else). Values are numbered in order of appearance, equal ones alike."""
+    numbers: dict[Hashable, int] = {model.initial: 0} if _numberable(model.initial) else {}
+    number = numbers.setdefault
+    read, write, cas, unknown = search_core.READ, search_core.WRITE, search_core.CAS, search_core.UNKNOWN_VALUE
+    swapped, failed = search_core.CAS_SWAPPED, search_core.CAS_FAILED
     with_cas = type(model) is CasRegisterModel
     f, a, b, out = [], [], [], []
-    for input, output in zip(inputs, outputs):
-        name = input[0]
-        if name == "read":
-            f.append(search_core.READ)
-            a.append(0)
-            out.append(search_core.UNKNOWN_VALUE if output is UNKNOWN else numbers.of(output))
-        elif name == "write" or not with_cas:
-            f.append(search_core.WRITE)
-            a.append(numbers.of(input[1]))
-            out.append(0)
-        else:
-            f.append(search_core.CAS)
-            a.append(numbers.of(input[1]))
-            b.append(numbers.of(input[2]))
-            out.append(search_core.CAS_SWAPPED if output is True else
-                       search_core.CAS_FAILED if output is False else search_core.UNKNOWN_VALUE)
-            continue
-        b.append(0)
-    return search_core.Search.register(entries, initial, f, a, b, out, keep_longest)
+    try:
+        for input, output in zip(inputs, outputs):
+            name = input[0]
+            if name == "read":
+                f.append(read)
+                a.append(0)
+                b.append(0)
+                out.append(unknown if output is UNKNOWN else number(output, len(numbers)))
+            elif name == "write" or not with_cas:
+                f.append(write)
+                a.append(number(input[1], len(numbers)))
+                b.append(0)
+                out.append(0)
+            else:
+                f.append(cas)
+                a.append(number(input[1], len(numbers)))
+                b.append(number(input[2], len(numbers)))
+                out.append(swapped if output is True else failed if output is False else unknown)
+    except TypeError:
+        raise _NotCompilable from None
+    if not numbers or not all(_numberable(value) for value in numbers):
+        raise _NotCompilable
+    return search_core.Search.register(entries, 0, f, a, b, out, keep_longest)
+
+
+def _numberable(value: Any) -> bool:
+    """Hashable and equal to itself (NaN is not), so a number can stand for it."""
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return value == value
 
 
 def _kv_search(inputs: list[Any], outputs: list[Any], entries: EntryLists, keep_longest: bool) -> search_core.Search:
