@@ -6,8 +6,8 @@ same whichever runs; what it needs is a model it can step without Python. The re
 are numbered here with a dict, so Python's equality (and hashing) still decides which values are
 the same, and the string store's strings are copied as they are. A model that is not exactly one
 of these classes (a subclass may step differently), or a history whose values cannot be numbered
-(unhashable, or unequal to themselves, like NaN) or are not strings where the model expects them,
-gets None: the Python walk then searches it.
+(unhashable, or unequal to themselves, like NaN), are not strings or ints where the model expects
+them, or ints beyond 64 bits, gets None: the Python walk then searches it.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any, Hashable, Sequence
 from pyporcupine import search_core
 from pyporcupine.history import Operation
 from pyporcupine.model import Model
-from pyporcupine.models import UNKNOWN, CasRegisterModel, Independent, KvModel, RegisterModel
+from pyporcupine.models import UNKNOWN, CasRegisterModel, Independent, KvModel, LogModel, RegisterModel
 
 EntryLists = tuple[list[int], list[int], list[int], list[int], list[int], list[int]]
 """The entry list's next, previous, matching return, operation, follower and original previous."""
@@ -39,7 +39,9 @@ def compiled_search(model: Model, operations: Sequence[Operation], entries: Entr
             return _register_search(inner, inputs, outputs, entries, keep_longest)
         if type(inner) is KvModel:
             return _kv_search(inputs, outputs, entries, keep_longest)
-    except _NotCompilable:
+        if type(inner) is LogModel:
+            return _log_search(inputs, outputs, entries, keep_longest)
+    except (_NotCompilable, OverflowError):
         pass
     return None
 
@@ -104,3 +106,38 @@ def _kv_search(inputs: list[Any], outputs: list[Any], entries: EntryLists, keep_
             raise _NotCompilable
         arg.append(value)
     return search_core.Search.kv(entries, f, arg, unknown, keep_longest)
+
+
+_NEVER_AN_OFFSET = -2
+"""An append's output that equals no log's length."""
+
+
+def _log_search(inputs: list[Any], outputs: list[Any], entries: EntryLists, keep_longest: bool) -> search_core.Search:
+    """append checks the offset it got (an int, or unknown); anything else reads an int offset and gets
+    a value, None past the end. Values are numbered as the registers' are, None first."""
+    numbers: dict[Hashable, int] = {None: 0}
+    number = numbers.setdefault
+    f, a, out = [], [], []
+    try:
+        for input, output in zip(inputs, outputs):
+            if input[0] == "append":
+                f.append(search_core.APPEND)
+                a.append(number(input[2], len(numbers)))
+                if output is UNKNOWN:
+                    out.append(search_core.UNKNOWN_VALUE)
+                elif type(output) is int:
+                    out.append(output if output >= 0 else _NEVER_AN_OFFSET)
+                else:
+                    raise _NotCompilable
+            else:
+                if type(input[2]) is not int:
+                    raise _NotCompilable
+                f.append(search_core.READ)
+                a.append(input[2])
+                out.append(search_core.UNKNOWN_VALUE if output is UNKNOWN else number(output, len(numbers)))
+    except TypeError:
+        raise _NotCompilable from None
+    if not all(_numberable(value) for value in numbers):
+        raise _NotCompilable
+    return search_core.Search.log(entries, f, a, out, 0, keep_longest)
+

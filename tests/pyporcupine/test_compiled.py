@@ -18,7 +18,7 @@ from pyporcupine import CheckResult, Operation, check_operations, check_operatio
 from pyporcupine.compiled import compiled_search
 from pyporcupine.formats import load_history
 from pyporcupine.model import Model
-from pyporcupine.models import UNKNOWN, CasRegisterModel, Independent, KvModel, RegisterModel
+from pyporcupine.models import UNKNOWN, CasRegisterModel, Independent, KvModel, LogModel, RegisterModel
 from pyporcupine.search import entry_lists
 from tests.pyporcupine import vectors
 from tests.pyporcupine.test_properties import (
@@ -81,6 +81,44 @@ def test_compiled_and_python_walks_agree_per_key(data: st.DataObject) -> None:
     keyed = [Operation(op.client_id, (key, op.input), op.call, op.output, op.return_time)
              for op, key in zip(history, keys)]
     compiled, python = both_ways(Independent(CasRegisterModel()), keyed)
+    assert summary(compiled) == summary(python)
+
+
+@st.composite
+def log_executions(draw: st.DrawFn) -> list[Operation]:
+    """Appends and reads of two partitions' logs taking effect one at a time at 10, 20, 30..., each
+    in flight for a drawn while around that instant; a few appends of unknown outcome."""
+    logs: dict[str, list[str]] = {"p0": [], "p1": []}
+    history = []
+    for n in range(draw(st.integers(1, 20))):
+        key = draw(st.sampled_from(sorted(logs)))
+        log = logs[key]
+        call, end = 10 * n - draw(st.integers(0, 40)), 10 * n + draw(st.integers(0, 40))
+        if draw(st.booleans()):
+            value = draw(st.sampled_from(["a", "b", None]))
+            if draw(st.integers(0, 6)) == 0:
+                if draw(st.booleans()):
+                    log.append(value)
+                history.append(Operation(n, ("append", key, value), call, UNKNOWN, None))
+                continue
+            log.append(value)
+            history.append(Operation(n, ("append", key, value), call, len(log) - 1, end))
+        else:
+            offset = draw(st.integers(-1, 3))
+            history.append(Operation(n, ("read", key, offset), call, log[offset] if 0 <= offset < len(log) else None,
+                                     end))
+    return history
+
+
+@given(st.data())
+def test_compiled_and_python_walks_agree_on_logs(data: st.DataObject) -> None:
+    history = data.draw(log_executions())
+    if data.draw(st.booleans()):
+        history = scrambled(data, history, st.one_of(st.sampled_from(["a", "b"]), st.none(), st.integers(-1, 3)))
+    for part in LogModel().partition(history):
+        assert compiled_search(LogModel(), part, entry_lists(part), False) is not None or any(
+            not isinstance(op.output, (int, type(UNKNOWN))) for op in part if op.input[0] == "append")
+    compiled, python = both_ways(LogModel(), history)
     assert summary(compiled) == summary(python)
 
 

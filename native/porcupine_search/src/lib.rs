@@ -17,7 +17,7 @@ use std::hash::{BuildHasherDefault, Hash, Hasher};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
-use models::{Kv, Model, Register};
+use models::{Kv, Log, Model, Register};
 
 /// A cache entry: the set of linearized operations and the state after them.
 #[derive(Clone, PartialEq, Eq)]
@@ -257,6 +257,7 @@ impl<M: Model> Walk<M> {
 enum AnyWalk {
     Register(Walk<Register>),
     Kv(Walk<Kv>),
+    Log(Walk<Log>),
 }
 
 /// One partition's search. `advance(moves)` runs without the GIL and returns the verdict
@@ -309,11 +310,21 @@ impl Search {
         Ok(Search { walk: AnyWalk::Kv(Walk::new(Kv::new(f, arg, unknown), entries, operations, keep_longest)) })
     }
 
+    /// LogModel, one partition, over value numbers; `none` is the number of None.
+    #[staticmethod]
+    fn log(entries: EntryLists, f: Vec<u8>, a: Vec<i64>, out: Vec<i64>, none: i64, keep_longest: bool)
+           -> PyResult<Search> {
+        let operations = same_length(&[f.len(), a.len(), out.len()])?;
+        let entries = entries_of(entries, operations)?;
+        Ok(Search { walk: AnyWalk::Log(Walk::new(Log::new(f, a, out, none), entries, operations, keep_longest)) })
+    }
+
     fn advance(&mut self, py: Python<'_>, moves: usize) -> Option<bool> {
         let walk = &mut self.walk;
         py.detach(|| match walk {
             AnyWalk::Register(w) => w.advance(moves),
             AnyWalk::Kv(w) => w.advance(moves),
+            AnyWalk::Log(w) => w.advance(moves),
         })
     }
 
@@ -322,6 +333,7 @@ impl Search {
         match &self.walk {
             AnyWalk::Register(w) => w.held_bytes(),
             AnyWalk::Kv(w) => w.held_bytes(),
+            AnyWalk::Log(w) => w.held_bytes(),
         }
     }
 
@@ -330,6 +342,7 @@ impl Search {
         match &self.walk {
             AnyWalk::Register(w) => w.longest(),
             AnyWalk::Kv(w) => w.longest(),
+            AnyWalk::Log(w) => w.longest(),
         }
     }
 }

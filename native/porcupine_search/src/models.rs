@@ -183,3 +183,64 @@ impl Model for Kv {
         self.bytes
     }
 }
+
+/// LogModel, one partition: append (a = value, out = the offset it got, or unknown) and read
+/// (a = offset, out = the value read, which is the number of None past the end).
+///
+/// A log is numbered by (the log before its last append, the value appended): two logs are
+/// equal iff their entries are, so equal logs get one number.
+pub struct Log {
+    f: Vec<u8>,
+    a: Vec<i64>,
+    out: Vec<i64>,
+    none: i64,
+    previous: Vec<u32>,
+    last: Vec<i64>,
+    length: Vec<i64>,
+    ids: HashMap<(u32, i64), u32>,
+}
+
+impl Log {
+    pub fn new(f: Vec<u8>, a: Vec<i64>, out: Vec<i64>, none: i64) -> Log {
+        Log { f, a, out, none, previous: vec![0], last: vec![0], length: vec![0], ids: HashMap::new() }
+    }
+
+    fn at(&self, mut state: u32, offset: i64) -> i64 {
+        for _ in 0..self.length[state as usize] - 1 - offset {
+            state = self.previous[state as usize];
+        }
+        self.last[state as usize]
+    }
+}
+
+impl Model for Log {
+    fn step(&mut self, state: u32, op: usize) -> Option<u32> {
+        let out = self.out[op];
+        let length = self.length[state as usize];
+        if self.f[op] == APPEND {
+            if out != UNKNOWN_VALUE && out != length {
+                return None;
+            }
+            let next = self.previous.len() as u32;
+            let id = *self.ids.entry((state, self.a[op])).or_insert(next);
+            if id == next {
+                self.previous.push(state);
+                self.last.push(self.a[op]);
+                self.length.push(length + 1);
+            }
+            return Some(id);
+        }
+        let offset = self.a[op];
+        let legal = out == UNKNOWN_VALUE
+            || if (0..length).contains(&offset) { self.at(state, offset) == out } else { out == self.none };
+        legal.then_some(state)
+    }
+
+    fn initial(&self) -> u32 {
+        0
+    }
+
+    fn held_bytes(&self) -> usize {
+        self.previous.len() * 64
+    }
+}
