@@ -7,7 +7,7 @@ are numbered here with a dict, so Python's equality (and hashing) still decides 
 the same, and the string store's strings are copied as they are. A model that is not exactly one
 of these classes (a subclass may step differently), or a history whose values cannot be numbered
 (unhashable, or unequal to themselves, like NaN), are not strings or ints where the model expects
-them, or ints beyond 64 bits, gets None: the Python walk then searches it.
+them, ints beyond 64 bits or strings with lone surrogates, gets None: the Python walk then searches it.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def compiled_search(model: Model, operations: Sequence[Operation], entries: Entr
             return _kv_search(inputs, outputs, entries, keep_longest)
         if type(inner) is LogModel:
             return _log_search(inputs, outputs, entries, keep_longest)
-    except (_NotCompilable, OverflowError):
+    except (_NotCompilable, OverflowError, UnicodeEncodeError):
         pass
     return None
 

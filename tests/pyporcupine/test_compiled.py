@@ -168,8 +168,18 @@ def test_values_that_cannot_be_numbered_are_searched_in_python(history: list[Ope
     assert check_operations(RegisterModel(), history) is check_operations(RegisterModel(), history, compiled=False)
 
 
-def test_kv_values_that_are_not_strings_are_searched_in_python() -> None:
-    history = [Operation(0, ("put", "k", 1), 0, None, 1), Operation(0, ("get", "k"), 2, 1, 3)]
+@pytest.mark.parametrize("value", [1, "\ud800"], ids=["not a string", "a lone surrogate"])
+def test_kv_values_rust_cannot_hold_are_searched_in_python(value: Any) -> None:
+    history = [Operation(0, ("put", "k", value), 0, None, 1), Operation(0, ("get", "k"), 2, value, 3)]
     assert compiled_search(KvModel(), history, entry_lists(history), False) is None
     assert check_operations(KvModel(), history) is CheckResult.OK
+
+
+@pytest.mark.parametrize("history", [
+    [Operation(0, ("append", "p", "a"), 0, 0.0, 1)],
+    [Operation(0, ("append", "p", "a"), 0, 0, 1), Operation(0, ("read", "p", 2 ** 70), 2, None, 3)],
+], ids=["a float offset", "an offset beyond 64 bits"])
+def test_log_values_rust_cannot_hold_are_searched_in_python(history: list[Operation]) -> None:
+    assert compiled_search(LogModel(), history, entry_lists(history), False) is None
+    assert check_operations(LogModel(), history) is CheckResult.OK
 
