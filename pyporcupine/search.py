@@ -14,7 +14,9 @@ OR and one lookup in a set of ints. Operations that are interchangeable (same in
 return time, as retried requests with unknown outcomes often are) are only tried in call order.
 The search is a generator that pauses every few hundred moves and reports the memory it holds,
 so a driver can run many partitions side by side and stop any of them on a deadline or a memory
-budget.
+budget. The built-in models' partitions are searched by a compiled copy of this walk (compiled.py,
+native/porcupine_search/), which makes the same moves; this one serves every other model and is
+the reference the compiled one is tested against.
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ MOVES_PER_SLICE = 256
 """Lifts plus backtracks between pauses. Each move tries only the calls before the first pending
 return, so its cost is bounded by the history's concurrency, not its length."""
 COMPILED_MOVES_PER_SLICE = 4096
-"""The same for the compiled walk, which is about a hundred times faster a move."""
+"""The same for the compiled walk, whose moves cost far less: a slice is still well under a
+millisecond, so a partition that is about to prove a history illegal is not kept waiting long."""
 
 _SET_SLOT_BYTES = 54
 """A set slot is 16 bytes; tables are kept at most 60% full and grow by doubling."""
