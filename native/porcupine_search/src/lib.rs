@@ -249,8 +249,23 @@ impl<M: Model> Walk<M> {
         self.cache.capacity() * 8 / 7 * entry + self.model.held_bytes()
     }
 
+    /// The prefixes some operation still names (a prefix superseded for all of its operations is
+    /// left out), and which one each operation names.
     fn longest(&self) -> (Vec<Vec<u32>>, Vec<i64>) {
-        self.longest.as_ref().map_or((Vec::new(), Vec::new()), |l| (l.prefixes.clone(), l.of.clone()))
+        let Some(longest) = self.longest.as_ref() else { return (Vec::new(), Vec::new()) };
+        let mut renumbered = vec![-1i64; longest.prefixes.len()];
+        let mut prefixes = Vec::new();
+        let of = longest.of.iter().map(|&id| {
+            if id < 0 {
+                return id;
+            }
+            if renumbered[id as usize] < 0 {
+                renumbered[id as usize] = prefixes.len() as i64;
+                prefixes.push(longest.prefixes[id as usize].clone());
+            }
+            renumbered[id as usize]
+        }).collect();
+        (prefixes, of)
     }
 }
 
