@@ -6,55 +6,18 @@
 //! predecessor) and numbers the model's values; this module owns the walk. The cache holds
 //! (linearized set, state) pairs; the set is a bitset whose hash is kept up to date by XORing
 //! one random word per operation (Zobrist hashing), so a probe hashes in constant time and only
-//! a hit compares the bitsets. The walk runs without the GIL, a slice of moves at a time, so
-//! partitions can be searched in threads and stopped on a deadline or a memory budget.
+//! a hit compares the bitsets (cache.rs keeps them in one arena, not one allocation each). The
+//! walk runs a slice of moves at a time, without the GIL (other Python threads go on meanwhile),
+//! so the Python driver can still stop it on a deadline or a memory budget.
 
+mod cache;
 mod models;
-
-use std::collections::HashSet;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
+use cache::{mix, Cache};
 use models::{Kv, Log, Model, Register};
-
-/// A cache entry: the set of linearized operations and the state after them.
-#[derive(Clone, PartialEq, Eq)]
-struct Configuration {
-    hash: u64,
-    state: u32,
-    bits: Box<[u64]>,
-}
-
-impl Hash for Configuration {
-    fn hash<H: Hasher>(&self, hasher: &mut H) {
-        hasher.write_u64(self.hash);
-    }
-}
-
-/// Passes a configuration's own hash through: it is already a well-mixed word.
-#[derive(Default)]
-struct PassThrough(u64);
-
-impl Hasher for PassThrough {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, _: &[u8]) {
-        unreachable!("configurations hash as one u64")
-    }
-    fn write_u64(&mut self, word: u64) {
-        self.0 = word;
-    }
-}
-
-fn mix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    x ^ (x >> 31)
-}
 
 fn state_word(state: u32) -> u64 {
     mix(u64::from(state) ^ 0x5851_f42d_4c95_7f2d)
@@ -126,9 +89,10 @@ struct Walk<M: Model> {
     model: M,
     entries: Entries,
     zobrist: Vec<u64>,
-    current: Configuration,
+    bits: Vec<u64>,
+    state: u32,
     set_hash: u64,
-    cache: HashSet<Configuration, BuildHasherDefault<PassThrough>>,
+    cache: Cache,
     stack: Vec<(usize, u32)>,
     entry: usize,
     longest: Option<Longest>,
@@ -144,9 +108,10 @@ impl<M: Model> Walk<M> {
             model,
             entries,
             zobrist: (0..operations as u64).map(mix).collect(),
-            current: Configuration { hash: 0, state, bits: vec![0; operations.div_ceil(64)].into_boxed_slice() },
+            bits: vec![0; operations.div_ceil(64)],
+            state,
             set_hash: 0,
-            cache: HashSet::default(),
+            cache: Cache::new(operations.div_ceil(64)),
             stack: Vec::new(),
             entry,
             longest: keep_longest.then(|| Longest {
@@ -168,7 +133,7 @@ impl<M: Model> Walk<M> {
             let ret = self.entries.matching[entry];
             if ret != 0 {
                 let op = self.entries.op_of[entry];
-                let Some(next) = self.model.step(self.current.state, op) else {
+                let Some(next) = self.model.step(self.state, op) else {
                     entry = self.entries.nxt[entry];
                     continue;
                 };
@@ -201,16 +166,15 @@ impl<M: Model> Walk<M> {
     /// cached; says whether it did.
     fn lift(&mut self, entry: usize, op: usize, next: u32) -> bool {
         let (word, bit) = (op / 64, 1u64 << (op % 64));
-        let before = self.current.state;
-        self.current.bits[word] |= bit;
-        self.current.state = next;
-        self.current.hash = self.set_hash ^ self.zobrist[op] ^ state_word(next);
-        if self.cache.contains(&self.current) {
-            self.current.bits[word] &= !bit;
-            self.current.state = before;
+        let hash = self.set_hash ^ self.zobrist[op] ^ state_word(next);
+        self.bits[word] |= bit;
+        if self.cache.contains(hash, next, &self.bits) {
+            self.bits[word] &= !bit;
             return false;
         }
-        self.cache.insert(self.current.clone());
+        self.cache.insert(hash, next, &self.bits);
+        let before = self.state;
+        self.state = next;
         self.set_hash ^= self.zobrist[op];
         self.stack.push((entry, before));
         let entries = &mut self.entries;
@@ -231,8 +195,8 @@ impl<M: Model> Walk<M> {
         }
         let (entry, state) = self.stack.pop()?;
         let op = self.entries.op_of[entry];
-        self.current.bits[op / 64] &= !(1u64 << (op % 64));
-        self.current.state = state;
+        self.bits[op / 64] &= !(1u64 << (op % 64));
+        self.state = state;
         self.set_hash ^= self.zobrist[op];
         let entries = &mut self.entries;
         let hidden = entries.follower[entry];
@@ -245,8 +209,7 @@ impl<M: Model> Walk<M> {
     }
 
     fn held_bytes(&self) -> usize {
-        let entry = 8 * self.current.bits.len() + 48;
-        self.cache.capacity() * 8 / 7 * entry + self.model.held_bytes()
+        self.cache.held_bytes() + self.model.held_bytes()
     }
 
     /// The prefixes some operation still names (a prefix superseded for all of its operations is

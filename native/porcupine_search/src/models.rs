@@ -5,6 +5,9 @@
 //! the register's state its value's number; the string store numbers its strings itself.
 
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+
+use crate::cache::{mix, Folding, MixedMap};
 
 /// A model stepping numbered states by operation index.
 pub trait Model: Send {
@@ -78,7 +81,7 @@ fn string_hash(string: &str) -> u64 {
 }
 
 fn slot(hash: u64, length: usize) -> u64 {
-    hash ^ (length as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+    mix(hash ^ (length as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15))
 }
 
 /// KvModel, one key: get (arg = the string read, unless unknown), put and append (arg = value).
@@ -92,9 +95,10 @@ pub struct Kv {
     unknown: Vec<bool>,
     arg_hash: Vec<u64>,
     arg_shift: Vec<u64>,
-    strings: Vec<String>,
+    text: Vec<u8>,
+    start: Vec<usize>,
     hashes: Vec<u64>,
-    first_with: HashMap<u64, u32>,
+    first_with: MixedMap<u32>,
     next_with: Vec<u32>,
     memo: Vec<Vec<u32>>,
     bytes: usize,
@@ -104,39 +108,45 @@ impl Kv {
     pub fn new(f: Vec<u8>, arg: Vec<String>, unknown: Vec<bool>) -> Kv {
         let arg_hash = arg.iter().map(|a| string_hash(a)).collect();
         let arg_shift = arg.iter().map(|a| (0..a.len()).fold(1u64, |p, _| p.wrapping_mul(BASE))).collect();
-        let mut kv = Kv { f, arg, unknown, arg_hash, arg_shift, strings: Vec::new(), hashes: Vec::new(),
-                          first_with: HashMap::new(), next_with: Vec::new(), memo: Vec::new(), bytes: 0 };
-        kv.number(String::new(), 0);
+        let mut kv = Kv { f, arg, unknown, arg_hash, arg_shift, text: Vec::new(), start: vec![0],
+                          hashes: Vec::new(), first_with: MixedMap::default(), next_with: Vec::new(),
+                          memo: Vec::new(), bytes: 0 };
+        kv.number(0);
         kv
     }
 
-    /// The state `prefix` followed by `suffix` (whose hash is `hash`), numbering it if it is new.
+    /// The string of state `id`, as bytes.
+    fn string(&self, id: u32) -> &[u8] {
+        &self.text[self.start[id as usize]..self.start[id as usize + 1]]
+    }
+
+    /// The state `prefix` followed by argument `op` (whose hash is `hash`), numbering it if it is new.
     fn state_of(&mut self, prefix: Option<u32>, op: usize, hash: u64) -> u32 {
-        let head = prefix.map_or("", |p| self.strings[p as usize].as_str());
-        let suffix = self.arg[op].as_str();
+        let head = prefix.map_or(0..0, |p| self.start[p as usize]..self.start[p as usize + 1]);
+        let suffix = self.arg[op].as_bytes();
         let length = head.len() + suffix.len();
         let key = slot(hash, length);
         let mut candidate = self.first_with.get(&key).copied().unwrap_or(NO_STATE);
         while candidate != NO_STATE {
-            let string = &self.strings[candidate as usize];
-            if string.len() == length && string.as_bytes()[..head.len()] == *head.as_bytes()
-                && string.as_bytes()[head.len()..] == *suffix.as_bytes() {
+            let string = self.string(candidate);
+            if string.len() == length && string[..head.len()] == self.text[head.clone()]
+                && string[head.len()..] == *suffix {
                 return candidate;
             }
             candidate = self.next_with[candidate as usize];
         }
-        let mut string = String::with_capacity(length);
-        string.push_str(head);
-        string.push_str(suffix);
-        self.number(string, hash)
+        self.text.extend_from_within(head);
+        self.text.extend_from_slice(self.arg[op].as_bytes());
+        self.number(hash)
     }
 
-    fn number(&mut self, string: String, hash: u64) -> u32 {
-        let id = self.strings.len() as u32;
-        let key = slot(hash, string.len());
-        self.next_with.push(self.first_with.insert(key, id).unwrap_or(NO_STATE));
-        self.bytes += string.len() + 96;
-        self.strings.push(string);
+    /// Numbers the string just added at the end of `text`.
+    fn number(&mut self, hash: u64) -> u32 {
+        let id = self.hashes.len() as u32;
+        self.start.push(self.text.len());
+        let length = self.string(id).len();
+        self.next_with.push(self.first_with.insert(slot(hash, length), id).unwrap_or(NO_STATE));
+        self.bytes += length + 48;
         self.hashes.push(hash);
         if (id as usize) < MEMOIZED_STATES {
             self.memo.push(vec![NOT_MEMOIZED; self.f.len()]);
@@ -148,7 +158,7 @@ impl Kv {
     fn compute(&mut self, state: u32, op: usize) -> Option<u32> {
         match self.f[op] {
             GET => (self.unknown[op] || (self.hashes[state as usize] == self.arg_hash[op]
-                                         && self.strings[state as usize] == self.arg[op])).then_some(state),
+                                         && self.string(state) == self.arg[op].as_bytes())).then_some(state),
             PUT => Some(self.state_of(None, op, self.arg_hash[op])),
             _ => {
                 let hash = self.hashes[state as usize].wrapping_mul(self.arg_shift[op]).wrapping_add(self.arg_hash[op]);
@@ -197,12 +207,12 @@ pub struct Log {
     previous: Vec<u32>,
     last: Vec<i64>,
     length: Vec<i64>,
-    ids: HashMap<(u32, i64), u32>,
+    ids: HashMap<(u32, i64), u32, BuildHasherDefault<Folding>>,
 }
 
 impl Log {
     pub fn new(f: Vec<u8>, a: Vec<i64>, out: Vec<i64>, none: i64) -> Log {
-        Log { f, a, out, none, previous: vec![0], last: vec![0], length: vec![0], ids: HashMap::new() }
+        Log { f, a, out, none, previous: vec![0], last: vec![0], length: vec![0], ids: HashMap::default() }
     }
 
     fn at(&self, mut state: u32, offset: i64) -> i64 {
