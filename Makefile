@@ -25,9 +25,10 @@ $(BIN)/python:
 	  || { echo "error: logquake needs Python >= 3.11 as '$(PYTHON)' (set PYTHON=...)" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-# The compiled batch scan (native/) and the clock faults' preload library (native/clock_shift/), Rust:
-# pip builds them with cargo, so a change there reinstalls.
+# The compiled batch scan (native/), pyporcupine's search (native/porcupine_search/) and the clock
+# faults' preload library (native/clock_shift/), Rust: pip builds them with cargo, so a change there reinstalls.
 NATIVE_SOURCES := native/Cargo.toml native/Cargo.lock $(wildcard native/src/*.rs) \
+  native/porcupine_search/Cargo.toml native/porcupine_search/Cargo.lock $(wildcard native/porcupine_search/src/*.rs) \
   native/clock_shift/Cargo.toml native/clock_shift/Cargo.lock $(wildcard native/clock_shift/src/*.rs)
 # rustup installs cargo here; a non-login shell may not have it on PATH yet.
 export PATH := $(PATH):$(HOME)/.cargo/bin

@@ -1,4 +1,4 @@
-"""pyporcupine: Porcupine's linearizability checker in pure Python.
+"""pyporcupine: Porcupine's linearizability checker in Python, with a compiled search for its built-in models.
 
 Wing & Gong's search with Lowe's cache and P-compositionality (histories split by key and the
 parts searched side by side), bounded in time and memory, with the models a Kafka-like system

@@ -57,31 +57,37 @@ class LinearizationInfo:
 
 
 def check_operations(model: Model, history: Sequence[Operation], timeout: float | None = None,
-                     memory_limit: int = DEFAULT_MEMORY_LIMIT) -> CheckResult:
-    """Is this history linearizable with respect to the model? `timeout` is in seconds."""
-    return _check(model, _operation_partitions(model, history), timeout, memory_limit, False)[0]
+                     memory_limit: int = DEFAULT_MEMORY_LIMIT, compiled: bool = True) -> CheckResult:
+    """Is this history linearizable with respect to the model? `timeout` is in seconds.
+
+    The built-in models are searched by the compiled walk unless `compiled` is False; the Python
+    walk, the reference, makes the same moves and reaches the same verdict, only slower.
+    """
+    return _check(model, _operation_partitions(model, history), timeout, memory_limit, False, compiled)[0]
 
 
 def check_operations_verbose(model: Model, history: Sequence[Operation], timeout: float | None = None,
-                             memory_limit: int = DEFAULT_MEMORY_LIMIT) -> tuple[CheckResult, LinearizationInfo]:
+                             memory_limit: int = DEFAULT_MEMORY_LIMIT,
+                             compiled: bool = True) -> tuple[CheckResult, LinearizationInfo]:
     """Like check_operations, also returning the longest partial linearizations per partition.
 
     Unlike Porcupine, this too stops at the first illegal partition (a hard partition could
     otherwise run to the time limit); partitions stopped early report what they had found, with
     result UNKNOWN.
     """
-    return _check(model, _operation_partitions(model, history), timeout, memory_limit, True)
+    return _check(model, _operation_partitions(model, history), timeout, memory_limit, True, compiled)
 
 
 def check_events(model: Model, history: Sequence[Event], timeout: float | None = None,
-                 memory_limit: int = DEFAULT_MEMORY_LIMIT) -> CheckResult:
+                 memory_limit: int = DEFAULT_MEMORY_LIMIT, compiled: bool = True) -> CheckResult:
     """Is this event history linearizable? Each event's position in the list is its time."""
-    return _check(model, _event_partitions(model, history), timeout, memory_limit, False)[0]
+    return _check(model, _event_partitions(model, history), timeout, memory_limit, False, compiled)[0]
 
 
 def check_events_verbose(model: Model, history: Sequence[Event], timeout: float | None = None,
-                         memory_limit: int = DEFAULT_MEMORY_LIMIT) -> tuple[CheckResult, LinearizationInfo]:
-    return _check(model, _event_partitions(model, history), timeout, memory_limit, True)
+                         memory_limit: int = DEFAULT_MEMORY_LIMIT,
+                         compiled: bool = True) -> tuple[CheckResult, LinearizationInfo]:
+    return _check(model, _event_partitions(model, history), timeout, memory_limit, True, compiled)
 
 
 def _operation_partitions(model: Model, history: Sequence[Operation]) -> list[list[Operation]]:
@@ -97,9 +103,9 @@ def _event_partitions(model: Model, history: Sequence[Event]) -> list[list[Opera
 
 
 def _check(model: Model, partitions: list[list[Operation]], timeout: float | None, memory_limit: int,
-           keep_longest: bool) -> tuple[CheckResult, LinearizationInfo]:
+           keep_longest: bool, compiled: bool) -> tuple[CheckResult, LinearizationInfo]:
     deadline = None if timeout is None else time.monotonic() + timeout
-    searches = [PartitionSearch(model, ops, keep_longest) for ops in partitions]
+    searches = [PartitionSearch(model, ops, keep_longest, compiled) for ops in partitions]
     results = [CheckResult.UNKNOWN] * len(searches)
     verdict = _run_side_by_side(searches, results, deadline, memory_limit)
     info = LinearizationInfo([

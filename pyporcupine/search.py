@@ -14,22 +14,30 @@ OR and one lookup in a set of ints. Operations that are interchangeable (same in
 return time, as retried requests with unknown outcomes often are) are only tried in call order.
 The search is a generator that pauses every few hundred moves and reports the memory it holds,
 so a driver can run many partitions side by side and stop any of them on a deadline or a memory
-budget.
+budget. The built-in models' partitions are searched by a compiled copy of this walk (compiled.py,
+native/porcupine_search/), which makes the same moves; this one serves every other model and is
+the reference the compiled one is tested against.
 """
 
 from __future__ import annotations
 
 import math
 import sys
+from collections import Counter
 from dataclasses import dataclass
 from typing import Generator, Sequence
 
+from pyporcupine import search_core
+from pyporcupine.compiled import EntryLists, compiled_search
 from pyporcupine.history import Operation
 from pyporcupine.model import Model
 
 MOVES_PER_SLICE = 256
 """Lifts plus backtracks between pauses. Each move tries only the calls before the first pending
 return, so its cost is bounded by the history's concurrency, not its length."""
+COMPILED_MOVES_PER_SLICE = 4096
+"""The same for the compiled walk, whose moves cost far less: a slice is still well under a
+millisecond, so a partition that is about to prove a history illegal is not kept waiting long."""
 
 _SET_SLOT_BYTES = 54
 """A set slot is 16 bytes; tables are kept at most 60% full and grow by doubling."""
@@ -44,21 +52,45 @@ class PartitionSearch:
 
     `longest[i]` (kept only when asked for) is the longest linearizable prefix found so far that
     contains operation i, as a tuple of operation indices; it is meaningful even if the search is
-    stopped before it finishes.
+    stopped before it finishes. The built-in models are searched by the compiled walk (the same
+    walk, move for move) unless `compiled` is False; any other model by the Python walk.
     """
 
-    def __init__(self, model: Model, operations: Sequence[Operation], keep_longest: bool = False) -> None:
+    def __init__(self, model: Model, operations: Sequence[Operation], keep_longest: bool = False,
+                 compiled: bool = True) -> None:
         self.model = model
         self.operations = list(operations)
+        self.compiled = compiled
         self.longest: list[tuple[int, ...]] | None = [()] * len(self.operations) if keep_longest else None
 
     def run(self) -> Generator[int, None, bool]:
-        """Yield the bytes the search holds every MOVES_PER_SLICE moves; return the verdict."""
+        """Yield the bytes the search holds every slice of moves; return the verdict."""
         operations = self.operations
         if not operations:
             return True
-        count = len(operations)
         entries = _entry_list(operations)
+        compiled = None
+        if self.compiled:
+            compiled = compiled_search(self.model, operations, entries.lists(), self.longest is not None)
+        if compiled is not None:
+            return (yield from self._run_compiled(compiled))
+        return (yield from self._walk(entries))
+
+    def _run_compiled(self, search: search_core.Search) -> Generator[int, None, bool]:
+        try:
+            while (verdict := search.advance(COMPILED_MOVES_PER_SLICE)) is None:
+                yield search.held_bytes()
+            return verdict
+        finally:
+            if self.longest is not None:
+                prefixes, of = search.longest()
+                shared = [tuple(prefix) for prefix in prefixes]
+                self.longest = [shared[i] if i >= 0 else () for i in of]
+
+    def _walk(self, entries: _EntryList) -> Generator[int, None, bool]:
+        """The search in Python, for any model."""
+        operations = self.operations
+        count = len(operations)
         tail, nxt, prv, match, op_of, follower = (
             entries.tail, entries.nxt, entries.prv, entries.match, entries.op_of, entries.follower)
         bit = [1 << i for i in op_of]
@@ -214,6 +246,9 @@ class _EntryList:
     follower: list[int]
     original_prev: list[int]
 
+    def lists(self) -> EntryLists:
+        return self.nxt, self.prv, self.match, self.op_of, self.follower, self.original_prev
+
     def reveal(self, call: int) -> None:
         """Link a hidden call back in after the nearest node before it that is in the list."""
         nxt, prv = self.nxt, self.prv
@@ -227,14 +262,19 @@ class _EntryList:
         prv[after] = call
 
 
+def entry_lists(operations: Sequence[Operation]) -> EntryLists:
+    """The entry list of these operations, as the compiled search takes it."""
+    return _entry_list(operations).lists()
+
+
 def _entry_list(operations: Sequence[Operation]) -> _EntryList:
     """Calls sort before returns at equal times (the interval is closed, so touching operations are
     concurrent); unknown returns go after everything."""
     ends = [math.inf if op.return_time is None else op.return_time for op in operations]
     timeline = sorted([(op.call, 0, i) for i, op in enumerate(operations)] + [(end, 1, i) for i, end in enumerate(ends)])
     tail = len(timeline) + 1
-    entries = _EntryList(tail, list(range(1, tail + 1)), list(range(-1, tail)), [0] * (tail + 1),
-                         [0] * (tail + 1), [0] * (tail + 1), list(range(-1, tail)))
+    entries = _EntryList(tail, [*range(1, tail + 1), tail], [0, *range(tail)], [0] * (tail + 1),
+                         [0] * (tail + 1), [0] * (tail + 1), [0, *range(tail)])
     call_node = {}
     for node, (_, is_return, i) in enumerate(timeline, start=1):
         entries.op_of[node] = i
@@ -257,11 +297,14 @@ def _interchangeable_pairs(operations: Sequence[Operation]) -> list[tuple[int, i
     keeps it valid (the earlier-called one can only gain room), so it is enough to try them in
     call order: k of them then cost k + 1 configurations instead of 2**k. Unknown outcomes
     repeated by retrying clients are the common case, and the costliest. Operations whose input
-    or output cannot be hashed are left alone.
+    or output cannot be hashed are left alone, and so are those whose return time no other has
+    (most of them), without hashing their inputs.
     """
+    returns = Counter(op.return_time for op in operations)
+    candidates = [i for i, op in enumerate(operations) if returns[op.return_time] > 1]
     last_of: dict[object, int] = {}
     pairs = []
-    for i in sorted(range(len(operations)), key=lambda i: operations[i].call):
+    for i in sorted(candidates, key=lambda i: operations[i].call):
         op = operations[i]
         identity = (op.input, op.output, op.return_time)
         try:
