@@ -31,7 +31,7 @@ def run_files(run_dir: Path) -> RunFiles:
     plots = [f for f in files if f.endswith(".png")]
     visualizations = [f for f in files if f.endswith(".html") and f != store.REPORT]
     logs = [f for f in files if f.endswith(".log") or f.startswith(f"{store.NODE_LOGS}/")]
-    shown = {*plots, *visualizations, *logs, store.REPORT, *SHOWN_INLINE}
+    shown = {*plots, *visualizations, *logs, store.REPORT, store.HISTORY, *SHOWN_INLINE}
     return RunFiles(plots, visualizations, logs, [f for f in files if f not in shown])
 
 
