@@ -1,7 +1,8 @@
 """The Jinja2 templates of every page logquake writes or serves (report.html, `logquake serve`'s pages).
 
 One environment, so one look (templates/style.css) and one escaping rule: autoescape is on, and
-run data (test names, error messages, values) reaches a page only through it.
+run data (test names, error messages, values) reaches a page only through it. A key missing from
+run data renders as nothing (ChainableUndefined): a partial results.json still makes a page.
 """
 
 from __future__ import annotations
@@ -9,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import ChainableUndefined, Environment, PackageLoader
 
-TEMPLATES = Environment(loader=PackageLoader("logquake", "templates"), autoescape=True, undefined=StrictUndefined,
+TEMPLATES = Environment(loader=PackageLoader("logquake", "templates"), autoescape=True, undefined=ChainableUndefined,
                         trim_blocks=True, lstrip_blocks=True)
 
 
