@@ -63,25 +63,27 @@ class RunIndex:
         self.reads = 0
         self._summaries: dict[str, tuple[int, RunSummary]] = {}
         """Per run path: the directory's mtime when it was read (-1 while it had not settled), and its summary."""
+        self._newest_first: list[RunSummary] = []
         self._lock = threading.Lock()
 
     def runs(self) -> list[RunSummary]:
         with self._lock:
             seen = {}
-            for run_dir in run_dirs(self.store_root):
-                path = run_dir.relative_to(self.store_root).as_posix()
-                try:
-                    mtime = run_dir.stat().st_mtime_ns
-                except FileNotFoundError:
-                    continue
+            now = time.time_ns()
+            changed = False
+            for path, mtime in run_dirs(self.store_root):
                 cached = self._summaries.get(path)
                 if cached and cached[0] == mtime:
                     seen[path] = cached
                 else:
-                    settled = time.time_ns() - mtime > _SETTLED_NS
-                    seen[path] = (mtime if settled else -1, self._summarise(run_dir, path))
+                    settled = now - mtime > _SETTLED_NS
+                    seen[path] = (mtime if settled else -1, self._summarise(self.store_root / path, path))
+                    changed = True
+            if changed or len(seen) != len(self._summaries):
+                self._newest_first = sorted((summary for _, summary in seen.values()),
+                                            key=lambda s: (s.stamp, s.name), reverse=True)
             self._summaries = seen
-            return sorted((summary for _, summary in seen.values()), key=lambda s: (s.stamp, s.name), reverse=True)
+            return self._newest_first
 
     def _read(self, path: Path) -> Any:
         self.reads += 1
@@ -168,15 +170,25 @@ def _why(error: Exception) -> str:
     return "missing" if isinstance(error, FileNotFoundError) else type(error).__name__
 
 
-def run_dirs(store_root: Path) -> list[Path]:
-    """Every store_root/<test>/<run>/ directory (not the `latest` links, not the verifications under verify/)."""
-    return [run_dir for test_dir in _real_dirs(store_root) if test_dir.name != VERIFY for run_dir in _real_dirs(test_dir)]
+def run_dirs(store_root: Path) -> list[tuple[str, int]]:
+    """Every store_root/<test>/<run>/ directory as (test/run, its mtime in ns); not the `latest` links, not the
+    verifications under verify/. Strings and scandir entries, not Paths: this runs for every run on every request."""
+    return [(f"{test_dir.name}/{run_dir.name}", mtime) for test_dir, _ in _real_dirs(str(store_root))
+            if test_dir.name != VERIFY for run_dir, mtime in _real_dirs(test_dir.path)]
 
 
-def _real_dirs(directory: Path) -> list[Path]:
+def _real_dirs(directory: str) -> list[tuple[os.DirEntry[str], int]]:
+    """The directory's subdirectories (not symlinks, not hidden) with their mtimes; gone ones are left out."""
+    found = []
     try:
-        entries = list(os.scandir(directory))
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if entry.name.startswith(".") or not entry.is_dir(follow_symlinks=False):
+                    continue
+                try:
+                    found.append((entry, entry.stat(follow_symlinks=False).st_mtime_ns))
+                except FileNotFoundError:
+                    continue
     except OSError:
         return []
-    return [Path(entry.path) for entry in entries
-            if entry.is_dir(follow_symlinks=False) and not entry.name.startswith(".")]
+    return found
