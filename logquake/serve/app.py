@@ -153,7 +153,8 @@ class Pages:
 
 async def _follow(run_dir: Path, request: Request) -> AsyncIterator[str]:
     """Progress events while the history grows, then the verdict once results.json is whole."""
-    history = HistoryTail(run_dir / store.HISTORY)
+    limit = (await asyncio.to_thread(_object, run_dir / store.TEST)).get("time_limit")
+    history = HistoryTail(run_dir / store.HISTORY, limit if isinstance(limit, (int, float)) else None)
     yield event("progress", history.progress())
     while not await request.is_disconnected():
         grew = await asyncio.to_thread(history.advance)

@@ -21,6 +21,7 @@ class HistoryTail:
     """What the history has shown so far."""
 
     history: Path
+    time_limit: float | None = None
     offset: int = 0
     partial: bytes = b""
     counts: collections.Counter[str] = field(default_factory=collections.Counter)
@@ -65,7 +66,8 @@ class HistoryTail:
 
     def progress(self) -> dict[str, Any]:
         faults = ", ".join(self.active) or "none"
-        line = (f"{self.last_time_s:5.1f}s  ok {self.counts['ok']}  fail {self.counts['fail']}  "
+        limit = f" of {self.time_limit:g}s" if self.time_limit else ""
+        line = (f"{self.last_time_s:5.1f}s{limit}  ok {self.counts['ok']}  fail {self.counts['fail']}  "
                 f"info {self.counts['info']}  faults: {faults}")
         return {"line": line, "ok": self.counts["ok"], "fail": self.counts["fail"], "info": self.counts["info"],
                 "faults": list(self.active), "time_s": round(self.last_time_s, 1)}
