@@ -110,7 +110,8 @@ def _undecided(results: dict[str, Any]) -> list[str]:
 
 def _judged(example: dict[str, Any]) -> tuple[bool, str]:
     """Whether an anomaly example was forbidden, and the example in one line."""
-    return bool(example.get("forbidden")), describe({key: value for key, value in example.items() if key != "forbidden"})
+    case = {key: value for key, value in example.items() if key != "forbidden"}
+    return bool(example.get("forbidden")), describe(case)
 
 
 def describe(example: Any) -> str:

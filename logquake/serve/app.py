@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response, StreamingResponse
@@ -26,7 +29,7 @@ from logquake.serve.index import VERDICTS, RunIndex, select
 from logquake.serve.live import HistoryTail, event, finished
 from logquake.serve.matrices import matrix_page, verifications
 from logquake.serve.paths import in_store
-from logquake.serve.runfiles import pretty_json, run_files, tail, tarball
+from logquake.serve.runfiles import pretty_json, run_files, tail, write_tarball
 from logquake.templating import render
 from logquake.verify.execute import VERIFY
 from logquake.verify.outputs import VERIFY_JSON
@@ -113,12 +116,18 @@ class Pages:
         text, more = await asyncio.to_thread(tail, found, lines)
         return HTMLResponse(render("tail.html", path=path, text=text, more=more, lines=lines))
 
-    async def tarball(self, request: Request) -> Response:
+    async def tarball(self, request: Request) -> FileResponse:
         run_dir = self._run_dir(request.path_params["path"])
-        data = await asyncio.to_thread(tarball, run_dir)
-        name = f"{run_dir.parent.name}-{run_dir.name}.tar.gz"
-        return Response(data, media_type="application/gzip",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        descriptor, archive = tempfile.mkstemp(suffix=".tar.gz")
+        os.close(descriptor)
+        try:
+            await asyncio.to_thread(write_tarball, run_dir, Path(archive))
+        except BaseException:
+            os.unlink(archive)
+            raise
+        return FileResponse(archive, media_type="application/gzip",
+                            filename=f"{run_dir.parent.name}-{run_dir.name}.tar.gz",
+                            background=BackgroundTask(os.unlink, archive))
 
     async def verifications(self, request: Request) -> HTMLResponse:
         return HTMLResponse(render("verifications.html", names=verifications(self.store_root)))

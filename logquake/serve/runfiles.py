@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import tarfile
@@ -73,12 +72,11 @@ def tail(path: Path, lines: int = TAIL_LINES) -> tuple[str, bool]:
     return b"\n".join(kept).decode("utf-8", errors="replace"), start > 0 or len(data.splitlines()) > lines
 
 
-def tarball(run_dir: Path) -> bytes:
-    """The run directory as a .tar.gz of its files (symlinks leading out of it are left out)."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+def write_tarball(run_dir: Path, archive_path: Path) -> None:
+    """The run directory as a .tar.gz of its files (symlinks leading out of it are left out), written to a file:
+    node logs can be large, and a server's memory is for every client."""
+    with tarfile.open(archive_path, mode="w:gz") as archive:
         for path in sorted(_inside(run_dir)):
             archive.add(path.resolve(), arcname=f"{run_dir.name}/{path.relative_to(run_dir).as_posix()}",
                         recursive=False)
-    return buffer.getvalue()
 

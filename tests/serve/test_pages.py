@@ -39,7 +39,8 @@ def test_the_runs_page_filters_by_verdict_workload_fault_and_name(served: Served
     assert set(listed(served.text("/?verdict=invalid"))) == {"queue-lost-write/20261201T110000"}
     assert set(listed(served.text("/?verdict=valid"))) == {p for p, v in expected.items() if v == "valid"}
     assert set(listed(served.text("/?workload=register"))) == {"register-kill/20261201T120000"}
-    pausing = {path for path in expected if "pause" in json.loads((served_store / path / "test.json").read_text())["nemesis"]}
+    pausing = {path for path in expected
+               if "pause" in json.loads((served_store / path / "test.json").read_text())["nemesis"]}
     assert set(listed(served.text("/?fault=pause"))) == pausing and CHECKED in pausing and len(pausing) < len(expected)
     assert set(listed(served.text("/?q=LOST"))) == {"queue-lost-write/20261201T110000"}
     assert listed(served.text("/?q=no-such-test")) == {}
