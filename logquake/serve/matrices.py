@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from logquake.serve.paths import in_store, relative_to_store
+from logquake.templating import url
 from logquake.verify.execute import VERIFY
-from logquake.verify.outcome import MEANINGS, OUTCOMES, SYMBOLS
-from logquake.verify.outputs import VERIFY_JSON
+from logquake.verify.outputs import LEGEND, VERIFY_JSON, matrix_rows
 
 
 def verifications(store_root: Path) -> list[str]:
@@ -22,15 +22,13 @@ def verifications(store_root: Path) -> list[str]:
 
 
 def matrix_page(store_root: Path, verification_dir: Path) -> dict[str, Any]:
-    """verify.json as the matrix page shows it: rows of cells, each cell's runs with their store paths."""
+    """verify.json as the matrix page shows it, each run linked to its page through the runs/ link (when the link
+    leads to a run in the store)."""
     data = json.loads((verification_dir / VERIFY_JSON).read_text(encoding="utf-8"))
-    cells = {(cell["row"], cell["column"]): cell for cell in data.get("cells", [])}
-    for cell in cells.values():
-        for run in cell.get("runs", []):
-            target = in_store(store_root, f"{relative_to_store(store_root, verification_dir)}/{run['link']}") \
-                if run.get("link") else None
-            run["path"] = relative_to_store(store_root, target) if target else None
-    rows = [(row, [cells.get((row, column)) for column in data.get("column_labels", [])])
-            for row in data.get("rows", [])]
-    legend = [(SYMBOLS[outcome], outcome, MEANINGS[outcome]) for outcome in OUTCOMES]
-    return {"data": data, "rows": rows, "legend": legend}
+    here = relative_to_store(store_root, verification_dir)
+
+    def run_href(run: dict[str, Any]) -> str | None:
+        target = in_store(store_root, f"{here}/{run['link']}") if run.get("link") else None
+        return f"/run/{url(relative_to_store(store_root, target))}" if target else None
+
+    return {"data": data, "rows": matrix_rows(data), "legend": LEGEND, "run_href": run_href}
