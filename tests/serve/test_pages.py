@@ -31,7 +31,8 @@ def test_damaged_runs_are_listed_as_damaged_with_the_reason(served: Served) -> N
     page = served.text("/?verdict=damaged")
     assert set(listed(page)) == {"torn/20261201T090000", "broken/20261201T080000"}
     assert "history.jsonl is torn" in page and "results.json unreadable: JSONDecodeError" in page
-    assert "damaged" in served.text("/run/torn/20261201T090000")
+    for path in ("torn/20261201T090000", "broken/20261201T080000"):
+        assert "<p class=\"verdict damaged\">damaged: " in served.text(f"/run/{path}")
 
 
 def test_the_runs_page_filters_by_verdict_workload_fault_and_name(served: Served, served_store: Path) -> None:
@@ -116,3 +117,12 @@ def test_the_events_of_a_finished_run_end_with_its_verdict(served: Served) -> No
     events = re.findall(r"event: (\w+)\ndata: (.*)\n\n", body.decode())
     assert events[-1] == ("verdict", json.dumps({"verdict": "invalid"}))
     assert json.loads(events[-2][1])["ok"] > 0
+
+
+def test_bad_query_values_get_a_page_or_a_404_never_a_server_error(served: Served) -> None:
+    answers = {path: served.get(path)[0] for path in (
+        "/?page=abc", "/?page=-3", f"/?q={'x' * 5000}", "/?verdict=%00", f"/tail/{CHECKED}/nodes/b1.log?lines=abc",
+        f"/tail/{CHECKED}/nodes/b1.log?lines=-1", "/compare", f"/compare?a={CHECKED}", "/verify/%00",
+        f"/run/{CHECKED}/test.json", f"/tarball/{CHECKED}/test.json", "/events/")}
+    assert set(answers.values()) <= {200, 404}, answers
+    assert served.get("/")[0] == 200
