@@ -44,15 +44,19 @@ class RunSummary:
     ops: dict[str, int] = field(default_factory=dict)
     duration_s: float | None = None
     problem: str = ""
-    history_mtime: float | None = None
+    history: str = ""
+    """For a run without results.json, its history's path: whether it still grows is asked at each status()."""
 
     def status(self, now: float) -> str:
-        """The verdict, or for a run with no results yet: running while its history moves, damaged after."""
+        """The verdict, or for a run with no results yet: running while its history moves, damaged after (appending
+        to the history does not change the directory's mtime, so this looks at the file itself, one stat)."""
         if self.verdict != "running":
             return self.verdict
-        if self.history_mtime is not None and now - self.history_mtime < LIVE_SECONDS:
-            return "running"
-        return "damaged"
+        try:
+            moved = now - os.stat(self.history).st_mtime < LIVE_SECONDS
+        except OSError:
+            moved = False
+        return "running" if moved else "damaged"
 
 
 class RunIndex:
@@ -112,8 +116,7 @@ class RunIndex:
             torn = self._torn(history)
             if torn:
                 return RunSummary(**{**fields, "problem": f"no results.json; {torn}"})
-            mtime = history.stat().st_mtime if history.exists() else None
-            return RunSummary(**{**fields, "verdict": "running", "history_mtime": mtime,
+            return RunSummary(**{**fields, "verdict": "running", "history": str(history),
                                  "problem": "no results.json"})
         except (OSError, ValueError) as error:
             return RunSummary(**{**fields, "problem": f"results.json unreadable: {_why(error)}"})

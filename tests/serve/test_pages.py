@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from urllib.parse import quote, unquote
 
 from tests.serve.server import Served, serving
-from tests.serve.stores import CHECKED, LOG_LINES, SCRIPT, SCRIPT_DIR, all_verdicts
+from tests.serve.stores import CHECKED, LOG_LINES, OLD, SCRIPT, SCRIPT_DIR, all_verdicts, stored_run
 
 ROW = re.compile(r'<tr class="run" data-verdict="(\w+)">.*?<a href="/run/([^"]+)">', re.S)
 
@@ -126,3 +127,14 @@ def test_bad_query_values_get_a_page_or_a_404_never_a_server_error(served: Serve
         f"/run/{CHECKED}/test.json", f"/tarball/{CHECKED}/test.json", "/events/")}
     assert set(answers.values()) <= {200, 404}, answers
     assert served.get("/")[0] == 200
+
+
+def test_a_run_without_results_is_running_while_its_history_grows_and_damaged_once_it_stops(tmp_path: Path) -> None:
+    run_dir = stored_run(tmp_path, "queue-pause", "queue-pause/20261201T100000")
+    (run_dir / "results.json").unlink()
+    os.utime(run_dir / "history.jsonl")
+    with serving(tmp_path) as served:
+        assert listed(served.text("/")) == {"queue-pause/20261201T100000": "running"}
+        assert 'href="/live/queue-pause/20261201T100000"' in served.text("/run/queue-pause/20261201T100000")
+        os.utime(run_dir / "history.jsonl", (OLD, OLD))
+        assert listed(served.text("/")) == {"queue-pause/20261201T100000": "damaged"}
