@@ -46,11 +46,16 @@ def create_app(store_root: Path) -> Starlette:
         Route("/tail/{path:path}", pages.tail), Route("/tarball/{path:path}", pages.tarball),
         Route("/verify", pages.verifications), Route("/verify/{name}", pages.matrix),
         Route("/compare", pages.compare), Route("/live/{path:path}", pages.live),
-        Route("/events/{path:path}", pages.events),
+        Route("/events/{path:path}", pages.events), Route("/favicon.ico", _no_icon),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _error})
     app.state.index = pages.index
     return app
+
+
+async def _no_icon(request: Request) -> Response:
+    """The run's own pages (timeline, linearizability) have no icon link, so a browser asks for this one."""
+    return Response(status_code=204)
 
 
 async def _error(request: Request, error: Exception) -> Response:

@@ -1,7 +1,7 @@
 """Stores for `logquake serve`'s tests, made of the committed stored runs and the real checkers and verify code.
 
-The fixture store holds a run of each verdict (queue-pause re-checked with its plots, timeline and
-report), damaged runs, a run named as a script, a symlink planted in a run pointing out of the store,
+The fixture store holds a run of each verdict (queue-pause and register-kill re-checked with their plots,
+timeline, report and, for the register, the linearizability visualization), damaged runs, a run named as a script, a symlink planted in a run pointing out of the store,
 node logs, and a verification (tests/verify's stand-in runs) whose matrix links to its runs.
 """
 
@@ -37,6 +37,8 @@ VERDICTS = {
     "broken/20261201T080000": "damaged",
 }
 CHECKED = "queue-pause/20261201T100000"
+LINEARIZABLE = "register-kill/20261201T120000"
+"""Re-checked too, for its linearizability visualization."""
 
 
 def stored_run(store_root: Path, source: str, path: str) -> Path:
@@ -54,6 +56,7 @@ def fixture_store(root: Path, outside: Path) -> Path:
         stored_run(store_root, source, next(path for path in VERDICTS if path.startswith(f"{source}/")))
     checked = store_root / CHECKED
     check_run(checked, workloads=WORKLOADS, plots=True)
+    check_run(store_root / LINEARIZABLE, workloads=WORKLOADS, plots=True)
     (checked / store.NODE_LOGS).mkdir()
     (checked / store.NODE_LOGS / "b1.log").write_text("".join(f"line {n}\n" for n in range(LOG_LINES)))
     (checked / OUTSIDE).symlink_to(outside)

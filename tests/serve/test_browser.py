@@ -12,7 +12,7 @@ from urllib.parse import unquote
 
 from tests.serve.browser import screenshot
 from tests.serve.server import Served
-from tests.serve.stores import CHECKED, SCRIPT, SCRIPT_DIR, all_verdicts
+from tests.serve.stores import CHECKED, LINEARIZABLE, SCRIPT, SCRIPT_DIR, all_verdicts
 
 
 def shown_runs(page: Any) -> dict[str, str]:
@@ -60,6 +60,7 @@ def test_a_run_page_shows_its_plots_without_console_errors(page: Any, served: Se
     assert "VALID" in frame.locator("p.verdict").inner_text()
     page.click("text=nodes/b1.log")
     assert page.locator("#tail").inner_text().splitlines()[-1] == "line 4999"
+    screenshot(page, "tail")
     page.go_back()
     screenshot(page, "run")
     assert page.errors == []
@@ -75,8 +76,18 @@ def test_a_run_named_as_a_script_stays_text(page: Any, served: Served) -> None:
     assert page.errors == []
 
 
+def test_a_register_runs_linearizability_visualization_opens_from_its_page(page: Any, served: Served) -> None:
+    page.goto(f"{served.url}/run/{LINEARIZABLE}")
+    page.click("text=linearizability.html")
+    page.wait_for_url(re.compile(r"linearizability\.html$"))
+    assert page.locator("body").inner_text().strip()
+    screenshot(page, "linearizability")
+    assert page.errors == []
+
+
 def test_the_matrix_page_links_to_its_runs(page: Any, served: Served, served_store: Path) -> None:
     page.goto(served.url + "/verify")
+    screenshot(page, "verifications")
     page.locator("main a").first.click()
     page.wait_for_url(re.compile(r"/verify/2"))
     links = page.locator("#matrix a")
