@@ -34,6 +34,9 @@ from logquake.templating import render
 from logquake.verify.execute import VERIFY
 from logquake.verify.outputs import VERIFY_JSON
 
+_SANDBOXED = {"Content-Security-Policy": "sandbox allow-scripts"}
+"""A page from the store (report, timeline, linearizability) runs as an origin of its own: its scripts work, and
+none of them can reach the server's pages."""
 PAGE_SIZE = 50
 LIVE_POLL_S = 0.5
 
@@ -110,7 +113,7 @@ class Pages:
         found = self._found(request.path_params["path"])
         if not found.is_file():
             raise HTTPException(404, "not a file")
-        return FileResponse(found)
+        return FileResponse(found, headers=_SANDBOXED if found.suffix in (".html", ".htm", ".svg") else None)
 
     async def tail(self, request: Request) -> HTMLResponse:
         path = request.path_params["path"]

@@ -81,8 +81,8 @@ def test_a_run_page_shows_its_plots_pages_logs_and_files(served: Served, served_
     assert f'href="/files/{CHECKED}/timeline.html"' in page and f'href="/files/{CHECKED}/report.html"' in page
     assert f'href="/tail/{CHECKED}/nodes/b1.log"' in page and 'href="/tarball/' in page
     assert "&#34;workload&#34;: &#34;queue&#34;" in page and "&#34;valid&#34;: true" in page
-    report = served.text(f"/files/{CHECKED}/report.html")
-    assert "VALID" in report
+    status, report, headers = served.get(f"/files/{CHECKED}/report.html")
+    assert status == 200 and b"VALID" in report and headers["content-security-policy"] == "sandbox allow-scripts"
 
 
 def test_a_logs_tail_shows_its_last_lines_and_offers_more(served: Served) -> None:
