@@ -16,7 +16,7 @@ APT_PACKAGES := openjdk-17-jdk-headless kcat zookeeper fuse3 libnetfilter-queue-
 # Only the benchmarks' side-by-side peers, and perf, which counts the FUSE requests in disk_faults.
 BENCH_APT_PACKAGES := rabbitmq-server linux-perf
 
-.PHONY: install apt test bench sim chaos image clean
+.PHONY: install apt test bench sim chaos image serve clean
 
 install: apt $(INSTALLED)
 
@@ -68,6 +68,11 @@ CHAOS_ARGS ?= --workload queue --nemesis $(CHAOS_FAULTS) --nemesis-interval 5 --
 chaos: install
 	$(BIN)/python -m cluster.deploy.image build --if-engine
 	$(BIN)/logquake run $(CHAOS_ARGS)
+
+# The store in a web browser, on http://127.0.0.1:8080/ (docs/serve.md); e.g. SERVE_ARGS="--store /data/store".
+SERVE_ARGS ?=
+serve: install
+	$(BIN)/logquake serve $(SERVE_ARGS)
 
 bench: install
 	@scripts/ensure-apt-packages.sh $(BENCH_APT_PACKAGES)
