@@ -1,4 +1,4 @@
-"""The live view in a real browser while a short `logquake run` goes on the local backend (about 20 s):
+"""The live view in a real browser while a short `logquake run` goes on the local backend (20 s of workload):
 the counts move during the run, and the page ends with the run's verdict."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from tests.serve.server import serving
 from tests.serve.test_browser import shown_runs
 
 SHORT_RUN = ["--workload", "queue", "--backend", "local", "--brokers", "1", "--keepers", "0",
-             "--replication-factor", "1", "--min-insync", "1", "--time-limit", "8", "--rate", "20",
+             "--replication-factor", "1", "--min-insync", "1", "--time-limit", "20", "--rate", "20",
              "--concurrency", "2", "--nemesis", "pause", "--nemesis-interval", "2", "--no-plots", "--seed", "3"]
 RUN_S = 240
 
@@ -50,5 +50,5 @@ def test_the_live_view_follows_a_run_to_its_verdict(page: Any, tmp_path: Path) -
             stop(run)
     assert page.locator("#verdict").inner_text() == "valid"
     assert "valid" in page.locator("#verdict").get_attribute("class").split()
-    assert int(page.locator("#ok").inner_text()) > 0 and "s of 8s  ok " in page.locator("#progress").text_content()
+    assert int(page.locator("#ok").inner_text()) > 0 and "s of 20s  ok " in page.locator("#progress").text_content()
     assert page.errors == []
