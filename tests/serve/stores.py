@@ -1,8 +1,9 @@
 """Stores for `logquake serve`'s tests, made of the committed stored runs and the real checkers and verify code.
 
 The fixture store holds a run of each verdict (queue-pause and register-kill re-checked with their plots,
-timeline, report and, for the register, the linearizability visualization), damaged runs, a run named as a script, a symlink planted in a run pointing out of the store,
-node logs, and a verification (tests/verify's stand-in runs) whose matrix links to its runs.
+timeline, report and, for the register, the linearizability visualization), damaged runs, a run named as
+a script, a symlink planted in a run pointing out of the store, node logs, and a verification
+(tests/verify's stand-in runs) whose matrix links to its runs.
 """
 
 from __future__ import annotations
