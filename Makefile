@@ -4,16 +4,20 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 # Debian packages the tests and benchmarks use (installed with apt when running as root):
-# RabbitMQ 3.10 is the second system under test (--system rabbitmq); a JDK runs java.util.Properties as the oracle for our properties parser; kcat is a
-# real librdkafka command-line client for the broker tests; Apache ZooKeeper 3.8 is the
+# RabbitMQ 3.10 is the second system under test (--system rabbitmq); a JDK runs java.util.Properties as the
+# oracle for our properties parser; kcat is a real librdkafka command-line client for the broker tests; Apache ZooKeeper 3.8 is the
 # reference the keeper is checked against; fuse3 (fusermount3 and libfuse3) serves the fault
 # filesystem that disk faults mount under the nodes' data directories; libnetfilter-queue-dev (and a C
-# compiler) is what pip builds netfilterqueue against, the packet faults' NFQUEUE handler.
-APT_PACKAGES := openjdk-17-jdk-headless kcat zookeeper rabbitmq-server fuse3 libnetfilter-queue-dev gcc python3-dev
+# compiler) is what pip builds netfilterqueue against, the packet faults' NFQUEUE handler; chromium is the
+# browser that `logquake serve`'s browser tests drive through Playwright (pip's playwright, from the dev extras, launches Debian's /usr/bin/chromium: Playwright's own
+# browser downloads are not used), with fonts-liberation, the fonts its pages and screenshots are drawn in (only
+# recommended by chromium, and apt here skips recommends).
+APT_PACKAGES := openjdk-17-jdk-headless kcat zookeeper rabbitmq-server fuse3 libnetfilter-queue-dev gcc python3-dev \
+  chromium fonts-liberation
 # Only perf, which counts the FUSE requests in disk_faults.
 BENCH_APT_PACKAGES := linux-perf
 
-.PHONY: install apt test bench sim chaos image clean
+.PHONY: install apt test bench sim chaos image serve clean
 
 install: apt $(INSTALLED)
 
@@ -66,6 +70,11 @@ CHAOS_ARGS ?= --workload queue --nemesis $(CHAOS_FAULTS) --nemesis-interval 5 --
 chaos: install
 	$(BIN)/python -m cluster.deploy.image build --if-engine
 	$(BIN)/logquake run $(CHAOS_ARGS)
+
+# The store in a web browser, on http://127.0.0.1:8080/ (docs/serve.md); e.g. SERVE_ARGS="--store /data/store".
+SERVE_ARGS ?=
+serve: install
+	$(BIN)/logquake serve $(SERVE_ARGS)
 
 bench: install
 	@scripts/ensure-apt-packages.sh $(BENCH_APT_PACKAGES)

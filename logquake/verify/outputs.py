@@ -1,27 +1,26 @@
 """What a verification shows: the terminal matrix, verify.json, verify.html and JUnit cases.
 
 Rows are configurations, columns the faults (the matrix's column axis); a cell reads as its
-outcome's symbol and how many of its runs had that outcome, e.g. "~ 1/1". verify.html links each
-cell to its runs' report.html through the runs/ links of the verification's directory.
+outcome's symbol and how many of its runs had that outcome, e.g. "~ 1/1". verify.html (the template
+matrix_table.html, which `logquake serve` draws too) links each cell to its runs' report.html through
+the runs/ links of the verification's directory.
 """
 
 from __future__ import annotations
 
-import html
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 from logquake import store
 from logquake.junit import JUnitCase
 from logquake.progress import table
+from logquake.templating import render
 from logquake.verify.execute import CellRecord, Verification
-from logquake.verify.outcome import BROKEN, HOLDS, MEANINGS, OUTCOMES, SHOWN, SYMBOLS, UNDECIDED, UNSHOWN
+from logquake.verify.outcome import BROKEN, MEANINGS, OUTCOMES, SYMBOLS, UNDECIDED, UNSHOWN
 
 VERIFY_JSON = "verify.json"
 VERIFY_HTML = "verify.html"
 MATRIX_TEXT = "matrix.txt"
-_COLOURS = {HOLDS: "#dff0d8", BROKEN: "#f2dede", SHOWN: "#fcf8e3", UNSHOWN: "#eef3fb", UNDECIDED: "#eeeeee"}
 
 
 def cell_text(record: CellRecord) -> str:
@@ -93,26 +92,31 @@ def junit_cases(verification: Verification) -> list[JUnitCase]:
 
 
 def render_html(verification: Verification) -> str:
-    matrix = verification.matrix
-    by_position = {(record.cell.row, record.cell.column): record for record in verification.cells}
-    head = "".join(f"<th>{html.escape(column)}</th>" for column in matrix.column_labels)
-    body = []
-    for row in matrix.rows:
-        cells = "".join(_html_cell(by_position.get((row, column))) for column in matrix.column_labels)
-        body.append(f"<tr><th>{html.escape(row or '-')}</th>{cells}</tr>")
-    legend = "".join(f"<li>{html.escape(SYMBOLS[o])} <b>{html.escape(o)}</b>: {html.escape(MEANINGS[o])}</li>"
-                     for o in OUTCOMES)
-    title = f"verify {html.escape(matrix.name)}"
-    return "\n".join([
-        "<!DOCTYPE html>", '<html><head><meta charset="utf-8">', f"<title>{title}</title>",
-        "<style>body{font:14px/1.4 sans-serif;margin:1.5em} table{border-collapse:collapse}"
-        " td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top} th{background:#f4f4f4;text-align:left}"
-        " .runs{font-size:12px}</style></head><body>",
-        f"<h1>{title}</h1>", f"<p>{html.escape(matrix.description)}</p>",
-        f"<p>started {html.escape(verification.started)}; exit status {verification.exit_code}"
-        f"{'; interrupted' if verification.interrupted else ''}</p>",
-        f"<table><tr><th>configuration</th>{head}</tr>", *body, "</table>", f"<ul>{legend}</ul>",
-        '<p><a href="verify.json">verify.json</a></p>', "</body></html>"])
+    """verify.html: the matrix, each run linked to its report.html through the verification's runs/ links."""
+    data = to_json(verification)
+    return render("verify.html", data=data, rows=matrix_rows(data), legend=LEGEND,
+                  run_href=lambda run: f"{run['link']}/{store.REPORT}" if run.get("link") else None)
+
+
+LEGEND = [(SYMBOLS[outcome], outcome, MEANINGS[outcome]) for outcome in OUTCOMES]
+
+
+def matrix_rows(data: dict[str, Any]) -> list[tuple[str, list[dict[str, Any] | None]]]:
+    """verify.json's matrix as pages draw it: per configuration its cells in column order (None where the matrix
+    has none), each with its outcome, text ("~ 1/1"), its runs' first reasons, and each run with its anomaly counts."""
+    cells = {(cell["row"], cell["column"]): cell for cell in data.get("cells", [])}
+    return [(row, [_shown(cells.get((row, column))) for column in data.get("column_labels", [])])
+            for row in data.get("rows", [])]
+
+
+def _shown(cell: dict[str, Any] | None) -> dict[str, Any] | None:
+    if cell is None:
+        return None
+    runs = cell.get("runs", [])
+    agreeing = sum(run.get("outcome") == cell["outcome"] for run in runs)
+    return {"outcome": cell["outcome"], "text": f"{SYMBOLS.get(cell['outcome'], '?')} {agreeing}/{len(cell['seeds'])}",
+            "reasons": "; ".join(str(reason) for run in runs for reason in run.get("reasons", [])[:3]),
+            "runs": [(run, _counts(run.get("forbidden", {}), run.get("allowed", {}))) for run in runs]}
 
 
 def write_outputs(verification: Verification) -> None:
@@ -125,25 +129,9 @@ def write_outputs(verification: Verification) -> None:
         temporary.replace(directory / name)
 
 
-def _html_cell(record: CellRecord | None) -> str:
-    if record is None:
-        return "<td></td>"
-    if not record.runs:
-        return '<td title="not run">-</td>'
-    runs = "<br>".join(
-        (f'<a href="{html.escape(run.link)}/{store.REPORT}">seed {run.seed}</a>' if run.link else f"seed {run.seed}")
-        + f": {html.escape(run.outcome.outcome)}" + _counts(run.outcome.forbidden, run.outcome.allowed)
-        for run in record.runs)
-    reasons = "; ".join(reason for run in record.runs for reason in run.outcome.reasons[:3])
-    return (f'<td style="background:{_COLOURS[record.outcome]}" title="{html.escape(reasons)}">'
-            f"<b>{html.escape(cell_text(record))}</b> {html.escape(record.outcome)}"
-            f'<div class="runs">{runs}</div></td>')
-
-
 def _counts(forbidden: dict[str, int], allowed: dict[str, int]) -> str:
     found = [f"{n} {name} forbidden" for name, n in forbidden.items()]
-    found += [f"{n} {name} allowed" for name, n in allowed.items()]
-    return f" ({html.escape(', '.join(found))})" if found else ""
+    return ", ".join([*found, *(f"{n} {name} allowed" for name, n in allowed.items())])
 
 
 def _first_reason(record: CellRecord, outcome: str) -> str:

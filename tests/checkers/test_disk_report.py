@@ -124,9 +124,9 @@ def test_the_report_says_when_a_violation_is_what_the_configuration_allows(tmp_p
 
 def test_the_report_says_which_power_loss_allowed_a_lost_write(tmp_path: Path) -> None:
     page = store(tmp_path / "queue", POWER_LOSS, lost_to_power_loss(["b1", "b2", "b3"]).events)
-    assert verdict(page).startswith("valid: VALID: the configuration&#x27;s claim held (allowed by the configuration: "
+    assert verdict(page).startswith("valid: VALID: the configuration&#39;s claim held (allowed by the configuration: "
                                     "1 lost-write")
     assert ("<li>1 lost-write: allowed by this configuration (acknowledged but never flushed, all replicas lost power)"
             "</li>") in page
     assert "acknowledged sends are never lost to crashes (acks=all" in page
-    assert "allowed: partition 0, offset 1, value 11" in page and "power loss nodes [&quot;b1&quot;" in page
+    assert "allowed: partition 0, offset 1, value 11" in page and "power loss nodes [&#34;b1&#34;" in page

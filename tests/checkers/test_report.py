@@ -44,7 +44,7 @@ def test_an_invalid_run_shows_the_forbidden_anomaly_and_its_example(tmp_path: Pa
 def test_a_valid_run_with_allowed_loss_says_so(tmp_path: Path) -> None:
     store_run(tmp_path / "run", {**TEST, "acks": "1"}, lose_a_write=True)
     page = write_report(tmp_path / "run").read_text()
-    assert verdict(page) == ("valid: VALID: the configuration&#x27;s claim held (allowed by the configuration: "
+    assert verdict(page) == ("valid: VALID: the configuration&#39;s claim held (allowed by the configuration: "
                              "1 lost-write, 1 inconsistent-offsets)")
     assert "<tr class='allowed'><td>lost-write</td>" in page
 
@@ -64,7 +64,7 @@ def test_interrupted_and_unknown_runs_say_why(tmp_path: Path) -> None:
     store_run(tmp_path / "run", TEST, lose_a_write=False, interrupted=True, valid="unknown",
               queue={"valid": "unknown", "error": "the checker's 'search' ran out of time"})
     page = write_report(tmp_path / "run").read_text()
-    assert verdict(page) == ("unknown: UNKNOWN: queue: the checker&#x27;s &#x27;search&#x27; ran out of time. "
+    assert verdict(page) == ("unknown: UNKNOWN: queue: the checker&#39;s &#39;search&#39; ran out of time. "
                              "The run was INTERRUPTED: these are partial results")
 
 

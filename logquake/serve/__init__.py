@@ -1,0 +1,1 @@
+"""`logquake serve`: a read-only web interface over a store (docs/serve.md)."""
