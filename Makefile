@@ -4,14 +4,18 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 # Debian packages the tests and benchmarks use (installed with apt when running as root):
-# RabbitMQ 3.10 is the second system under test (--system rabbitmq); a JDK runs java.util.Properties as the
-# oracle for our properties parser; kcat is a real librdkafka command-line client for the broker tests; Apache ZooKeeper 3.8 is the
-# reference the keeper is checked against; fuse3 (fusermount3 and libfuse3) serves the fault
-# filesystem that disk faults mount under the nodes' data directories; libnetfilter-queue-dev (and a C
-# compiler) is what pip builds netfilterqueue against, the packet faults' NFQUEUE handler; chromium is the
-# browser that `logquake serve`'s browser tests drive through Playwright (pip's playwright, from the dev extras, launches Debian's /usr/bin/chromium: Playwright's own
-# browser downloads are not used), with fonts-liberation, the fonts its pages and screenshots are drawn in (only
-# recommended by chromium, and apt here skips recommends).
+# - RabbitMQ 3.10 is the second system under test (--system rabbitmq);
+# - a JDK runs java.util.Properties as the oracle for our properties parser;
+# - kcat is a real librdkafka command-line client for the broker tests;
+# - Apache ZooKeeper 3.8 is the reference the keeper is checked against;
+# - fuse3 (fusermount3 and libfuse3) serves the fault filesystem that disk faults mount under the nodes' data
+#   directories;
+# - libnetfilter-queue-dev (and a C compiler) is what pip builds netfilterqueue against, the packet faults' NFQUEUE
+#   handler;
+# - chromium is the browser that `logquake serve`'s browser tests drive through Playwright (pip's playwright, from
+#   the dev extras, launches Debian's /usr/bin/chromium: Playwright's own browser downloads are not used), with
+#   fonts-liberation, the fonts its pages and screenshots are drawn in (only recommended by chromium, and apt here
+#   skips recommends).
 APT_PACKAGES := openjdk-17-jdk-headless kcat zookeeper rabbitmq-server fuse3 libnetfilter-queue-dev gcc python3-dev \
   chromium fonts-liberation
 # Only perf, which counts the FUSE requests in disk_faults.
