@@ -1,0 +1,7 @@
+"""The servers a campaign can fuzz, by name."""
+
+from __future__ import annotations
+
+from fuzzing.broker_target import BrokerTarget
+
+TARGETS = {"broker": BrokerTarget}
