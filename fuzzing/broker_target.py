@@ -50,11 +50,13 @@ class BrokerTarget:
             "group.max.session.timeout.ms": GROUP_MAX_SESSION_TIMEOUT_MS,
             "replica.fetch.wait.max.ms": REPLICA_FETCH_WAIT_MAX_MS,
             "log.retention.check.interval.ms": 500,
+            "log.retention.ms": -1,  # records carry fixed 2026 timestamps: only the expiring topic may lose them
         })
         self.log = LogWatch(self.process.log_path)
         self.skipped = 0
         """Frames not sent because they ask the broker to wait longer than MAX_WAIT_MS."""
         self._correlation = 0
+        self._connection: Connection | None = None
         self._fence = kafka_requests.framed_request(API_VERSIONS, 2, FENCE_ID, ApiVersionsRequest())
 
     def __enter__(self) -> BrokerTarget:
@@ -71,6 +73,8 @@ class BrokerTarget:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if self._connection is not None:
+            self._connection.close()
         self.process.stop()
 
     def exit_code(self) -> int | None:
@@ -100,32 +104,34 @@ class BrokerTarget:
     # --- judging -------------------------------------------------------------------------------
 
     def run_batch(self, cases: list[Case], rng: random.Random) -> BatchResult:
+        """On a connection kept from batch to batch until a case ends it (or a problem shows)."""
         result = BatchResult()
         expected = [expectation(case.data[4:]) if case.framed else None for case in cases]
         sendable = [(case, due) for case, due in zip(cases, expected) if due is None or due.wait_ms <= MAX_WAIT_MS]
         self.skipped += len(cases) - len(sendable)
         if not sendable:
             return result
-        connection = Connection(HOST, self.process.port)
-        try:
-            for case, _ in sendable:
-                if not connection.send(case.data, rng, case.slow):
-                    break
-            unframed = not sendable[-1][0].framed
-            ends = self.ends_connection(sendable[-1][0])
-            if ends:
-                connection.end_input()
-            else:
-                connection.send(self._fence)
-            awaited = [self._awaited(due, result) for _, due in sendable if due is not None]
-            if not ends:
-                awaited.append(Awaited(MUST_ANSWER, FENCE_ID, "the fence, ApiVersions v2", lambda payload: []))
-            result.wrote |= unframed or any(due is not None and due.expect is Expect.SILENT and may_write(due)
-                                            for _, due in sendable)
-            wait_ms = sum(due.wait_ms for _, due in sendable if due is not None)
-            result.problems += read_answers(connection, awaited, _answer_id, deadline_after(wait_ms), ends)
-        finally:
+        if self._connection is None:
+            self._connection = Connection(HOST, self.process.port)
+        connection = self._connection
+        for case, _ in sendable:
+            if not connection.send(case.data, rng, case.slow):
+                break
+        ends = self.ends_connection(sendable[-1][0])
+        if ends:
+            connection.end_input()
+        else:
+            connection.send(self._fence)
+        awaited = [self._awaited(due, result) for _, due in sendable if due is not None]
+        if not ends:
+            awaited.append(Awaited(MUST_ANSWER, FENCE_ID, "the fence, ApiVersions v2", lambda payload: []))
+        result.wrote |= not sendable[-1][0].framed or any(
+            due is not None and due.expect is Expect.SILENT and may_write(due) for _, due in sendable)
+        wait_ms = sum(due.wait_ms for _, due in sendable if due is not None)
+        result.problems += read_answers(connection, awaited, _answer_id, deadline_after(wait_ms), ends)
+        if ends or result.problems:
             connection.close()
+            self._connection = None
         return result
 
     def _awaited(self, due: Expectation, result: BatchResult) -> Awaited:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import random
 import struct
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +29,8 @@ rolled logs: where a lookup by timestamp once read past the end of a segment."""
 TOPICS = ("fuzz-0", "fuzz-1", EXPIRING_TOPIC)
 """Topics the fuzzed broker holds (two partitions each); requests name them, or one that does not exist."""
 GROUPS = ("fuzz-group-0", "fuzz-group-1")
+RECORD_TIME_MS = 1_780_000_000_000
+"""Records' timestamps lie around this fixed time (mid-2026), not the clock's, so a seed makes the same frames."""
 MAX_PLAUSIBLE_WAIT_MS = 50
 """Waits (fetch max wait, rebalance timeouts) a plausible request asks for: the broker may take them."""
 
@@ -138,7 +139,7 @@ def _plausible_int(name: str, rng: random.Random) -> int:
     if name == "replica_id":
         return rng.choice((-1, -1, -1, 0, 1))
     if name == "timestamp":
-        return rng.choice((-1, -2, -3, 0, int(time.time() * 1000), rng.randint(-100, 2**40)))
+        return rng.choice((-1, -2, -3, 0, RECORD_TIME_MS, rng.randint(-100, 2**42)))
     if "bytes" in name:
         return rng.choice((1 << 20, 1, 0))
     if "offset" in name:
@@ -193,9 +194,8 @@ def _hurtful(wire: Any, name: str, version: int, rng: random.Random, nullable: b
 
 
 def _valid_batch(rng: random.Random, count: int | None = None) -> bytearray:
-    now = int(time.time() * 1000)
     records = [
-        Record(i, now + rng.randint(-1000, 1000), key=rng.choice((None, b"k")), value=rng.randbytes(rng.randint(0, 40)))
+        Record(i, RECORD_TIME_MS + rng.randint(-1000, 1000), key=rng.choice((None, b"k")), value=rng.randbytes(rng.randint(0, 40)))
         for i in range(count or rng.randint(1, 3))
     ]
     return build_batch(records, compression=rng.choice(list(Compression)))

@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from fuzzing.broker_target import BrokerTarget
+from fuzzing.keeper_target import KeeperTarget
 
-TARGETS = {"broker": BrokerTarget}
+TARGETS = {"broker": BrokerTarget, "keeper": KeeperTarget}
