@@ -31,6 +31,8 @@ class Target(Protocol):
 
     name: str
     batch_size: int
+    skipped: int
+    """Frames not sent: they would only make the server wait (a long poll), not test it."""
 
     def next_case(self, rng: object) -> Case: ...
 
