@@ -21,7 +21,7 @@ APT_PACKAGES := openjdk-17-jdk-headless kcat zookeeper rabbitmq-server fuse3 lib
 # Only perf, which counts the FUSE requests in disk_faults.
 BENCH_APT_PACKAGES := linux-perf
 
-.PHONY: install apt test bench sim chaos image serve clean
+.PHONY: install apt test bench sim fuzz chaos image serve clean
 
 install: apt $(INSTALLED)
 
@@ -89,6 +89,14 @@ SIM_SEEDS ?= 0:20000
 sim: install
 	$(BIN)/python -m cluster.sim.raft.search --seeds $(SIM_SEEDS) --workers 2
 	$(BIN)/python -m cluster.sim.replication.search --seeds $(SIM_SEEDS) --workers 2
+
+# Long seeded fuzzing of the broker's Kafka port and the keeper's client port (docs/fuzzing.md); make test runs a
+# fixed 20,000-frame slice of each (tests/fuzzing). Exits non-zero when a campaign found a failure.
+FUZZ_FRAMES ?= 1000000
+FUZZ_SEED ?= 1
+FUZZ_SERVERS ?= broker keeper
+fuzz: install
+	$(BIN)/python -m fuzzing $(FUZZ_SERVERS) --frames $(FUZZ_FRAMES) --seed $(FUZZ_SEED)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis native/target native/clock_shift/target \

@@ -54,16 +54,22 @@ class LengthPrefixedDecoder:
         """Adds received bytes; returns the payload of every frame they complete, without the prefix.
 
         Payloads are writable, so Kafka's log can stamp offsets into a Produce request's batches
-        where they lie instead of copying them first.
+        where they lie instead of copying them first. A bad length ends the stream: the frames
+        completed before it are still returned, to be answered (as the peer sent them first), and
+        its refusal is raised by `check()` and by every later feed; with no frame before it, at once.
         """
-        if self._failure is not None:
-            raise self._failure
+        self.check()
         buffer = self._buffer
         buffer += data
         frames: list[bytearray] = []
         position = 0
         while len(buffer) - position >= LENGTH.size:
-            length = self._checked(LENGTH.unpack_from(buffer, position)[0])
+            length = LENGTH.unpack_from(buffer, position)[0]
+            self._failure = self._refusal_of(length)
+            if self._failure is not None:
+                if not frames:
+                    raise self._failure
+                break
             start = position + LENGTH.size
             if len(buffer) - start < length:
                 break
@@ -72,11 +78,14 @@ class LengthPrefixedDecoder:
         del buffer[:position]
         return frames
 
-    def _checked(self, length: int) -> int:
-        if length < 0:
-            self._failure = self._refusal.negative(length)
-        elif length > self.max_length:
-            self._failure = self._refusal.oversized(length, self.max_length)
+    def check(self) -> None:
+        """Raises the refusal of a bad length the stream has shown, once the frames before it are handled."""
         if self._failure is not None:
             raise self._failure
-        return length
+
+    def _refusal_of(self, length: int) -> Exception | None:
+        if length < 0:
+            return self._refusal.negative(length)
+        if length > self.max_length:
+            return self._refusal.oversized(length, self.max_length)
+        return None

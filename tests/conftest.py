@@ -18,7 +18,7 @@ cluster_acceptance each bring up three-node clusters, ci_plugin a pytest of its 
 network_faults with proxies or packet handlers) that, side by side on two cores, would test the
 machine's load rather than the cluster; keeper_ensemble shares its ensembles across the whole session."""
 FIRST = ("disk_faults", "network_faults", "e2e", "clock_faults", "harness", "cluster_acceptance", "keeper_server",
-         "nemesis", "keeper_ensemble")
+         "fuzzing", "nemesis", "keeper_ensemble")
 """The longest folders start first, so that no worker is left with a long one at the end."""
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from importlinter.cli import lint_imports
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCE_PACKAGES = ("logquake", "harness", "workloads", "nemesis", "checkers", "cluster", "pyporcupine", "benchmarks")
+SOURCE_PACKAGES = ("logquake", "harness", "workloads", "nemesis", "checkers", "cluster", "pyporcupine", "benchmarks", "fuzzing")
 LONGEST_SOURCE_FILE = 450
 
 

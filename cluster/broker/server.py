@@ -126,6 +126,7 @@ class Connection:
             for payload in self._frames.feed(data):
                 if not await self._dispatch(payload):
                     return
+            self._frames.check()
 
     async def _dispatch(self, payload: bytearray) -> bool:
         """Handles one request; False when the connection must close after what is already queued."""

@@ -71,6 +71,10 @@ class BrokerProcess:
         """SIGKILL: what a crash leaves behind."""
         return self._process.kill()
 
+    def exit_code(self) -> int | None:
+        """The exit code once the process has ended, None while it runs (or before it started)."""
+        return self._process.exit_code()
+
     def log_text(self) -> str:
         return self._process.log_text()
 

@@ -83,6 +83,19 @@ def test_a_follower_stores_the_leaders_log_append_time_batches_unchanged(tmp_pat
     assert follower.offset_for_timestamp(NOW) == 0 and follower.offset_for_timestamp(NOW + 1) is None
 
 
+def test_targets_at_or_below_no_timestamp_pass_over_empty_segments(tmp_path) -> None:
+    """An empty segment's max timestamp is NO_TIMESTAMP (-1): a lookup for -1 or below once read a
+    batch header past the end of its empty file (a struct.error out of a ListOffsets)."""
+    log = PartitionLog.open(tmp_path, LogConfig(), Clock())
+    assert [log.offset_for_timestamp(t) for t in (-(2**63), -3, -1)] == [None, None, None], "a new, empty log"
+
+    log.append(build_batch([Record(0, 5, value=b"a")]), leader_epoch=0)
+    log.roll()
+    assert log.offset_for_timestamp(-3) == 0, "the first record, not the empty active segment"
+    log.advance_log_start(1)
+    assert [log.offset_for_timestamp(t) for t in (-3, -1, 5)] == [None, None, None], "nothing at or above the start"
+
+
 class TimestampModel(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
@@ -181,7 +194,7 @@ class TimestampModel(RuleBasedStateMachine):
         if not hasattr(self, "log"):
             return
         held = {offset: t for offset, t in self.timestamps.items() if self.start <= offset < self.end}
-        targets = {t + d for t in held.values() for d in (-1, 0, 1)} | {self.clock.now}
+        targets = {t + d for t in held.values() for d in (-1, 0, 1)} | {self.clock.now, -(2**63), -3, -1}
         for target in sorted(targets):
             expected = min((offset for offset, t in held.items() if t >= target), default=None)
             assert self.log.offset_for_timestamp(target) == expected, f"target {target}"

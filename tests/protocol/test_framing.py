@@ -54,3 +54,13 @@ def test_a_refused_stream_stays_refused():
     with pytest.raises(ProtocolError):
         decoder.feed(struct.pack(">i", 1) + b"x")
 
+
+
+def test_frames_before_a_bad_size_come_out_and_the_size_is_refused_after_them():
+    """The fuzzer's finding: a pipelined request followed, in the same read, by a negative size lost its answer."""
+    decoder = FrameDecoder(max_frame_size=10)
+    assert decoder.feed(struct.pack(">i", 1) + b"x" + struct.pack(">i", 2) + b"yz" + struct.pack(">i", -2)) == [b"x", b"yz"]
+    with pytest.raises(ProtocolError, match="negative frame size -2"):
+        decoder.check()
+    with pytest.raises(ProtocolError, match="negative frame size -2"):
+        decoder.feed(b"")

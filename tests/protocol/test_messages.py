@@ -15,6 +15,7 @@ from kafka.protocol.metadata import MetadataRequest as KafkaPythonMetadataReques
 
 from cluster.broker.protocol.apis import APIS, ApiKey
 from cluster.broker.protocol.apis.fetch import FETCH, FetchableTopicResponse, FetchResponse, PartitionData
+from cluster.broker.protocol.apis.join_group import JoinGroupResponse
 from cluster.broker.protocol.errors import ErrorCode, ProtocolError
 from cluster.broker.protocol.framing import FrameDecoder
 from cluster.broker.protocol.headers import (
@@ -25,6 +26,7 @@ from cluster.broker.protocol.headers import (
     RequestHeader,
 )
 from cluster.broker.protocol.messages import (
+    UnencodableResponse,
     UnsupportedVersionError,
     decode_request,
     encode_response,
@@ -137,6 +139,17 @@ def test_the_advertised_table_is_the_one_the_field_notes_give():
     assert [(e.api_key, e.min_version, e.max_version) for e in body.api_keys] == sorted(
         (key, low, high) for key, (low, high) in ADVERTISED.items()
     )
+
+
+def test_a_response_its_schema_cannot_encode_is_the_brokers_error_not_the_clients():
+    """A null where the version has no null (JoinGroup v5's protocol_name, as the fuzzer found): the
+    server logs UnencodableResponse as an internal error, where a ProtocolError would blame the client."""
+    request = REQUEST_HEADER_V1.schema(request_api_key=11, request_api_version=5, correlation_id=5, client_id="c")
+    answer = JoinGroupResponse(error_code=ErrorCode.NOT_COORDINATOR, protocol_name=None, leader="", member_id="",
+                               members=[])
+    with pytest.raises(UnencodableResponse, match="protocol_name") as raised:
+        encode_response(request, answer)
+    assert not isinstance(raised.value, ProtocolError)
 
 
 def test_api_versions_response_is_read_by_kafka_python():

@@ -67,7 +67,7 @@ async def _find_coordinator(broker: Broker, group_id: str, listener: str) -> Any
 def handle_join_group(broker: Broker, request: Request, client: Client) -> Any:
     body = request.body
     if not broker.coordinates(body.group_id):
-        return JoinGroupResponse(error_code=ErrorCode.NOT_COORDINATOR, generation_id=-1, protocol_name=None,
+        return JoinGroupResponse(error_code=ErrorCode.NOT_COORDINATOR, generation_id=-1, protocol_name="",
                                  leader="", member_id=body.member_id, members=[])
     join = JoinRequest(
         group_id=body.group_id,

@@ -288,10 +288,14 @@ class SegmentList:
         return FileRegion(segment.fd, first, last - first, next_offset)
 
     def offset_for_timestamp(self, timestamp: int) -> int | None:
-        """The offset of the first record whose timestamp is >= `timestamp`, or None."""
+        """The offset of the first record whose timestamp is >= `timestamp`, or None.
+
+        An empty segment (a freshly rolled active one, or a whole new log) is passed over
+        first: its max timestamp, NO_TIMESTAMP (-1), is no record's, and a target at or
+        below it would otherwise send the search into a file that holds no batch."""
         for segment in self._segments:
             self._refuse_corrupt(segment.base_offset)
-            if segment.max_timestamp < timestamp:
+            if segment.is_empty or segment.max_timestamp < timestamp:
                 continue
             found = self._offset_in_segment(segment, timestamp)
             if found is not None:

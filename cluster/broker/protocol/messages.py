@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from cluster.broker.protocol.apis import APIS, ApiKey
+from cluster.broker.protocol.errors import ProtocolError
 from cluster.broker.protocol.framing import frame
 from cluster.broker.protocol.headers import REQUEST_HEADER_V1, RESPONSE_HEADER_V0, ResponseHeader
 from cluster.broker.protocol.primitives import Region
@@ -27,6 +28,12 @@ class UnsupportedVersionError(ValueError):
     def __init__(self, header: Any) -> None:
         super().__init__(f"API {header.request_api_key} v{header.request_api_version} is not supported")
         self.header = header
+
+
+class UnencodableResponse(Exception):
+    """A response the broker built that its schema cannot encode: the broker's own bug, never the client's.
+
+    Not a ProtocolError, which blames the bytes a client sent: the server logs this as an internal error."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +83,11 @@ def encode_response(request_header: Any, body: Any) -> list[bytes | Region]:
     """The framed response (size, header v0, body) as parts: bytes, and any records regions."""
     codec = APIS[ApiKey(request_header.request_api_key)].response_codecs[request_header.request_api_version]
     header = RESPONSE_HEADER_V0.encode(ResponseHeader(correlation_id=request_header.correlation_id))
-    return coalesce(frame([header, *codec.encode_parts(body)]))
+    try:
+        parts = codec.encode_parts(body)
+    except ProtocolError as error:
+        raise UnencodableResponse(str(error)) from error
+    return coalesce(frame([header, *parts]))
 
 
 def joined(parts: Sequence[bytes | Region]) -> bytes:

@@ -130,6 +130,10 @@ class ClientConnection:
             if self.closed:
                 return
             self._handle(payload)
+        try:
+            self._decoder.check()
+        except JuteError as error:
+            self.drop(f"bad framing after {len(frames)} frame(s): {error}")
 
     # ---------------------------------------------------------------- what the node calls
 

@@ -1,0 +1,34 @@
+"""`python -m fuzzing [broker] [keeper] --frames N --seed S`: a campaign against each named server (both by default).
+
+Exits 1 if any campaign found a failure, so `make fuzz` fails loudly."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from fuzzing.campaign import run
+from fuzzing.targets import TARGETS
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m fuzzing", description=__doc__)
+    parser.add_argument("servers", nargs="*", choices=[*TARGETS, []], default=list(TARGETS))
+    parser.add_argument("--frames", type=int, default=1_000_000, help="frames per server (default 1,000,000)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--client-every", type=int, default=100_000, help="frames between real-client checks")
+    options = parser.parse_args(argv)
+    failed = False
+    for name in options.servers or list(TARGETS):
+        with tempfile.TemporaryDirectory(prefix=f"logquake-fuzz-{name}-") as directory:
+            with TARGETS[name](Path(directory)) as target:
+                print(f"== {name}: {options.frames} frames, seed {options.seed}", flush=True)
+                report = run(target, options.frames, options.seed, options.client_every, progress_every=30)
+        print("\n".join(report.lines()), flush=True)
+        failed |= bool(report.failures)
+    return 1 if failed else 0
+
+
+sys.exit(main(sys.argv[1:]))

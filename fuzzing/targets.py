@@ -1,0 +1,8 @@
+"""The servers a campaign can fuzz, by name."""
+
+from __future__ import annotations
+
+from fuzzing.broker_target import BrokerTarget
+from fuzzing.keeper_target import KeeperTarget
+
+TARGETS = {"broker": BrokerTarget, "keeper": KeeperTarget}
