@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checkers.claim import Claim, Judge, Judgement
-from checkers.queue_ops import Poll, Send, parse_poll, parse_send
+from checkers.queue_ops import Poll, Send, parse_poll, parse_send, read_offsets
 from checkers.retention import Retention
 from harness.history import COMPLETIONS, Event, Op, pair
 
@@ -169,7 +169,7 @@ def _version_order(sends: list[Send], polls: Iterable[Poll], findings: Findings)
         for partition, records in poll.reads.items():
             top = None
             for offset, value in records:
-                if value in failed:
+                if failed and value in failed:
                     findings.add("G1a", True, {"partition": partition, "offset": offset, "value": value,
                                                "send": failed[value].op.ref(), "poll": poll.op.ref()})
                 known = at.get((partition, offset))
@@ -274,7 +274,9 @@ def _poll_orders(ops: list[Op], order: VersionOrder, judge: Judge, retention: Re
     did not succeed, since it may have consumed records nobody saw."""
     consumers: dict[Any, _Consumer] = {}
     for op in ops:
-        consumer = consumers.setdefault(op.process, _Consumer(judge.claim.mode))
+        consumer = consumers.get(op.process)
+        if consumer is None:
+            consumer = consumers[op.process] = _Consumer(judge.claim.mode)
         if op.f in ("assign", "subscribe"):
             consumer.mode = op.f
             consumer.last.clear()
@@ -282,10 +284,10 @@ def _poll_orders(ops: list[Op], order: VersionOrder, judge: Judge, retention: Re
             if op.type != "ok":
                 consumer.last.clear()
                 continue
-            for partition, records in parse_poll(op).reads.items():
-                if records:
-                    _check_poll(op, consumer, partition, [o for o, _ in records], order, judge, retention, findings)
-                    consumer.last[partition] = (records[-1][0], op)
+            for partition, offsets in read_offsets(op).items():
+                if offsets:
+                    _check_poll(op, consumer, partition, offsets, order, judge, retention, findings)
+                    consumer.last[partition] = (offsets[-1], op)
 
 
 def _check_poll(op: Op, consumer: _Consumer, partition: int, offsets: list[int], order: VersionOrder,

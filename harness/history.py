@@ -131,11 +131,17 @@ def _parse(number: int, line: bytes) -> Event:
     try:
         event = orjson.loads(line)
     except orjson.JSONDecodeError:
-        try:  # the fast reader refuses integers beyond 64 bits, which the format allows
-            event = json.loads(line)
+        try:
+            event = json.loads(line, object_hook=_Unusual)
         except json.JSONDecodeError as error:
             raise HistoryError(f"line {number}: not JSON ({error.msg})") from None
     return check_event(event, f"line {number}")
+
+
+class _Unusual(dict):  # type: ignore[type-arg]
+    """An object of a line that only the standard reader reads: integers beyond 64 bits, NaN or Infinity, which
+    the writer (json.dumps) writes and the fast reader refuses. Its values are kept as they are, never packed:
+    the fast writer would change them."""
 
 
 @contextmanager
@@ -150,6 +156,22 @@ def collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def _packed(value: Any) -> Any:
+    """A list or an object decoded from JSON as its JSON text again, which decodes to an equal value (Op.value);
+    the values of an _Unusual event are kept as they are. Copied: the writer's own bytes keep a kilobyte of room
+    each."""
+    return bytes(memoryview(orjson.dumps(value))) if isinstance(value, (list, dict)) and value else value
+
+
+def _as_it_is(value: Any) -> Any:
+    return value
+
+
+def _unpacked(value: Any) -> Any:
+    """No JSON value decodes to bytes: bytes are a packed value's text."""
+    return orjson.loads(value) if type(value) is bytes else value
 
 
 class Op:
@@ -233,51 +255,59 @@ class History:
 
     Built from events in one pass, keeping no event: an op holds its fields, its f and type shared with
     every op of the same name. Iterating gives the events back, rebuilt, in index order: a checker that
-    takes a list of events takes a History as well, and `pair` of one is its ops.
+    takes a list of events takes a History as well, and `pair` of one is its ops. Events that cannot
+    pair up are what they are for a list of them: each checker that pairs them gets the HistoryError
+    (and the run's verdict is unknown); damage to the events themselves is raised at once.
     """
 
-    def __init__(self, events: Iterable[Event], checked: bool = False,
-                 pack: Callable[[Any], Any] = lambda value: value) -> None:
+    def __init__(self, events: Iterable[Event], checked: bool = False, pack: Callable[[Any], Any] = _as_it_is
+                 ) -> None:
         """`checked`: the events were checked already (iter_history checks every line). `pack`: how each op
         keeps a value (_packed, for values decoded from JSON)."""
-        self.ops = _pair(events, None if checked else "event", pack)
-        self.events = sum(2 if op.completed else 1 for op in self.ops)
+        read_failures: list[HistoryError] = []
+        events = _failures_noted(events, read_failures)
+        self.unpaired: HistoryError | None = None
+        try:
+            self._ops = _pair(events, None if checked else "event", pack)
+        except HistoryError as error:
+            if read_failures:
+                raise
+            for _ in events:  # the rest is read all the same: damage later in it is still an error
+                pass
+            self._ops, self.unpaired = [], error
+
+    @property
+    def ops(self) -> list[Op]:
+        if self.unpaired is not None:
+            raise HistoryError(*self.unpaired.args)
+        return self._ops
 
     def __len__(self) -> int:
-        return self.events
+        return sum(2 if op.completed else 1 for op in self.ops)
 
     def __iter__(self) -> Iterator[Event]:
         events = [event for op in self.ops for event in (op.invoke, op.completion) if event is not None]
         return iter(sorted(events, key=lambda event: event["index"]))
 
 
+def _failures_noted(events: Iterable[Event], failures: list[HistoryError]) -> Iterator[Event]:
+    try:
+        yield from events
+    except HistoryError as error:
+        failures.append(error)
+        raise
+
+
 def pair(history: Iterable[Event] | History) -> list[Op]:
     """Operations in invocation order. Raises HistoryError on events that cannot pair up."""
     if isinstance(history, History):
         return history.ops
-    return _pair(history, "history entry", lambda value: value)
+    return _pair(history, "history entry", _as_it_is)
 
 
 def last_time(ops: list[Op]) -> int:
     """The time of the history's last event (0 for none): the end of a plot's time axis."""
     return max((op.start if op.end is None else max(op.start, op.end) for op in ops), default=0)
-
-
-def _packed(value: Any) -> Any:
-    """A list or an object decoded from JSON as its JSON text again, which decodes to an equal value (Op.value);
-    kept as it is when the fast writer cannot write it (an integer beyond 64 bits). Copied: the writer's own
-    bytes keep a kilobyte of room each."""
-    if isinstance(value, (list, dict)) and value:
-        try:
-            return bytes(memoryview(orjson.dumps(value)))
-        except orjson.JSONEncodeError:
-            return value
-    return value
-
-
-def _unpacked(value: Any) -> Any:
-    """No JSON value decodes to bytes: bytes are a packed value's text."""
-    return orjson.loads(value) if type(value) is bytes else value
 
 
 def _pair(events: Iterable[Event], where: str | None, pack: Callable[[Any], Any]) -> list[Op]:
@@ -288,6 +318,7 @@ def _pair(events: Iterable[Event], where: str | None, pack: Callable[[Any], Any]
     for position, event in enumerate(events):
         if where is not None:
             check_event(event, f"{where} {position}")
+        keep = pack if type(event) is dict else _as_it_is
         process, f = event["process"], event["f"]
         if type(f) is str:
             f = names.setdefault(f, f)
@@ -295,7 +326,7 @@ def _pair(events: Iterable[Event], where: str | None, pack: Callable[[Any], Any]
             if process in pending:
                 raise HistoryError(f"op {event['index']}: process {process} invokes while op "
                                    f"{pending[process].invoke_index} is still in flight")
-            pending[process] = op = Op(process, f, event["index"], event["time"], pack(event.get("value")))
+            pending[process] = op = Op(process, f, event["index"], event["time"], keep(event.get("value")))
             ops.append(op)
             continue
         op = pending.pop(process, None)
@@ -305,7 +336,7 @@ def _pair(events: Iterable[Event], where: str | None, pack: Callable[[Any], Any]
             raise HistoryError(f"op {event['index']}: completes f={f!r} but process {process} "
                                f"invoked f={op.f!r} (op {op.invoke_index})")
         op.complete(names.setdefault(event["type"], event["type"]), event["index"], event["time"],
-                    pack(event.get("value")), event.get("error"))
+                    keep(event.get("value")), event.get("error"))
     if any(before.invoke_index > after.invoke_index for before, after in zip(ops, ops[1:])):
         ops.sort(key=lambda op: op.invoke_index)
     return ops
