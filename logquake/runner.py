@@ -32,7 +32,6 @@ from logquake import store
 from logquake.interpreter import Pool, drive
 from logquake.progress import Progress, availability_summary, fault_summary, table
 from logquake.registry import WORKLOADS, Registry
-from logquake.report import write_report
 from logquake.signals import sigint_ignored
 from nemesis.schedule import fault_schedule
 
@@ -236,6 +235,8 @@ def check_run(run_dir: Path, problem: str | None = None, workloads: Registry = W
         on_verdict(results)
     if not plots:
         return results
+    from logquake.report import write_report  # here: it brings in matplotlib, which a verdict never needs
+
     draw(test, history, run_dir, checked)
     store.write_json(run_dir / store.RESULTS, results)
     started = time.perf_counter()
