@@ -9,6 +9,8 @@ loses at most the line being written, and the reader tolerates exactly that: a t
 Checkers reason about operations, not events: `pair` joins each invoke with its process's next
 completion into an `Op`. Each process has at most one operation in flight; an invoke that never
 completed (the run was interrupted) is an `Op` without a completion, whose outcome is unknown.
+`load_history` reads a file straight into a `History`, its ops paired once and kept compact, for
+checking a long run: a million-op queue check peaks at about 1 GB, where a list of event dicts took 4.
 """
 
 from __future__ import annotations
@@ -147,8 +149,8 @@ class _Unusual(dict):  # type: ignore[type-arg]
 @contextmanager
 def collector_paused() -> Iterator[None]:
     """Reading and checking a history allocate millions of objects that stay alive and form no cycles: every
-    pass of the garbage collector over them finds nothing, and together its passes took about half the time
-    of a million-op check. Nests; the collector runs again afterwards if it ran before."""
+    pass of the garbage collector over them finds nothing, and reading a million-op history into dicts took
+    five times as long with it running. Nests; the collector runs again afterwards if it ran before."""
     enabled = gc.isenabled()
     gc.disable()
     try:
