@@ -69,11 +69,11 @@ def verdict_row(ops: int, anomaly: str | None, figures: dict[str, Any]) -> list[
 
 
 def goal_lines(rows: list[tuple[int, dict[str, Any]]]) -> list[str]:
-    """Per goal, whether the runs of at least its size met it (worst wall-clock verdict, worst peak)."""
+    """Per goal, whether the runs of its size met it (worst wall-clock verdict, worst peak)."""
     lines = []
     for goal_ops, (goal_s, goal_mib) in GOALS.items():
         bound = f"<= {goal_mib:.0f} MiB" if goal_mib is not None else "finished"
-        at_goal = [figures for ops, figures in rows if ops >= goal_ops]
+        at_goal = [figures for ops, figures in rows if ops == goal_ops]
         if not at_goal:
             lines.append(f"goal ({goal_ops:,} ops decided in <= {goal_s:.0f} s, {bound}): not measured (--ops)")
             continue
@@ -81,7 +81,7 @@ def goal_lines(rows: list[tuple[int, dict[str, Any]]]) -> list[str]:
         worst_cpu = max(f.get("cpu_s", 0.0) for f in at_goal)
         worst_mib = max(f["peak_mib"] for f in at_goal)
         met = worst_s <= goal_s and (goal_mib is None or worst_mib <= goal_mib)
-        lines.append(f"goal at >= {goal_ops:,} ops: verdict in {worst_s:.1f} s (<= {goal_s:.0f}; {worst_cpu:.1f} CPU "
+        lines.append(f"goal at {goal_ops:,} ops: verdict in {worst_s:.1f} s (<= {goal_s:.0f}; {worst_cpu:.1f} CPU "
                      f"s), peak {worst_mib:.0f} MiB ({bound}): {'met' if met else 'NOT met'}")
     return lines
 
