@@ -5,7 +5,7 @@ the logquake being measured: this one, or another checkout's. The command runs a
 check` would (it is a program here, not a library), with its output captured: the verdict counts as
 in when the terminal shows it. Prints one JSON line: the seconds of every stage the check logs at debug
 level (reading, each checker, each drawing, the report), when the verdict was printed, the total, the
-peak RSS, the exit code, and the verdict with the workload checker's anomaly counts from results.json.
+CPU seconds the process used (which another process's load moves much less than the wall clock), the peak RSS, the exit code, and the verdict with the workload checker's anomaly counts from results.json.
 """
 
 from __future__ import annotations
@@ -67,8 +67,9 @@ def main(run_dir: Path, options: list[str]) -> dict[str, Any]:
     total = time.perf_counter() - started
     results = json.loads((run_dir / "results.json").read_text())
     anomalies = results.get("queue", {}).get("anomalies", {})
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     return {"stages": stages.seconds, "total_s": total, "verdict_s": terminal.verdict_at or total,
-            "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "exit_code": code,
+            "cpu_s": usage.ru_utime + usage.ru_stime, "peak_mib": usage.ru_maxrss / 1024, "exit_code": code,
             "valid": results["valid"],
             "anomalies": {name: found["count"] for name, found in anomalies.items() if found["count"]}}
 

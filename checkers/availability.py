@@ -81,8 +81,8 @@ def partition_windows(test: dict[str, Any], ops: list[Op], writes: str) -> list[
     partitions = test.get("partitions") if isinstance(test.get("partitions"), int) else 0
     sends: dict[int, list[Op]] = defaultdict(list)
     for op in ops:
-        if op.process != NEMESIS and op.f == writes and isinstance(op.invoke.get("value"), dict):
-            partition = op.invoke["value"].get("partition")
+        if op.process != NEMESIS and op.f == writes and isinstance(op.invoke_value, dict):
+            partition = op.invoke_value.get("partition")
             if isinstance(partition, int):
                 sends[partition].append(op)
     every = sorted(set(sends) | set(range(partitions)))

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 
 from checkers.faults import fault_intervals
 from checkers.perf import PALETTE, fault_legend, shade_faults
-from harness.history import NEMESIS, Event, Op, pair
+from harness.history import NEMESIS, Event, Op, last_time, pair
 
 FILE = "clock.png"
 
@@ -43,19 +43,18 @@ def clock_readings(history: list[Event]) -> dict[str, list[Reading]]:
     """Each node's readings in time order, from the nemesis ops that carry "clocks"."""
     readings: dict[str, list[Reading]] = {}
     for op in pair(history):
-        if op.process != NEMESIS or op.type != "ok" or op.completion is None:
+        if op.process != NEMESIS or op.type != "ok" or op.end is None:
             continue
         for clocks in _clocks_of(op):
             for node, clock in clocks.items():
-                readings.setdefault(node, []).append(Reading(op.completion["time"] / 1e9, float(clock["offset_ms"]),
+                readings.setdefault(node, []).append(Reading(op.end / 1e9, float(clock["offset_ms"]),
                                                              float(clock["rate"]), clock.get("strobe")))
     return {node: sorted(found, key=lambda reading: reading.time_s) for node, found in sorted(readings.items())}
 
 
 def _clocks_of(op: Op) -> list[dict[str, Any]]:
     """The "clocks" of an op's value, or of each item of a heal's list."""
-    assert op.completion is not None
-    value = op.completion.get("value")
+    value = op.value
     values = value if isinstance(value, list) else [value]
     return [item["clocks"] for item in values if isinstance(item, dict) and isinstance(item.get("clocks"), dict)]
 
@@ -65,7 +64,7 @@ def plot_clock(test: dict[str, Any], history: list[Event], out_dir: Path) -> lis
     readings = clock_readings(history)
     if not readings:
         return []
-    end_s = max(max((event["time"] for event in history), default=0) / 1e9,
+    end_s = max(last_time(pair(history)) / 1e9,
                 max(found[-1].time_s for found in readings.values()))
     figure = Figure(figsize=(11, 5), dpi=100)
     figure.subplots_adjust(left=0.08, right=0.84, top=0.92, bottom=0.1)

@@ -25,12 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from checkers.availability import Window, check_availability, partition_windows
-from checkers.clock import plot_clock
 from checkers.disk import disk_effects
 from checkers.fault_coverage import fault_coverage
-from checkers.perf import plot_perf
 from checkers.stats import check_stats
-from checkers.timeline import write_timeline
 from harness.history import Event, pair
 
 WorkloadChecker = Callable[[dict[str, Any], list[Event], Path], dict[str, Any]]
@@ -93,6 +90,11 @@ def check_verdict(test: dict[str, Any], history: list[Event], out_dir: Path, nam
 def draw(test: dict[str, Any], history: list[Event], out_dir: Path, checked: Checked) -> None:
     """The perf and clock plots and the timeline, listed first under the results' "files"; a drawing that crashes
     is recorded under "errors" and leaves the others (and the verdict) alone."""
+    # Imported here: the drawings bring in matplotlib, a second of a check's start-up that a verdict never needs.
+    from checkers.clock import plot_clock
+    from checkers.perf import plot_perf
+    from checkers.timeline import write_timeline
+
     out_dir = Path(out_dir)
     errors: dict[str, str] = {}
     files: list[Path] = []

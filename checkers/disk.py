@@ -19,8 +19,10 @@ def disk_effects(history: list[Event]) -> dict[str, Any]:
     corrupted: list[dict[str, Any]] = []
     power_losses: list[dict[str, Any]] = []
     for op in pair(history):
-        value = op.completion.get("value") if op.completion and op.type == "ok" else None
-        if op.process != NEMESIS or not isinstance(value, dict):
+        if op.process != NEMESIS or op.type != "ok":
+            continue
+        value = op.value
+        if not isinstance(value, dict):
             continue
         if isinstance(value.get("corrupted"), list):
             corrupted += [{**_where(op), **damage} for damage in value["corrupted"] if isinstance(damage, dict)]

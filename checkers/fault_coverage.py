@@ -24,7 +24,7 @@ def fault_coverage(test: dict[str, Any], ops: list[Op]) -> dict[str, Any]:
             continue
         counts = by_fault.setdefault(op.f.removeprefix(START), _tally())
         counts[op.type] += 1
-        value = op.completion.get("value") if op.completion and op.type == "ok" else None
+        value = op.value if op.type == "ok" else None
         if isinstance(value, dict) and isinstance(value.get("nodes"), list):
             counts["nodes"].update(map(str, value["nodes"]))
     return {"named": named,

@@ -72,5 +72,4 @@ def fault_intervals(ops: list[Op]) -> list[FaultInterval]:
 
 
 def _interval(fault: str, start: Op, end: int | None) -> FaultInterval:
-    detail = start.completion.get("value") if start.completion else None
-    return FaultInterval(fault, start.start, end, start.invoke.get("value"), detail, start)
+    return FaultInterval(fault, start.start, end, start.invoke_value, start.value, start)

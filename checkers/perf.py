@@ -26,7 +26,7 @@ from matplotlib.patches import Patch
 from checkers.faults import FaultInterval, fault_intervals
 from checkers.sampling import stratified_sample
 from checkers.stats import QUANTILES, quantile
-from harness.history import NEMESIS, Event, Op, pair
+from harness.history import NEMESIS, Event, Op, last_time, pair
 
 OUTCOME_COLOURS = {"ok": "#4C9A2A", "fail": "#D1495B", "info": "#EDAE49"}
 OUTCOMES = tuple(OUTCOME_COLOURS)
@@ -52,7 +52,7 @@ def plot_perf(test: dict[str, Any], history: list[Event], out_dir: Path) -> list
     ops = pair(history)
     client = [op for op in ops if op.process != NEMESIS]
     faults = fault_intervals(ops)
-    end_s = max((event["time"] for event in history), default=0) / 1e9
+    end_s = last_time(ops) / 1e9
     bucket_s = max(1.0, end_s / BUCKETS)
     name = test.get("name", "run")
     fs = sorted({op.f for op in client})
@@ -101,8 +101,7 @@ class Completed:
     def of(ops: list[Op], fs: list[str]) -> Completed:
         f_code = {f: code for code, f in enumerate(fs)}
         outcome_code = {outcome: code for code, outcome in enumerate(OUTCOMES)}
-        rows = np.array([(op.invoke["time"], op.completion["time"], f_code[op.invoke["f"]],
-                          outcome_code[op.completion["type"]]) for op in ops if op.completion is not None],
+        rows = np.array([(op.start, op.end, f_code[op.f], outcome_code[op.type]) for op in ops if op.end is not None],
                         dtype=np.int64).reshape(-1, 4)
         latency_ms = np.maximum((rows[:, 1] - rows[:, 0]) / 1e6, 1e-3)
         return Completed(rows[:, 0] / 1e9, rows[:, 1] / 1e9, latency_ms, rows[:, 2], rows[:, 3])

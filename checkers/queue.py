@@ -16,11 +16,12 @@ All passes are linear in the history (plus sorting each partition's offsets).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from checkers.claim import Claim, Judge, Judgement
-from checkers.queue_ops import Poll, Send, parse_poll, parse_send
+from checkers.queue_ops import Poll, Send, parse_poll, parse_send, read_offsets
 from checkers.retention import Retention
 from harness.history import COMPLETIONS, Event, Op, pair
 
@@ -70,7 +71,7 @@ def allowed_anomalies(claim: Claim) -> tuple[str, ...]:
     return tuple(name for name in ANOMALIES if name in allowed)
 
 
-@dataclass
+@dataclass(slots=True)
 class Witnesses:
     """Who vouched for one value at one (partition, offset): the first send ack and the first read."""
 
@@ -86,6 +87,8 @@ class VersionOrder:
     rank: dict[int, dict[int, int]] = field(default_factory=dict)
     read_by: dict[Any, Op] = field(default_factory=dict)
     highest_read: dict[int, tuple[int, Op]] = field(default_factory=dict)
+    polls: int = 0
+    """The successful polls read."""
 
     def witness(self, partition: int, offset: int, value: Any) -> Witnesses:
         values = self.at[(partition, offset)]
@@ -134,35 +137,53 @@ def check_queue(test: dict[str, Any], history: list[Event]) -> dict[str, Any]:
     ops = pair(history)
     judge = Judge(claim, ops)
     sends = [parse_send(op) for op in ops if op.f == "send"]
-    polls = {op.index: parse_poll(op) for op in ops if op.f == "poll" and op.type == "ok"}
-    order = _version_order(sends, polls.values())
+    findings = Findings()
+    order = _version_order(sends, _ok_polls(ops), findings)
     retention = Retention.observed(ops, EXAMPLES)
     final_reads = _final_reads(ops, sends, order, retention)
-    findings = Findings()
     _offset_conflicts(order, claim, judge, findings)
-    _aborted_reads(sends, polls.values(), findings)
     _unread_sends(sends, order, judge, final_reads["attempted"], retention, findings)
-    _poll_orders(ops, polls, order, judge, retention, findings)
+    _poll_orders(ops, order, judge, retention, findings)
     _send_orders(sends, judge, findings)
-    return _results(claim, findings, retention, final_reads, sends, polls.values(), order)
+    return _results(claim, findings, retention, final_reads, sends, order)
 
 
-def _version_order(sends: list[Send], polls: Any) -> VersionOrder:
+def _ok_polls(ops: list[Op]) -> Iterator[Poll]:
+    """The successful polls, parsed as they are walked: a long history's polls read millions of records, too
+    many to hold parsed (the ops keep them compact), so each pass that needs them parses them again."""
+    return (parse_poll(op) for op in ops if op.f == "poll" and op.type == "ok")
+
+
+def _version_order(sends: list[Send], polls: Iterable[Poll], findings: Findings) -> VersionOrder:
+    """The version order from every acknowledgement and read; reads of values whose send failed (G1a) are found
+    on the way, in the same pass over the polls."""
     order = VersionOrder()
     for send in sends:
         if send.op.type == "ok" and send.offset is not None:
             witnesses = order.witness(send.partition, send.offset, send.value)
             witnesses.sent_by = witnesses.sent_by or send.op
+    failed = {send.value: send for send in sends if send.op.type == "fail"}
+    at, read_by = order.at, order.read_by
     for poll in polls:
+        order.polls += 1
         for partition, records in poll.reads.items():
+            top = None
             for offset, value in records:
-                witnesses = order.witness(partition, offset, value)
-                witnesses.read_by = witnesses.read_by or poll.op
-                order.read_by.setdefault(value, poll.op)
-            if records:
-                top = max(offset for offset, _ in records)
-                if partition not in order.highest_read or top > order.highest_read[partition][0]:
-                    order.highest_read[partition] = (top, poll.op)
+                if failed and value in failed:
+                    findings.add("G1a", True, {"partition": partition, "offset": offset, "value": value,
+                                               "send": failed[value].op.ref(), "poll": poll.op.ref()})
+                known = at.get((partition, offset))
+                witnesses = known.get(value) if known else None
+                if witnesses is None:
+                    witnesses = order.witness(partition, offset, value)
+                if witnesses.read_by is None:
+                    witnesses.read_by = poll.op
+                if value not in read_by:
+                    read_by[value] = poll.op
+                if top is None or offset > top:
+                    top = offset
+            if top is not None and (partition not in order.highest_read or top > order.highest_read[partition][0]):
+                order.highest_read[partition] = (top, poll.op)
     order.finish()
     return order
 
@@ -222,16 +243,6 @@ def _witness_refs(witnesses: Witnesses) -> dict[str, Any]:
     return refs
 
 
-def _aborted_reads(sends: list[Send], polls: Any, findings: Findings) -> None:
-    failed = {send.value: send for send in sends if send.op.type == "fail"}
-    for poll in polls:
-        for partition, records in poll.reads.items():
-            for offset, value in records:
-                if value in failed:
-                    findings.add("G1a", True, {"partition": partition, "offset": offset, "value": value,
-                                               "send": failed[value].op.ref(), "poll": poll.op.ref()})
-
-
 def _unread_sends(sends: list[Send], order: VersionOrder, judge: Judge, final_reads_attempted: bool,
                   retention: Retention, findings: Findings) -> None:
     """Without final reads an unseen send may be only late: it is counted, never judged. One below its
@@ -258,24 +269,25 @@ class _Consumer:
     last: dict[int, tuple[int, Op]] = field(default_factory=dict)
 
 
-def _poll_orders(ops: list[Op], polls: dict[int, Poll], order: VersionOrder, judge: Judge, retention: Retention,
-                 findings: Findings) -> None:
+def _poll_orders(ops: list[Op], order: VersionOrder, judge: Judge, retention: Retention, findings: Findings) -> None:
     """Walks each consumer's polls. An assign or subscribe resets its positions; so does a poll that
     did not succeed, since it may have consumed records nobody saw."""
     consumers: dict[Any, _Consumer] = {}
     for op in ops:
-        consumer = consumers.setdefault(op.process, _Consumer(judge.claim.mode))
+        consumer = consumers.get(op.process)
+        if consumer is None:
+            consumer = consumers[op.process] = _Consumer(judge.claim.mode)
         if op.f in ("assign", "subscribe"):
             consumer.mode = op.f
             consumer.last.clear()
         elif op.f == "poll":
-            if op.index not in polls:
+            if op.type != "ok":
                 consumer.last.clear()
                 continue
-            for partition, records in polls[op.index].reads.items():
-                if records:
-                    _check_poll(op, consumer, partition, [o for o, _ in records], order, judge, retention, findings)
-                    consumer.last[partition] = (records[-1][0], op)
+            for partition, offsets in read_offsets(op).items():
+                if offsets:
+                    _check_poll(op, consumer, partition, offsets, order, judge, retention, findings)
+                    consumer.last[partition] = (offsets[-1], op)
 
 
 def _check_poll(op: Op, consumer: _Consumer, partition: int, offsets: list[int], order: VersionOrder,
@@ -329,7 +341,7 @@ def _send_orders(sends: list[Send], judge: Judge, findings: Findings) -> None:
 
 
 def _results(claim: Claim, findings: Findings, retention: Retention, final_reads: dict[str, Any], sends: list[Send],
-             polls: Any, order: VersionOrder) -> dict[str, Any]:
+             order: VersionOrder) -> dict[str, Any]:
     anomalies = {name: {"count": findings.count[name], "forbidden": findings.forbidden[name],
                         "allowed": findings.count[name] - findings.forbidden[name],
                         "rule": RULES[name], "examples": findings.examples[name]} for name in ANOMALIES}
@@ -338,7 +350,7 @@ def _results(claim: Claim, findings: Findings, retention: Retention, final_reads
         "sends": outcomes,
         "acknowledged_read": sum(s.op.type == "ok" and s.value in order.read_by for s in sends),
         "unknown_sends_read": sum(s.op.type == "info" and s.value in order.read_by for s in sends),
-        "polls_ok": sum(1 for _ in polls),
+        "polls_ok": order.polls,
         "distinct_values_read": len(order.read_by),
         "partitions": sorted(order.offsets),
     }

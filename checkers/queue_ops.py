@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 from harness.history import HistoryError, Op
@@ -22,19 +23,23 @@ class Send:
     """Known only for acknowledged sends the broker gave an offset (acks=0 gives none)."""
 
 
+Record = Sequence[Any]
+"""A record a poll read: (offset, value)."""
+
+
 @dataclass(frozen=True)
 class Poll:
     op: Op
-    reads: dict[int, list[tuple[int, Any]]]
+    reads: dict[int, list[Record]]
 
 
 def parse_send(op: Op) -> Send:
-    asked = op.invoke.get("value")
+    asked = op.invoke_value
     if not isinstance(asked, dict) or "partition" not in asked or "value" not in asked:
-        raise HistoryError(f"op {op.invoke['index']}: a send's value must be {{partition, value}}, not {asked!r:.80}")
+        raise HistoryError(f"op {op.invoke_index}: a send's value must be {{partition, value}}, not {asked!r:.80}")
     offset = None
     if op.type == "ok":
-        done = op.completion["value"] if op.completion else None
+        done = op.value
         if not isinstance(done, dict):
             raise HistoryError(f"op {op.index}: an ok send's value must be {{partition, offset, value}}")
         asked = {**asked, **{k: v for k, v in done.items() if v is not None}}
@@ -43,22 +48,43 @@ def parse_send(op: Op) -> Send:
 
 
 def parse_poll(op: Op) -> Poll:
-    value = op.completion["value"] if op.completion else None
+    value = op.value
     if value is None:
         return Poll(op, {})
     if not isinstance(value, dict):
         raise HistoryError(f"op {op.index}: an ok poll's value must map partitions to [[offset, value], ...]")
-    reads: dict[int, list[tuple[int, Any]]] = {}
+    reads: dict[int, list[Record]] = {}
     for partition, records in value.items():
+        if _plain(records):
+            reads[_partition(partition, op)] = records
+            continue
         if not isinstance(records, list) or not all(isinstance(r, (list, tuple)) and len(r) == 2 for r in records):
             raise HistoryError(f"op {op.index}: partition {partition!r} must hold [[offset, value], ...]")
         reads[_partition(partition, op)] = [(_known_offset(o, op), _value(v)) for o, v in records]
     return Poll(op, reads)
 
 
+def _plain(records: Any) -> bool:
+    """Whether the records are a list of [int offset, int value] already, as they are used: the usual case,
+    checked in one quick pass (a long history's polls hold millions of records)."""
+    if type(records) is not list:
+        return False
+    for record in records:
+        if type(record) is not list or len(record) != 2 or type(record[0]) is not int or type(record[1]) is not int:
+            return False
+    return True
+
+
+def read_offsets(op: Op) -> dict[int, list[int]]:
+    """An ok poll's offsets read, by partition, as parse_poll gives them: for a poll that parse_poll accepted
+    already, so without checking it again."""
+    value = op.value
+    return {int(partition): [record[0] for record in records] for partition, records in (value or {}).items()}
+
+
 def parse_log_starts(op: Op) -> dict[int, int]:
     """An ok log-starts op's {"<partition>": offset}, by partition."""
-    value = op.completion["value"] if op.completion else None
+    value = op.value
     if not isinstance(value, dict):
         raise HistoryError(f"op {op.index}: an ok log-starts' value must map partitions to offsets, not {value!r:.80}")
     starts = {}

@@ -22,7 +22,7 @@ from typing import Any
 from checkers.availability import NEVER_RECOVERED, Window
 from checkers.faults import fault_intervals
 from checkers.timeline_summary import Cell, around_trouble, cells, worker_of
-from harness.history import NEMESIS, Event, Op, Process, pair
+from harness.history import NEMESIS, Event, Op, Process, last_time, pair
 
 PX_PER_S = 500.0
 MAX_WIDTH_PX = 60_000
@@ -76,7 +76,7 @@ def write_timeline(test: dict[str, Any], history: list[Event], out_dir: Path,
 def render_timeline(test: dict[str, Any], history: list[Event], windows: Sequence[Window] = ()) -> str:
     """`windows`: the partitions' unavailability windows, one row per partition above the processes."""
     ops = pair(history)
-    end_ns = max((event["time"] for event in history), default=0)
+    end_ns = last_time(ops)
     scale = _px_per_ns(end_ns)
     partitions = sorted({window.partition for window in windows})
     rows: list[Row] = [(f"partition {partition}", _windows_drawer([w for w in windows if w.partition == partition
@@ -134,7 +134,7 @@ def _summary(test: dict[str, Any], history: list[Event], ops: list[Op], scale: f
     then per worker thread the count of ops per time bucket, then the real ops around faults and
     failures (checkers.timeline_summary), at most DETAIL_CAP of them."""
     worker = worker_of(test, history)
-    threads = len({worker(process) for process in {event["process"] for event in history} if process != NEMESIS})
+    threads = len({worker(process) for process in {op.process for op in ops} if process != NEMESIS})
     buckets = max(1, min(int(end_ns * scale / MIN_CELL_PX), CELL_CAP // max(1, threads)))
     bucket_ns = max(end_ns, 1) / buckets
     counted: dict[Process, list[tuple[int, Cell]]] = {}
@@ -145,7 +145,7 @@ def _summary(test: dict[str, Any], history: list[Event], ops: list[Op], scale: f
     detailed: dict[Process, list[Op]] = {}
     for op in detail:
         detailed.setdefault(worker(op.process), []).append(op)
-    nemesis = [op for op in ops if op.invoke["process"] == NEMESIS]
+    nemesis = [op for op in ops if op.process == NEMESIS]
     rows: list[Row] = [(NEMESIS, _bars_drawer(nemesis, scale, end_ns))] if nemesis else []
     rows.append(("", _section(f"all {len(ops) - len(nemesis):,} client operations, counted per worker and "
                               f"{bucket_ns / 1e9:.3g} s (hover for the counts)")))
@@ -216,7 +216,7 @@ def _bar(op: Op, y: int, scale: float, end_ns: int) -> str:
     end = end_ns if op.end is None else op.end
     left = LABEL_PX + op.start * scale
     width = (end - op.start) * scale
-    css = "open" if op.completion is None else op.type
+    css = op.type if op.completed else "open"
     return (f"<div class='op {css}' style='left:{left:.1f}px;top:{y + 1}px;width:{width:.1f}px' "
             f"title='{html.escape(_tooltip(op), quote=True)}'></div>")
 
@@ -231,12 +231,12 @@ def _window_bar(window: Window, y: int, scale: float) -> str:
 
 
 def _tooltip(op: Op) -> str:
-    lines = [f"op {op.invoke['index']}: process {op.process} {op.f} {_short(op.invoke.get('value'))}"]
-    if op.completion is None:
+    lines = [f"op {op.invoke_index}: process {op.process} {op.f} {_short(op.invoke_value)}"]
+    if op.end is None:
         lines.append("never completed: outcome unknown")
     else:
-        lines.append(f"op {op.index}: {op.type} {_short(op.completion.get('value'))}")
-        lines.append(f"latency {(op.completion['time'] - op.start) / 1e6:.1f} ms, "
+        lines.append(f"op {op.index}: {op.type} {_short(op.value)}")
+        lines.append(f"latency {(op.end - op.start) / 1e6:.1f} ms, "
                      f"invoked at {op.start / 1e9:.3f} s")
         if op.error:
             lines.append(f"error: {_short(op.error)}")

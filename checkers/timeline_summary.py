@@ -56,10 +56,10 @@ def cells(ops: list[Op], worker: Callable[[Process], Process], bucket_ns: float)
     counted: Counter[int] = Counter()
     outcomes = {outcome: code for code, outcome in enumerate(SEVERITY)}
     for op in ops:
-        process = op.invoke["process"]
+        process = op.process
         if process != NEMESIS:
             lane = lanes.setdefault(worker(process), len(lanes))
-            counted[(int(op.invoke["time"] // bucket_ns) * len(SEVERITY) + outcomes[op.type]) * (1 << 20) + lane] += 1
+            counted[(int(op.start // bucket_ns) * len(SEVERITY) + outcomes[op.type]) * (1 << 20) + lane] += 1
     names = {code: lane for lane, code in lanes.items()}
     result: dict[tuple[Process, int], Cell] = {}
     for key, count in counted.items():
@@ -74,11 +74,11 @@ def around_trouble(ops: list[Op], cap: int, context: int) -> list[Op]:
     each fail and info op with the ops invoked around it. When they are too many, the fail and info
     ops are taken evenly over the run, and the context around every anchor widens one op at a time
     until the cap, so each anchor is shown before any gets its wide context."""
-    client = [op for op in ops if op.invoke["process"] != NEMESIS]
-    starts = [op.invoke["time"] for op in client]
+    client = [op for op in ops if op.process != NEMESIS]
+    starts = [op.start for op in client]
     faults = [bisect_left(starts, op.start) for op in ops
-              if op.invoke["process"] == NEMESIS and op.f.startswith("start-")]
-    failed = [position for position, op in enumerate(client) if op.completion is None or op.completion["type"] != "ok"]
+              if op.process == NEMESIS and op.f.startswith("start-")]
+    failed = [position for position, op in enumerate(client) if op.type != "ok"]
     anchors = faults + _evenly(failed, max(0, cap - len(faults)))
     chosen: set[int] = set()
     for distance in range(context + 1):

@@ -24,7 +24,7 @@ from checkers.compose import check_verdict, draw
 from cluster.deploy.deployment import ClusterSpec
 from cluster.deploy.deployment import deploy as deploy_cluster
 from harness.generator import SECOND, Generator, TimeLimit, any_of, phases
-from harness.history import NEMESIS, HistoryWriter, read_history
+from harness.history import NEMESIS, HistoryWriter, collector_paused, load_history, read_history
 from harness.seams import Deployment, Nemesis
 from harness.spec import TestSpec
 from harness.workload import Workload
@@ -32,7 +32,6 @@ from logquake import store
 from logquake.interpreter import Pool, drive
 from logquake.progress import Progress, availability_summary, fault_summary, table
 from logquake.registry import WORKLOADS, Registry
-from logquake.report import write_report
 from logquake.signals import sigint_ignored
 from nemesis.schedule import fault_schedule
 
@@ -224,9 +223,10 @@ def check_run(run_dir: Path, problem: str | None = None, workloads: Registry = W
     workload = workloads[workloads.spec_from_dict(test).workload]
     previous = store.read_json(run_dir / store.RESULTS) if (run_dir / store.RESULTS).exists() else {}
     started = time.perf_counter()
-    history = read_history(run_dir / store.HISTORY)
-    _log.debug("check stage %s took %.3f s", "read", time.perf_counter() - started)
-    checked = check_verdict(test, history, run_dir, workload.name, workload.check, workload.partition_writes)
+    with collector_paused():
+        history = load_history(run_dir / store.HISTORY)
+        _log.debug("check stage %s took %.3f s", "read", time.perf_counter() - started)
+        checked = check_verdict(test, history, run_dir, workload.name, workload.check, workload.partition_writes)
     results = checked.results
     problem = problem or previous.get("problem")
     if problem:
@@ -237,6 +237,8 @@ def check_run(run_dir: Path, problem: str | None = None, workloads: Registry = W
         on_verdict(results)
     if not plots:
         return results
+    from logquake.report import write_report  # here: it brings in matplotlib, which a verdict never needs
+
     draw(test, history, run_dir, checked)
     store.write_json(run_dir / store.RESULTS, results)
     started = time.perf_counter()

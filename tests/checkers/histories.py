@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 from typing import Any
 
-from checkers.compose import run_checks
+from checkers.compose import check_verdict, run_checks
+from harness.history import History as StoredHistory
+from harness.history import load_history
 from logquake.registry import WORKLOADS
 
 TEST = {"name": "queue", "workload": "queue", "acks": "all", "idempotence": True, "retries": 5,
@@ -14,9 +17,29 @@ TEST = {"name": "queue", "workload": "queue", "acks": "all", "idempotence": True
 
 
 def checked(test: dict[str, Any], events: list[dict[str, Any]], out_dir: Path) -> dict[str, Any]:
-    """A run's results as `logquake check` composes them: the test's workload's checker, stats, plots, timeline."""
+    """A run's results as `logquake check` composes them: the test's workload's checker, stats, plots, timeline.
+
+    The verdict is also taken from the events stored and loaded as `logquake check` loads them (a compact
+    harness.history.History), and must be the same: every checker test using this is a differential test
+    of the two."""
     workload = WORKLOADS[test["workload"]]
+    assert verdict(test, stored(events, out_dir / "stored"), out_dir / "stored") == \
+        verdict(test, events, out_dir / "listed")
     return run_checks(test, events, out_dir, workload.name, workload.check, workload.partition_writes)
+
+
+def verdict(test: dict[str, Any], history: Any, out_dir: Path) -> dict[str, Any]:
+    """check_verdict's results: the workload's checker, stats, availability, faults, disk."""
+    workload = WORKLOADS[test["workload"]]
+    return check_verdict(test, history, out_dir, workload.name, workload.check, workload.partition_writes).results
+
+
+def stored(events: list[dict[str, Any]], out_dir: Path) -> StoredHistory:
+    """The events written to a history file and loaded back as `logquake check` loads them."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "history.jsonl"
+    path.write_text("".join(json.dumps(event) + "\n" for event in events))
+    return load_history(path)
 
 
 class History:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from checkers import compose
+from checkers import perf
 from logquake.commands import check_command
 from logquake.runner import check_run
 
@@ -55,7 +55,7 @@ def test_the_verdict_is_on_disk_and_announced_before_any_plot_is_drawn(tmp_path:
         seen.append(f"perf saw {json.loads((run_dir / 'results.json').read_text())['valid']}")
         return []
 
-    monkeypatch.setattr(compose, "plot_perf", plot_perf)
+    monkeypatch.setattr(perf, "plot_perf", plot_perf)
     check_run(run_dir, on_verdict=lambda results: seen.append(f"told {results['valid']}"))
 
     assert stored["valid"] is False
@@ -69,7 +69,7 @@ def test_a_crashing_plot_leaves_the_verdict_and_the_other_drawings(tmp_path: Pat
     def crash(*_args: Any) -> list[Path]:
         raise RuntimeError("no plot today")
 
-    monkeypatch.setattr(compose, "plot_perf", crash)
+    monkeypatch.setattr(perf, "plot_perf", crash)
     check_run(run_dir)
 
     results = json.loads((run_dir / "results.json").read_text())
