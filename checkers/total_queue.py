@@ -42,7 +42,7 @@ def check_total_queue(test: dict[str, Any], history: list[Event]) -> dict[str, A
     enqueued: dict[str, set[int]] = {outcome: set() for outcome in COMPLETIONS}
     for op in ops:
         if op.f == "enqueue":
-            enqueued[op.type].add(_integer(op, op.invoke.get("value")))
+            enqueued[op.type].add(_integer(op, op.invoke_value))
     delivered = Counter(value for op in ops if op.f in ("dequeue", "drain") for value in _got(op))
     drained = any(op.f == "drain" and op.type == "ok" for op in ops)
     attempted = set().union(*enqueued.values())
@@ -65,7 +65,7 @@ def check_total_queue(test: dict[str, Any], history: list[Event]) -> dict[str, A
 
 def _got(op: Op) -> list[int]:
     """The messages an op got: a dequeue's one (or none: the queue was empty), a drain's list."""
-    value = op.completion.get("value") if op.completion else None
+    value = op.value
     if value is None:
         return []
     values = value if op.f == "drain" else [value]
