@@ -28,6 +28,8 @@ class HistoryTail:
     active: dict[str, None] = field(default_factory=dict)
     ops: int = 0
     last_time_s: float = 0.0
+    phase: str = "workload"
+    """The runner's phase as the history shows it: the nemesis' one "heal" op ends the workload."""
 
     def advance(self) -> bool:
         """Reads what was appended; whether anything was."""
@@ -59,7 +61,8 @@ class HistoryTail:
                 self.active[f.removeprefix("start-")] = None
             elif kind == "ok" and f.startswith("stop-"):
                 self.active.pop(f.removeprefix("stop-"), None)
-            elif f == "heal" and kind == "ok":
+            elif f == "heal":
+                self.phase = "healing" if kind == "invoke" else "healed: final reads, then the checkers"
                 self.active.clear()
         elif kind in ("ok", "fail", "info"):
             self.counts[kind] += 1
@@ -67,10 +70,10 @@ class HistoryTail:
     def progress(self) -> dict[str, Any]:
         faults = ", ".join(self.active) or "none"
         limit = f" of {self.time_limit:g}s" if self.time_limit else ""
-        line = (f"{self.last_time_s:5.1f}s{limit}  ok {self.counts['ok']}  fail {self.counts['fail']}  "
+        line = (f"{self.last_time_s:5.1f}s{limit}  {self.phase}  ok {self.counts['ok']}  fail {self.counts['fail']}  "
                 f"info {self.counts['info']}  faults: {faults}")
         return {"line": line, "ok": self.counts["ok"], "fail": self.counts["fail"], "info": self.counts["info"],
-                "faults": list(self.active), "time_s": round(self.last_time_s, 1)}
+                "faults": list(self.active), "time_s": round(self.last_time_s, 1), "phase": self.phase}
 
 
 def finished(run_dir: Path) -> dict[str, Any] | None:

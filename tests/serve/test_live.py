@@ -30,9 +30,21 @@ def test_a_history_read_in_torn_pieces_counts_each_op_once(tmp_path: Path) -> No
     history.write_bytes(text)
     tail.advance()
     assert tail.ops == len(OPS)
-    assert tail.progress() == {"line": "  3.0s of 10s  ok 1  fail 0  info 1  faults: none", "ok": 1, "fail": 0,
-                               "info": 1, "faults": [], "time_s": 3.0}
+    assert tail.progress() == {"line": "  3.0s of 10s  workload  ok 1  fail 0  info 1  faults: none", "ok": 1,
+                               "fail": 0, "info": 1, "faults": [], "time_s": 3.0, "phase": "workload"}
     assert (0, ["pause"]) in seen and (1, ["pause"]) in seen
+
+
+def test_the_heal_ends_the_workload_phase(tmp_path: Path) -> None:
+    history = tmp_path / "history.jsonl"
+    heal = {"index": 6, "time": 4_000_000_000, "process": "nemesis", "f": "heal", "value": None}
+    tail = HistoryTail(history, time_limit=3)
+    ops = list(OPS)
+    for kind, phase in (("invoke", "healing"), ("ok", "healed: final reads, then the checkers")):
+        ops.append({**heal, "type": kind})
+        history.write_text("".join(json.dumps(op) + "\n" for op in ops))
+        tail.advance()
+        assert tail.progress()["phase"] == phase and phase in tail.progress()["line"]
 
 
 def test_a_torn_last_line_is_not_an_op(tmp_path: Path) -> None:
