@@ -8,6 +8,7 @@ it over its socket from the test's thread meanwhile.
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -79,6 +80,9 @@ class BrokerThread:
     def __exit__(self, *exc: object) -> None:
         try:
             self.run(self._stop)
+        except TimeoutError:
+            faulthandler.dump_traceback(all_threads=True)  # where a stop that never ends is stuck, for the report
+            raise
         finally:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(WAIT_S)
