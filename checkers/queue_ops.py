@@ -14,7 +14,7 @@ from typing import Any
 from harness.history import HistoryError, Op
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Send:
     op: Op
     partition: int
@@ -27,7 +27,7 @@ Record = Sequence[Any]
 """A record a poll read: (offset, value)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Poll:
     op: Op
     reads: dict[int, list[Record]]
