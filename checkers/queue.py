@@ -10,18 +10,18 @@ case of lost or undone records also says which guarantee it broke, or which powe
 configuration lets take them. Records that retention deleted are neither lost nor skipped
 (checkers.retention): the final reads' log starts tell them apart.
 
-All passes are linear in the history (plus sorting each partition's offsets).
+All passes are linear in the history (plus sorting each partition's offsets, and a bisection in them for
+each step between two reads that is not to the next offset).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from checkers.claim import Claim, Judge, Judgement
-from checkers.queue_ops import Poll, Send, parse_poll, parse_send, read_offsets
+from checkers.queue_ops import Poll, Send, parse_poll, parse_send
 from checkers.queue_order import VersionOrder, Witnesses
 from checkers.retention import Retention
 from harness.history import COMPLETIONS, Event, Op, pair
@@ -103,54 +103,100 @@ def check_queue(test: dict[str, Any], history: list[Event]) -> dict[str, Any]:
     judge = Judge(claim, ops)
     sends = [parse_send(op) for op in ops if op.f == "send"]
     findings = Findings()
-    order = _version_order(sends, _ok_polls(ops), findings)
+    order, steps = _version_order(sends, ops, claim.mode, findings)
     retention = Retention.observed(ops, EXAMPLES)
     final_reads = _final_reads(ops, sends, order, retention)
     _offset_conflicts(order, claim, judge, findings)
     _unread_sends(sends, order, judge, final_reads["attempted"], retention, findings)
-    _poll_orders(ops, order, judge, retention, findings)
+    _poll_orders(steps, order, judge, retention, findings)
     _send_orders(sends, judge, findings)
     return _results(claim, findings, retention, final_reads, sends, order)
 
 
-def _ok_polls(ops: list[Op]) -> Iterator[Poll]:
-    """The successful polls, parsed as they are walked: a long history's polls read millions of records, too
-    many to hold parsed (the ops keep them compact), so each pass that needs them parses them again."""
-    return (parse_poll(op) for op in ops if op.f == "poll" and op.type == "ok")
+@dataclass
+class _Consumer:
+    mode: str
+    last: dict[int, tuple[int, Op]] = field(default_factory=dict)
+    """Partition -> the offset this consumer's last successful poll read last there, and that poll."""
 
 
-def _version_order(sends: list[Send], polls: Iterable[Poll], findings: Findings) -> VersionOrder:
-    """The version order from every acknowledgement and read; reads of values whose send failed (G1a) are found
-    on the way, in the same pass over the polls."""
+@dataclass(slots=True)
+class _Step:
+    """A step between two reads of a partition that is not to the next integer offset: a poll-skip or a step back
+    unless no known offset lies between, which is known once every read is in the version order."""
+
+    poll: Op
+    partition: int
+    before: int
+    after: int
+    mode: str
+    previous_poll: Op | None
+    """The consumer's poll that read `before`; None for a step inside one poll."""
+
+
+def _version_order(sends: list[Send], ops: list[Op], mode: str, findings: Findings) -> tuple[VersionOrder, list[_Step]]:
+    """The version order from every acknowledgement and read, and every consumer's steps that may skip or go back,
+    in one pass over the ops, which parses each poll as it comes: a long history's polls read millions of records,
+    too many to hold parsed. Reads of values whose send failed (G1a) are found on the way. A consumer's positions
+    are reset by an assign or subscribe, and by a poll that did not succeed, since it may have consumed records
+    nobody saw; `mode` is the claim's, for a consumer that never assigned nor subscribed."""
     order = VersionOrder()
     for send in sends:
         if send.op.type == "ok" and send.offset is not None:
             witnesses = order.witness(send.partition, send.offset, send.value)
             witnesses.sent_by = witnesses.sent_by or send.op
     failed = {send.value: send for send in sends if send.op.type == "fail"}
-    at = order.at
-    for poll in polls:
-        order.polls += 1
-        for partition, records in poll.reads.items():
-            top = None
-            column = at.get(partition)
-            for offset, value in records:
-                if failed and value in failed:
-                    findings.add("G1a", True, {"partition": partition, "offset": offset, "value": value,
-                                               "send": failed[value].op.ref(), "poll": poll.op.ref()})
-                if top is None or offset > top:
-                    top = offset
-                known = column.get(offset) if column is not None else None
-                if known is not None and known.read_by is not None and known.value == value:
-                    continue  # read before: the usual case, which changes nothing
-                witnesses = order.witness(partition, offset, value)
-                if witnesses.read_by is None:
-                    witnesses.read_by = poll.op
-                column = at[partition]
-            if top is not None and (partition not in order.highest_read or top > order.highest_read[partition][0]):
-                order.highest_read[partition] = (top, poll.op)
+    consumers: dict[Any, _Consumer] = {}
+    steps: list[_Step] = []
+    for op in ops:
+        if op.f not in ("assign", "subscribe", "poll"):
+            continue
+        consumer = consumers.get(op.process)
+        if consumer is None:
+            consumer = consumers[op.process] = _Consumer(mode)
+        if op.f != "poll":
+            consumer.mode = op.f
+            consumer.last.clear()
+        elif op.type != "ok":
+            consumer.last.clear()
+        else:
+            _read(parse_poll(op), order, failed, consumer, steps, findings)
     order.finish()
-    return order
+    return order, steps
+
+
+def _read(poll: Poll, order: VersionOrder, failed: dict[Any, Send], consumer: _Consumer, steps: list[_Step],
+          findings: Findings) -> None:
+    order.polls += 1
+    op = poll.op
+    for partition, records in poll.reads.items():
+        top = previous = None
+        column = order.at.get(partition)
+        for offset, value in records:
+            if failed and value in failed:
+                findings.add("G1a", True, {"partition": partition, "offset": offset, "value": value,
+                                           "send": failed[value].op.ref(), "poll": op.ref()})
+            if previous is not None and offset != previous + 1:
+                steps.append(_Step(op, partition, previous, offset, consumer.mode, None))
+            previous = offset
+            if top is None or offset > top:
+                top = offset
+            known = column.get(offset) if column is not None else None
+            if known is not None and known.read_by is not None and known.value == value:
+                continue  # read before: the usual case, which changes nothing
+            witnesses = order.witness(partition, offset, value)
+            if witnesses.read_by is None:
+                witnesses.read_by = op
+            column = order.at[partition]
+        if top is None or previous is None:
+            continue
+        if partition not in order.highest_read or top > order.highest_read[partition][0]:
+            order.highest_read[partition] = (top, op)
+        if partition in consumer.last:
+            last_offset, last_op = consumer.last[partition]
+            if records[0][0] != last_offset + 1:
+                steps.append(_Step(op, partition, last_offset, records[0][0], consumer.mode, last_op))
+        consumer.last[partition] = (previous, op)
 
 
 def _final_reads(ops: list[Op], sends: list[Send], order: VersionOrder, retention: Retention) -> dict[str, Any]:
@@ -228,46 +274,22 @@ def _unread_sends(sends: list[Send], order: VersionOrder, judge: Judge, final_re
             findings.add("unseen", False, case)
 
 
-@dataclass
-class _Consumer:
-    mode: str
-    last: dict[int, tuple[int, Op]] = field(default_factory=dict)
-
-
-def _poll_orders(ops: list[Op], order: VersionOrder, judge: Judge, retention: Retention, findings: Findings) -> None:
-    """Walks each consumer's polls. An assign or subscribe resets its positions; so does a poll that
-    did not succeed, since it may have consumed records nobody saw."""
-    consumers: dict[Any, _Consumer] = {}
-    for op in ops:
-        consumer = consumers.get(op.process)
-        if consumer is None:
-            consumer = consumers[op.process] = _Consumer(judge.claim.mode)
-        if op.f in ("assign", "subscribe"):
-            consumer.mode = op.f
-            consumer.last.clear()
-        elif op.f == "poll":
-            if op.type != "ok":
-                consumer.last.clear()
-                continue
-            for partition, offsets in read_offsets(op).items():
-                if offsets:
-                    _check_poll(op, consumer, partition, offsets, order, judge, retention, findings)
-                    consumer.last[partition] = (offsets[-1], op)
-
-
-def _check_poll(op: Op, consumer: _Consumer, partition: int, offsets: list[int], order: VersionOrder,
-                judge: Judge, retention: Retention, findings: Findings) -> None:
-    for before, after in zip(offsets, offsets[1:]):
-        if after != before + 1 and not order.adjacent(partition, before, after):
-            _step(order, partition, before, after, retention, findings, "int-", judge.read(op.end),
-                  {"process": op.process, "partition": partition, "poll": op.ref()})
-    if partition in consumer.last:
-        last_offset, last_op = consumer.last[partition]
-        if not order.adjacent(partition, last_offset, offsets[0]):
-            _step(order, partition, last_offset, offsets[0], retention, findings, "",
-                  judge.read(op.end) if consumer.mode == "assign" else Judgement(False),
-                  {"process": op.process, "partition": partition, "mode": consumer.mode,
-                   "previous_poll": last_op.ref(), "poll": op.ref()})
+def _poll_orders(steps: list[_Step], order: VersionOrder, judge: Judge, retention: Retention,
+                 findings: Findings) -> None:
+    """Judges the consumers' steps that jumped over known offsets or went back: inside one poll (int-) or from a
+    consumer's poll to its next (judged only while assigned)."""
+    for step in steps:
+        if order.adjacent(step.partition, step.before, step.after):
+            continue
+        op = step.poll
+        if step.previous_poll is None:
+            _step(order, step.partition, step.before, step.after, retention, findings, "int-", judge.read(op.end),
+                  {"process": op.process, "partition": step.partition, "poll": op.ref()})
+        else:
+            _step(order, step.partition, step.before, step.after, retention, findings, "",
+                  judge.read(op.end) if step.mode == "assign" else Judgement(False),
+                  {"process": op.process, "partition": step.partition, "mode": step.mode,
+                   "previous_poll": step.previous_poll.ref(), "poll": op.ref()})
 
 
 def _step(order: VersionOrder, partition: int, before: int, after: int, retention: Retention, findings: Findings,

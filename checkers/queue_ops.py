@@ -75,13 +75,6 @@ def _plain(records: Any) -> bool:
     return True
 
 
-def read_offsets(op: Op) -> dict[int, list[int]]:
-    """An ok poll's offsets read, by partition, as parse_poll gives them: for a poll that parse_poll accepted
-    already, so without checking it again."""
-    value = op.value
-    return {int(partition): [record[0] for record in records] for partition, records in (value or {}).items()}
-
-
 def parse_log_starts(op: Op) -> dict[int, int]:
     """An ok log-starts op's {"<partition>": offset}, by partition."""
     value = op.value
