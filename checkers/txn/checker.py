@@ -15,7 +15,7 @@ from typing import Any
 from checkers.claim import Claim
 from checkers.txn.anomalies import RULES, find_anomalies
 from checkers.txn.cycles import Cycle, base_name, find_cycles
-from checkers.txn.graph import DATA, KINDS, ORDERS, Dependencies, build_graph
+from checkers.txn.graph import ORDERS, Dependencies, build_graph
 from checkers.txn.model import Txn, parse_txns
 from checkers.txn.render import describe, draw
 from checkers.txn.versions import Versions, infer_versions
@@ -103,10 +103,6 @@ def _verdict(anomalies: dict[str, dict[str, Any]], txns: list[Txn]) -> tuple[boo
 
 
 def _summary(txns: list[Txn], versions: Versions, deps: Dependencies) -> dict[str, Any]:
-    edges: dict[str, int] = dict.fromkeys(KINDS.values(), 0)
-    for _, _, kinds in deps.graph.edges(data="kinds"):
-        for kind, name in KINDS.items():
-            edges[name] += bool(kinds & kind)
     return {"txns": {status: sum(t.status == status for t in txns) for status in ("ok", "fail", "info")},
             "committed": len(versions.committed), "keys": sorted(versions.at), "values_read": len(versions.read),
-            "edges": edges, "data_edges": sum(1 for _, _, k in deps.graph.edges(data="kinds") if k & DATA)}
+            "edges": deps.counts}

@@ -24,6 +24,7 @@ bounded so that the search visits about SEARCH_BUDGET edges, and the cycle is th
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -35,7 +36,7 @@ SEARCHES = ((WW, WW), (WR, WR), (WR, WW | WR), (RW, WW | WR), (RW, WW | WR | RW)
 """(the kind of the edge a cycle goes through, the kinds its way back may use), weakest anomaly first."""
 PREFERENCE = (WW, WR, PROCESS, REALTIME, RW)
 """The kind an edge of several kinds is shown as: the one that makes the weakest anomaly."""
-SEARCH_BUDGET = 2_000_000
+SEARCH_BUDGET = 1_000_000
 """About how many edges one search may visit in one component."""
 MOST_TRIES = 64
 """Edges tried per search in a component small enough to try them all: its shortest cycle is then exact."""
@@ -76,40 +77,80 @@ def find_cycles(graph: nx.DiGraph, orders: int = 0) -> Iterator[Cycle]:
     optional orders the graph holds."""
     for component in nx.strongly_connected_components(graph):
         if len(component) > 1:
-            yield from _component_cycles(graph.subgraph(component), orders)
+            yield from _Component(graph, component).cycles(orders)
 
 
-def _component_cycles(component: nx.DiGraph, orders: int) -> list[Cycle]:
-    cycles: dict[str, Cycle] = {}
-    for extra in (0, orders) if orders else (0,):
-        for through, back in SEARCHES:
-            cycle = _shortest_through(component, through, back | extra)
-            if cycle is not None and (not extra or cycle.kinds & extra):
-                cycles.setdefault(cycle.name, cycle)
-    return list(cycles.values())
+class _Component:
+    """One strongly connected component of the graph, searched in place: a breadth-first search that keeps to
+    its nodes and to the edges of a mask (a filtered networkx view, or a graph per mask, costs several times
+    more on a large component)."""
 
+    def __init__(self, graph: nx.DiGraph, nodes: set[int]) -> None:
+        self.succ = graph.succ
+        self.adjacent = {a: [(b, attrs["kinds"]) for b, attrs in graph.succ[a].items() if b in nodes] for a in nodes}
+        """Each node's edges within the component, as (target, kinds): plain lists walk several times faster
+        than networkx's views."""
+        self.edges = sum(map(len, self.adjacent.values()))
 
-def _shortest_through(component: nx.DiGraph, through: int, back: int) -> Cycle | None:
-    candidates = [(source, target) for source, target, kinds in component.edges(data="kinds") if kinds & through]
-    if not candidates:
+    def cycles(self, orders: int) -> list[Cycle]:
+        cycles: dict[str, Cycle] = {}
+        for extra in (0, orders) if orders else (0,):
+            for through, back in SEARCHES:
+                cycle = self.shortest_through(through, back | extra)
+                if cycle is not None and (not extra or cycle.kinds & extra):
+                    cycles.setdefault(cycle.name, cycle)
+        return list(cycles.values())
+
+    def kinds(self, a: int, b: int) -> int:
+        return self.succ[a][b]["kinds"]
+
+    def candidates(self, through: int) -> Iterator[tuple[int, int]]:
+        return ((a, b) for a, edges in self.adjacent.items() for b, kinds in edges if kinds & through)
+
+    def shortest_through(self, through: int, back: int) -> Cycle | None:
+        tries = max(1, min(MOST_TRIES, SEARCH_BUDGET // self.edges))
+        candidates = self.candidates(through)
+        best: list[int] | None = None
+        tried = 0
+        for source, target in itertools.islice(candidates, tries):
+            tried += 1
+            path = self.path(target, source, back, len(best) - 1 if best else None)
+            if path is not None and (best is None or len(path) + 1 < len(best)):
+                best = [source, *path]
+                if len(best) == 3:
+                    break
+        if best is None:
+            return None
+        steps = [Step(best[0], best[1], through)]
+        steps += [Step(a, b, _shown_kind(self.kinds(a, b) & back)) for a, b in zip(best[1:], best[2:])]
+        return Cycle(_name(steps), tuple(steps), len(best) == 3 or tried < tries or next(candidates, None) is None)
+
+    def path(self, start: int, goal: int, mask: int, shorter_than: int | None) -> list[int] | None:
+        """A shortest path from start to goal over edges of the mask (None: none, or none shorter than
+        `shorter_than` nodes)."""
+        parents: dict[int, int | None] = {start: None}
+        frontier = [start]
+        length = 1
+        while frontier and (shorter_than is None or length < shorter_than):
+            length += 1
+            reached = []
+            for a in frontier:
+                for b, kinds in self.adjacent[a]:
+                    if not kinds & mask or b in parents:
+                        continue
+                    parents[b] = a
+                    if b == goal:
+                        return _walk_back(parents, goal)
+                    reached.append(b)
+            frontier = reached
         return None
-    tries = max(1, min(MOST_TRIES, SEARCH_BUDGET // max(1, component.number_of_edges())))
-    way_back = nx.subgraph_view(component, filter_edge=lambda a, b: bool(component[a][b]["kinds"] & back))
-    best: list[int] | None = None
-    for source, target in candidates[:tries]:
-        try:
-            path = nx.bidirectional_shortest_path(way_back, target, source)
-        except nx.NetworkXNoPath:
-            continue
-        if best is None or len(path) < len(best):
-            best = [source, *path]
-            if len(best) == 3:
-                break
-    if best is None:
-        return None
-    steps = [Step(best[0], best[1], through)]
-    steps += [Step(a, b, _shown_kind(component[a][b]["kinds"] & back)) for a, b in zip(best[1:], best[2:])]
-    return Cycle(_name(steps), tuple(steps), tries >= len(candidates))
+
+
+def _walk_back(parents: dict[int, int | None], node: int) -> list[int]:
+    path = [node]
+    while (parent := parents[path[-1]]) is not None:
+        path.append(parent)
+    return path[::-1]
 
 
 def _shown_kind(kinds: int) -> int:

@@ -41,6 +41,8 @@ class Dependencies:
     txns: list[Txn]
     evidence: dict[tuple[int, int, int], Evidence]
     """(source, target, kind) -> the first evidence of a data edge."""
+    counts: dict[str, int]
+    """Edges of each kind (an edge of several kinds counts for each)."""
 
 
 class _Edges:
@@ -74,7 +76,8 @@ def build_graph(txns: list[Txn], versions: Versions, orders: Collection[str] = (
     graph = nx.DiGraph()
     graph.add_nodes_from(txn.id for txn in committed)
     graph.add_edges_from((source, target, {"kinds": kinds}) for (source, target), kinds in edges.kinds.items())
-    return Dependencies(graph, txns, edges.evidence)
+    counts = {name: sum(1 for kinds in edges.kinds.values() if kinds & kind) for kind, name in KINDS.items()}
+    return Dependencies(graph, txns, edges.evidence, counts)
 
 
 def _write_order(versions: Versions, edges: _Edges) -> None:

@@ -3,8 +3,9 @@ kind is found.
 
 The simulation is a correct Kafka with transactions, read_committed: each transaction takes effect
 at one instant between its invoke and its completion, its sends appended to their keys' logs and
-its polls reading, from the process's positions, the committed records only (so a poll may stop
-inside another transaction's records). A commit or abort marker follows each transaction's records
+its polls reading, from the process's positions, the committed records only, up to the first record of
+an open transaction (its own: the last stable offset), so a poll may stop inside another transaction's
+records. A commit or abort marker follows each transaction's records
 in every key it wrote, and an aborted transaction's records keep their offsets, unseen: offsets are
 sparse, as Kafka's are. Some transactions abort on purpose (fail), some end unknown (info) whether
 they took effect or not, and those still in flight at the end never complete. Then final reads of
@@ -33,14 +34,16 @@ class Record:
     value: int | None
     """None: a marker."""
     writer: int
-    committed: bool = False
+    committed: bool | None = None
+    """None while its transaction is open; then whether it committed."""
 
 
 @dataclass
 class Pending:
     asked: list[Send | Poll]
     done: list[Send | Poll] | None = None
-    committed: bool = False
+    committed: bool | None = None
+    """None while its transaction is open; then whether it committed."""
 
 
 @dataclass
@@ -103,7 +106,7 @@ class Simulation:
         for key in KEYS:
             log, limit = self.logs[key], self.draw(st.integers(0, 3))
             records = []
-            while positions[key] < len(log) and len(records) < limit:
+            while positions[key] < len(log) and len(records) < limit and log[positions[key]].committed is not None:
                 record = log[positions[key]]
                 if record.value is not None and record.committed:
                     records.append((positions[key], record.value))
