@@ -1,4 +1,4 @@
-"""Synthetic transactional runs at any size, in the format of docs/transactions.md, with a queue-shaped twin.
+"""Synthetic transactional runs at any size, in the format of docs/txn-checker.md, with a queue-shaped twin.
 
 One simulated Kafka with transactions and read_committed: workers each keep a transaction in flight,
 which takes effect at the instant it completes (its polls read committed records from the worker's

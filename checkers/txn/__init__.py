@@ -4,5 +4,5 @@ Histories of transactions of sends and polls (model), each key's version order i
 (versions), the anomalies that are no cycle (anomalies), the dependency graph of ww, wr and rw edges
 with optional process and real-time order (graph), its cycles found and named G0, G1c, G-single, G2
 (cycles), shown in words and drawn (render), and the verdict against the claim (checker). The format
-and the anomalies are in docs/transactions.md.
+and the anomalies are in docs/txn-checker.md.
 """

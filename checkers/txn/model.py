@@ -1,6 +1,6 @@
 """A transaction of micro-operations, as the transactional checker reads it from a history op.
 
-The format is Jepsen's Kafka test's (docs/transactions.md has it in full). An op with f "txn"
+The format is Jepsen's Kafka test's (docs/txn-checker.md has it in full). An op with f "txn"
 invokes a list of micro-ops, ["send", key, value] and ["poll"]; an ok completion gives each one's
 result in the same order, ["send", key, [offset, value]] and ["poll", {"<key>": [[offset, value],
 ...]}]. Keys name partitions (integers; JSON writes a poll's keys as text), values are unique per

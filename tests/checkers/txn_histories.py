@@ -1,4 +1,4 @@
-"""Builds transactional histories in the format of docs/transactions.md, for the transactional checker's tests."""
+"""Builds transactional histories in the format of docs/txn-checker.md, for the transactional checker's tests."""
 
 from __future__ import annotations
 
