@@ -1,11 +1,11 @@
 """Synthetic transactional runs at any size, in the format of docs/txn-checker.md, with a queue-shaped twin.
 
 One simulated Kafka with transactions and read_committed: workers each keep a transaction in flight,
-which takes effect at the instant it completes (its polls read committed records from the worker's
-positions in its keys, at most a few a key and never past a record of an open transaction (its own), so a poll may stop inside another transaction's records;
-its sends are appended, then a marker in each key written, so offsets are sparse); some abort on
-purpose (fail), a few end unknown (info, and the worker goes on as a fresh process). Then final
-reads of every key from the start. The twin history holds the same sends and polls as queue ops,
+which takes effect at the instant it completes. Its polls read committed records from the worker's
+positions in its keys, at most a few a key and never past a record of an open transaction (its own),
+so a poll may stop inside another transaction's records; its sends are appended, then a marker in
+each key written, so offsets are sparse. Some abort on purpose (fail), a few end unknown (info, and
+the worker goes on as a fresh process). Then final reads of every key from the start. The twin history holds the same sends and polls as queue ops,
 one op each (an aborted transaction's sends as failed sends), for the queue checker to read as the
 baseline. Injected anomalies come after the run, by fresh processes: an aborted read (G1a) and
 circular information flow (a G1c of two transactions reading each other).

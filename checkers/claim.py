@@ -95,7 +95,9 @@ class Claim:
     @property
     def no_duplicates(self) -> bool:
         """The producer never appends a value twice: idempotence, or no retries (of any kind) to repeat it."""
-        return self.idempotence or self.transactional or (self.retries == 0 and self.client not in CLIENTS_RESENDING_ON_LEADER_CHANGE)
+        if self.idempotence or self.transactional:
+            return True
+        return self.retries == 0 and self.client not in CLIENTS_RESENDING_ON_LEADER_CHANGE
 
     @property
     def reads_committed(self) -> bool:
@@ -132,7 +134,8 @@ class Claim:
                      "reads (G1a), precommitted reads and circular information flow are allowed")
         return [reads, "Kafka does not isolate transactions' writes: write cycles (G0), sends of other transactions "
                 "between one transaction's (int-send-skip) and G1c through write order are allowed",
-                "a consumer reads no snapshot and a poll may end inside a transaction: G1b, G-single and G2 are allowed"]
+                "a consumer reads no snapshot and a poll may end inside a transaction: G1b, G-single and G2 are "
+                "allowed"]
 
     def node_names(self, role: str) -> frozenset[str]:
         return frozenset(f"{NODE_PREFIXES[role]}{i}" for i in range(1, self.nodes[role] + 1))
@@ -147,7 +150,8 @@ class Claim:
              f"{', unclean leader election' if self.unclean_election else ''})"),
             (f"records consumers read stay at their offsets{crashes and ' through crashes'}" if self.reads_durable else
              "records consumers read may be truncated (unclean leader election)"),
-            ("no value is appended twice (" + ("idempotent producer" if self.idempotence or self.transactional else "retries=0") + ")"
+            ("no value is appended twice ("
+             + ("idempotent producer" if self.idempotence or self.transactional else "retries=0") + ")"
              if self.no_duplicates else
              "a resent send may be appended twice (no idempotence, "
              + ("retries allowed)" if self.retries != 0 else f"and {self.client} resends after a leader change)")),

@@ -110,9 +110,10 @@ def _process_order(committed: list[Txn], edges: _Edges) -> None:
 
 def _realtime_order(committed: list[Txn], edges: _Edges) -> None:
     """Walks invocations and completions in history order: each invocation follows every transaction on the
-    frontier; a completion takes the place, on the frontier, of those its own invocation followed."""
+    frontier; a completion takes the place, on the frontier, of those its own invocation followed. Only an ok
+    completion ends a transaction: one of unknown outcome may still commit after its client gave up."""
     events = [(txn.op.invoke_index, False, txn.id) for txn in committed]
-    events += [(txn.op.index, True, txn.id) for txn in committed if txn.op.completed]
+    events += [(txn.op.index, True, txn.id) for txn in committed if txn.op.type == "ok"]
     frontier: set[int] = set()
     followed: dict[int, list[int]] = {}
     for _, completion, txn in sorted(events):

@@ -22,6 +22,7 @@ from harness.history import HistoryError, Op
 TXN = "txn"
 """The f of a transaction op; the checker passes over every other op (assign, subscribe, the nemesis's)."""
 
+MICRO_OPS = ("send", "poll")
 Key = int
 Value = int | str
 Record = tuple[int, Value]
@@ -79,7 +80,7 @@ def parse_txns(ops: list[Op]) -> list[Txn]:
 
 def parse_txn(id_: int, op: Op) -> Txn:
     asked = op.invoke_value
-    if not isinstance(asked, list) or not all(isinstance(mop, list) and mop for mop in asked):
+    if not isinstance(asked, list) or not all(isinstance(mop, list) and mop and mop[0] in MICRO_OPS for mop in asked):
         raise HistoryError(f"op {op.invoke_index}: a txn's value must be a list of micro-ops, not {asked!r:.80}")
     txn = Txn(id_, op)
     if op.type != "ok":
@@ -90,7 +91,7 @@ def parse_txn(id_: int, op: Op) -> Txn:
         raise HistoryError(f"op {op.index}: an ok txn's value must list the result of each of its {len(asked)} "
                            f"micro-ops, not {done!r:.80}")
     for mop in done:
-        if not isinstance(mop, list) or not mop or mop[0] not in ("send", "poll"):
+        if not isinstance(mop, list) or not mop or mop[0] not in MICRO_OPS:
             raise HistoryError(f"op {op.index}: unknown micro-op {mop!r:.80}")
         if mop[0] == "send":
             txn.sends.append(_done_send(mop, op))

@@ -277,3 +277,15 @@ def test_a_history_out_of_format_is_a_clear_error() -> None:
         check(h)
     with pytest.raises(ValueError, match="orders must be among"):
         check(TxnHistory(), txn_orders=["causal"])
+
+
+def test_a_transaction_of_unknown_outcome_may_commit_after_its_client_gave_up() -> None:
+    """T0 timed out before T1 began, yet its send follows T1's: no real-time order from an unknown completion."""
+    h = TxnHistory()
+    h.txn(0, [send(1, 3)], "info")
+    h.txn(1, [send(1, 2, 0)])
+    h.txn(2, [poll({1: [(0, 2), (1, 3)]})])
+    result = check(h)
+    assert result["summary"]["txns"] == {"ok": 2, "fail": 0, "info": 1}
+    assert result["summary"]["committed"] == 3
+    assert found(result) == {}
