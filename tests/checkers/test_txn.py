@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from checkers.txn import cycles
 from checkers.txn.checker import check_txn
 from harness.history import HistoryError
 from tests.checkers.txn_histories import TXN_TEST, TxnHistory, poll, send
@@ -166,15 +167,27 @@ def test_sends_in_the_same_order_on_two_keys_are_no_cycle() -> None:
     assert found(check(write_cycle(2))) == {}
 
 
-def test_the_shortest_write_cycle_of_a_component_is_shown() -> None:
-    """A three-cycle found first (through key 0's edge), a two-cycle inside it (keys 1 and 3) shown."""
+def nested_write_cycles() -> TxnHistory:
+    """A three-cycle found first (through key 0's edge), a two-cycle inside it (keys 1 and 3)."""
     h = TxnHistory()
     h.txn(0, [send(0, 1, 0), send(2, 9, 1)])
     h.txn(1, [send(0, 2, 1), send(1, 5, 0), send(3, 11, 1)])
     h.txn(2, [send(1, 6, 1), send(2, 8, 0), send(3, 10, 0)])
-    result = check(h, txn_orders=[])
+    return h
+
+
+def test_the_shortest_write_cycle_of_a_component_is_shown() -> None:
+    result = check(nested_write_cycles(), txn_orders=[])
     assert found(result) == {"G0": 1}
     assert sorted(cycle(result, "G0")) == [(1, "ww"), (2, "ww")]
+    assert result["anomalies"]["G0"]["examples"][0]["shortest"] == "exact"
+
+
+def test_a_component_too_large_to_try_every_edge_shows_the_shortest_cycle_found(monkeypatch: Any) -> None:
+    monkeypatch.setattr(cycles, "SEARCH_BUDGET", 4)
+    result = check(nested_write_cycles(), txn_orders=[])
+    assert sorted(cycle(result, "G0")) == [(0, "ww"), (1, "ww"), (2, "ww")]
+    assert result["anomalies"]["G0"]["examples"][0]["shortest"].startswith("shortest found")
 
 
 def information_flow(t0_reads: list[tuple[int, int]]) -> TxnHistory:
