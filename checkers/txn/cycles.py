@@ -16,7 +16,7 @@ Each search runs first on the data edges alone, then, when the test draws proces
 with those too: a cycle that needs one is named with a suffix (G1c-realtime, G0-process), one that
 does not was found already. A cycle's name comes from its edges (no rw: G0 without wr, G1c with;
 one rw: G-single; more: G2), and each component reports its shortest cycle of each name. Every edge
-of the wanted kind is tried while the component is small; in a large one (a long run under faults
+of the wanted kind is tried while that visits at most SEARCH_BUDGET edges; in a large component (a long run under faults
 whose write order, which Kafka does not isolate, ties most transactions together) the tries are
 bounded so that the search visits about SEARCH_BUDGET edges, and the cycle is the shortest found.
 
@@ -42,8 +42,6 @@ PREFERENCE = (WW, WR, PROCESS, REALTIME, RW)
 """The kind an edge of several kinds is shown as: the one that makes the weakest anomaly."""
 SEARCH_BUDGET = 1_000_000
 """About how many edges one search may visit in one component."""
-MOST_TRIES = 64
-"""Edges tried per search in a component small enough to try them all: its shortest cycle is then exact."""
 EVERY_KIND = WW | WR | RW | PROCESS | REALTIME
 INFORMATION_FLOW = WR | PROCESS | REALTIME
 """Edges that say one transaction committed before another completed: a cycle of only these is impossible
@@ -135,7 +133,7 @@ class _Component:
         return ((a, b) for a, edges in self.adjacent.items() for b, kinds in edges if kinds & through)
 
     def shortest_through(self, through: int, back: int) -> Cycle | None:
-        tries = max(1, min(MOST_TRIES, SEARCH_BUDGET // self.edges))
+        tries = max(1, SEARCH_BUDGET // self.edges)
         candidates = self.candidates(through)
         best: list[int] | None = None
         tried = 0
