@@ -290,6 +290,8 @@ def test_a_history_out_of_format_is_a_clear_error() -> None:
         check(h)
     with pytest.raises(ValueError, match="orders must be among"):
         check(TxnHistory(), txn_orders=["causal"])
+    with pytest.raises(ValueError, match="isolation_level must be one of"):
+        check(TxnHistory(), isolation_level="serializable")
 
 
 def test_a_transaction_of_unknown_outcome_may_commit_after_its_client_gave_up() -> None:
