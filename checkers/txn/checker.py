@@ -49,30 +49,32 @@ def check_txn(test: dict[str, Any], history: list[Event], out_dir: Path | None =
     anomalies = {name: _judged(RULES[name], cases, claim.forbids_txn(name))
                  for name, cases in find_anomalies(txns, versions).items()}
     by_name: dict[str, list[Cycle]] = defaultdict(list)
-    mask = sum(ORDERS[order] for order in set(orders))
-    for cycle in find_cycles(deps.graph, mask):
+    for cycle in find_cycles(deps.graph, sum(ORDERS[order] for order in set(orders))):
         by_name[cycle.name].append(cycle)
     files = _render(by_name, deps, Path(out_dir)) if out_dir is not None and by_name else []
     for name in [*CYCLE_RULES, *sorted(set(by_name) - set(CYCLE_RULES))]:
-        base = base_name(name)
-        cases = [{**describe(cycle, deps), "picture": f"{CYCLES_DIR}/{name}-{i}.svg" if files and i < EXAMPLES
-                  else None, "forbidden": base == "G1c" and cycle.information_flow_only and claim.forbids_txn(base)}
-                 for i, cycle in enumerate(by_name.get(name, []))]
-        anomalies[name] = _counted(CYCLE_RULES[base], cases)
+        anomalies[name] = _cycle_anomaly(name, by_name.get(name, []), deps, claim, bool(files))
     valid, reasons = _verdict(anomalies, txns)
     return {"valid": valid, "reasons": reasons, "claim": claim.to_dict(), "anomalies": anomalies,
             "summary": _summary(txns, versions, deps), "files": files,
             **({"visualization": CYCLES_TEXT} if files else {})}
 
 
+def _cycle_anomaly(name: str, cycles: list[Cycle], deps: Dependencies, claim: Claim, drawn: bool) -> dict[str, Any]:
+    """One cycle name's cases: every cycle judged and counted, the first EXAMPLES described."""
+    base = base_name(name)
+    forbidden = [base == "G1c" and cycle.information_flow_only and claim.forbids_txn(base) for cycle in cycles]
+    examples = [{**describe(cycle, deps), "picture": f"{CYCLES_DIR}/{name}-{i}.svg" if drawn else None,
+                 "forbidden": forbidden[i]} for i, cycle in enumerate(cycles[:EXAMPLES])]
+    return {"count": len(cycles), "forbidden": sum(forbidden), "allowed": len(cycles) - sum(forbidden),
+            "rule": CYCLE_RULES[base], "examples": examples}
+
+
 def _judged(rule: str, cases: list[dict[str, Any]], forbidden: bool) -> dict[str, Any]:
-    return _counted(rule, [{**case, "forbidden": forbidden} for case in cases])
-
-
-def _counted(rule: str, cases: list[dict[str, Any]]) -> dict[str, Any]:
-    forbidden = sum(case["forbidden"] for case in cases)
-    return {"count": len(cases), "forbidden": forbidden, "allowed": len(cases) - forbidden, "rule": rule,
-            "examples": cases[:EXAMPLES]}
+    """One anomaly's cases, all judged alike by the claim: counted, the first EXAMPLES kept."""
+    count = len(cases)
+    return {"count": count, "forbidden": count if forbidden else 0, "allowed": 0 if forbidden else count,
+            "rule": rule, "examples": [{**case, "forbidden": forbidden} for case in cases[:EXAMPLES]]}
 
 
 def _render(by_name: dict[str, list[Cycle]], deps: Dependencies, out_dir: Path) -> list[str]:
