@@ -190,6 +190,26 @@ def test_a_component_too_large_to_try_every_edge_shows_the_shortest_cycle_found(
     assert result["anomalies"]["G0"]["examples"][0]["shortest"].startswith("shortest found")
 
 
+def test_circular_information_flow_inside_a_large_component_is_never_missed(monkeypatch: Any) -> None:
+    """T1 and T2 read each other inside a component with T0 and T3, whose first wr edge (T0 -> T3) is on no
+    cycle of wr edges: one try of the bounded search through it finds nothing; the search apart does."""
+    monkeypatch.setattr(cycles, "SEARCH_BUDGET", 1)
+    h = TxnHistory()
+    mops = [[send(0, 1, 0), send(1, 6, 1), send(2, 9, 0), send(3, 12, 1)],
+            [send(2, 7, 1), poll({3: [(0, 8)]})],
+            [send(3, 8, 0), poll({2: [(1, 7)]})],
+            [poll({0: [(0, 1)]}), send(1, 5, 0)]]
+    for process, txn in enumerate(mops):
+        h.invoke(process, txn)
+    for process, txn in enumerate(mops):
+        h.complete(process, txn)
+    result = check(h)
+    assert result["anomalies"]["G1c"]["forbidden"] == 1
+    flow = next(e for e in result["anomalies"]["G1c"]["examples"] if e["forbidden"])
+    assert sorted(step["from"]["txn"] for step in flow["steps"]) == [1, 2]
+    assert result["valid"] is False
+
+
 def information_flow(t0_reads: list[tuple[int, int]]) -> TxnHistory:
     h = TxnHistory()
     t0 = h.invoke(0, [send(0, 1, 0), poll({1: t0_reads})])

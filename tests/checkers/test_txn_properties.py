@@ -146,7 +146,7 @@ def simulate(draw: Any) -> Simulation:
     return sim
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=50)
 @given(st.data())
 def test_a_correct_transactional_log_shows_no_forbidden_anomaly(data: st.DataObject) -> None:
     sim = simulate(data.draw)
@@ -181,7 +181,7 @@ def inject(sim: Simulation, anomaly: str) -> None:
         h.complete(q, second)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(st.data(), st.sampled_from(FORBIDDEN))
 def test_one_injected_forbidden_anomaly_is_found(data: st.DataObject, anomaly: str) -> None:
     sim = simulate(data.draw)
