@@ -49,7 +49,7 @@ def check_txn(test: dict[str, Any], history: list[Event], out_dir: Path | None =
     anomalies = {name: _judged(RULES[name], cases, claim.forbids_txn(name))
                  for name, cases in find_anomalies(txns, versions).items()}
     by_name: dict[str, list[Cycle]] = defaultdict(list)
-    for cycle in find_cycles(deps.graph, sum(ORDERS[order] for order in set(orders))):
+    for cycle in find_cycles(deps.graph, deps.kinds, sum(ORDERS[order] for order in set(orders))):
         by_name[cycle.name].append(cycle)
     files = _render(by_name, deps, Path(out_dir)) if out_dir is not None and by_name else []
     for name in [*CYCLE_RULES, *sorted(set(by_name) - set(CYCLE_RULES))]:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import networkx as nx
 
@@ -48,8 +49,8 @@ INFORMATION_FLOW = WR | PROCESS | REALTIME
 for transactions that read only committed data."""
 
 
-Adjacency = dict[int, dict[int, dict[str, int]]]
-"""The graph's edges as networkx keeps them: source -> target -> {"kinds": mask}."""
+Kinds = dict[tuple[int, int], int]
+"""Each edge's kinds, as a bit mask (checkers.txn.graph)."""
 
 
 @dataclass(frozen=True)
@@ -79,27 +80,25 @@ class Cycle:
         return not self.kinds & ~INFORMATION_FLOW
 
 
-def find_cycles(graph: nx.DiGraph, orders: int = 0) -> Iterator[Cycle]:
+def find_cycles(graph: nx.DiGraph, kinds: Kinds, orders: int = 0) -> Iterator[Cycle]:
     """Every cycle of circular information flow, then the shortest cycle of each name in each strongly
     connected component; `orders` is the mask of the optional orders the graph holds."""
-    edges: Adjacency = dict(graph.adjacency())
-    yield from _information_flow(edges, orders)
+    yield from _information_flow(kinds, orders)
     for component in nx.strongly_connected_components(graph):
         if len(component) > 1:
-            yield from _Component(edges, component, EVERY_KIND).cycles(orders)
+            yield from _Component(dict(graph.adjacency()), kinds, component, EVERY_KIND).cycles(orders)
 
 
-def _information_flow(edges: Adjacency, orders: int) -> Iterator[Cycle]:
+def _information_flow(kinds: Kinds, orders: int) -> Iterator[Cycle]:
     """A shortest cycle through wr edges in each component of the graph of wr edges (then of wr edges and the
     orders: those that need an order); every edge of such a component lies on a cycle."""
     for extra in (0, orders) if orders else (0,):
         mask = WR | extra
         flow = nx.DiGraph()
-        flow.add_edges_from((a, b) for a, targets in edges.items() for b, attrs in targets.items()
-                            if attrs["kinds"] & mask)
+        flow.add_edges_from(edge for edge, edge_kinds in kinds.items() if edge_kinds & mask)
         for component in nx.strongly_connected_components(flow):
             if len(component) > 1:
-                cycle = _Component(edges, component, mask).shortest_through(WR, mask)
+                cycle = _Component(dict(flow.adjacency()), kinds, component, mask).shortest_through(WR, mask)
                 if cycle is not None and (not extra or cycle.kinds & extra):
                     yield cycle
 
@@ -109,10 +108,11 @@ class _Component:
     its nodes and to the edges of a mask (a filtered networkx view, or a graph per mask, costs several times
     more on a large component)."""
 
-    def __init__(self, edges: Adjacency, nodes: set[int], mask: int) -> None:
-        """The component's edges among `edges` (kept to the kinds of `mask`)."""
-        self.adjacent = {a: [(b, attrs["kinds"] & mask) for b, attrs in edges[a].items()
-                             if b in nodes and attrs["kinds"] & mask] for a in nodes}
+    def __init__(self, targets: dict[int, dict[int, Any]], kinds: Kinds, nodes: set[int], mask: int) -> None:
+        """The component's edges, from each node's `targets` (networkx's adjacency), kept to the kinds of
+        `mask`."""
+        self.adjacent = {a: [(b, kinds[(a, b)] & mask) for b in targets[a]
+                             if b in nodes and kinds[(a, b)] & mask] for a in nodes}
         """Each node's edges within the component, as (target, kinds): plain lists walk several times faster
         than networkx's views."""
         self.edges = sum(map(len, self.adjacent.values()))

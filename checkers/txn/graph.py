@@ -9,13 +9,13 @@
   the transactions completed and not yet followed by another completion that saw them (the frontier),
   so the graph stays near linear in size and loses no order.
 
-One networkx DiGraph holds every edge once, its kinds as a bit mask; the first evidence of each
+One networkx DiGraph holds every edge once, without attributes (a dict per edge would double the
+graph's cost), and a dict beside it each edge's kinds as a bit mask; the first evidence of each
 data edge is kept to explain a cycle.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
@@ -37,7 +37,9 @@ Evidence = tuple[Any, Any, Any]
 @dataclass
 class Dependencies:
     graph: nx.DiGraph
-    """Nodes are transaction ids; each edge's "kinds" is its bit mask."""
+    """Nodes are transaction ids."""
+    kinds: dict[tuple[int, int], int]
+    """Each edge's kinds, as a bit mask."""
     txns: list[Txn]
     evidence: dict[tuple[int, int, int], Evidence]
     """(source, target, kind) -> the first evidence of a data edge."""
@@ -47,13 +49,14 @@ class Dependencies:
 
 class _Edges:
     def __init__(self) -> None:
-        self.kinds: dict[tuple[int, int], int] = defaultdict(int)
+        self.kinds: dict[tuple[int, int], int] = {}
         self.evidence: dict[tuple[int, int, int], Evidence] = {}
 
     def add(self, source: int, target: int, kind: int, evidence: Evidence | None = None) -> None:
         if source == target:
             return
-        self.kinds[(source, target)] |= kind
+        edge = (source, target)
+        self.kinds[edge] = self.kinds.get(edge, 0) | kind
         if evidence is not None:
             self.evidence.setdefault((source, target, kind), evidence)
 
@@ -75,9 +78,9 @@ def build_graph(txns: list[Txn], versions: Versions, orders: Collection[str] = (
         _realtime_order(committed, edges)
     graph = nx.DiGraph()
     graph.add_nodes_from(txn.id for txn in committed)
-    graph.add_edges_from((source, target, {"kinds": kinds}) for (source, target), kinds in edges.kinds.items())
+    graph.add_edges_from(edges.kinds)
     counts = {name: sum(1 for kinds in edges.kinds.values() if kinds & kind) for kind, name in KINDS.items()}
-    return Dependencies(graph, txns, edges.evidence, counts)
+    return Dependencies(graph, edges.kinds, txns, edges.evidence, counts)
 
 
 def _write_order(versions: Versions, edges: _Edges) -> None:
