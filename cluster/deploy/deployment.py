@@ -93,13 +93,14 @@ def deploy(spec: ClusterSpec, backend: str, work_dir: Path, run_id: str | None =
     whatever the spec."""
     if spec.fault_disks:
         require_fuse()
-    if spec.system == "rabbitmq" and (reason := rabbitmq_unavailable()) is not None:
-        raise DeployError(f"cannot deploy RabbitMQ: {reason}")
+    backend = resolve_backend(backend)
+    if spec.system == "rabbitmq" and backend == "local" and (reason := rabbitmq_unavailable()) is not None:
+        raise DeployError(f"cannot deploy RabbitMQ on the local backend: {reason}")
     remove_stale()
     run_id = run_id or new_run_id()
     disks = FaultDisks(run_id, spec.fault_disk_entries) if spec.fault_disks else None
     clocks = NodeClocks() if spec.clocks else None
-    chosen = _backend(resolve_backend(backend), run_id)
+    chosen = _backend(backend, run_id)
     deployment = Deployment(chosen, [], run_id, work_dir, disks, clocks)
     if spec.system == "rabbitmq":
         deployment.rabbitmq = RabbitCluster(chosen.name, spec.partition_handling, work_dir)

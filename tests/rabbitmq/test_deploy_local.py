@@ -3,7 +3,6 @@ our brokers, and torn down with nothing left behind."""
 
 from __future__ import annotations
 
-import pika
 import psutil
 import pytest
 
@@ -12,6 +11,8 @@ from cluster.deploy.node import NodeError
 from cluster.deploy.probes import accepts_connections
 from cluster.deploy.rabbitmq import unavailable_reason
 from tests.facilities import require
+from tests.rabbitmq.cluster_checks import (check_a_confirmed_message_crosses_nodes, check_a_killed_node_rejoins,
+                                           check_every_node_sees_all_running)
 
 
 @pytest.fixture(autouse=True)
@@ -32,10 +33,6 @@ def cluster(tmp_path_factory):
         deployment.down()
 
 
-def _names(cluster) -> set[str]:
-    return {cluster.rabbitmq.identity(node.plan).node_name for node in cluster.brokers}
-
-
 def test_three_nodes_with_their_own_names_addresses_and_directories_run_as_one_cluster(cluster):
     identities = [cluster.rabbitmq.identity(node.plan) for node in cluster.brokers]
     assert len({identity.node_name for identity in identities}) == 3
@@ -44,35 +41,15 @@ def test_three_nodes_with_their_own_names_addresses_and_directories_run_as_one_c
     assert len({identity.cookie for identity in identities}) == 1
     assert cluster.bootstrap_servers == ",".join(f"{node.host}:5672" for node in cluster.brokers)
     assert "cluster_partition_handling = pause_minority" in cluster.brokers[0].config_path.read_text()
-    for node in cluster.brokers:
-        assert cluster.rabbitmq.running_members(node) == _names(cluster)
+    check_every_node_sees_all_running(cluster)
 
 
 def test_a_message_confirmed_on_one_node_is_got_from_another_through_a_quorum_queue(cluster):
-    first, second = (pika.BlockingConnection(pika.ConnectionParameters(node.host, node.port))
-                     for node in cluster.brokers[:2])
-    try:
-        publisher = first.channel()
-        publisher.queue_declare("deploy-check", durable=True, arguments={"x-queue-type": "quorum"})
-        publisher.confirm_delivery()
-        publisher.basic_publish("", "deploy-check", b"42", pika.BasicProperties(delivery_mode=2), mandatory=True)
-        method, _, body = second.channel().basic_get("deploy-check", auto_ack=True)
-        assert method is not None and body == b"42"
-    finally:
-        first.close()
-        second.close()
+    check_a_confirmed_message_crosses_nodes(cluster, "deploy-check")
 
 
 def test_a_killed_node_restarts_and_rejoins_the_cluster(cluster):
-    node = cluster.brokers[2]
-    node.kill()
-    assert not node.is_running()
-    assert not accepts_connections(node.host, node.port)
-    assert cluster.rabbitmq.running_members(cluster.brokers[0]) == _names(cluster) - {
-        cluster.rabbitmq.identity(node.plan).node_name}
-    node.start()
-    node.wait_serving(120)
-    assert cluster.rabbitmq.running_members(cluster.brokers[0]) == _names(cluster)
+    check_a_killed_node_rejoins(cluster)
 
 
 def test_teardown_leaves_no_process_no_epmd_and_no_data(cluster):
