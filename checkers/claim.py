@@ -312,6 +312,12 @@ class AmqpClaim:
         """Confirmed messages are never lost: quorum queues while a majority survives, classic through crashes."""
         return self.queue_type in ("quorum", "classic")
 
+    def allowed_anomalies(self) -> tuple[str, ...]:
+        """The weaknesses a run may show without breaking the claim: redelivery, and loss where nothing promises
+        durability. (The checker's other allowed counts, recovered and nacked-delivered, are outcomes an unknown or
+        nacked publish may have, not weaknesses of the queue.)"""
+        return ("duplicated",) if self.confirmed_durable else ("lost", "duplicated")
+
     def guarantees(self) -> list[str]:
         durable = ("confirmed messages are never lost while a majority of the queue's nodes survives (quorum queue, "
                    "Raft)" if self.queue_type == "quorum" else
@@ -323,4 +329,4 @@ class AmqpClaim:
 
     def to_dict(self) -> dict[str, Any]:
         return {"queue_type": self.queue_type, "partition_handling": self.partition_handling,
-                "guarantees": self.guarantees()}
+                "guarantees": self.guarantees(), "allows": list(self.allowed_anomalies())}

@@ -10,6 +10,8 @@ from cluster.deploy.deployment import ClusterSpec, deploy
 from cluster.deploy.node import NodeError
 from cluster.deploy.probes import accepts_connections
 from cluster.deploy.rabbitmq import unavailable_reason
+from logquake.registry import WORKLOADS
+from workloads.amqp.client import declare_queue, open_client
 from tests.facilities import require
 from tests.rabbitmq.cluster_checks import (check_a_confirmed_message_crosses_nodes, check_a_killed_node_rejoins,
                                            check_every_node_sees_all_running)
@@ -50,6 +52,23 @@ def test_a_message_confirmed_on_one_node_is_got_from_another_through_a_quorum_qu
 
 def test_a_killed_node_restarts_and_rejoins_the_cluster(cluster):
     check_a_killed_node_rejoins(cluster)
+
+
+def test_a_drain_whose_connection_closed_ends_info_with_what_it_got(cluster):
+    spec = WORKLOADS.spec(system="rabbitmq", workload="amqp", amqp_queue="closed-drain", op_timeout=5)
+    declare_queue(spec, cluster.bootstrap_servers)
+    client = open_client(spec, cluster.bootstrap_servers, 0)
+    assert [client.invoke({"f": "enqueue", "value": v})["type"] for v in (1, 2)] == ["ok", "ok"]
+    assert client.invoke({"f": "dequeue", "value": None}) == {"type": "ok", "value": 1}
+    client.connection.close()
+    drained = client.invoke({"f": "drain", "value": None})
+    assert drained["type"] == "info" and drained["value"] == [] and "closed" in drained["error"]
+    assert client.invoke({"f": "enqueue", "value": 3})["type"] == "info"
+    again = open_client(spec, cluster.bootstrap_servers, 1)
+    try:
+        assert again.invoke({"f": "drain", "value": None}) == {"type": "ok", "value": [2]}
+    finally:
+        again.close()
 
 
 def test_teardown_leaves_no_process_no_epmd_and_no_data(cluster):
