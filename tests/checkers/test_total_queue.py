@@ -47,6 +47,21 @@ def test_a_clean_history_is_valid_and_finds_nothing():
     assert results["summary"]["drained"] is True
 
 
+@pytest.mark.parametrize("partition_handling, forbidden", [
+    ("pause_minority", True), ("ignore", False), ("autoheal", False)])
+def test_a_mirrored_classic_queue_may_lose_confirmed_messages_unless_a_partitioned_minority_pauses(
+        partition_handling, forbidden):
+    h = AmqpHistory()
+    h.enqueue(0, 1)
+    h.enqueue(0, 2)
+    h.drain(1, [1])
+    test = {**TEST, "queue_type": "classic-mirrored", "partition_handling": partition_handling}
+    results = check_total_queue(test, h.events)
+    assert results["valid"] is not forbidden
+    assert results["anomalies"]["lost"]["forbidden" if forbidden else "allowed"] == 1
+    assert ("lost" in results["claim"]["allows"]) is not forbidden
+
+
 def test_a_confirmed_message_never_got_is_lost_and_forbidden():
     h = AmqpHistory()
     h.enqueue(0, 1)

@@ -3,6 +3,8 @@ our brokers, and torn down with nothing left behind."""
 
 from __future__ import annotations
 
+import json
+
 import psutil
 import pytest
 
@@ -27,8 +29,8 @@ def cluster(tmp_path_factory):
     if unavailable_reason() is not None:
         yield None
         return
-    deployment = deploy(ClusterSpec(keepers=0, brokers=3, system="rabbitmq", partition_handling="pause_minority"),
-                        "local", tmp_path_factory.mktemp("rabbitmq"))
+    deployment = deploy(ClusterSpec(keepers=0, brokers=3, system="rabbitmq", partition_handling="pause_minority",
+                                    queue_mirroring=True), "local", tmp_path_factory.mktemp("rabbitmq"))
     try:
         yield deployment.up(180)
     finally:
@@ -52,6 +54,24 @@ def test_a_message_confirmed_on_one_node_is_got_from_another_through_a_quorum_qu
 
 def test_a_killed_node_restarts_and_rejoins_the_cluster(cluster):
     check_a_killed_node_rejoins(cluster)
+
+
+def test_the_cluster_has_the_mirroring_policy_and_a_mirrored_classic_queue_serves(cluster):
+    spec = WORKLOADS.spec(system="rabbitmq", workload="amqp", amqp_queue="mirrored", queue_type="classic-mirrored")
+    declare_queue(spec, cluster.bootstrap_servers)
+    policies = json.loads(cluster.rabbitmq.ctl(cluster.brokers[1], "--quiet", "list_policies", "--formatter", "json"))
+    assert [(p["name"], json.loads(p["definition"])["ha-mode"]) for p in policies] == [("ha-all", "all")]
+    client = open_client(spec, cluster.bootstrap_servers, 2)
+    try:
+        assert client.invoke({"f": "enqueue", "value": 7}) == {"type": "ok", "value": 7}
+        assert client.invoke({"f": "drain", "value": None}) == {"type": "ok", "value": [7]}
+    finally:
+        client.close()
+
+
+def test_mirroring_is_refused_outside_rabbitmq():
+    with pytest.raises(ValueError, match="queue mirroring is a policy of RabbitMQ clusters"):
+        ClusterSpec(keepers=3, brokers=3, queue_mirroring=True)
 
 
 def test_a_drain_whose_connection_closed_ends_info_with_what_it_got(cluster):

@@ -50,6 +50,6 @@ def test_verify_for_rabbitmq_runs_its_own_matrix_and_refuses_another_systems():
     listed = runner.invoke(main, ["verify", "--system", "rabbitmq", "--dry-run"])
     assert listed.exit_code == 0, listed.output
     cells = [line for line in listed.output.splitlines() if line.startswith("queue_type=")]
-    assert len(cells) == 18 and "queue_type=classic partition_handling=autoheal / partition" in cells[-1]
+    assert len(cells) == 27 and "queue_type=classic-mirrored partition_handling=autoheal / partition" in cells[-1]
     refused = runner.invoke(main, ["verify", "quick", "--system", "rabbitmq", "--dry-run"])
     assert refused.exit_code == 2 and "matrix quick deploys logquake, not rabbitmq" in refused.output

@@ -30,7 +30,7 @@ CONNECTION_ERRORS = (pika.exceptions.AMQPError, OSError)
 
 
 def queue_arguments(options: AmqpOptions) -> dict[str, str]:
-    return {"x-queue-type": options.queue_type}
+    return {"x-queue-type": "classic" if options.mirrored else options.queue_type}
 
 
 def connection_parameters(addresses: str, process: int, timeout: float) -> list[pika.ConnectionParameters]:
