@@ -13,6 +13,7 @@ import platform
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -58,7 +59,7 @@ def write_outputs(directory: Path, schedule: Schedule, measured: list[Measured])
     text = as_text(measured)
     (directory / "compare.txt").write_text(f"{text}\n")
     (directory / "compare.md").write_text(f"Measured {when}: {describe(schedule)}.\n\n{as_markdown(measured)}\n")
-    store.write_json(directory / "compare.json", {"when": when, "schedule": schedule.__dict__,
+    store.write_json(directory / "compare.json", {"when": when, "schedule": asdict(schedule),
                                                   "runs": [run.to_dict() for run in measured]})
 
 
