@@ -300,7 +300,8 @@ class AmqpClaim:
     confirmed messages while a majority survives only when a partitioned minority stops
     (pause_minority): with ignore or autoheal both sides of a partition keep serving, and healing
     discards one side's messages, confirmed or not (Jepsen's 2014 analysis), so loss is allowed.
-    None promises exactly-once delivery: a message whose ack was lost with its connection is
+    Where confirmed messages are kept, so is each producer's order (a queue hands out its head;
+    redeliveries excepted). None promises exactly-once delivery: a message whose ack was lost with its connection is
     delivered again (at-least-once), so duplicates are allowed.
     """
 
@@ -320,10 +321,10 @@ class AmqpClaim:
         return self.queue_type in ("quorum", "classic")
 
     def allowed_anomalies(self) -> tuple[str, ...]:
-        """The weaknesses a run may show without breaking the claim: redelivery, and loss where nothing promises
-        durability. (The checker's other allowed counts, recovered and nacked-delivered, are outcomes an unknown or
+        """The weaknesses a run may show without breaking the claim: redelivery, and loss and reordering where nothing
+        promises durability. (The checker's other allowed counts, recovered and nacked-delivered, are outcomes an unknown or
         nacked publish may have, not weaknesses of the queue.)"""
-        return ("duplicated",) if self.confirmed_durable else ("lost", "duplicated")
+        return ("duplicated",) if self.confirmed_durable else ("lost", "duplicated", "reordered")
 
     def guarantees(self) -> list[str]:
         durable = {

@@ -5,7 +5,7 @@
   lost-write and unseen; the total-queue checker's lost);
 - duplicates: values read at more than one offset (Kafka) or delivered more than once (RabbitMQ);
 - ordering: the queue checker's order anomalies (nonmonotonic-send, poll-skip, nonmonotonic-poll and
-  their within-one-poll forms); None where no checker looks at order;
+  their within-one-poll forms), or the total-queue checker's reordered (checkers.amqp_order);
 - replay: of the values consumed before the faults were healed, the share read again afterwards by a
   reader that starts from the beginning (Kafka's final reads assign every partition from its start;
   RabbitMQ's drain gets what the queue still holds);
@@ -39,7 +39,7 @@ class Measured:
     acknowledged: int
     lost: int
     duplicates: int
-    ordering: int | None
+    ordering: int
     replayed: float | None
     """Share of the values consumed before the heal that were read again after it."""
     throughput_per_s: float | None
@@ -68,7 +68,7 @@ def measure(system: str, fault: str, test: dict[str, Any], results: dict[str, An
         system, fault, _verdict(results.get("valid")), sum(op.type == "ok" for op in writes),
         sum(counts.get(name, 0) for name in KAFKA_LOSS) if kafka else counts.get("lost", 0),
         counts.get("duplicate" if kafka else "duplicated", 0),
-        sum(counts.get(name, 0) for name in KAFKA_ORDER) if kafka else None,
+        sum(counts.get(name, 0) for name in KAFKA_ORDER) if kafka else counts.get("reordered", 0),
         _replayed(ops, heal, kafka), _throughput(quiet, ops, heal), quantile(latencies, 0.5), quantile(latencies, 0.99),
         (availability.get("window_s") or {}).get("max"), int(availability.get("never_recovered", 0)), run_dir)
 

@@ -31,9 +31,8 @@ PER_FAULT: tuple[tuple[str, Show], ...] = (
 )
 
 
-def _total(runs: list[Measured], value: Callable[[Measured], int | None]) -> str:
-    values = [value(run) for run in runs]
-    return "not checked" if not values or None in values else f"{sum(v for v in values if v is not None):,}"
+def _total(runs: list[Measured], value: Callable[[Measured], int]) -> str:
+    return f"{sum(value(run) for run in runs):,}" if runs else "-"
 
 
 def _replay(runs: list[Measured]) -> str:

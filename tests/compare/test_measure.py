@@ -60,7 +60,7 @@ def test_a_rabbitmq_run_does_not_replay_and_its_loss_and_redelivery_are_counted(
     _heal(h, "kill")
     h.drain(1, [2])
     rabbit = _measured(AMQP_TEST, h, tmp_path, "rabbitmq")
-    assert (rabbit.acknowledged, rabbit.lost, rabbit.duplicates, rabbit.ordering) == (3, 1, 1, None)
+    assert (rabbit.acknowledged, rabbit.lost, rabbit.duplicates, rabbit.ordering) == (3, 1, 1, 0)
     assert rabbit.replayed == 0.0 and rabbit.verdict == "invalid"
     assert rabbit.unavailable_max_s is not None and rabbit.never_recovered == 0
 
@@ -68,7 +68,7 @@ def test_a_rabbitmq_run_does_not_replay_and_its_loss_and_redelivery_are_counted(
     rows = dict(re.split(r"\s{2,}", line) for line in text.splitlines()[2:])
     assert rows["durability: acknowledged writes lost, kill"] == "1"
     assert rows["duplicates (read or delivered twice), all runs"] == "1"
-    assert rows["ordering anomalies, all runs"] == "not checked"
+    assert rows["ordering anomalies, all runs"] == "0"
     assert markdown.splitlines()[0] == "| claim | RabbitMQ 3.10 (quorum queue) |"
 
 
