@@ -3,7 +3,9 @@
 Safety is half of a replication claim; the other half is that the cluster keeps taking writes
 through the faults it is built to survive (RF 3 and min ISR 2 lose one broker and stay writable
 after a leader election). Measured on a workload's partition writes (ops whose value names a
-"partition": the queue's sends, the log's appends), for every fault interval (checkers.faults):
+"partition": the queue's sends, the log's appends; or the writes of a workload of one queue,
+whose values are messages, as partition 0: the amqp workload's enqueues), for every fault
+interval (checkers.faults):
 
 - The fault starts when its start op is invoked and has surely taken effect when that op
   completes. A send "answers" for a partition when it was invoked at or after the fault's start
@@ -80,9 +82,8 @@ def partition_windows(test: dict[str, Any], ops: list[Op], writes: str) -> list[
     partitions = test.get("partitions") if isinstance(test.get("partitions"), int) else 0
     sends: dict[int, list[Op]] = defaultdict(list)
     for op in ops:
-        asked = op.invoke_value if op.f == writes and op.process != NEMESIS else None
-        if isinstance(asked, dict):
-            partition = asked.get("partition")
+        if op.process != NEMESIS and op.f == writes:
+            partition = op.invoke_value.get("partition") if isinstance(op.invoke_value, dict) else 0
             if isinstance(partition, int):
                 sends[partition].append(op)
     every = sorted(set(sends) | set(range(partitions)))

@@ -353,8 +353,13 @@ class AmqpClaim:
     Quorum queues replicate every message through Raft and confirm it once a majority of the queue's
     members has written it to disk: a confirmed message survives as long as a majority survives.
     A durable classic queue lives on one node, which confirms a persistent message once it is on its
-    disk: it survives crashes of that node. Neither promises exactly-once delivery: a message whose
-    ack was lost with its connection is delivered again (at-least-once), so duplicates are allowed.
+    disk: it survives crashes of that node. A classic queue mirrored on every node (ha-mode all) keeps
+    confirmed messages while a majority survives only when a partitioned minority stops
+    (pause_minority): with ignore or autoheal both sides of a partition keep serving, and healing
+    discards one side's messages, confirmed or not (Jepsen's 2014 analysis), so loss is allowed.
+    Where confirmed messages are kept, so is each producer's order (a queue hands out its head;
+    redeliveries excepted). None promises exactly-once delivery: a message whose ack was lost with its connection is
+    delivered again (at-least-once), so duplicates are allowed.
     """
 
     queue_type: str
@@ -366,18 +371,32 @@ class AmqpClaim:
 
     @property
     def confirmed_durable(self) -> bool:
-        """Confirmed messages are never lost: quorum queues while a majority survives, classic through crashes."""
+        """Confirmed messages are never lost: quorum queues while a majority survives, classic through crashes,
+        mirrored classic queues only where a partitioned minority pauses."""
+        if self.queue_type == "classic-mirrored":
+            return self.partition_handling == "pause_minority"
         return self.queue_type in ("quorum", "classic")
 
+    def allowed_anomalies(self) -> tuple[str, ...]:
+        """The weaknesses a run may show without breaking the claim: redelivery, and loss and reordering where nothing
+        promises durability. (The checker's other allowed counts, recovered and nacked-delivered, are outcomes an unknown or
+        nacked publish may have, not weaknesses of the queue.)"""
+        return ("duplicated",) if self.confirmed_durable else ("lost", "duplicated", "reordered")
+
     def guarantees(self) -> list[str]:
-        durable = ("confirmed messages are never lost while a majority of the queue's nodes survives (quorum queue, "
-                   "Raft)" if self.queue_type == "quorum" else
-                   "confirmed persistent messages survive crashes of the classic queue's node (on its disk before the "
-                   "confirm)")
+        durable = {
+            "quorum": "confirmed messages are never lost while a majority of the queue's nodes survives (quorum queue, "
+                      "Raft)",
+            "classic": "confirmed persistent messages survive crashes of the classic queue's node (on its disk before "
+                       "the confirm)",
+        }.get(self.queue_type, "confirmed messages are never lost while a majority survives (mirrors on every node, "
+                               "a partitioned minority pauses)" if self.confirmed_durable else
+                               "confirmed messages may be lost when a partition heals (mirrored classic queue, "
+                               f"{self.partition_handling}: both sides serve, one side's messages are discarded)")
         return [durable, "no message is delivered that was never published",
                 "a message may be delivered more than once (at-least-once: an ack lost with its connection)",
                 f"cluster_partition_handling = {self.partition_handling}"]
 
     def to_dict(self) -> dict[str, Any]:
         return {"queue_type": self.queue_type, "partition_handling": self.partition_handling,
-                "guarantees": self.guarantees()}
+                "guarantees": self.guarantees(), "allows": list(self.allowed_anomalies())}

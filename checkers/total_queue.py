@@ -9,8 +9,10 @@ Values are unique integers. An enqueue is confirmed (ok), nacked (fail) or of un
 - duplicated: delivered more than once: allowed (at-least-once delivery), counted;
 - recovered: an enqueue of unknown outcome whose message was delivered: allowed, counted;
 - nacked-delivered: a nacked enqueue whose message was delivered (a nack says the broker may not have
-  it, not that it does not): allowed, counted.
-Linear in the history.
+  it, not that it does not): allowed, counted;
+- reordered: a message first delivered after a later one of its producer (checkers.amqp_order):
+  forbidden where the claim promises per-producer order.
+Linear in the history, but for the order check's sort per producer.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from checkers.amqp_order import reordered
 from checkers.claim import AmqpClaim
 from harness.history import COMPLETIONS, Event, HistoryError, Op, pair
 
@@ -31,8 +34,11 @@ RULES = {
     "duplicated": "a message got more than once; allowed (at-least-once delivery)",
     "recovered": "an enqueue of unknown outcome whose message was got; allowed",
     "nacked-delivered": "a nacked enqueue whose message was got; allowed (a nack does not say the broker dropped it)",
+    "reordered": "a confirmed message first got after a message its producer published later, with no lost get to "
+                 "explain it; invalid where the queue type promises per-producer order",
 }
-FORBIDDEN = {"lost", "unexpected"}
+FORBIDDEN = {"lost", "unexpected", "reordered"}
+"""Forbidden unless the claim allows them (AmqpClaim.allowed_anomalies)."""
 
 
 def check_total_queue(test: dict[str, Any], history: list[Event]) -> dict[str, Any]:
@@ -43,7 +49,8 @@ def check_total_queue(test: dict[str, Any], history: list[Event]) -> dict[str, A
     for op in ops:
         if op.f == "enqueue":
             enqueued[op.type].add(_integer(op, op.invoke_value))
-    delivered = Counter(value for op in ops if op.f in ("dequeue", "drain") for value in _got(op))
+    got = {op.index: _got(op) for op in ops if op.f in ("dequeue", "drain")}
+    delivered = Counter(value for values in got.values() for value in values)
     drained = any(op.f == "drain" and op.type == "ok" for op in ops)
     attempted = set().union(*enqueued.values())
     found = {
@@ -52,8 +59,9 @@ def check_total_queue(test: dict[str, Any], history: list[Event]) -> dict[str, A
         "duplicated": {value for value, count in delivered.items() if count > 1},
         "recovered": enqueued["info"] & delivered.keys(),
         "nacked-delivered": enqueued["fail"] & delivered.keys(),
+        "reordered": reordered(ops, got),
     }
-    forbidden = FORBIDDEN if claim.confirmed_durable else FORBIDDEN - {"lost"}
+    forbidden = FORBIDDEN - set(claim.allowed_anomalies())
     anomalies = {name: _anomaly(name, values, name in forbidden and (name != "lost" or drained), delivered)
                  for name, values in found.items()}
     summary = {"enqueues": {outcome: len(values) for outcome, values in enqueued.items()},

@@ -14,6 +14,7 @@ from cluster.keeper.main import keeper_command
 from cluster.proxy.main import proxy_command
 from logquake import __version__
 from logquake.commands import check_command, run_command
+from logquake.compare.command import compare_command
 from logquake.serve.command import serve_command
 from logquake.verify.command import verify_command
 
@@ -38,6 +39,7 @@ main.add_command(proxy_command)
 main.add_command(run_command)
 main.add_command(check_command)
 main.add_command(verify_command)
+main.add_command(compare_command)
 main.add_command(serve_command)
 main.add_command(image_command, "image")
 

@@ -34,6 +34,7 @@ from logquake.progress import Progress, availability_summary, fault_summary, tab
 from logquake.registry import WORKLOADS, Registry
 from logquake.signals import sigint_ignored
 from nemesis.schedule import fault_schedule
+from workloads.amqp.options import AmqpOptions
 
 _log = logging.getLogger(__name__)
 
@@ -51,7 +52,8 @@ def deploy(spec: TestSpec, work_dir: Path) -> Deployment:
                           fault_disks=nemesis.needs_fault_disks(spec.nemesis),
                           proxied=nemesis.needs_proxies(spec.nemesis), clocks=nemesis.needs_clocks(spec.nemesis),
                           fault_disk_entries=nemesis.disk_entries(spec.nemesis, spec.nemesis_options),
-                          system=spec.system, partition_handling=spec.partition_handling)
+                          system=spec.system, partition_handling=spec.partition_handling,
+                          queue_mirroring=isinstance(spec.options, AmqpOptions) and spec.options.mirrored)
     return deploy_cluster(cluster, spec.backend, work_dir)
 
 

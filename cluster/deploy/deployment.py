@@ -66,6 +66,8 @@ class ClusterSpec:
     """What the brokers run: ours (with keepers), or RabbitMQ (brokers only: RabbitMQ's nodes)."""
     partition_handling: str = "ignore"
     """A RabbitMQ cluster's cluster_partition_handling (RabbitMQ's default: ignore)."""
+    queue_mirroring: bool = False
+    """A RabbitMQ cluster's classic queues mirrored on every node (a policy of ha-mode all), once it has formed."""
 
     def __post_init__(self) -> None:
         if self.brokers < 0 or self.keepers < 0:
@@ -81,6 +83,8 @@ class ClusterSpec:
                              f"not {self.partition_handling!r}")
         if self.system == "rabbitmq" and (self.keepers or self.proxied):
             raise ValueError("a RabbitMQ cluster has no keepers and no proxies: its nodes are the brokers")
+        if self.queue_mirroring and self.system != "rabbitmq":
+            raise ValueError("queue mirroring is a policy of RabbitMQ clusters: it needs system rabbitmq")
 
 
 def new_run_id() -> str:
@@ -93,16 +97,17 @@ def deploy(spec: ClusterSpec, backend: str, work_dir: Path, run_id: str | None =
     whatever the spec."""
     if spec.fault_disks:
         require_fuse()
-    if spec.system == "rabbitmq" and (reason := rabbitmq_unavailable()) is not None:
-        raise DeployError(f"cannot deploy RabbitMQ: {reason}")
+    backend = resolve_backend(backend)
+    if spec.system == "rabbitmq" and backend == "local" and (reason := rabbitmq_unavailable()) is not None:
+        raise DeployError(f"cannot deploy RabbitMQ on the local backend: {reason}")
     remove_stale()
     run_id = run_id or new_run_id()
     disks = FaultDisks(run_id, spec.fault_disk_entries) if spec.fault_disks else None
     clocks = NodeClocks() if spec.clocks else None
-    chosen = _backend(resolve_backend(backend), run_id)
+    chosen = _backend(backend, run_id)
     deployment = Deployment(chosen, [], run_id, work_dir, disks, clocks)
     if spec.system == "rabbitmq":
-        deployment.rabbitmq = RabbitCluster(chosen.name, spec.partition_handling, work_dir)
+        deployment.rabbitmq = RabbitCluster(chosen.name, spec.partition_handling, work_dir, spec.queue_mirroring)
     try:
         deployment.nodes = _create_nodes(spec, chosen, work_dir, disks, clocks, deployment)
     except BaseException:

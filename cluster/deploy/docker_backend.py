@@ -195,12 +195,13 @@ def _networks_in_use(client: docker.DockerClient) -> list[ipaddress.IPv4Network 
 
 
 def remove_runs(client: docker.DockerClient, run_id: str | None = None) -> list[str]:
-    """Remove the containers and networks of one run (or of every run): what `down()` and cleanup do."""
+    """Remove the containers (with any anonymous volume) and networks of one run (or of every run): what `down()` and
+    cleanup do."""
     label = f"{RUN_LABEL}={run_id}" if run_id else RUN_LABEL
     removed = []
     for container in client.containers.list(all=True, filters={"label": label}, ignore_removed=True):
         try:
-            container.remove(force=True)
+            container.remove(force=True, v=True)
             removed.append(f"container {container.name}")
         except NotFound:
             pass

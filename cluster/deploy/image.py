@@ -48,6 +48,9 @@ WHEEL_PLATFORMS = tuple(f"manylinux_2_{minor}_x86_64" for minor in range(36, 4, 
 DEPS_SCRIPT = "install-deps.sh"
 NODE_SCRIPT = "install-node.sh"
 BUILD_MOUNT = "/build"
+LAYER_FORMAT = "2"
+"""How the upper layers are committed, in their tags: 2 mounts the build context without declaring it a volume,
+which a committed image would keep (every node container then made an anonymous volume, left behind)."""
 NODE_SETTINGS = (
     "ENV PATH=/opt/logquake/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
     "ENV PYTHONUNBUFFERED=1",
@@ -126,7 +129,8 @@ def base_tag() -> str:
 
 def deps_tag() -> str:
     recipe = (RECIPE_DIR / DEPS_SCRIPT).read_bytes()
-    parts: list[bytes | str] = [base_tag(), recipe, IMAGE_PYTHON, *WHEEL_PLATFORMS, *image_requirements()]
+    parts: list[bytes | str] = [base_tag(), LAYER_FORMAT, recipe, IMAGE_PYTHON, *WHEEL_PLATFORMS,
+                                *image_requirements()]
     return f"logquake-deps:{_digest(parts)}"
 
 
@@ -310,8 +314,9 @@ def _commit_layer(client: docker.DockerClient, base: str, tag: str, script: str,
                   settings: list[str]) -> None:
     """Run image_recipe/<script> in a container of base with a copy of context at /build, then commit it as tag."""
     shutil.copy(RECIPE_DIR / script, context / script)
+    mount = docker.types.Mount(BUILD_MOUNT, str(context), type="bind")
     container = client.containers.create(base, ["sh", f"{BUILD_MOUNT}/{script}"], network_disabled=True,
-                                         volumes={str(context): {"bind": BUILD_MOUNT, "mode": "rw"}})
+                                         mounts=[mount])
     try:
         container.start()
         status = container.wait()
@@ -321,7 +326,7 @@ def _commit_layer(client: docker.DockerClient, base: str, tag: str, script: str,
         repository, version = tag.split(":")
         container.commit(repository=repository, tag=version, changes=settings)
     finally:
-        container.remove(force=True)
+        container.remove(force=True, v=True)
     _remove_older(client, tag)
 
 

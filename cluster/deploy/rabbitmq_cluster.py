@@ -29,13 +29,17 @@ from cluster.deploy.rabbitmq import (DIST_PORT, EPMD_LOG, EPMD_PORT, NodeIdentit
                                      epmd_command, members)
 
 CTL_TIMEOUT_S = 60
+MIRRORING_POLICY = ("set_policy", "--apply-to", "queues", "ha-all", ".*",
+                    '{"ha-mode": "all", "ha-sync-mode": "automatic"}')
+"""Classic queue mirroring as RabbitMQ 3.10 still has it: every queue mirrored on every node, new mirrors synced."""
 """How long one rabbitmqctl step of forming the cluster may take."""
 EPMD_START_S = 10.0
 
 
 class RabbitCluster:
-    def __init__(self, backend: str, partition_handling: str, work_dir: Path) -> None:
+    def __init__(self, backend: str, partition_handling: str, work_dir: Path, mirroring: bool = False) -> None:
         self.config = config_text(partition_handling)
+        self.mirroring = mirroring
         self.cookie = secrets.token_hex(16).upper()
         self.local = backend == "local"
         self.epmd_port = free_port() if self.local else EPMD_PORT
@@ -72,7 +76,8 @@ class RabbitCluster:
             time.sleep(0.05)
 
     def form(self, nodes: Sequence[Node]) -> None:
-        """Join every node to the first one's cluster, then check that all of them run in it."""
+        """Join every node to the first one's cluster, check that all of them run in it, and set the mirroring
+        policy if the cluster has one (a policy is the cluster's: set once, on any node)."""
         first = self.identity(nodes[0].plan).node_name
         for node in nodes[1:]:
             for step in (("stop_app",), ("join_cluster", first), ("start_app",)):
@@ -81,6 +86,8 @@ class RabbitCluster:
         running = self.running_members(nodes[0])
         if running != expected:
             raise DeployError(f"RabbitMQ cluster formed with {sorted(running)} running, not {sorted(expected)}")
+        if self.mirroring:
+            self.ctl(nodes[0], *MIRRORING_POLICY)
 
     def running_members(self, node: Node) -> set[str]:
         """The node names `node` sees running in its cluster."""

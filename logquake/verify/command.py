@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from cluster.deploy.node import SYSTEMS
 from harness.spec import TestSpec
 from logquake.junit import write_junit
 from logquake.registry import WORKLOADS, Registry
@@ -20,18 +21,26 @@ from logquake.verify.execute import RunSpec, verify
 from logquake.verify.matrix import BUILT_IN, MatrixError, load
 from logquake.verify.outputs import VERIFY_HTML, junit_cases, terminal_matrix, write_outputs
 
+DEFAULT_MATRIX = {"logquake": "quick", "rabbitmq": "rabbitmq"}
+"""The built-in matrix `logquake verify` runs for each system when no matrix is named."""
+
 
 def make_verify_command(workloads: Registry = WORKLOADS, run_spec: RunSpec | None = None) -> click.Command:
     def run_with_registry(spec: TestSpec, store_root: Path) -> RunOutcome:
         return run(spec, store_root, workloads=workloads)
 
-    def verify_matrix(matrix: str, store_root: Path, junit: Path | None, fail_on_unshown: bool,
-                      dry_run: bool) -> None:
-        """Run a claims matrix (quick, full, or a TOML file) cell by cell and judge each cell against its claim."""
+    def verify_matrix(matrix: str | None, system: str | None, store_root: Path, junit: Path | None,
+                      fail_on_unshown: bool, dry_run: bool) -> None:
+        """Run a claims matrix (quick, full, rabbitmq, or a TOML file) cell by cell and judge each cell against its
+        claim."""
         try:
-            loaded = load(matrix, workloads)
+            loaded = load(matrix or DEFAULT_MATRIX[system or "logquake"], workloads)
         except MatrixError as error:
             raise click.UsageError(str(error)) from None
+        others = sorted({spec.system for cell in loaded.cells for spec in cell.specs} - {system or ""})
+        if system is not None and others:
+            raise click.UsageError(f"matrix {loaded.name} deploys {', '.join(others)}, not {system}: "
+                                   f"give a matrix of {system} (built in: {DEFAULT_MATRIX[system]})")
         runs = sum(len(cell.specs) for cell in loaded.cells)
         click.echo(f"matrix {loaded.name}: {len(loaded.cells)} cells, {runs} runs", err=True)
         if dry_run:
@@ -47,7 +56,10 @@ def make_verify_command(workloads: Registry = WORKLOADS, run_spec: RunSpec | Non
         sys.exit(verification.exit_code)
 
     params = [
-        click.Argument(["matrix"], default="quick", required=False),
+        click.Argument(["matrix"], default=None, required=False),
+        click.Option(["--system"], type=click.Choice(SYSTEMS), default=None,
+                     help="The system under test: its built-in matrix when MATRIX is not given (logquake: quick, "
+                          "rabbitmq: rabbitmq), and a matrix of another system is refused."),
         click.Option(["--store", "store_root"], type=click.Path(file_okay=False, path_type=Path),
                      default=Path("store"), show_default=True),
         click.Option(["--junit"], type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -58,7 +70,8 @@ def make_verify_command(workloads: Registry = WORKLOADS, run_spec: RunSpec | Non
         click.Option(["--dry-run"], is_flag=True, help="List the cells and their runs; run nothing."),
     ]
     return click.Command("verify", callback=verify_matrix, params=params,
-                         help=f"{verify_matrix.__doc__} Built in: {', '.join(BUILT_IN)} (default quick).")
+                         help=f"{verify_matrix.__doc__} Built in: {', '.join(BUILT_IN)} (default quick, or "
+                              f"rabbitmq with --system rabbitmq).")
 
 
 verify_command = make_verify_command()

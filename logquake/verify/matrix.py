@@ -32,7 +32,7 @@ from typing import Any
 from harness.spec import SpecError, TestSpec
 from logquake.registry import WORKLOADS, Registry
 
-BUILT_IN = ("quick", "full")
+BUILT_IN = ("quick", "full", "rabbitmq")
 MAPS = ("broker_overrides", "keeper_overrides", "nemesis_options")
 LISTS = ("nemesis", "nemesis_targets")
 _SECTIONS = {"matrix", "base", "axes", "exclude", "cell"}

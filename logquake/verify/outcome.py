@@ -51,11 +51,14 @@ class RunOutcome:
 
 def possible_anomalies(test: Mapping[str, Any], results: Mapping[str, Any]) -> tuple[str, ...]:
     """The anomalies of the run's checker that its configuration allows: what a fault could find without breaking
-    the claim. A linearizability checker's violation is allowed only after a power loss its nodes do not survive."""
+    the claim. A checker whose claim lists them ("allows", as AmqpClaim's) says so itself; for the others the Kafka
+    claim model decides. A linearizability checker's violation is allowed only after a power loss its nodes do not
+    survive."""
     part = _workload_results(test, results)
     names = tuple(part.get("anomalies") or ())
     claim = part.get("claim") or {}
-    allowed = set(allowed_anomalies(Claim.from_test(dict(test))))
+    stated = claim.get("allows")
+    allowed = set(stated) if isinstance(stated, list) else set(allowed_anomalies(Claim.from_test(dict(test))))
     if claim.get("durable_against_power_loss") is False:
         allowed.add("nonlinearizable")
     return tuple(name for name in names if name in allowed)
@@ -69,6 +72,8 @@ def run_outcome(test: Mapping[str, Any], results: Mapping[str, Any]) -> RunOutco
     allowed = {name: int(a.get("allowed", 0)) for name, a in anomalies.items() if a.get("allowed")}
     reasons = verdict_reasons(dict(results))
     possible = possible_anomalies(test, results)
+    if isinstance((part.get("claim") or {}).get("allows"), list):
+        allowed = {name: count for name, count in allowed.items() if name in possible}
     if results.get("interrupted") or results.get("valid") not in (True, False):
         outcome = UNDECIDED
     elif results["valid"] is False:

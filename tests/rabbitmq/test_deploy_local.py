@@ -3,7 +3,8 @@ our brokers, and torn down with nothing left behind."""
 
 from __future__ import annotations
 
-import pika
+import json
+
 import psutil
 import pytest
 
@@ -11,7 +12,11 @@ from cluster.deploy.deployment import ClusterSpec, deploy
 from cluster.deploy.node import NodeError
 from cluster.deploy.probes import accepts_connections
 from cluster.deploy.rabbitmq import unavailable_reason
+from logquake.registry import WORKLOADS
+from workloads.amqp.client import declare_queue, open_client
 from tests.facilities import require
+from tests.rabbitmq.cluster_checks import (check_a_confirmed_message_crosses_nodes, check_a_killed_node_rejoins,
+                                           check_every_node_sees_all_running)
 
 
 @pytest.fixture(autouse=True)
@@ -24,16 +29,12 @@ def cluster(tmp_path_factory):
     if unavailable_reason() is not None:
         yield None
         return
-    deployment = deploy(ClusterSpec(keepers=0, brokers=3, system="rabbitmq", partition_handling="pause_minority"),
-                        "local", tmp_path_factory.mktemp("rabbitmq"))
+    deployment = deploy(ClusterSpec(keepers=0, brokers=3, system="rabbitmq", partition_handling="pause_minority",
+                                    queue_mirroring=True), "local", tmp_path_factory.mktemp("rabbitmq"))
     try:
         yield deployment.up(180)
     finally:
         deployment.down()
-
-
-def _names(cluster) -> set[str]:
-    return {cluster.rabbitmq.identity(node.plan).node_name for node in cluster.brokers}
 
 
 def test_three_nodes_with_their_own_names_addresses_and_directories_run_as_one_cluster(cluster):
@@ -44,35 +45,50 @@ def test_three_nodes_with_their_own_names_addresses_and_directories_run_as_one_c
     assert len({identity.cookie for identity in identities}) == 1
     assert cluster.bootstrap_servers == ",".join(f"{node.host}:5672" for node in cluster.brokers)
     assert "cluster_partition_handling = pause_minority" in cluster.brokers[0].config_path.read_text()
-    for node in cluster.brokers:
-        assert cluster.rabbitmq.running_members(node) == _names(cluster)
+    check_every_node_sees_all_running(cluster)
 
 
 def test_a_message_confirmed_on_one_node_is_got_from_another_through_a_quorum_queue(cluster):
-    first, second = (pika.BlockingConnection(pika.ConnectionParameters(node.host, node.port))
-                     for node in cluster.brokers[:2])
-    try:
-        publisher = first.channel()
-        publisher.queue_declare("deploy-check", durable=True, arguments={"x-queue-type": "quorum"})
-        publisher.confirm_delivery()
-        publisher.basic_publish("", "deploy-check", b"42", pika.BasicProperties(delivery_mode=2), mandatory=True)
-        method, _, body = second.channel().basic_get("deploy-check", auto_ack=True)
-        assert method is not None and body == b"42"
-    finally:
-        first.close()
-        second.close()
+    check_a_confirmed_message_crosses_nodes(cluster, "deploy-check")
 
 
 def test_a_killed_node_restarts_and_rejoins_the_cluster(cluster):
-    node = cluster.brokers[2]
-    node.kill()
-    assert not node.is_running()
-    assert not accepts_connections(node.host, node.port)
-    assert cluster.rabbitmq.running_members(cluster.brokers[0]) == _names(cluster) - {
-        cluster.rabbitmq.identity(node.plan).node_name}
-    node.start()
-    node.wait_serving(120)
-    assert cluster.rabbitmq.running_members(cluster.brokers[0]) == _names(cluster)
+    check_a_killed_node_rejoins(cluster)
+
+
+def test_the_cluster_has_the_mirroring_policy_and_a_mirrored_classic_queue_serves(cluster):
+    spec = WORKLOADS.spec(system="rabbitmq", workload="amqp", amqp_queue="mirrored", queue_type="classic-mirrored")
+    declare_queue(spec, cluster.bootstrap_servers)
+    policies = json.loads(cluster.rabbitmq.ctl(cluster.brokers[1], "--quiet", "list_policies", "--formatter", "json"))
+    assert [(p["name"], json.loads(p["definition"])["ha-mode"]) for p in policies] == [("ha-all", "all")]
+    client = open_client(spec, cluster.bootstrap_servers, 2)
+    try:
+        assert client.invoke({"f": "enqueue", "value": 7}) == {"type": "ok", "value": 7}
+        assert client.invoke({"f": "drain", "value": None}) == {"type": "ok", "value": [7]}
+    finally:
+        client.close()
+
+
+def test_mirroring_is_refused_outside_rabbitmq():
+    with pytest.raises(ValueError, match="queue mirroring is a policy of RabbitMQ clusters"):
+        ClusterSpec(keepers=3, brokers=3, queue_mirroring=True)
+
+
+def test_a_drain_whose_connection_closed_ends_info_with_what_it_got(cluster):
+    spec = WORKLOADS.spec(system="rabbitmq", workload="amqp", amqp_queue="closed-drain", op_timeout=5)
+    declare_queue(spec, cluster.bootstrap_servers)
+    client = open_client(spec, cluster.bootstrap_servers, 0)
+    assert [client.invoke({"f": "enqueue", "value": v})["type"] for v in (1, 2)] == ["ok", "ok"]
+    assert client.invoke({"f": "dequeue", "value": None}) == {"type": "ok", "value": 1}
+    client.connection.close()
+    drained = client.invoke({"f": "drain", "value": None})
+    assert drained["type"] == "info" and drained["value"] == [] and "closed" in drained["error"]
+    assert client.invoke({"f": "enqueue", "value": 3})["type"] == "info"
+    again = open_client(spec, cluster.bootstrap_servers, 1)
+    try:
+        assert again.invoke({"f": "drain", "value": None}) == {"type": "ok", "value": [2]}
+    finally:
+        again.close()
 
 
 def test_teardown_leaves_no_process_no_epmd_and_no_data(cluster):

@@ -23,7 +23,7 @@ def test_a_kafka_run_keeps_its_defaults():
 
 
 @pytest.mark.parametrize("values, message", [
-    ({"queue_type": "lazy"}, "queue_type must be one of quorum, classic, not 'lazy'"),
+    ({"queue_type": "lazy"}, "queue_type must be one of quorum, classic, classic-mirrored, not 'lazy'"),
     ({"partition_handling": "pause_majority"},
      "partition_handling must be one of ignore, pause_minority, autoheal, not 'pause_majority'"),
     ({"keepers": 3}, "a RabbitMQ cluster has no keepers: keepers must be 0, not 3"),
@@ -44,5 +44,5 @@ def test_the_command_line_refuses_a_queue_type_rabbitmq_does_not_have(tmp_path):
     result = CliRunner().invoke(make_run_command(WORKLOADS), ["--system", "rabbitmq", "--queue-type", "lazy",
                                                               "--store", str(tmp_path)])
     assert result.exit_code == 2
-    assert "'lazy' is not one of 'quorum', 'classic'" in result.output
+    assert "'lazy' is not one of 'quorum', 'classic', 'classic-mirrored'" in result.output
     assert not any(tmp_path.iterdir())

@@ -30,7 +30,7 @@ CONNECTION_ERRORS = (pika.exceptions.AMQPError, OSError)
 
 
 def queue_arguments(options: AmqpOptions) -> dict[str, str]:
-    return {"x-queue-type": options.queue_type}
+    return {"x-queue-type": "classic" if options.mirrored else options.queue_type}
 
 
 def connection_parameters(addresses: str, process: int, timeout: float) -> list[pika.ConnectionParameters]:
@@ -109,7 +109,13 @@ class AmqpClient:
                 return ok(values)
 
     def _bounded(self, action: Callable[[], Completion]) -> Completion:
-        """`action`, its connection closed by a timer when it takes longer than op_timeout (so it ends info)."""
+        """`action`, its connection closed by a timer when it takes longer than op_timeout (so it ends info).
+
+        The connection may be closed already (the timer fired as the previous op of a drain completed, or the broker
+        closed it): the op then ends info here, as pika refuses a timer on a closed connection with a ValueError that
+        would end a drain without the messages it got."""
+        if not self.connection.is_open:
+            return unknown(self._why(ConnectionError("the connection is closed")))
         timer = self.connection.call_later(self.timeout, self._expire)
         try:
             return action()

@@ -26,6 +26,8 @@ class AmqpWorkload(Workload):
     roles = ("broker",)
     systems = ("rabbitmq",)
     has_final_phase = True
+    partition_writes = "enqueue"
+    """Availability is measured on the enqueues, the run's one queue as partition 0."""
 
     def validate(self, spec: TestSpec) -> None:
         if spec.brokers < 1:

@@ -1,1 +1,1 @@
-"""The built-in matrices, shipped as package data: quick.toml and full.toml."""
+"""The built-in matrices, shipped as package data: quick.toml, full.toml and rabbitmq.toml."""
