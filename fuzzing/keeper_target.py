@@ -31,7 +31,8 @@ from cluster.keeper.jute.messages import decode_request
 from cluster.keeper.jute.records import ConnectResponse, ExistsRequest, RequestHeader, SyncRequest
 from cluster.keeper.jute.wire import decode, encode
 from fuzzing import jute_requests
-from fuzzing.batch_reading import MAY_STAY_SILENT, MUST_ANSWER, MUST_CLOSE, Awaited, deadline_after, read_answers
+from fuzzing.batch_reading import (MAY_PASS_UNSEEN, MAY_STAY_SILENT, MUST_ANSWER, MUST_CLOSE, Awaited, deadline_after,
+                                   read_answers)
 from fuzzing.byte_mutations import framed, mutate
 from fuzzing.cases import BatchResult, Case
 from fuzzing.connection import CLOSED, Connection, NoAnswer
@@ -218,7 +219,7 @@ class KeeperTarget:
 def _unanswered_if_dropped(due: Awaited) -> Awaited:
     """Before bytes that cost the connection, a request still pending (a write being committed, a read
     queued behind it) loses its answer, as in ZooKeeper: it may go unanswered, but not wrongly answered."""
-    return due if due.rule == MUST_CLOSE else dataclasses.replace(due, rule=MAY_STAY_SILENT)
+    return due if due.rule in (MUST_CLOSE, MAY_PASS_UNSEEN) else dataclasses.replace(due, rule=MAY_STAY_SILENT)
 
 
 def _is_connect(case: Case) -> bool:
@@ -236,7 +237,7 @@ def _expectation(payload: bytes) -> tuple[str, int, int | None]:
     except Exception:
         return MUST_CLOSE, 0, None
     if header.xid == Xid.NOTIFICATION and header.type != OpCode.PING:
-        return MAY_STAY_SILENT, header.xid, header.type  # its answer, if err 0, reads as a watch event
+        return MAY_PASS_UNSEEN, header.xid, header.type  # its answer, if err 0, reads as a watch event
     return MUST_ANSWER, Xid.PING if header.type == OpCode.PING else header.xid, header.type
 
 
