@@ -19,8 +19,6 @@ import random
 import struct
 from pathlib import Path
 
-from kazoo.client import KazooClient
-
 from cluster.deploy.keeper_ensemble import KeeperEnsemble
 from cluster.deploy.ports import HOST
 from cluster.keeper.errors import ErrorCode
@@ -36,6 +34,7 @@ from fuzzing.batch_reading import (MAY_PASS_UNSEEN, MAY_STAY_SILENT, MUST_ANSWER
 from fuzzing.byte_mutations import framed, mutate
 from fuzzing.cases import BatchResult, Case
 from fuzzing.connection import CLOSED, Connection, NoAnswer
+from fuzzing.keeper_tree import TreeWatch, kazoo_round_trip, started_client, stopped
 from fuzzing.server_log import LogWatch
 
 SESSION_TIMEOUT_MS = 10_000
@@ -62,21 +61,22 @@ class KeeperTarget:
         self._xid = 0
         self._checks = 0
         self._connection: Connection | None = None
+        self.tree = TreeWatch(self.node)
 
     def __enter__(self) -> KeeperTarget:
         self.ensemble.start()
-        client = self._client()
+        client = started_client(self.node.address)
         try:
             client.ensure_path("/fuzz/a")
             client.ensure_path("/fuzz-client")
         finally:
-            client.stop()
-            client.close()
+            stopped(client)
         self.log.skip_to_end()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._disconnect()
+        self.tree.close()
         self.ensemble.close()
 
     def exit_code(self) -> int | None:
@@ -188,32 +188,12 @@ class KeeperTarget:
     # --- stored data and a real client ---------------------------------------------------------
 
     def digest(self) -> object:
-        """The persistent znodes' count (mntr): sessions left by earlier connections expire, taking their
-        ephemerals with them at times no request decides."""
-        fields = dict(line.split("\t", 1) for line in self.node.four_letter_word("mntr").splitlines() if "\t" in line)
-        return int(fields["zk_znode_count"]) - int(fields["zk_ephemerals_count"])
+        return self.tree.digest()
 
     def client_problem(self) -> str | None:
         """kazoo writes a znode and reads it back."""
         self._checks += 1
-        path, data = f"/fuzz-client/check-{self._checks}", f"check {self._checks}".encode()
-        try:
-            client = self._client()
-            try:
-                client.create(path, data)
-                read, _ = client.get(path)
-                client.delete(path)
-            finally:
-                client.stop()
-                client.close()
-        except Exception as error:  # any failure of the real client is the finding, whatever its type
-            return f"kazoo failed: {type(error).__name__}: {error}"
-        return None if read == data else f"kazoo read {read!r} back, not {data!r}"
-
-    def _client(self) -> KazooClient:
-        client = KazooClient(hosts=self.node.address, timeout=10)
-        client.start(timeout=15)
-        return client
+        return kazoo_round_trip(self.node.address, self._checks)
 
 
 def _unanswered_if_dropped(due: Awaited) -> Awaited:

@@ -1,4 +1,5 @@
-"""Batches the keeper fuzzer reported a failure for, against a real keeper, judged as the fuzzer judges.
+"""Batches the keeper fuzzer reported a failure for, against a real keeper, judged as the fuzzer judges; and
+the keeper digest the fuzzer compares, which must see what a write changes and nothing an expiry does.
 
 Seed 11 reported "no answer within the deadline to a request that may stay silent (SYNC)" for a batch of
 a create, a sync whose xid a mutation had made -1, and one byte of a frame. The keeper answers the sync
@@ -20,6 +21,7 @@ from cluster.keeper.jute.wire import encode
 from fuzzing.byte_mutations import framed
 from fuzzing.cases import Case
 from fuzzing.keeper_target import KeeperTarget
+from fuzzing.keeper_tree import started_client, stopped
 
 
 def _sync(xid: int) -> Case:
@@ -59,3 +61,18 @@ def test_found_batch_is_answered_or_its_connection_closed(keeper: KeeperTarget, 
     result = keeper.run_batch(cases, random.Random(0))
     assert result.problems == []
     assert keeper.new_errors() == []
+
+
+def test_the_digest_sees_data_and_versions_change_but_not_ephemerals(keeper: KeeperTarget) -> None:
+    client = started_client(keeper.node.address)
+    try:
+        before = keeper.digest()
+        client.create("/fuzz/b", b"gone with its session", ephemeral=True)
+        assert keeper.digest() == before
+        client.set("/fuzz/a", b"changed")
+        changed = keeper.digest()
+        client.set("/fuzz/a", b"")
+        assert changed != before and keeper.digest() not in (before, changed)  # the version counts too
+        client.delete("/fuzz/b")
+    finally:
+        stopped(client)
