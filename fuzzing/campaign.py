@@ -38,6 +38,7 @@ class Report:
     seed: int
     frames: int = 0
     skipped: int = 0
+    skip_reason: str = ""
     seconds: float = 0.0
     failures: list[Failure] = field(default_factory=list)
     client_checks: int = 0
@@ -49,7 +50,7 @@ class Report:
 
     def lines(self) -> list[str]:
         head = (f"{self.target}: {self.frames} frames (seed {self.seed}) in {self.seconds:.1f} s, "
-                f"{self.frames_per_second:.0f} frames/s; {self.skipped} not sent (they ask for long waits); "
+                f"{self.frames_per_second:.0f} frames/s; {self.skipped} not sent ({self.skip_reason}); "
                 f"{self.client_checks} real-client checks; {len(self.failures)} distinct failure(s)")
         out = [head]
         for failure in self.failures:
@@ -96,7 +97,7 @@ def run(target: Target, frames: int, seed: int, client_every: int = 100_000, pro
             print(f"  {target.name}: {report.frames} frames, {report.frames / (last_progress - started):.0f}/s, "
                   f"{len(report.failures)} failure(s)", flush=True)
     report.seconds = time.monotonic() - started
-    report.skipped = target.skipped
+    report.skipped, report.skip_reason = target.skipped, target.skip_reason
     if report.exit_code is None:
         _check_client(target, report, seen)
     return report

@@ -50,6 +50,7 @@ _WRITES = frozenset({OpCode.CREATE, OpCode.CREATE2, OpCode.CREATE_CONTAINER, OpC
 class KeeperTarget:
     name = "keeper"
     batch_size = 8
+    skip_reason = "none is skipped"
 
     def __init__(self, directory: Path) -> None:
         self.ensemble = KeeperEnsemble("keeper", 1, directory, tick_time=500)
