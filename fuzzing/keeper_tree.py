@@ -25,6 +25,8 @@ from fuzzing.connection import CLOSED, Connection
 from fuzzing.jute_requests import PATHS, plausible_connect
 
 SESSION_TIMEOUT_MS = 30_000
+"""Asked for; a keeper grants at most 20 ticks (10 s at the fuzzed ensembles' tickTime of 500 ms), so a
+session idle longer (a real-client check, a trace) expires and the next digest opens another."""
 _REPLY = struct.Struct(">iqi")
 
 
