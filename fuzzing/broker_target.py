@@ -13,6 +13,7 @@ from cluster.deploy.broker_process import BrokerProcess
 from cluster.deploy.ports import HOST
 from fuzzing import kafka_requests
 from fuzzing.batch_reading import MAY_STAY_SILENT, MUST_ANSWER, MUST_CLOSE, Awaited, deadline_after, read_answers
+from fuzzing.broker_truth import BrokerTruth
 from fuzzing.byte_mutations import mutate
 from fuzzing.cases import BatchResult, Case
 from fuzzing.connection import Connection
@@ -36,11 +37,14 @@ EXPIRING = {"retention.ms": "1000", "segment.ms": "500"}
 _RULES = {Expect.ANSWER: MUST_ANSWER, Expect.REFUSE_WITH_VERSIONS: MUST_ANSWER, Expect.SILENT: MAY_STAY_SILENT,
           Expect.REFUSE: MUST_CLOSE}
 _NOT_A_CORRELATION_ID = -(2**40)
+TRUTH_EVERY = 10
+"""Batches between comparisons of the broker's Metadata and ListOffsets answers with its log dir."""
 
 
 class BrokerTarget:
     name = "broker"
     batch_size = 8
+    skip_reason = "they ask for long waits"
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -58,6 +62,7 @@ class BrokerTarget:
         self._correlation = 0
         self._connection: Connection | None = None
         self._fence = kafka_requests.framed_request(API_VERSIONS, 2, FENCE_ID, ApiVersionsRequest())
+        self._batches = 0
 
     def __enter__(self) -> BrokerTarget:
         self.process.start()
@@ -132,6 +137,9 @@ class BrokerTarget:
         if ends or result.problems:
             connection.close()
             self._connection = None
+        self._batches += 1
+        if self._batches % TRUTH_EVERY == 0 and not result.problems:
+            result.problems += BrokerTruth(self.process.port, self.directory / "data").problems()
         return result
 
     def _awaited(self, due: Expectation, result: BatchResult) -> Awaited:

@@ -19,6 +19,8 @@ from fuzzing.server_log import blurred, signature
 from fuzzing.shrink import shrink
 
 DATA_CHANGED = "stored data changed although no request that may write was accepted"
+_UNKNOWN = object()
+"""No digest taken since the last thing that may have changed the data (a write, a real client, a trace)."""
 
 
 @dataclass
@@ -36,6 +38,7 @@ class Report:
     seed: int
     frames: int = 0
     skipped: int = 0
+    skip_reason: str = ""
     seconds: float = 0.0
     failures: list[Failure] = field(default_factory=list)
     client_checks: int = 0
@@ -47,7 +50,7 @@ class Report:
 
     def lines(self) -> list[str]:
         head = (f"{self.target}: {self.frames} frames (seed {self.seed}) in {self.seconds:.1f} s, "
-                f"{self.frames_per_second:.0f} frames/s; {self.skipped} not sent (they ask for long waits); "
+                f"{self.frames_per_second:.0f} frames/s; {self.skipped} not sent ({self.skip_reason}); "
                 f"{self.client_checks} real-client checks; {len(self.failures)} distinct failure(s)")
         out = [head]
         for failure in self.failures:
@@ -73,25 +76,28 @@ def run(target: Target, frames: int, seed: int, client_every: int = 100_000, pro
     seen: set[str] = set()
     started = last_progress = time.monotonic()
     next_client_check = client_every
+    digest: object = _UNKNOWN
     while report.frames < frames:
         cases = _next_batch(target, rng, min(target.batch_size, frames - report.frames))
-        found, details = _judge(target, cases, wire_rng)
+        found, details, digest = _judge(target, cases, wire_rng, digest)
         report.frames += len(cases)
         for problem in sorted(set(found) - seen):
             seen.add(problem)
             report.failures.append(_trace(target, cases, problem, details.get(problem, ""), wire_rng))
+            digest = _UNKNOWN
         if target.exit_code() is not None:
             report.exit_code = target.exit_code()
             break
         if report.frames >= next_client_check:
             next_client_check += client_every
             _check_client(target, report, seen)
+            digest = _UNKNOWN
         if progress_every and time.monotonic() - last_progress >= progress_every:
             last_progress = time.monotonic()
             print(f"  {target.name}: {report.frames} frames, {report.frames / (last_progress - started):.0f}/s, "
                   f"{len(report.failures)} failure(s)", flush=True)
     report.seconds = time.monotonic() - started
-    report.skipped = target.skipped
+    report.skipped, report.skip_reason = target.skipped, target.skip_reason
     if report.exit_code is None:
         _check_client(target, report, seen)
     return report
@@ -107,9 +113,12 @@ def _next_batch(target: Target, rng: random.Random, most: int) -> list[Case]:
     return cases
 
 
-def _judge(target: Target, cases: list[Case], rng: random.Random) -> tuple[list[str], dict[str, str]]:
-    """Failure signatures for one batch, and the full text behind the internal-error ones."""
-    before = target.digest()
+def _judge(target: Target, cases: list[Case], rng: random.Random,
+           before: object = _UNKNOWN) -> tuple[list[str], dict[str, str], object]:
+    """Failure signatures for one batch, the full text behind the internal-error ones, and the digest after
+    it (_UNKNOWN when not taken). `before` is the digest the last batch left, if known: one digest a batch."""
+    before = target.digest() if before is _UNKNOWN else before
+    after: object = _UNKNOWN
     result = target.run_batch(cases, rng)
     found = [blurred(problem) for problem in result.problems]
     details: dict[str, str] = {}
@@ -117,11 +126,13 @@ def _judge(target: Target, cases: list[Case], rng: random.Random) -> tuple[list[
         key = f"internal error: {signature(error)}"
         found.append(key)
         details[key] = error
-    if not result.wrote and target.digest() != before:
-        found.append(DATA_CHANGED)
+    if not result.wrote:
+        after = target.digest()
+        if after != before:
+            found.append(DATA_CHANGED)
     if target.exit_code() is not None:
         found.append(f"the server exited with code {target.exit_code()}")
-    return found, details
+    return found, details, after
 
 
 def _trace(target: Target, cases: list[Case], problem: str, detail: str, rng: random.Random) -> Failure:

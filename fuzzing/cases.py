@@ -32,7 +32,8 @@ class Target(Protocol):
     name: str
     batch_size: int
     skipped: int
-    """Frames not sent: they would only make the server wait (a long poll), not test it."""
+    """Frames not sent, for `skip_reason` (the broker's long polls, the peer port's trusted messages)."""
+    skip_reason: str
 
     def next_case(self, rng: object) -> Case: ...
 

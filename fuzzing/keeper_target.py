@@ -19,8 +19,6 @@ import random
 import struct
 from pathlib import Path
 
-from kazoo.client import KazooClient
-
 from cluster.deploy.keeper_ensemble import KeeperEnsemble
 from cluster.deploy.ports import HOST
 from cluster.keeper.errors import ErrorCode
@@ -31,10 +29,12 @@ from cluster.keeper.jute.messages import decode_request
 from cluster.keeper.jute.records import ConnectResponse, ExistsRequest, RequestHeader, SyncRequest
 from cluster.keeper.jute.wire import decode, encode
 from fuzzing import jute_requests
-from fuzzing.batch_reading import MAY_STAY_SILENT, MUST_ANSWER, MUST_CLOSE, Awaited, deadline_after, read_answers
+from fuzzing.batch_reading import (MAY_PASS_UNSEEN, MAY_STAY_SILENT, MUST_ANSWER, MUST_CLOSE, Awaited, deadline_after,
+                                   read_answers)
 from fuzzing.byte_mutations import framed, mutate
 from fuzzing.cases import BatchResult, Case
 from fuzzing.connection import CLOSED, Connection, NoAnswer
+from fuzzing.keeper_tree import TreeWatch, kazoo_round_trip, started_client, stopped
 from fuzzing.server_log import LogWatch
 
 SESSION_TIMEOUT_MS = 10_000
@@ -50,6 +50,7 @@ _WRITES = frozenset({OpCode.CREATE, OpCode.CREATE2, OpCode.CREATE_CONTAINER, OpC
 class KeeperTarget:
     name = "keeper"
     batch_size = 8
+    skip_reason = "none is skipped"
 
     def __init__(self, directory: Path) -> None:
         self.ensemble = KeeperEnsemble("keeper", 1, directory, tick_time=500)
@@ -61,21 +62,22 @@ class KeeperTarget:
         self._xid = 0
         self._checks = 0
         self._connection: Connection | None = None
+        self.tree = TreeWatch(self.node)
 
     def __enter__(self) -> KeeperTarget:
         self.ensemble.start()
-        client = self._client()
+        client = started_client(self.node.address)
         try:
             client.ensure_path("/fuzz/a")
             client.ensure_path("/fuzz-client")
         finally:
-            client.stop()
-            client.close()
+            stopped(client)
         self.log.skip_to_end()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._disconnect()
+        self.tree.close()
         self.ensemble.close()
 
     def exit_code(self) -> int | None:
@@ -187,38 +189,18 @@ class KeeperTarget:
     # --- stored data and a real client ---------------------------------------------------------
 
     def digest(self) -> object:
-        """The persistent znodes' count (mntr): sessions left by earlier connections expire, taking their
-        ephemerals with them at times no request decides."""
-        fields = dict(line.split("\t", 1) for line in self.node.four_letter_word("mntr").splitlines() if "\t" in line)
-        return int(fields["zk_znode_count"]) - int(fields["zk_ephemerals_count"])
+        return self.tree.digest()
 
     def client_problem(self) -> str | None:
         """kazoo writes a znode and reads it back."""
         self._checks += 1
-        path, data = f"/fuzz-client/check-{self._checks}", f"check {self._checks}".encode()
-        try:
-            client = self._client()
-            try:
-                client.create(path, data)
-                read, _ = client.get(path)
-                client.delete(path)
-            finally:
-                client.stop()
-                client.close()
-        except Exception as error:  # any failure of the real client is the finding, whatever its type
-            return f"kazoo failed: {type(error).__name__}: {error}"
-        return None if read == data else f"kazoo read {read!r} back, not {data!r}"
-
-    def _client(self) -> KazooClient:
-        client = KazooClient(hosts=self.node.address, timeout=10)
-        client.start(timeout=15)
-        return client
+        return kazoo_round_trip(self.node.address, self._checks)
 
 
 def _unanswered_if_dropped(due: Awaited) -> Awaited:
     """Before bytes that cost the connection, a request still pending (a write being committed, a read
     queued behind it) loses its answer, as in ZooKeeper: it may go unanswered, but not wrongly answered."""
-    return due if due.rule == MUST_CLOSE else dataclasses.replace(due, rule=MAY_STAY_SILENT)
+    return due if due.rule in (MUST_CLOSE, MAY_PASS_UNSEEN) else dataclasses.replace(due, rule=MAY_STAY_SILENT)
 
 
 def _is_connect(case: Case) -> bool:
@@ -236,7 +218,7 @@ def _expectation(payload: bytes) -> tuple[str, int, int | None]:
     except Exception:
         return MUST_CLOSE, 0, None
     if header.xid == Xid.NOTIFICATION and header.type != OpCode.PING:
-        return MAY_STAY_SILENT, header.xid, header.type  # its answer, if err 0, reads as a watch event
+        return MAY_PASS_UNSEEN, header.xid, header.type  # its answer, if err 0, reads as a watch event
     return MUST_ANSWER, Xid.PING if header.type == OpCode.PING else header.xid, header.type
 
 

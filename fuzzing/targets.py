@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fuzzing.broker_target import BrokerTarget
+from fuzzing.keeper_peer_target import KeeperPeerTarget
 from fuzzing.keeper_target import KeeperTarget
 
-TARGETS = {"broker": BrokerTarget, "keeper": KeeperTarget}
+TARGETS = {"broker": BrokerTarget, "keeper": KeeperTarget, "keeper-peer": KeeperPeerTarget}

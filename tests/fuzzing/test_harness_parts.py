@@ -10,7 +10,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fuzzing import jute_requests, kafka_requests
+from fuzzing import jute_requests, kafka_requests, peer_frames
 from fuzzing.byte_mutations import framed, is_framed, mutate
 from fuzzing.cases import Case
 from fuzzing.kafka_judge import Expect, expectation
@@ -74,3 +74,16 @@ def test_the_log_watch_reports_error_entries_with_their_tracebacks_and_only_new_
 
 def test_a_lying_size_is_unframed() -> None:
     assert not is_framed(struct.pack(">i", 10) + b"abc") and is_framed(framed(b"abc"))
+
+
+def test_peer_frames_are_read_as_the_keeper_reads_them() -> None:
+    rng = random.Random(2)
+    for _ in range(300):
+        frame, label = peer_frames.build_message(rng, (1, 2), mutate_field=rng.random() < 0.5)
+        reading = peer_frames.read_as_server(frame)
+        assert reading.refused is None and not reading.incomplete and not reading.trusted, label
+    hello = peer_frames.build_hello(rng, (2,), mutate_field=False)[0]
+    assert peer_frames.read_as_server(hello, hello_from=frozenset({2})).refused is None
+    assert peer_frames.read_as_server(hello, hello_from=frozenset({3})).refused is not None
+    assert peer_frames.read_as_server(struct.pack(">i", -1) + hello).refused is not None  # 4 GiB, past MAX_FRAME
+    assert peer_frames.read_as_server(hello[:-1]).incomplete

@@ -33,7 +33,10 @@ OPEN_ACL = [jr.ACL(31, jr.Id("world", "anyone"))]
 
 
 def write_request(op: int, record: Any) -> WriteRequest:
-    """The request a jute write asks for; KeeperError for what keeper refuses before the log."""
+    """The request a jute write asks for; KeeperError for what keeper refuses before the log, an op that
+    is no write included (a follower forwards only writes, but a peer's forward is read as it comes)."""
+    if op not in WRITE_OPS:
+        raise KeeperError(ErrorCode.UNIMPLEMENTED)
     if op == OpCode.CLOSE_SESSION:
         return CloseSession()
     if op == OpCode.MULTI:
