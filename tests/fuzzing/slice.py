@@ -7,7 +7,7 @@ from pathlib import Path
 from fuzzing.campaign import run
 from fuzzing.targets import TARGETS
 
-SLICE_FRAMES = 20_000
+SLICE_FRAMES = 5_000
 SLICE_SEED = 22
 
 
