@@ -19,6 +19,8 @@ from cluster.broker.producer_state import ProducerStateTable
 from cluster.broker.protocol.record_batch import BatchHeader, iter_batches, validate
 from cluster.broker.replica_driver import AppendResult, ReplicaDriver
 from cluster.broker.replication import PartitionLogPositions, PartitionReplica, ReplicationConfig
+from cluster.broker.transactions.markers import is_commit
+from cluster.broker.transactions.partition_state import PartitionTransactions
 
 REPLAY_CHUNK_BYTES = 1 << 20
 
@@ -40,6 +42,7 @@ class Partition:
         self.producers = ProducerStateTable()
         for header in log.batch_headers():
             self.producers.record(header)
+        self.transactions = self._replay_transactions()
 
     @property
     def name(self) -> str:
@@ -52,6 +55,11 @@ class Partition:
     @property
     def high_watermark(self) -> int:
         return self.replica.high_watermark
+
+    @property
+    def last_stable_offset(self) -> int:
+        """Where read-committed consumers stop: below every transaction not yet surely ended."""
+        return self.transactions.last_stable_offset(self.high_watermark)
 
     @property
     def leader_epoch(self) -> int:
@@ -79,25 +87,32 @@ class Partition:
             append_time = duplicate.max_timestamp if self.log.timestamp_type is TimestampType.LOG_APPEND_TIME else -1
             return AppendResult(duplicate.first_offset, duplicate.last_offset, duplicate=True, log_append_time=append_time)
         info = self.log.append(records, leader_epoch)
-        self.producers.record(header._replace(base_offset=info.first_offset, max_timestamp=info.max_timestamp))
+        stored = header._replace(base_offset=info.first_offset, max_timestamp=info.max_timestamp)
+        self.producers.record(stored)
+        self.transactions.record(stored, is_commit(records) if header.is_control else None)
         return AppendResult(info.first_offset, info.last_offset, log_append_time=info.log_append_time)
 
     def append_as_follower(self, records: bytes | bytearray | memoryview) -> None:
         """Appends the leader's batches as they are, remembering idempotent producers' batches too."""
         self.log.append_as_follower(records)
-        for _, header in iter_batches(records, check_crc=False):  # the log has checked them
+        for position, header in iter_batches(records, check_crc=False):  # the log has checked them
             self.producers.record(header)
+            self.transactions.record(header, is_commit(records[position:position + header.size])
+                                     if header.is_control else None)
 
     def truncate_to(self, offset: int) -> None:
         self.log.truncate_to(offset)
         self.producers.forget_from(self.log.log_end_offset)
+        self.transactions = self._replay_transactions()
 
     def truncate_fully_and_start_at(self, offset: int) -> None:
         self.log.truncate_fully_and_start_at(offset)
         self.producers.forget_from(0)
+        self.transactions = PartitionTransactions()
 
     def advance_log_start(self, offset: int) -> None:
         self.log.advance_log_start(offset)
+        self.transactions.forget_below(self.log.log_start_offset)
 
     def read(self, offset: int, max_bytes: int, upper_bound: int | None) -> FileRegion:
         """Whole batches from `offset`, none reaching `upper_bound` (the HW, for consumers)."""
@@ -114,3 +129,13 @@ class Partition:
             for position, header in iter_batches(data):
                 yield data[position : position + header.size], header
             offset = region.next_offset
+
+    def _replay_transactions(self) -> PartitionTransactions:
+        """The open and aborted transactions from the log's batch headers and its markers' records."""
+        def with_outcomes() -> Iterator[tuple[BatchHeader, bool | None]]:
+            for header in self.log.batch_headers():
+                if header.is_control:
+                    yield header, is_commit(self.log.read(header.base_offset, header.size).read_bytes()[:header.size])
+                else:
+                    yield header, None
+        return PartitionTransactions.replayed(with_outcomes())

@@ -17,6 +17,7 @@ from cluster.broker.protocol.errors import ErrorCode
 from cluster.broker.protocol.record_batch import BatchHeader
 
 BATCHES_KEPT = 5
+NO_SEQUENCE = -1
 _INT32_MAX = 2**31 - 1
 
 
@@ -60,6 +61,9 @@ class ProducerStateTable:
     def check(self, header: BatchHeader) -> BatchRecord | None:
         """Before an append: the earlier batch this one repeats, if any; raises for a bad sequence.
 
+        A transaction marker is checked only for its epoch: one with a newer epoch (a transaction
+        aborted by its timeout) fences the producer's older epoch from then on.
+
         A producer new to this partition may start at any sequence: its earlier
         batches may have been deleted by retention, or it may be resuming.
         """
@@ -73,6 +77,8 @@ class ProducerStateTable:
                 ErrorCode.INVALID_PRODUCER_EPOCH,
                 f"producer {header.producer_id} epoch {header.producer_epoch} is older than {producer.epoch}",
             )
+        if header.is_control or header.base_sequence == NO_SEQUENCE:
+            return None  # a transaction marker, or a coordinator's transactional offset commit
         if header.producer_epoch > producer.epoch:
             if header.base_sequence != 0:
                 raise SequenceError(
@@ -102,6 +108,8 @@ class ProducerStateTable:
             producer = self._producers[header.producer_id] = _Producer(header.producer_epoch)
         elif header.producer_epoch < producer.epoch:
             return
+        if header.is_control or header.base_sequence == NO_SEQUENCE:
+            return  # the producer's sequences go on after its transaction's marker
         producer.batches.append(
             BatchRecord(header.base_sequence, last_sequence_of(header), header.base_offset, header.last_offset,
                         header.max_timestamp)

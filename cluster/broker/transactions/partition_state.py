@@ -1,0 +1,69 @@
+"""A partition's transactions as its log shows them: what is still open, what was aborted, the last stable offset.
+
+Read-committed consumers may read only below the last stable offset (LSO): the first
+offset of the earliest transaction whose outcome is not yet known for sure, or the high
+watermark. A transaction's outcome is sure once its marker is below the high watermark: a
+marker only the leader holds could still be lost with it. Aborted transactions are kept
+(producer, first offset, marker offset) so fetches can tell consumers which data to drop;
+they are Kafka's aborted-transaction index, rebuilt from the log whenever it opens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from cluster.broker.protocol.record_batch import BatchHeader
+
+
+@dataclass(frozen=True)
+class AbortedTransaction:
+    producer_id: int
+    first_offset: int
+    last_offset: int
+    """The abort marker's offset."""
+
+
+@dataclass
+class PartitionTransactions:
+    _ongoing: dict[int, int] = field(default_factory=dict)
+    """Producer id -> the first offset of its open transaction."""
+    _unreplicated: list[tuple[int, int]] = field(default_factory=list)
+    """(first offset, marker offset) of ended transactions whose marker may not be replicated yet."""
+    aborted: list[AbortedTransaction] = field(default_factory=list)
+    """In marker order, so in last-offset order."""
+
+    @classmethod
+    def replayed(cls, batches: Iterable[tuple[BatchHeader, bool | None]]) -> PartitionTransactions:
+        """Rebuilt from (header, commits?) for each batch of a log; `commits` is None but for markers."""
+        state = cls()
+        for header, commits in batches:
+            state.record(header, commits)
+        return state
+
+    def record(self, header: BatchHeader, commits: bool | None) -> None:
+        """After an append: a transactional batch opens its producer's transaction, a marker ends it."""
+        if not header.is_transactional:
+            return
+        if not header.is_control:
+            self._ongoing.setdefault(header.producer_id, header.base_offset)
+            return
+        first = self._ongoing.pop(header.producer_id, None)
+        if first is None:
+            return  # a marker for a transaction that wrote nothing here
+        self._unreplicated.append((first, header.base_offset))
+        if not commits:
+            self.aborted.append(AbortedTransaction(header.producer_id, first, header.base_offset))
+
+    def last_stable_offset(self, high_watermark: int) -> int:
+        self._unreplicated = [(first, marker) for first, marker in self._unreplicated if marker >= high_watermark]
+        firsts = [*self._ongoing.values(), *(first for first, _ in self._unreplicated)]
+        return min([high_watermark, *firsts])
+
+    def aborted_between(self, start: int, end: int) -> list[AbortedTransaction]:
+        """The aborted transactions with data in [start, end): what a fetch of that range must tell consumers."""
+        return [txn for txn in self.aborted if txn.last_offset >= start and txn.first_offset < end]
+
+    def forget_below(self, log_start: int) -> None:
+        """Aborted transactions wholly below the log start are no longer anyone's concern."""
+        self.aborted = [txn for txn in self.aborted if txn.last_offset >= log_start]
