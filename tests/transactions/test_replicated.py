@@ -1,0 +1,104 @@
+"""Transactions on three replicated brokers: markers written by other brokers' partition leaders, and
+the coordinator's broker killed mid-transaction (the transaction then commits or aborts whole)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from confluent_kafka import KafkaException, Producer
+
+from cluster.broker.transactions.state_records import TRANSACTION_STATE_TOPIC
+from tests.broker_cluster.conftest import OVERRIDES
+from tests.live_cluster import LiveCluster, live_cluster, whole_again
+from tests.polling import wait_until
+
+__all__ = ["cluster", "whole_again"]
+PARTITIONS = 3
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCluster]:
+    overrides = {**OVERRIDES, "transaction.state.log.num.partitions": "1",
+                 "transaction.abort.timed.out.transaction.cleanup.interval.ms": "500"}
+    with live_cluster(tmp_path_factory.mktemp("cluster"), 1, overrides) as live:
+        yield live
+
+
+def _read_committed(cluster: LiveCluster, topic: str) -> dict[int, list[bytes]]:
+    """Each partition's committed values, read up to its last stable offset (which must get there)."""
+    consumer = KafkaConsumer(bootstrap_servers=cluster.bootstrap, isolation_level="read_committed",
+                             auto_offset_reset="earliest", enable_auto_commit=False)
+    partitions = [TopicPartition(topic, p) for p in range(PARTITIONS)]
+    consumer.assign(partitions)
+    ends = consumer.end_offsets(partitions)
+    values: dict[int, list[bytes]] = {p: [] for p in range(PARTITIONS)}
+
+    def caught_up() -> bool:
+        for tp, records in consumer.poll(timeout_ms=200).items():
+            values[tp.partition] += [r.value for r in records]
+        return all(consumer.position(tp) >= ends[tp] for tp in partitions)
+
+    wait_until(caught_up, f"{topic} read to its last stable offsets {ends}", timeout_s=60)
+    consumer.close()
+    return values
+
+
+def _producer(cluster: LiveCluster, transactional_id: str) -> KafkaProducer:
+    producer = KafkaProducer(bootstrap_servers=cluster.bootstrap, transactional_id=transactional_id,
+                             transaction_timeout_ms=5_000, request_timeout_ms=10_000)
+    producer.init_transactions()
+    return producer
+
+
+def test_markers_reach_partitions_led_by_other_brokers(cluster):
+    view = cluster.create_topic("spread", PARTITIONS)
+    assert len({cluster.state(view, "spread", p).leader for p in range(PARTITIONS)}) > 1
+    producer = _producer(cluster, "spread-1")
+    producer.begin_transaction()
+    for p in range(PARTITIONS):
+        producer.send("spread", f"c{p}".encode(), partition=p)
+    producer.commit_transaction()
+    producer.begin_transaction()
+    for p in range(PARTITIONS):
+        producer.send("spread", f"a{p}".encode(), partition=p)
+    producer.flush()
+    producer.abort_transaction()
+    producer.close()
+    assert _read_committed(cluster, "spread") == {p: [f"c{p}".encode()] for p in range(PARTITIONS)}
+
+
+def test_killing_the_coordinator_mid_transaction_leaves_it_whole(cluster):
+    """librdkafka's producer: kafka-python's keeps asking the dead coordinator it found before the election."""
+    cluster.create_topic("failover", PARTITIONS)
+    producer = Producer({"bootstrap.servers": cluster.bootstrap, "transactional.id": "failover-1",
+                         "transaction.timeout.ms": 5_000})
+    producer.init_transactions(30)
+    producer.begin_transaction()
+    for p in range(PARTITIONS):
+        producer.produce("failover", f"v{p}".encode(), partition=p)
+    assert producer.flush(30) == 0
+    view = cluster.wait_view(lambda v: (TRANSACTION_STATE_TOPIC, 0) in v.states, "the coordinator's partition led")
+    cluster.broker(cluster.state(view, TRANSACTION_STATE_TOPIC, 0).leader).kill()
+    committed = _commit_or_abort(producer)
+    values = _read_committed(cluster, "failover")
+    whole = {p: [f"v{p}".encode()] for p in range(PARTITIONS)}
+    assert values == whole if committed else values in (whole, {p: [] for p in range(PARTITIONS)}), values
+
+
+def _commit_or_abort(producer: Producer) -> bool:
+    """Whether librdkafka reported the commit done: it retries what may be retried, and aborts when it
+    says the commit cannot be; a fenced producer's transaction was aborted by the new coordinator."""
+    for _ in range(5):
+        try:
+            producer.commit_transaction(30)
+            return True
+        except KafkaException as exception:
+            error = exception.args[0]
+            if error.fatal():
+                return False
+            if error.txn_requires_abort():
+                producer.abort_transaction(30)
+                return False
+    return False
