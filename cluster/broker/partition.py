@@ -19,6 +19,7 @@ from cluster.broker.producer_state import ProducerStateTable
 from cluster.broker.protocol.record_batch import BatchHeader, iter_batches, validate
 from cluster.broker.replica_driver import AppendResult, ReplicaDriver
 from cluster.broker.replication import PartitionLogPositions, PartitionReplica, ReplicationConfig
+from cluster.broker.transactions import txn_index
 from cluster.broker.transactions.markers import is_commit
 from cluster.broker.transactions.partition_state import PartitionTransactions
 
@@ -89,7 +90,7 @@ class Partition:
         info = self.log.append(records, leader_epoch)
         stored = header._replace(base_offset=info.first_offset, max_timestamp=info.max_timestamp)
         self.producers.record(stored)
-        self.transactions.record(stored, is_commit(records) if header.is_control else None)
+        self._record_transactions(stored, records if header.is_control else None)
         return AppendResult(info.first_offset, info.last_offset, log_append_time=info.log_append_time)
 
     def append_as_follower(self, records: bytes | bytearray | memoryview) -> None:
@@ -97,8 +98,7 @@ class Partition:
         self.log.append_as_follower(records)
         for position, header in iter_batches(records, check_crc=False):  # the log has checked them
             self.producers.record(header)
-            self.transactions.record(header, is_commit(records[position:position + header.size])
-                                     if header.is_control else None)
+            self._record_transactions(header, records[position:position + header.size] if header.is_control else None)
 
     def truncate_to(self, offset: int) -> None:
         self.log.truncate_to(offset)
@@ -108,11 +108,12 @@ class Partition:
     def truncate_fully_and_start_at(self, offset: int) -> None:
         self.log.truncate_fully_and_start_at(offset)
         self.producers.forget_from(0)
-        self.transactions = PartitionTransactions()
+        self.transactions = PartitionTransactions()  # the segments, and their .txnindex files, are gone
 
     def advance_log_start(self, offset: int) -> None:
         self.log.advance_log_start(offset)
         self.transactions.forget_below(self.log.log_start_offset)
+        txn_index.store(self.log.directory, self.log.segment_base_offsets, self.transactions.aborted)
 
     def read(self, offset: int, max_bytes: int, upper_bound: int | None) -> FileRegion:
         """Whole batches from `offset`, none reaching `upper_bound` (the HW, for consumers)."""
@@ -130,12 +131,22 @@ class Partition:
                 yield data[position : position + header.size], header
             offset = region.next_offset
 
+    def _record_transactions(self, header: BatchHeader, marker: bytes | bytearray | memoryview | None) -> None:
+        """A batch just appended (`marker`: its bytes, for a control batch); an abort goes into the active
+        segment's .txnindex."""
+        aborted = self.transactions.record(header, is_commit(marker) if marker is not None else None)
+        if aborted is not None:
+            txn_index.append(self.log.directory, self.log.segment_base_offsets[-1], aborted)
+
     def _replay_transactions(self) -> PartitionTransactions:
-        """The open and aborted transactions from the log's batch headers and its markers' records."""
+        """The open and aborted transactions from the log's batch headers and its markers' records; the
+        .txnindex files are rewritten where they differ."""
         def with_outcomes() -> Iterator[tuple[BatchHeader, bool | None]]:
             for header in self.log.batch_headers():
                 if header.is_control:
                     yield header, is_commit(self.log.read(header.base_offset, header.size).read_bytes()[:header.size])
                 else:
                     yield header, None
-        return PartitionTransactions.replayed(with_outcomes())
+        replayed = PartitionTransactions.replayed(with_outcomes())
+        txn_index.store(self.log.directory, self.log.segment_base_offsets, replayed.aborted)
+        return replayed

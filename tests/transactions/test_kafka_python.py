@@ -5,6 +5,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import InvalidProducerEpochError, KafkaError, ProducerFencedError
 from kafka.structs import OffsetAndMetadata
 
+from cluster.broker.transactions import txn_index
 from tests.polling import wait_until
 
 
@@ -139,3 +140,28 @@ def test_consume_transform_produce_commits_offsets_with_the_output_or_not_at_all
     else:
         assert committed is None
         assert _consume(broker.bootstrap, output_topic, "read_committed", 0) == []
+
+
+def test_a_killed_broker_restarts_with_its_transactions_and_aborted_index_rebuilt(broker):
+    producer = _transactional(broker.bootstrap, "t-restart", transaction_timeout_ms=1_000)
+    producer.begin_transaction()
+    producer.send("restart", b"c1")
+    producer.commit_transaction()
+    producer.begin_transaction()
+    producer.send("restart", b"a1")
+    producer.flush()
+    producer.abort_transaction()
+    producer.begin_transaction()
+    producer.send("restart", b"left-open")
+    producer.flush()
+    index = txn_index.path_of(broker.data_dir / "restart-0", 0)
+    assert [entry.first_offset for entry in txn_index.decode(index.read_bytes())] == [2]
+    broker.kill()
+    index.unlink()
+    broker.start()
+    # the restarted coordinator replays __transaction_state and aborts the open transaction by its timeout
+    wait_until(lambda: _end_offset(broker.bootstrap, "restart", "read_committed") == 6,
+               "the open transaction aborted after the restart", timeout_s=30)
+    assert _consume(broker.bootstrap, "restart", "read_committed", 1) == [b"c1"]
+    assert [entry.first_offset for entry in txn_index.decode(index.read_bytes())] == [2, 4]
+    producer.close(timeout=1)

@@ -35,7 +35,8 @@ def test_stable_offset_and_aborted_list_follow_the_log(log, data):
             first = open_first.pop(producer)
             ended.append((first, offset))
             if kind == "abort":
-                aborted.append(AbortedTransaction(producer, first, offset))
+                stable = min([offset + 1, *open_first.values()])
+                aborted.append(AbortedTransaction(producer, first, offset, stable))
     high_watermark = data.draw(st.integers(0, len(log)))
     unsure = [first for first, marker in ended if marker >= high_watermark]
     assert state.last_stable_offset(high_watermark) == min([high_watermark, *open_first.values(), *unsure])

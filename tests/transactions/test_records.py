@@ -1,4 +1,4 @@
-"""The layouts transactions write: __transaction_state keys and values, and commit/abort markers."""
+"""The layouts transactions write: __transaction_state keys and values, commit/abort markers, .txnindex files."""
 
 import pytest
 from hypothesis import given
@@ -6,8 +6,10 @@ from hypothesis import strategies as st
 
 from cluster.broker.internal_records import InternalRecordError
 from cluster.broker.protocol.record_batch import BatchHeader
-from cluster.broker.transactions.markers import MarkerError, is_commit, marker_batch
 from cluster.broker.protocol.records import Record, build_batch
+from cluster.broker.transactions import txn_index
+from cluster.broker.transactions.markers import MarkerError, is_commit, marker_batch
+from cluster.broker.transactions.partition_state import AbortedTransaction
 from cluster.broker.transactions.state_records import (
     TxnMetadata,
     TxnState,
@@ -64,3 +66,20 @@ def test_a_control_batch_with_an_unknown_record_type_is_refused():
                         producer_epoch=0, transactional=True, control=True)
     with pytest.raises(MarkerError):
         is_commit(batch)
+
+
+@given(st.lists(st.builds(AbortedTransaction, st.integers(0, 2**63 - 1), st.integers(0, 2**62),
+                          st.integers(0, 2**62), st.integers(0, 2**62)), max_size=10))
+def test_txnindex_entries_round_trip(entries):
+    assert txn_index.decode(txn_index.encode(entries)) == entries
+
+
+def test_each_segment_holds_the_aborts_whose_markers_it_holds(tmp_path):
+    early, late = AbortedTransaction(1, 2, 5, 6), AbortedTransaction(2, 8, 120, 121)
+    txn_index.store(tmp_path, [0, 100, 200], [early, late])
+    assert txn_index.decode(txn_index.path_of(tmp_path, 0).read_bytes()) == [early]
+    assert txn_index.decode(txn_index.path_of(tmp_path, 100).read_bytes()) == [late]
+    assert not txn_index.path_of(tmp_path, 200).exists()
+    txn_index.store(tmp_path, [0, 100, 200], [late])
+    assert not txn_index.path_of(tmp_path, 0).exists()
+    assert len(txn_index.path_of(tmp_path, 100).read_bytes()) == txn_index.ENTRY.size == 34

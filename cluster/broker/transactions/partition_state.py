@@ -22,6 +22,9 @@ class AbortedTransaction:
     first_offset: int
     last_offset: int
     """The abort marker's offset."""
+    last_stable_offset: int
+    """The partition's last stable offset once the marker was appended, ignoring the high watermark
+    (Kafka's AbortedTxn field): the first offset of a transaction still open, else past the marker."""
 
 
 @dataclass
@@ -41,19 +44,24 @@ class PartitionTransactions:
             state.record(header, commits)
         return state
 
-    def record(self, header: BatchHeader, commits: bool | None) -> None:
-        """After an append: a transactional batch opens its producer's transaction, a marker ends it."""
+    def record(self, header: BatchHeader, commits: bool | None) -> AbortedTransaction | None:
+        """After an append: a transactional batch opens its producer's transaction, a marker ends it.
+        Returns the transaction an abort marker aborted."""
         if not header.is_transactional:
-            return
+            return None
         if not header.is_control:
             self._ongoing.setdefault(header.producer_id, header.base_offset)
-            return
+            return None
         first = self._ongoing.pop(header.producer_id, None)
         if first is None:
-            return  # a marker for a transaction that wrote nothing here
+            return None  # a marker for a transaction that wrote nothing here
         self._unreplicated.append((first, header.base_offset))
-        if not commits:
-            self.aborted.append(AbortedTransaction(header.producer_id, first, header.base_offset))
+        if commits:
+            return None
+        stable = min([header.base_offset + 1, *self._ongoing.values()])
+        aborted = AbortedTransaction(header.producer_id, first, header.base_offset, stable)
+        self.aborted.append(aborted)
+        return aborted
 
     def last_stable_offset(self, high_watermark: int) -> int:
         self._unreplicated = [(first, marker) for first, marker in self._unreplicated if marker >= high_watermark]
