@@ -20,7 +20,7 @@ from cluster.broker.protocol.record_batch import BatchHeader, iter_batches, vali
 from cluster.broker.replica_driver import AppendResult, ReplicaDriver
 from cluster.broker.replication import PartitionLogPositions, PartitionReplica, ReplicationConfig
 from cluster.broker.transactions import txn_index
-from cluster.broker.transactions.markers import is_commit
+from cluster.broker.transactions.markers import read_marker
 from cluster.broker.transactions.partition_state import PartitionTransactions
 
 REPLAY_CHUNK_BYTES = 1 << 20
@@ -41,9 +41,7 @@ class Partition:
         self.replica = PartitionReplica(broker_id, PartitionLogPositions(log), replication)
         self.driver = ReplicaDriver(self.name, self.replica, self)
         self.producers = ProducerStateTable()
-        for header in log.batch_headers():
-            self.producers.record(header)
-        self.transactions = self._replay_transactions()
+        self.transactions = self._replay_transactions(self.producers)
 
     @property
     def name(self) -> str:
@@ -81,7 +79,8 @@ class Partition:
         if len(headers) != 1:
             raise SingleBatchRequired(f"{self.name}: a produce request carries {len(headers)} batches, expected 1")
         header = headers[0]
-        duplicate = self.producers.check(header)
+        marker = read_marker(records) if header.is_control else None
+        duplicate = self.producers.check(header, marker[1] if marker else -1)
         if duplicate is not None:
             validate(records)
             _log.debug("%s: duplicate of offsets %d-%d", self.name, duplicate.first_offset, duplicate.last_offset)
@@ -89,16 +88,14 @@ class Partition:
             return AppendResult(duplicate.first_offset, duplicate.last_offset, duplicate=True, log_append_time=append_time)
         info = self.log.append(records, leader_epoch)
         stored = header._replace(base_offset=info.first_offset, max_timestamp=info.max_timestamp)
-        self.producers.record(stored)
-        self._record_transactions(stored, records if header.is_control else None)
+        self._record(stored, marker)
         return AppendResult(info.first_offset, info.last_offset, log_append_time=info.log_append_time)
 
     def append_as_follower(self, records: bytes | bytearray | memoryview) -> None:
         """Appends the leader's batches as they are, remembering idempotent producers' batches too."""
         self.log.append_as_follower(records)
         for position, header in iter_batches(records, check_crc=False):  # the log has checked them
-            self.producers.record(header)
-            self._record_transactions(header, records[position:position + header.size] if header.is_control else None)
+            self._record(header, read_marker(records[position:position + header.size]) if header.is_control else None)
 
     def truncate_to(self, offset: int) -> None:
         self.log.truncate_to(offset)
@@ -131,22 +128,24 @@ class Partition:
                 yield data[position : position + header.size], header
             offset = region.next_offset
 
-    def _record_transactions(self, header: BatchHeader, marker: bytes | bytearray | memoryview | None) -> None:
-        """A batch just appended (`marker`: its bytes, for a control batch); an abort goes into the active
-        segment's .txnindex."""
-        aborted = self.transactions.record(header, is_commit(marker) if marker is not None else None)
+    def _record(self, header: BatchHeader, marker: tuple[bool, int] | None) -> None:
+        """A batch just appended (`marker`: commits? and coordinator epoch, for a control batch); an abort
+        goes into the active segment's .txnindex."""
+        self.producers.record(header, marker[1] if marker else -1)
+        aborted = self.transactions.record(header, marker[0] if marker else None)
         if aborted is not None:
             txn_index.append(self.log.directory, self.log.segment_base_offsets[-1], aborted)
 
-    def _replay_transactions(self) -> PartitionTransactions:
-        """The open and aborted transactions from the log's batch headers and its markers' records; the
-        .txnindex files are rewritten where they differ."""
+    def _replay_transactions(self, producers: ProducerStateTable | None = None) -> PartitionTransactions:
+        """The open and aborted transactions from the log's batch headers and its markers' records (and, on
+        open, the producers' batches and coordinator epochs); the .txnindex files are rewritten where they differ."""
         def with_outcomes() -> Iterator[tuple[BatchHeader, bool | None]]:
             for header in self.log.batch_headers():
-                if header.is_control:
-                    yield header, is_commit(self.log.read(header.base_offset, header.size).read_bytes()[:header.size])
-                else:
-                    yield header, None
+                marker = read_marker(self.log.read(header.base_offset, header.size).read_bytes()[:header.size]) \
+                    if header.is_control else None
+                if producers is not None:
+                    producers.record(header, marker[1] if marker else -1)
+                yield header, marker[0] if marker else None
         replayed = PartitionTransactions.replayed(with_outcomes())
         txn_index.store(self.log.directory, self.log.segment_base_offsets, replayed.aborted)
         return replayed

@@ -33,10 +33,18 @@ def marker_batch(producer_id: int, producer_epoch: int, commit: bool, coordinato
 
 def is_commit(batch: bytes | bytearray | memoryview) -> bool:
     """Whether a control batch commits (else it aborts)."""
+    return read_marker(batch)[0]
+
+
+def read_marker(batch: bytes | bytearray | memoryview) -> tuple[bool, int]:
+    """(commits?, the coordinator epoch that wrote it) of a control batch."""
     records = decode_records(batch)
     if len(records) != 1 or records[0].key is None or len(records[0].key) < _KEY.size:
         raise MarkerError("a control batch must hold one record with a 4-byte key")
     _, kind = _KEY.unpack_from(records[0].key)
     if kind not in (ABORT, COMMIT):
         raise MarkerError(f"control record type {kind} is neither abort nor commit")
-    return kind == COMMIT
+    value = records[0].value
+    if value is None or len(value) < _VALUE.size:
+        raise MarkerError("a transaction marker's value must hold its version and coordinator epoch")
+    return kind == COMMIT, _VALUE.unpack_from(value)[1]
