@@ -9,8 +9,8 @@ TRANSACTION_SETTINGS = {
 """One partition per internal topic, and transactions past their timeout aborted within a fifth of a second."""
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def broker(tmp_path_factory):
-    """A broker alone shared by a module's tests, which use topics and transactional ids of their own."""
+    """A broker alone shared by this folder's tests, which use topics and transactional ids of their own."""
     with BrokerProcess(tmp_path_factory.mktemp("broker") / "data", **TRANSACTION_SETTINGS) as running:
         yield running

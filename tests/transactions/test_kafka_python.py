@@ -165,3 +165,45 @@ def test_a_killed_broker_restarts_with_its_transactions_and_aborted_index_rebuil
     assert _consume(broker.bootstrap, "restart", "read_committed", 1) == [b"c1"]
     assert [entry.first_offset for entry in txn_index.decode(index.read_bytes())] == [2, 4]
     producer.close(timeout=1)
+
+
+def _transform(consumer: KafkaConsumer, producer: KafkaProducer, count: int, commit: bool = True) -> None:
+    """Reads `count` input records, each turned into an output record in its own transaction with its offset."""
+    for _ in range(count):
+        [record] = wait_until(lambda: [r for rs in consumer.poll(timeout_ms=200, max_records=1).values() for r in rs],
+                              "an input record", timeout_s=15)
+        producer.begin_transaction()
+        producer.send("ctp-crash-out", record.value.upper())
+        offsets = {TopicPartition("ctp-crash-in", 0): OffsetAndMetadata(record.offset + 1, "", -1)}
+        producer.send_offsets_to_transaction(offsets, consumer.group_metadata())
+        if commit:
+            producer.commit_transaction()
+        else:
+            producer.flush()
+
+
+def _app(broker) -> tuple[KafkaConsumer, KafkaProducer]:
+    consumer = KafkaConsumer("ctp-crash-in", bootstrap_servers=broker.bootstrap, group_id="ctp-crash",
+                             enable_auto_commit=False, auto_offset_reset="earliest", isolation_level="read_committed")
+    return consumer, _transactional(broker.bootstrap, "t-ctp-crash")
+
+
+def test_consume_transform_produce_is_exactly_once_across_a_broker_crash(broker):
+    """The committed offsets of transactions survive the crash (replayed from __consumer_offsets with their
+    markers), the open transaction is aborted by the restarted application's producer, which fences the old one."""
+    source = KafkaProducer(bootstrap_servers=broker.bootstrap)
+    for i in range(6):
+        source.send("ctp-crash-in", f"v{i}".encode())
+    source.close()
+    consumer, producer = _app(broker)
+    _transform(consumer, producer, 3)
+    _transform(consumer, producer, 1, commit=False)  # open when the broker dies
+    consumer.close()
+    broker.kill()
+    broker.start()
+    producer.close(timeout=1)
+    consumer, producer = _app(broker)
+    _transform(consumer, producer, 3)
+    consumer.close()
+    producer.close()
+    assert _consume(broker.bootstrap, "ctp-crash-out", "read_committed", 6) == [f"V{i}".encode() for i in range(6)]
