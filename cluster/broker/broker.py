@@ -427,6 +427,7 @@ class Broker:
         for partition in self.topics.partitions():
             for deleted in partition.log.apply_retention(partition.high_watermark):
                 _log.info("%s: retention deleted %s", partition.name, deleted)
+            partition.transactions.forget_below(partition.log.log_start_offset)
 
     def _flush_due_logs(self) -> None:
         for partition in self.topics.partitions():

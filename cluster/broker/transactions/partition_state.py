@@ -10,6 +10,7 @@ they are Kafka's aborted-transaction index, rebuilt from the log whenever it ope
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -69,8 +70,10 @@ class PartitionTransactions:
         return min([high_watermark, *firsts])
 
     def aborted_between(self, start: int, end: int) -> list[AbortedTransaction]:
-        """The aborted transactions with data in [start, end): what a fetch of that range must tell consumers."""
-        return [txn for txn in self.aborted if txn.last_offset >= start and txn.first_offset < end]
+        """The aborted transactions with data in [start, end): what a fetch of that range must tell consumers.
+        Only those whose marker is at or after `start` can qualify: a consumer near the end looks at few."""
+        first = bisect.bisect_left(self.aborted, start, key=lambda txn: txn.last_offset)
+        return [txn for txn in self.aborted[first:] if txn.first_offset < end]
 
     def forget_below(self, log_start: int) -> None:
         """Aborted transactions wholly below the log start are no longer anyone's concern."""
