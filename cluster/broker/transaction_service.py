@@ -257,6 +257,8 @@ class TransactionService:
                 self.coordinator.replay(transactional_id, metadata)
         for prepared in self.coordinator.prepared():
             if self.state_partition_index(prepared.transactional_id) == partition.index:
+                _log.info("finishing the %s of %r's transaction, decided by the previous coordinator",
+                          "commit" if prepared.state == TxnState.PREPARE_COMMIT else "abort", prepared.transactional_id)
                 self._complete_in_background(prepared)
 
     async def close(self) -> None:

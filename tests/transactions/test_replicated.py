@@ -102,3 +102,29 @@ def _commit_or_abort(producer: Producer) -> bool:
                 producer.abort_transaction(30)
                 return False
     return False
+
+
+def test_a_commit_decided_by_a_killed_coordinator_is_finished_by_its_successor(cluster):
+    """The leader of one partition is paused so its marker cannot be written, and the coordinator is killed
+    once the commit is decided: the next coordinator must write the markers it did not."""
+    cluster.create_topic("resumed", PARTITIONS)
+    producer = Producer({"bootstrap.servers": cluster.bootstrap, "transactional.id": "resumed-1"})
+    producer.init_transactions(30)
+    view = cluster.wait_view(lambda v: (TRANSACTION_STATE_TOPIC, 0) in v.states, "the coordinator's partition led")
+    coordinator = cluster.state(view, TRANSACTION_STATE_TOPIC, 0).leader
+    stalled = next(cluster.state(view, "resumed", p).leader for p in range(PARTITIONS)
+                   if cluster.state(view, "resumed", p).leader != coordinator)
+    producer.begin_transaction()
+    for p in range(PARTITIONS):
+        producer.produce("resumed", f"v{p}".encode(), partition=p)
+    assert producer.flush(30) == 0
+    cluster.broker(stalled).pause()
+    producer.commit_transaction(60)  # answered once decided: the paused leader's marker is still to come
+    cluster.broker(coordinator).kill()
+    cluster.broker(stalled).resume()
+    successor = cluster.wait_view(
+        lambda v: cluster.state(v, TRANSACTION_STATE_TOPIC, 0).leader not in (coordinator, -1),
+        "a new coordinator").states[(TRANSACTION_STATE_TOPIC, 0)].leader
+    assert _read_committed(cluster, "resumed") == {p: [f"v{p}".encode()] for p in range(PARTITIONS)}
+    assert "finishing the commit of 'resumed-1'" in cluster.broker(successor).log_text()
+    producer.flush(1)
