@@ -7,6 +7,7 @@ the coordinator up again); decisions are written to __transaction_state before t
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from cluster.broker.broker import Broker
@@ -153,17 +154,19 @@ def _txn_offset_commit_response(keys: list[tuple[str, int]], error: ErrorCode) -
 
 
 async def handle_write_txn_markers(broker: Broker, request: Request, client: Client) -> Any:
-    """Another broker's coordinator has this broker, as the partitions' leader, write their markers."""
+    """Another broker's coordinator has this broker, as the partitions' leader, write their markers
+    (all at once: each waits for its acks=all)."""
+    wanted = [(marker, topic.name, index) for marker in request.body.markers for topic in marker.topics
+              for index in topic.partition_indexes]
+    errors = await asyncio.gather(*(
+        broker.transactions.write_marker((topic, index), marker.producer_id, marker.producer_epoch,
+                                         marker.transaction_result, marker.coordinator_epoch)
+        for marker, topic, index in wanted))
     results = []
     for marker in request.body.markers:
-        topics = []
-        for topic in marker.topics:
-            partitions = []
-            for index in topic.partition_indexes:
-                error = await broker.transactions.write_marker(
-                    (topic.name, index), marker.producer_id, marker.producer_epoch, marker.transaction_result,
-                    marker.coordinator_epoch)
-                partitions.append(WritableTxnMarkerPartitionResult(partition_index=index, error_code=error))
-            topics.append(WritableTxnMarkerTopicResult(name=topic.name, partitions=partitions))
+        topics = [WritableTxnMarkerTopicResult(name=topic.name, partitions=[
+            WritableTxnMarkerPartitionResult(partition_index=index, error_code=error)
+            for (m, name, index), error in zip(wanted, errors) if m is marker and name == topic.name
+        ]) for topic in marker.topics]
         results.append(WritableTxnMarkerResult(producer_id=marker.producer_id, topics=topics))
     return WriteTxnMarkersResponse(markers=results)
