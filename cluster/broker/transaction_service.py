@@ -172,9 +172,9 @@ class TransactionService:
         by_leader: dict[int, list[TopicPartition]] = {}
         view = self._broker.view()
         for key in partitions:
-            state = view.states.get(key)
             if key[0] not in view.topics:
                 continue  # deleted since it joined the transaction: nothing left to mark
+            state = view.states.get(key)
             if state is not None and state.leader >= 0:
                 by_leader.setdefault(state.leader, []).append(key)
         me = self._broker.config.broker_id
@@ -184,8 +184,7 @@ class TransactionService:
             for leader, keys in by_leader.items()
         ]
         written = set().union(*await asyncio.gather(*attempts)) if attempts else set()
-        left = {key for key in partitions if key[0] in view.topics} - written
-        return left
+        return {key for key in partitions if key[0] in view.topics} - written
 
     async def _write_local_markers(self, prepared: TxnMetadata, keys: list[TopicPartition],
                                    coordinator_epoch: int) -> set[TopicPartition]:
