@@ -122,9 +122,13 @@ class OffsetStore:
         return [group_id for group_id, committed in self._committed.items() if committed]
 
     def unload(self, owned: Callable[[str], bool]) -> None:
-        """Forgets the groups `owned` says belong to an offsets partition this broker no longer leads."""
+        """Forgets the groups `owned` says belong to an offsets partition this broker no longer leads,
+        staged transactional commits included (replaying the partition stages them again)."""
         for group_id in [group_id for group_id in self._committed if owned(group_id)]:
             del self._committed[group_id]
+        for staged in self._staged.values():
+            for group_id in [group_id for group_id in staged if owned(group_id)]:
+                del staged[group_id]
 
     def delete_topic(self, topic: str) -> None:
         for committed in self._committed.values():
