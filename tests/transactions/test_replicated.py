@@ -27,12 +27,16 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCluster]:
 
 
 def _read_committed(cluster: LiveCluster, topic: str) -> dict[int, list[bytes]]:
-    """Each partition's committed values, read up to its last stable offset (which must get there)."""
+    """Each partition's committed values, once no transaction holds its last stable offset below its high
+    watermark any more (every transaction in it has ended, which must happen), read up to there."""
     consumer = KafkaConsumer(bootstrap_servers=cluster.bootstrap, isolation_level="read_committed",
                              auto_offset_reset="earliest", enable_auto_commit=False)
+    uncommitted = KafkaConsumer(bootstrap_servers=cluster.bootstrap, isolation_level="read_uncommitted")
     partitions = [TopicPartition(topic, p) for p in range(PARTITIONS)]
+    ends = wait_until(lambda: _settled(consumer.end_offsets(partitions), uncommitted.end_offsets(partitions)),
+                      f"every transaction in {topic} ended", timeout_s=60)
+    uncommitted.close()
     consumer.assign(partitions)
-    ends = consumer.end_offsets(partitions)
     values: dict[int, list[bytes]] = {p: [] for p in range(PARTITIONS)}
 
     def caught_up() -> bool:
@@ -43,6 +47,10 @@ def _read_committed(cluster: LiveCluster, topic: str) -> dict[int, list[bytes]]:
     wait_until(caught_up, f"{topic} read to its last stable offsets {ends}", timeout_s=60)
     consumer.close()
     return values
+
+
+def _settled(stable: dict, high: dict) -> dict | None:
+    return stable if stable == high else None
 
 
 def _producer(cluster: LiveCluster, transactional_id: str) -> KafkaProducer:
