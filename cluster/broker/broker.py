@@ -16,10 +16,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import uuid
 from typing import Any, Callable, Iterable, Mapping
 
-from cluster import durable_file, properties
 from cluster.broker.config import MAX_BROKER_ID, BrokerConfig
 from cluster.broker.controller.view import ClusterView, TopicInfo
 from cluster.broker.controller.znodes import BrokerRegistration
@@ -38,20 +36,24 @@ from cluster.broker.log.config import UNLIMITED
 from cluster.broker.log.errors import StorageError
 from cluster.broker.log_dir_failure import LogDirFailure
 from cluster.broker.membership import Membership
+from cluster.broker.meta_properties import load_cluster_id
 from cluster.broker.metadata.partition_state import PartitionState
 from cluster.broker.partition import Partition
 from cluster.broker.producer_ids import ProducerIdAllocator
+from cluster.broker.producer_state import SequenceError
 from cluster.broker.protocol.errors import ErrorCode
 from cluster.broker.protocol.records import Record, build_batch, decode_records
 from cluster.broker.replica_manager import ReplicaManager
 from cluster.broker.replication import CompleteProduce, Role
 from cluster.broker.topics import TopicError, TopicRegistry, topic_shape, validate_name, validated_configs
+from cluster.broker.transactions.markers import is_commit
+from cluster.broker.transaction_service import TransactionService
+from cluster.broker.transactions.state_records import TRANSACTION_STATE_TOPIC
 
-META_PROPERTIES = "meta.properties"
 GROUP_TICK_SECONDS = 0.1
 ACKS_ALL = -1
 OFFSETS_TOPIC_MIN_ISR = 2
-OFFSETS_SEGMENT_BYTES = 100 * 1024 * 1024
+INTERNAL_SEGMENT_BYTES = 100 * 1024 * 1024
 _COMMIT_ERRORS = {
     # Kafka's GroupMetadataManager: what a failed append to __consumer_offsets tells the committer
     ErrorCode.NOT_ENOUGH_REPLICAS: ErrorCode.COORDINATOR_NOT_AVAILABLE,
@@ -80,16 +82,17 @@ class Broker:
         ))
         self.membership = Membership(config) if config.clustered else None
         self.replicas = ReplicaManager(config, monotonic, self._address_of, self.data_appended, self._leadership_changed)
+        self.transactions = TransactionService(self)
         self.cluster_id = ""
         self._producer_ids: ProducerIdAllocator | None = None
         self._data_arrived: asyncio.Future[None] | None = None
         self._housekeeping: list[asyncio.Task[None]] = []
-        self._offsets_topic_creation: asyncio.Future[None] | None = None
+        self._internal_topic_creations: dict[str, asyncio.Future[None]] = {}
         self._own_view: ClusterView | None = None
 
     def load(self) -> None:
         """Reads meta.properties; a broker alone also opens (recovering if needed) and leads its logs."""
-        self.cluster_id = self._load_meta_properties()
+        self.cluster_id = load_cluster_id(self.config.log_dir, self.config.broker_id)
         highest = -1
         if self.membership is None:
             self.topics.load()
@@ -122,12 +125,16 @@ class Broker:
             asyncio.create_task(self._run_periodically(self._apply_retention, self.config.retention_check_interval_ms),
                                 name="retention"),
             asyncio.create_task(self._run_periodically(self._flush_due_logs, 1_000), name="flush"),
+            asyncio.create_task(self._run_periodically(self.transactions.abort_timed_out,
+                                                       self.config.transaction_abort_interval_ms),
+                                name="transaction-timeouts"),
         ]
 
     async def close(self) -> None:
         for task in self._housekeeping:
             task.cancel()
         await asyncio.gather(*self._housekeeping, return_exceptions=True)
+        await self.transactions.close()
         await self.replicas.close()
         self.topics.close()
         _log.info("broker %d closed its logs", self.config.broker_id)
@@ -269,7 +276,8 @@ class Broker:
         """The broker leading the group's __consumer_offsets partition, creating the topic on first use."""
         view = self.view()
         if OFFSETS_TOPIC not in view.topics:
-            await self._ensure_offsets_topic()
+            await self.ensure_internal_topic(OFFSETS_TOPIC, self.config.offsets_topic_partitions,
+                                             self.config.offsets_topic_replication_factor, OFFSETS_TOPIC_MIN_ISR)
             view = self.view()
         info = view.topics.get(OFFSETS_TOPIC)
         if info is None:
@@ -283,9 +291,12 @@ class Broker:
         return partition is not None and partition.replica.role == Role.LEADER
 
     def commit_offsets(
-        self, group_id: str, offsets: dict[TopicPartition, CommittedOffset]
+        self, group_id: str, offsets: dict[TopicPartition, CommittedOffset], producer: tuple[int, int] | None = None,
     ) -> asyncio.Future[CompleteProduce] | ErrorCode:
         """Appends the commits to __consumer_offsets (acks=all); they become visible once committed there.
+
+        A transactional producer's (`producer`: its id and epoch) are a transactional batch, and
+        become visible once its transaction's commit marker is written there (transaction_ended_in).
 
         Returns the error at once when nothing could be appended, else the append's future, whose
         outcome (mapped by commit_error) the OffsetCommit answer reports.
@@ -299,19 +310,26 @@ class Broker:
             for i, ((topic, index), committed) in enumerate(offsets.items())
         ]
         try:
-            appended = self.replicas.produce(partition, build_batch(records), ACKS_ALL,
-                                             self.config.offsets_commit_timeout_ms)
+            batch = build_batch(records) if producer is None else build_batch(
+                records, producer_id=producer[0], producer_epoch=producer[1], transactional=True)
+            appended = self.replicas.produce(partition, batch, ACKS_ALL, self.config.offsets_commit_timeout_ms)
         except StorageError as error:
             _log.warning("%s: could not append offset commits: %s", partition.name, error)
             return ErrorCode.NOT_COORDINATOR  # Kafka's answer to a commit its log could not store
+        except SequenceError as error:
+            return error.code  # a fenced transactional producer
         except Exception as error:
             _log.error("%s: could not append offset commits: %s", partition.name, error)
             return ErrorCode.UNKNOWN_SERVER_ERROR
         self.data_appended()
 
         def publish(done: asyncio.Future[CompleteProduce]) -> None:
-            if done.result().error is ErrorCode.NONE:
+            if done.result().error is not ErrorCode.NONE:
+                return
+            if producer is None:
                 self.groups.offsets.commit(group_id, offsets)
+            else:
+                self.groups.offsets.stage(producer[0], group_id, offsets)
 
         if appended.done():
             publish(appended)
@@ -320,8 +338,9 @@ class Broker:
         return appended
 
     @staticmethod
-    def commit_error(completion: CompleteProduce) -> ErrorCode:
-        return _COMMIT_ERRORS.get(completion.error, completion.error)
+    def commit_error(append_error: ErrorCode) -> ErrorCode:
+        """What a coordinator's client is told of a failed append to its internal topic (Kafka's mapping)."""
+        return _COMMIT_ERRORS.get(append_error, append_error)
 
     def _offsets_partition(self, group_id: str) -> Partition | None:
         info = self.view().topics.get(OFFSETS_TOPIC)
@@ -329,29 +348,40 @@ class Broker:
             return None
         return self.topics.partition(OFFSETS_TOPIC, partition_for_group(group_id, len(info.assignment)))
 
-    async def _ensure_offsets_topic(self) -> None:
-        """One creation at a time however many FindCoordinator requests ask; on a worker thread in a cluster."""
-        if self._offsets_topic_creation is None or self._offsets_topic_creation.done():
-            self._offsets_topic_creation = asyncio.ensure_future(self._create_offsets_topic())
-        await asyncio.shield(self._offsets_topic_creation)
+    async def ensure_internal_topic(self, name: str, partitions: int, replication_factor: int,
+                                    min_insync_replicas: int) -> None:
+        """Creates __consumer_offsets or __transaction_state on first use: one creation at a time however
+        many requests ask. Kafka compacts them, so no time retention (nor a clock stepped past it)
+        deletes what they hold. Fewer live brokers than the replication factor make it smaller."""
+        creation = self._internal_topic_creations.get(name)
+        if creation is None or creation.done():
+            creation = self._internal_topic_creations[name] = asyncio.ensure_future(
+                self._create_internal_topic(name, partitions, replication_factor, min_insync_replicas))
+        await asyncio.shield(creation)
 
-    async def _create_offsets_topic(self) -> None:
-        """Kafka compacts __consumer_offsets, so no time retention (nor a clock stepped past it) deletes commits."""
-        wanted = self.config.offsets_topic_replication_factor
+    async def _create_internal_topic(self, name: str, partitions: int, wanted: int, min_insync_replicas: int) -> None:
         replication = min(wanted, len(self.view().live))
         if replication < wanted:
-            _log.info("creating %s with replication factor %d: only %d broker(s) are live (offsets.topic."
-                      "replication.factor=%d)", OFFSETS_TOPIC, replication, replication, wanted)
-        configs = {"segment.bytes": str(OFFSETS_SEGMENT_BYTES), "retention.ms": str(UNLIMITED),
-                   "min.insync.replicas": str(min(OFFSETS_TOPIC_MIN_ISR, replication))}
+            _log.info("creating %s with replication factor %d: only %d broker(s) are live (wanted %d)",
+                      name, replication, replication, wanted)
+        configs = {"segment.bytes": str(INTERNAL_SEGMENT_BYTES), "retention.ms": str(UNLIMITED),
+                   "min.insync.replicas": str(min(min_insync_replicas, replication))}
         try:
-            await self.create_topic(OFFSETS_TOPIC, self.config.offsets_topic_partitions, replication, configs)
+            await self.create_topic(name, partitions, replication, configs)
         except TopicError as error:
             if error.code != ErrorCode.TOPIC_ALREADY_EXISTS:
-                _log.warning("could not create %s: %s", OFFSETS_TOPIC, error)
+                _log.warning("could not create %s: %s", name, error)
+
+    def transaction_ended_in(self, partition: Partition, producer_id: int, commit: bool) -> None:
+        """A marker was written: a committed transaction's offsets in an offsets partition become visible."""
+        if partition.topic == OFFSETS_TOPIC:
+            self.groups.offsets.end_transaction(producer_id, commit)
 
     def _leadership_changed(self, partition: Partition, leads: bool) -> None:
-        """Leading an offsets partition loads its groups' commits; losing it unloads those groups."""
+        """Leading an offsets partition loads its groups' commits; losing it unloads those groups.
+        The same for a transaction state partition and its transactional ids."""
+        if partition.topic == TRANSACTION_STATE_TOPIC:
+            self.transactions.leadership_changed(partition, leads)
         if partition.topic != OFFSETS_TOPIC:
             return
         count = len(self.view().topics[OFFSETS_TOPIC].assignment) if OFFSETS_TOPIC in self.view().topics else 0
@@ -365,29 +395,15 @@ class Broker:
 
     def _replay_offsets(self, partition: Partition) -> None:
         for batch, header in partition.batches():
+            if header.is_control:
+                self.groups.offsets.end_transaction(header.producer_id, is_commit(batch))
+                continue
+            producer_id = header.producer_id if header.is_transactional else None
             for record in decode_records(batch):
                 try:
-                    self.groups.offsets.replay(record.key, record.value)
+                    self.groups.offsets.replay(record.key, record.value, producer_id)
                 except OffsetRecordError as error:
                     _log.warning("%s offset %d: skipped unreadable commit: %s", partition.name, record.offset, error)
-
-    def _load_meta_properties(self) -> str:
-        """Kafka's meta.properties: the cluster id and broker id this log directory belongs to."""
-        directory = self.config.log_dir
-        durable_file.make_directory(directory)
-        path = directory / META_PROPERTIES
-        if path.exists():
-            meta = properties.load(path)
-            stored_id = meta.get("broker.id")
-            if stored_id is not None and stored_id != str(self.config.broker_id):
-                raise ValueError(
-                    f"{path} belongs to broker.id={stored_id}, but this broker is broker.id={self.config.broker_id}"
-                )
-            if meta.get("cluster.id"):
-                return meta["cluster.id"]
-        cluster_id = uuid.uuid4().hex[:22]
-        durable_file.write_atomically(path, f"version=0\nbroker.id={self.config.broker_id}\ncluster.id={cluster_id}\n".encode())
-        return cluster_id
 
     async def _run_group_timers(self) -> None:
         while True:
@@ -401,7 +417,9 @@ class Broker:
         while True:
             await asyncio.sleep(interval_ms / 1000)
             try:
-                action()
+                done = action()
+                if asyncio.iscoroutine(done):
+                    await done
             except Exception:
                 _log.exception("housekeeping step %s failed; it will run again", action.__name__)
 
@@ -409,6 +427,7 @@ class Broker:
         for partition in self.topics.partitions():
             for deleted in partition.log.apply_retention(partition.high_watermark):
                 _log.info("%s: retention deleted %s", partition.name, deleted)
+            partition.transactions.forget_below(partition.log.log_start_offset)
 
     def _flush_due_logs(self) -> None:
         for partition in self.topics.partitions():

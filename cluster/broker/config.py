@@ -51,6 +51,12 @@ _PROPERTIES: dict[str, tuple[str, Callable[[str, object], Any]]] = {
     "delete.topic.enable": ("delete_topic_enable", config_values.boolean),
     "offsets.topic.num.partitions": ("offsets_topic_partitions", config_values.integer),
     "offsets.topic.replication.factor": ("offsets_topic_replication_factor", config_values.integer),
+    "transaction.state.log.num.partitions": ("transaction_state_partitions", config_values.integer),
+    "transaction.state.log.replication.factor": ("transaction_state_replication_factor", config_values.integer),
+    "transaction.state.log.min.isr": ("transaction_state_min_isr", config_values.integer),
+    "transaction.max.timeout.ms": ("transaction_max_timeout_ms", config_values.integer),
+    "transaction.abort.timed.out.transaction.cleanup.interval.ms": ("transaction_abort_interval_ms",
+                                                                    config_values.integer),
     "group.initial.rebalance.delay.ms": ("group_initial_rebalance_delay_ms", config_values.integer),
     "group.min.session.timeout.ms": ("group_min_session_timeout_ms", config_values.integer),
     "group.max.session.timeout.ms": ("group_max_session_timeout_ms", config_values.integer),
@@ -72,7 +78,9 @@ _PROPERTIES: dict[str, tuple[str, Callable[[str, object], Any]]] = {
 _POSITIVE = ("num_partitions", "default_replication_factor", "min_insync_replicas", "offsets_topic_partitions",
              "offsets_topic_replication_factor", "socket_request_max_bytes", "retention_check_interval_ms",
              "zookeeper_session_timeout_ms", "replica_fetch_max_bytes", "replica_fetch_response_max_bytes",
-             "replica_socket_timeout_ms", "offsets_commit_timeout_ms")
+             "replica_socket_timeout_ms", "offsets_commit_timeout_ms", "transaction_state_partitions",
+             "transaction_state_replication_factor", "transaction_state_min_isr", "transaction_max_timeout_ms",
+             "transaction_abort_interval_ms")
 MAX_BROKER_ID = 1023
 """Cluster members' producer ids interleave by broker id (see Broker.allocate_producer_id)."""
 
@@ -89,6 +97,12 @@ class BrokerConfig:
     delete_topic_enable: bool = True
     offsets_topic_partitions: int = 50
     offsets_topic_replication_factor: int = 3
+    transaction_state_partitions: int = 50
+    transaction_state_replication_factor: int = 3
+    transaction_state_min_isr: int = 2
+    transaction_max_timeout_ms: int = 900_000
+    transaction_abort_interval_ms: int = 10_000
+    """How often the coordinator looks for transactions past their timeout, to abort them."""
     group_initial_rebalance_delay_ms: int = 3_000
     group_min_session_timeout_ms: int = 6_000
     group_max_session_timeout_ms: int = 1_800_000

@@ -19,6 +19,9 @@ from cluster.broker.producer_state import ProducerStateTable
 from cluster.broker.protocol.record_batch import BatchHeader, iter_batches, validate
 from cluster.broker.replica_driver import AppendResult, ReplicaDriver
 from cluster.broker.replication import PartitionLogPositions, PartitionReplica, ReplicationConfig
+from cluster.broker.transactions import txn_index
+from cluster.broker.transactions.markers import read_marker
+from cluster.broker.transactions.partition_state import PartitionTransactions
 
 REPLAY_CHUNK_BYTES = 1 << 20
 
@@ -38,8 +41,7 @@ class Partition:
         self.replica = PartitionReplica(broker_id, PartitionLogPositions(log), replication)
         self.driver = ReplicaDriver(self.name, self.replica, self)
         self.producers = ProducerStateTable()
-        for header in log.batch_headers():
-            self.producers.record(header)
+        self.transactions = self._replay_transactions(self.producers)
 
     @property
     def name(self) -> str:
@@ -52,6 +54,11 @@ class Partition:
     @property
     def high_watermark(self) -> int:
         return self.replica.high_watermark
+
+    @property
+    def last_stable_offset(self) -> int:
+        """Where read-committed consumers stop: below every transaction not yet surely ended."""
+        return self.transactions.last_stable_offset(self.high_watermark)
 
     @property
     def leader_epoch(self) -> int:
@@ -72,32 +79,38 @@ class Partition:
         if len(headers) != 1:
             raise SingleBatchRequired(f"{self.name}: a produce request carries {len(headers)} batches, expected 1")
         header = headers[0]
-        duplicate = self.producers.check(header)
+        marker = read_marker(records) if header.is_control else None
+        duplicate = self.producers.check(header, marker[1] if marker else -1)
         if duplicate is not None:
             validate(records)
             _log.debug("%s: duplicate of offsets %d-%d", self.name, duplicate.first_offset, duplicate.last_offset)
             append_time = duplicate.max_timestamp if self.log.timestamp_type is TimestampType.LOG_APPEND_TIME else -1
             return AppendResult(duplicate.first_offset, duplicate.last_offset, duplicate=True, log_append_time=append_time)
         info = self.log.append(records, leader_epoch)
-        self.producers.record(header._replace(base_offset=info.first_offset, max_timestamp=info.max_timestamp))
+        stored = header._replace(base_offset=info.first_offset, max_timestamp=info.max_timestamp)
+        self._record(stored, marker)
         return AppendResult(info.first_offset, info.last_offset, log_append_time=info.log_append_time)
 
     def append_as_follower(self, records: bytes | bytearray | memoryview) -> None:
         """Appends the leader's batches as they are, remembering idempotent producers' batches too."""
         self.log.append_as_follower(records)
-        for _, header in iter_batches(records, check_crc=False):  # the log has checked them
-            self.producers.record(header)
+        for position, header in iter_batches(records, check_crc=False):  # the log has checked them
+            self._record(header, read_marker(records[position:position + header.size]) if header.is_control else None)
 
     def truncate_to(self, offset: int) -> None:
         self.log.truncate_to(offset)
         self.producers.forget_from(self.log.log_end_offset)
+        self.transactions = self._replay_transactions()
 
     def truncate_fully_and_start_at(self, offset: int) -> None:
         self.log.truncate_fully_and_start_at(offset)
         self.producers.forget_from(0)
+        self.transactions = PartitionTransactions()  # the segments, and their .txnindex files, are gone
 
     def advance_log_start(self, offset: int) -> None:
         self.log.advance_log_start(offset)
+        self.transactions.forget_below(self.log.log_start_offset)
+        txn_index.store(self.log.directory, self.log.segment_base_offsets, self.transactions.aborted)
 
     def read(self, offset: int, max_bytes: int, upper_bound: int | None) -> FileRegion:
         """Whole batches from `offset`, none reaching `upper_bound` (the HW, for consumers)."""
@@ -114,3 +127,25 @@ class Partition:
             for position, header in iter_batches(data):
                 yield data[position : position + header.size], header
             offset = region.next_offset
+
+    def _record(self, header: BatchHeader, marker: tuple[bool, int] | None) -> None:
+        """A batch just appended (`marker`: commits? and coordinator epoch, for a control batch); an abort
+        goes into the active segment's .txnindex."""
+        self.producers.record(header, marker[1] if marker else -1)
+        aborted = self.transactions.record(header, marker[0] if marker else None)
+        if aborted is not None:
+            txn_index.append(self.log.directory, self.log.segment_base_offsets[-1], aborted)
+
+    def _replay_transactions(self, producers: ProducerStateTable | None = None) -> PartitionTransactions:
+        """The open and aborted transactions from the log's batch headers and its markers' records (and, on
+        open, the producers' batches and coordinator epochs); the .txnindex files are rewritten where they differ."""
+        def with_outcomes() -> Iterator[tuple[BatchHeader, bool | None]]:
+            for header in self.log.batch_headers():
+                marker = read_marker(self.log.read(header.base_offset, header.size).read_bytes()[:header.size]) \
+                    if header.is_control else None
+                if producers is not None:
+                    producers.record(header, marker[1] if marker else -1)
+                yield header, marker[0] if marker else None
+        replayed = PartitionTransactions.replayed(with_outcomes())
+        txn_index.store(self.log.directory, self.log.segment_base_offsets, replayed.aborted)
+        return replayed

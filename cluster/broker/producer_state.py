@@ -17,6 +17,7 @@ from cluster.broker.protocol.errors import ErrorCode
 from cluster.broker.protocol.record_batch import BatchHeader
 
 BATCHES_KEPT = 5
+NO_SEQUENCE = -1
 _INT32_MAX = 2**31 - 1
 
 
@@ -41,6 +42,8 @@ class BatchRecord:
 @dataclass
 class _Producer:
     epoch: int
+    coordinator_epoch: int = -1
+    """The highest coordinator epoch of this producer's markers here: an older coordinator's are refused."""
     batches: deque[BatchRecord] = field(default_factory=lambda: deque(maxlen=BATCHES_KEPT))
 
 
@@ -57,8 +60,13 @@ class ProducerStateTable:
     def __init__(self) -> None:
         self._producers: dict[int, _Producer] = {}
 
-    def check(self, header: BatchHeader) -> BatchRecord | None:
+    def check(self, header: BatchHeader, coordinator_epoch: int = -1) -> BatchRecord | None:
         """Before an append: the earlier batch this one repeats, if any; raises for a bad sequence.
+
+        A transaction marker is checked only for its epochs: one with a newer producer epoch (a
+        transaction aborted by its timeout) fences the producer's older epoch from then on, and one
+        from an older coordinator epoch than a marker before it (a deposed coordinator still
+        retrying) is refused with TRANSACTION_COORDINATOR_FENCED, as in Kafka.
 
         A producer new to this partition may start at any sequence: its earlier
         batches may have been deleted by retention, or it may be resuming.
@@ -73,6 +81,14 @@ class ProducerStateTable:
                 ErrorCode.INVALID_PRODUCER_EPOCH,
                 f"producer {header.producer_id} epoch {header.producer_epoch} is older than {producer.epoch}",
             )
+        if header.is_control and coordinator_epoch < producer.coordinator_epoch:
+            raise SequenceError(
+                ErrorCode.TRANSACTION_COORDINATOR_FENCED,
+                f"a marker of producer {header.producer_id} from coordinator epoch {coordinator_epoch}, "
+                f"older than {producer.coordinator_epoch}",
+            )
+        if header.is_control or header.base_sequence == NO_SEQUENCE:
+            return None  # a transaction marker, or a coordinator's transactional offset commit
         if header.producer_epoch > producer.epoch:
             if header.base_sequence != 0:
                 raise SequenceError(
@@ -92,9 +108,9 @@ class ProducerStateTable:
             )
         return None
 
-    def record(self, header: BatchHeader) -> None:
+    def record(self, header: BatchHeader, coordinator_epoch: int = -1) -> None:
         """After an append (or while replaying the log): remember the batch with its assigned offsets
-        and its max timestamp as stored."""
+        and its max timestamp as stored (a marker: the coordinator epoch that wrote it)."""
         if not header.is_idempotent:
             return
         producer = self._producers.get(header.producer_id)
@@ -102,6 +118,10 @@ class ProducerStateTable:
             producer = self._producers[header.producer_id] = _Producer(header.producer_epoch)
         elif header.producer_epoch < producer.epoch:
             return
+        if header.is_control:
+            producer.coordinator_epoch = max(producer.coordinator_epoch, coordinator_epoch)
+        if header.is_control or header.base_sequence == NO_SEQUENCE:
+            return  # the producer's sequences go on after its transaction's marker
         producer.batches.append(
             BatchRecord(header.base_sequence, last_sequence_of(header), header.base_offset, header.last_offset,
                         header.max_timestamp)

@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 from cluster.broker.producer_ids import ProducerIdAllocator
 from cluster.broker.producer_state import ProducerStateTable, SequenceError
 from cluster.broker.protocol.errors import ErrorCode
-from cluster.broker.protocol.record_batch import BatchHeader, HEADER
+from cluster.broker.protocol.compression import Compression
+from cluster.broker.protocol.record_batch import BatchHeader, HEADER, attributes_for
 
 INT32_MAX = 2**31 - 1
 
@@ -119,3 +120,22 @@ def test_a_damaged_reservation_file_is_reported_and_ids_restart_above_any_handed
         allocated = ProducerIdAllocator(tmp_path).allocate()
 
     assert allocated > max(used) + 1_000_000_000 and "producer-id-block is corrupt" in caplog.text
+
+
+def _marker(producer_id: int, epoch: int, base_offset: int) -> BatchHeader:
+    return header(producer_id, epoch, -1, 1, base_offset)._replace(attributes=attributes_for(Compression.NONE, True, True))
+
+
+def test_markers_carry_no_sequence_and_fence_older_producer_and_coordinator_epochs():
+    table = ProducerStateTable()
+    end = append(table, header(sequence=0, count=2), 0)[2]
+    table.check(_marker(1, 0, end), coordinator_epoch=3)
+    table.record(_marker(1, 0, end), coordinator_epoch=3)
+    assert append(table, header(sequence=2), end + 1)[:2] == (end + 1, end + 1), "sequences go on after a marker"
+    with pytest.raises(SequenceError) as deposed:
+        table.check(_marker(1, 0, end + 2), coordinator_epoch=2)
+    assert deposed.value.code == ErrorCode.TRANSACTION_COORDINATOR_FENCED
+    table.record(_marker(1, 1, end + 2), coordinator_epoch=4)  # an abort by timeout bumped the epoch
+    with pytest.raises(SequenceError) as fenced:
+        table.check(header(epoch=0, sequence=3))
+    assert fenced.value.code == ErrorCode.INVALID_PRODUCER_EPOCH

@@ -86,3 +86,18 @@ def test_truncated_and_keyless_records_are_reported():
         OffsetStore().replay(None, value)
     with pytest.raises(OffsetRecordError, match="version 9"):
         decode_value(b"\x00\x09" + value[2:])
+
+
+def test_transactional_commits_count_only_once_their_transaction_commits():
+    store = OffsetStore()
+    store.replay(encode_key("g", "t", 0), encode_value(CommittedOffset(5)), producer_id=7)
+    store.stage(8, "g", {("t", 1): CommittedOffset(9)})
+    store.stage(8, "other", {("t", 1): CommittedOffset(3)})
+    assert store.fetch("g") == {}, "staged, not visible"
+    store.end_transaction(7, commit=True)
+    store.end_transaction(8, commit=False)
+    assert store.fetch("g") == {("t", 0): CommittedOffset(5)}
+    store.stage(9, "g", {("t", 2): CommittedOffset(1)})
+    store.unload(lambda group_id: group_id == "g")
+    store.end_transaction(9, commit=True)
+    assert store.fetch("g") == {}, "an unloaded group's staged commits went with it"

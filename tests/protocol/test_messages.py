@@ -42,7 +42,8 @@ ADVERTISED = {
     ApiKey.JOIN_GROUP: (0, 5), ApiKey.SYNC_GROUP: (0, 3), ApiKey.HEARTBEAT: (0, 3), ApiKey.LEAVE_GROUP: (0, 3),
     ApiKey.OFFSET_COMMIT: (2, 7), ApiKey.OFFSET_FETCH: (1, 5), ApiKey.CREATE_TOPICS: (2, 4),
     ApiKey.OFFSET_FOR_LEADER_EPOCH: (2, 3), ApiKey.DESCRIBE_GROUPS: (0, 4), ApiKey.LIST_GROUPS: (0, 2),
-    ApiKey.DELETE_TOPICS: (1, 3),
+    ApiKey.DELETE_TOPICS: (1, 3), ApiKey.ADD_PARTITIONS_TO_TXN: (0, 2), ApiKey.ADD_OFFSETS_TO_TXN: (0, 2),
+    ApiKey.END_TXN: (0, 2), ApiKey.WRITE_TXN_MARKERS: (0, 0), ApiKey.TXN_OFFSET_COMMIT: (0, 2),
 }
 
 

@@ -13,6 +13,9 @@ import struct
 from dataclasses import dataclass
 from typing import Callable
 
+from cluster.broker.internal_records import InternalRecordError as OffsetRecordError
+from cluster.broker.internal_records import RecordReader, encode_string
+
 OFFSETS_TOPIC = "__consumer_offsets"
 
 _KEY_VERSION = 1
@@ -22,10 +25,6 @@ _PARTITION = struct.Struct(">i")
 _OFFSET_AND_EPOCH = struct.Struct(">qi")
 _TIMESTAMP = struct.Struct(">q")
 _NO_EPOCH = -1
-
-
-class OffsetRecordError(ValueError):
-    """A __consumer_offsets record that cannot be read; replay skips it and says so."""
 
 
 @dataclass(frozen=True)
@@ -55,21 +54,21 @@ def _utf16_units(text: str) -> list[int]:
 
 
 def encode_key(group_id: str, topic: str, partition: int) -> bytes:
-    return _INT16.pack(_KEY_VERSION) + _string(group_id) + _string(topic) + _PARTITION.pack(partition)
+    return _INT16.pack(_KEY_VERSION) + encode_string(group_id) + encode_string(topic) + _PARTITION.pack(partition)
 
 
 def encode_value(committed: CommittedOffset) -> bytes:
     return (
         _INT16.pack(_VALUE_VERSION)
         + _OFFSET_AND_EPOCH.pack(committed.offset, committed.leader_epoch)
-        + _string(committed.metadata)
+        + encode_string(committed.metadata)
         + _TIMESTAMP.pack(committed.commit_timestamp_ms)
     )
 
 
 def decode_key(key: bytes) -> tuple[str, str, int] | None:
     """(group, topic, partition) of an offset-commit key; None for other kinds (group metadata)."""
-    reader = _Reader(key)
+    reader = RecordReader(key)
     version = reader.int16()
     if version not in (0, 1):
         return None
@@ -77,7 +76,7 @@ def decode_key(key: bytes) -> tuple[str, str, int] | None:
 
 
 def decode_value(value: bytes) -> CommittedOffset:
-    reader = _Reader(value)
+    reader = RecordReader(value)
     version = reader.int16()
     if version not in (1, 3):
         raise OffsetRecordError(f"unsupported offset commit value version {version}")
@@ -89,10 +88,22 @@ def decode_value(value: bytes) -> CommittedOffset:
 
 
 class OffsetStore:
-    """The latest committed offset per (group, topic, partition)."""
+    """The latest committed offset per (group, topic, partition).
+
+    A transactional producer's commits are staged under its producer id until its
+    transaction's marker says whether they count."""
 
     def __init__(self) -> None:
         self._committed: dict[str, dict[TopicPartition, CommittedOffset]] = {}
+        self._staged: dict[int, dict[str, dict[TopicPartition, CommittedOffset]]] = {}
+
+    def stage(self, producer_id: int, group_id: str, offsets: dict[TopicPartition, CommittedOffset]) -> None:
+        self._staged.setdefault(producer_id, {}).setdefault(group_id, {}).update(offsets)
+
+    def end_transaction(self, producer_id: int, commit: bool) -> None:
+        for group_id, offsets in self._staged.pop(producer_id, {}).items():
+            if commit:
+                self.commit(group_id, offsets)
 
     def commit(self, group_id: str, offsets: dict[TopicPartition, CommittedOffset]) -> None:
         self._committed.setdefault(group_id, {}).update(offsets)
@@ -111,17 +122,22 @@ class OffsetStore:
         return [group_id for group_id, committed in self._committed.items() if committed]
 
     def unload(self, owned: Callable[[str], bool]) -> None:
-        """Forgets the groups `owned` says belong to an offsets partition this broker no longer leads."""
+        """Forgets the groups `owned` says belong to an offsets partition this broker no longer leads,
+        staged transactional commits included (replaying the partition stages them again)."""
         for group_id in [group_id for group_id in self._committed if owned(group_id)]:
             del self._committed[group_id]
+        for staged in self._staged.values():
+            for group_id in [group_id for group_id in staged if owned(group_id)]:
+                del staged[group_id]
 
     def delete_topic(self, topic: str) -> None:
         for committed in self._committed.values():
             for tp in [tp for tp in committed if tp[0] == topic]:
                 del committed[tp]
 
-    def replay(self, key: bytes | None, value: bytes | None) -> None:
-        """Applies one record of __consumer_offsets; a null value (tombstone) forgets the offset."""
+    def replay(self, key: bytes | None, value: bytes | None, producer_id: int | None = None) -> None:
+        """Applies one record of __consumer_offsets; a null value (tombstone) forgets the offset.
+        A transactional producer's record (`producer_id`) is staged until its transaction ends."""
         if key is None:
             raise OffsetRecordError("record without a key")
         decoded = decode_key(key)
@@ -131,49 +147,7 @@ class OffsetStore:
         if value is None:
             self._committed.get(group_id, {}).pop((topic, partition), None)
             return
-        self.commit(group_id, {(topic, partition): decode_value(value)})
-
-
-def _string(text: str | None) -> bytes:
-    if text is None:
-        return _INT16.pack(-1)
-    encoded = text.encode("utf-8")
-    return _INT16.pack(len(encoded)) + encoded
-
-
-class _Reader:
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-        self._position = 0
-
-    def _take(self, size: int) -> bytes:
-        end = self._position + size
-        if size < 0 or end > len(self._data):
-            raise OffsetRecordError(f"record ends after {len(self._data)} bytes, needed {end}")
-        chunk = self._data[self._position : end]
-        self._position = end
-        return chunk
-
-    def int16(self) -> int:
-        return _INT16.unpack(self._take(2))[0]
-
-    def int32(self) -> int:
-        return _PARTITION.unpack(self._take(4))[0]
-
-    def int64(self) -> int:
-        return _TIMESTAMP.unpack(self._take(8))[0]
-
-    def string(self) -> str | None:
-        length = self.int16()
-        if length == -1:
-            return None
-        try:
-            return self._take(length).decode("utf-8")
-        except UnicodeDecodeError as error:
-            raise OffsetRecordError(f"string is not UTF-8: {error.reason}") from None
-
-    def string_required(self) -> str:
-        text = self.string()
-        if text is None:
-            raise OffsetRecordError("null where a name is required")
-        return text
+        if producer_id is None:
+            self.commit(group_id, {(topic, partition): decode_value(value)})
+        else:
+            self.stage(producer_id, group_id, {(topic, partition): decode_value(value)})

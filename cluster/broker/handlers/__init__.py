@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from cluster.broker.handlers import admin, fetch, groups, produce
+from cluster.broker.handlers import admin, fetch, groups, produce, transactions
 from cluster.broker.handlers.client import Client
 from cluster.broker.handlers.outcomes import CLOSE_CONNECTION, NO_RESPONSE
 from cluster.broker.protocol.apis import ApiKey
@@ -38,6 +38,11 @@ HANDLERS: dict[ApiKey, Handler] = {
     ApiKey.OFFSET_FETCH: groups.handle_offset_fetch,
     ApiKey.DESCRIBE_GROUPS: groups.handle_describe_groups,
     ApiKey.LIST_GROUPS: groups.handle_list_groups,
+    ApiKey.ADD_PARTITIONS_TO_TXN: transactions.handle_add_partitions_to_txn,
+    ApiKey.ADD_OFFSETS_TO_TXN: transactions.handle_add_offsets_to_txn,
+    ApiKey.END_TXN: transactions.handle_end_txn,
+    ApiKey.WRITE_TXN_MARKERS: transactions.handle_write_txn_markers,
+    ApiKey.TXN_OFFSET_COMMIT: transactions.handle_txn_offset_commit,
 }
 
 __all__ = ["CLOSE_CONNECTION", "HANDLERS", "NO_RESPONSE", "Client", "Handler"]

@@ -17,7 +17,12 @@ from cluster.broker.handlers.client import Client
 from cluster.broker.log.errors import OffsetOutOfRangeError, StorageError
 from cluster.broker.partition import Partition
 from cluster.broker.pinned_region import pin
-from cluster.broker.protocol.apis.fetch import FetchableTopicResponse, FetchResponse, PartitionData
+from cluster.broker.protocol.apis.fetch import (
+    AbortedTransaction,
+    FetchableTopicResponse,
+    FetchResponse,
+    PartitionData,
+)
 from cluster.broker.protocol.apis.list_offsets import (
     ListOffsetsPartitionResponse,
     ListOffsetsResponse,
@@ -35,6 +40,7 @@ from cluster.broker.replication import Role
 
 LATEST = -1
 EARLIEST = -2
+READ_COMMITTED = 1
 
 
 @dataclass
@@ -102,7 +108,7 @@ def _read(broker: Broker, body: Any) -> _FetchResult:
             if partition is None:
                 data = _partition_data(wanted.partition, broker.missing_partition_error(fetch_topic.topic, wanted.partition))
             else:
-                data = _read_within_budget(broker, partition, wanted, body.replica_id, budget, first_data=not found)
+                data = _read_within_budget(broker, partition, wanted, body, budget, first_data=not found)
             failed |= data.error_code != ErrorCode.NONE and not (
                 body.replica_id >= 0 and broker.may_soon_lead(fetch_topic.topic, wanted.partition, wanted.current_leader_epoch)
             )
@@ -116,29 +122,34 @@ def _read(broker: Broker, body: Any) -> _FetchResult:
     return _FetchResult(FetchResponse(error_code=ErrorCode.NONE, session_id=0, responses=topics), found, failed, news)
 
 
-def _read_within_budget(broker: Broker, partition: Partition, wanted: Any, replica_id: int, budget: int,
+def _read_within_budget(broker: Broker, partition: Partition, wanted: Any, body: Any, budget: int,
                         first_data: bool) -> Any:
     """Kafka's KIP-74 rule: the response's max_bytes bounds every partition, and only the first
     partition with data may exceed it, by one whole batch, so a consumer always makes progress."""
     limit = min(wanted.partition_max_bytes, budget)
     if limit <= 0 and not first_data:
         return _empty(partition, wanted)
-    data = _read_partition(broker, partition, wanted, replica_id, max(limit, 1))
+    data = _read_partition(broker, partition, wanted, body.replica_id, max(limit, 1),
+                           read_committed=body.isolation_level == READ_COMMITTED and body.replica_id < 0)
     if not first_data and sum(region.length for region in data.records) > budget:
         _release_regions(data)
         return _empty(partition, wanted)
     return data
 
 
-def _read_partition(broker: Broker, partition: Partition, wanted: Any, replica_id: int, limit: int) -> Any:
+def _read_partition(broker: Broker, partition: Partition, wanted: Any, replica_id: int, limit: int,
+                    read_committed: bool) -> Any:
+    """Read-committed consumers read below the last stable offset, and are told which transactions
+    in what they got were aborted (Kafka's aborted-transaction list) so they drop that data."""
     if replica_id >= 0:
         answer = broker.replicas.follower_fetch(partition, replica_id, wanted.fetch_offset, wanted.current_leader_epoch)
     else:
         answer = partition.replica.consumer_fetch(wanted.fetch_offset, wanted.current_leader_epoch)
     if answer.error != ErrorCode.NONE:
         return _partition_data(wanted.partition, answer.error, partition)
+    read_to = min(answer.read_to, partition.last_stable_offset) if read_committed else answer.read_to
     try:
-        region = partition.read(answer.read_from, limit, answer.read_to)
+        region = partition.read(answer.read_from, limit, read_to)
     except OffsetOutOfRangeError:
         return _partition_data(wanted.partition, ErrorCode.OFFSET_OUT_OF_RANGE, partition)
     except StorageError:
@@ -146,6 +157,11 @@ def _read_partition(broker: Broker, partition: Partition, wanted: Any, replica_i
     data = _partition_data(wanted.partition, ErrorCode.NONE, partition)
     if region.length:
         data.records = [pin(region)]
+        if read_committed:
+            data.aborted_transactions = [
+                AbortedTransaction(producer_id=txn.producer_id, first_offset=txn.first_offset)
+                for txn in partition.transactions.aborted_between(wanted.fetch_offset, region.next_offset)
+            ]
     return data
 
 
@@ -159,7 +175,7 @@ def _partition_data(index: int, error: ErrorCode, partition: Partition | None = 
         partition_index=index,
         error_code=error,
         high_watermark=high_watermark,
-        last_stable_offset=high_watermark,
+        last_stable_offset=partition.last_stable_offset if partition else -1,
         log_start_offset=partition.log.log_start_offset if partition else -1,
         aborted_transactions=[],
         records=[],
@@ -181,13 +197,16 @@ def _release_regions(data: Any) -> None:
 def handle_list_offsets(broker: Broker, request: Request, client: Client) -> Any:
     topics = []
     for topic in request.body.topics:
-        partitions = [_list_offset(broker, topic.name, wanted, request.body.replica_id) for wanted in topic.partitions]
+        partitions = [_list_offset(broker, topic.name, wanted, request.body.replica_id,
+                                   getattr(request.body, "isolation_level", 0) == READ_COMMITTED)
+                      for wanted in topic.partitions]
         topics.append(ListOffsetsTopicResponse(name=topic.name, partitions=partitions))
     return ListOffsetsResponse(topics=topics)
 
 
-def _list_offset(broker: Broker, topic: str, wanted: Any, replica_id: int) -> Any:
-    """Latest is the HW for consumers and the log end for a replica (a follower after OFFSET_OUT_OF_RANGE)."""
+def _list_offset(broker: Broker, topic: str, wanted: Any, replica_id: int, read_committed: bool) -> Any:
+    """Latest is the HW for consumers (the LSO for read-committed ones) and the log end for a replica
+    (a follower after OFFSET_OUT_OF_RANGE)."""
     partition = broker.topics.partition(topic, wanted.partition_index)
     answer = ListOffsetsPartitionResponse(partition_index=wanted.partition_index, error_code=ErrorCode.NONE)
     if partition is None:
@@ -200,7 +219,8 @@ def _list_offset(broker: Broker, topic: str, wanted: Any, replica_id: int) -> An
         return answer
     answer.leader_epoch = partition.leader_epoch
     if wanted.timestamp == LATEST:
-        answer.offset = partition.log.log_end_offset if replica_id >= 0 else partition.high_watermark
+        answer.offset = (partition.log.log_end_offset if replica_id >= 0
+                         else partition.last_stable_offset if read_committed else partition.high_watermark)
     elif wanted.timestamp == EARLIEST:
         answer.offset = partition.log.log_start_offset
     else:

@@ -9,14 +9,15 @@ broker resolves it when the reply is ready. OffsetCommit waits for its commit to
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Awaitable
 
 from cluster.broker.broker import Broker
 from cluster.broker.handlers.client import Client
 from cluster.broker.groups.coordinator import JoinRequest, JoinResponse, SyncResponse
 from cluster.broker.groups.offsets import CommittedOffset
 from cluster.broker.protocol.apis.describe_groups import DescribedGroup, DescribedGroupMember, DescribeGroupsResponse
-from cluster.broker.protocol.apis.find_coordinator import FindCoordinatorResponse
+from cluster.broker.controller.znodes import BrokerRegistration
+from cluster.broker.protocol.apis.find_coordinator import TRANSACTION_KEY, FindCoordinatorResponse
 from cluster.broker.protocol.apis.heartbeat import HeartbeatResponse
 from cluster.broker.protocol.apis.join_group import JoinGroupResponse, JoinGroupResponseMember
 from cluster.broker.protocol.apis.leave_group import LeaveGroupResponse, MemberResponse
@@ -43,19 +44,19 @@ _MEMBER_ID_REQUIRED_VERSION = 4
 
 
 def handle_find_coordinator(broker: Broker, request: Request, client: Client) -> Any:
-    key_type = getattr(request.body, "key_type", GROUP_KEY)
-    if key_type != GROUP_KEY:
-        return FindCoordinatorResponse(error_code=ErrorCode.COORDINATOR_NOT_AVAILABLE,
-                                       error_message="transactions are not supported", node_id=-1, host="", port=-1)
-    return _find_coordinator(broker, request.body.key, client.listener)
+    """A group's coordinator leads its __consumer_offsets partition, a transactional id's its
+    __transaction_state partition; either topic is created on first use."""
+    if getattr(request.body, "key_type", GROUP_KEY) == TRANSACTION_KEY:
+        return _find_coordinator(broker.transactions.find_coordinator(request.body.key), client.listener)
+    return _find_coordinator(broker.find_coordinator(request.body.key), client.listener)
 
 
-async def _find_coordinator(broker: Broker, group_id: str, listener: str) -> Any:
+async def _find_coordinator(finding: Awaitable[BrokerRegistration | None], listener: str) -> Any:
     """The coordinator's endpoint on the listener the request came in on; none there: not available (Kafka's)."""
-    coordinator = await broker.find_coordinator(group_id)
+    coordinator = await finding
     if coordinator is None:
         return FindCoordinatorResponse(error_code=ErrorCode.COORDINATOR_NOT_AVAILABLE, node_id=-1, host="", port=-1,
-                                       error_message="the group's offsets partition has no leader yet")
+                                       error_message="the coordinator's partition has no leader yet")
     endpoint = coordinator.endpoint(listener)
     if endpoint is None:
         return FindCoordinatorResponse(error_code=ErrorCode.COORDINATOR_NOT_AVAILABLE, node_id=-1, host="", port=-1,
@@ -166,7 +167,7 @@ def handle_offset_commit(broker: Broker, request: Request, client: Client) -> An
 
 async def _answer_offset_commit(broker: Broker, body: Any, errors: dict[tuple[str, int], ErrorCode],
                                 accepted: list[tuple[str, int]], written: asyncio.Future[CompleteProduce]) -> Any:
-    outcome = broker.commit_error(await written)
+    outcome = broker.commit_error((await written).error)
     return _offset_commit_response(body, {**errors, **dict.fromkeys(accepted, outcome)})
 
 

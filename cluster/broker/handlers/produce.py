@@ -7,6 +7,7 @@ import logging
 from typing import Any, NamedTuple
 
 from cluster.broker.broker import Broker
+from cluster.broker.handlers import transactions
 from cluster.broker.handlers.client import Client
 from cluster.broker.handlers.outcomes import CLOSE_CONNECTION, NO_RESPONSE
 from cluster.broker.log.errors import BatchTooLargeError, InvalidBatchError, LogDirFullError, StorageError
@@ -16,7 +17,7 @@ from cluster.broker.producer_state import SequenceError
 from cluster.broker.protocol.apis.init_producer_id import InitProducerIdResponse
 from cluster.broker.protocol.apis.produce import PartitionProduceResponse, ProduceResponse, TopicProduceResponse
 from cluster.broker.protocol.errors import ErrorCode
-from cluster.broker.protocol.record_batch import CorruptBatchError
+from cluster.broker.protocol.record_batch import HEADER_SIZE, BatchHeader, CorruptBatchError
 from cluster.broker.replication import CompleteProduce
 
 _log = logging.getLogger(__name__)
@@ -109,6 +110,8 @@ def _append(broker: Broker, topic: str, index: int, records: Any, acks: int, tim
         return Refused(broker.missing_partition_error(topic, index))
     if records is None:
         return Refused(ErrorCode.CORRUPT_MESSAGE)
+    if _is_control(records):
+        return Refused(ErrorCode.INVALID_RECORD, "clients may not write control batches")
     try:
         return broker.replicas.produce(partition, records, acks, timeout_ms)
     except (CorruptBatchError, InvalidBatchError) as error:
@@ -126,11 +129,15 @@ def _append(broker: Broker, topic: str, index: int, records: Any, acks: int, tim
         return Refused(ErrorCode.KAFKA_STORAGE_ERROR, str(error))
 
 
+def _is_control(records: Any) -> bool:
+    """Only a transaction coordinator writes markers (Kafka refuses them in Produce)."""
+    return len(records) >= HEADER_SIZE and BatchHeader.parse(records).is_control
+
+
 def handle_init_producer_id(broker: Broker, request: Request, client: Client) -> Any:
     if request.body.transactional_id is not None:
-        return InitProducerIdResponse(
-            error_code=ErrorCode.INVALID_REQUEST, producer_id=-1, producer_epoch=-1,
-        )
+        return transactions.init_transactional_producer(broker, request.body.transactional_id,
+                                                        request.body.transaction_timeout_ms)
     try:
         producer_id = broker.allocate_producer_id()
     except LogDirFullError as error:

@@ -29,6 +29,9 @@ from cluster.broker.protocol.record_batch import (
 )
 
 LOG_SUFFIX = ".log"
+TXN_INDEX_SUFFIX = ".txnindex"
+"""The aborted transactions whose markers the segment holds: written by the partition (transactions/txn_index.py),
+deleted with the segment."""
 NO_TIMESTAMP = -1
 _SCAN_CHUNK = 8 << 20
 _ANY_SIZE = INT32_MAX
@@ -161,6 +164,7 @@ class Segment:
         self.path.unlink(missing_ok=True)
         self.offset_index.delete()
         self.time_index.delete()
+        (self.directory / (file_stem(self.base_offset) + TXN_INDEX_SUFFIX)).unlink(missing_ok=True)
 
     # --- opening and checking ------------------------------------------------------------------
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import enum
 
+from cluster.broker.protocol.apis.add_offsets_to_txn import ADD_OFFSETS_TO_TXN
+from cluster.broker.protocol.apis.add_partitions_to_txn import ADD_PARTITIONS_TO_TXN
 from cluster.broker.protocol.apis.api_versions import API_VERSIONS
 from cluster.broker.protocol.apis.create_topics import CREATE_TOPICS
 from cluster.broker.protocol.apis.delete_topics import DELETE_TOPICS
+from cluster.broker.protocol.apis.end_txn import END_TXN
 from cluster.broker.protocol.apis.describe_groups import DESCRIBE_GROUPS
 from cluster.broker.protocol.apis.fetch import FETCH
 from cluster.broker.protocol.apis.find_coordinator import FIND_COORDINATOR
@@ -22,6 +25,8 @@ from cluster.broker.protocol.apis.offset_fetch import OFFSET_FETCH
 from cluster.broker.protocol.apis.offset_for_leader_epoch import OFFSET_FOR_LEADER_EPOCH
 from cluster.broker.protocol.apis.produce import PRODUCE
 from cluster.broker.protocol.apis.sync_group import SYNC_GROUP
+from cluster.broker.protocol.apis.txn_offset_commit import TXN_OFFSET_COMMIT
+from cluster.broker.protocol.apis.write_txn_markers import WRITE_TXN_MARKERS
 from cluster.broker.protocol.schema import Api
 
 
@@ -44,6 +49,11 @@ class ApiKey(enum.IntEnum):
     DELETE_TOPICS = 20
     INIT_PRODUCER_ID = 22
     OFFSET_FOR_LEADER_EPOCH = 23
+    ADD_PARTITIONS_TO_TXN = 24
+    ADD_OFFSETS_TO_TXN = 25
+    END_TXN = 26
+    WRITE_TXN_MARKERS = 27
+    TXN_OFFSET_COMMIT = 28
 
 
 APIS: dict[ApiKey, Api] = {
@@ -67,6 +77,11 @@ APIS: dict[ApiKey, Api] = {
         DELETE_TOPICS,
         INIT_PRODUCER_ID,
         OFFSET_FOR_LEADER_EPOCH,
+        ADD_PARTITIONS_TO_TXN,
+        ADD_OFFSETS_TO_TXN,
+        END_TXN,
+        WRITE_TXN_MARKERS,
+        TXN_OFFSET_COMMIT,
     )
 }
 """The advertised table: each API with the version range the broker answers (ApiVersions reads it)."""
