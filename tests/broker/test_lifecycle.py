@@ -10,7 +10,7 @@ from kafka.admin import NewTopic
 
 from cluster.deploy.broker_process import BrokerProcess
 from cluster.deploy.ports import free_port
-from tests.kafka_groups import wait_for_assignment
+from tests.kafka_groups import group_member, wait_for_assignment
 
 
 def values_in(bootstrap: str, topic: str, expected: int) -> list[bytes]:
@@ -94,9 +94,9 @@ def test_delete_topics_removes_the_data(broker):
 
 
 def test_describe_and_list_groups(broker):
-    consumer = KafkaConsumer("described", bootstrap_servers=broker.bootstrap, group_id="watchers",
-                             auto_offset_reset="earliest", client_id="watcher-1")
-    wait_for_assignment(consumer, ["described"])
+    consumer = group_member(broker.bootstrap, ["described"], group_id="watchers", auto_offset_reset="earliest",
+                            client_id="watcher-1")
+    wait_for_assignment(consumer)
     admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap)
     assert {"group_id": "watchers", "protocol_type": "consumer"} in admin.list_groups()
     group = admin.describe_groups(["watchers"])["watchers"]

@@ -6,6 +6,7 @@ from kafka.errors import InvalidProducerEpochError, KafkaError, ProducerFencedEr
 from kafka.structs import OffsetAndMetadata
 
 from cluster.broker.transactions import txn_index
+from tests.kafka_groups import POLL_MS, group_member
 from tests.polling import wait_until
 
 
@@ -115,10 +116,10 @@ def test_consume_transform_produce_commits_offsets_with_the_output_or_not_at_all
     for i in range(3):
         source.send(source_topic, f"v{i}".encode())
     source.close()
-    consumer = KafkaConsumer(source_topic, bootstrap_servers=broker.bootstrap, group_id=f"ctp-{outcome}",
-                             enable_auto_commit=False, auto_offset_reset="earliest", isolation_level="read_committed")
+    consumer = group_member(broker.bootstrap, [source_topic], group_id=f"ctp-{outcome}", enable_auto_commit=False,
+                            auto_offset_reset="earliest", isolation_level="read_committed")
     read: list = []
-    wait_until(lambda: read.extend(r for rs in consumer.poll(timeout_ms=200).values() for r in rs) or len(read) >= 3,
+    wait_until(lambda: read.extend(r for rs in consumer.poll(timeout_ms=POLL_MS).values() for r in rs) or len(read) >= 3,
                "the input read", timeout_s=15)
     producer = _transactional(broker.bootstrap, f"t-ctp-{outcome}")
     producer.begin_transaction()
@@ -170,7 +171,7 @@ def test_a_killed_broker_restarts_with_its_transactions_and_aborted_index_rebuil
 def _transform(consumer: KafkaConsumer, producer: KafkaProducer, count: int, commit: bool = True) -> None:
     """Reads `count` input records, each turned into an output record in its own transaction with its offset."""
     for _ in range(count):
-        [record] = wait_until(lambda: [r for rs in consumer.poll(timeout_ms=200, max_records=1).values() for r in rs],
+        [record] = wait_until(lambda: [r for rs in consumer.poll(timeout_ms=POLL_MS, max_records=1).values() for r in rs],
                               "an input record", timeout_s=15)
         producer.begin_transaction()
         producer.send("ctp-crash-out", record.value.upper())
@@ -183,8 +184,8 @@ def _transform(consumer: KafkaConsumer, producer: KafkaProducer, count: int, com
 
 
 def _app(broker) -> tuple[KafkaConsumer, KafkaProducer]:
-    consumer = KafkaConsumer("ctp-crash-in", bootstrap_servers=broker.bootstrap, group_id="ctp-crash",
-                             enable_auto_commit=False, auto_offset_reset="earliest", isolation_level="read_committed")
+    consumer = group_member(broker.bootstrap, ["ctp-crash-in"], group_id="ctp-crash", enable_auto_commit=False,
+                            auto_offset_reset="earliest", isolation_level="read_committed")
     return consumer, _transactional(broker.bootstrap, "t-ctp-crash")
 
 
