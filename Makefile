@@ -56,10 +56,11 @@ image: install
 
 # Builds the image when a Docker engine answers; without one the docker tests skip (or fail when CI=true).
 # Tests run on TEST_WORKERS processes (pytest-xdist): most of their time is spent waiting on clusters, so
-# more workers than cores overlap the waits. tests/conftest.py schedules a file (or a folder whose
+# more workers than cores overlap the waits (on the 2-core machine, beside other work at a load average near 12:
+# 37 minutes on 4 workers, then 20 on 6, one run each, 2026-12-07). tests/conftest.py schedules a file (or a folder whose
 # clusters must not share the cores) as one unit of work, longest first. The 30 slowest tests are listed at
 # the end, to see what a new test costs the suite's wall time.
-TEST_WORKERS ?= 4
+TEST_WORKERS ?= 6
 test: install
 	$(BIN)/python -m cluster.deploy.image build --if-engine
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder --durations 30 $(PYTEST_ARGS)
