@@ -17,8 +17,8 @@ ONE_WORKER_EACH = ("e2e", "disk_faults", "network_faults", "clock_faults", "clus
 cluster_acceptance each bring up three-node clusters, ci_plugin a pytest of its own around each cluster, (disk_faults with a filesystem daemon per node,
 network_faults with proxies or packet handlers) that, side by side on two cores, would test the
 machine's load rather than the cluster; keeper_ensemble shares its ensembles across the whole session."""
-FIRST = ("disk_faults", "network_faults", "e2e", "clock_faults", "harness", "cluster_acceptance", "rabbitmq",
-         "keeper_server", "fuzzing", "nemesis", "keeper_ensemble")
+FIRST = ("e2e", "disk_faults", "ci_plugin", "network_faults", "rabbitmq", "clock_faults", "harness", "cluster_acceptance",
+         "transactions", "keeper_server", "fuzzing", "nemesis", "keeper_ensemble")
 """The longest folders start first, so that no worker is left with a long one at the end."""
 
 
