@@ -38,7 +38,6 @@ clock faults are measured but never judged.
 from __future__ import annotations
 
 import bisect
-import itertools
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -81,8 +80,9 @@ def partition_windows(test: dict[str, Any], ops: list[Op], writes: str) -> list[
     partitions = test.get("partitions") if isinstance(test.get("partitions"), int) else 0
     sends: dict[int, list[Op]] = defaultdict(list)
     for op in ops:
-        if op.process != NEMESIS and op.f == writes and isinstance(op.invoke_value, dict):
-            partition = op.invoke_value.get("partition")
+        asked = op.invoke_value if op.f == writes and op.process != NEMESIS else None
+        if isinstance(asked, dict):
+            partition = asked.get("partition")
             if isinstance(partition, int):
                 sends[partition].append(op)
     every = sorted(set(sends) | set(range(partitions)))
@@ -105,7 +105,8 @@ class _Sends:
         of one of them. The scan stops at a send invoked after the earliest found: its acknowledgement comes later."""
         first = bisect.bisect_left(self.starts, since)
         earliest: int | None = None
-        for op in itertools.islice(self.ops, first, None):
+        for position in range(first, len(self.ops)):  # by index: islice would step through the first `first` too
+            op = self.ops[position]
             if earliest is not None and op.start > earliest:
                 break
             end = op.end

@@ -26,6 +26,7 @@ UNCLEAN_ELECTION = "unclean.leader.election.enable"
 FLUSH_INTERVAL = "log.flush.interval.messages"
 FORCE_SYNC = "forceSync"
 POWER_LOSS_FAULTS = ("lose-unsynced", "torn-write")
+ISOLATION_LEVELS = ("read_committed", "read_uncommitted")
 NODE_PREFIXES = {"broker": "b", "keeper": "k"}
 """The deployment names brokers b1..bN and keepers (keeper or Apache ZooKeeper) k1..kN."""
 CLIENTS_RESENDING_ON_LEADER_CHANGE = frozenset({"confluent-kafka"})
@@ -53,6 +54,10 @@ class Claim:
     nodes: dict[str, int] = field(default_factory=lambda: {"broker": 3, "keeper": 3})
     replicas: int = 3
     """Replicas of each partition: the replication factor, at most the brokers."""
+    transactional: bool = False
+    """Producers send in Kafka transactions (the test's `txn`): transactional producers are idempotent."""
+    isolation_level: str = "read_committed"
+    """What the consumers read: read_committed (committed records only) or read_uncommitted (everything)."""
 
     @classmethod
     def from_test(cls, test: dict[str, Any]) -> Claim:
@@ -73,6 +78,8 @@ class Claim:
             keeper_kind=str(test.get("target", "keeper")),
             nodes={"broker": brokers, "keeper": int(test.get("keepers", 3))},
             replicas=max(1, min(int(test.get("replication_factor", 3)), brokers)),
+            transactional=bool(test.get("txn", False)),
+            isolation_level=_isolation_level(test.get("isolation_level", "read_committed")),
         )
 
     @property
@@ -88,7 +95,47 @@ class Claim:
     @property
     def no_duplicates(self) -> bool:
         """The producer never appends a value twice: idempotence, or no retries (of any kind) to repeat it."""
-        return self.idempotence or (self.retries == 0 and self.client not in CLIENTS_RESENDING_ON_LEADER_CHANGE)
+        if self.idempotence or self.transactional:
+            return True
+        return self.retries == 0 and self.client not in CLIENTS_RESENDING_ON_LEADER_CHANGE
+
+    @property
+    def reads_committed(self) -> bool:
+        """Consumers see only what committed: transactions, read under read_committed."""
+        return self.transactional and self.isolation_level == "read_committed"
+
+    def forbids_txn(self, anomaly: str) -> bool:
+        """Whether this configuration forbids a transactional anomaly (checkers.txn names them).
+
+        With transactions and read_committed, a poll returns only committed records: no aborted read (G1a),
+        no read of the reader's own sends before it commits (precommitted-read), and no circular information
+        flow (G1c made of wr, and process or real-time, edges: each of its transactions would have committed
+        before the one before it). Lost writes and duplicates are forbidden by acks=all and the transactional
+        producer's idempotence, as without transactions. read_uncommitted lets consumers read records of open
+        and aborted transactions: G1a, precommitted-read and that G1c are allowed there. Always allowed: G0,
+        int-send-skip and G1c through write order (Kafka orders sends, not transactions: it does not isolate
+        writes), G1b (a poll may end inside a transaction's records, max.poll.records), G-single and G2 (a
+        consumer reads no snapshot: each poll sees what had committed when it ran)."""
+        if anomaly in ("G1a", "precommitted-read", "G1c"):
+            return self.reads_committed
+        if anomaly in ("lost-write", "inconsistent-offsets", "int-nonmonotonic-send"):
+            return self.acknowledged_durable
+        if anomaly == "duplicate":
+            return self.no_duplicates
+        return False
+
+    def txn_guarantees(self) -> list[str]:
+        """What transactions promise under this configuration, in words."""
+        if self.reads_committed:
+            reads = ("read_committed: polls return only committed records, so no aborted read (G1a), no read of a "
+                     "transaction's own uncommitted sends, no circular information flow (G1c through reads)")
+        else:
+            reads = (f"{self.isolation_level}: polls may return records of open and aborted transactions, so aborted "
+                     "reads (G1a), precommitted reads and circular information flow are allowed")
+        return [reads, "Kafka does not isolate transactions' writes: write cycles (G0), sends of other transactions "
+                "between one transaction's (int-send-skip) and G1c through write order are allowed",
+                "a consumer reads no snapshot and a poll may end inside a transaction: G1b, G-single and G2 are "
+                "allowed"]
 
     def node_names(self, role: str) -> frozenset[str]:
         return frozenset(f"{NODE_PREFIXES[role]}{i}" for i in range(1, self.nodes[role] + 1))
@@ -103,7 +150,8 @@ class Claim:
              f"{', unclean leader election' if self.unclean_election else ''})"),
             (f"records consumers read stay at their offsets{crashes and ' through crashes'}" if self.reads_durable else
              "records consumers read may be truncated (unclean leader election)"),
-            ("no value is appended twice (" + ("idempotent producer" if self.idempotence else "retries=0") + ")"
+            ("no value is appended twice ("
+             + ("idempotent producer" if self.idempotence or self.transactional else "retries=0") + ")"
              if self.no_duplicates else
              "a resent send may be appended twice (no idempotence, "
              + ("retries allowed)" if self.retries != 0 else f"and {self.client} resends after a leader change)")),
@@ -143,9 +191,11 @@ class Claim:
         return {"power_loss_faults": list(self.power_loss), "durable_against_power_loss": durable, **setting}
 
     def to_dict(self) -> dict[str, Any]:
+        transactions = ({"txn": True, "isolation_level": self.isolation_level} if self.transactional else {})
         return {"acks": self.acks, "idempotence": self.idempotence, "retries": self.retries,
                 "unclean_leader_election": self.unclean_election, "mode": self.mode, "client": self.client,
-                **self.durability_claim("broker"), "guarantees": self.guarantees()}
+                **transactions, **self.durability_claim("broker"),
+                "guarantees": self.guarantees() + (self.txn_guarantees() if self.transactional else [])}
 
 
 @dataclass(frozen=True)
@@ -280,6 +330,13 @@ def _acks(value: Any) -> str:
     if text in ("0", "1"):
         return text
     raise ValueError(f"acks must be 0, 1 or all, not {value!r}")
+
+
+def _isolation_level(value: Any) -> str:
+    text = str(value).strip().lower()
+    if text not in ISOLATION_LEVELS:
+        raise ValueError(f"isolation_level must be one of {', '.join(ISOLATION_LEVELS)}, not {value!r}")
+    return text
 
 
 def _flushes_each_message(value: Any) -> bool:

@@ -10,18 +10,19 @@ case of lost or undone records also says which guarantee it broke, or which powe
 configuration lets take them. Records that retention deleted are neither lost nor skipped
 (checkers.retention): the final reads' log starts tell them apart.
 
-All passes are linear in the history (plus sorting each partition's offsets).
+All passes are linear in the history (plus sorting each partition's offsets, and a bisection in them for
+each step between two reads that is not to the next offset).
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from checkers.claim import Claim, Judge, Judgement
-from checkers.queue_ops import Poll, Send, parse_poll, parse_send, read_offsets
+from checkers.queue_ops import Poll, Send, parse_poll, parse_send
+from checkers.queue_order import VersionOrder, Witnesses
 from checkers.retention import Retention
 from harness.history import COMPLETIONS, Event, Op, pair
 
@@ -71,42 +72,6 @@ def allowed_anomalies(claim: Claim) -> tuple[str, ...]:
     return tuple(name for name in ANOMALIES if name in allowed)
 
 
-@dataclass(slots=True)
-class Witnesses:
-    """Who vouched for one value at one (partition, offset): the first send ack and the first read."""
-
-    sent_by: Op | None = None
-    read_by: Op | None = None
-
-
-@dataclass
-class VersionOrder:
-    at: dict[tuple[int, int], dict[Any, Witnesses]] = field(default_factory=lambda: defaultdict(dict))
-    positions: dict[Any, list[tuple[int, int]]] = field(default_factory=lambda: defaultdict(list))
-    offsets: dict[int, list[int]] = field(default_factory=dict)
-    rank: dict[int, dict[int, int]] = field(default_factory=dict)
-    read_by: dict[Any, Op] = field(default_factory=dict)
-    highest_read: dict[int, tuple[int, Op]] = field(default_factory=dict)
-    polls: int = 0
-    """The successful polls read."""
-
-    def witness(self, partition: int, offset: int, value: Any) -> Witnesses:
-        values = self.at[(partition, offset)]
-        if value not in values:
-            values[value] = Witnesses()
-            self.positions[value].append((partition, offset))
-        return values[value]
-
-    def finish(self) -> None:
-        by_partition: dict[int, list[int]] = defaultdict(list)
-        for partition, offset in self.at:
-            by_partition[partition].append(offset)
-        for partition, offsets in by_partition.items():
-            offsets.sort()
-            self.offsets[partition] = offsets
-            self.rank[partition] = {offset: rank for rank, offset in enumerate(offsets)}
-
-
 class Findings:
     """Cases per anomaly, each marked forbidden or allowed; keeps counts and the first examples."""
 
@@ -138,54 +103,100 @@ def check_queue(test: dict[str, Any], history: list[Event]) -> dict[str, Any]:
     judge = Judge(claim, ops)
     sends = [parse_send(op) for op in ops if op.f == "send"]
     findings = Findings()
-    order = _version_order(sends, _ok_polls(ops), findings)
+    order, steps = _version_order(sends, ops, claim.mode, findings)
     retention = Retention.observed(ops, EXAMPLES)
     final_reads = _final_reads(ops, sends, order, retention)
     _offset_conflicts(order, claim, judge, findings)
     _unread_sends(sends, order, judge, final_reads["attempted"], retention, findings)
-    _poll_orders(ops, order, judge, retention, findings)
+    _poll_orders(steps, order, judge, retention, findings)
     _send_orders(sends, judge, findings)
     return _results(claim, findings, retention, final_reads, sends, order)
 
 
-def _ok_polls(ops: list[Op]) -> Iterator[Poll]:
-    """The successful polls, parsed as they are walked: a long history's polls read millions of records, too
-    many to hold parsed (the ops keep them compact), so each pass that needs them parses them again."""
-    return (parse_poll(op) for op in ops if op.f == "poll" and op.type == "ok")
+@dataclass
+class _Consumer:
+    mode: str
+    last: dict[int, tuple[int, Op]] = field(default_factory=dict)
+    """Partition -> the offset this consumer's last successful poll read last there, and that poll."""
 
 
-def _version_order(sends: list[Send], polls: Iterable[Poll], findings: Findings) -> VersionOrder:
-    """The version order from every acknowledgement and read; reads of values whose send failed (G1a) are found
-    on the way, in the same pass over the polls."""
+@dataclass(slots=True)
+class _Step:
+    """A step between two reads of a partition that is not to the next integer offset: a poll-skip or a step back
+    unless no known offset lies between, which is known once every read is in the version order."""
+
+    poll: Op
+    partition: int
+    before: int
+    after: int
+    mode: str
+    previous_poll: Op | None
+    """The consumer's poll that read `before`; None for a step inside one poll."""
+
+
+def _version_order(sends: list[Send], ops: list[Op], mode: str, findings: Findings) -> tuple[VersionOrder, list[_Step]]:
+    """The version order from every acknowledgement and read, and every consumer's steps that may skip or go back,
+    in one pass over the ops, which parses each poll as it comes: a long history's polls read millions of records,
+    too many to hold parsed. Reads of values whose send failed (G1a) are found on the way. A consumer's positions
+    are reset by an assign or subscribe, and by a poll that did not succeed, since it may have consumed records
+    nobody saw; `mode` is the claim's, for a consumer that never assigned nor subscribed."""
     order = VersionOrder()
     for send in sends:
         if send.op.type == "ok" and send.offset is not None:
             witnesses = order.witness(send.partition, send.offset, send.value)
             witnesses.sent_by = witnesses.sent_by or send.op
     failed = {send.value: send for send in sends if send.op.type == "fail"}
-    at, read_by = order.at, order.read_by
-    for poll in polls:
-        order.polls += 1
-        for partition, records in poll.reads.items():
-            top = None
-            for offset, value in records:
-                if failed and value in failed:
-                    findings.add("G1a", True, {"partition": partition, "offset": offset, "value": value,
-                                               "send": failed[value].op.ref(), "poll": poll.op.ref()})
-                known = at.get((partition, offset))
-                witnesses = known.get(value) if known else None
-                if witnesses is None:
-                    witnesses = order.witness(partition, offset, value)
-                if witnesses.read_by is None:
-                    witnesses.read_by = poll.op
-                if value not in read_by:
-                    read_by[value] = poll.op
-                if top is None or offset > top:
-                    top = offset
-            if top is not None and (partition not in order.highest_read or top > order.highest_read[partition][0]):
-                order.highest_read[partition] = (top, poll.op)
+    consumers: dict[Any, _Consumer] = {}
+    steps: list[_Step] = []
+    for op in ops:
+        if op.f not in ("assign", "subscribe", "poll"):
+            continue
+        consumer = consumers.get(op.process)
+        if consumer is None:
+            consumer = consumers[op.process] = _Consumer(mode)
+        if op.f != "poll":
+            consumer.mode = op.f
+            consumer.last.clear()
+        elif op.type != "ok":
+            consumer.last.clear()
+        else:
+            _read(parse_poll(op), order, failed, consumer, steps, findings)
     order.finish()
-    return order
+    return order, steps
+
+
+def _read(poll: Poll, order: VersionOrder, failed: dict[Any, Send], consumer: _Consumer, steps: list[_Step],
+          findings: Findings) -> None:
+    order.polls += 1
+    op = poll.op
+    for partition, records in poll.reads.items():
+        top = previous = None
+        column = order.at.get(partition)
+        for offset, value in records:
+            if failed and value in failed:
+                findings.add("G1a", True, {"partition": partition, "offset": offset, "value": value,
+                                           "send": failed[value].op.ref(), "poll": op.ref()})
+            if previous is not None and offset != previous + 1:
+                steps.append(_Step(op, partition, previous, offset, consumer.mode, None))
+            previous = offset
+            if top is None or offset > top:
+                top = offset
+            known = column.get(offset) if column is not None else None
+            if known is not None and known.read_by is not None and known.value == value:
+                continue  # read before: the usual case, which changes nothing
+            witnesses = order.witness(partition, offset, value)
+            if witnesses.read_by is None:
+                witnesses.read_by = op
+            column = order.at[partition]
+        if top is None or previous is None:
+            continue
+        if partition not in order.highest_read or top > order.highest_read[partition][0]:
+            order.highest_read[partition] = (top, op)
+        if partition in consumer.last:
+            last_offset, last_op = consumer.last[partition]
+            if records[0][0] != last_offset + 1:
+                steps.append(_Step(op, partition, last_offset, records[0][0], consumer.mode, last_op))
+        consumer.last[partition] = (previous, op)
 
 
 def _final_reads(ops: list[Op], sends: list[Send], order: VersionOrder, retention: Retention) -> dict[str, Any]:
@@ -214,23 +225,23 @@ def _final_reads(ops: list[Op], sends: list[Send], order: VersionOrder, retentio
 
 
 def _offset_conflicts(order: VersionOrder, claim: Claim, judge: Judge, findings: Findings) -> None:
-    for (partition, offset), values in sorted(order.at.items()):
-        if len(values) < 2:
-            continue
-        read = [value for value, w in values.items() if w.read_by is not None]
-        seen = [op.end for w in values.values() for op in (w.sent_by, w.read_by) if op and op.end is not None]
-        acknowledged = [w.sent_by.end for w in values.values() if w.sent_by and w.sent_by.end is not None]
+    for first in sorted(order.conflicted, key=lambda witnesses: (witnesses.partition, witnesses.offset)):
+        values = list(order.values_at(first))
+        read = [w.value for w in values if w.read_by is not None]
+        seen = [op.end for w in values for op in (w.sent_by, w.read_by) if op and op.end is not None]
+        acknowledged = [w.sent_by.end for w in values if w.sent_by and w.sent_by.end is not None]
         judgement = (judge.read(max(seen)) if len(read) > 1 else
                      judge.acknowledged(min(acknowledged, default=None), max(seen)))
         findings.judged("inconsistent-offsets", judgement, {
-            "partition": partition, "offset": offset, "values": list(values),
-            "sources": [{"value": value, **_witness_refs(w)} for value, w in values.items()],
+            "partition": first.partition, "offset": first.offset, "values": [w.value for w in values],
+            "sources": [{"value": w.value, **_witness_refs(w)} for w in values],
         })
-    for value, positions in order.positions.items():
-        if len(positions) > 1:
+    for value, first in order.first_seen.items():
+        if first.other_offset is not None:
             findings.add("duplicate", claim.no_duplicates, {
                 "value": value,
-                "at": [{"partition": p, "offset": o, **_witness_refs(order.at[(p, o)][value])} for p, o in positions],
+                "at": [{"partition": w.partition, "offset": w.offset, **_witness_refs(w)}
+                       for w in order.positions(value)],
             })
 
 
@@ -248,7 +259,7 @@ def _unread_sends(sends: list[Send], order: VersionOrder, judge: Judge, final_re
     """Without final reads an unseen send may be only late: it is counted, never judged. One below its
     partition's log start was deleted by retention."""
     for send in sends:
-        if send.op.type != "ok" or send.value in order.read_by:
+        if send.op.type != "ok" or order.was_read(send.value):
             continue
         case = {"partition": send.partition, "offset": send.offset, "value": send.value, "send": send.op.ref()}
         highest = order.highest_read.get(send.partition)
@@ -263,56 +274,30 @@ def _unread_sends(sends: list[Send], order: VersionOrder, judge: Judge, final_re
             findings.add("unseen", False, case)
 
 
-@dataclass
-class _Consumer:
-    mode: str
-    last: dict[int, tuple[int, Op]] = field(default_factory=dict)
-
-
-def _poll_orders(ops: list[Op], order: VersionOrder, judge: Judge, retention: Retention, findings: Findings) -> None:
-    """Walks each consumer's polls. An assign or subscribe resets its positions; so does a poll that
-    did not succeed, since it may have consumed records nobody saw."""
-    consumers: dict[Any, _Consumer] = {}
-    for op in ops:
-        consumer = consumers.get(op.process)
-        if consumer is None:
-            consumer = consumers[op.process] = _Consumer(judge.claim.mode)
-        if op.f in ("assign", "subscribe"):
-            consumer.mode = op.f
-            consumer.last.clear()
-        elif op.f == "poll":
-            if op.type != "ok":
-                consumer.last.clear()
-                continue
-            for partition, offsets in read_offsets(op).items():
-                if offsets:
-                    _check_poll(op, consumer, partition, offsets, order, judge, retention, findings)
-                    consumer.last[partition] = (offsets[-1], op)
-
-
-def _check_poll(op: Op, consumer: _Consumer, partition: int, offsets: list[int], order: VersionOrder,
-                judge: Judge, retention: Retention, findings: Findings) -> None:
-    rank = order.rank[partition]
-    for before, after in zip(offsets, offsets[1:]):
-        if rank[after] - rank[before] != 1:
-            _step(order, partition, before, after, retention, findings, "int-", judge.read(op.end),
-                  {"process": op.process, "partition": partition, "poll": op.ref()})
-    if partition in consumer.last:
-        last_offset, last_op = consumer.last[partition]
-        if rank[offsets[0]] - rank[last_offset] != 1:
-            _step(order, partition, last_offset, offsets[0], retention, findings, "",
-                  judge.read(op.end) if consumer.mode == "assign" else Judgement(False),
-                  {"process": op.process, "partition": partition, "mode": consumer.mode,
-                   "previous_poll": last_op.ref(), "poll": op.ref()})
+def _poll_orders(steps: list[_Step], order: VersionOrder, judge: Judge, retention: Retention,
+                 findings: Findings) -> None:
+    """Judges the consumers' steps that jumped over known offsets or went back: inside one poll (int-) or from a
+    consumer's poll to its next (judged only while assigned)."""
+    for step in steps:
+        if order.adjacent(step.partition, step.before, step.after):
+            continue
+        op = step.poll
+        if step.previous_poll is None:
+            _step(order, step.partition, step.before, step.after, retention, findings, "int-", judge.read(op.end),
+                  {"process": op.process, "partition": step.partition, "poll": op.ref()})
+        else:
+            _step(order, step.partition, step.before, step.after, retention, findings, "",
+                  judge.read(op.end) if step.mode == "assign" else Judgement(False),
+                  {"process": op.process, "partition": step.partition, "mode": step.mode,
+                   "previous_poll": step.previous_poll.ref(), "poll": op.ref()})
 
 
 def _step(order: VersionOrder, partition: int, before: int, after: int, retention: Retention, findings: Findings,
           prefix: str, judgement: Judgement, case: dict[str, Any]) -> None:
     """Records a step between two reads that is not to the next offset: a skip (or a step over deleted
     records only, which retention explains) or a step back."""
-    rank = order.rank[partition]
-    if rank[after] > rank[before]:
-        skipped = order.offsets[partition][rank[before] + 1:rank[after]]
+    if after > before:
+        skipped = order.between(partition, before, after)
         if retention.below_log_start(partition, skipped[-1]):
             retention.skipped_deleted({**case, "from_offset": before, "to_offset": after, "skipped": len(skipped)})
             return
@@ -348,10 +333,10 @@ def _results(claim: Claim, findings: Findings, retention: Retention, final_reads
     outcomes = {outcome: sum(s.op.type == outcome for s in sends) for outcome in COMPLETIONS}
     summary = {
         "sends": outcomes,
-        "acknowledged_read": sum(s.op.type == "ok" and s.value in order.read_by for s in sends),
-        "unknown_sends_read": sum(s.op.type == "info" and s.value in order.read_by for s in sends),
+        "acknowledged_read": sum(s.op.type == "ok" and order.was_read(s.value) for s in sends),
+        "unknown_sends_read": sum(s.op.type == "info" and order.was_read(s.value) for s in sends),
         "polls_ok": order.polls,
-        "distinct_values_read": len(order.read_by),
+        "distinct_values_read": order.values_read(),
         "partitions": sorted(order.offsets),
     }
     valid, reasons = _verdict(claim, anomalies, findings.why, final_reads, outcomes["ok"])

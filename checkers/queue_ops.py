@@ -14,7 +14,7 @@ from typing import Any
 from harness.history import HistoryError, Op
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Send:
     op: Op
     partition: int
@@ -27,7 +27,7 @@ Record = Sequence[Any]
 """A record a poll read: (offset, value)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Poll:
     op: Op
     reads: dict[int, list[Record]]
@@ -73,13 +73,6 @@ def _plain(records: Any) -> bool:
         if type(record) is not list or len(record) != 2 or type(record[0]) is not int or type(record[1]) is not int:
             return False
     return True
-
-
-def read_offsets(op: Op) -> dict[int, list[int]]:
-    """An ok poll's offsets read, by partition, as parse_poll gives them: for a poll that parse_poll accepted
-    already, so without checking it again."""
-    value = op.value
-    return {int(partition): [record[0] for record in records] for partition, records in (value or {}).items()}
 
 
 def parse_log_starts(op: Op) -> dict[int, int]:

@@ -7,7 +7,8 @@ little about safety, so it is "unknown" rather than valid.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
+from operator import attrgetter
 from typing import Any
 
 from harness.history import COMPLETIONS, NEMESIS, Op
@@ -51,7 +52,8 @@ def _duration_s(ops: list[Op]) -> float:
 
 
 def _summary(ops: list[Op], duration_s: float) -> dict[str, Any]:
-    counts = {outcome: sum(op.type == outcome for op in ops) for outcome in COMPLETIONS}
+    types = Counter(map(attrgetter("type"), ops))
+    counts = {outcome: types[outcome] for outcome in COMPLETIONS}
     latencies = sorted((op.end - op.start) / 1e6 for op in ops if op.end is not None)
     return {
         "count": len(ops), **counts,

@@ -10,7 +10,7 @@ Checkers reason about operations, not events: `pair` joins each invoke with its 
 completion into an `Op`. Each process has at most one operation in flight; an invoke that never
 completed (the run was interrupted) is an `Op` without a completion, whose outcome is unknown.
 `load_history` reads a file straight into a `History`, its ops paired once and kept compact, for
-checking a long run: a million-op queue check peaks at about 1 GB, where a list of event dicts took 4.
+checking a long run: a million-op queue check peaks at about 650 MB, where a list of event dicts took 4 GB.
 """
 
 from __future__ import annotations

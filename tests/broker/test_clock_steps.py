@@ -22,6 +22,7 @@ from cluster.broker.peer_client import PeerConnection
 from cluster.broker.protocol.apis import fetch as wire_fetch
 from cluster.broker.protocol.errors import ErrorCode
 from tests.broker.in_process import BrokerThread, SteppedClock
+from tests.kafka_groups import wait_for_assignment
 from tests.polling import WAIT_S, wait_until
 from tests.facilities import require_program
 
@@ -141,7 +142,7 @@ def test_a_wall_clock_step_expires_no_group_member(tmp_path):
         create_topic(broker.bootstrap, "grouped")
         consumer = KafkaConsumer("grouped", bootstrap_servers=broker.bootstrap, group_id="steady",
                                  session_timeout_ms=6_000, heartbeat_interval_ms=300)
-        wait_until(lambda: consumer.poll(timeout_ms=100) == {} and consumer.assignment(), "the member's assignment")
+        wait_for_assignment(consumer, ["grouped"])
         members = broker.read(lambda b: b.groups.describe("steady").members)
 
         for step in (HOUR_MS, -2 * HOUR_MS):

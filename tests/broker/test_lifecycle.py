@@ -10,6 +10,7 @@ from kafka.admin import NewTopic
 
 from cluster.deploy.broker_process import BrokerProcess
 from cluster.deploy.ports import free_port
+from tests.kafka_groups import wait_for_assignment
 
 
 def values_in(bootstrap: str, topic: str, expected: int) -> list[bytes]:
@@ -95,9 +96,7 @@ def test_delete_topics_removes_the_data(broker):
 def test_describe_and_list_groups(broker):
     consumer = KafkaConsumer("described", bootstrap_servers=broker.bootstrap, group_id="watchers",
                              auto_offset_reset="earliest", client_id="watcher-1")
-    deadline = time.monotonic() + 30
-    while not consumer.assignment() and time.monotonic() < deadline:
-        consumer.poll(timeout_ms=200)
+    wait_for_assignment(consumer, ["described"])
     admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap)
     assert {"group_id": "watchers", "protocol_type": "consumer"} in admin.list_groups()
     group = admin.describe_groups(["watchers"])["watchers"]

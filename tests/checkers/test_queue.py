@@ -303,6 +303,27 @@ def test_int_nonmonotonic_poll() -> None:
     assert only_example(result, "int-poll-skip")["from_offset"] == 0
 
 
+def test_offsets_nobody_wrote_are_no_skip_but_a_known_one_between_is() -> None:
+    """Logs may leave offsets unused (transaction markers, compaction): only offsets some send or read knows count as
+    skipped, however far apart the offsets are."""
+    h = History()
+    for offset, value in ((0, 10), (3, 13), (7, 17), (8, 18)):
+        h.send(0, 0, value, offset)
+    h.assign(2, [0])
+    h.poll(2, {0: [(0, 10), (3, 13)]})
+    h.poll(2, {0: [(7, 17)]})
+    h.assign(3, [0])
+    previous = h.poll(3, {0: [(0, 10)]})
+    skipping = h.poll(3, {0: [(7, 17), (8, 18)]})
+    final_read(h, {0: [(0, 10), (3, 13), (7, 17), (8, 18)]})
+    result = check_queue(TEST, h.events)
+    assert only_example(result, "poll-skip") == {
+        "process": 3, "partition": 0, "mode": "assign", "previous_poll": ref(previous, 3, "poll"),
+        "poll": ref(skipping, 3, "poll"),
+        "from_offset": 0, "to_offset": 7, "skipped": 1, "skipped_offsets": [3], "forbidden": True}
+    assert found(result) == {"poll-skip": 1}
+
+
 def test_nonmonotonic_send() -> None:
     h = History()
     h.send(1, 0, 10, 0)
