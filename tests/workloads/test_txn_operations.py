@@ -97,3 +97,16 @@ def test_a_txn_spec_stores_what_the_checker_reads():
     assert {key: stored[key] for key in ("txn", "isolation_level", "acks", "ww_deps", "abort_p")} == {
         "txn": True, "isolation_level": "read_uncommitted", "acks": "all", "ww_deps": True, "abort_p": 0.3}
     assert stored["name"] == "txn-none-read-uncommitted" and "client" not in stored
+
+
+def test_txn_orders_are_checked_and_reach_the_checker_as_the_orders_drawn():
+    with pytest.raises(SpecError, match="txn_orders must be among process, realtime, not causal"):
+        WORKLOADS.spec(workload="txn", txn_orders="process,causal")
+    history = [{"index": 0, "time": 0, "process": 0, "type": "invoke", "f": TXN, "value": [["send", 0, 1]]},
+               {"index": 1, "time": 1, "process": 0, "type": "ok", "f": TXN, "value": [["send", 0, [0, 1]]]},
+               {"index": 2, "time": 2, "process": 0, "type": "invoke", "f": TXN, "value": [["poll"]]},
+               {"index": 3, "time": 3, "process": 0, "type": "ok", "f": TXN, "value": [["poll", {"0": [[0, 1]]}]]}]
+    for orders, drawn in (("process,realtime", {"process", "realtime"}), ("realtime", {"realtime"}), ("", set())):
+        test = WORKLOADS.spec(workload="txn", txn_orders=orders).to_dict()
+        edges = WORKLOADS["txn"].check(test, history, None)["summary"]["edges"]
+        assert {kind for kind in ("process", "realtime") if edges.get(kind)} == drawn
