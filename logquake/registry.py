@@ -21,6 +21,7 @@ from workloads.amqp.workload import AmqpWorkload
 from workloads.log.workload import LogWorkload
 from workloads.queue.workload import QueueWorkload
 from workloads.register.workload import RegisterWorkload
+from workloads.txn.workload import TxnWorkload
 
 
 class Registry:
@@ -118,4 +119,5 @@ WORKLOADS = Registry([
     RegisterWorkload(),
     LogWorkload(),
     AmqpWorkload(),
+    TxnWorkload(),
 ])

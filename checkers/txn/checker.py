@@ -38,13 +38,14 @@ DEFAULT_ORDERS = ("process", "realtime")
 def check_txn(test: dict[str, Any], history: list[Event], out_dir: Path | None = None) -> dict[str, Any]:
     """{"valid", "reasons", "claim", "anomalies", "summary", "files"}: the transactional workload's verdict.
 
-    The test's `txn_orders` (default process and realtime) names the optional orders the graph draws,
+    The test's `txn_orders` (default process and realtime; a list, or comma-separated text as the txn workload's
+    option stores it) names the optional orders the graph draws,
     its `ww_deps` (default true) whether write order is drawn. Cycles are explained in CYCLES_TEXT and
     drawn under CYCLES_DIR in `out_dir`, when one is given."""
     claim = Claim.from_test(test)
     txns = parse_txns(pair(history))
     versions = infer_versions(txns)
-    orders = tuple(test.get("txn_orders", DEFAULT_ORDERS))
+    orders = _orders(test.get("txn_orders", DEFAULT_ORDERS))
     deps = build_graph(txns, versions, orders, ww=bool(test.get("ww_deps", True)))
     anomalies = {name: _judged(RULES[name], cases, claim.forbids_txn(name))
                  for name, cases in find_anomalies(txns, versions).items()}
@@ -58,6 +59,13 @@ def check_txn(test: dict[str, Any], history: list[Event], out_dir: Path | None =
     return {"valid": valid, "reasons": reasons, "claim": claim.to_dict(), "anomalies": anomalies,
             "summary": _summary(txns, versions, deps), "files": files,
             **({"visualization": CYCLES_TEXT} if files else {})}
+
+
+def _orders(orders: Any) -> tuple[str, ...]:
+    """A list of order names, or the same as comma-separated text (the command line's option)."""
+    if isinstance(orders, str):
+        return tuple(name.strip() for name in orders.split(",") if name.strip())
+    return tuple(orders)
 
 
 def _cycle_anomaly(name: str, cycles: list[Cycle], deps: Dependencies, claim: Claim, drawn: bool) -> dict[str, Any]:

@@ -1,6 +1,6 @@
-"""Whole runs of the register and log workloads through `logquake run`, on local processes and in containers:
-real keepers, real Apache ZooKeeper, a real broker, a real kill nemesis; each is valid, stores its
-linearizability page and leaves nothing running."""
+"""Whole runs of the register, log and txn workloads through `logquake run`, on local processes and in containers:
+real keepers, real Apache ZooKeeper, real brokers, a real kill nemesis; each is valid (register and log store
+their linearizability page; txn's allowed anomalies are reported as allowed) and leaves nothing running."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from cluster.deploy.docker_backend import RUN_LABEL
 from cluster.deploy.image import docker_unavailable
 from cluster.deploy.keeper_ensemble import unavailable_reason
+from checkers.txn.checker import check_txn
 from harness.history import read_history
 from logquake.commands import check_command, run_command
 from tests.facilities import require
@@ -85,3 +86,35 @@ def test_log_on_one_broker_under_kills_is_linearizable(tmp_path: Path) -> None:
     final_reads = [op["value"] for op in read_history(run_dir / "history.jsonl")
                    if op["type"] == "invoke" and op["f"] == "read" and "offset" in op["value"]]
     assert sorted(read["partition"] for read in final_reads) == [0, 1]
+
+
+TXN = ["--workload", "txn", "--backend", "local", "--brokers", "3", "--keepers", "3", "--replication-factor", "3",
+       "--min-insync", "2", "--acks", "all", "--time-limit", "10", "--final-time-limit", "15", "--rate", "50",
+       "--concurrency", "4"]
+"""Issue 21's transactional runs: kafka-python's transactional producers on three replicas, min ISR 2, acks=all."""
+
+
+def test_txn_read_committed_with_aborts_under_kills_is_valid_and_rechecks_alike(tmp_path: Path) -> None:
+    results, run_dir = run(tmp_path, *TXN, "--isolation-level", "read_committed", "--abort-p", "0.1",
+                           "--nemesis", "kill", "--nemesis-interval", "3", "--seed", "2")
+    checked = results["txn"]
+    assert results["valid"] is True and checked["valid"] is True
+    assert checked["summary"]["txns"]["ok"] > 10 and checked["anomalies"]["G1a"]["count"] == 0
+    assert checked["summary"]["txns"]["fail"] > 0  # aborted on purpose, and no committed poll read them
+    history = read_history(run_dir / "history.jsonl")
+    assert any(op["f"] == "start-kill" and op["type"] == "ok" for op in history)
+    assert any(op["f"] == "assign-from-start" and op["type"] == "ok" for op in history)
+    recheck = CliRunner().invoke(check_command, [str(run_dir)])
+    assert recheck.exit_code == 0, recheck.output
+    assert json.loads((run_dir / "results.json").read_text())["txn"]["anomalies"] == checked["anomalies"]
+
+
+def test_txn_read_uncommitted_with_aborts_reads_aborted_values_which_only_read_committed_forbids(
+        tmp_path: Path) -> None:
+    results, run_dir = run(tmp_path, *TXN, "--isolation-level", "read_uncommitted", "--abort-p", "0.3", "--seed", "3")
+    aborted_reads = results["txn"]["anomalies"]["G1a"]
+    assert results["valid"] is True and aborted_reads["count"] > 0 and aborted_reads["forbidden"] == 0
+    assert f"{aborted_reads['count']} G1a: allowed by this configuration" in results["txn"]["reasons"]
+    test = json.loads((run_dir / "test.json").read_text())
+    judged = check_txn({**test, "isolation_level": "read_committed"}, read_history(run_dir / "history.jsonl"))
+    assert judged["valid"] is False and judged["anomalies"]["G1a"]["forbidden"] == aborted_reads["count"]

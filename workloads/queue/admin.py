@@ -13,7 +13,7 @@ from confluent_kafka import Consumer, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 from tenacity import retry, stop_after_delay, wait_fixed
 
-from workloads.queue.options import KafkaOptions
+from workloads.queue.options import KafkaTopicOptions
 
 _log = logging.getLogger(__name__)
 TOPIC_ALREADY_EXISTS = 36
@@ -23,7 +23,7 @@ class AdminError(RuntimeError):
     """The cluster would not create or describe the topic in time."""
 
 
-def create_topic(options: KafkaOptions, bootstrap: str, timeout: float = 60) -> None:
+def create_topic(options: KafkaTopicOptions, bootstrap: str, timeout: float = 60) -> None:
     """Create the topic (an existing one is accepted) and wait until every partition has a leader."""
     config: dict[str, Any] = {"bootstrap.servers": bootstrap, "logger": _log}
     admin = AdminClient(config)
@@ -53,7 +53,7 @@ def create_topic(options: KafkaOptions, bootstrap: str, timeout: float = 60) -> 
     leaders()
 
 
-def high_watermarks(options: KafkaOptions, bootstrap: str, timeout: float = 30) -> dict[int, int]:
+def high_watermarks(options: KafkaTopicOptions, bootstrap: str, timeout: float = 30) -> dict[int, int]:
     """Each partition's high watermark (next offset to be written), to know how far final reads must go."""
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"logquake-{options.topic}-watermarks",
                          "enable.auto.commit": False, "logger": _log})

@@ -25,7 +25,7 @@ from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_fixe
 
 from harness.seams import Completion, failed, ok, unknown
 from harness.spec import TestSpec
-from workloads.queue.options import KafkaOptions
+from workloads.queue.options import KafkaOptions, KafkaTopicOptions
 
 LIBRDKAFKA_LOG = logging.getLogger("librdkafka")  # not stderr: the terminal shows progress
 POLL_SECONDS = 0.1
@@ -54,7 +54,7 @@ def decode_value(raw: bytes | None) -> Any:
 class QueueClient(ABC):
     def __init__(self, spec: TestSpec, bootstrap: str, process: int) -> None:
         self.spec = spec
-        self.options = spec.options_as(KafkaOptions)
+        self.options = spec.options_as(KafkaTopicOptions)
         self.bootstrap = bootstrap
         self.process = process
         self.mode = self.options.mode
@@ -247,22 +247,34 @@ class ConfluentClient(QueueClient):
 
 
 class KafkaPythonClient(QueueClient):
+    producer_type: type[KafkaProducer] = KafkaProducer
+    """The producer a subclass makes (the transactional client's bounds its waits)."""
+
     def __init__(self, spec: TestSpec, bootstrap: str, process: int) -> None:
         super().__init__(spec, bootstrap, process)
         timeout_ms = int(spec.op_timeout * 1000)
         servers = bootstrap.split(",")
-        self._producer = KafkaProducer(
-            bootstrap_servers=servers, client_id=f"logquake-{process}",
-            acks="all" if self.options.acks == "all" else int(self.options.acks),
-            enable_idempotence=self.options.idempotence,
-            retries=self.options.retries if self.options.retries or not self.options.idempotence else 5,
-            linger_ms=0, request_timeout_ms=timeout_ms, delivery_timeout_ms=timeout_ms + 100,
-            max_block_ms=timeout_ms)
+        idempotent = self.options.idempotence or "transactional_id" in self.producer_settings()
+        self._producer = self.producer_type(**{
+            "bootstrap_servers": servers, "client_id": f"logquake-{process}",
+            "acks": "all" if self.options.acks == "all" else int(self.options.acks),
+            "enable_idempotence": idempotent,
+            "retries": self.options.retries if self.options.retries or not idempotent else 5,
+            "linger_ms": 0, "request_timeout_ms": timeout_ms, "delivery_timeout_ms": timeout_ms + 100,
+            "max_block_ms": timeout_ms, **self.producer_settings()})
         self._consumer = KafkaConsumer(
             bootstrap_servers=servers, client_id=f"logquake-{process}",
             group_id=self._group_id(None),
             enable_auto_commit=False, auto_offset_reset="earliest", session_timeout_ms=6000,
-            request_timeout_ms=max(timeout_ms, 6000 + 1000))
+            request_timeout_ms=max(timeout_ms, 6000 + 1000), **self.consumer_settings())
+
+    def producer_settings(self) -> dict[str, Any]:
+        """KafkaProducer settings a subclass adds (the transactional client's id, which makes it idempotent)."""
+        return {}
+
+    def consumer_settings(self) -> dict[str, Any]:
+        """KafkaConsumer settings a subclass adds (the transactional client's isolation level)."""
+        return {}
 
     def send(self, value: dict[str, Any]) -> Completion:
         try:

@@ -34,7 +34,7 @@ from harness.generator import (
 )
 from harness.history import Event
 from harness.spec import TestSpec
-from workloads.queue.options import KafkaOptions
+from workloads.queue.options import KafkaTopicOptions
 from harness.partition_owners import free_owner
 
 REASSIGN_WEIGHT = 1 / 64
@@ -60,14 +60,14 @@ class Sends(Generator):
             self, next_value=self.next_value + 1)
 
 
-def _consume(options: KafkaOptions) -> Generator:
+def consume(options: KafkaTopicOptions) -> Generator:
     """A fresh consumer's first op: all partitions assigned, or the topic subscribed."""
     if options.mode == "subscribe":
         return once("subscribe", [options.topic])
     return once("assign", list(range(options.partitions)))
 
 
-def _reassign(options: KafkaOptions) -> Generator:
+def reassign(options: KafkaTopicOptions) -> Generator:
     if options.mode == "subscribe":
         return repeat_op("subscribe", [options.topic])
 
@@ -80,9 +80,9 @@ def _reassign(options: KafkaOptions) -> Generator:
 
 def main_phase(spec: TestSpec) -> Generator:
     """Client ops at `spec.rate` per second in total, forever (the runner bounds it with a time limit)."""
-    options = spec.options_as(KafkaOptions)
-    mix = Mix((Sends(options.partitions), repeat_op("poll"), _reassign(options)), (1.0, 1.0, 2 * REASSIGN_WEIGHT))
-    return clients(phases(each_thread(_consume(options)), stagger(spec.rate, mix)))
+    options = spec.options_as(KafkaTopicOptions)
+    mix = Mix((Sends(options.partitions), repeat_op("poll"), reassign(options)), (1.0, 1.0, 2 * REASSIGN_WEIGHT))
+    return clients(phases(each_thread(consume(options)), stagger(spec.rate, mix)))
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,7 @@
-"""How the Kafka workloads' clients produce and consume, and the topic they share (queue's and log's options)."""
+"""How the Kafka workloads' clients produce and consume, and the topic they share (queue's, log's and txn's options).
+
+KafkaTopicOptions is what every Kafka workload shares; KafkaOptions adds the choice of client, which the txn
+workload does not offer (its client is kafka-python's transactional producer)."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ CLIENTS = ("confluent-kafka", "kafka-python")
 
 
 @dataclass(frozen=True)
-class KafkaOptions(Options):
+class KafkaTopicOptions(Options):
     acks: str = option("all", choices=ACKS)
     idempotence: bool = option(False)
     retries: int = option(0, "Producer retries.", minimum=0)
@@ -21,10 +24,14 @@ class KafkaOptions(Options):
     partitions: int = option(3, minimum=1)
     topic: str = option("queue")
     mode: str = option("assign", "How consumers get partitions.", choices=MODES)
-    client: str = option("confluent-kafka", choices=CLIENTS)
 
     def check(self) -> None:
         if self.min_insync > self.replication_factor:
             raise SpecError(f"min_insync {self.min_insync} exceeds replication_factor {self.replication_factor}")
         if self.idempotence and self.acks != "all":
             raise SpecError("idempotence needs acks all (as in Kafka's producer)")
+
+
+@dataclass(frozen=True)
+class KafkaOptions(KafkaTopicOptions):
+    client: str = option("confluent-kafka", choices=CLIENTS)

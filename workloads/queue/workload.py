@@ -17,7 +17,7 @@ from harness.workload import FinalPhase, Results, Workload
 from workloads.queue.admin import create_topic, high_watermarks
 from workloads.queue.client import open_client
 from workloads.queue.operations import final_reads, final_targets, main_phase
-from workloads.queue.options import KafkaOptions
+from workloads.queue.options import KafkaOptions, KafkaTopicOptions
 
 _log = logging.getLogger(__name__)
 
@@ -26,20 +26,20 @@ class KafkaWorkload(Workload):
     """A workload of Kafka clients on one topic: the nemesis hits brokers, the topic is created first."""
 
     roles = ("broker",)
-    options = KafkaOptions
+    options: type[KafkaTopicOptions] = KafkaOptions
 
     def validate(self, spec: TestSpec) -> None:
-        options = spec.options_as(KafkaOptions)
+        options = spec.options_as(KafkaTopicOptions)
         if spec.brokers < 1:
             raise SpecError(f"the {self.name} workload needs at least 1 broker, not {spec.brokers}")
         if options.replication_factor > spec.brokers:
             raise SpecError(f"replication_factor {options.replication_factor} exceeds brokers {spec.brokers}")
 
     def variant(self, spec: TestSpec) -> str:
-        return f"acks{spec.options_as(KafkaOptions).acks}"
+        return f"acks{spec.options_as(KafkaTopicOptions).acks}"
 
     def setup(self, spec: TestSpec, deployment: Deployment) -> str:
-        options = spec.options_as(KafkaOptions)
+        options = spec.options_as(KafkaTopicOptions)
         create_topic(options, deployment.bootstrap_servers)
         return (f"topic {options.topic}: {options.partitions} partition(s), replication factor "
                 f"{options.replication_factor}, min.insync.replicas {options.min_insync}")
@@ -56,7 +56,7 @@ class KafkaWorkload(Workload):
 
     def nemesis_options(self, spec: TestSpec) -> dict[str, Any]:
         """partition-leader and isolate-leader hunt the leader of the topic's partition 0."""
-        return {"topic": spec.options_as(KafkaOptions).topic, "partition": 0}
+        return {"topic": spec.options_as(KafkaTopicOptions).topic, "partition": 0}
 
 
 class QueueWorkload(KafkaWorkload):
@@ -75,7 +75,7 @@ class QueueWorkload(KafkaWorkload):
                     say: Callable[[str], None]) -> FinalPhase:
         """Every worker reads every partition up to the highest offset known to exist."""
         targets = final_targets(history, self._watermarks(spec, deployment.bootstrap_servers, say))
-        partitions = spec.options_as(KafkaOptions).partitions
+        partitions = spec.options_as(KafkaTopicOptions).partitions
         return FinalPhase(f"final reads up to offsets {targets}", final_reads(partitions, targets))
 
     def check(self, test: dict[str, Any], history: list[Event], out_dir: Path) -> Results:
@@ -85,7 +85,7 @@ class QueueWorkload(KafkaWorkload):
     def _watermarks(spec: TestSpec, bootstrap: str, say: Callable[[str], None]) -> dict[int, int]:
         """Where each partition ends now; if the cluster cannot say, final reads aim at acknowledged offsets only."""
         try:
-            return high_watermarks(spec.options_as(KafkaOptions), bootstrap)
+            return high_watermarks(spec.options_as(KafkaTopicOptions), bootstrap)
         except Exception as error:
             say(f"could not read high watermarks ({error}); final reads aim at acknowledged offsets")
             _log.exception("reading high watermarks")

@@ -1,0 +1,54 @@
+"""The transactional workload as the runner sees it: the queue's topic and broker faults, transactions, final polls."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_fixed
+
+from checkers.txn.checker import check_txn
+from harness.generator import Generator
+from harness.history import Event
+from harness.seams import Client, Deployment
+from harness.spec import TestSpec
+from harness.workload import FinalPhase, Results
+from workloads.queue.client import UNREACHABLE
+from workloads.queue.workload import KafkaWorkload
+from workloads.txn.client import TxnClient
+from workloads.txn.operations import committed_targets, final_polls, main_phase
+from workloads.txn.options import TxnOptions
+
+
+class TxnWorkload(KafkaWorkload):
+    name = "txn"
+    summary = "txn: Kafka transactions of sends and polls, checked for Elle's anomalies (G1a, G1c, lost writes...)"
+    options = TxnOptions
+    has_final_phase = True
+
+    def variant(self, spec: TestSpec) -> str:
+        """The isolation level decides most of the claim (docs/txn-checker.md): read-committed, read-uncommitted."""
+        options = spec.options_as(TxnOptions)
+        return options.isolation_level.replace("_", "-") if options.txn else "notxn"
+
+    def open_client(self, spec: TestSpec, deployment: Deployment, process: int) -> Client:
+        """Connecting and init_transactions are retried while no broker or coordinator answers: nothing was sent."""
+        connect: Callable[[TestSpec, str, int], TxnClient] = retry(
+            stop=stop_after_delay(30), wait=wait_fixed(0.5), reraise=True,
+            retry=retry_if_exception_type(UNREACHABLE))(TxnClient)
+        return connect(spec, deployment.bootstrap_servers, process)
+
+    def generator(self, spec: TestSpec) -> Generator:
+        return main_phase(spec)
+
+    def final_phase(self, spec: TestSpec, deployment: Deployment, history: list[Event],
+                    say: Callable[[str], None]) -> FinalPhase:
+        """Every worker polls every partition up to the highest offset a committed send was given."""
+        targets = committed_targets(history)
+        return FinalPhase(f"final polls up to committed offsets {targets}",
+                          final_polls(spec.options_as(TxnOptions).partitions, targets))
+
+    def check(self, test: dict[str, Any], history: list[Event], out_dir: Path) -> Results:
+        """The client is always kafka-python's (test.json has no `client`: the option is not this workload's)."""
+        return check_txn({**test, "client": "kafka-python"}, history, out_dir)
