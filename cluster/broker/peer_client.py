@@ -2,8 +2,9 @@
 
 A follower fetches from its leader over this: requests encoded and responses decoded with
 the same codecs the server uses (cluster/broker/protocol), so a follower could fetch from a
-Kafka broker and a Kafka follower from ours. One request at a time: the fetcher that owns the
-connection never needs more, and the server answers a connection's requests in order anyway.
+Kafka broker and a Kafka follower from ours. One request at a time: the server answers a
+connection's requests in order anyway, so callers that share a connection (the transaction
+coordinator's markers to one leader) queue for it rather than read each other's answers.
 """
 
 from __future__ import annotations
@@ -33,21 +34,26 @@ class PeerConnection:
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._correlations = itertools.count(1)
+        self._one_at_a_time = asyncio.Lock()
 
     @property
     def connected(self) -> bool:
         return self._writer is not None and not self._writer.is_closing()
 
     async def call(self, api: Api, version: int, body: Any, timeout_s: float) -> Any:
-        """Sends one request and returns the decoded response body; PeerError (connection closed) otherwise."""
-        try:
-            return await asyncio.wait_for(self._exchange(api, version, body), timeout_s)
-        except PeerError:
-            self.close()
-            raise
-        except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError) as error:
-            self.close()
-            raise PeerError(f"{api.name} to {self.host}:{self.port} failed: {error!r}") from error
+        """Sends one request and returns the decoded response body; PeerError (connection closed) otherwise.
+
+        The timeout runs from the caller's turn on the connection: one waiting behind another's call
+        must not close the connection under it."""
+        async with self._one_at_a_time:
+            try:
+                return await asyncio.wait_for(self._exchange(api, version, body), timeout_s)
+            except PeerError:
+                self.close()
+                raise
+            except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError) as error:
+                self.close()
+                raise PeerError(f"{api.name} to {self.host}:{self.port} failed: {error!r}") from error
 
     async def _exchange(self, api: Api, version: int, body: Any) -> Any:
         if not self.connected:

@@ -1,11 +1,14 @@
 """Protocol-level promises checked over a raw socket, where no client library smooths things over."""
 
+import asyncio
 import socket
 import struct
 
 from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import NewTopic
 
+from cluster.broker.peer_client import PeerConnection
+from cluster.broker.protocol.apis.api_versions import API_VERSIONS
 from cluster.broker.protocol.apis.fetch import FETCH, FetchPartition, FetchRequest, FetchTopic
 from cluster.broker.protocol.apis.metadata import METADATA, MetadataRequest
 from cluster.broker.protocol.headers import REQUEST_HEADER_V1, RequestHeader
@@ -84,3 +87,18 @@ def test_fetch_returns_whole_batches_within_the_response_budget_but_at_least_one
         response = FETCH.response_codecs[11].decode(body)
         first = [header for _, header in iter_batches(bytes(response.responses[0].partitions[0].records))]
         assert len(first) == 1 and first[0].size > 10, "one whole batch even above the limits"
+
+
+def test_calls_that_share_a_peer_connection_each_get_their_own_answer(broker):
+    """The transaction coordinator sends markers to one leader from several transactions at once."""
+    host, port = broker.bootstrap.split(":")
+
+    async def calls() -> list[object]:
+        connection = PeerConnection(host, int(port), 1 << 20)
+        try:
+            return await asyncio.gather(*(connection.call(API_VERSIONS, version, {}, 10) for version in [0, 1, 2] * 5))
+        finally:
+            connection.close()
+
+    answers = asyncio.run(calls())  # an answer read by the wrong caller fails on its correlation id
+    assert [answer.error_code for answer in answers] == [0] * 15
