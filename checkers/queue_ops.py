@@ -110,8 +110,9 @@ def _known_offset(offset: Any, op: Op) -> int:
     return offset
 
 
-def _value(value: Any) -> Any:
-    """Values are unique ints; records carry them as decimal text. Anything else stays comparable."""
+def record_value(value: Any) -> int | str | None:
+    """Values are unique ints; records carry them as decimal text, which reads back as the int. Other
+    text stays text; None for anything else (a bool, a list, an object), which each checker judges."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     if isinstance(value, str):
@@ -119,4 +120,10 @@ def _value(value: Any) -> Any:
             return int(value)
         except ValueError:
             return value
-    return json.dumps(value, sort_keys=True)
+    return None
+
+
+def _value(value: Any) -> Any:
+    """A value that is no int or text still compares, as its JSON."""
+    found = record_value(value)
+    return json.dumps(value, sort_keys=True) if found is None else found

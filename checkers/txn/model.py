@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from checkers.queue_ops import record_value
 from harness.history import HistoryError, Op
 
 TXN = "txn"
@@ -143,12 +144,7 @@ def _offset(offset: Any, op: Op) -> int:
 
 
 def _value(value: Any, op: Op) -> Value:
-    """Values are ints; records may carry them as decimal text, which reads back as the int."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        try:
-            return int(value)
-        except ValueError:
-            return value
-    raise HistoryError(f"op {op.index}: value {value!r:.80} is neither an integer nor text")
+    found = record_value(value)
+    if found is None:
+        raise HistoryError(f"op {op.index}: value {value!r:.80} is neither an integer nor text")
+    return found
