@@ -8,25 +8,29 @@ tree held them), so that the node directory looks as it would have without the f
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from cluster.faultfs.control import DiskControl
 from cluster.faultfs.daemon import CONTROL_NAME, LOG_NAME
 from cluster.faultfs.errors import FaultFSError
 from cluster.faultfs.facility import fuse_unavailable
-from cluster.faultfs.mountinfo import fault_mounts, is_fault_mount
+from cluster.faultfs.mountinfo import Mount, fault_mounts, is_fault_mount
 from cluster.faultfs.durability import STRICT
 from cluster.faultfs.record import PID_NAME, RECORD_NAME, DaemonRecord
 
 _SOURCE_ROOT = Path(__file__).resolve().parents[2]
 _DAEMON_EXIT_WAIT = 5.0
+_CLEANUP_LOCK = Path(tempfile.gettempdir()) / "logquake-faultfs-cleanup.lock"
 
 
 class FaultMount:
@@ -127,19 +131,33 @@ def take_down(mountpoint: Path, state_dir: Path) -> None:
         (state_dir / name).unlink(missing_ok=True)
 
 
-def remove_stale_mounts(is_live: Callable[[str], bool] | None = None) -> list[str]:
-    """Takes down the fault mounts whose owner is gone: the harness process recorded by their
-    daemon (pid and start time) no longer runs, and is_live (when given) does not vouch for the
-    owner. Mounts of other file system types are never touched. Returns the mountpoints removed."""
-    removed = []
-    for mount in fault_mounts():
-        state_dir = Path(mount.source)
-        record = DaemonRecord.read(state_dir)
-        if record is not None and (record.harness_alive() or (is_live is not None and is_live(record.owner))):
-            continue
-        take_down(Path(mount.mountpoint), state_dir)
-        removed.append(mount.mountpoint)
-    return removed
+def remove_stale_mounts(under: Path | None = None) -> list[str]:
+    """Takes down the fault mounts whose harness is gone: the process recorded by their daemon (pid and
+    start time) no longer runs. Mounts of other file system types are never touched, nor, when under is
+    given, mounts outside that directory. Returns the mountpoints removed.
+
+    Cleanups by runs that start side by side take turns (a lock file on the host), so that no two take
+    the same mount down at once and trip over each other's moves."""
+    with _cleanup_turn():
+        return [mount.mountpoint for mount in fault_mounts() if _take_down_if_stale(mount, under)]
+
+
+def _take_down_if_stale(mount: Mount, under: Path | None) -> bool:
+    mountpoint, state_dir = Path(mount.mountpoint), Path(mount.source)
+    if under is not None and not mountpoint.is_relative_to(os.path.abspath(under)):
+        return False
+    record = DaemonRecord.read(state_dir)
+    if record is not None and record.harness_alive():
+        return False
+    take_down(mountpoint, state_dir)
+    return True
+
+
+@contextmanager
+def _cleanup_turn() -> Iterator[None]:
+    with open(_CLEANUP_LOCK, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def _unmount(mountpoint: Path) -> None:
