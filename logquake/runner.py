@@ -40,6 +40,8 @@ _log = logging.getLogger(__name__)
 
 INTERRUPTED = "interrupted by the user (SIGINT)"
 """The problem of a run Ctrl-C stopped: whoever runs several (logquake verify) stops there too."""
+SHOWN_REASONS = 12
+"""Reasons printed under the verdict at most."""
 
 NemesisFactory = Callable[[TestSpec, Workload, Deployment, random.Random], Nemesis]
 
@@ -277,7 +279,18 @@ def verdict_summary(results: dict[str, Any]) -> str:
     if results.get("interrupted"):
         verdict += f" (partial: {results.get('problem', 'interrupted')})"
     lines.append(f"verdict: {verdict}")
+    lines += _shown_reasons(results)
     return "\n".join(lines)
+
+
+def _shown_reasons(results: dict[str, Any]) -> list[str]:
+    """Why the verdict is what it is, under it, so that a log of the run alone says what was found
+    (results.json and the report hold them all)."""
+    reasons = [reason for reason in verdict_reasons(results) if reason != results.get("problem")]
+    shown = [f"  {reason}" for reason in reasons[:SHOWN_REASONS]]
+    if len(reasons) > SHOWN_REASONS:
+        shown.append(f"  ... and {len(reasons) - SHOWN_REASONS} more in results.json")
+    return shown
 
 
 def verdict_reasons(results: dict[str, Any]) -> list[str]:

@@ -31,3 +31,12 @@ def test_summary_of_an_interrupted_run_says_why(tmp_path):
     text = summary({"valid": True, "interrupted": True, "problem": "interrupted by the user (SIGINT)"}, tmp_path)
     assert "verdict: VALID (partial: interrupted by the user (SIGINT))" in text
     assert f"report: {tmp_path}" in text  # no report.html yet: the run directory
+
+
+def test_summary_says_why_under_the_verdict(tmp_path):
+    reasons = [f"{n} lost-write: forbidden" for n in range(20)]
+    results = {"valid": False, "queue": {"valid": False, "reasons": reasons}, "availability": {"reasons": []}}
+    text = summary(results, tmp_path).splitlines()
+    at = text.index("verdict: INVALID")
+    assert text[at + 1:at + 13] == [f"  {reason}" for reason in reasons[:12]]
+    assert text[at + 13] == "  ... and 8 more in results.json"
