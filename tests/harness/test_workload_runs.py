@@ -1,6 +1,7 @@
 """Whole runs of the register, log and txn workloads through `logquake run`, on local processes and in containers:
 real keepers, real Apache ZooKeeper, real brokers, a real kill nemesis; each is valid (register and log store
-their linearizability page; txn's allowed anomalies are reported as allowed) and leaves nothing running."""
+their linearizability page; txn's allowed anomalies are reported as allowed; txn stays valid under kills, pauses
+and partitions) and leaves nothing running."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import json
 from pathlib import Path
 
 import docker
+import pytest
 from click.testing import CliRunner
 
+from cluster.deploy import node_cgroups
 from cluster.deploy.docker_backend import RUN_LABEL
 from cluster.deploy.image import docker_unavailable
 from cluster.deploy.keeper_ensemble import unavailable_reason
@@ -107,6 +110,20 @@ def test_txn_read_committed_with_aborts_under_kills_is_valid_and_rechecks_alike(
     recheck = CliRunner().invoke(check_command, [str(run_dir)])
     assert recheck.exit_code == 0, recheck.output
     assert json.loads((run_dir / "results.json").read_text())["txn"]["anomalies"] == checked["anomalies"]
+
+
+@pytest.mark.parametrize("fault", ["pause", "partition"])
+def test_txn_read_committed_under_pauses_and_partitions_is_valid(tmp_path: Path, fault: str) -> None:
+    reason = node_cgroups.unavailable_reason()
+    require(reason is None, "root, iptables and cgroup v2", reason or "")
+    results, run_dir = run(tmp_path, *TXN, "--isolation-level", "read_committed", "--abort-p", "0.1",
+                           "--nemesis", fault, "--nemesis-interval", "4", "--seed", "2")
+    checked = results["txn"]
+    assert checked["valid"] is True and checked["summary"]["txns"]["ok"] > 5
+    assert not any(anomaly["forbidden"] for anomaly in checked["anomalies"].values())
+    history = read_history(run_dir / "history.jsonl")
+    assert any(op["f"] == f"start-{fault}" and op["type"] == "ok" for op in history)
+    assert any(op["f"] == f"stop-{fault}" and op["type"] == "ok" for op in history)
 
 
 def test_txn_read_uncommitted_with_aborts_reads_aborted_values_which_only_read_committed_forbids(
