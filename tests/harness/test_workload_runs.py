@@ -94,12 +94,13 @@ def test_log_on_one_broker_under_kills_is_linearizable(tmp_path: Path) -> None:
 TXN = ["--workload", "txn", "--backend", "local", "--brokers", "3", "--keepers", "3", "--replication-factor", "3",
        "--min-insync", "2", "--acks", "all", "--time-limit", "10", "--final-time-limit", "15", "--rate", "50",
        "--concurrency", "4"]
-"""Issue 21's transactional runs: kafka-python's transactional producers on three replicas, min ISR 2, acks=all."""
+"""Issue 21's transactional runs: transactional producers on three replicas, min ISR 2, acks=all; kafka-python's
+under kills, confluent-kafka's (the default) under pauses and partitions and with read_uncommitted."""
 
 
 def test_txn_read_committed_with_aborts_under_kills_is_valid_and_rechecks_alike(tmp_path: Path) -> None:
-    results, run_dir = run(tmp_path, *TXN, "--isolation-level", "read_committed", "--abort-p", "0.1",
-                           "--nemesis", "kill", "--nemesis-interval", "3", "--seed", "2")
+    results, run_dir = run(tmp_path, *TXN, "--client", "kafka-python", "--isolation-level", "read_committed",
+                           "--abort-p", "0.1", "--nemesis", "kill", "--nemesis-interval", "3", "--seed", "2")
     checked = results["txn"]
     assert results["valid"] is True and checked["valid"] is True
     assert checked["summary"]["txns"]["ok"] > 10 and checked["anomalies"]["G1a"]["count"] == 0

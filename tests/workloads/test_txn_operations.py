@@ -96,7 +96,8 @@ def test_a_txn_spec_stores_what_the_checker_reads():
     stored = WORKLOADS.spec(workload="txn", isolation_level="read_uncommitted", abort_p=0.3).to_dict()
     assert {key: stored[key] for key in ("txn", "isolation_level", "acks", "ww_deps", "abort_p")} == {
         "txn": True, "isolation_level": "read_uncommitted", "acks": "all", "ww_deps": True, "abort_p": 0.3}
-    assert stored["name"] == "txn-none-read-uncommitted" and "client" not in stored
+    assert stored["name"] == "txn-none-read-uncommitted" and stored["client"] == "confluent-kafka"
+    assert WORKLOADS.spec(workload="txn", client="kafka-python").to_dict()["client"] == "kafka-python"
 
 
 def test_txn_orders_are_checked_and_reach_the_checker_as_the_orders_drawn():

@@ -22,8 +22,9 @@ from workloads.queue.client import POLL_SECONDS, ConfluentClient, decode_value
 
 
 class LogClient(ConfluentClient):
-    consumer_settings = {"fetch.wait.max.ms": 10}
-    """A fetch the broker holds open (500 ms by default) delays the next assign's first record by as much."""
+    def consumer_settings(self) -> dict[str, Any]:
+        """A fetch the broker holds open (500 ms by default) would delay the next assign's first record as much."""
+        return {"fetch.wait.max.ms": 10}
 
     def invoke(self, op: dict[str, Any]) -> Completion:
         if op["f"] == "append":

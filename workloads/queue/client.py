@@ -114,23 +114,22 @@ class QueueClient(ABC):
 
 
 class ConfluentClient(QueueClient):
-    consumer_settings: dict[str, Any] = {}
-    """librdkafka settings a subclass adds to the consumer's."""
-
     def __init__(self, spec: TestSpec, bootstrap: str, process: int) -> None:
         super().__init__(spec, bootstrap, process)
         timeout_ms = int(spec.op_timeout * 1000)
+        idempotent = self.options.idempotence or "transactional.id" in self.producer_settings()
         producer: dict[str, Any] = {
             "bootstrap.servers": bootstrap,
             "client.id": f"logquake-{process}",
             "logger": LIBRDKAFKA_LOG,
             "acks": self.options.acks,
-            "enable.idempotence": self.options.idempotence,
+            "enable.idempotence": idempotent,
             "linger.ms": 0,
             "message.timeout.ms": timeout_ms,
             "request.timeout.ms": timeout_ms,
+            **self.producer_settings(),
         }
-        if self.options.retries or not self.options.idempotence:
+        if self.options.retries or not idempotent:
             producer["retries"] = self.options.retries
         self._producer = Producer(producer)
         self._consumer = Consumer({
@@ -141,8 +140,16 @@ class ConfluentClient(QueueClient):
             "enable.auto.commit": False,
             "auto.offset.reset": "earliest",
             "session.timeout.ms": 6000,
-            **self.consumer_settings,
+            **self.consumer_settings(),
         })
+
+    def producer_settings(self) -> dict[str, Any]:
+        """librdkafka producer settings a subclass adds (the transactional client's id, which makes it idempotent)."""
+        return {}
+
+    def consumer_settings(self) -> dict[str, Any]:
+        """librdkafka consumer settings a subclass adds."""
+        return {}
 
     def send(self, value: dict[str, Any]) -> Completion:
         report: dict[str, Any] = {}

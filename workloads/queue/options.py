@@ -1,7 +1,7 @@
 """How the Kafka workloads' clients produce and consume, and the topic they share (queue's, log's and txn's options).
 
-KafkaTopicOptions is what every Kafka workload shares; KafkaOptions adds the choice of client, which the txn
-workload does not offer (its client is kafka-python's transactional producer)."""
+KafkaTopicOptions is what the Kafka workloads share; KafkaOptions adds the choice of client (confluent-kafka or
+kafka-python), which queue, log and txn offer."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The transactional workload's options: the Kafka topic's, plus how transactions are run and read."""
+"""The transactional workload's options: the Kafka topic's and client's, plus how transactions are run and read."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ from dataclasses import dataclass
 
 from checkers.txn.graph import ORDERS
 from harness.spec import SpecError, option
-from workloads.queue.options import KafkaTopicOptions
+from workloads.queue.options import KafkaOptions
 
 ISOLATION_LEVELS = ("read_committed", "read_uncommitted")
 
 
 @dataclass(frozen=True)
-class TxnOptions(KafkaTopicOptions):
+class TxnOptions(KafkaOptions):
     txn: bool = option(True, "Send in Kafka transactions (off: each send alone, as Jepsen's test without --txn).")
     isolation_level: str = option("read_committed", "What consumers read.", choices=ISOLATION_LEVELS)
     abort_p: float = option(0.0, "Probability that a transaction is aborted on purpose after its micro-ops.",

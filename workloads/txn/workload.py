@@ -16,9 +16,15 @@ from harness.spec import TestSpec
 from harness.workload import FinalPhase, Results
 from workloads.queue.client import UNREACHABLE
 from workloads.queue.workload import KafkaWorkload
+from workloads.txn.admin import TRANSACTION_STATE, prepare_coordinators
 from workloads.txn.client import TxnClient
+from workloads.txn.confluent_client import ConfluentTxnClient
+from workloads.txn.kafka_python_client import KafkaPythonTxnClient
 from workloads.txn.operations import committed_targets, final_polls, main_phase
 from workloads.txn.options import TxnOptions
+
+
+CLIENTS: dict[str, type[TxnClient]] = {"confluent-kafka": ConfluentTxnClient, "kafka-python": KafkaPythonTxnClient}
 
 
 class TxnWorkload(KafkaWorkload):
@@ -36,8 +42,16 @@ class TxnWorkload(KafkaWorkload):
         """Connecting and init_transactions are retried while no broker or coordinator answers: nothing was sent."""
         connect: Callable[[TestSpec, str, int], TxnClient] = retry(
             stop=stop_after_delay(30), wait=wait_fixed(0.5), reraise=True,
-            retry=retry_if_exception_type(UNREACHABLE))(TxnClient)
+            retry=retry_if_exception_type(UNREACHABLE))(CLIENTS[spec.options_as(TxnOptions).client])
         return connect(spec, deployment.bootstrap_servers, process)
+
+    def setup(self, spec: TestSpec, deployment: Deployment) -> str:
+        """The topic, then (with transactions) the coordinators' own topic, before any fault can race its making."""
+        made = super().setup(spec, deployment)
+        if not spec.options_as(TxnOptions).txn:
+            return made
+        partitions = prepare_coordinators(spec.options_as(TxnOptions), deployment.bootstrap_servers)
+        return f"{made}; {TRANSACTION_STATE}: {partitions} partitions, each with a leader"
 
     def generator(self, spec: TestSpec) -> Generator:
         return main_phase(spec)
@@ -50,5 +64,5 @@ class TxnWorkload(KafkaWorkload):
                           final_polls(spec.options_as(TxnOptions).partitions, targets))
 
     def check(self, test: dict[str, Any], history: list[Event], out_dir: Path) -> Results:
-        """The client is always kafka-python's (test.json has no `client`: the option is not this workload's)."""
-        return check_txn({**test, "client": "kafka-python"}, history, out_dir)
+        """Runs stored before the txn workload had a choice of client ran kafka-python's."""
+        return check_txn({"client": "kafka-python", **test}, history, out_dir)
