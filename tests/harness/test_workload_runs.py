@@ -127,6 +127,19 @@ def test_txn_read_committed_under_pauses_and_partitions_is_valid(tmp_path: Path,
     assert any(op["f"] == f"stop-{fault}" and op["type"] == "ok" for op in history)
 
 
+def test_txn_subscribers_read_committed_values_in_the_main_phase_and_stay_valid(tmp_path: Path) -> None:
+    results, run_dir = run(tmp_path, *TXN, "--client", "kafka-python", "--mode", "subscribe",
+                           "--isolation-level", "read_committed", "--abort-p", "0.1", "--seed", "3")
+    assert results["txn"]["valid"] is True
+    history = read_history(run_dir / "history.jsonl")
+    assert any(op["f"] == "subscribe" and op["type"] == "ok" for op in history)
+    assert not any(op["f"] == "assign" for op in history)
+    final = next(op["index"] for op in history if op["f"] == "assign-from-start")
+    subscribed_reads = [records for op in history[:final] if op["f"] == "txn" and op["type"] == "ok"
+                        for micro_op in op["value"] if micro_op[0] == "poll" for records in micro_op[1].values()]
+    assert any(subscribed_reads)  # the group's members read before the final phase assigned them anything
+
+
 def test_txn_read_uncommitted_with_aborts_reads_aborted_values_which_only_read_committed_forbids(
         tmp_path: Path) -> None:
     results, run_dir = run(tmp_path, *TXN, "--isolation-level", "read_uncommitted", "--abort-p", "0.3", "--seed", "3")
