@@ -15,6 +15,7 @@ def test_a_rabbitmq_run_defaults_to_the_amqp_workload_a_quorum_queue_and_no_keep
     assert (spec.workload, spec.keepers, spec.brokers) == ("amqp", 0, 3)
     assert spec.to_dict()["queue_type"] == "quorum" and spec.partition_handling == "ignore"
     assert spec.net_ticktime == 10
+    assert (spec.to_dict()["durable"], spec.to_dict()["persistent"]) == (True, True)
     assert spec.name == "amqp-none-quorum"
 
 
@@ -28,6 +29,7 @@ def test_a_kafka_run_keeps_its_defaults():
     ({"partition_handling": "pause_majority"},
      "partition_handling must be one of ignore, pause_minority, autoheal, not 'pause_majority'"),
     ({"keepers": 3}, "a RabbitMQ cluster has no keepers: keepers must be 0, not 3"),
+    ({"durable": False}, "durable must be true for a quorum queue: RabbitMQ has no transient quorum queues"),
     ({"net_ticktime": 0}, "net_ticktime must be a whole number of seconds, at least 1, not 0"),
     ({"net_ticktime": 7.5}, "net_ticktime must be a whole number of seconds, at least 1, not 7.5"),
     ({"workload": "queue"}, "the queue workload runs against logquake, not system rabbitmq"),
