@@ -357,6 +357,10 @@ class AmqpClaim:
     confirmed messages while a majority survives only when a partitioned minority stops
     (pause_minority): with ignore or autoheal both sides of a partition keep serving, and healing
     discards one side's messages, confirmed or not (Jepsen's 2014 analysis), so loss is allowed.
+    A classic queue keeps messages across a restart of its node only if it is durable and they are
+    persistent: a transient queue is deleted when its node restarts, and transient messages are
+    dropped, confirmed or not, so loss is allowed there too (a quorum queue is always durable and keeps
+    every message on disk, whatever its delivery mode).
     Where confirmed messages are kept, so is each producer's order (a queue hands out its head;
     redeliveries excepted). None promises exactly-once delivery: a message whose ack was lost with its connection is
     delivered again (at-least-once), so duplicates are allowed.
@@ -364,15 +368,26 @@ class AmqpClaim:
 
     queue_type: str
     partition_handling: str = "ignore"
+    durable: bool = True
+    persistent: bool = True
 
     @classmethod
     def from_test(cls, test: dict[str, Any]) -> AmqpClaim:
-        return cls(str(test.get("queue_type", "quorum")), str(test.get("partition_handling", "ignore")))
+        return cls(str(test.get("queue_type", "quorum")), str(test.get("partition_handling", "ignore")),
+                   test.get("durable", True) is not False, test.get("persistent", True) is not False)
+
+    @property
+    def survives_restart(self) -> bool:
+        """Messages outlive a restart of their node: always in a quorum queue, in a classic one only when the queue is
+        durable and the messages persistent."""
+        return self.queue_type == "quorum" or (self.durable and self.persistent)
 
     @property
     def confirmed_durable(self) -> bool:
-        """Confirmed messages are never lost: quorum queues while a majority survives, classic through crashes,
-        mirrored classic queues only where a partitioned minority pauses."""
+        """Confirmed messages are never lost: quorum queues while a majority survives, durable classic queues' persistent
+        messages through crashes, mirrored classic queues' only where a partitioned minority also pauses."""
+        if not self.survives_restart:
+            return False
         if self.queue_type == "classic-mirrored":
             return self.partition_handling == "pause_minority"
         return self.queue_type in ("quorum", "classic")
@@ -384,7 +399,15 @@ class AmqpClaim:
         return ("duplicated",) if self.confirmed_durable else ("lost", "duplicated", "reordered")
 
     def guarantees(self) -> list[str]:
-        durable = {
+        return [self._durability(), "no message is delivered that was never published",
+                "a message may be delivered more than once (at-least-once: an ack lost with its connection)",
+                f"cluster_partition_handling = {self.partition_handling}"]
+
+    def _durability(self) -> str:
+        if not self.survives_restart:
+            return ("confirmed messages may be lost when the queue's node restarts (a transient queue is deleted, "
+                    "transient messages are dropped)")
+        return {
             "quorum": "confirmed messages are never lost while a majority of the queue's nodes survives (quorum queue, "
                       "Raft)",
             "classic": "confirmed persistent messages survive crashes of the classic queue's node (on its disk before "
@@ -393,10 +416,7 @@ class AmqpClaim:
                                "a partitioned minority pauses)" if self.confirmed_durable else
                                "confirmed messages may be lost when a partition heals (mirrored classic queue, "
                                f"{self.partition_handling}: both sides serve, one side's messages are discarded)")
-        return [durable, "no message is delivered that was never published",
-                "a message may be delivered more than once (at-least-once: an ack lost with its connection)",
-                f"cluster_partition_handling = {self.partition_handling}"]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"queue_type": self.queue_type, "partition_handling": self.partition_handling,
-                "guarantees": self.guarantees(), "allows": list(self.allowed_anomalies())}
+        return {"queue_type": self.queue_type, "partition_handling": self.partition_handling, "durable": self.durable,
+                "persistent": self.persistent, "guarantees": self.guarantees(), "allows": list(self.allowed_anomalies())}

@@ -20,7 +20,7 @@ from typing import Any, Self, TypeVar
 
 from cluster.deploy.deployment import BACKENDS
 from cluster.deploy.node import KEEPER_KINDS, SYSTEMS
-from cluster.deploy.rabbitmq import PARTITION_HANDLING
+from cluster.deploy.rabbitmq import NET_TICKTIME_S, PARTITION_HANDLING, net_ticktime_problem
 
 _INFO = "option"
 O = TypeVar("O", bound="Options")
@@ -117,6 +117,9 @@ class TestSpec:
     """The system under test: our Kafka-compatible cluster, or a RabbitMQ cluster (its nodes are the brokers)."""
     partition_handling: str = "ignore"
     """A RabbitMQ cluster's cluster_partition_handling."""
+    net_ticktime: int = NET_TICKTIME_S
+    """A RabbitMQ cluster's net_ticktime: how long a silent peer takes to be declared down (and partition handling to
+    act)."""
     time_limit: float = 60.0
     rate: float = 200.0
     concurrency: int = 6
@@ -139,6 +142,8 @@ class TestSpec:
                               ("partition_handling", PARTITION_HANDLING)):
             if getattr(self, name) not in allowed:
                 raise SpecError(f"{name} must be one of {', '.join(allowed)}, not {getattr(self, name)!r}")
+        if (problem := net_ticktime_problem(self.net_ticktime)) is not None:
+            raise SpecError(problem)
         if self.concurrency < 1:
             raise SpecError(f"concurrency must be at least 1, not {self.concurrency}")
         for name in ("time_limit", "rate", "nemesis_interval", "op_timeout"):

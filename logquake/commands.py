@@ -16,7 +16,7 @@ import click
 
 from cluster.deploy.deployment import BACKENDS
 from cluster.deploy.node import KEEPER_KINDS, SYSTEMS
-from cluster.deploy.rabbitmq import PARTITION_HANDLING
+from cluster.deploy.rabbitmq import NET_TICKTIME_HELP, NET_TICKTIME_S, PARTITION_HANDLING
 from harness.spec import Option, SpecError
 from logquake import store
 from logquake.junit import write_junit
@@ -66,6 +66,8 @@ def _run_options(workloads: Registry) -> list[click.Option]:
                           "rabbitmq-server; its nodes are the brokers, b1..bN)."),
         click.Option(["--partition-handling"], type=click.Choice(PARTITION_HANDLING), default="ignore",
                      show_default=True, help="RabbitMQ's cluster_partition_handling (--system rabbitmq)."),
+        click.Option(["--net-ticktime"], type=int, default=NET_TICKTIME_S, show_default=True,
+                     help=NET_TICKTIME_HELP),
         click.Option(["--nemesis"], default="none", callback=_faults, show_default=True,
                      help=f"Comma-separated faults: {', '.join(FAULTS)} (or none)."),
         click.Option(["--nemesis-interval"], type=float, default=10.0, show_default=True,

@@ -55,7 +55,8 @@ def deploy(spec: TestSpec, work_dir: Path) -> Deployment:
                           proxied=nemesis.needs_proxies(spec.nemesis), clocks=nemesis.needs_clocks(spec.nemesis),
                           fault_disk_entries=nemesis.disk_entries(spec.nemesis, spec.nemesis_options),
                           system=spec.system, partition_handling=spec.partition_handling,
-                          queue_mirroring=isinstance(spec.options, AmqpOptions) and spec.options.mirrored)
+                          queue_mirroring=isinstance(spec.options, AmqpOptions) and spec.options.mirrored,
+                          net_ticktime=spec.net_ticktime)
     return deploy_cluster(cluster, spec.backend, work_dir)
 
 
@@ -133,8 +134,8 @@ class Run:
 
     def set_up(self) -> Deployment:
         spec = self.spec
-        cluster = (f"{spec.brokers} RabbitMQ node(s), partition handling {spec.partition_handling}"
-                   if spec.system == "rabbitmq" else f"{spec.brokers} broker(s), {spec.keepers} {spec.target}(s)")
+        cluster = (f"{spec.brokers} RabbitMQ node(s), partition handling {spec.partition_handling}, "
+                   f"net_ticktime {spec.net_ticktime} s" if spec.system == "rabbitmq" else f"{spec.brokers} broker(s), {spec.keepers} {spec.target}(s)")
         self.phase("setup", f"deploying {cluster} on backend {spec.backend}")
         self.deployment = deployment = deploy(spec, self.run_dir / "cluster")
         deployment.up()

@@ -34,7 +34,7 @@ from cluster.deploy.node_clocks import NodeClocks
 from cluster.deploy.ports import free_port, port_is_free
 from cluster.deploy.proxy_routes import ProxyRoutes
 from cluster.deploy.proxy_server import ProxyServer
-from cluster.deploy.rabbitmq import PARTITION_HANDLING
+from cluster.deploy.rabbitmq import NET_TICKTIME_S, PARTITION_HANDLING, net_ticktime_problem
 from cluster.deploy.rabbitmq import unavailable_reason as rabbitmq_unavailable
 from cluster.deploy.rabbitmq_cluster import RabbitCluster
 from cluster.durable_file import write_atomically
@@ -68,6 +68,8 @@ class ClusterSpec:
     """A RabbitMQ cluster's cluster_partition_handling (RabbitMQ's default: ignore)."""
     queue_mirroring: bool = False
     """A RabbitMQ cluster's classic queues mirrored on every node (a policy of ha-mode all), once it has formed."""
+    net_ticktime: int = NET_TICKTIME_S
+    """A RabbitMQ cluster's net_ticktime: seconds of silence before a node declares a peer down."""
 
     def __post_init__(self) -> None:
         if self.brokers < 0 or self.keepers < 0:
@@ -81,6 +83,8 @@ class ClusterSpec:
         if self.partition_handling not in PARTITION_HANDLING:
             raise ValueError(f"partition_handling must be one of {', '.join(PARTITION_HANDLING)}, "
                              f"not {self.partition_handling!r}")
+        if (problem := net_ticktime_problem(self.net_ticktime)) is not None:
+            raise ValueError(problem)
         if self.system == "rabbitmq" and (self.keepers or self.proxied):
             raise ValueError("a RabbitMQ cluster has no keepers and no proxies: its nodes are the brokers")
         if self.queue_mirroring and self.system != "rabbitmq":
@@ -107,7 +111,8 @@ def deploy(spec: ClusterSpec, backend: str, work_dir: Path, run_id: str | None =
     chosen = _backend(backend, run_id)
     deployment = Deployment(chosen, [], run_id, work_dir, disks, clocks)
     if spec.system == "rabbitmq":
-        deployment.rabbitmq = RabbitCluster(chosen.name, spec.partition_handling, work_dir, spec.queue_mirroring)
+        deployment.rabbitmq = RabbitCluster(chosen.name, spec.partition_handling, work_dir, spec.queue_mirroring,
+                                            spec.net_ticktime)
     try:
         deployment.nodes = _create_nodes(spec, chosen, work_dir, disks, clocks, deployment)
     except BaseException:

@@ -25,8 +25,8 @@ from cluster.deploy.node import AMQP_PORT, DATA_DIR, Node, NodePlan
 from cluster.deploy.node_process import NodeProcess
 from cluster.deploy.ports import free_port
 from cluster.deploy.probes import accepts_connections
-from cluster.deploy.rabbitmq import (DIST_PORT, EPMD_LOG, EPMD_PORT, NodeIdentity, config_text, ctl_command,
-                                     epmd_command, members)
+from cluster.deploy.rabbitmq import (DIST_PORT, EPMD_LOG, EPMD_PORT, NET_TICKTIME_S, NodeIdentity, config_text,
+                                     ctl_command, epmd_command, members)
 
 CTL_TIMEOUT_S = 60
 MIRRORING_POLICY = ("set_policy", "--apply-to", "queues", "ha-all", ".*",
@@ -37,8 +37,9 @@ EPMD_START_S = 10.0
 
 
 class RabbitCluster:
-    def __init__(self, backend: str, partition_handling: str, work_dir: Path, mirroring: bool = False) -> None:
-        self.config = config_text(partition_handling)
+    def __init__(self, backend: str, partition_handling: str, work_dir: Path, mirroring: bool = False,
+                 net_ticktime: int = NET_TICKTIME_S) -> None:
+        self.config = config_text(partition_handling, net_ticktime)
         self.mirroring = mirroring
         self.cookie = secrets.token_hex(16).upper()
         self.local = backend == "local"

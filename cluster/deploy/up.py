@@ -20,7 +20,7 @@ from cluster.broker.config import BrokerConfig
 from cluster.deploy.backend import DeployError
 from cluster.deploy.deployment import BACKENDS, ClusterSpec, Deployment, deploy
 from cluster.deploy.node import KEEPER_KINDS, SYSTEMS, KeeperKind, NodeError, System
-from cluster.deploy.rabbitmq import PARTITION_HANDLING
+from cluster.deploy.rabbitmq import NET_TICKTIME_HELP, NET_TICKTIME_S, PARTITION_HANDLING
 from cluster.deploy.record import DEFAULT_WORK_DIR, ClusterRecord
 from cluster.properties import PropertiesError, parse_override
 
@@ -98,6 +98,7 @@ def _overrides(_ctx: click.Context, _param: click.Parameter, values: tuple[str, 
               help="Our Kafka-compatible cluster, or RabbitMQ 3.10 (its nodes are the brokers b1..bN).")
 @click.option("--partition-handling", type=click.Choice(PARTITION_HANDLING), default="ignore", show_default=True,
               help="RabbitMQ's cluster_partition_handling (--system rabbitmq).")
+@click.option("--net-ticktime", type=int, default=NET_TICKTIME_S, show_default=True, help=NET_TICKTIME_HELP)
 @click.option("--brokers", type=click.IntRange(min=1), default=3, show_default=True)
 @click.option("--keepers", type=click.IntRange(min=0), default=None,
               help="0 runs the brokers without keeper: each broker is then a cluster of its own (default: 3, or 0 for "
@@ -114,7 +115,7 @@ def _overrides(_ctx: click.Context, _param: click.Parameter, values: tuple[str, 
               show_default=True, help="Where the nodes keep their configs, data and logs, and the cluster record.")
 @click.option("--timeout", type=click.FloatRange(min=1), default=120, show_default=True,
               help="Seconds to wait for each role to serve.")
-def up_command(system: System, partition_handling: str, brokers: int, keepers: int | None, keeper_kind: KeeperKind,
+def up_command(system: System, partition_handling: str, net_ticktime: int, brokers: int, keepers: int | None, keeper_kind: KeeperKind,
                backend: str, broker_overrides: dict[str, str], keeper_overrides: dict[str, str], work_dir: Path,
                timeout: float) -> None:
     """Start keepers, then brokers, wait until they serve, print where they are, and leave them running."""
@@ -127,7 +128,7 @@ def up_command(system: System, partition_handling: str, brokers: int, keepers: i
     try:
         spec = ClusterSpec(keepers=keepers, brokers=brokers, broker_overrides=broker_overrides,
                            keeper_overrides=keeper_overrides, keeper_kind=keeper_kind, system=system,
-                           partition_handling=partition_handling)
+                           partition_handling=partition_handling, net_ticktime=net_ticktime)
     except ValueError as error:
         raise click.UsageError(str(error)) from None
     try:

@@ -62,6 +62,23 @@ def test_a_mirrored_classic_queue_may_lose_confirmed_messages_unless_a_partition
     assert ("lost" in results["claim"]["allows"]) is not forbidden
 
 
+@pytest.mark.parametrize("queue_type, durable, persistent, forbidden", [
+    ("classic", True, True, True), ("classic", False, True, False), ("classic", True, False, False),
+    ("classic-mirrored", True, False, False), ("quorum", True, False, True)])
+def test_a_transient_classic_queue_or_transient_messages_may_lose_confirmed_messages_a_quorum_queue_never(
+        queue_type, durable, persistent, forbidden):
+    h = AmqpHistory()
+    h.enqueue(0, 1)
+    h.enqueue(0, 2)
+    h.drain(1, [1])
+    test = {**TEST, "queue_type": queue_type, "durable": durable, "persistent": persistent}
+    results = check_total_queue(test, h.events)
+    assert results["valid"] is not forbidden
+    assert results["anomalies"]["lost"]["forbidden" if forbidden else "allowed"] == 1
+    assert (results["claim"]["durable"], results["claim"]["persistent"]) == (durable, persistent)
+    assert ("restarts" in results["claim"]["guarantees"][0]) is not forbidden
+
+
 def _reordered(h: AmqpHistory, test: dict[str, Any] = TEST) -> dict[str, Any]:
     return check_total_queue(test, h.events)["anomalies"]["reordered"]
 

@@ -19,6 +19,13 @@ def check_every_node_sees_all_running(cluster: Deployment) -> None:
         assert cluster.rabbitmq.running_members(node) == node_names(cluster)
 
 
+def check_every_node_ticks_at(cluster: Deployment, seconds: int) -> None:
+    """The tick time the run asked for is the one each running VM uses (so partitions are noticed after it)."""
+    assert cluster.rabbitmq is not None
+    for node in cluster.brokers:
+        assert cluster.rabbitmq.ctl(node, "eval", "net_kernel:get_net_ticktime().").strip() == str(seconds)
+
+
 def check_a_confirmed_message_crosses_nodes(cluster: Deployment, queue: str) -> None:
     """Published with a confirm through the first node into a quorum queue, got through the second."""
     first, second = (pika.BlockingConnection(pika.ConnectionParameters(node.host, node.port))

@@ -23,12 +23,13 @@ def test_up_status_and_down_of_a_rabbitmq_cluster(tmp_path):
     work_dir = tmp_path / "cluster"
     runner = CliRunner()
     up = runner.invoke(main, ["cluster", "up", "--system", "rabbitmq", "--partition-handling", "autoheal",
-                              "--work-dir", str(work_dir)])
+                              "--net-ticktime", "15", "--work-dir", str(work_dir)])
     try:
         assert up.exit_code == 0, up.output
         assert "AMQP nodes: " in up.output
         nodes = json.loads((work_dir / "cluster.json").read_text())["nodes"]
         assert [node["name"] for node in nodes] == ["b1", "b2", "b3"] and {n["system"] for n in nodes} == {"rabbitmq"}
+        assert "net_ticktime = 15" in (work_dir / "b1" / "rabbitmq.conf").read_text()
         pids = [int((work_dir / node["name"] / "node.pid").read_text()) for node in nodes]
         epmd_port = NodeIdentity.load(work_dir / "b1").epmd_port
         status = runner.invoke(main, ["cluster", "status", "--work-dir", str(work_dir)])
@@ -50,4 +51,11 @@ def test_up_refuses_a_rabbitmq_cluster_with_keepers(tmp_path):
     result = CliRunner().invoke(main, ["cluster", "up", "--system", "rabbitmq", "--keepers", "3",
                                        "--work-dir", str(tmp_path / "cluster")])
     assert result.exit_code == 2 and "no keepers" in result.output
+    assert not (tmp_path / "cluster").exists()
+
+
+def test_up_refuses_a_tick_time_below_a_second(tmp_path):
+    result = CliRunner().invoke(main, ["cluster", "up", "--system", "rabbitmq", "--net-ticktime", "0",
+                                       "--work-dir", str(tmp_path / "cluster")])
+    assert result.exit_code == 2 and "net_ticktime must be a whole number of seconds, at least 1, not 0" in result.output
     assert not (tmp_path / "cluster").exists()

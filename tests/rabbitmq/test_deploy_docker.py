@@ -12,7 +12,8 @@ from cluster.deploy.image import docker_unavailable
 from cluster.deploy.node import NodeError
 from cluster.deploy.rabbitmq import EPMD_PORT
 from tests.facilities import require
-from tests.rabbitmq.cluster_checks import check_a_confirmed_message_crosses_nodes, check_every_node_sees_all_running
+from tests.rabbitmq.cluster_checks import (check_a_confirmed_message_crosses_nodes, check_every_node_sees_all_running,
+                                           check_every_node_ticks_at)
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +27,8 @@ def engine():
 
 @pytest.fixture(scope="module")
 def cluster(engine, tmp_path_factory):
-    deployment = deploy(ClusterSpec(keepers=0, brokers=3, system="rabbitmq", partition_handling="autoheal"),
-                        "docker", tmp_path_factory.mktemp("rabbitmq-docker"))
+    deployment = deploy(ClusterSpec(keepers=0, brokers=3, system="rabbitmq", partition_handling="autoheal",
+                                    net_ticktime=12), "docker", tmp_path_factory.mktemp("rabbitmq-docker"))
     try:
         yield deployment.up(180)
     finally:
@@ -47,6 +48,7 @@ def test_three_containers_on_their_own_addresses_run_as_one_cluster(cluster, eng
     assert cluster.bootstrap_servers == ",".join(f"{node.host}:5672" for node in cluster.brokers)
     assert "cluster_partition_handling = autoheal" in cluster.brokers[0].config_path.read_text()
     check_every_node_sees_all_running(cluster)
+    check_every_node_ticks_at(cluster, 12)
     containers, _ = _labelled(engine, cluster.run_id)
     assert all(mount["Type"] == "bind" for container in containers for mount in container.attrs["Mounts"])
 

@@ -16,7 +16,7 @@ from logquake.registry import WORKLOADS
 from workloads.amqp.client import declare_queue, open_client
 from tests.facilities import require
 from tests.rabbitmq.cluster_checks import (check_a_confirmed_message_crosses_nodes, check_a_killed_node_rejoins,
-                                           check_every_node_sees_all_running)
+                                           check_every_node_sees_all_running, check_every_node_ticks_at)
 
 
 @pytest.fixture(autouse=True)
@@ -30,7 +30,7 @@ def cluster(tmp_path_factory):
         yield None
         return
     deployment = deploy(ClusterSpec(keepers=0, brokers=3, system="rabbitmq", partition_handling="pause_minority",
-                                    queue_mirroring=True), "local", tmp_path_factory.mktemp("rabbitmq"))
+                                    queue_mirroring=True, net_ticktime=7), "local", tmp_path_factory.mktemp("rabbitmq"))
     try:
         yield deployment.up(180)
     finally:
@@ -46,6 +46,7 @@ def test_three_nodes_with_their_own_names_addresses_and_directories_run_as_one_c
     assert cluster.bootstrap_servers == ",".join(f"{node.host}:5672" for node in cluster.brokers)
     assert "cluster_partition_handling = pause_minority" in cluster.brokers[0].config_path.read_text()
     check_every_node_sees_all_running(cluster)
+    check_every_node_ticks_at(cluster, 7)
 
 
 def test_a_message_confirmed_on_one_node_is_got_from_another_through_a_quorum_queue(cluster):
@@ -114,6 +115,12 @@ def test_a_node_that_fails_to_start_shows_its_log_before_anything_runs(tmp_path)
 def test_a_partition_handling_mode_rabbitmq_does_not_have_is_refused():
     with pytest.raises(ValueError, match="partition_handling must be one of ignore, pause_minority, autoheal"):
         ClusterSpec(keepers=0, brokers=3, system="rabbitmq", partition_handling="pause_majority")
+
+
+@pytest.mark.parametrize("ticktime", [0, -10, 2.5, True, "10"])
+def test_a_tick_time_that_is_not_a_whole_positive_number_of_seconds_is_refused(ticktime):
+    with pytest.raises(ValueError, match="net_ticktime must be a whole number of seconds, at least 1, not "):
+        ClusterSpec(keepers=0, brokers=3, system="rabbitmq", net_ticktime=ticktime)
 
 
 def test_a_rabbitmq_cluster_with_keepers_is_refused():

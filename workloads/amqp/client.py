@@ -69,7 +69,8 @@ class AmqpClient:
                 pass
 
     def _enqueue(self, value: int) -> Completion:
-        properties = pika.BasicProperties(delivery_mode=pika.DeliveryMode.Persistent)
+        mode = pika.DeliveryMode.Persistent if self.options.persistent else pika.DeliveryMode.Transient
+        properties = pika.BasicProperties(delivery_mode=mode)
         try:
             self.channel.basic_publish("", self.options.amqp_queue, str(value).encode(), properties, mandatory=True)
         except pika.exceptions.NackError:
@@ -137,10 +138,11 @@ def open_client(spec: TestSpec, addresses: str, process: int) -> AmqpClient:
 
 
 def declare_queue(spec: TestSpec, addresses: str) -> None:
-    """The run's durable queue, of its type; a queue type RabbitMQ does not have is refused by the broker here."""
+    """The run's queue, of its type, durable or not; a queue type RabbitMQ does not have is refused by the broker here."""
     options = spec.options_as(AmqpOptions)
     connection = pika.BlockingConnection(connection_parameters(addresses, 0, spec.op_timeout))
     try:
-        connection.channel().queue_declare(options.amqp_queue, durable=True, arguments=queue_arguments(options))
+        connection.channel().queue_declare(options.amqp_queue, durable=options.durable,
+                                           arguments=queue_arguments(options))
     finally:
         connection.close()

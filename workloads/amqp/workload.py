@@ -39,7 +39,10 @@ class AmqpWorkload(Workload):
     def setup(self, spec: TestSpec, deployment: Deployment) -> str:
         options = spec.options_as(AmqpOptions)
         declare_queue(spec, deployment.bootstrap_servers)
-        return f"{options.queue_type} queue {options.amqp_queue} declared (durable), publisher confirms, manual acks"
+        durability = "durable" if options.durable else "transient"
+        messages = "persistent" if options.persistent else "transient"
+        return (f"{options.queue_type} queue {options.amqp_queue} declared ({durability}), {messages} messages, "
+                f"publisher confirms, manual acks")
 
     def open_client(self, spec: TestSpec, deployment: Deployment, process: int) -> Client:
         return open_client(spec, deployment.bootstrap_servers, process)
