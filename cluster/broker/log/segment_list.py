@@ -113,11 +113,11 @@ class SegmentList:
         """The position in `segments` of the segment holding `offset` (the first for offsets below it)."""
         return max(bisect.bisect_right(self._bases, offset) - 1, 0)
 
-    def batch_headers(self) -> Iterator[BatchHeader]:
-        """Every stored batch's header, read by hopping over batch lengths without touching records:
-        what rebuilding the epoch cache or a leader's producer state needs."""
-        for segment in self._segments:
-            yield from segment.headers()
+    def batch_headers(self, start: int = 0) -> Iterator[BatchHeader]:
+        """The header of every stored batch from `start` on (a batch boundary), read by hopping over batch
+        lengths without touching records: what rebuilding a leader's producer state needs."""
+        for segment in self._segments[self.index_at(start):]:
+            yield from (header for header in segment.headers() if header.base_offset >= start)
 
     # --- appending -----------------------------------------------------------------------------
 
