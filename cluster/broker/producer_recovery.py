@@ -53,8 +53,7 @@ def replay(log: PartitionLog, state: PartitionState, start: int) -> int:
     """Brings `state` from offset `start` (a batch boundary) to the log end; returns the batches read."""
     count = 0
     for header in log.batch_headers(start):
-        marker = read_marker(log.read(header.base_offset, header.size).read_bytes()[:header.size]) \
-            if header.is_control else None
+        marker = read_marker(log.stored_batch(header)) if header.is_control else None
         state.producers.record(header, marker[1] if marker else -1)
         state.transactions.record(header, marker[0] if marker else None)
         count += 1

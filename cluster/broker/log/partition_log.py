@@ -270,6 +270,11 @@ class PartitionLog:
         except OSError as error:
             raise self._storage_error(error, "reading batch headers") from error
 
+    @_touches_disk("reading a stored batch")
+    def stored_batch(self, header: BatchHeader) -> bytes:
+        """The bytes of a batch batch_headers gave, wherever it lies (below the log start too)."""
+        return self._segments.stored_batch(header)
+
     # --- producer snapshots --------------------------------------------------------------------
 
     def write_producer_snapshot(self, snapshot: ProducerSnapshot) -> None:

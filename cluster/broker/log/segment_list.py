@@ -119,6 +119,13 @@ class SegmentList:
         for segment in self._segments[self.index_at(start):]:
             yield from (header for header in segment.headers() if header.base_offset >= start)
 
+    def stored_batch(self, header: BatchHeader) -> bytes:
+        """The bytes of a batch batch_headers gave, below the log start too, which read() refuses:
+        replaying the producer state needs the markers there."""
+        segment = self._segments[self.index_at(header.base_offset)]
+        position, _ = segment.locate(header.base_offset)
+        return os.pread(segment.fd, header.size, position)
+
     # --- appending -----------------------------------------------------------------------------
 
     def write(self, data: memoryview, placed: list[Placement], max_timestamp: int) -> None:
