@@ -3,18 +3,21 @@ history gives: through rolls, truncations, log-start moves, clean and unclean re
 
 from __future__ import annotations
 
+import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cluster.broker.log.config import LogConfig
 from cluster.broker.log.partition_log import PartitionLog
 from cluster.broker.log.snapshot_files import offsets as snapshot_offsets
+from cluster.broker.log.snapshot_files import path_of
 from cluster.broker.partition import Partition
-from cluster.broker.producer_recovery import PartitionState, replay
+from cluster.broker.producer_recovery import PartitionState, replay, snapshot_of
 from cluster.broker.producer_state import ProducerStateTable, SequenceError
 from cluster.broker.protocol.record_batch import BatchHeader
 from cluster.broker.protocol.records import Record, build_batch
@@ -203,3 +206,86 @@ def test_a_follower_appending_across_several_rolls_snapshots_each_new_segment(tm
     restarted = Partition("t", 0, PartitionLog.open(tmp_path / "follower", SMALL_SEGMENTS), broker_id=1)
     assert state_of(restarted) == state_of(leader)
 
+
+
+def a_closed_partition(directory: Path) -> Partition:
+    """Twelve batches of an idempotent producer and an aborted and an open transaction over a few
+    segments, closed cleanly: snapshots at each segment base and at the log end, 17."""
+    partition = open_partition(directory)
+    for sequence in range(12):
+        partition.append_as_leader(batch(1, 0, sequence, 1, False), leader_epoch=0)
+        if sequence in (3, 8):
+            partition.append_as_leader(batch(10, 0, 0 if sequence == 3 else 2, 2, True), leader_epoch=0)
+        if sequence == 5:
+            partition.append_as_leader(marker_batch(10, 0, False, 0, 1), leader_epoch=0)
+    partition.close()
+    return partition
+
+
+DAMAGES = {
+    "a flipped bit": lambda data: data[:30] + bytes([data[30] ^ 0x10]) + data[31:],
+    "cut short": lambda data: data[: len(data) // 2],
+    "empty": lambda data: b"",
+    "garbage": lambda data: b"not a producer snapshot",
+    "another version": lambda data: (1).to_bytes(2, "big") + data[2:],
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_a_damaged_snapshot_is_reported_removed_and_the_next_older_one_used(tmp_path, caplog, damage):
+    closed = a_closed_partition(tmp_path / "t-0")
+    *_, older, newest = snapshot_offsets(tmp_path / "t-0")
+    damaged = path_of(tmp_path / "t-0", newest)
+    damaged.write_bytes(DAMAGES[damage](damaged.read_bytes()))
+
+    with caplog.at_level("INFO"):
+        reopened = open_partition(tmp_path / "t-0")
+
+    assert f"producer snapshot {damaged.name} is unusable" in caplog.text
+    assert f"rebuilt from the snapshot at offset {older} and " in caplog.text
+    assert not damaged.exists()
+    assert state_of(reopened) == state_of(closed) == full_scan(reopened)
+
+
+def test_with_every_snapshot_damaged_the_whole_log_is_replayed(tmp_path, caplog):
+    closed = a_closed_partition(tmp_path / "t-0")
+    for offset in snapshot_offsets(tmp_path / "t-0"):
+        path_of(tmp_path / "t-0", offset).write_bytes(b"\0" * 7)
+
+    with caplog.at_level("INFO"):
+        reopened = open_partition(tmp_path / "t-0")
+
+    assert caplog.text.count("is unusable") == 3
+    assert "rebuilt from an empty state and 15 batch(es)" in caplog.text
+    assert state_of(reopened) == state_of(closed)
+
+
+@pytest.mark.parametrize("batch_lost", [True, False])
+def test_after_a_crash_a_snapshot_above_the_recovery_point_is_not_trusted(tmp_path, caplog, batch_lost):
+    """A snapshot taken at the log end (as a clean shutdown takes it) before a crash that came before the
+    flush: the batches it describes may be lost, so it is dropped even when they all survived (Kafka's rule)."""
+    directory = tmp_path / "t-0"
+    partition = Partition("t", 0, PartitionLog.open(directory, LogConfig()), broker_id=0)
+    for sequence in range(3):
+        partition.append_as_leader(batch(1, 0, sequence, 1, False), leader_epoch=0)
+    partition.close()  # flushed: the recovery point is 3
+    partition = Partition("t", 0, PartitionLog.open(directory, LogConfig()), broker_id=0)
+    for sequence in range(3, 6):
+        partition.append_as_leader(batch(1, 0, sequence, 1, False), leader_epoch=0)
+    last_size = len(partition.read(5, 1 << 20, None).read_bytes())
+    partition.log.write_producer_snapshot(snapshot_of(6, PartitionState(partition.producers, partition.transactions)))
+    kill_process_files(directory)
+    if batch_lost:
+        segment = directory / "00000000000000000000.log"
+        os.truncate(segment, segment.stat().st_size - last_size)
+
+    with caplog.at_level("INFO"):
+        reopened = Partition("t", 0, PartitionLog.open(directory, LogConfig()), broker_id=0)
+
+    why = ("the recovered log's segments do not hold the batches around it" if batch_lost
+           else "after a crash, it is above the recovery point 3")
+    assert f"removing producer snapshot 00000000000000000006.snapshot: {why}" in caplog.text
+    assert snapshot_offsets(directory) == [], "the one at 3, taken by the clean shutdown, was replaced by the one at 6"
+    assert state_of(reopened) == full_scan(reopened)
+    resent = reopened.append_as_leader(batch(1, 0, 5, 1, False), leader_epoch=0)
+    assert (resent.base_offset, resent.duplicate) == (5, not batch_lost)
