@@ -117,7 +117,7 @@ class SegmentList:
         """The header of every stored batch from `start` on (a batch boundary), read by hopping over batch
         lengths without touching records: what rebuilding a leader's producer state needs."""
         for segment in self._segments[self.index_at(start):]:
-            yield from (header for header in segment.headers() if header.base_offset >= start)
+            yield from segment.headers(start)
 
     def stored_batch(self, header: BatchHeader) -> bytes:
         """The bytes of a batch batch_headers gave, below the log start too, which read() refuses:
