@@ -16,6 +16,7 @@ are still recognised after a restart. Only a replay without a usable snapshot fo
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import NamedTuple
 
@@ -24,7 +25,7 @@ from cluster.broker.log.producer_snapshot import ProducerSnapshot
 from cluster.broker.producer_state import ProducerStateTable
 from cluster.broker.transactions import txn_index
 from cluster.broker.transactions.markers import read_marker
-from cluster.broker.transactions.partition_state import PartitionTransactions
+from cluster.broker.transactions.partition_state import AbortedTransaction, PartitionTransactions
 
 _log = logging.getLogger(__name__)
 
@@ -63,7 +64,8 @@ def replay(log: PartitionLog, state: PartitionState, start: int) -> int:
 def restored(snapshot: ProducerSnapshot) -> PartitionState:
     return PartitionState(
         ProducerStateTable.restored(snapshot.producers),
-        PartitionTransactions.restored(snapshot.ongoing, snapshot.unreplicated, snapshot.aborted),
+        PartitionTransactions.restored(snapshot.ongoing, snapshot.unreplicated,
+                                       [AbortedTransaction(*fields) for fields in snapshot.aborted]),
     )
 
 
@@ -71,4 +73,4 @@ def snapshot_of(offset: int, state: PartitionState) -> ProducerSnapshot:
     """The snapshot of `state`, which must be the state after every batch below `offset` and no other."""
     transactions = state.transactions
     return ProducerSnapshot(offset, state.producers.entries(), transactions.ongoing, transactions.unreplicated,
-                            list(transactions.aborted))
+                            [dataclasses.astuple(aborted) for aborted in transactions.aborted])

@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 
 from cluster.broker.log.producer_snapshot import VERSION, ProducerSnapshot, SnapshotError, decode, encode
 from cluster.broker.producer_state import BATCHES_KEPT, BatchRecord, ProducerEntry
-from cluster.broker.transactions.partition_state import AbortedTransaction
 
 int16 = st.integers(-(2**15), 2**15 - 1)
 int32 = st.integers(-(2**31), 2**31 - 1)
@@ -18,8 +17,7 @@ batches = st.builds(BatchRecord, int32, int32, int64, int64, int64)
 producers = st.builds(ProducerEntry, int64, int16, int32, st.lists(batches, max_size=BATCHES_KEPT).map(tuple))
 snapshots = st.builds(
     ProducerSnapshot, int64, st.lists(producers, max_size=4), st.dictionaries(int64, int64, max_size=3),
-    st.lists(st.tuples(int64, int64), max_size=3), st.lists(st.builds(AbortedTransaction, int64, int64, int64, int64),
-                                                              max_size=3),
+    st.lists(st.tuples(int64, int64), max_size=3), st.lists(st.tuples(int64, int64, int64, int64), max_size=3),
 )
 
 

@@ -35,7 +35,6 @@ from typing import Iterator, NamedTuple
 import crc32c
 
 from cluster.broker.producer_state import BATCHES_KEPT, BatchRecord, ProducerEntry
-from cluster.broker.transactions.partition_state import AbortedTransaction
 
 VERSION = 2
 _PREFIX = struct.Struct(">hI")
@@ -60,7 +59,9 @@ class ProducerSnapshot(NamedTuple):
     """Producer id -> the first offset of its open transaction."""
     unreplicated: list[tuple[int, int]]
     """(first offset, marker offset) of ended transactions whose marker may not be replicated yet."""
-    aborted: list[AbortedTransaction]
+    aborted: list[tuple[int, int, int, int]]
+    """(producer id, first offset, marker offset, last stable offset): AbortedTransaction's fields, as tuples
+    because the transactions package stands on the log, not the other way round."""
 
 
 def encode(snapshot: ProducerSnapshot) -> bytes:
@@ -78,8 +79,8 @@ def encode(snapshot: ProducerSnapshot) -> bytes:
     for first_offset, marker_offset in snapshot.unreplicated:
         body += _PAIR.pack(first_offset, marker_offset)
     body += _COUNT.pack(len(snapshot.aborted))
-    for txn in snapshot.aborted:
-        body += _ABORTED.pack(txn.producer_id, txn.first_offset, txn.last_offset, txn.last_stable_offset)
+    for aborted in snapshot.aborted:
+        body += _ABORTED.pack(*aborted)
     return _PREFIX.pack(VERSION, crc32c.crc32c(body)) + bytes(body)
 
 
@@ -100,7 +101,7 @@ def decode(data: bytes) -> ProducerSnapshot:
             [_producer(reader, *fields) for fields in reader.many(_PRODUCER)],
             dict(reader.many(_PAIR)),
             list(reader.many(_PAIR)),
-            [AbortedTransaction(*fields) for fields in reader.many(_ABORTED)],
+            list(reader.many(_ABORTED)),
         )
     except struct.error as error:
         raise SnapshotError(f"cut short: {error}") from None
