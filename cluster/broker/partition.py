@@ -6,7 +6,7 @@ this class, the `ReplicaLog` it writes, which keeps the producer-state table in 
 change to the log, leader or follower, so a follower that becomes leader recognises the retries
 of batches its predecessor took. It snapshots that state into its log where Kafka does, at each
 segment roll and at a clean shutdown, and rebuilds it from the newest snapshot at an open or a
-truncation (producer_recovery.py).
+truncation (producer_snapshots.py).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import Iterable, Iterator
 from cluster.broker.log.config import TimestampType
 from cluster.broker.log.partition_log import PartitionLog
 from cluster.broker.log.region import FileRegion
-from cluster.broker import producer_recovery
-from cluster.broker.producer_recovery import PartitionState
+from cluster.broker import producer_snapshots
+from cluster.broker.producer_snapshots import PartitionState
 from cluster.broker.protocol.record_batch import BatchHeader, iter_batches, validate
 from cluster.broker.replica_driver import AppendResult, ReplicaDriver
 from cluster.broker.replication import PartitionLogPositions, PartitionReplica, ReplicationConfig
@@ -42,7 +42,7 @@ class Partition:
         self.log = log
         self.replica = PartitionReplica(broker_id, PartitionLogPositions(log), replication)
         self.driver = ReplicaDriver(self.name, self.replica, self)
-        self.producers, self.transactions = producer_recovery.recover(log)
+        self.producers, self.transactions = producer_snapshots.recover(log)
         self._active_base = log.active_base_offset
         """The active segment's base when the state last caught up with the log: a roll moves it."""
 
@@ -155,11 +155,11 @@ class Partition:
         return bases
 
     def _snapshot(self, offset: int) -> None:
-        self.log.write_producer_snapshot(producer_recovery.snapshot_of(offset, PartitionState(self.producers,
+        self.log.write_producer_snapshot(producer_snapshots.snapshot_of(offset, PartitionState(self.producers,
                                                                                              self.transactions)))
 
     def _recover(self) -> None:
-        self.producers, self.transactions = producer_recovery.recover(self.log)
+        self.producers, self.transactions = producer_snapshots.recover(self.log)
         self._active_base = self.log.active_base_offset
 
     def _record(self, header: BatchHeader, marker: tuple[bool, int] | None) -> None:

@@ -5,7 +5,7 @@ last five batches of each producer (the most a producer has in flight), so a
 retry of one of them is answered with the offsets it already got instead of
 being appended again, and a gap in the numbering is refused rather than
 silently accepted. The table is rebuilt when a log opens, from its newest producer
-snapshot and the batch headers after it (producer_recovery.py), so a restarted
+snapshot and the batch headers after it (producer_snapshots.py), so a restarted
 broker still recognises retries of batches it took before.
 """
 

@@ -17,7 +17,7 @@ from cluster.broker.log.partition_log import PartitionLog
 from cluster.broker.log.snapshot_files import offsets as snapshot_offsets
 from cluster.broker.log.snapshot_files import path_of
 from cluster.broker.partition import Partition
-from cluster.broker.producer_recovery import PartitionState, replay, snapshot_of
+from cluster.broker.producer_snapshots import PartitionState, replay, snapshot_of
 from cluster.broker.producer_state import ProducerStateTable, SequenceError
 from cluster.broker.protocol.record_batch import BatchHeader
 from cluster.broker.protocol.records import Record, build_batch
@@ -187,7 +187,7 @@ def test_a_clean_restart_replays_nothing_and_rolls_leave_a_snapshot_at_each_segm
     partition.close()
     assert snapshot_offsets(partition.log.directory) == [*bases[1:], 12]
 
-    with caplog.at_level("INFO", logger="cluster.broker.producer_recovery"):
+    with caplog.at_level("INFO", logger="cluster.broker.producer_snapshots"):
         reopened = open_partition(tmp_path / "t-0")
     assert "from the snapshot at offset 12 and 0 batch(es)" in caplog.text
     retry = reopened.append_as_leader(batch(1, 0, 7, 1, False), leader_epoch=0)

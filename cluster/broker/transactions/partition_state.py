@@ -6,7 +6,7 @@ watermark. A transaction's outcome is sure once its marker is below the high wat
 marker only the leader holds could still be lost with it. Aborted transactions are kept
 (producer, first offset, marker offset) so fetches can tell consumers which data to drop;
 they are Kafka's aborted-transaction index. All of it is rebuilt whenever the log opens, from
-the log's newest producer snapshot and the batches after it (producer_recovery.py).
+the log's newest producer snapshot and the batches after it (producer_snapshots.py).
 """
 
 from __future__ import annotations
