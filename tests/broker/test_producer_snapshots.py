@@ -126,7 +126,7 @@ def apply(partition: Partition, history: History, producers: dict[int, Producer]
         producers[argument] = Producer(producers[argument].epoch + 1)
     elif kind == "truncate" and log.log_end_offset > 0:
         target = log.log_end_offset * argument // 100
-        restarts_empty = target <= log.log_start_offset
+        restarts_empty = target < log.log_end_offset and target <= log.log_start_offset
         partition.truncate_to(target)
         history.cut(0 if restarts_empty else log.log_end_offset)
         resync(producers, partition)
