@@ -14,10 +14,10 @@ from __future__ import annotations
 import logging
 from typing import Iterable, Iterator
 
+from cluster.broker import producer_snapshots
 from cluster.broker.log.config import TimestampType
 from cluster.broker.log.partition_log import PartitionLog
 from cluster.broker.log.region import FileRegion
-from cluster.broker import producer_snapshots
 from cluster.broker.producer_snapshots import PartitionState
 from cluster.broker.protocol.record_batch import BatchHeader, iter_batches, validate
 from cluster.broker.replica_driver import AppendResult, ReplicaDriver

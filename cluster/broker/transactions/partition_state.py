@@ -39,14 +39,6 @@ class PartitionTransactions:
     """In marker order, so in last-offset order."""
 
     @classmethod
-    def replayed(cls, batches: Iterable[tuple[BatchHeader, bool | None]]) -> PartitionTransactions:
-        """Rebuilt from (header, commits?) for each batch of a log; `commits` is None but for markers."""
-        state = cls()
-        for header, commits in batches:
-            state.record(header, commits)
-        return state
-
-    @classmethod
     def restored(cls, ongoing: dict[int, int], unreplicated: Iterable[tuple[int, int]],
                  aborted: Iterable[AbortedTransaction]) -> PartitionTransactions:
         """The state a snapshot describes, to go on from with the batches after it."""
