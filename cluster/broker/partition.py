@@ -4,24 +4,26 @@ The core (cluster/broker/replication/) decides: who leads, the ISR, the high wat
 when an acks=all write is done. Its driver (replica_driver.py) carries out what it decides on
 this class, the `ReplicaLog` it writes, which keeps the producer-state table in step with every
 change to the log, leader or follower, so a follower that becomes leader recognises the retries
-of batches its predecessor took.
+of batches its predecessor took. It snapshots that state into its log where Kafka does, at each
+segment roll and at a clean shutdown, and rebuilds it from the newest snapshot at an open or a
+truncation (producer_snapshots.py).
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Iterator
+from typing import Iterable, Iterator
 
+from cluster.broker import producer_snapshots
 from cluster.broker.log.config import TimestampType
 from cluster.broker.log.partition_log import PartitionLog
 from cluster.broker.log.region import FileRegion
-from cluster.broker.producer_state import ProducerStateTable
+from cluster.broker.producer_snapshots import PartitionState
 from cluster.broker.protocol.record_batch import BatchHeader, iter_batches, validate
 from cluster.broker.replica_driver import AppendResult, ReplicaDriver
 from cluster.broker.replication import PartitionLogPositions, PartitionReplica, ReplicationConfig
 from cluster.broker.transactions import txn_index
 from cluster.broker.transactions.markers import read_marker
-from cluster.broker.transactions.partition_state import PartitionTransactions
 
 REPLAY_CHUNK_BYTES = 1 << 20
 
@@ -40,8 +42,9 @@ class Partition:
         self.log = log
         self.replica = PartitionReplica(broker_id, PartitionLogPositions(log), replication)
         self.driver = ReplicaDriver(self.name, self.replica, self)
-        self.producers = ProducerStateTable()
-        self.transactions = self._replay_transactions(self.producers)
+        self.producers, self.transactions = producer_snapshots.recover(log)
+        self._active_base = log.active_base_offset
+        """The active segment's base when the state last caught up with the log: a roll moves it."""
 
     @property
     def name(self) -> str:
@@ -88,24 +91,30 @@ class Partition:
             return AppendResult(duplicate.first_offset, duplicate.last_offset, duplicate=True, log_append_time=append_time)
         info = self.log.append(records, leader_epoch)
         stored = header._replace(base_offset=info.first_offset, max_timestamp=info.max_timestamp)
-        self._record(stored, marker)
+        self._record_all([(stored, marker)])
         return AppendResult(info.first_offset, info.last_offset, log_append_time=info.log_append_time)
 
     def append_as_follower(self, records: bytes | bytearray | memoryview) -> None:
         """Appends the leader's batches as they are, remembering idempotent producers' batches too."""
         self.log.append_as_follower(records)
-        for position, header in iter_batches(records, check_crc=False):  # the log has checked them
-            self._record(header, read_marker(records[position:position + header.size]) if header.is_control else None)
+        self._record_all(
+            (header, read_marker(records[position:position + header.size]) if header.is_control else None)
+            for position, header in iter_batches(records, check_crc=False)  # the log has checked them
+        )
 
     def truncate_to(self, offset: int) -> None:
+        """The state is rebuilt from the newest snapshot the truncation left and the batches after it."""
         self.log.truncate_to(offset)
-        self.producers.forget_from(self.log.log_end_offset)
-        self.transactions = self._replay_transactions()
+        self._recover()
 
     def truncate_fully_and_start_at(self, offset: int) -> None:
         self.log.truncate_fully_and_start_at(offset)
-        self.producers.forget_from(0)
-        self.transactions = PartitionTransactions()  # the segments, and their .txnindex files, are gone
+        self._recover()
+
+    def close(self) -> None:
+        """A clean shutdown: the state is snapshotted at the log end, so the next open replays nothing."""
+        self._snapshot(self.log.log_end_offset)
+        self.log.close()
 
     def advance_log_start(self, offset: int) -> None:
         self.log.advance_log_start(offset)
@@ -128,6 +137,31 @@ class Partition:
                 yield data[position : position + header.size], header
             offset = region.next_offset
 
+    def _record_all(self, appended: Iterable[tuple[BatchHeader, tuple[bool, int] | None]]) -> None:
+        """Records batches just appended, in order; where the append rolled the log, the state at the new
+        segment's base is snapshotted first."""
+        rolled_to = self._new_segment_bases()
+        for header, marker in appended:
+            if header.base_offset in rolled_to:
+                self._snapshot(header.base_offset)
+            self._record(header, marker)
+
+    def _new_segment_bases(self) -> list[int]:
+        """The bases of the segments rolled to since the state last caught up (usually none)."""
+        if self.log.active_base_offset == self._active_base:
+            return []
+        bases = [base for base in self.log.segment_base_offsets if base > self._active_base]
+        self._active_base = self.log.active_base_offset
+        return bases
+
+    def _snapshot(self, offset: int) -> None:
+        self.log.write_producer_snapshot(producer_snapshots.snapshot_of(offset, PartitionState(self.producers,
+                                                                                             self.transactions)))
+
+    def _recover(self) -> None:
+        self.producers, self.transactions = producer_snapshots.recover(self.log)
+        self._active_base = self.log.active_base_offset
+
     def _record(self, header: BatchHeader, marker: tuple[bool, int] | None) -> None:
         """A batch just appended (`marker`: commits? and coordinator epoch, for a control batch); an abort
         goes into the active segment's .txnindex."""
@@ -135,17 +169,3 @@ class Partition:
         aborted = self.transactions.record(header, marker[0] if marker else None)
         if aborted is not None:
             txn_index.append(self.log.directory, self.log.segment_base_offsets[-1], aborted)
-
-    def _replay_transactions(self, producers: ProducerStateTable | None = None) -> PartitionTransactions:
-        """The open and aborted transactions from the log's batch headers and its markers' records (and, on
-        open, the producers' batches and coordinator epochs); the .txnindex files are rewritten where they differ."""
-        def with_outcomes() -> Iterator[tuple[BatchHeader, bool | None]]:
-            for header in self.log.batch_headers():
-                marker = read_marker(self.log.read(header.base_offset, header.size).read_bytes()[:header.size]) \
-                    if header.is_control else None
-                if producers is not None:
-                    producers.record(header, marker[1] if marker else -1)
-                yield header, marker[0] if marker else None
-        replayed = PartitionTransactions.replayed(with_outcomes())
-        txn_index.store(self.log.directory, self.log.segment_base_offsets, replayed.aborted)
-        return replayed

@@ -4,14 +4,16 @@ An idempotent producer numbers its batches per partition. The leader keeps the
 last five batches of each producer (the most a producer has in flight), so a
 retry of one of them is answered with the offsets it already got instead of
 being appended again, and a gap in the numbering is refused rather than
-silently accepted. The table is rebuilt from batch headers when a log opens,
-so a restarted broker still recognises retries of batches it took before.
+silently accepted. The table is rebuilt when a log opens, from its newest producer
+snapshot and the batch headers after it (producer_snapshots.py), so a restarted
+broker still recognises retries of batches it took before.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Iterable, NamedTuple
 
 from cluster.broker.protocol.errors import ErrorCode
 from cluster.broker.protocol.record_batch import BatchHeader
@@ -39,6 +41,16 @@ class BatchRecord:
     """As stored: a retry of a LogAppendTime batch is answered with the time the original got."""
 
 
+class ProducerEntry(NamedTuple):
+    """One producer's state as a snapshot file holds it (log/producer_snapshot.py)."""
+
+    producer_id: int
+    epoch: int
+    coordinator_epoch: int
+    batches: tuple[BatchRecord, ...]
+    """Oldest first, at most BATCHES_KEPT."""
+
+
 @dataclass
 class _Producer:
     epoch: int
@@ -59,6 +71,20 @@ def last_sequence_of(header: BatchHeader) -> int:
 class ProducerStateTable:
     def __init__(self) -> None:
         self._producers: dict[int, _Producer] = {}
+
+    @classmethod
+    def restored(cls, entries: Iterable[ProducerEntry]) -> ProducerStateTable:
+        """The table a snapshot describes, to go on from with the batches after it."""
+        table = cls()
+        for entry in entries:
+            table._producers[entry.producer_id] = _Producer(
+                entry.epoch, entry.coordinator_epoch, deque(entry.batches, maxlen=BATCHES_KEPT))
+        return table
+
+    def entries(self) -> list[ProducerEntry]:
+        """Every producer's state, by producer id: what a snapshot stores."""
+        return [ProducerEntry(producer_id, producer.epoch, producer.coordinator_epoch, tuple(producer.batches))
+                for producer_id, producer in sorted(self._producers.items())]
 
     def check(self, header: BatchHeader, coordinator_epoch: int = -1) -> BatchRecord | None:
         """Before an append: the earlier batch this one repeats, if any; raises for a bad sequence.
@@ -126,14 +152,6 @@ class ProducerStateTable:
             BatchRecord(header.base_sequence, last_sequence_of(header), header.base_offset, header.last_offset,
                         header.max_timestamp)
         )
-
-    def forget_from(self, offset: int) -> None:
-        """After a truncation: batches at or beyond `offset` are no longer in the log."""
-        for producer_id, producer in list(self._producers.items()):
-            kept = [batch for batch in producer.batches if batch.last_offset < offset]
-            producer.batches = deque(kept, maxlen=BATCHES_KEPT)
-            if not kept:
-                del self._producers[producer_id]
 
     def highest_producer_id(self) -> int:
         return max(self._producers, default=-1)

@@ -215,7 +215,7 @@ class TopicRegistry:
 
     def close(self) -> None:
         for partition in self.partitions():
-            partition.log.close()
+            partition.close()
 
     def _open_topic(self, name: str, partitions: int, configs: dict[str, str]) -> Topic:
         topic = self._topics[name] = Topic(name, {}, configs)

@@ -68,16 +68,6 @@ def test_sequences_wrap_at_int32_max():
     assert table.check(header(sequence=0)) is None
 
 
-def test_truncation_forgets_batches_beyond_the_new_end():
-    table = ProducerStateTable()
-    log_end = 0
-    for sequence in range(3):
-        log_end = append(table, header(sequence=sequence), log_end)[2]
-    table.forget_from(1)
-    assert table.check(header(sequence=0)).first_offset == 0
-    assert table.check(header(sequence=1)) is None
-
-
 @given(st.lists(st.tuples(st.integers(0, 3), st.integers(1, 4), st.booleans()), max_size=60))
 def test_a_producer_that_retries_never_duplicates(sends):
     """Model: several producers, each retrying any of its in-flight batches; the log holds each batch once."""

@@ -264,3 +264,15 @@ def test_appends_reported_for_an_older_epoch_are_answered_not_leader() -> None:
     assert isinstance(append, AppendAsLeader)
     replica.apply_state(state(1, 2, (1,), version=1), (1,), now=0)
     assert replica.appended_as_leader(append, 0, 0, now=0) == [CompleteProduce("x", ErrorCode.NOT_LEADER_OR_FOLLOWER)]
+
+
+def test_an_acks_all_write_already_below_the_high_watermark_completes_at_once() -> None:
+    """A retried idempotent batch is answered with its original offsets, which the HW may have passed."""
+    log = MemoryLog()
+    replica = PartitionReplica(1, log, ReplicationConfig())
+    replica.apply_state(state(1, 0, (1,), version=0), (1,), now=0)
+    [append] = replica.produce("x", acks=-1, timeout_ms=100)
+    log.append_as_leader(7, append.leader_epoch)
+    assert replica.appended_as_leader(append, 0, 0, now=0) == [CompleteProduce("x", ErrorCode.NONE, 0)]
+    [retry] = replica.produce("retry", acks=-1, timeout_ms=100)
+    assert replica.appended_as_leader(retry, 0, 0, now=1) == [CompleteProduce("retry", ErrorCode.NONE, 0)]

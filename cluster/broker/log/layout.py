@@ -1,9 +1,9 @@
 """The partition directory: which files are segments, which are ours, and the small state files.
 
 A user can leave anything in a directory; opening a log must not crash on
-it. Segment files are recognised by Kafka's 20-digit names, leftovers of
-our own interrupted writes are removed, and everything else is reported and
-left alone.
+it. Segment files and producer snapshots are recognised by Kafka's 20-digit
+names, leftovers of our own interrupted writes are removed, and everything else
+is reported and left alone.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from cluster.broker.log import checkpoint
 from cluster.broker.log.epoch_cache import FILE_NAME as EPOCH_CHECKPOINT
 from cluster.broker.log.errors import is_disk_full
 from cluster.broker.log.segment import LOG_SUFFIX
+from cluster.broker.log.snapshot_files import FILE_NAME as SNAPSHOT_FILE
 
 RECOVERY_POINT_CHECKPOINT = "recovery-point-offset-checkpoint"
 LOG_START_OFFSET_CHECKPOINT = "log-start-offset-checkpoint"
@@ -39,10 +40,10 @@ def segment_bases(directory: Path) -> list[int]:
                 logs.add(base)
             else:
                 indexes.setdefault(base, []).append(path)
-        elif path.name.endswith(durable_file.TEMPORARY_SUFFIX) and path.name[: -len(durable_file.TEMPORARY_SUFFIX)] in _OWN_FILES:
-            _log.info("%s: removing %s left by an interrupted checkpoint write", directory, path.name)
+        elif _is_interrupted_write(path.name):
+            _log.info("%s: removing %s left by an interrupted checkpoint or snapshot write", directory, path.name)
             path.unlink()
-        elif path.name not in _OWN_FILES:
+        elif path.name not in _OWN_FILES and not SNAPSHOT_FILE.match(path.name):
             _log.warning("%s: ignoring %s, which is not part of a partition log", directory, path.name)
     for base, paths in indexes.items():
         if base not in logs:
@@ -50,6 +51,13 @@ def segment_bases(directory: Path) -> list[int]:
                 _log.warning("%s: removing %s, an index without its .log segment", directory, path.name)
                 path.unlink()
     return sorted(logs)
+
+
+def _is_interrupted_write(name: str) -> bool:
+    if not name.endswith(durable_file.TEMPORARY_SUFFIX):
+        return False
+    written = name[: -len(durable_file.TEMPORARY_SUFFIX)]
+    return written in _OWN_FILES or SNAPSHOT_FILE.match(written) is not None
 
 
 def read_recovery_point(directory: Path) -> int:

@@ -10,6 +10,12 @@ leader. A gap or an overlap between segments cuts the log the same way. Index
 files are recomputed and rewritten when they differ; the leader-epoch cache is
 rebuilt from the batches. After a crash (no clean shutdown marker) or a cut,
 the log is flushed, so what it now holds is what is on disk.
+
+Producer snapshots are trusted only where the recovered batches back them
+(Kafka's LogLoader rules): none above the log end, none below the first
+segment, and after a crash none above the recovery point checkpointed before
+it, since the batches such a snapshot describes may never have reached the
+disk, or may have been cut and rewritten differently since.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from cluster.broker.log import layout, retention
+from cluster.broker.log import layout, retention, snapshot_files
 from cluster.broker.log.clock import Clock
 from cluster.broker.log.config import LogConfig
 from cluster.broker.log.epoch_cache import LeaderEpochCache
@@ -32,15 +38,28 @@ def load(directory: Path, config: LogConfig, clock: Clock) -> tuple[SegmentList,
     """The segments in `directory`, checked and cut at the first bad batch, and their leader epochs."""
     segments = SegmentList.open(directory, config, clock)
     clean = layout.has_clean_shutdown_marker(directory)
+    checkpointed_recovery_point = segments.recovery_point
     epoch_starts, cut = _check_every_segment(segments)
     epoch_cache = LeaderEpochCache.rebuilt(directory, epoch_starts, segments.log_start_offset, segments.log_end_offset)
     retention.keep_checkpointed_start(segments, epoch_cache)
+    _drop_untrusted_snapshots(segments, None if clean else checkpointed_recovery_point)
     if cut and segments.recovery_point > segments.log_end_offset:
         segments.advance_recovery_point(segments.log_end_offset)
     if cut or not clean:
         segments.flush()
     layout.remove_clean_shutdown_marker(directory)
     return segments, epoch_cache
+
+
+def _drop_untrusted_snapshots(segments: SegmentList, crash_recovery_point: int | None) -> None:
+    """`crash_recovery_point`: the recovery point checkpointed before a crash; None after a clean shutdown."""
+    snapshot_files.delete_outside(segments.directory, segments.segments[0].base_offset, segments.log_end_offset,
+                                  "the recovered log's segments do not hold the batches around it")
+    if crash_recovery_point is not None:
+        snapshot_files.delete_outside(
+            segments.directory, 0, crash_recovery_point,
+            f"after a crash, it is above the recovery point {crash_recovery_point}: the batches it describes may "
+            "not have reached the disk")
 
 
 def _check_every_segment(segments: SegmentList) -> tuple[list[tuple[int, int]], bool]:

@@ -20,12 +20,13 @@ is how a broker learns that its log dir failed.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 from pathlib import Path
 from typing import Any, Callable, Iterator, NamedTuple, TypeVar
 
 from cluster import durable_file
-from cluster.broker.log import loader, retention
+from cluster.broker.log import loader, retention, snapshot_files
 from cluster.broker.log.batch_scan import BatchRejected, check_batches, stamp_batches
 from cluster.broker.log.clock import Clock, wall_clock_ms
 from cluster.broker.log.config import LogConfig, TimestampType
@@ -39,6 +40,7 @@ from cluster.broker.log.errors import (
     StorageError,
     storage_error,
 )
+from cluster.broker.log.producer_snapshot import ProducerSnapshot
 from cluster.broker.log.region import FileRegion
 from cluster.broker.log.retention import DeletedSegment
 from cluster.broker.log.segment import Placement
@@ -46,6 +48,8 @@ from cluster.broker.log.segment_list import SegmentList
 from cluster.broker.protocol.record_batch import BatchHeader, CorruptBatchError, validate
 
 Batches = bytes | bytearray | memoryview
+
+_log = logging.getLogger(__name__)
 
 
 class AppendInfo(NamedTuple):
@@ -154,6 +158,11 @@ class PartitionLog:
         return self._segments.base_offsets
 
     @property
+    def active_base_offset(self) -> int:
+        """Where the segment being written starts: it moves when the log rolls."""
+        return self._segments.active.base_offset
+
+    @property
     def timestamp_type(self) -> TimestampType:
         return self._segments.config.timestamp_type
 
@@ -254,11 +263,40 @@ class PartitionLog:
     def offset_for_timestamp(self, timestamp: int) -> int | None:
         return self._segments.offset_for_timestamp(timestamp)
 
-    def batch_headers(self) -> Iterator[BatchHeader]:
+    def batch_headers(self, start: int = 0) -> Iterator[BatchHeader]:
+        """The stored batches' headers from `start` (a batch boundary, such as a snapshot's offset)."""
         try:
-            yield from self._segments.batch_headers()
+            yield from self._segments.batch_headers(start)
         except OSError as error:
             raise self._storage_error(error, "reading batch headers") from error
+
+    @_touches_disk("reading a stored batch")
+    def stored_batch(self, header: BatchHeader) -> bytes:
+        """The bytes of a batch batch_headers gave, wherever it lies (below the log start too)."""
+        return self._segments.stored_batch(header)
+
+    # --- producer snapshots --------------------------------------------------------------------
+
+    def write_producer_snapshot(self, snapshot: ProducerSnapshot) -> None:
+        """Stores the producer state at `snapshot.offset`, which must not be past the log end.
+
+        Best effort: a snapshot only shortens the next open's scan, so one that cannot be written (a
+        full disk, a failing one) is logged and skipped rather than failing the append or the close
+        that took it; the next I/O on the log meets a failing disk anyway. An offline log writes none.
+        """
+        if self.failure is not None:
+            return
+        try:
+            snapshot_files.write(self.directory, snapshot, self._segments.base_offsets)
+        except OSError as error:
+            _log.warning("%s: producer snapshot at offset %d not written (%s); the next open scans more batches",
+                         self.directory, snapshot.offset, error)
+
+    @_touches_disk("reading producer snapshots")
+    def producer_snapshot(self) -> ProducerSnapshot | None:
+        """The newest intact snapshot that the log's batches go on from: between the first segment's base
+        and the log end (the loader and every cut keep only those, but a damaged one is passed over)."""
+        return snapshot_files.newest(self.directory, self._segments.segments[0].base_offset, self.log_end_offset)
 
     # --- leader epochs -------------------------------------------------------------------------
 

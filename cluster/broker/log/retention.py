@@ -3,7 +3,8 @@
 Every cut is made durable in the order a crash can recover from: the log
 start is checkpointed before the segments below it are deleted, so records
 below it cannot come back, and the leader epochs are trimmed to the records
-that remain.
+that remain. Producer snapshots the remaining batches no longer back go too
+(snapshot_files.py): those below the first segment, and those past a truncation.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 from dataclasses import dataclass
 
 from cluster import durable_file
+from cluster.broker.log import snapshot_files
 from cluster.broker.log.config import UNLIMITED
 from cluster.broker.log.epoch_cache import LeaderEpochCache
 from cluster.broker.log.segment import Segment
@@ -71,6 +73,7 @@ def apply_retention(segments: SegmentList, epochs: LeaderEpochCache, high_waterm
         )
         segments.delete_first()
     durable_file.fsync_directory(segments.directory)
+    _delete_snapshots_below_first_segment(segments)
     truncate_epochs_to_log(segments, epochs)
     segments.refresh_corruption()
     return deleted
@@ -111,6 +114,7 @@ def truncate_to(segments: SegmentList, epochs: LeaderEpochCache, offset: int) ->
         position, end = segment.valid_end, offset
     if segments.log_start_offset > end:
         segments.checkpoint_log_start(end)  # before anything is cut: a full disk then changes nothing
+    snapshot_files.delete_outside(segments.directory, 0, end, f"the log is truncated to offset {end}")
     segments.delete_after(segment, f"truncation to offset {offset}")
     _log.info("%s: truncating %s at byte %d, log end %d -> %d", segments.directory, segment.name, position, segment.next_offset, end)
     segment.truncate_at(position)
@@ -129,6 +133,7 @@ def truncate_fully_and_start_at(segments: SegmentList, epochs: LeaderEpochCache,
     if offset < 0:
         raise ValueError(f"log start offset must be non-negative, got {offset}")
     _log.info("%s: deleting all %d segments; the log restarts at offset %d", segments.directory, len(segments.segments), offset)
+    snapshot_files.delete_all(segments.directory, f"the log restarts empty at offset {offset}")
     segments.restart_at(offset)
     epochs.clear()
     segments.advance_recovery_point(offset)
@@ -182,4 +187,11 @@ def _delete_segments_below_start(segments: SegmentList) -> None:
         deleted = True
     if deleted:
         durable_file.fsync_directory(segments.directory)
+        _delete_snapshots_below_first_segment(segments)
         segments.refresh_corruption()
+
+
+def _delete_snapshots_below_first_segment(segments: SegmentList) -> None:
+    """Deleted with their segments: the batches after them, which a scan would go on with, are gone."""
+    snapshot_files.delete_outside(segments.directory, segments.segments[0].base_offset, segments.log_end_offset,
+                                  "the segments after it are deleted")

@@ -222,9 +222,12 @@ class Segment:
         rewritten |= self.time_index.store()
         return ScanResult(problem, epoch_starts, rewritten)
 
-    def headers(self) -> list[BatchHeader]:
-        """Every batch header, read by hopping over lengths (for rebuilding a leader's producer state)."""
-        found, position = [], 0
+    def headers(self, start: int = 0) -> list[BatchHeader]:
+        """The headers of the batches from offset `start` (a batch boundary) on, read by hopping over
+        lengths from where the index points (for rebuilding a leader's producer state)."""
+        if start >= self.valid_next_offset:
+            return []
+        found, position = [], self.locate(start)[0] if start > self.base_offset else 0
         while position < self.valid_end:
             header = self._structural_header(position)
             if header is None:

@@ -113,11 +113,18 @@ class SegmentList:
         """The position in `segments` of the segment holding `offset` (the first for offsets below it)."""
         return max(bisect.bisect_right(self._bases, offset) - 1, 0)
 
-    def batch_headers(self) -> Iterator[BatchHeader]:
-        """Every stored batch's header, read by hopping over batch lengths without touching records:
-        what rebuilding the epoch cache or a leader's producer state needs."""
-        for segment in self._segments:
-            yield from segment.headers()
+    def batch_headers(self, start: int = 0) -> Iterator[BatchHeader]:
+        """The header of every stored batch from `start` on (a batch boundary), read by hopping over batch
+        lengths without touching records: what rebuilding a leader's producer state needs."""
+        for segment in self._segments[self.index_at(start):]:
+            yield from segment.headers(start)
+
+    def stored_batch(self, header: BatchHeader) -> bytes:
+        """The bytes of a batch batch_headers gave, below the log start too, which read() refuses:
+        replaying the producer state needs the markers there."""
+        segment = self._segments[self.index_at(header.base_offset)]
+        position, _ = segment.locate(header.base_offset)
+        return os.pread(segment.fd, header.size, position)
 
     # --- appending -----------------------------------------------------------------------------
 

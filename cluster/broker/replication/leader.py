@@ -109,7 +109,9 @@ class Leadership:
         self, request_id: Hashable, acks: int, timeout_ms: int, base_offset: int, last_offset: int, now: int,
         log_append_time: int = -1,
     ) -> list[Action]:
-        if acks != ACKS_ALL:
+        """An acks=all write already below the HW (an idempotent retry answered with its original offsets)
+        is done now: waiting for the HW to move past it would wait for the next write, or time out."""
+        if acks != ACKS_ALL or last_offset < self.high_watermark:
             return [CompleteProduce(request_id, ErrorCode.NONE, base_offset, log_append_time),
                     *self._advance_high_watermark()]
         self._waiting[request_id] = WaitingProduce(request_id, base_offset, last_offset, now + timeout_ms,

@@ -5,7 +5,8 @@ offset of the earliest transaction whose outcome is not yet known for sure, or t
 watermark. A transaction's outcome is sure once its marker is below the high watermark: a
 marker only the leader holds could still be lost with it. Aborted transactions are kept
 (producer, first offset, marker offset) so fetches can tell consumers which data to drop;
-they are Kafka's aborted-transaction index, rebuilt from the log whenever it opens.
+they are Kafka's aborted-transaction index. All of it is rebuilt whenever the log opens, from
+the log's newest producer snapshot and the batches after it (producer_snapshots.py).
 """
 
 from __future__ import annotations
@@ -38,12 +39,21 @@ class PartitionTransactions:
     """In marker order, so in last-offset order."""
 
     @classmethod
-    def replayed(cls, batches: Iterable[tuple[BatchHeader, bool | None]]) -> PartitionTransactions:
-        """Rebuilt from (header, commits?) for each batch of a log; `commits` is None but for markers."""
-        state = cls()
-        for header, commits in batches:
-            state.record(header, commits)
-        return state
+    def restored(cls, ongoing: dict[int, int], unreplicated: Iterable[tuple[int, int]],
+                 aborted: Iterable[AbortedTransaction]) -> PartitionTransactions:
+        """The state a snapshot describes, to go on from with the batches after it."""
+        return cls(dict(ongoing), list(unreplicated), list(aborted))
+
+    @property
+    def ongoing(self) -> dict[int, int]:
+        """Producer id -> the first offset of its open transaction (a copy)."""
+        return dict(self._ongoing)
+
+    @property
+    def unreplicated(self) -> list[tuple[int, int]]:
+        """(first offset, marker offset) of ended transactions whose marker was not yet known to be
+        below the high watermark the last time the LSO was asked for (a copy)."""
+        return list(self._unreplicated)
 
     def record(self, header: BatchHeader, commits: bool | None) -> AbortedTransaction | None:
         """After an append: a transactional batch opens its producer's transaction, a marker ends it.

@@ -3,8 +3,8 @@
 Each entry (34 bytes: version 0, producer id, first offset, last offset, last stable offset) is an
 aborted transaction, in the file of the segment holding its abort marker. The partition keeps the
 same list in memory and answers fetches from it; the files are hints, like .index and .timeindex:
-never fsynced, rewritten from the log's markers at every open and truncation when they differ, so a
-lost or damaged file costs nothing. They let Kafka's tools and a reader of the directory see what
+never fsynced, rewritten at every open and truncation when they differ from the list rebuilt then
+(from the producer snapshot and the markers after it), so a lost or damaged file costs nothing. They let Kafka's tools and a reader of the directory see what
 was aborted.
 """
 
