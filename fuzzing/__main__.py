@@ -1,4 +1,5 @@
-"""`python -m fuzzing [broker] [keeper] --frames N --seed S`: a campaign against each named server (both by default).
+"""`python -m fuzzing [broker] [broker-follower] [keeper] [keeper-peer] --frames N --seed S`: a campaign against each
+named target (every one by default).
 
 Exits 1 if any campaign found a failure, so `make fuzz` fails loudly."""
 
