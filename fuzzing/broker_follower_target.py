@@ -47,7 +47,8 @@ APIS: tuple[tuple[Api, int], ...] = ((FETCH, 6), (OFFSET_FOR_LEADER_EPOCH, 2), (
 """What followers send, and how often it is picked."""
 SETTLE_S = 30.0
 """How long the ISR and the follower's log may take to be whole again after a batch, on a loaded machine."""
-_PEER_CONFIG = {"zookeeper.session.timeout.ms": 6000, "controlled.shutdown.timeout.ms": 2000}
+_PEER_CONFIG = {"zookeeper.session.timeout.ms": 20_000, "controlled.shutdown.timeout.ms": 2000}
+"""A follower paused for a test (or starved by a loaded machine) keeps its place for 20 s; leaving sheds 2 s."""
 _Found = TypeVar("_Found")
 
 
@@ -61,7 +62,8 @@ class BrokerFollowerTarget(BrokerTarget):
         super().__init__(directory, **{**peer, "broker.id": LEADER})
         self.follower = BrokerProcess(directory / "follower", **{**FUZZED_BROKER_CONFIG, **peer, "broker.id": FOLLOWER})
         self.follower_log = LogWatch(self.follower.log_path)
-        self._epochs: dict[str, int] = {}
+        self.epochs: dict[str, int] = {}
+        """Each topic's leader epoch when the campaign began; none may change."""
         self._choices: kafka_requests.Choices = {}
 
     def __enter__(self) -> BrokerFollowerTarget:
@@ -69,8 +71,8 @@ class BrokerFollowerTarget(BrokerTarget):
         self.follower.start()
         super().__enter__()
         self._preload()
-        self._epochs = self._whole_epochs()
-        epochs = sorted(set(self._epochs.values()))
+        self.epochs = self._whole_epochs()
+        epochs = sorted(set(self.epochs.values()))
         around = sorted({epoch + step for epoch in epochs for step in (-1, 1)} | {-1})
         ends = (0, 1, PRELOADED // 2, PRELOADED - 1, PRELOADED, PRELOADED, PRELOADED + 1, -1)
         self._choices = {
@@ -173,8 +175,8 @@ class BrokerFollowerTarget(BrokerTarget):
             return {topic: state.leader_epoch for topic, state in states.items() if state is not None}
 
         epochs = _wait_for(whole, "every fuzzed partition led by the leader with the follower in sync")
-        if self._epochs and epochs != self._epochs:
-            raise TimeoutError(f"leader epochs moved from {self._epochs} to {epochs}: a leadership changed")
+        if self.epochs and epochs != self.epochs:
+            raise TimeoutError(f"leader epochs moved from {self.epochs} to {epochs}: a leadership changed")
         return epochs
 
     def _copy_problem(self, partition: str) -> str | None:
