@@ -67,11 +67,15 @@ class BrokerFollowerTarget(BrokerTarget):
         self._choices: kafka_requests.Choices = {}
 
     def __enter__(self) -> BrokerFollowerTarget:
-        self.keeper.start()
-        self.follower.start()
-        super().__enter__()
-        self._preload()
-        self.epochs = self._whole_epochs()
+        try:
+            self.keeper.start()
+            self.follower.start()
+            super().__enter__()
+            self._preload()
+            self.epochs = self._whole_epochs()
+        except BaseException:
+            self.__exit__()  # no server outlives a start that failed half-way
+            raise
         epochs = sorted(set(self.epochs.values()))
         around = sorted({epoch + step for epoch in epochs for step in (-1, 1)} | {-1})
         ends = (0, 1, PRELOADED // 2, PRELOADED - 1, PRELOADED, PRELOADED, PRELOADED + 1, -1)
