@@ -8,9 +8,10 @@ digest, the truth check), the follower's log and errors included. A fetch under 
 is that follower's word: it moves the leader's view of the follower (its log end, when it was
 last caught up, its ISR membership) and with it the high watermark, which never goes back. So
 the real follower must keep replicating regardless: every TRUTH_EVERY batches its copy of the
-fuzzed partitions equals the leader's, and at each real-client check the ISR is whole again with
-the leader and epochs unchanged, an acks=all write (min.insync.replicas 2) is on the follower's
-disk the moment it is acknowledged, and it reads back.
+fuzzed partitions equals the leader's, and at each real-client check (and at the end) the ISR is
+whole again with the leader and epochs unchanged, an acks=all write (min.insync.replicas 2) is on
+the follower's disk the moment it is acknowledged, it reads back, and every partition's copy
+equals the leader's.
 """
 
 from __future__ import annotations
@@ -151,12 +152,15 @@ class BrokerFollowerTarget(BrokerTarget):
 
     def client_problem(self) -> str | None:
         """The ISR whole again and the leaders unchanged; then kafka-python's acks=all round trip
-        (the follower holding the write when it is acknowledged), and the follower's copy of it."""
+        (the follower holding the write when it is acknowledged), and the follower's copy of every partition
+        equal to the leader's (this runs at the campaign's end too)."""
         try:
             self._whole_epochs()
         except Exception as error:  # the keeper unreadable, the ISR not whole: either is the finding
             return f"{type(error).__name__}: {error}"
-        return super().client_problem() or self._settled_copy_problem(f"{CLIENT_TOPIC}-0")
+        return super().client_problem() or next(
+            (problem for topic in (*REPLICATED_TOPICS, CLIENT_TOPIC)
+             if (problem := self._settled_copy_problem(f"{topic}-0")) is not None), None)
 
     def _acknowledged_problem(self, offset: int) -> str | None:
         _, end = disk_offsets(self.follower.data_dir / f"{CLIENT_TOPIC}-0")
