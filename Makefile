@@ -91,11 +91,11 @@ sim: install
 	$(BIN)/python -m cluster.sim.raft.search --seeds $(SIM_SEEDS) --workers 2
 	$(BIN)/python -m cluster.sim.replication.search --seeds $(SIM_SEEDS) --workers 2
 
-# Long seeded fuzzing of the broker's Kafka port and the keeper's client and peer ports (docs/fuzzing.md); make test
-# runs a fixed slice of each (tests/fuzzing). Exits non-zero when a campaign found a failure.
+# Long seeded fuzzing of the broker's Kafka port (alone, and as a leader a real follower replicates) and the keeper's
+# client and peer ports (docs/fuzzing.md); make test runs a fixed slice of each (tests/fuzzing). Exits non-zero when a campaign found a failure.
 FUZZ_FRAMES ?= 1000000
 FUZZ_SEED ?= 1
-FUZZ_SERVERS ?= broker keeper keeper-peer
+FUZZ_SERVERS ?= broker broker-follower keeper keeper-peer
 fuzz: install
 	$(BIN)/python -m fuzzing $(FUZZ_SERVERS) --frames $(FUZZ_FRAMES) --seed $(FUZZ_SEED)
 

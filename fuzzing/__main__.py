@@ -1,10 +1,12 @@
-"""`python -m fuzzing [broker] [keeper] --frames N --seed S`: a campaign against each named server (both by default).
+"""`python -m fuzzing [broker] [broker-follower] [keeper] [keeper-peer] --frames N --seed S`: a campaign against each
+named target (every one by default).
 
 Exits 1 if any campaign found a failure, so `make fuzz` fails loudly."""
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -22,11 +24,15 @@ def main(argv: list[str]) -> int:
     options = parser.parse_args(argv)
     failed = False
     for name in options.servers or list(TARGETS):
-        with tempfile.TemporaryDirectory(prefix=f"logquake-fuzz-{name}-") as directory:
-            with TARGETS[name](Path(directory)) as target:
-                print(f"== {name}: {options.frames} frames, seed {options.seed}", flush=True)
-                report = run(target, options.frames, options.seed, options.client_every, progress_every=30)
+        directory = Path(tempfile.mkdtemp(prefix=f"logquake-fuzz-{name}-"))
+        with TARGETS[name](directory) as target:
+            print(f"== {name}: {options.frames} frames, seed {options.seed}", flush=True)
+            report = run(target, options.frames, options.seed, options.client_every, progress_every=30)
         print("\n".join(report.lines()), flush=True)
+        if report.failures:
+            print(f"  the servers' data and logs are kept in {directory}", flush=True)
+        else:
+            shutil.rmtree(directory)
         failed |= bool(report.failures)
     return 1 if failed else 0
 

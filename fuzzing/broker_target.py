@@ -9,6 +9,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
 
 from cluster.broker.protocol.apis.api_versions import API_VERSIONS, ApiVersionsRequest
+from cluster.broker.protocol.schema import Api
 from cluster.deploy.broker_process import BrokerProcess
 from cluster.deploy.ports import HOST
 from fuzzing import kafka_requests
@@ -39,6 +40,15 @@ _RULES = {Expect.ANSWER: MUST_ANSWER, Expect.REFUSE_WITH_VERSIONS: MUST_ANSWER, 
 _NOT_A_CORRELATION_ID = -(2**40)
 TRUTH_EVERY = 10
 """Batches between comparisons of the broker's Metadata and ListOffsets answers with its log dir."""
+FUZZED_BROKER_CONFIG: dict[str, object] = {
+    "auto.create.topics.enable": "false",
+    "group.min.session.timeout.ms": 10,
+    "group.max.session.timeout.ms": GROUP_MAX_SESSION_TIMEOUT_MS,
+    "replica.fetch.wait.max.ms": REPLICA_FETCH_WAIT_MAX_MS,
+    "log.retention.check.interval.ms": 500,
+    "log.retention.ms": -1,  # records carry fixed 2026 timestamps: only the expiring topic may lose them
+}
+"""What every fuzzed broker runs with: short waits the judge can bound, topics only where the harness made them."""
 
 
 class BrokerTarget:
@@ -46,16 +56,9 @@ class BrokerTarget:
     batch_size = 8
     skip_reason = "they ask for long waits"
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, **overrides: object) -> None:
         self.directory = directory
-        self.process = BrokerProcess(directory / "data", **{
-            "auto.create.topics.enable": "false",
-            "group.min.session.timeout.ms": 10,
-            "group.max.session.timeout.ms": GROUP_MAX_SESSION_TIMEOUT_MS,
-            "replica.fetch.wait.max.ms": REPLICA_FETCH_WAIT_MAX_MS,
-            "log.retention.check.interval.ms": 500,
-            "log.retention.ms": -1,  # records carry fixed 2026 timestamps: only the expiring topic may lose them
-        })
+        self.process = BrokerProcess(directory / "data", **{**FUZZED_BROKER_CONFIG, **overrides})
         self.log = LogWatch(self.process.log_path)
         self.skipped = 0
         """Frames not sent because they ask the broker to wait longer than MAX_WAIT_MS."""
@@ -66,6 +69,11 @@ class BrokerTarget:
 
     def __enter__(self) -> BrokerTarget:
         self.process.start()
+        self._create_topics()
+        self.log.skip_to_end()
+        return self
+
+    def _create_topics(self) -> None:
         admin = KafkaAdminClient(bootstrap_servers=self.process.bootstrap, request_timeout_ms=10_000)
         try:
             admin.create_topics([
@@ -74,8 +82,6 @@ class BrokerTarget:
             ])
         finally:
             admin.close()
-        self.log.skip_to_end()
-        return self
 
     def __exit__(self, *exc: object) -> None:
         if self._connection is not None:
@@ -93,9 +99,12 @@ class BrokerTarget:
     def next_case(self, rng: random.Random) -> Case:
         """A third plausible, a third with one field made hurtful, a third mutated byte by byte."""
         api, version = rng.choice(kafka_requests.apis_and_versions())
+        return self._case(api, version, rng)
+
+    def _case(self, api: Api, version: int, rng: random.Random, choices: kafka_requests.Choices | None = None) -> Case:
         self._correlation = (self._correlation + 1) % (1 << 31)
         roll = rng.random()
-        built = kafka_requests.build(api, version, self._correlation, rng, mutate_field=0.33 <= roll < 0.66)
+        built = kafka_requests.build(api, version, self._correlation, rng, 0.33 <= roll < 0.66, choices)
         label = f"{api.name} v{version}" + (f" field {built.mutated_field}" if built.mutated_field else "")
         slow = rng.random() < 0.02
         if roll < 0.66:
@@ -153,15 +162,7 @@ class BrokerTarget:
     # --- stored data and a real client ---------------------------------------------------------
 
     def digest(self) -> object:
-        """Every non-empty segment file of the topics: name, size and mtime."""
-        found = {}
-        for path in sorted((self.directory / "data").glob("*/*.log")):
-            if path.parent.name.startswith(("__", kafka_requests.EXPIRING_TOPIC)):
-                continue  # the broker's own topics, and the one whose data expires by itself
-            stat = path.stat()
-            if stat.st_size:
-                found[f"{path.parent.name}/{path.name}"] = (stat.st_size, stat.st_mtime_ns)
-        return found
+        return segments_digest(self.directory / "data")
 
     def client_problem(self) -> str | None:
         """kafka-python produces a record and reads it back from where it was written."""
@@ -170,8 +171,11 @@ class BrokerTarget:
             producer = KafkaProducer(bootstrap_servers=self.process.bootstrap, acks="all", request_timeout_ms=10_000)
             try:
                 written = producer.send(CLIENT_TOPIC, marker, partition=0).get(timeout=15)
+                acknowledged = self._acknowledged_problem(written.offset)  # at once: a replica catches up in ms
             finally:
                 producer.close()
+            if acknowledged is not None:
+                return acknowledged
             consumer = KafkaConsumer(bootstrap_servers=self.process.bootstrap, enable_auto_commit=False)
             try:
                 partition = TopicPartition(CLIENT_TOPIC, 0)
@@ -185,6 +189,22 @@ class BrokerTarget:
         if not records or records[0].value != marker:
             return f"kafka-python read {records[:1]} back at offset {written.offset}, not {marker!r}"
         return None
+
+    def _acknowledged_problem(self, offset: int) -> str | None:
+        """What is wrong, the moment an acks=all write at `offset` was acknowledged (nothing, for one broker)."""
+        return None
+
+
+def segments_digest(data_dir: Path) -> dict[str, tuple[int, int]]:
+    """Every non-empty segment file of the fuzzed topics: name, size and mtime."""
+    found = {}
+    for path in sorted(data_dir.glob("*/*.log")):
+        if path.parent.name.startswith(("__", kafka_requests.EXPIRING_TOPIC)):
+            continue  # the broker's own topics, and the one whose data expires by itself
+        stat = path.stat()
+        if stat.st_size:
+            found[f"{path.parent.name}/{path.name}"] = (stat.st_size, stat.st_mtime_ns)
+    return found
 
 
 def _answer_id(payload: bytes) -> int:

@@ -66,7 +66,7 @@ class BrokerTruth:
         problems = []
         for response, (topic, timestamp) in zip(offsets, [(topic, t) for topic in kept for t in (EARLIEST, LATEST)]):
             for answer in response.topics[0].partitions:
-                start, end = _disk_offsets(self._data_dir / f"{topic}-{answer.partition_index}")
+                start, end = disk_offsets(self._data_dir / f"{topic}-{answer.partition_index}")
                 truth = start if timestamp == EARLIEST else end
                 if answer.error_code != 0 or answer.offset != truth:
                     which = "earliest" if timestamp == EARLIEST else "latest"
@@ -98,7 +98,7 @@ class BrokerTruth:
         return [api.response_codecs[1].decode(payload, 4) for (api, _), payload in zip(questions, payloads)]
 
 
-def _disk_offsets(directory: Path) -> tuple[int, int]:
+def disk_offsets(directory: Path) -> tuple[int, int]:
     """(log start, log end) from a partition's segments: the end is one past the last batch's last offset,
     or the last segment's base when it holds none."""
     segments = segment_files(directory)

@@ -1,6 +1,7 @@
 """A seeded campaign against one target: batches of cases, every batch judged, every new failure shrunk.
 
-The cases are a function of the seed alone (never of the server's answers), so a campaign
+A batch the harness cannot judge (its own reads of the server fail) ends the campaign, reported as a
+failure with the figures so far. The cases are a function of the seed alone (never of the server's answers), so a campaign
 replays exactly. A batch is judged four ways: the target's reading of the answers, new
 internal errors in the server's log, the stored data's digest (which a batch with no
 accepted write must leave unchanged), and the server still running. A failure seen for
@@ -79,7 +80,11 @@ def run(target: Target, frames: int, seed: int, client_every: int = 100_000, pro
     digest: object = _UNKNOWN
     while report.frames < frames:
         cases = _next_batch(target, rng, min(target.batch_size, frames - report.frames))
-        found, details, digest = _judge(target, cases, wire_rng, digest)
+        try:
+            found, details, digest = _judge(target, cases, wire_rng, digest)
+        except Exception as error:  # the harness could not judge (its own reads failed): report what came before
+            report.failures.append(Failure(f"the campaign stopped: {type(error).__name__}: {error}", cases[0], False))
+            break
         report.frames += len(cases)
         for problem in sorted(set(found) - seen):
             seen.add(problem)

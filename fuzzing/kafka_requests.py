@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import struct
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,12 +53,19 @@ def apis_and_versions() -> list[tuple[Api, int]]:
     return [(api, version) for api in APIS.values() for version in range(api.min_version, api.max_version + 1)]
 
 
-def build(api: Api, version: int, correlation_id: int, rng: random.Random, mutate_field: bool) -> BuiltRequest:
+Choices = Mapping[str, Sequence[Any]]
+"""Plausible values of integer and string fields by field name, where a target knows better ones (a real
+leader epoch, the topics it replicates)."""
+
+
+def build(api: Api, version: int, correlation_id: int, rng: random.Random, mutate_field: bool,
+          choices: Choices | None = None) -> BuiltRequest:
     """A request frame; with `mutate_field`, one field (leaf or container) holds a hurtful value."""
     paths = _field_paths(api.request, version, "") if mutate_field else []
     target = rng.choice(paths) if paths else None
+    choices = choices or {}
     for _ in range(4):
-        body = _struct_value(api.request, version, rng, "", target)
+        body = _struct_value(api.request, version, rng, "", target, choices)
         try:
             encoded = api.request_codecs[version].encode(body)
             break
@@ -65,7 +73,7 @@ def build(api: Api, version: int, correlation_id: int, rng: random.Random, mutat
             continue  # the hurtful value does not fit the field's wire type (a null where none is allowed)
     else:
         target = None
-        encoded = api.request_codecs[version].encode(_struct_value(api.request, version, rng, "", None))
+        encoded = api.request_codecs[version].encode(_struct_value(api.request, version, rng, "", None, choices))
     frame = framed_body(api, version, correlation_id, encoded, rng.choice(("fuzzer", "", None)))
     return BuiltRequest(api, version, correlation_id, frame, target)
 
@@ -92,40 +100,44 @@ def _field_paths(schema: Struct, version: int, prefix: str) -> list[str]:
     return paths
 
 
-def _struct_value(schema: Struct, version: int, rng: random.Random, prefix: str, target: str | None) -> Any:
+def _struct_value(schema: Struct, version: int, rng: random.Random, prefix: str, target: str | None,
+                  choices: Choices) -> Any:
     values = {}
     for field in schema.fields_in(version):
         path = f"{prefix}{field.name}"
         if path == target:
-            values[field.name] = _hurtful(field.type, field.name, version, rng, field.nullable_in(version))
+            values[field.name] = _hurtful(field.type, field.name, version, rng, field.nullable_in(version), choices)
         else:
-            values[field.name] = _plausible(field.type, field.name, version, rng, path, target)
+            values[field.name] = _plausible(field.type, field.name, version, rng, path, target, choices)
     return schema(**values)
 
 
-def _plausible(wire: Any, name: str, version: int, rng: random.Random, path: str, target: str | None) -> Any:
+def _plausible(wire: Any, name: str, version: int, rng: random.Random, path: str, target: str | None,
+               choices: Choices) -> Any:
     if isinstance(wire, Fixed):
-        return bool(rng.getrandbits(1)) if wire.format == "?" else _plausible_int(name, rng)
+        return bool(rng.getrandbits(1)) if wire.format == "?" else _plausible_int(name, rng, choices)
     if isinstance(wire, Struct):
-        return _struct_value(wire, version, rng, path + ".", target)
+        return _struct_value(wire, version, rng, path + ".", target, choices)
     if isinstance(wire, Array):
         count = rng.choice((1, 1, 1, 2))
         if isinstance(wire.element, Fixed):
-            return [_plausible_int(name, rng) for _ in range(count)]
+            return [_plausible_int(name, rng, choices) for _ in range(count)]
         if isinstance(wire.element, Struct):
-            return [_struct_value(wire.element, version, rng, path + ".", target) for _ in range(count)]
-        return [_plausible_text(name, rng) for _ in range(count)]
+            return [_struct_value(wire.element, version, rng, path + ".", target, choices) for _ in range(count)]
+        return [_plausible_text(name, rng, choices) for _ in range(count)]
     if isinstance(wire, TaggedFields):
         return {}
     if wire is RECORDS:
         return bytes(_valid_batch(rng))
     if wire is BYTES:
         return rng.randbytes(rng.randint(0, 16))
-    return _plausible_text(name, rng)
+    return _plausible_text(name, rng, choices)
 
 
-def _plausible_int(name: str, rng: random.Random) -> int:
+def _plausible_int(name: str, rng: random.Random, choices: Choices) -> int:
     """Values a client would send for a field of this name; waits stay short so answers come fast."""
+    if name in choices:
+        return rng.choice(choices[name])
     if "partition" in name or name == "index":
         return rng.choice((0, 0, 1, 2))
     if name == "acks":
@@ -149,7 +161,9 @@ def _plausible_int(name: str, rng: random.Random) -> int:
     return rng.choice((0, 1, -1))
 
 
-def _plausible_text(name: str, rng: random.Random) -> str:
+def _plausible_text(name: str, rng: random.Random, choices: Choices) -> str:
+    if name in choices:
+        return rng.choice(choices[name])
     if "group" in name:
         return rng.choice(GROUPS)
     if "member" in name:
@@ -159,7 +173,7 @@ def _plausible_text(name: str, rng: random.Random) -> str:
     return rng.choice(("", "fuzzer", "range"))
 
 
-def _hurtful(wire: Any, name: str, version: int, rng: random.Random, nullable: bool) -> Any:
+def _hurtful(wire: Any, name: str, version: int, rng: random.Random, nullable: bool, choices: Choices) -> Any:
     if isinstance(wire, Fixed):
         if wire.format == "?":
             return bool(rng.getrandbits(1))
@@ -177,10 +191,10 @@ def _hurtful(wire: Any, name: str, version: int, rng: random.Random, nullable: b
             low, high = _INT_RANGES[element.format]
             return [rng.randint(low, high) for _ in range(count)]
         if isinstance(element, Struct):
-            return [_struct_value(element, version, rng, "", None) for _ in range(count)]
+            return [_struct_value(element, version, rng, "", None, choices) for _ in range(count)]
         return [rng.choice(_ODD_STRINGS) for _ in range(count)]
     if isinstance(wire, Struct):
-        return _struct_value(wire, version, rng, "", None)
+        return _struct_value(wire, version, rng, "", None, choices)
     if isinstance(wire, TaggedFields):
         return {rng.randint(0, 5): rng.randbytes(rng.randint(0, 8))}
     if wire is RECORDS:

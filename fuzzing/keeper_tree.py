@@ -11,6 +11,7 @@ pipelined on a session of the harness's own, one round trip a digest (kazoo took
 from __future__ import annotations
 
 import struct
+import time
 
 from kazoo.client import KazooClient
 
@@ -24,6 +25,9 @@ from fuzzing.byte_mutations import framed
 from fuzzing.connection import CLOSED, Connection
 from fuzzing.jute_requests import PATHS, plausible_connect
 
+SESSION_WAIT_S = 30.0
+"""How long the digest waits for a session: a server between leaders (an election on a loaded machine) refuses
+clients until one leads."""
 SESSION_TIMEOUT_MS = 30_000
 """Asked for; a keeper grants at most 20 ticks (10 s at the fuzzed ensembles' tickTime of 500 ms), so a
 session idle longer (a real-client check, a trace) expires and the next digest opens another."""
@@ -77,13 +81,19 @@ class TreeWatch:
         raise TreeWatchError("the keeper closed the digest's session twice")
 
     def _session(self) -> Connection:
-        if self._connection is None:
+        give_up = time.monotonic() + SESSION_WAIT_S
+        while self._connection is None:
             connection = Connection(HOST, self.node.ports.client)
             connection.send(plausible_connect(SESSION_TIMEOUT_MS))
             payload = connection.read_frame(deadline_after(0, 10))
-            if payload is CLOSED or not decode(ConnectResponse, payload).session_id:
-                raise TreeWatchError("no session for the digest")
-            self._connection = connection
+            if payload is not CLOSED and decode(ConnectResponse, payload).session_id:
+                self._connection = connection
+                break
+            connection.close()
+            if time.monotonic() > give_up:
+                mode = self.node.mode() or "not serving"
+                raise TreeWatchError(f"no session for the digest within {SESSION_WAIT_S:g} s (the node: {mode})")
+            time.sleep(0.2)
         return self._connection
 
 

@@ -71,6 +71,13 @@ class BrokerProcess:
         """SIGKILL: what a crash leaves behind."""
         return self._process.kill()
 
+    def pause(self) -> None:
+        """SIGSTOP: the broker keeps its sockets and its keeper session for the session timeout, and says nothing."""
+        self._process.pause()
+
+    def resume(self) -> None:
+        self._process.resume()
+
     def exit_code(self) -> int | None:
         """The exit code once the process has ended, None while it runs (or before it started)."""
         return self._process.exit_code()
