@@ -108,10 +108,14 @@ def _undecided(results: dict[str, Any]) -> list[str]:
     return reasons
 
 
-def _judged(example: dict[str, Any]) -> tuple[bool, str]:
-    """Whether an anomaly example was forbidden, and the example in one line."""
+def _judged(example: dict[str, Any]) -> tuple[bool, str, str | None]:
+    """Whether an anomaly example was forbidden, the example in words, and its picture if it has one: a
+    dependency cycle (checkers.txn) comes with its explanation, a line per edge, and an SVG drawing."""
+    forbidden = bool(example.get("forbidden"))
+    if isinstance(example.get("explanation"), list):
+        return forbidden, "\n".join(str(line) for line in example["explanation"]), example.get("picture")
     case = {key: value for key, value in example.items() if key != "forbidden"}
-    return bool(example.get("forbidden")), describe(case)
+    return forbidden, describe(case), None
 
 
 def describe(example: Any) -> str:

@@ -11,6 +11,7 @@ import pytest
 from logquake.report import ReportError, describe, write_report
 from tests.checkers.histories import TEST, checked
 from tests.checkers.test_run_checks import small_run
+from tests.checkers.txn_histories import TXN_TEST, information_flow
 
 
 def store_run(run_dir: Path, test: dict, lose_a_write: bool, **extra: object) -> None:
@@ -47,6 +48,19 @@ def test_a_valid_run_with_allowed_loss_says_so(tmp_path: Path) -> None:
     assert verdict(page) == ("valid: VALID: the configuration&#39;s claim held (allowed by the configuration: "
                              "1 lost-write, 1 inconsistent-offsets)")
     assert "<tr class='allowed'><td>lost-write</td>" in page
+
+
+def test_a_dependency_cycle_is_shown_in_words_and_drawn(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    history = information_flow([(0, 2)]).events
+    run_dir.mkdir()
+    (run_dir / "test.json").write_text(json.dumps(TXN_TEST))
+    (run_dir / "history.jsonl").write_text("".join(json.dumps(e) + "\n" for e in history))
+    (run_dir / "results.json").write_text(json.dumps(checked(TXN_TEST, history, run_dir)))
+    page = write_report(run_dir).read_text()
+    picture = re.search(r"<img class='cycle' src='([^']+)'", page)
+    assert picture and (run_dir / picture[1]).read_text().startswith("<svg")
+    assert re.search(r"<pre>G1c: a cycle of 2 transactions, .*\n  T\d -wr-&gt; T\d: ", page)
 
 
 def test_the_report_embeds_plots_and_links_every_file(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import pytest
 from checkers.txn import cycles
 from checkers.txn.checker import check_txn
 from harness.history import HistoryError
-from tests.checkers.txn_histories import TXN_TEST, TxnHistory, poll, send
+from tests.checkers.txn_histories import TXN_TEST, TxnHistory, information_flow, poll, send
 
 
 def check(h: TxnHistory, out_dir: Path | None = None, **test: Any) -> dict[str, Any]:
@@ -208,15 +208,6 @@ def test_circular_information_flow_inside_a_large_component_is_never_missed(monk
     flow = next(e for e in result["anomalies"]["G1c"]["examples"] if e["forbidden"])
     assert sorted(step["from"]["txn"] for step in flow["steps"]) == [1, 2]
     assert result["valid"] is False
-
-
-def information_flow(t0_reads: list[tuple[int, int]]) -> TxnHistory:
-    h = TxnHistory()
-    t0 = h.invoke(0, [send(0, 1, 0), poll({1: t0_reads})])
-    t1 = h.invoke(1, [send(1, 2, 0), poll({0: [(0, 1)]})])
-    h.complete(0, t0)
-    h.complete(1, t1)
-    return h
 
 
 def test_two_transactions_reading_each_other_are_circular_information_flow(tmp_path: Path) -> None:

@@ -48,3 +48,13 @@ def done(mop: Send | Poll) -> list[Any]:
     if mop[0] == "send":
         return ["send", mop[1], [mop[3], mop[2]]]
     return ["poll", {str(key): [[offset, value] for offset, value in records] for key, records in mop[1].items()}]
+
+
+def information_flow(t0_reads: list[tuple[int, int]]) -> TxnHistory:
+    """T0 sends to key 0 and polls key 1, T1 sends to key 1 and reads T0's send: with T0 reading T1's, a G1c."""
+    h = TxnHistory()
+    t0 = h.invoke(0, [send(0, 1, 0), poll({1: t0_reads})])
+    t1 = h.invoke(1, [send(1, 2, 0), poll({0: [(0, 1)]})])
+    h.complete(0, t0)
+    h.complete(1, t1)
+    return h
