@@ -127,8 +127,9 @@ def test_txn_read_committed_under_pauses_and_partitions_is_valid(tmp_path: Path,
     assert any(op["f"] == f"stop-{fault}" and op["type"] == "ok" for op in history)
 
 
-def test_txn_subscribers_read_committed_values_in_the_main_phase_and_stay_valid(tmp_path: Path) -> None:
-    results, run_dir = run(tmp_path, *TXN, "--client", "kafka-python", "--mode", "subscribe",
+@pytest.mark.parametrize("client", ["confluent-kafka", "kafka-python"])
+def test_txn_subscribers_read_committed_values_in_the_main_phase_and_stay_valid(tmp_path: Path, client: str) -> None:
+    results, run_dir = run(tmp_path, *TXN, "--time-limit", "20", "--client", client, "--mode", "subscribe",
                            "--isolation-level", "read_committed", "--abort-p", "0.1", "--seed", "3")
     assert results["txn"]["valid"] is True
     history = read_history(run_dir / "history.jsonl")

@@ -69,7 +69,7 @@ class TxnClient(QueueClient):
             if not self._initialized:
                 self._init_transactions()
                 self._initialized = True
-            self._begin()
+            self._begin_transaction()
         except self._errors() as error:
             return failed(f"beginning the transaction: {type(error).__name__}: {error}")
         try:
@@ -78,12 +78,12 @@ class TxnClient(QueueClient):
             return self._abort(f"{type(error).__name__}: {error}")
         if self._aborts.random() < self.txn_options.abort_p:
             try:
-                self._flush()  # the aborted records reach the log, as Jepsen's do
+                self._flush_sends()  # the aborted records reach the log, as Jepsen's do
             except self._errors():
                 pass  # some may not have: the abort decides the outcome either way
             return self._abort(ABORTED)
         try:
-            self._commit()
+            self._commit_transaction()
         except self._errors() as error:
             return unknown(f"commit: {type(error).__name__}: {error}")
         return ok([self._result(result) for result in results])
@@ -92,7 +92,7 @@ class TxnClient(QueueClient):
         """A send (its handle until the transaction ends) or a poll (its records by key); raises if either fails."""
         if micro_op[0] == "send":
             _, key, value = micro_op
-            return ["send", key, value, self._send(key, value)]
+            return ["send", key, value, self._send_record(key, value)]
         polled = self.poll(None)
         if polled["type"] != "ok":
             raise StepFailed(f"poll: {polled.get('error')}")
@@ -117,7 +117,7 @@ class TxnClient(QueueClient):
                 return failed(f"{type(error).__name__}: {error}")
         try:
             results = [self._run(micro_op) for micro_op in micro_ops]
-            self._flush()
+            self._flush_sends()
             for result in results:
                 if result[0] == "send":
                     self._wait_acknowledged(result[3])
@@ -140,18 +140,18 @@ class TxnClient(QueueClient):
     def _init_transactions(self) -> None: ...
 
     @abstractmethod
-    def _begin(self) -> None: ...
+    def _begin_transaction(self) -> None: ...
 
     @abstractmethod
-    def _send(self, key: int, value: Any) -> Any:
+    def _send_record(self, key: int, value: Any) -> Any:
         """Hands the record to the producer; returns what later tells its offset."""
 
     @abstractmethod
-    def _flush(self) -> None:
+    def _flush_sends(self) -> None:
         """Waits, at most the op timeout, until every record handed over was sent; raises if some were not."""
 
     @abstractmethod
-    def _commit(self) -> None: ...
+    def _commit_transaction(self) -> None: ...
 
     @abstractmethod
     def _abort_transaction(self) -> None: ...

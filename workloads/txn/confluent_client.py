@@ -34,10 +34,10 @@ class ConfluentTxnClient(TxnClient, ConfluentClient):
     def _init_transactions(self) -> None:
         self._producer.init_transactions(self.spec.op_timeout)
 
-    def _begin(self) -> None:
+    def _begin_transaction(self) -> None:
         self._producer.begin_transaction()
 
-    def _send(self, key: int, value: Any) -> Delivery:
+    def _send_record(self, key: int, value: Any) -> Delivery:
         delivery: Delivery = {}
 
         def delivered(error: Any, message: Any) -> None:
@@ -46,14 +46,14 @@ class ConfluentTxnClient(TxnClient, ConfluentClient):
         self._producer.produce(self.options.topic, str(value).encode(), partition=key, on_delivery=delivered)
         return delivery
 
-    def _flush(self) -> None:
+    def _flush_sends(self) -> None:
         waiting = self._producer.flush(self.spec.op_timeout)
         if waiting:
             raise StepFailed(f"{waiting} record(s) not sent within {self.spec.op_timeout:g}s")
 
-    def _commit(self) -> None:
+    def _commit_transaction(self) -> None:
         """commit_transaction flushes first; the flush before it serves the delivery reports that tell offsets."""
-        self._flush()
+        self._flush_sends()
         self._producer.commit_transaction(self.spec.op_timeout)
 
     def _abort_transaction(self) -> None:

@@ -60,16 +60,16 @@ class KafkaPythonTxnClient(TxnClient, KafkaPythonClient):
     def _init_transactions(self) -> None:
         self._producer.init_transactions()
 
-    def _begin(self) -> None:
+    def _begin_transaction(self) -> None:
         self._producer.begin_transaction()
 
-    def _send(self, key: int, value: Any) -> FutureRecordMetadata:
+    def _send_record(self, key: int, value: Any) -> FutureRecordMetadata:
         return self._producer.send(self.options.topic, str(value).encode(), partition=key)
 
-    def _flush(self) -> None:
+    def _flush_sends(self) -> None:
         self._producer.flush(timeout=self.spec.op_timeout)
 
-    def _commit(self) -> None:
+    def _commit_transaction(self) -> None:
         self._producer.commit_transaction()
 
     def _abort_transaction(self) -> None:
